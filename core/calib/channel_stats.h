@@ -1,0 +1,48 @@
+#pragma once
+// Streaming statistics of one Linear input, one per input channel (no libtorch: widgets use
+// these). Values are accumulated over tokens (rows of X [T, K]).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quant/quant_settings.h"
+
+namespace mq::core {
+
+enum class Modality : int { Text = 0, Image = 1, Video = 2, Audio = 3 };
+constexpr int kNumModalities = 4;
+const char* modalityName(Modality m);        // "text", "image", "video", "audio"
+bool parseModality(const std::string& s, Modality* out);
+
+// Histogram of |x| per channel on log2 bins: bin b holds |x| in [2^(b+kHistMinExp), 2^(b+1+kHistMinExp)),
+// bin 0 also everything smaller (zero included), the last bin everything larger.
+constexpr int kHistBins = 40;
+constexpr int kHistMinExp = -24;
+double histBinLower(int bin); // lower edge of a bin (0 for bin 0)
+int histBin(float absValue);  // the bin of a value
+
+struct ChannelStats {
+    int64_t channels = 0;
+    int64_t count = 0;            // tokens accumulated
+    std::vector<float> min, max;  // [K]
+    std::vector<double> sumAbs;   // [K] sum over tokens of |x|
+    std::vector<double> sumSq;    // [K] sum over tokens of x^2
+    std::vector<uint32_t> hist;   // [K * kHistBins], row-major by channel
+
+    void reset(int64_t k);
+    bool empty() const { return count == 0; }
+    // Adds rows of a row-major float32 matrix [rows, channels]. Throws InputError on NaN/Inf
+    // (naming `what`) so bad calibration data is caught at its source.
+    void accumulate(const float* x, int64_t rows, const std::string& what);
+    void merge(const ChannelStats& other); // other must have the same channel count
+
+    double meanAbs(int64_t c) const { return count ? sumAbs[c] / double(count) : 0.0; }
+    double absMax(int64_t c) const;
+};
+
+// D_c for every channel (DESIGN.md): Paper |max-min| / log(sum|x| + eps), eps = 1e-5;
+// Code |max-min| / log(1 + mean|x| + 1e-5).
+std::vector<double> dispersionScores(const ChannelStats& s, DispersionForm form);
+
+} // namespace mq::core

@@ -1,0 +1,49 @@
+#pragma once
+// Progress reporting and cancellation for long work in core.
+// Thread-safety: CancelToken may be set from any thread and polled from workers.
+// ProgressSink is called on the worker thread; consumers marshal it themselves.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace mq::core {
+
+class CancelToken {
+public:
+    void cancel() { m_cancelled.store(true, std::memory_order_relaxed); }
+    bool isCancelled() const { return m_cancelled.load(std::memory_order_relaxed); }
+    // Throws Cancelled when cancel() was called. Call between layers and batches.
+    void check() const;
+
+private:
+    std::atomic<bool> m_cancelled{false};
+};
+
+struct ProgressEvent {
+    std::string stage;     // e.g. "calibrate", "mdqfo", "eval"
+    double fraction = 0.0; // of this stage, 0..1
+    std::string message;   // e.g. "layer 3/28"
+    std::map<std::string, double> metrics; // optional step metrics (loss terms, tokens/s)
+};
+
+using ProgressSink = std::function<void(const ProgressEvent&)>;
+
+// Tracks elapsed time of a stage and estimates the time left from the fraction done.
+class EtaClock {
+public:
+    EtaClock();
+    void restart();
+    double elapsedSeconds() const;
+    // Seconds left assuming a constant rate; negative when unknown (fraction <= 0).
+    double etaSeconds(double fraction) const;
+
+private:
+    std::chrono::steady_clock::time_point m_start;
+};
+
+// "1m05s" style.
+std::string formatDuration(double seconds);
+
+} // namespace mq::core

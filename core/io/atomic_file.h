@@ -1,0 +1,43 @@
+#pragma once
+// Writes a file so that readers see either the old content or the complete new content:
+// data goes to "<target>.tmp-<pid>-<n>" in the same folder, is fsync'ed, then renamed over the
+// target and the folder is fsync'ed. A writer destroyed without commit() removes its temp file.
+// Not thread-safe; one writer per target.
+#include <cstdio>
+#include <string>
+
+namespace mq::core {
+
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(const std::string& targetPath);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    const std::string& tempPath() const { return m_tempPath; }
+    const std::string& targetPath() const { return m_targetPath; }
+
+    // Appends bytes; throws Error naming the target on a short write (disk full, ...).
+    void write(const void* data, size_t bytes);
+    // Flushes, fsyncs, closes, renames over the target. Throws on failure (temp removed).
+    void commit();
+    // For writers (HDF5) that produce the temp file themselves: close our handle first.
+    void closeHandle();
+
+private:
+    std::string m_targetPath;
+    std::string m_tempPath;
+    std::FILE* m_file = nullptr;
+    bool m_committed = false;
+};
+
+// Fsyncs a finished temp file, renames it over target and fsyncs the folder.
+void commitTempFile(const std::string& tempPath, const std::string& targetPath);
+
+// Writes a whole text file atomically.
+void writeFileAtomic(const std::string& path, const std::string& content);
+
+std::string readTextFile(const std::string& path);
+
+} // namespace mq::core

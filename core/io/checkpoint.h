@@ -1,0 +1,40 @@
+#pragma once
+// A Hugging Face checkpoint folder: model.safetensors, or shards listed by
+// model.safetensors.index.json ("weight_map": tensor -> shard file). Shards are opened lazily
+// the first time one of their tensors is asked for. Thread-safety: not thread-safe.
+#include "io/safetensors.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mq::core {
+
+class Checkpoint {
+public:
+    // Throws InputError when neither file exists, the index is malformed or names a shard that
+    // is missing.
+    explicit Checkpoint(const std::string& dir);
+
+    const std::string& dir() const { return m_dir; }
+    bool sharded() const { return m_sharded; }
+    std::vector<std::string> tensorNames() const;
+    bool contains(const std::string& name) const { return m_weightMap.count(name) != 0; }
+    // Shard file (full path) that holds the tensor; throws InputError naming the tensor.
+    std::string fileOf(const std::string& name) const;
+    const TensorInfo& info(const std::string& name);
+    at::Tensor load(const std::string& name);
+    at::Tensor loadFloat(const std::string& name);
+    std::vector<std::string> files() const; // shard paths, sorted
+
+private:
+    SafetensorsFile& shard(const std::string& file);
+
+    std::string m_dir;
+    bool m_sharded = false;
+    std::map<std::string, std::string> m_weightMap; // tensor -> file name (relative)
+    std::map<std::string, std::unique_ptr<SafetensorsFile>> m_open;
+};
+
+} // namespace mq::core

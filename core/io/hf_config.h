@@ -1,0 +1,36 @@
+#pragma once
+// The subset of a Hugging Face config.json that the Llama / Qwen2 decoder needs.
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+
+namespace mq::core {
+
+enum class Architecture { Llama, Qwen2 };
+const char* architectureName(Architecture a);
+
+struct ModelConfig {
+    Architecture arch = Architecture::Llama;
+    std::string modelType;          // "llama", "qwen2"
+    int hiddenSize = 0;
+    int intermediateSize = 0;
+    int numLayers = 0;
+    int numHeads = 0;
+    int numKvHeads = 0;
+    int headDim = 0;                // hidden / heads unless given
+    int vocabSize = 0;
+    int maxPositions = 0;
+    double rmsNormEps = 1e-6;
+    double ropeTheta = 10000.0;
+    bool tieWordEmbeddings = false;
+    bool attentionBias = false;     // q/k/v biases (Qwen2: true)
+    std::string hiddenAct = "silu";
+    std::string torchDtype = "float32";
+};
+
+// Parses and validates (positive sizes, heads divide hidden, kv heads divide heads, supported
+// model_type and activation). `source` names the file in error messages.
+ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source);
+ModelConfig loadModelConfig(const std::string& configPath);
+
+} // namespace mq::core

@@ -1,0 +1,20 @@
+#pragma once
+// Token-id datasets: JSONL, one object per line with "input_ids": [int, ...] (other keys such
+// as "text" are ignored). Blank lines are skipped.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mq::core {
+
+struct TokenDataset {
+    std::string path;
+    std::vector<std::vector<int64_t>> sequences;
+    int64_t totalTokens() const;
+};
+
+// Throws InputError naming the file and line for malformed JSON, a missing or empty
+// "input_ids", a non-integer id, or an id outside [0, vocabSize) when vocabSize > 0.
+TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize = 0);
+
+} // namespace mq::core

@@ -1,0 +1,59 @@
+#include "quant/quant_settings.h"
+
+#include "common/error.h"
+
+namespace mq::core {
+
+std::string WeightQuantSpec::label() const
+{
+    switch (format) {
+    case WeightFormat::None:
+        return "fp";
+    case WeightFormat::NF4:
+        return "nf4-b" + std::to_string(nf4Block);
+    case WeightFormat::Int:
+        return "int" + std::to_string(bits) + (symmetric ? "-sym" : "-asym")
+            + (groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"));
+    }
+    return "?";
+}
+
+const char* actSchemeName(ActScheme s)
+{
+    switch (s) {
+    case ActScheme::None: return "none";
+    case ActScheme::PerTokenDynamic: return "per-token-dynamic";
+    case ActScheme::PerChannelStatic: return "per-channel-static";
+    }
+    return "?";
+}
+
+ActScheme parseActScheme(const std::string& s)
+{
+    if (s == "none") return ActScheme::None;
+    if (s == "per-token-dynamic") return ActScheme::PerTokenDynamic;
+    if (s == "per-channel-static") return ActScheme::PerChannelStatic;
+    throw InputError("unknown activation scheme '" + s
+                     + "' (expected none, per-token-dynamic or per-channel-static)");
+}
+
+const char* dispersionFormName(DispersionForm f)
+{
+    return f == DispersionForm::Paper ? "paper" : "code";
+}
+
+DispersionForm parseDispersionForm(const std::string& s)
+{
+    if (s == "paper") return DispersionForm::Paper;
+    if (s == "code") return DispersionForm::Code;
+    throw InputError("unknown dispersion form '" + s + "' (expected paper or code)");
+}
+
+std::string QuantSettings::label() const
+{
+    const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::NF4 ? 4 : weight.bits);
+    return method + " W" + std::to_string(wb) + "A" + std::to_string(abits) + " (" + weight.label() + ", "
+        + actSchemeName(act) + ", " + mode + ")";
+}
+
+} // namespace mq::core

@@ -1,0 +1,69 @@
+#pragma once
+// Plain value types describing a quantization run (no libtorch: widgets consume these).
+#include <string>
+#include <vector>
+
+namespace mq::core {
+
+enum class WeightFormat { None, Int, NF4 };
+
+struct WeightQuantSpec {
+    WeightFormat format = WeightFormat::None;
+    int bits = 4;          // Int: 2..8
+    int groupSize = 0;     // Int: 0 = one scale per output channel, else per group along K
+    bool symmetric = true; // Int: symmetric [-qmax, qmax] with qmax = 2^(bits-1)-1, else min/max
+    int nf4Block = 64;     // NF4: absmax block over the flattened weight (QLoRA); absmax in fp32
+    std::string label() const; // "int4-sym-g128", "nf4-b64", "fp"
+};
+
+enum class ActScheme { None, PerTokenDynamic, PerChannelStatic };
+const char* actSchemeName(ActScheme s);
+ActScheme parseActScheme(const std::string& s); // throws InputError
+
+// Which D_c formula is active (DESIGN.md "Dispersion score").
+enum class DispersionForm {
+    Paper, // |max - min| / log(||X_c||_1 + eps)
+    Code   // |max - min| / log(1 + mean|X_c| + 1e-5)   (the authors' code)
+};
+const char* dispersionFormName(DispersionForm f);
+DispersionForm parseDispersionForm(const std::string& s);
+
+struct DabcSettings {
+    bool enabled = true;
+    double k = 2.0;            // tau = mu + k * sigma
+    bool useLocal = true;      // threshold over this module's channels
+    bool useGlobal = true;     // threshold over all modules' channels
+    DispersionForm form = DispersionForm::Code;
+    bool anyModality = false;  // false: pooled scores; true: outlier in any modality
+    double rho = 0.0;          // element threshold: compensate |x| > rho * alpha_c only
+    std::vector<std::string> forceKinds; // module kinds masked entirely, e.g. "down_proj"
+};
+
+enum class MdqfoSolver { GridSearch, Adam };
+
+struct MdqfoSettings {
+    bool enabled = true;
+    MdqfoSolver solver = MdqfoSolver::GridSearch;
+    double p = 2.0;            // L_p exponent (paper 0.5; authors' configs 2 and 3)
+    double lambdaCos = 1.0;    // weight of L_cos
+    int ratios = 15;           // grid: r log-spaced over [rMin, rMax]
+    double rMin = 0.6;
+    double rMax = 1.0;
+    double emaDecay = 0.9;     // EMA of per-channel scores over search batches
+    int batchTokens = 512;     // tokens per search batch
+    int adamSteps = 100;
+    double adamLr = 0.01;
+};
+
+struct QuantSettings {
+    std::string method = "rtn";     // "rtn" | "morphoquant"
+    std::string mode = "simulated"; // "simulated" (paper: W and X quantized separately)
+    WeightQuantSpec weight;
+    int abits = 16;                 // 16 = activations unquantized
+    ActScheme act = ActScheme::None;
+    DabcSettings dabc;
+    MdqfoSettings mdqfo;
+    std::string label() const;      // "morphoquant W4A4 (nf4-b64, per-channel-static)"
+};
+
+} // namespace mq::core

@@ -1,0 +1,75 @@
+#include "quant/weight_quant.h"
+
+#include "common/error.h"
+
+namespace mq::core {
+
+const float* nf4Levels()
+{
+    // QLoRA (Dettmers et al. 2023), Appendix E / bitsandbytes: normal-float 4-bit code book.
+    static const float levels[16] = {
+        -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+        -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+        0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+        0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+    return levels;
+}
+
+static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec)
+{
+    if (spec.bits < 2 || spec.bits > 8)
+        throw InputError("integer weight quantization supports 2..8 bits, got " + std::to_string(spec.bits));
+    const int64_t n = w.size(0), k = w.size(1);
+    const int64_t g = spec.groupSize > 0 ? spec.groupSize : k;
+    if (k % g != 0)
+        throw InputError("input size " + std::to_string(k) + " is not a multiple of group size "
+                         + std::to_string(g));
+    at::Tensor x = w.reshape({n, k / g, g});
+    at::Tensor out;
+    if (spec.symmetric) {
+        const double qmax = double((1 << (spec.bits - 1)) - 1);
+        at::Tensor scale = x.abs().amax(-1, true).div(qmax).clamp_min(1e-12);
+        out = at::clamp(at::round(x / scale), -qmax, qmax) * scale;
+    } else {
+        const double qmax = double((1 << spec.bits) - 1);
+        at::Tensor lo = x.amin(-1, true), hi = x.amax(-1, true);
+        at::Tensor scale = (hi - lo).div(qmax).clamp_min(1e-12);
+        at::Tensor zero = at::round(-lo / scale);
+        out = (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
+    }
+    return out.reshape({n, k});
+}
+
+static at::Tensor fakeQuantNf4(const at::Tensor& w, int block)
+{
+    const int64_t numel = w.numel();
+    if (block <= 0 || numel % block != 0)
+        throw InputError("NF4 needs the weight size (" + std::to_string(numel)
+                         + ") to be a multiple of the block size " + std::to_string(block));
+    at::Tensor x = w.reshape({numel / block, block});
+    at::Tensor absmax = x.abs().amax(-1, true).clamp_min(1e-12);
+    at::Tensor normed = x / absmax;
+    at::Tensor levels = at::from_blob(const_cast<float*>(nf4Levels()), {16}, at::kFloat).clone();
+    // Nearest code value: boundaries are midpoints between consecutive levels.
+    at::Tensor mids = (levels.slice(0, 1) + levels.slice(0, 0, 15)) * 0.5;
+    at::Tensor idx = at::bucketize(normed, mids);
+    return (levels.index_select(0, idx.flatten()).reshape(x.sizes()) * absmax).reshape(w.sizes());
+}
+
+at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec)
+{
+    if (w.dim() != 2)
+        throw InputError("weight quantization expects a 2-D weight, got " + std::to_string(w.dim()) + "-D");
+    at::Tensor wf = w.to(at::kFloat).contiguous();
+    switch (spec.format) {
+    case WeightFormat::None:
+        return wf;
+    case WeightFormat::Int:
+        return fakeQuantInt(wf, spec);
+    case WeightFormat::NF4:
+        return fakeQuantNf4(wf, spec.nf4Block);
+    }
+    return wf;
+}
+
+} // namespace mq::core

@@ -1,0 +1,97 @@
+#pragma once
+// The study a person works on: what model, what calibration data, the statistics of every
+// Linear input, the quantization plan, MDQFO loss curves and evaluation figures. Plain value
+// types (no libtorch) shared by the engine, the CLI and the widgets; io/session_store.h reads
+// and writes it as an HDF5 `.mqs` file.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "calib/channel_stats.h"
+#include "quant/quant_settings.h"
+
+namespace mq::core {
+
+constexpr int kSessionFormatVersion = 1;
+
+// One Linear of the decoder, in network order.
+struct ModuleInfo {
+    std::string name;        // "model.layers.3.mlp.down_proj"
+    int layer = -1;
+    std::string kind;        // "q_proj", "k_proj", ..., "down_proj"
+    std::string inputGroup;  // modules that see the same input share it: "model.layers.3.attn_in"
+    int64_t inFeatures = 0;
+    int64_t outFeatures = 0;
+};
+
+// Statistics of one input group, per modality and pooled over all of them.
+struct InputStats {
+    std::array<ChannelStats, kNumModalities> perModality;
+    ChannelStats pooled;
+};
+
+struct ModelRef {
+    std::string path;          // folder as given
+    std::string fingerprint;   // sha256 of config.json and every shard's header + size
+    std::string architecture;  // "llama", "qwen2"
+    std::string configJson;    // config.json verbatim
+};
+
+struct CalibrationInfo {
+    std::string source;        // data file
+    int64_t sequences = 0;
+    std::array<int64_t, kNumModalities> tokens{}; // per modality
+    int64_t totalTokens() const;
+};
+
+// The plan of one Linear input group after DABC and MDQFO.
+struct GroupPlan {
+    std::vector<double> scores;   // D_c used for the mask (active form / source)
+    std::vector<uint8_t> mask;    // 1 = channel compensated by DABC
+    std::vector<uint8_t> handEdited; // 1 = mask bit set by hand, kept across recomputes
+    double tauLocal = 0.0;        // mu_l + k sigma_l of this group
+    double tauGlobal = 0.0;       // mu_g + k sigma_g over all groups
+    std::vector<float> alpha0;    // initial clipping bound max|X_c|
+    std::vector<float> alpha;     // clipping bound after MDQFO
+};
+
+struct LossPoint {
+    int step = 0;
+    double lp = 0.0;
+    double lcos = 0.0;
+    double total = 0.0;
+};
+
+struct LossCurve {
+    std::string group;            // input group
+    std::vector<LossPoint> points;
+};
+
+struct EvalResult {
+    std::string label;            // "fp", "morphoquant W4A4 (...)"
+    std::string data;             // evaluation file
+    double nll = 0.0;             // mean nats / predicted token
+    double ppl = 0.0;
+    int64_t tokens = 0;
+};
+
+struct Session {
+    ModelRef model;
+    CalibrationInfo calibration;
+    std::vector<ModuleInfo> modules;            // network order
+    std::vector<std::string> groups;            // input groups, network order
+    std::map<std::string, InputStats> stats;    // by input group
+    std::optional<QuantSettings> settings;      // set once a plan exists
+    std::map<std::string, GroupPlan> plans;     // by input group
+    std::vector<LossCurve> curves;
+    std::vector<EvalResult> evals;
+
+    const ModuleInfo* findModule(const std::string& name) const;
+    // Members of an input group, in network order.
+    std::vector<const ModuleInfo*> groupMembers(const std::string& group) const;
+};
+
+} // namespace mq::core
