@@ -35,7 +35,7 @@ struct InputStats {
 
 struct ModelRef {
     std::string path;          // folder as given
-    std::string fingerprint;   // sha256 of config.json and every shard's header + size
+    std::string fingerprint;   // "fnv1a64:<hex>" of config.json and every shard's header + size
     std::string architecture;  // "llama", "qwen2"
     std::string configJson;    // config.json verbatim
 };

@@ -1,25 +1,35 @@
 #pragma once
 // The `.mqs` session file (HDF5). Layout (format version in the root attribute
-// "mqs_format_version"):
-//   /                     attrs: mqs_format_version, producer
+// "mqs_format_version"; strings are variable-length UTF-8; arrays may have length 0):
+//   /                     attrs: mqs_format_version (int32), producer
 //   /model                attrs: path, fingerprint, architecture, config_json
-//   /calibration          attrs: source, sequences; dataset tokens_per_modality [4] int64
+//   /calibration          attrs: source, sequences (int64); dataset tokens_per_modality [4] int64
 //   /modules              compound-free: datasets name, kind, input_group (strings), layer,
 //                         in_features, out_features (int64), in network order
+//   /groups               dataset [G] strings: the input groups in network order
 //   /stats/<group>/<modality|pooled>   datasets min, max [K] f32; sum_abs, sum_sq [K] f64;
-//                         hist [K, 40] u32; attr count
-//   /plan                 attr settings_json (QuantSettings as JSON)
+//                         hist [K, 40] u32; attrs channels (K), count (int64). A modality
+//                         with count 0 is not written and reads back as an empty ChannelStats.
+//   /plan                 attr settings_json (QuantSettings as JSON; absent: no settings)
 //   /plan/<group>         scores f64, mask u8, hand_edited u8, alpha0 f32, alpha f32;
-//                         attrs tau_local, tau_global
-//   /mdqfo/<group>        dataset loss [steps, 4] f64 (step, L_p, L_cos, total)
-//   /eval                 dataset per result: attrs label, data, nll, ppl, tokens
-// Group names contain dots but never '/'. Writes are atomic (temp file, fsync, rename).
+//                         attrs tau_local, tau_global (f64). mask is as long as scores; every
+//                         other array is empty (step not run) or of that same length
+//   /mdqfo/<group>        dataset loss [steps, 4] f64 (step, L_p, L_cos, total); attr index
+//                         (int64): position in Session::curves
+//   /eval/<i>             i = 0, 1, ...: an empty (null-dataspace) dataset per result with
+//                         attrs label, data, nll, ppl (f64), tokens (int64)
+// modality is text, image, video or audio. Group names contain dots but never '/'.
+// Large datasets are chunked and deflate-compressed. Writes are atomic (temp file, fsync, rename).
+// Thread-safety: all calls may come from any thread; HDF5 work is serialized on one mutex
+// (Debian's HDF5 is not thread-safe).
 #include <string>
 
 #include "session.h"
 
 namespace mq::core {
 
+// Throws InputError naming the object for values that cannot be stored (a group name with '/',
+// arrays whose lengths disagree) and Error when the disk write fails; `path` is then untouched.
 void saveSession(const Session& s, const std::string& path);
 // Throws InputError naming the file and the object when it is not a session, is corrupt, or is
 // of a newer format version.
@@ -27,6 +37,8 @@ Session loadSession(const std::string& path);
 
 // QuantSettings <-> JSON text (also used by the CLI's --json output and exports).
 std::string settingsToJson(const QuantSettings& s);
+// Missing keys take their defaults; unknown keys, wrong types, unknown enum names and
+// out-of-range integers throw InputError naming `source` and the key ("weight.bits").
 QuantSettings settingsFromJson(const std::string& json, const std::string& source);
 
 } // namespace mq::core

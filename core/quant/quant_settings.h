@@ -36,7 +36,9 @@ struct DabcSettings {
     DispersionForm form = DispersionForm::Code;
     bool anyModality = false;  // false: pooled scores; true: outlier in any modality
     double rho = 0.0;          // element threshold: compensate |x| > rho * alpha_c only
-    std::vector<std::string> forceKinds; // module kinds masked entirely, e.g. "down_proj"
+    // Module kinds masked entirely. The authors' code forces every mlp.down_proj input, and so
+    // does our default; an empty list is the pure Eq. 6.
+    std::vector<std::string> forceKinds{"down_proj"};
 };
 
 enum class MdqfoSolver { GridSearch, Adam };

@@ -1,0 +1,417 @@
+#include "commands.h"
+
+#include "args.h"
+#include "progress_printer.h"
+
+#include "common/error.h"
+#include "eval/perplexity.h"
+#include "export/hf_export.h"
+#include "io/session_store.h"
+#include "io/token_data.h"
+#include "pipeline.h"
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace mq::cli {
+
+using nlohmann::json;
+namespace core = mq::core;
+
+namespace {
+
+const char* kEvalHelp = R"(usage: morphoquant-cli eval --model DIR --data FILE [options]
+
+Mean next-token NLL and perplexity of a model folder over a JSONL token file. A folder written
+by `quantize --export` is evaluated as the quantized model it holds.
+
+  --model DIR     Hugging Face folder (config.json + safetensors)
+  --data FILE     JSONL, one {"input_ids": [...]} per line
+  --batch N       sequences per forward (default 8)
+  --threads N     CPU threads (default: all cores)
+  --json          last line of stdout is one JSON object {nll, ppl, tokens, ...}
+  --quiet         no progress on stderr
+)";
+
+const char* kQuantizeHelp = R"(usage: morphoquant-cli quantize --model DIR --calib FILE --method {rtn,morphoquant}
+                             --wbits N --abits N [options]
+
+Calibrates on FILE, builds the quantization plan and reports (with --eval) the perplexity of
+the simulated quantized model. rtn: round-to-nearest weights and per-token dynamic activations.
+morphoquant: static per-channel activations whose clipping bounds MDQFO learns, with DABC
+compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
+
+  --model DIR          Hugging Face folder
+  --calib FILE         JSONL token file for calibration
+  --method M           rtn | morphoquant
+  --wbits N            weight bits: 4, 8 or 16 (16 = unquantized)
+  --abits N            activation bits: 4, 8 or 16 (16 = unquantized)
+  --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax)
+  --group-size N       integer weights: scale per group of N inputs (default: per channel)
+  --asym               integer weights: asymmetric (min/max) instead of symmetric
+  --eval FILE          evaluate the quantized model on a JSONL token file
+  --eval-fp            also evaluate the full-precision model on --eval FILE
+  --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
+  --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
+  --overwrite          allow --export to replace an existing folder
+  --threads N          CPU threads (default: all cores)
+  --batch N            sequences per forward (default 8)
+  --json               last line of stdout is one JSON object
+  --quiet              no progress on stderr
+ DABC:
+  --k X                threshold mu + k*sigma (default 2)
+  --no-local           switch the per-module threshold off
+  --no-global          switch the all-modules threshold off
+  --score F            dispersion form: code (default, the authors' code) | paper (Eq. 5)
+  --rho X              compensate only |x| > rho*alpha in masked channels (default 0)
+  --force-mask KIND    mask every channel of this module kind (repeatable; default down_proj,
+                       as the authors' code; `--force-mask none` for the pure Eq. 6)
+  --no-dabc            no compensation
+ MDQFO:
+  --solver S           grid (default) | adam
+  --p X                L_p exponent (default 2)
+  --lambda-cos X       weight of the cosine term (default 1)
+  --ratios N           grid points over [0.6, 1] (default 15)
+  --adam-steps N       Adam steps per group (default 100)
+  --no-mdqfo           keep alpha = max|X_c|
+)";
+
+const char* kInspectHelp = R"(usage: morphoquant-cli inspect SESSION.mqs [--json]
+
+Prints what a session holds: model, modules, calibration token counts per modality, DABC
+masks, the method and its settings, MDQFO losses and evaluation figures.
+)";
+
+bool wantsHelp(int argc, char** argv)
+{
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h")
+            return true;
+    }
+    return false;
+}
+
+void setThreads(const Args& a)
+{
+    int n = a.intValue("threads", 0);
+    if (n <= 0)
+        n = int(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+}
+
+json nllJson(const core::NllResult& r)
+{
+    return json{{"nll", r.nll}, {"ppl", r.ppl}, {"tokens", r.tokens}};
+}
+
+void printNll(const char* label, const core::NllResult& r)
+{
+    std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label, r.nll, r.ppl, static_cast<long long>(r.tokens));
+}
+
+core::EvalResult toEval(const std::string& label, const std::string& data, const core::NllResult& r)
+{
+    core::EvalResult e;
+    e.label = label;
+    e.data = data;
+    e.nll = r.nll;
+    e.ppl = r.ppl;
+    e.tokens = r.tokens;
+    return e;
+}
+
+core::WeightQuantSpec weightSpec(const Args& a, int wbits)
+{
+    core::WeightQuantSpec w;
+    std::string f = a.value("wformat", "int");
+    if (wbits >= 16) {
+        if (a.has("wformat") && f != "none")
+            throw UsageError("--wformat " + f + " needs --wbits 4 or 8");
+        return w;
+    }
+    if (f == "int4" || f == "int8") {
+        if (std::stoi(f.substr(3)) != wbits)
+            throw UsageError("--wformat " + f + " contradicts --wbits " + std::to_string(wbits));
+        f = "int";
+    }
+    if (f == "nf4") {
+        if (wbits != 4)
+            throw UsageError("--wformat nf4 is a 4-bit format; got --wbits " + std::to_string(wbits));
+        w.format = core::WeightFormat::NF4;
+    } else if (f == "int") {
+        if (wbits < 2 || wbits > 8)
+            throw UsageError("--wbits must be 2..8 or 16, got " + std::to_string(wbits));
+        w.format = core::WeightFormat::Int;
+        w.bits = wbits;
+        w.groupSize = a.intValue("group-size", 0);
+        w.symmetric = !a.flag("asym");
+    } else {
+        throw UsageError("--wformat must be int, int4, int8 or nf4, got '" + f + "'");
+    }
+    return w;
+}
+
+} // namespace
+
+int cmdEval(int argc, char** argv)
+{
+    if (wantsHelp(argc, argv)) {
+        std::fputs(kEvalHelp, stdout);
+        return 0;
+    }
+    Args a(argc, argv, 2, {"model", "data", "batch", "threads"}, {"json", "quiet"});
+    setThreads(a);
+    const std::string modelDir = a.required("model"), dataPath = a.required("data");
+    core::LoadedModel lm = core::loadModelForEval(modelDir);
+    core::TokenDataset data = core::loadTokenDataset(dataPath, lm.model.config().vocabSize);
+    std::unique_ptr<core::QuantSimHook> hook;
+    if (lm.settings)
+        hook = std::make_unique<core::QuantSimHook>(*lm.settings, lm.groups);
+    ProgressPrinter pp(a.flag("quiet"));
+    core::NllResult r = core::evaluateNll(lm.model, data, hook.get(), a.intValue("batch", 8), pp.sink());
+    pp.finishLine();
+    const std::string label = lm.settings ? lm.settings->label() : "full precision";
+    printNll(label.c_str(), r);
+    if (a.flag("json")) {
+        json j = nllJson(r);
+        j["command"] = "eval";
+        j["model"] = modelDir;
+        j["data"] = dataPath;
+        j["label"] = label;
+        j["quantized"] = bool(lm.settings);
+        std::cout << j.dump() << std::endl;
+    }
+    return 0;
+}
+
+int cmdQuantize(int argc, char** argv)
+{
+    if (wantsHelp(argc, argv)) {
+        std::fputs(kQuantizeHelp, stdout);
+        return 0;
+    }
+    Args a(argc, argv, 2,
+           {"model", "calib", "method", "wbits", "abits", "wformat", "group-size", "eval", "session", "export",
+            "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
+            "adam-steps"},
+           {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo"});
+    setThreads(a);
+    core::QuantSettings st;
+    st.method = a.required("method");
+    if (st.method != "rtn" && st.method != "morphoquant")
+        throw UsageError("--method must be rtn or morphoquant, got '" + st.method + "'");
+    const int wbits = a.intValue("wbits", 16);
+    if (!a.has("wbits") || !a.has("abits"))
+        throw UsageError("--wbits and --abits are required");
+    st.weight = weightSpec(a, wbits);
+    st.abits = a.intValue("abits", 16);
+    if (st.abits != 16 && (st.abits < 2 || st.abits > 8))
+        throw UsageError("--abits must be 2..8 or 16, got " + std::to_string(st.abits));
+    st.dabc.k = a.doubleValue("k", st.dabc.k);
+    st.dabc.useLocal = !a.flag("no-local");
+    st.dabc.useGlobal = !a.flag("no-global");
+    st.dabc.enabled = !a.flag("no-dabc");
+    st.dabc.form = core::parseDispersionForm(a.value("score", "code"));
+    st.dabc.rho = a.doubleValue("rho", 0.0);
+    if (a.has("force-mask")) {
+        st.dabc.forceKinds.clear();
+        for (const std::string& kind : a.values("force-mask"))
+            if (kind != "none")
+                st.dabc.forceKinds.push_back(kind);
+    }
+    const std::string solver = a.value("solver", "grid");
+    if (solver != "grid" && solver != "adam")
+        throw UsageError("--solver must be grid or adam, got '" + solver + "'");
+    st.mdqfo.solver = solver == "adam" ? core::MdqfoSolver::Adam : core::MdqfoSolver::GridSearch;
+    st.mdqfo.p = a.doubleValue("p", st.mdqfo.p);
+    st.mdqfo.lambdaCos = a.doubleValue("lambda-cos", st.mdqfo.lambdaCos);
+    st.mdqfo.ratios = a.intValue("ratios", st.mdqfo.ratios);
+    st.mdqfo.adamSteps = a.intValue("adam-steps", st.mdqfo.adamSteps);
+    st.mdqfo.enabled = !a.flag("no-mdqfo");
+    const int batch = a.intValue("batch", 8);
+    if (batch < 1)
+        throw UsageError("--batch must be at least 1");
+
+    const std::string modelDir = a.required("model"), calibPath = a.required("calib");
+    const std::string sessionPath = a.value("session"), exportDir = a.value("export"), evalPath = a.value("eval");
+    if (a.flag("eval-fp") && evalPath.empty())
+        throw UsageError("--eval-fp needs --eval FILE");
+
+    core::DecoderModel model = core::DecoderModel::load(modelDir);
+    const int64_t vocab = model.config().vocabSize;
+    core::TokenDataset calib = core::loadTokenDataset(calibPath, vocab);
+    core::TokenDataset evalData;
+    if (!evalPath.empty())
+        evalData = core::loadTokenDataset(evalPath, vocab);
+
+    ProgressPrinter pp(a.flag("quiet"));
+    core::Session session;
+    core::calibrate(session, model, calib, batch, pp.sink());
+    core::buildPlan(session, model, calib, st, batch, pp.sink());
+    pp.finishLine();
+
+    json out{{"command", "quantize"}, {"model", modelDir}, {"method", st.method}, {"wbits", wbits},
+             {"abits", st.abits}, {"label", session.settings->label()}};
+    std::printf("model        %s (%s, %zu Linear modules, %zu input groups)\n", modelDir.c_str(),
+                session.model.architecture.c_str(), session.modules.size(), session.groups.size());
+    std::printf("calibration  %s: %lld sequences, %lld tokens\n", calibPath.c_str(),
+                static_cast<long long>(session.calibration.sequences),
+                static_cast<long long>(session.calibration.totalTokens()));
+    std::printf("method       %s\n", session.settings->label().c_str());
+    if (st.method == "morphoquant") {
+        int64_t masked = 0, total = 0;
+        for (const auto& [g, p] : session.plans) {
+            for (uint8_t m : p.mask)
+                masked += m;
+            total += int64_t(p.mask.size());
+        }
+        double first = 0, last = 0;
+        for (const auto& c : session.curves) {
+            first += c.points.front().total;
+            last += c.points.back().total;
+        }
+        std::printf("DABC         %lld of %lld input channels compensated (k=%.3g, %s scores)\n",
+                    static_cast<long long>(masked), static_cast<long long>(total), st.dabc.k,
+                    core::dispersionFormName(st.dabc.form));
+        if (!session.curves.empty())
+            std::printf("MDQFO        morphology loss summed over groups %.6g -> %.6g\n", first, last);
+        out["dabc_masked_channels"] = masked;
+        out["dabc_total_channels"] = total;
+        out["mdqfo_loss_initial"] = first;
+        out["mdqfo_loss_final"] = last;
+    }
+
+    if (!evalPath.empty()) {
+        if (a.flag("eval-fp")) {
+            core::NllResult fp = core::evaluateNll(model, evalData, nullptr, batch, pp.sink());
+            pp.finishLine();
+            printNll("full precision", fp);
+            session.evals.push_back(toEval("full precision", evalPath, fp));
+            out["fp"] = nllJson(fp);
+        }
+        core::QuantizedModel qm = core::makeQuantizedModel(model, session);
+        core::NllResult r = core::evaluateNll(qm.model, evalData, qm.hook.get(), batch, pp.sink());
+        pp.finishLine();
+        printNll(session.settings->label().c_str(), r);
+        session.evals.push_back(toEval(session.settings->label(), evalPath, r));
+        out["nll"] = r.nll;
+        out["ppl"] = r.ppl;
+        out["tokens"] = r.tokens;
+    }
+    if (!sessionPath.empty()) {
+        core::saveSession(session, sessionPath);
+        std::printf("session      %s\n", sessionPath.c_str());
+        out["session"] = sessionPath;
+    }
+    if (!exportDir.empty()) {
+        core::ExportSummary ex = core::exportSimulated(model, session, exportDir, a.flag("overwrite"));
+        std::printf("export       %s (%s, %lld tensors, %.2f MB)\n", ex.dir.c_str(), ex.representation.c_str(),
+                    static_cast<long long>(ex.tensors), double(ex.bytes) / 1e6);
+        out["export"] = ex.dir;
+    }
+    if (a.flag("json"))
+        std::cout << out.dump() << std::endl;
+    return 0;
+}
+
+int cmdInspect(int argc, char** argv)
+{
+    if (wantsHelp(argc, argv)) {
+        std::fputs(kInspectHelp, stdout);
+        return 0;
+    }
+    Args a(argc, argv, 2, {}, {"json"});
+    if (a.positional().size() != 1)
+        throw UsageError("inspect takes one session file");
+    const std::string path = a.positional()[0];
+    const core::Session s = core::loadSession(path);
+    json j;
+    j["command"] = "inspect";
+    j["session"] = path;
+    j["model"] = {{"path", s.model.path}, {"fingerprint", s.model.fingerprint},
+                  {"architecture", s.model.architecture}};
+    json mods = json::object();
+    for (int m = 0; m < core::kNumModalities; ++m)
+        mods[core::modalityName(core::Modality(m))] = s.calibration.tokens[size_t(m)];
+    j["calibration"] = {{"source", s.calibration.source}, {"sequences", s.calibration.sequences},
+                        {"tokens", s.calibration.totalTokens()}};
+    j["modalities"] = mods;
+    json modules = json::array();
+    for (const auto& m : s.modules)
+        modules.push_back({{"name", m.name}, {"kind", m.kind}, {"layer", m.layer}, {"input_group", m.inputGroup},
+                           {"in_features", m.inFeatures}, {"out_features", m.outFeatures}});
+    j["modules"] = modules;
+    json groups = json::array();
+    for (const std::string& g : s.groups) {
+        json gj{{"name", g}};
+        auto st = s.stats.find(g);
+        if (st != s.stats.end()) {
+            gj["channels"] = st->second.pooled.channels;
+            gj["tokens"] = st->second.pooled.count;
+        }
+        auto p = s.plans.find(g);
+        if (p != s.plans.end()) {
+            int64_t masked = 0;
+            for (uint8_t b : p->second.mask)
+                masked += b;
+            gj["masked_channels"] = masked;
+            gj["tau_local"] = p->second.tauLocal;
+            gj["tau_global"] = p->second.tauGlobal;
+        }
+        for (const auto& c : s.curves) {
+            if (c.group == g && !c.points.empty()) {
+                gj["mdqfo_steps"] = c.points.size() - 1;
+                gj["mdqfo_loss_initial"] = c.points.front().total;
+                gj["mdqfo_loss_final"] = c.points.back().total;
+            }
+        }
+        groups.push_back(gj);
+    }
+    j["groups"] = groups;
+    j["methods"] = json::array();
+    if (s.settings) {
+        j["methods"].push_back(s.settings->method);
+        j["settings"] = json::parse(core::settingsToJson(*s.settings));
+        j["label"] = s.settings->label();
+    }
+    json evals = json::array();
+    for (const auto& e : s.evals)
+        evals.push_back({{"label", e.label}, {"data", e.data}, {"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}});
+    j["evals"] = evals;
+
+    std::printf("session      %s\n", path.c_str());
+    std::printf("model        %s (%s, %s)\n", s.model.path.c_str(), s.model.architecture.c_str(),
+                s.model.fingerprint.c_str());
+    std::printf("modules      %zu Linear modules in %zu input groups\n", s.modules.size(), s.groups.size());
+    std::printf("calibration  %s: %lld sequences;", s.calibration.source.c_str(),
+                static_cast<long long>(s.calibration.sequences));
+    for (int m = 0; m < core::kNumModalities; ++m)
+        std::printf(" %s %lld", core::modalityName(core::Modality(m)),
+                    static_cast<long long>(s.calibration.tokens[size_t(m)]));
+    std::printf(" tokens\n");
+    if (s.settings)
+        std::printf("plan         %s\n", s.settings->label().c_str());
+    for (const auto& g : groups) {
+        std::printf("  %-24s K=%-5lld", g["name"].get<std::string>().c_str(),
+                    static_cast<long long>(g.value("channels", int64_t(0))));
+        if (g.contains("masked_channels"))
+            std::printf(" masked %-4lld", static_cast<long long>(g["masked_channels"].get<int64_t>()));
+        if (g.contains("mdqfo_loss_initial"))
+            std::printf(" MDQFO loss %.5g -> %.5g", g["mdqfo_loss_initial"].get<double>(),
+                        g["mdqfo_loss_final"].get<double>());
+        std::printf("\n");
+    }
+    for (const auto& e : s.evals)
+        std::printf("eval         %-40s nll %.6f ppl %.4f (%lld tokens)\n", e.label.c_str(), e.nll, e.ppl,
+                    static_cast<long long>(e.tokens));
+    if (a.flag("json"))
+        std::cout << j.dump() << std::endl;
+    return 0;
+}
+
+} // namespace mq::cli

@@ -1,0 +1,10 @@
+#pragma once
+// The CLI's subcommands. Each returns the process exit code; errors propagate as exceptions
+// (mq::core::Error, UsageError) to main(), which prints them.
+namespace mq::cli {
+
+int cmdEval(int argc, char** argv);
+int cmdQuantize(int argc, char** argv);
+int cmdInspect(int argc, char** argv);
+
+} // namespace mq::cli

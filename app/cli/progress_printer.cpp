@@ -1,0 +1,52 @@
+#include "progress_printer.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace mq::cli {
+
+ProgressPrinter::ProgressPrinter(bool quiet) : m_quiet(quiet), m_tty(::isatty(2) != 0) {}
+
+core::ProgressSink ProgressPrinter::sink()
+{
+    return [this](const core::ProgressEvent& e) { print(e); };
+}
+
+void ProgressPrinter::print(const core::ProgressEvent& e)
+{
+    if (m_quiet)
+        return;
+    if (e.stage != m_stage) {
+        finishLine();
+        m_stage = e.stage;
+        m_clock.restart();
+        m_lastPrint = -1.0;
+    }
+    const double t = m_clock.elapsedSeconds();
+    const bool done = e.fraction >= 1.0;
+    if (!done && m_lastPrint >= 0 && t - m_lastPrint < (m_tty ? 0.1 : 1.0))
+        return;
+    m_lastPrint = t;
+    std::string extra;
+    for (const auto& [k, v] : e.metrics) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " %s=%.4g", k.c_str(), v);
+        extra += buf;
+    }
+    std::fprintf(stderr, "%s[%s] %5.1f%% %s  elapsed %s  ETA %s%s%s", m_tty ? "\r\033[K" : "", e.stage.c_str(),
+                 100.0 * e.fraction, e.message.c_str(), core::formatDuration(t).c_str(),
+                 core::formatDuration(m_clock.etaSeconds(e.fraction)).c_str(), extra.c_str(), m_tty ? "" : "\n");
+    m_open = m_tty;
+    if (done)
+        finishLine();
+    std::fflush(stderr);
+}
+
+void ProgressPrinter::finishLine()
+{
+    if (m_open)
+        std::fputc('\n', stderr);
+    m_open = false;
+}
+
+} // namespace mq::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Progress on stderr with an ETA per stage: a rewritten line on a terminal, at most one line a
+// second otherwise (logs stay readable), and always the final 100% line of a stage.
+#include <string>
+
+#include "common/progress.h"
+
+namespace mq::cli {
+
+class ProgressPrinter {
+public:
+    explicit ProgressPrinter(bool quiet = false);
+    core::ProgressSink sink();
+    void finishLine();
+
+private:
+    void print(const core::ProgressEvent& e);
+
+    bool m_quiet;
+    bool m_tty;
+    std::string m_stage;
+    core::EtaClock m_clock;
+    double m_lastPrint = -1.0;
+    bool m_open = false;
+};
+
+} // namespace mq::cli

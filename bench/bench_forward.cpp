@@ -1,0 +1,66 @@
+// Tokens/s of the full-precision forward, with and without statistics collection, on a model
+// folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
+// usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
+#include "calib/collector.h"
+#include "eval/perplexity.h"
+#include "io/token_data.h"
+#include "model/decoder.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+using namespace mq::core;
+
+namespace {
+
+double runOnce(const DecoderModel& m, const TokenDataset& d, int batch, int mode)
+{
+    c10::InferenceMode guard;
+    std::vector<int64_t> ch;
+    for (size_t g = 0; g < m.groups().size(); ++g)
+        ch.push_back(m.groupChannels(int(g)));
+    const auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) {
+        for (const auto& b : equalLengthBatches(d, batch))
+            m.forward(batchTensor(d, b));
+    } else {
+        StatsCollector c(m.groups(), ch, mode == 1);
+        for (const auto& b : equalLengthBatches(d, batch))
+            m.forward(batchTensor(d, b), &c);
+        c.finish();
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const std::string dir = argc > 1 ? argv[1] : std::string(MQ_SHARED_DIR) + "/models/stories260K";
+    const std::string data = argc > 2 ? argv[2] : dir + "/calibration.jsonl";
+    const int repeats = argc > 3 ? std::atoi(argv[3]) : 7;
+    const int threads = argc > 4 ? std::atoi(argv[4]) : int(std::thread::hardware_concurrency());
+    const int batch = argc > 5 ? std::atoi(argv[5]) : 8;
+    at::set_num_threads(std::max(1, threads));
+    DecoderModel m = DecoderModel::load(dir);
+    TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
+    const double tokens = double(d.totalTokens());
+    const char* names[3] = {"forward", "forward + stats (async)", "forward + stats (inline)"};
+    std::vector<double> best(3, 1e30);
+    runOnce(m, d, batch, 0); // warm-up
+    // Interleave the modes so drift in machine load hits all of them alike; keep the best.
+    for (int r = 0; r < repeats; ++r)
+        for (int mode = 0; mode < 3; ++mode)
+            best[size_t(mode)] = std::min(best[size_t(mode)], runOnce(m, d, batch, mode));
+    std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d\n", dir.c_str(), data.c_str(),
+                tokens, batch, at::get_num_threads(), repeats);
+    for (int mode = 0; mode < 3; ++mode)
+        std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
+                    best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);
+    return 0;
+}

@@ -1,0 +1,130 @@
+#include "calib/collector.h"
+
+#include "common/error.h"
+
+namespace mq::core {
+
+StatsCollector::StatsCollector(std::vector<std::string> names, std::vector<int64_t> channels, bool async)
+    : m_names(std::move(names)), m_stats(m_names.size()), m_async(async)
+{
+    for (size_t g = 0; g < m_stats.size(); ++g)
+        for (auto& s : m_stats[g].perModality)
+            s.reset(channels[g]);
+    if (m_async)
+        m_worker = std::thread([this] { workerLoop(); });
+}
+
+StatsCollector::~StatsCollector()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    if (m_worker.joinable())
+        m_worker.join();
+}
+
+void StatsCollector::accumulate(const Item& it)
+{
+    InputStats& st = m_stats[size_t(it.group)];
+    at::Tensor x = it.x.to(at::kCPU, at::kFloat).contiguous();
+    at::Tensor tags = it.modality.to(at::kCPU);
+    const int64_t k = x.size(1);
+    const std::string what = "input of " + m_names[size_t(it.group)];
+    // Fast path: one modality for the whole batch (text-only data).
+    const int first = tags.numel() ? int(tags.data_ptr<uint8_t>()[0]) : 0;
+    if (tags.numel() && tags.max().item<int>() >= kNumModalities)
+        throw InputError(what + ": modality tag out of range");
+    if (tags.numel() == 0 || tags.eq(first).all().item<bool>()) {
+        st.perModality[size_t(first)].accumulate(x.data_ptr<float>(), x.size(0), what);
+        return;
+    }
+    for (int m = 0; m < kNumModalities; ++m) {
+        at::Tensor rows = tags.eq(m).nonzero().flatten();
+        if (rows.numel() == 0)
+            continue;
+        at::Tensor sub = x.index_select(0, rows).contiguous();
+        st.perModality[size_t(m)].accumulate(sub.data_ptr<float>(), sub.size(0), what);
+    }
+    (void)k;
+}
+
+void StatsCollector::workerLoop()
+{
+    for (;;) {
+        Item it;
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            m_cv.wait(lock, [this] { return m_stop || !m_queue.empty(); });
+            if (m_queue.empty())
+                return;
+            it = std::move(m_queue.front());
+            m_queue.pop_front();
+            ++m_busy;
+        }
+        m_cv.notify_all();
+        try {
+            if (!m_error)
+                accumulate(it);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (!m_error)
+                m_error = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            --m_busy;
+        }
+        m_cv.notify_all();
+    }
+}
+
+void StatsCollector::rethrowIfFailed()
+{
+    std::exception_ptr e;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        e = m_error;
+    }
+    if (e)
+        std::rethrow_exception(e);
+}
+
+at::Tensor StatsCollector::onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality)
+{
+    Item it{group, x, modality};
+    if (!m_async) {
+        accumulate(it);
+        return x;
+    }
+    rethrowIfFailed();
+    {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_cv.wait(lock, [this] { return m_queue.size() < kMaxQueued; });
+        m_queue.push_back(std::move(it));
+    }
+    m_cv.notify_all();
+    return x;
+}
+
+std::map<std::string, InputStats> StatsCollector::finish()
+{
+    if (m_async) {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_cv.wait(lock, [this] { return m_queue.empty() && m_busy == 0; });
+    }
+    rethrowIfFailed();
+    std::map<std::string, InputStats> out;
+    for (size_t g = 0; g < m_stats.size(); ++g) {
+        InputStats st = m_stats[g];
+        st.pooled = ChannelStats();
+        st.pooled.reset(st.perModality[0].channels);
+        for (const auto& s : st.perModality)
+            st.pooled.merge(s);
+        out[m_names[g]] = std::move(st);
+    }
+    return out;
+}
+
+} // namespace mq::core

@@ -1,0 +1,57 @@
+#pragma once
+// StatsCollector: a ForwardHook that accumulates ChannelStats of every input group, per
+// modality. Accumulation runs on one background thread fed by a bounded queue, so on a CPU the
+// statistics overlap the forward instead of adding to it (the forward's small ops leave a core
+// idle); with `async` false it accumulates inline. Results are identical either way: each
+// group's batches are accumulated in forward order.
+// Thread-safety: onLinearInput is called from the forward's thread; finish() from the same.
+#include <ATen/ATen.h>
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/forward_hook.h"
+#include "session.h"
+
+namespace mq::core {
+
+class StatsCollector : public ForwardHook {
+public:
+    // groupNames/groupChannels: one entry per input group of the model.
+    StatsCollector(std::vector<std::string> groupNames, std::vector<int64_t> groupChannels, bool async = true);
+    ~StatsCollector() override;
+
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override;
+
+    // Waits for queued work, computes pooled statistics and returns them by group name.
+    // Rethrows the first error of the worker (e.g. a NaN, as InputError).
+    std::map<std::string, InputStats> finish();
+
+private:
+    struct Item {
+        int group;
+        at::Tensor x, modality;
+    };
+    void accumulate(const Item& it);
+    void workerLoop();
+    void rethrowIfFailed();
+
+    std::vector<std::string> m_names;
+    std::vector<InputStats> m_stats;
+    bool m_async;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<Item> m_queue;
+    bool m_stop = false;
+    size_t m_busy = 0;
+    std::exception_ptr m_error;
+    std::thread m_worker;
+    static constexpr size_t kMaxQueued = 64;
+};
+
+} // namespace mq::core

@@ -1,0 +1,41 @@
+#pragma once
+// Export of a simulated quantized model as a Hugging Face folder that this engine reloads as
+// the same quantized model ("morphoquant-sim" representation, format version 1):
+//   config.json       the source config plus "quantization_config": {quant_method:
+//                     "morphoquant-sim", format_version: 1, settings: {...}, groups: [...]}
+//   model.safetensors every tensor of the source; Linear weights hold their dequantized
+//                     quantized values (F32, exactly on the quantization grid); per input group
+//                     "morphoquant.<group>.act_alpha" (F32 [K]) and
+//                     "morphoquant.<group>.dabc_mask" (U8 [K]) when static activations are used.
+//   tokenizer and generation files of the source folder, copied.
+// The folder is written under a temporary name and renamed into place: an interrupted export
+// leaves no partial folder, and an existing folder is only replaced with overwrite = true.
+#include <optional>
+#include <string>
+
+#include "model/decoder.h"
+#include "quant/quant_linear.h"
+#include "session.h"
+
+namespace mq::core {
+
+struct ExportSummary {
+    std::string dir;
+    std::string representation; // "morphoquant-sim v1"
+    int64_t tensors = 0;
+    int64_t bytes = 0;
+};
+
+// fp: the full-precision model the session's plan was built for.
+ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite);
+
+// A model folder for evaluation: a plain checkpoint, or an export above with its activation
+// quantization (weights are used as stored, not quantized again).
+struct LoadedModel {
+    DecoderModel model;
+    std::optional<QuantSettings> settings;   // set for an export
+    std::vector<GroupQuant> groups;          // hook parameters for an export
+};
+LoadedModel loadModelForEval(const std::string& dir);
+
+} // namespace mq::core

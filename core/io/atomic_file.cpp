@@ -1,0 +1,180 @@
+#include "io/atomic_file.h"
+
+#include "common/error.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace mq::core {
+
+namespace {
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+std::string parentDir(const std::string& path)
+{
+    const size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos)
+        return ".";
+    if (slash == 0)
+        return "/";
+    return path.substr(0, slash);
+}
+
+// Two writers in one process may target the same folder; the counter keeps their temp names
+// apart where the pid alone would not.
+std::string makeTempPath(const std::string& target)
+{
+    static std::atomic<unsigned> counter{0};
+    return target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+void fsyncPath(const std::string& path, int flags, const std::string& target, const char* what)
+{
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        throw Error(describe(target, "", std::string("cannot open ") + what + " '" + path
+                                             + "' to fsync it: " + errnoText(err)));
+    }
+    // Some file systems cannot fsync a folder (EINVAL); the rename is then as durable as
+    // that file system allows, which is not an error of ours.
+    if (::fsync(fd) != 0 && errno != EINVAL) {
+        const int err = errno;
+        ::close(fd);
+        throw Error(describe(target, "", std::string("fsync of ") + what + " '" + path
+                                             + "' failed: " + errnoText(err)));
+    }
+    ::close(fd);
+}
+
+} // namespace
+
+AtomicFileWriter::AtomicFileWriter(const std::string& targetPath)
+    : m_targetPath(targetPath), m_tempPath(makeTempPath(targetPath))
+{
+    // O_EXCL: never write into a file another process happens to hold under that name.
+    const int fd = ::open(m_tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        const int err = errno;
+        throw Error(describe(m_targetPath, "", "cannot create temporary file '" + m_tempPath
+                                                   + "': " + errnoText(err)));
+    }
+    m_file = ::fdopen(fd, "wb");
+    if (!m_file) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(m_tempPath.c_str());
+        throw Error(describe(m_targetPath, "", "cannot open a stream on '" + m_tempPath
+                                                   + "': " + errnoText(err)));
+    }
+}
+
+AtomicFileWriter::~AtomicFileWriter()
+{
+    if (m_file)
+        std::fclose(m_file);
+    if (!m_committed)
+        ::unlink(m_tempPath.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, size_t bytes)
+{
+    if (bytes == 0)
+        return;
+    if (!m_file)
+        throw Error(describe(m_targetPath, "", "write after the file was closed"));
+    errno = 0;
+    if (std::fwrite(data, 1, bytes, m_file) != bytes) {
+        const int err = errno ? errno : EIO;
+        throw Error(describe(m_targetPath, "", "short write to '" + m_tempPath + "': "
+                                                   + errnoText(err)));
+    }
+}
+
+void AtomicFileWriter::closeHandle()
+{
+    if (!m_file)
+        return;
+    std::FILE* f = m_file;
+    m_file = nullptr;
+    // fclose flushes: a failure here is a lost write (disk full), not a cosmetic problem.
+    if (std::fclose(f) != 0) {
+        const int err = errno;
+        throw Error(describe(m_targetPath, "", "cannot flush and close '" + m_tempPath + "': "
+                                                   + errnoText(err)));
+    }
+}
+
+void AtomicFileWriter::commit()
+{
+    if (m_committed)
+        return;
+    if (m_file) {
+        if (std::fflush(m_file) != 0) {
+            const int err = errno;
+            throw Error(describe(m_targetPath, "", "cannot flush '" + m_tempPath + "': "
+                                                       + errnoText(err)));
+        }
+        if (::fsync(::fileno(m_file)) != 0) {
+            const int err = errno;
+            throw Error(describe(m_targetPath, "", "fsync of '" + m_tempPath + "' failed: "
+                                                       + errnoText(err)));
+        }
+        closeHandle();
+    }
+    // On failure the destructor removes the temp file; commitTempFile also does so itself.
+    commitTempFile(m_tempPath, m_targetPath);
+    m_committed = true;
+}
+
+void commitTempFile(const std::string& tempPath, const std::string& targetPath)
+{
+    try {
+        fsyncPath(tempPath, O_RDONLY, targetPath, "temporary file");
+        if (::rename(tempPath.c_str(), targetPath.c_str()) != 0) {
+            const int err = errno;
+            throw Error(describe(targetPath, "", "cannot rename '" + tempPath + "' over it: "
+                                                     + errnoText(err)));
+        }
+    } catch (...) {
+        ::unlink(tempPath.c_str());
+        throw;
+    }
+    // The rename is only durable once the folder entry is on disk.
+    fsyncPath(parentDir(targetPath), O_RDONLY | O_DIRECTORY, targetPath, "folder");
+}
+
+void writeFileAtomic(const std::string& path, const std::string& content)
+{
+    AtomicFileWriter w(path);
+    w.write(content.data(), content.size());
+    w.commit();
+}
+
+std::string readTextFile(const std::string& path)
+{
+    // ifstream happily "opens" a folder and then reads nothing; say what is wrong instead.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw InputError(describe(path, "", "is a folder, expected a file"));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        throw InputError(describe(path, "", "cannot open file: " + errnoText(err)));
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad())
+        throw InputError(describe(path, "", "read error"));
+    return ss.str();
+}
+
+} // namespace mq::core

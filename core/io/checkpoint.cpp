@@ -1,0 +1,137 @@
+#include "io/checkpoint.h"
+
+#include "common/error.h"
+#include "io/atomic_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <set>
+
+namespace mq::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kIndexName = "model.safetensors.index.json";
+constexpr const char* kSingleName = "model.safetensors";
+
+bool isFile(const fs::path& p)
+{
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+} // namespace
+
+Checkpoint::Checkpoint(const std::string& dir) : m_dir(dir)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw InputError(describe(dir, "", "is not a folder; expected a checkpoint folder with "
+                                           + std::string(kSingleName) + " or " + kIndexName));
+    const fs::path indexPath = fs::path(dir) / kIndexName;
+    const fs::path singlePath = fs::path(dir) / kSingleName;
+
+    if (isFile(indexPath)) {
+        m_sharded = true;
+        const std::string index = indexPath.string();
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(readTextFile(index));
+        } catch (const nlohmann::json::exception& e) {
+            throw InputError(describe(index, "", std::string("not valid JSON: ") + e.what()));
+        }
+        if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+            throw InputError(describe(index, "", "expected an object with a \"weight_map\" object"
+                                                 " (tensor name -> shard file)"));
+        for (const auto& [name, file] : j["weight_map"].items()) {
+            if (!file.is_string() || file.get<std::string>().empty())
+                throw InputError(describe(index, name, "\"weight_map\" entry is " + file.dump()
+                                                           + ", expected a shard file name"));
+            m_weightMap[name] = file.get<std::string>();
+        }
+        // Checked now rather than on first load: a missing shard should stop a job before
+        // hours of calibration, not in the middle of it.
+        std::set<std::string> checked;
+        for (const auto& [name, file] : m_weightMap) {
+            if (!checked.insert(file).second)
+                continue;
+            if (!isFile(fs::path(dir) / file))
+                throw InputError(describe(index, name, "shard '" + file
+                                                           + "' named by \"weight_map\" is missing"
+                                                             " from "
+                                                           + dir));
+        }
+        return;
+    }
+
+    if (isFile(singlePath)) {
+        // A single file has no index: its header is the only list of tensors, so open it now.
+        auto file = std::make_unique<SafetensorsFile>(singlePath.string());
+        for (const auto& [name, info] : file->tensors())
+            m_weightMap[name] = kSingleName;
+        m_open[kSingleName] = std::move(file);
+        return;
+    }
+
+    throw InputError(describe(dir, "", "no checkpoint here: expected " + std::string(kSingleName)
+                                           + " or " + kIndexName));
+}
+
+std::vector<std::string> Checkpoint::tensorNames() const
+{
+    std::vector<std::string> out;
+    out.reserve(m_weightMap.size());
+    for (const auto& [name, file] : m_weightMap)
+        out.push_back(name);
+    return out;
+}
+
+std::string Checkpoint::fileOf(const std::string& name) const
+{
+    auto it = m_weightMap.find(name);
+    if (it == m_weightMap.end())
+        throw InputError(describe(m_dir, name, "no such tensor in this checkpoint"));
+    return (fs::path(m_dir) / it->second).string();
+}
+
+const TensorInfo& Checkpoint::info(const std::string& name)
+{
+    fileOf(name); // throws with the checkpoint folder named when the tensor is unknown
+    return shard(m_weightMap.at(name)).info(name);
+}
+
+at::Tensor Checkpoint::load(const std::string& name)
+{
+    fileOf(name);
+    return shard(m_weightMap.at(name)).load(name);
+}
+
+at::Tensor Checkpoint::loadFloat(const std::string& name)
+{
+    fileOf(name);
+    return shard(m_weightMap.at(name)).loadFloat(name);
+}
+
+std::vector<std::string> Checkpoint::files() const
+{
+    if (!m_sharded) // even when the file holds no tensors at all
+        return {(fs::path(m_dir) / kSingleName).string()};
+    std::set<std::string> paths;
+    for (const auto& [name, file] : m_weightMap)
+        paths.insert((fs::path(m_dir) / file).string());
+    return {paths.begin(), paths.end()};
+}
+
+SafetensorsFile& Checkpoint::shard(const std::string& file)
+{
+    auto it = m_open.find(file);
+    if (it == m_open.end())
+        it = m_open.emplace(file, std::make_unique<SafetensorsFile>((fs::path(m_dir) / file).string()))
+                 .first;
+    return *it->second;
+}
+
+} // namespace mq::core

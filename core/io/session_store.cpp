@@ -1,0 +1,909 @@
+#include "io/session_store.h"
+
+#include <H5Cpp.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+
+#include "common/error.h"
+#include "io/atomic_file.h"
+
+namespace mq::core {
+namespace {
+
+// Debian's HDF5 is the serial (non-thread-safe) build: every HDF5 call of this file runs under
+// one lock so a save on a job thread cannot race a load on the GUI thread.
+std::mutex& hdf5Mutex()
+{
+    static std::mutex m;
+    return m;
+}
+
+// On-disk names of the modalities. They are part of the file format, so they are spelled here
+// rather than borrowed from modalityName(), whose wording may change for display.
+constexpr const char* kModalityKeys[kNumModalities] = {"text", "image", "video", "audio"};
+constexpr const char* kPooledKey = "pooled";
+
+// Datasets at least this large are chunked and compressed: histograms are mostly zeros.
+constexpr hsize_t kCompressMinElems = 16384;
+constexpr hsize_t kChunkElems = 65536;
+
+std::string join(const std::string& parent, const std::string& name)
+{
+    return parent == "/" ? "/" + name : parent + "/" + name;
+}
+
+template <class T> struct H5Of;
+template <> struct H5Of<float> {
+    static const H5::PredType& mem() { return H5::PredType::NATIVE_FLOAT; }
+    static const H5::PredType& file() { return H5::PredType::IEEE_F32LE; }
+    static constexpr H5T_class_t cls = H5T_FLOAT;
+    static constexpr const char* name = "float32";
+};
+template <> struct H5Of<double> {
+    static const H5::PredType& mem() { return H5::PredType::NATIVE_DOUBLE; }
+    static const H5::PredType& file() { return H5::PredType::IEEE_F64LE; }
+    static constexpr H5T_class_t cls = H5T_FLOAT;
+    static constexpr const char* name = "float64";
+};
+template <> struct H5Of<uint8_t> {
+    static const H5::PredType& mem() { return H5::PredType::NATIVE_UINT8; }
+    static const H5::PredType& file() { return H5::PredType::STD_U8LE; }
+    static constexpr H5T_class_t cls = H5T_INTEGER;
+    static constexpr const char* name = "uint8";
+};
+template <> struct H5Of<uint32_t> {
+    static const H5::PredType& mem() { return H5::PredType::NATIVE_UINT32; }
+    static const H5::PredType& file() { return H5::PredType::STD_U32LE; }
+    static constexpr H5T_class_t cls = H5T_INTEGER;
+    static constexpr const char* name = "uint32";
+};
+template <> struct H5Of<int32_t> {
+    static const H5::PredType& mem() { return H5::PredType::NATIVE_INT32; }
+    static const H5::PredType& file() { return H5::PredType::STD_I32LE; }
+    static constexpr H5T_class_t cls = H5T_INTEGER;
+    static constexpr const char* name = "int32";
+};
+template <> struct H5Of<int64_t> {
+    static const H5::PredType& mem() { return H5::PredType::NATIVE_INT64; }
+    static const H5::PredType& file() { return H5::PredType::STD_I64LE; }
+    static constexpr H5T_class_t cls = H5T_INTEGER;
+    static constexpr const char* name = "int64";
+};
+
+H5::StrType utf8Type()
+{
+    H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
+    t.setCset(H5T_CSET_UTF8);
+    return t;
+}
+
+H5::FileAccPropList fileAccess()
+{
+    H5::FileAccPropList fapl;
+    // Network and container filesystems often have no locks; HDF5 would refuse to open there.
+    H5Pset_file_locking(fapl.getId(), true, true);
+    return fapl;
+}
+
+// Both the writer and the reader check these, so a file that saves always loads.
+std::string checkStats(const ChannelStats& s, std::string* array)
+{
+    const auto k = size_t(s.channels);
+    auto bad = [&](const char* name, size_t n, size_t want) {
+        *array = name;
+        return std::to_string(n) + " values, expected " + std::to_string(want)
+            + (std::string(name) == "hist" ? " (channels x " + std::to_string(kHistBins) + ")" : " (channels)");
+    };
+    if (s.channels < 0) {
+        *array = "";
+        return "negative channel count " + std::to_string(s.channels);
+    }
+    if (s.min.size() != k) return bad("min", s.min.size(), k);
+    if (s.max.size() != k) return bad("max", s.max.size(), k);
+    if (s.sumAbs.size() != k) return bad("sum_abs", s.sumAbs.size(), k);
+    if (s.sumSq.size() != k) return bad("sum_sq", s.sumSq.size(), k);
+    if (s.hist.size() != k * kHistBins) return bad("hist", s.hist.size(), k * kHistBins);
+    return {};
+}
+
+// The mask is derived from the scores, so their lengths must agree; every other per-channel
+// array is either absent (empty: that step has not run) or of the same channel count.
+std::string checkPlan(const GroupPlan& p)
+{
+    if (p.mask.size() != p.scores.size())
+        return "mask has " + std::to_string(p.mask.size()) + " values but scores has "
+            + std::to_string(p.scores.size());
+    size_t k = p.scores.size();
+    const std::pair<const char*, size_t> arrays[] = {{"hand_edited", p.handEdited.size()},
+                                                     {"alpha0", p.alpha0.size()},
+                                                     {"alpha", p.alpha.size()}};
+    const char* kFrom = "scores";
+    for (const auto& [name, n] : arrays) {
+        if (n == 0)
+            continue;
+        if (k != 0 && n != k)
+            return std::string(name) + " has " + std::to_string(n) + " values but " + kFrom + " has "
+                + std::to_string(k);
+        if (k == 0) {
+            k = n;
+            kFrom = name;
+        }
+    }
+    return {};
+}
+
+// Group names become HDF5 link names: '/' would nest, "." names the parent itself.
+void checkLinkName(const std::string& file, const std::string& parent, const std::string& name)
+{
+    if (name.empty() || name == "." || name.find('/') != std::string::npos)
+        throw InputError(file + ": " + join(parent, name) + ": invalid input group name '" + name
+                         + "' (must be non-empty, not '.', and contain no '/')");
+}
+
+class Writer {
+public:
+    explicit Writer(std::string file) : m_file(std::move(file)) {}
+
+    void write(H5::H5File& f, const Session& s);
+
+    // Where the writer was when HDF5 failed, for the error message.
+    const std::string& object() const { return m_object; }
+
+private:
+    H5::Group group(H5::Group& parent, const std::string& parentPath, const std::string& name)
+    {
+        m_object = join(parentPath, name);
+        return parent.createGroup(name);
+    }
+    void stringAttr(H5::H5Object& obj, const std::string& objPath, const char* name, const std::string& v)
+    {
+        m_object = objPath + "@" + name;
+        if (v.find('\0') != std::string::npos)
+            throw InputError(m_file + ": " + m_object + ": text contains a NUL byte, which HDF5 strings cannot hold");
+        const H5::StrType t = utf8Type();
+        obj.createAttribute(name, t, H5::DataSpace(H5S_SCALAR)).write(t, v);
+    }
+    template <class T> void numAttr(H5::H5Object& obj, const std::string& objPath, const char* name, T v)
+    {
+        m_object = objPath + "@" + name;
+        obj.createAttribute(name, H5Of<T>::file(), H5::DataSpace(H5S_SCALAR)).write(H5Of<T>::mem(), &v);
+    }
+    template <class T>
+    void array(H5::Group& g, const std::string& gPath, const char* name, const std::vector<T>& v,
+               std::vector<hsize_t> dims = {})
+    {
+        m_object = join(gPath, name);
+        if (dims.empty())
+            dims = {hsize_t(v.size())};
+        H5::DSetCreatPropList plist;
+        if (v.size() >= kCompressMinElems && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+            hsize_t rowElems = 1;
+            for (size_t i = 1; i < dims.size(); ++i)
+                rowElems *= dims[i];
+            std::vector<hsize_t> chunk = dims;
+            chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], kChunkElems / rowElems));
+            plist.setChunk(int(chunk.size()), chunk.data());
+            plist.setShuffle();
+            plist.setDeflate(4);
+        }
+        H5::DataSpace space(int(dims.size()), dims.data());
+        H5::DataSet ds = g.createDataSet(name, H5Of<T>::file(), space, plist);
+        if (!v.empty())
+            ds.write(v.data(), H5Of<T>::mem());
+    }
+    void strings(H5::Group& g, const std::string& gPath, const char* name, const std::vector<std::string>& v)
+    {
+        m_object = join(gPath, name);
+        std::vector<const char*> ptrs;
+        ptrs.reserve(v.size());
+        for (const std::string& s : v) {
+            if (s.find('\0') != std::string::npos)
+                throw InputError(m_file + ": " + m_object + ": '" + s.c_str()
+                                 + "...' contains a NUL byte, which HDF5 strings cannot hold");
+            ptrs.push_back(s.c_str());
+        }
+        const H5::StrType t = utf8Type();
+        hsize_t n = v.size();
+        H5::DataSet ds = g.createDataSet(name, t, H5::DataSpace(1, &n));
+        if (n)
+            ds.write(ptrs.data(), t);
+    }
+    void stats(H5::Group& g, const std::string& gPath, const char* name, const ChannelStats& s)
+    {
+        const std::string path = join(gPath, name);
+        std::string arrayName;
+        const std::string problem = checkStats(s, &arrayName);
+        if (!problem.empty())
+            throw InputError(m_file + ": " + (arrayName.empty() ? path : join(path, arrayName)) + ": " + problem);
+        H5::Group sg = group(g, gPath, name);
+        numAttr<int64_t>(sg, path, "channels", s.channels);
+        numAttr<int64_t>(sg, path, "count", s.count);
+        array(sg, path, "min", s.min);
+        array(sg, path, "max", s.max);
+        array(sg, path, "sum_abs", s.sumAbs);
+        array(sg, path, "sum_sq", s.sumSq);
+        array(sg, path, "hist", s.hist, {hsize_t(s.channels), hsize_t(kHistBins)});
+    }
+
+    std::string m_file;
+    std::string m_object = "/";
+};
+
+void Writer::write(H5::H5File& f, const Session& s)
+{
+    H5::Group root = f.openGroup("/");
+    numAttr<int32_t>(root, "/", "mqs_format_version", kSessionFormatVersion);
+    stringAttr(root, "/", "producer", "MorphoQuant Workbench");
+
+    H5::Group model = group(root, "/", "model");
+    stringAttr(model, "/model", "path", s.model.path);
+    stringAttr(model, "/model", "fingerprint", s.model.fingerprint);
+    stringAttr(model, "/model", "architecture", s.model.architecture);
+    stringAttr(model, "/model", "config_json", s.model.configJson);
+
+    H5::Group calib = group(root, "/", "calibration");
+    stringAttr(calib, "/calibration", "source", s.calibration.source);
+    numAttr<int64_t>(calib, "/calibration", "sequences", s.calibration.sequences);
+    array(calib, "/calibration", "tokens_per_modality",
+          std::vector<int64_t>(s.calibration.tokens.begin(), s.calibration.tokens.end()));
+
+    H5::Group modules = group(root, "/", "modules");
+    std::vector<std::string> names, kinds, inputGroups;
+    std::vector<int64_t> layers, inFeatures, outFeatures;
+    for (const ModuleInfo& m : s.modules) {
+        names.push_back(m.name);
+        kinds.push_back(m.kind);
+        inputGroups.push_back(m.inputGroup);
+        layers.push_back(m.layer);
+        inFeatures.push_back(m.inFeatures);
+        outFeatures.push_back(m.outFeatures);
+    }
+    strings(modules, "/modules", "name", names);
+    strings(modules, "/modules", "kind", kinds);
+    strings(modules, "/modules", "input_group", inputGroups);
+    array(modules, "/modules", "layer", layers);
+    array(modules, "/modules", "in_features", inFeatures);
+    array(modules, "/modules", "out_features", outFeatures);
+
+    strings(root, "/", "groups", s.groups);
+
+    H5::Group stats = group(root, "/", "stats");
+    for (const auto& [name, in] : s.stats) {
+        checkLinkName(m_file, "/stats", name);
+        const std::string gPath = join("/stats", name);
+        H5::Group g = group(stats, "/stats", name);
+        for (int m = 0; m < kNumModalities; ++m) {
+            if (!in.perModality[m].empty())
+                this->stats(g, gPath, kModalityKeys[m], in.perModality[m]);
+        }
+        if (!in.pooled.empty())
+            this->stats(g, gPath, kPooledKey, in.pooled);
+    }
+
+    H5::Group plan = group(root, "/", "plan");
+    if (s.settings)
+        stringAttr(plan, "/plan", "settings_json", settingsToJson(*s.settings));
+    for (const auto& [name, p] : s.plans) {
+        checkLinkName(m_file, "/plan", name);
+        const std::string gPath = join("/plan", name);
+        const std::string problem = checkPlan(p);
+        if (!problem.empty())
+            throw InputError(m_file + ": " + gPath + ": " + problem);
+        H5::Group g = group(plan, "/plan", name);
+        array(g, gPath, "scores", p.scores);
+        array(g, gPath, "mask", p.mask);
+        array(g, gPath, "hand_edited", p.handEdited);
+        array(g, gPath, "alpha0", p.alpha0);
+        array(g, gPath, "alpha", p.alpha);
+        numAttr<double>(g, gPath, "tau_local", p.tauLocal);
+        numAttr<double>(g, gPath, "tau_global", p.tauGlobal);
+    }
+
+    H5::Group mdqfo = group(root, "/", "mdqfo");
+    for (size_t i = 0; i < s.curves.size(); ++i) {
+        const LossCurve& c = s.curves[i];
+        checkLinkName(m_file, "/mdqfo", c.group);
+        if (mdqfo.nameExists(c.group))
+            throw InputError(m_file + ": " + join("/mdqfo", c.group) + ": two loss curves for one input group");
+        std::vector<double> rows;
+        rows.reserve(c.points.size() * 4);
+        for (const LossPoint& pt : c.points)
+            rows.insert(rows.end(), {double(pt.step), pt.lp, pt.lcos, pt.total});
+        array(mdqfo, "/mdqfo", c.group.c_str(), rows, {hsize_t(c.points.size()), 4});
+        H5::DataSet ds = mdqfo.openDataSet(c.group);
+        numAttr<int64_t>(ds, join("/mdqfo", c.group), "index", int64_t(i));
+    }
+
+    H5::Group eval = group(root, "/", "eval");
+    for (size_t i = 0; i < s.evals.size(); ++i) {
+        const EvalResult& e = s.evals[i];
+        const std::string name = std::to_string(i);
+        const std::string path = join("/eval", name);
+        m_object = path;
+        // The attributes carry the result; the dataset itself holds nothing.
+        H5::DataSet ds = eval.createDataSet(name, H5::PredType::STD_U8LE, H5::DataSpace(H5S_NULL));
+        stringAttr(ds, path, "label", e.label);
+        stringAttr(ds, path, "data", e.data);
+        numAttr<double>(ds, path, "nll", e.nll);
+        numAttr<double>(ds, path, "ppl", e.ppl);
+        numAttr<int64_t>(ds, path, "tokens", e.tokens);
+    }
+}
+
+class Reader {
+public:
+    explicit Reader(std::string file) : m_file(std::move(file)) {}
+
+    Session read(H5::H5File& f);
+
+    const std::string& object() const { return m_object; }
+    const std::string& expected() const { return m_expected; }
+
+private:
+    [[noreturn]] void fail(const std::string& object, const std::string& what) const
+    {
+        throw InputError(m_file + ": " + object + ": " + what);
+    }
+    void require(const H5::Group& g, const std::string& gPath, const std::string& name, const std::string& what)
+    {
+        m_object = join(gPath, name);
+        m_expected = what;
+        if (!g.nameExists(name))
+            fail(m_object, "missing; expected " + what);
+    }
+    H5::Group group(const H5::Group& parent, const std::string& parentPath, const std::string& name)
+    {
+        require(parent, parentPath, name, "a group");
+        if (parent.childObjType(name) != H5O_TYPE_GROUP)
+            fail(m_object, "expected a group");
+        return parent.openGroup(name);
+    }
+    H5::Attribute attr(const H5::H5Object& obj, const std::string& objPath, const char* name,
+                       H5T_class_t cls, const char* what)
+    {
+        m_object = objPath + "@" + name;
+        m_expected = std::string("a scalar ") + what + " attribute";
+        if (!obj.attrExists(name))
+            fail(m_object, "missing; expected " + m_expected);
+        H5::Attribute a = obj.openAttribute(name);
+        if (a.getTypeClass() != cls || a.getSpace().getSimpleExtentNpoints() != 1)
+            fail(m_object, "expected " + m_expected);
+        return a;
+    }
+    std::string stringAttr(const H5::H5Object& obj, const std::string& objPath, const char* name)
+    {
+        H5::Attribute a = attr(obj, objPath, name, H5T_STRING, "UTF-8 string");
+        std::string v;
+        a.read(utf8Type(), v);
+        return v;
+    }
+    template <class T> T numAttr(const H5::H5Object& obj, const std::string& objPath, const char* name)
+    {
+        H5::Attribute a = attr(obj, objPath, name, H5Of<T>::cls, H5Of<T>::name);
+        T v{};
+        a.read(H5Of<T>::mem(), &v);
+        return v;
+    }
+    template <class T>
+    std::vector<T> array(const H5::Group& g, const std::string& gPath, const char* name, int rank = 1,
+                         std::vector<hsize_t>* dimsOut = nullptr)
+    {
+        const std::string what = std::string("a ") + H5Of<T>::name + " dataset of rank " + std::to_string(rank);
+        require(g, gPath, name, what);
+        if (g.childObjType(name) != H5O_TYPE_DATASET)
+            fail(m_object, "expected " + what);
+        H5::DataSet ds = g.openDataSet(name);
+        H5::DataSpace space = ds.getSpace();
+        if (ds.getTypeClass() != H5Of<T>::cls || !space.isSimple() || space.getSimpleExtentNdims() != rank)
+            fail(m_object, "expected " + what);
+        std::vector<hsize_t> dims(rank);
+        space.getSimpleExtentDims(dims.data());
+        std::vector<T> v(size_t(space.getSimpleExtentNpoints()));
+        if (!v.empty())
+            ds.read(v.data(), H5Of<T>::mem());
+        if (dimsOut)
+            *dimsOut = dims;
+        return v;
+    }
+    std::vector<std::string> strings(const H5::Group& g, const std::string& gPath, const char* name)
+    {
+        const std::string what = "a 1-D dataset of variable-length UTF-8 strings";
+        require(g, gPath, name, what);
+        if (g.childObjType(name) != H5O_TYPE_DATASET)
+            fail(m_object, "expected " + what);
+        H5::DataSet ds = g.openDataSet(name);
+        H5::DataSpace space = ds.getSpace();
+        if (ds.getTypeClass() != H5T_STRING || !ds.getStrType().isVariableStr() || !space.isSimple()
+            || space.getSimpleExtentNdims() != 1)
+            fail(m_object, "expected " + what);
+        std::vector<char*> ptrs(size_t(space.getSimpleExtentNpoints()), nullptr);
+        if (ptrs.empty())
+            return {};
+        const H5::StrType t = utf8Type();
+        ds.read(ptrs.data(), t);
+        std::vector<std::string> v;
+        v.reserve(ptrs.size());
+        for (char* p : ptrs)
+            v.emplace_back(p ? p : "");
+        H5::DataSet::vlenReclaim(ptrs.data(), t, space);
+        return v;
+    }
+    // Children of a group in name order, for the groups keyed by input group.
+    std::vector<std::string> children(const H5::Group& g)
+    {
+        std::vector<std::string> out;
+        const hsize_t n = g.getNumObjs();
+        for (hsize_t i = 0; i < n; ++i)
+            out.push_back(g.getObjnameByIdx(i));
+        return out;
+    }
+    ChannelStats stats(const H5::Group& g, const std::string& gPath, const std::string& name)
+    {
+        const std::string path = join(gPath, name);
+        H5::Group sg = group(g, gPath, name);
+        ChannelStats s;
+        s.channels = numAttr<int64_t>(sg, path, "channels");
+        s.count = numAttr<int64_t>(sg, path, "count");
+        s.min = array<float>(sg, path, "min");
+        s.max = array<float>(sg, path, "max");
+        s.sumAbs = array<double>(sg, path, "sum_abs");
+        s.sumSq = array<double>(sg, path, "sum_sq");
+        std::vector<hsize_t> dims;
+        s.hist = array<uint32_t>(sg, path, "hist", 2, &dims);
+        if (dims[1] != hsize_t(kHistBins))
+            fail(join(path, "hist"), "has " + std::to_string(dims[1]) + " bins per channel, expected "
+                                         + std::to_string(kHistBins));
+        std::string arrayName;
+        const std::string problem = checkStats(s, &arrayName);
+        if (!problem.empty())
+            fail(arrayName.empty() ? path : join(path, arrayName), problem);
+        return s;
+    }
+
+    std::string m_file;
+    std::string m_object = "/";
+    std::string m_expected = "an HDF5 session file";
+};
+
+Session Reader::read(H5::H5File& f)
+{
+    Session s;
+    H5::Group root = f.openGroup("/");
+    m_object = "/@mqs_format_version";
+    if (!root.attrExists("mqs_format_version"))
+        fail("/", "not a MorphoQuant session: the root attribute mqs_format_version is missing");
+    const int64_t version = numAttr<int64_t>(root, "/", "mqs_format_version");
+    if (version > kSessionFormatVersion)
+        fail("/@mqs_format_version", "session format version " + std::to_string(version)
+                                         + " is newer than this build reads (up to "
+                                         + std::to_string(kSessionFormatVersion) + "); update MorphoQuant");
+    if (version < 1)
+        fail("/@mqs_format_version", "invalid session format version " + std::to_string(version));
+
+    H5::Group model = group(root, "/", "model");
+    s.model.path = stringAttr(model, "/model", "path");
+    s.model.fingerprint = stringAttr(model, "/model", "fingerprint");
+    s.model.architecture = stringAttr(model, "/model", "architecture");
+    s.model.configJson = stringAttr(model, "/model", "config_json");
+
+    H5::Group calib = group(root, "/", "calibration");
+    s.calibration.source = stringAttr(calib, "/calibration", "source");
+    s.calibration.sequences = numAttr<int64_t>(calib, "/calibration", "sequences");
+    const std::vector<int64_t> tokens = array<int64_t>(calib, "/calibration", "tokens_per_modality");
+    if (tokens.size() != size_t(kNumModalities))
+        fail("/calibration/tokens_per_modality", std::to_string(tokens.size()) + " values, expected "
+                                                     + std::to_string(kNumModalities) + " (one per modality)");
+    std::copy(tokens.begin(), tokens.end(), s.calibration.tokens.begin());
+
+    H5::Group modules = group(root, "/", "modules");
+    const auto names = strings(modules, "/modules", "name");
+    const auto kinds = strings(modules, "/modules", "kind");
+    const auto inputGroups = strings(modules, "/modules", "input_group");
+    const auto layers = array<int64_t>(modules, "/modules", "layer");
+    const auto inFeatures = array<int64_t>(modules, "/modules", "in_features");
+    const auto outFeatures = array<int64_t>(modules, "/modules", "out_features");
+    const std::pair<const char*, size_t> columns[] = {{"kind", kinds.size()},
+                                                      {"input_group", inputGroups.size()},
+                                                      {"layer", layers.size()},
+                                                      {"in_features", inFeatures.size()},
+                                                      {"out_features", outFeatures.size()}};
+    for (const auto& [column, n] : columns) {
+        if (n != names.size())
+            fail(join("/modules", column), std::to_string(n) + " values, expected " + std::to_string(names.size())
+                                               + " (one per module, as /modules/name)");
+    }
+    for (size_t i = 0; i < names.size(); ++i) {
+        if (layers[i] < std::numeric_limits<int>::min() || layers[i] > std::numeric_limits<int>::max())
+            fail("/modules/layer", "layer index " + std::to_string(layers[i]) + " out of range");
+        s.modules.push_back({names[i], int(layers[i]), kinds[i], inputGroups[i], inFeatures[i], outFeatures[i]});
+    }
+
+    s.groups = strings(root, "/", "groups");
+
+    H5::Group stats = group(root, "/", "stats");
+    for (const std::string& name : children(stats)) {
+        const std::string gPath = join("/stats", name);
+        H5::Group g = group(stats, "/stats", name);
+        InputStats& in = s.stats[name];
+        for (const std::string& child : children(g)) {
+            int m = 0;
+            while (m < kNumModalities && child != kModalityKeys[m])
+                ++m;
+            if (m < kNumModalities)
+                in.perModality[m] = this->stats(g, gPath, child);
+            else if (child == kPooledKey)
+                in.pooled = this->stats(g, gPath, child);
+            else
+                fail(join(gPath, child), "unknown modality; expected text, image, video, audio or pooled");
+        }
+    }
+
+    H5::Group plan = group(root, "/", "plan");
+    if (plan.attrExists("settings_json"))
+        s.settings = settingsFromJson(stringAttr(plan, "/plan", "settings_json"), m_file + ": /plan@settings_json");
+    for (const std::string& name : children(plan)) {
+        const std::string gPath = join("/plan", name);
+        H5::Group g = group(plan, "/plan", name);
+        GroupPlan p;
+        p.scores = array<double>(g, gPath, "scores");
+        p.mask = array<uint8_t>(g, gPath, "mask");
+        p.handEdited = array<uint8_t>(g, gPath, "hand_edited");
+        p.alpha0 = array<float>(g, gPath, "alpha0");
+        p.alpha = array<float>(g, gPath, "alpha");
+        p.tauLocal = numAttr<double>(g, gPath, "tau_local");
+        p.tauGlobal = numAttr<double>(g, gPath, "tau_global");
+        const std::string problem = checkPlan(p);
+        if (!problem.empty())
+            fail(gPath, problem);
+        s.plans[name] = std::move(p);
+    }
+
+    H5::Group mdqfo = group(root, "/", "mdqfo");
+    const std::vector<std::string> curveNames = children(mdqfo);
+    s.curves.resize(curveNames.size());
+    std::vector<bool> seen(curveNames.size(), false);
+    for (const std::string& name : curveNames) {
+        std::vector<hsize_t> dims;
+        const std::vector<double> rows = array<double>(mdqfo, "/mdqfo", name.c_str(), 2, &dims);
+        const std::string path = join("/mdqfo", name);
+        if (dims[1] != 4)
+            fail(path, "has " + std::to_string(dims[1]) + " columns, expected 4 (step, L_p, L_cos, total)");
+        const int64_t index = numAttr<int64_t>(mdqfo.openDataSet(name), path, "index");
+        if (index < 0 || size_t(index) >= curveNames.size() || seen[size_t(index)])
+            fail(path + "@index", "index " + std::to_string(index) + " is out of range or repeated; expected 0.."
+                                      + std::to_string(curveNames.size() - 1) + ", each once");
+        seen[size_t(index)] = true;
+        LossCurve& c = s.curves[size_t(index)];
+        c.group = name;
+        for (size_t r = 0; r < dims[0]; ++r) {
+            const double step = rows[r * 4];
+            if (!(std::floor(step) == step && std::fabs(step) <= double(std::numeric_limits<int>::max())))
+                fail(path, "step " + std::to_string(step) + " in row " + std::to_string(r) + " is not an integer");
+            c.points.push_back({int(step), rows[r * 4 + 1], rows[r * 4 + 2], rows[r * 4 + 3]});
+        }
+    }
+
+    H5::Group eval = group(root, "/", "eval");
+    const hsize_t evalCount = eval.getNumObjs();
+    for (hsize_t i = 0; i < evalCount; ++i) {
+        const std::string name = std::to_string(i);
+        const std::string path = join("/eval", name);
+        require(eval, "/eval", name, "results numbered 0.." + std::to_string(evalCount - 1));
+        H5::DataSet ds = eval.openDataSet(name);
+        EvalResult e;
+        e.label = stringAttr(ds, path, "label");
+        e.data = stringAttr(ds, path, "data");
+        e.nll = numAttr<double>(ds, path, "nll");
+        e.ppl = numAttr<double>(ds, path, "ppl");
+        e.tokens = numAttr<int64_t>(ds, path, "tokens");
+        s.evals.push_back(std::move(e));
+    }
+    return s;
+}
+
+std::string tempPathFor(const std::string& target)
+{
+    static std::atomic<int> counter{0};
+    return target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+H5::H5File createFile(const std::string& temp, const std::string& target)
+{
+    try {
+        return H5::H5File(temp, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, fileAccess());
+    } catch (const H5::Exception& e) {
+        throw Error(target + ": cannot create the temp file " + temp
+                    + " beside it; does the folder exist and is it writable? (HDF5: " + e.getDetailMsg() + ")");
+    }
+}
+
+} // namespace
+
+void saveSession(const Session& s, const std::string& path)
+{
+    std::lock_guard<std::mutex> lock(hdf5Mutex());
+    H5::Exception::dontPrint();
+    const std::string temp = tempPathFor(path);
+    Writer writer(path);
+    try {
+        {
+            H5::H5File f = createFile(temp, path);
+            writer.write(f, s);
+            f.close();
+        }
+        commitTempFile(temp, path);
+    } catch (const H5::Exception& e) {
+        std::remove(temp.c_str());
+        // A failed write is the disk's or the library's doing, not bad input: plain Error.
+        throw Error(path + ": " + writer.object() + ": cannot write session (HDF5: " + e.getDetailMsg() + ")");
+    } catch (...) {
+        std::remove(temp.c_str());
+        throw;
+    }
+}
+
+Session loadSession(const std::string& path)
+{
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status))
+        throw InputError(path + ": cannot open session: no such file");
+    if (!std::filesystem::is_regular_file(status))
+        throw InputError(path + ": cannot open session: not a regular file");
+    std::lock_guard<std::mutex> lock(hdf5Mutex());
+    H5::Exception::dontPrint();
+    Reader reader(path);
+    try {
+        if (!H5::H5File::isHdf5(path))
+            throw InputError(path + ": not a session file: not HDF5 (a .mqs session is an HDF5 file)");
+        H5::H5File f;
+        try {
+            f.openFile(path, H5F_ACC_RDONLY, fileAccess());
+        } catch (const H5::Exception& e) {
+            throw InputError(path + ": cannot open as HDF5; the file is truncated or corrupt (HDF5: "
+                             + e.getDetailMsg() + ")");
+        }
+        return reader.read(f);
+    } catch (const H5::Exception& e) {
+        throw InputError(path + ": " + reader.object() + ": cannot read; expected " + reader.expected()
+                         + "; the file is corrupt (HDF5: " + e.getDetailMsg() + ")");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings as JSON. Keys are snake_case like the HDF5 layout; enums are their names.
+
+namespace {
+
+const char* weightFormatName(WeightFormat f)
+{
+    switch (f) {
+    case WeightFormat::None: return "none";
+    case WeightFormat::Int: return "int";
+    case WeightFormat::NF4: return "nf4";
+    }
+    return "none";
+}
+
+class JsonReader {
+public:
+    explicit JsonReader(std::string source) : m_source(std::move(source)) {}
+
+    [[noreturn]] void fail(const std::string& key, const std::string& what) const
+    {
+        throw InputError(m_source + ": settings key '" + key + "': " + what);
+    }
+    // Unknown keys are rejected: a misspelt key silently taking its default would run a
+    // different experiment than the one asked for.
+    void onlyKeys(const nlohmann::json& obj, const std::string& prefix, std::initializer_list<const char*> keys) const
+    {
+        for (auto it = obj.begin(); it != obj.end(); ++it) {
+            bool known = false;
+            for (const char* k : keys)
+                known = known || it.key() == k;
+            if (!known) {
+                std::string list;
+                for (const char* k : keys)
+                    list += std::string(list.empty() ? "" : ", ") + k;
+                fail(prefix + it.key(), "unknown key; expected one of " + list);
+            }
+        }
+    }
+    static const nlohmann::json* find(const nlohmann::json& obj, const char* key)
+    {
+        auto it = obj.find(key);
+        return it == obj.end() ? nullptr : &*it;
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, std::string& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_string())
+                fail(prefix + key, "expected a string, found " + std::string(v->type_name()));
+            out = v->get<std::string>();
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, bool& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_boolean())
+                fail(prefix + key, "expected true or false, found " + std::string(v->type_name()));
+            out = v->get<bool>();
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, int& out, int lo, int hi) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_number_integer())
+                fail(prefix + key, "expected an integer, found " + v->dump());
+            // Non-negative JSON integers parse as unsigned; compare them unsigned so huge values
+            // cannot wrap into range.
+            const bool inRange = v->is_number_unsigned()
+                ? v->get<uint64_t>() <= uint64_t(hi) && int64_t(v->get<uint64_t>()) >= lo
+                : v->get<int64_t>() >= lo && v->get<int64_t>() <= hi;
+            if (!inRange)
+                fail(prefix + key, v->dump() + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+            out = int(v->get<int64_t>());
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, double& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_number())
+                fail(prefix + key, "expected a number, found " + v->dump());
+            out = v->get<double>();
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, std::vector<std::string>& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_array())
+                fail(prefix + key, "expected an array of strings, found " + std::string(v->type_name()));
+            out.clear();
+            for (const auto& e : *v) {
+                if (!e.is_string())
+                    fail(prefix + key, "expected an array of strings, found an element " + e.dump());
+                out.push_back(e.get<std::string>());
+            }
+        }
+    }
+    // Enum names go through the parsers of quant_settings.h; their messages list the choices.
+    template <class Parse> void getEnum(const nlohmann::json& obj, const std::string& prefix, const char* key, Parse parse) const
+    {
+        std::string name;
+        if (!find(obj, key))
+            return;
+        get(obj, prefix, key, name);
+        try {
+            parse(name);
+        } catch (const InputError& e) {
+            fail(prefix + key, e.what());
+        }
+    }
+    const nlohmann::json* object(const nlohmann::json& obj, const char* key) const
+    {
+        const auto* v = find(obj, key);
+        if (v && !v->is_object())
+            fail(key, "expected an object, found " + std::string(v->type_name()));
+        return v;
+    }
+
+private:
+    std::string m_source;
+};
+
+} // namespace
+
+std::string settingsToJson(const QuantSettings& s)
+{
+    // ordered_json keeps the struct's order, which reads better in exports and --json output.
+    nlohmann::ordered_json j;
+    j["method"] = s.method;
+    j["mode"] = s.mode;
+    j["weight"] = {{"format", weightFormatName(s.weight.format)},
+                   {"bits", s.weight.bits},
+                   {"group_size", s.weight.groupSize},
+                   {"symmetric", s.weight.symmetric},
+                   {"nf4_block", s.weight.nf4Block}};
+    j["abits"] = s.abits;
+    j["act"] = actSchemeName(s.act);
+    j["dabc"] = {{"enabled", s.dabc.enabled},
+                 {"k", s.dabc.k},
+                 {"use_local", s.dabc.useLocal},
+                 {"use_global", s.dabc.useGlobal},
+                 {"form", dispersionFormName(s.dabc.form)},
+                 {"any_modality", s.dabc.anyModality},
+                 {"rho", s.dabc.rho},
+                 {"force_kinds", s.dabc.forceKinds}};
+    j["mdqfo"] = {{"enabled", s.mdqfo.enabled},
+                  {"solver", s.mdqfo.solver == MdqfoSolver::Adam ? "adam" : "grid"},
+                  {"p", s.mdqfo.p},
+                  {"lambda_cos", s.mdqfo.lambdaCos},
+                  {"ratios", s.mdqfo.ratios},
+                  {"r_min", s.mdqfo.rMin},
+                  {"r_max", s.mdqfo.rMax},
+                  {"ema_decay", s.mdqfo.emaDecay},
+                  {"batch_tokens", s.mdqfo.batchTokens},
+                  {"adam_steps", s.mdqfo.adamSteps},
+                  {"adam_lr", s.mdqfo.adamLr}};
+    // nlohmann writes doubles in shortest round-trip form, so a save/load cycle is exact.
+    return j.dump(2);
+}
+
+QuantSettings settingsFromJson(const std::string& json, const std::string& source)
+{
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(json);
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(source + ": settings are not valid JSON: " + e.what());
+    }
+    if (!j.is_object())
+        throw InputError(source + ": settings must be a JSON object, found " + std::string(j.type_name()));
+
+    const JsonReader r(source);
+    QuantSettings s;
+    constexpr int kMaxInt = std::numeric_limits<int>::max();
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "dabc", "mdqfo"});
+    r.get(j, "", "method", s.method);
+    r.get(j, "", "mode", s.mode);
+    r.get(j, "", "abits", s.abits, 2, 16);
+    r.getEnum(j, "", "act", [&](const std::string& v) { s.act = parseActScheme(v); });
+
+    if (const auto* w = r.object(j, "weight")) {
+        const std::string p = "weight.";
+        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block"});
+        r.getEnum(*w, p, "format", [&](const std::string& v) {
+            if (v == "none") s.weight.format = WeightFormat::None;
+            else if (v == "int") s.weight.format = WeightFormat::Int;
+            else if (v == "nf4") s.weight.format = WeightFormat::NF4;
+            else throw InputError("unknown weight format '" + v + "' (expected none, int or nf4)");
+        });
+        r.get(*w, p, "bits", s.weight.bits, 2, 8);
+        r.get(*w, p, "group_size", s.weight.groupSize, 0, kMaxInt);
+        r.get(*w, p, "symmetric", s.weight.symmetric);
+        r.get(*w, p, "nf4_block", s.weight.nf4Block, 1, kMaxInt);
+    }
+    if (const auto* d = r.object(j, "dabc")) {
+        const std::string p = "dabc.";
+        r.onlyKeys(*d, p, {"enabled", "k", "use_local", "use_global", "form", "any_modality", "rho", "force_kinds"});
+        r.get(*d, p, "enabled", s.dabc.enabled);
+        r.get(*d, p, "k", s.dabc.k);
+        r.get(*d, p, "use_local", s.dabc.useLocal);
+        r.get(*d, p, "use_global", s.dabc.useGlobal);
+        r.getEnum(*d, p, "form", [&](const std::string& v) { s.dabc.form = parseDispersionForm(v); });
+        r.get(*d, p, "any_modality", s.dabc.anyModality);
+        r.get(*d, p, "rho", s.dabc.rho);
+        r.get(*d, p, "force_kinds", s.dabc.forceKinds);
+    }
+    if (const auto* m = r.object(j, "mdqfo")) {
+        const std::string p = "mdqfo.";
+        r.onlyKeys(*m, p, {"enabled", "solver", "p", "lambda_cos", "ratios", "r_min", "r_max", "ema_decay",
+                           "batch_tokens", "adam_steps", "adam_lr"});
+        r.get(*m, p, "enabled", s.mdqfo.enabled);
+        r.getEnum(*m, p, "solver", [&](const std::string& v) {
+            if (v == "grid") s.mdqfo.solver = MdqfoSolver::GridSearch;
+            else if (v == "adam") s.mdqfo.solver = MdqfoSolver::Adam;
+            else throw InputError("unknown MDQFO solver '" + v + "' (expected grid or adam)");
+        });
+        r.get(*m, p, "p", s.mdqfo.p);
+        r.get(*m, p, "lambda_cos", s.mdqfo.lambdaCos);
+        r.get(*m, p, "ratios", s.mdqfo.ratios, 1, kMaxInt);
+        r.get(*m, p, "r_min", s.mdqfo.rMin);
+        r.get(*m, p, "r_max", s.mdqfo.rMax);
+        r.get(*m, p, "ema_decay", s.mdqfo.emaDecay);
+        r.get(*m, p, "batch_tokens", s.mdqfo.batchTokens, 1, kMaxInt);
+        r.get(*m, p, "adam_steps", s.mdqfo.adamSteps, 0, kMaxInt);
+        r.get(*m, p, "adam_lr", s.mdqfo.adamLr);
+    }
+    return s;
+}
+
+} // namespace mq::core

@@ -1,0 +1,76 @@
+#include "io/token_data.h"
+
+#include "common/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+namespace mq::core {
+
+int64_t TokenDataset::totalTokens() const
+{
+    int64_t n = 0;
+    for (const auto& s : sequences)
+        n += int64_t(s.size());
+    return n;
+}
+
+TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        throw InputError(describe(path, "", std::string("cannot open token data: ") + std::strerror(err)));
+    }
+    TokenDataset ds;
+    ds.path = path;
+    std::string line;
+    int64_t lineNo = 0;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        auto fail = [&](const std::string& what) {
+            return InputError(describe(path, "", "line " + std::to_string(lineNo) + ": " + what));
+        };
+        if (line.find_first_not_of(" \t\r\n") == std::string::npos)
+            continue;
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception& e) {
+            throw fail(std::string("not valid JSON: ") + e.what());
+        }
+        if (!j.is_object())
+            throw fail("expected a JSON object with \"input_ids\", got " + std::string(j.type_name()));
+        auto ids = j.find("input_ids");
+        if (ids == j.end())
+            throw fail("missing \"input_ids\"");
+        if (!ids->is_array() || ids->empty())
+            throw fail("\"input_ids\" must be a non-empty array of integers");
+        std::vector<int64_t> seq;
+        seq.reserve(ids->size());
+        for (size_t i = 0; i < ids->size(); ++i) {
+            const auto& v = (*ids)[i];
+            const std::string where = "input_ids[" + std::to_string(i) + "] = " + v.dump();
+            if (!v.is_number_integer()
+                || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())))
+                throw fail(where + " is not an integer token id");
+            const int64_t id = v.get<int64_t>();
+            if (vocabSize > 0 && (id < 0 || id >= vocabSize))
+                throw fail(where + " is outside the vocabulary [0, " + std::to_string(vocabSize) + ")");
+            seq.push_back(id);
+        }
+        ds.sequences.push_back(std::move(seq));
+    }
+    if (in.bad())
+        throw InputError(describe(path, "", "read error after line " + std::to_string(lineNo)));
+    // An empty set would only surface later as a division by zero in calibration or eval.
+    if (ds.sequences.empty())
+        throw InputError(describe(path, "", "no sequences (expected JSONL lines with \"input_ids\")"));
+    return ds;
+}
+
+} // namespace mq::core

@@ -1,0 +1,217 @@
+#include "model/decoder.h"
+
+#include "common/error.h"
+#include "io/checkpoint.h"
+
+#include <cmath>
+
+namespace mq::core {
+
+namespace {
+
+std::string shapeText(at::IntArrayRef shape)
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+at::Tensor requireTensor(Checkpoint& ck, const std::string& name, std::vector<int64_t> shape,
+                         const std::string& source)
+{
+    if (!ck.contains(name))
+        throw InputError(describe(source, name, "missing from the checkpoint (expected shape "
+                                  + shapeText(shape) + " from config.json)"));
+    at::Tensor t = ck.loadFloat(name);
+    if (t.sizes() != at::IntArrayRef(shape))
+        throw InputError(describe(ck.fileOf(name), name,
+                                  "shape " + shapeText(t.sizes()) + " does not match config.json, which implies "
+                                  + shapeText(shape)));
+    return t;
+}
+
+at::Tensor rotateHalf(const at::Tensor& x)
+{
+    const int64_t half = x.size(-1) / 2;
+    return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+} // namespace
+
+DecoderModel DecoderModel::load(const std::string& dir)
+{
+    ModelConfig cfg = loadModelConfig(dir + "/config.json");
+    Checkpoint ck(dir);
+    DecoderModel m = fromCheckpoint(cfg, ck, dir);
+    m.m_dir = dir;
+    return m;
+}
+
+int DecoderModel::addGroup(const std::string& name)
+{
+    m_groups.push_back(name);
+    return int(m_groups.size()) - 1;
+}
+
+int DecoderModel::addModule(int layer, const std::string& name, const std::string& kind, int group,
+                            const at::Tensor& w, const at::Tensor& b)
+{
+    ModuleInfo mi;
+    mi.name = name;
+    mi.layer = layer;
+    mi.kind = kind;
+    mi.inputGroup = m_groups[size_t(group)];
+    mi.outFeatures = w.size(0);
+    mi.inFeatures = w.size(1);
+    m_modules.push_back(mi);
+    m_moduleGroup.push_back(group);
+    m_linW.push_back(w);
+    m_linB.push_back(b);
+    return int(m_modules.size()) - 1;
+}
+
+DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck, const std::string& source)
+{
+    DecoderModel m;
+    m.m_cfg = cfg;
+    m.m_dir = source;
+    const int64_t h = cfg.hiddenSize, inter = cfg.intermediateSize, hd = cfg.headDim;
+    const int64_t qOut = int64_t(cfg.numHeads) * hd, kvOut = int64_t(cfg.numKvHeads) * hd;
+    m.m_embed = requireTensor(ck, "model.embed_tokens.weight", {cfg.vocabSize, h}, source);
+    for (int i = 0; i < cfg.numLayers; ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        const std::string g = "layers." + std::to_string(i) + ".";
+        Layer L;
+        L.inNorm = requireTensor(ck, p + "input_layernorm.weight", {h}, source);
+        L.postNorm = requireTensor(ck, p + "post_attention_layernorm.weight", {h}, source);
+        auto lin = [&](const std::string& sub, const std::string& kind, int group, int64_t out, int64_t in,
+                       bool bias) {
+            at::Tensor w = requireTensor(ck, p + sub + ".weight", {out, in}, source);
+            at::Tensor b = bias ? requireTensor(ck, p + sub + ".bias", {out}, source) : at::Tensor();
+            return m.addModule(i, p + sub, kind, group, w, b);
+        };
+        L.gQkv = m.addGroup(g + "qkv_in");
+        L.q = lin("self_attn.q_proj", "q_proj", L.gQkv, qOut, h, cfg.attentionBias);
+        L.k = lin("self_attn.k_proj", "k_proj", L.gQkv, kvOut, h, cfg.attentionBias);
+        L.v = lin("self_attn.v_proj", "v_proj", L.gQkv, kvOut, h, cfg.attentionBias);
+        L.gO = m.addGroup(g + "o_in");
+        L.o = lin("self_attn.o_proj", "o_proj", L.gO, h, qOut, false);
+        L.gGateUp = m.addGroup(g + "gate_up_in");
+        L.gate = lin("mlp.gate_proj", "gate_proj", L.gGateUp, inter, h, false);
+        L.up = lin("mlp.up_proj", "up_proj", L.gGateUp, inter, h, false);
+        L.gDown = m.addGroup(g + "down_in");
+        L.down = lin("mlp.down_proj", "down_proj", L.gDown, h, inter, false);
+        m.m_layers.push_back(L);
+    }
+    m.m_finalNorm = requireTensor(ck, "model.norm.weight", {h}, source);
+    if (cfg.tieWordEmbeddings && !ck.contains("lm_head.weight"))
+        m.m_lmHead = m.m_embed;
+    else
+        m.m_lmHead = requireTensor(ck, "lm_head.weight", {cfg.vocabSize, h}, source);
+    return m;
+}
+
+std::vector<int> DecoderModel::groupMembers(int group) const
+{
+    std::vector<int> out;
+    for (size_t i = 0; i < m_moduleGroup.size(); ++i)
+        if (m_moduleGroup[i] == group)
+            out.push_back(int(i));
+    return out;
+}
+
+int64_t DecoderModel::groupChannels(int group) const
+{
+    for (size_t i = 0; i < m_moduleGroup.size(); ++i)
+        if (m_moduleGroup[i] == group)
+            return m_modules[i].inFeatures;
+    return 0;
+}
+
+void DecoderModel::setLinearWeight(int module, const at::Tensor& w)
+{
+    const at::Tensor& old = m_linW.at(size_t(module));
+    if (w.sizes() != old.sizes())
+        throw Error("setLinearWeight: " + m_modules[size_t(module)].name + " expects the same shape");
+    m_linW[size_t(module)] = w.to(old.options()).contiguous();
+}
+
+at::Tensor DecoderModel::linear(int module, const at::Tensor& x) const
+{
+    const at::Tensor& b = m_linB[size_t(module)];
+    return b.defined() ? at::linear(x, m_linW[size_t(module)], b) : at::linear(x, m_linW[size_t(module)]);
+}
+
+at::Tensor DecoderModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
+{
+    return x * at::rsqrt(x.pow(2).mean(-1, true) + m_cfg.rmsNormEps) * w;
+}
+
+at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const at::Tensor& modality) const
+{
+    if (ids.dim() != 2)
+        throw InputError("forward expects token ids of shape [batch, tokens]");
+    const int64_t B = ids.size(0), T = ids.size(1), H = m_cfg.hiddenSize;
+    const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads, hd = m_cfg.headDim;
+    const auto dev = m_embed.device();
+    at::Tensor tags = modality.defined() ? modality.reshape({B * T}).to(at::kByte)
+                                         : at::zeros({B * T}, at::TensorOptions().dtype(at::kByte));
+    auto input = [&](int group, const at::Tensor& x2d) {
+        at::Tensor x = x2d.contiguous();
+        return hook ? hook->onLinearInput(group, x, tags) : x;
+    };
+
+    // RoPE tables, rotate-half convention: angle(t, i) = t * theta^(-2i/hd).
+    at::Tensor invFreq = at::pow(m_cfg.ropeTheta, -at::arange(0, hd, 2, at::TensorOptions().dtype(at::kDouble)) / double(hd));
+    at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kDouble));
+    at::Tensor freqs = at::outer(pos, invFreq);
+    at::Tensor emb = at::cat({freqs, freqs}, -1);
+    at::Tensor cos = emb.cos().to(at::kFloat).to(dev), sin = emb.sin().to(at::kFloat).to(dev);
+    at::Tensor causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(dev)).triu(1);
+    const double scale = 1.0 / std::sqrt(double(hd));
+
+    at::Tensor x = m_embed.index_select(0, ids.reshape({-1}).to(dev)).reshape({B, T, H});
+    for (const Layer& L : m_layers) {
+        at::Tensor hIn = input(L.gQkv, rmsNorm(x, L.inNorm).reshape({B * T, H}));
+        at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
+        at::Tensor k = linear(L.k, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
+        at::Tensor v = linear(L.v, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
+        q = q * cos + rotateHalf(q) * sin;
+        k = k * cos + rotateHalf(k) * sin;
+        if (nkv != nh) {
+            k = k.repeat_interleave(nh / nkv, 1);
+            v = v.repeat_interleave(nh / nkv, 1);
+        }
+        at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale).masked_fill_(causal, -INFINITY);
+        at::Tensor ctx = at::matmul(at::softmax(att, -1), v).transpose(1, 2).reshape({B * T, nh * hd});
+        x = x + linear(L.o, input(L.gO, ctx)).reshape({B, T, H});
+
+        at::Tensor hMlp = input(L.gGateUp, rmsNorm(x, L.postNorm).reshape({B * T, H}));
+        at::Tensor act = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
+        x = x + linear(L.down, input(L.gDown, act)).reshape({B, T, H});
+    }
+    return at::linear(rmsNorm(x, m_finalNorm), m_lmHead);
+}
+
+std::map<std::string, at::Tensor> DecoderModel::stateDict() const
+{
+    std::map<std::string, at::Tensor> sd;
+    sd["model.embed_tokens.weight"] = m_embed;
+    sd["model.norm.weight"] = m_finalNorm;
+    if (!(m_cfg.tieWordEmbeddings && m_lmHead.is_same(m_embed)))
+        sd["lm_head.weight"] = m_lmHead;
+    for (size_t li = 0; li < m_layers.size(); ++li) {
+        const std::string p = "model.layers." + std::to_string(li) + ".";
+        sd[p + "input_layernorm.weight"] = m_layers[li].inNorm;
+        sd[p + "post_attention_layernorm.weight"] = m_layers[li].postNorm;
+    }
+    for (size_t i = 0; i < m_modules.size(); ++i) {
+        sd[m_modules[i].name + ".weight"] = m_linW[i];
+        if (m_linB[i].defined())
+            sd[m_modules[i].name + ".bias"] = m_linB[i];
+    }
+    return sd;
+}
+
+} // namespace mq::core

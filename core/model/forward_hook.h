@@ -1,0 +1,21 @@
+#pragma once
+// The observer hook of the decoder forward: it sees the input of every Linear (once per input
+// group: q/k/v share one input, gate/up another) and may replace it (quantization simulation).
+#include <ATen/ATen.h>
+
+namespace mq::core {
+
+class ForwardHook {
+public:
+    virtual ~ForwardHook() = default;
+    // x: [rows, K] float32 contiguous, rows = batch * tokens in row-major token order.
+    // modality: [rows] uint8, Modality of each row. Returns the tensor the group's Linears
+    // consume: x itself to observe only. Must not modify x in place (others may hold it).
+    virtual at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) = 0;
+};
+
+// Thrown by a hook to end a forward early once it has what it needs (e.g. MDQFO capturing one
+// group's input); callers that use it catch it.
+struct StopForward {};
+
+} // namespace mq::core

@@ -1,0 +1,167 @@
+#include "quant/mdqfo.h"
+
+#include "common/error.h"
+#include "quant/act_quant.h"
+#include "quant/dabc.h"
+
+#include <cmath>
+
+namespace mq::core {
+
+namespace {
+
+// Per-element error |x - x_hat|^p; p = 2 avoids the pow call.
+at::Tensor elementError(const at::Tensor& diff, double p)
+{
+    return p == 2.0 ? diff * diff : diff.abs().pow(p);
+}
+
+double cosineLoss(const at::Tensor& x, const at::Tensor& xh)
+{
+    return 1.0 - at::cosine_similarity(x, xh, 1, 1e-8).mean().item<double>();
+}
+
+// Rows used to score every step: a fixed, evenly spaced subset so the curve is comparable.
+at::Tensor evalSubset(const at::Tensor& x, int64_t maxRows)
+{
+    if (x.size(0) <= maxRows)
+        return x;
+    at::Tensor idx = at::linspace(0, double(x.size(0) - 1), maxRows, at::TensorOptions().dtype(at::kDouble))
+                         .round()
+                         .to(at::kLong);
+    return x.index_select(0, idx.to(x.device()));
+}
+
+LossPoint point(int step, const MorphologyLoss& l)
+{
+    LossPoint p;
+    p.step = step;
+    p.lp = l.lp;
+    p.lcos = l.lcos;
+    p.total = l.total;
+    return p;
+}
+
+std::vector<float> toVector(const at::Tensor& t)
+{
+    at::Tensor c = t.to(at::kCPU, at::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+MdqfoResult gridSearch(const at::Tensor& x, const at::Tensor& alpha0, const at::Tensor& mask, int abits,
+                       const DabcSettings& dabc, const MdqfoSettings& st, const at::Tensor& xe,
+                       const CancelToken* cancel)
+{
+    const int64_t T = x.size(0), K = x.size(1);
+    const int n = std::max(1, st.ratios);
+    std::vector<double> ratios(static_cast<size_t>(n), 0.0);
+    for (int j = 0; j < n; ++j)
+        ratios[size_t(j)] = n == 1 ? st.rMax
+                                   : std::exp(std::log(st.rMin) + (std::log(st.rMax) - std::log(st.rMin)) * j / (n - 1));
+    at::Tensor ratioT = at::tensor(ratios, at::TensorOptions().dtype(at::kDouble)).to(x.options());
+    at::Tensor ema; // [n, K]
+    at::Tensor best = alpha0.clone();
+    MdqfoResult res;
+    res.curve.push_back(point(0, morphologyLoss(xe, alpha0, mask, abits, dabc, st)));
+    const int64_t bt = std::max<int64_t>(1, st.batchTokens);
+    int step = 0;
+    for (int64_t start = 0; start < T; start += bt) {
+        if (cancel)
+            cancel->check();
+        at::Tensor xb = x.narrow(0, start, std::min(bt, T - start));
+        at::Tensor scores = at::empty({n, K}, x.options());
+        for (int j = 0; j < n; ++j) {
+            at::Tensor a = alpha0 * ratios[size_t(j)];
+            at::Tensor xh = compensatedInput(xb, fakeQuantPerChannel(xb, a, abits), mask, a, dabc.rho);
+            // Per channel: its own L_p term plus the shared cosine term of this ratio, so the
+            // choice of each channel also weighs the direction of whole tokens.
+            scores[j] = elementError(xb - xh, st.p).mean(0) + st.lambdaCos * cosineLoss(xb, xh);
+        }
+        ema = ema.defined() ? ema * st.emaDecay + scores * (1.0 - st.emaDecay) : scores;
+        best = alpha0 * ratioT.index_select(0, ema.argmin(0));
+        res.curve.push_back(point(++step, morphologyLoss(xe, best, mask, abits, dabc, st)));
+    }
+    res.alpha = toVector(best);
+    return res;
+}
+
+MdqfoResult adam(const at::Tensor& x, const at::Tensor& alpha0, const at::Tensor& mask, int abits,
+                 const DabcSettings& dabc, const MdqfoSettings& st, const at::Tensor& xe, const CancelToken* cancel)
+{
+    const double qmax = double((1 << (abits - 1)) - 1);
+    const int64_t T = x.size(0);
+    MdqfoResult res;
+    res.curve.push_back(point(0, morphologyLoss(xe, alpha0, mask, abits, dabc, st)));
+    at::Tensor logA = alpha0.clamp_min(1e-8).log().detach().clone().requires_grad_(true);
+    at::Tensor m1 = at::zeros_like(alpha0), m2 = at::zeros_like(alpha0);
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const at::Tensor maskF = mask.to(x.scalar_type());
+    const int64_t bt = std::max<int64_t>(1, st.batchTokens);
+    at::Tensor best = alpha0.clone();
+    double bestLoss = res.curve.front().total;
+    for (int it = 1; it <= st.adamSteps; ++it) {
+        if (cancel)
+            cancel->check();
+        const int64_t start = ((it - 1) * bt) % std::max<int64_t>(1, T);
+        at::Tensor xb = x.narrow(0, start, std::min(bt, T - start));
+        at::Tensor a = logA.exp();
+        at::Tensor s = a / qmax;
+        at::Tensor xc = at::max(at::min(xb, a), -a);
+        at::Tensor u = xc / s;
+        at::Tensor xq = (u + (at::round(u) - u).detach()) * s; // straight-through rounding
+        at::Tensor xh = xq + (xb - xq) * maskF;
+        at::Tensor lp = (st.p == 2.0 ? (xb - xh).pow(2) : (xb - xh).abs().add(1e-12).pow(st.p)).mean();
+        at::Tensor lc = 1.0 - at::cosine_similarity(xb, xh, 1, 1e-8).mean();
+        at::Tensor loss = lp + st.lambdaCos * lc;
+        loss.backward();
+        {
+            at::NoGradGuard ng;
+            at::Tensor g = logA.grad();
+            m1.mul_(b1).add_(g * (1 - b1));
+            m2.mul_(b2).add_(g * g * (1 - b2));
+            at::Tensor mh = m1 / (1 - std::pow(b1, it)), vh = m2 / (1 - std::pow(b2, it));
+            logA.sub_(st.adamLr * mh / (vh.sqrt() + eps));
+            logA.grad().zero_();
+        }
+        at::Tensor cur = logA.detach().exp();
+        const MorphologyLoss l = morphologyLoss(xe, cur, mask, abits, dabc, st);
+        res.curve.push_back(point(it, l));
+        if (l.total < bestLoss) {
+            bestLoss = l.total;
+            best = cur.clone();
+        }
+    }
+    res.alpha = toVector(best);
+    return res;
+}
+
+} // namespace
+
+MorphologyLoss morphologyLoss(const at::Tensor& x, const at::Tensor& alpha, const at::Tensor& mask, int abits,
+                              const DabcSettings& dabc, const MdqfoSettings& st)
+{
+    at::Tensor xh = compensatedInput(x, fakeQuantPerChannel(x, alpha, abits), mask, alpha, dabc.rho);
+    MorphologyLoss l;
+    l.lp = elementError(x - xh, st.p).mean().item<double>();
+    l.lcos = cosineLoss(x, xh);
+    l.total = l.lp + st.lambdaCos * l.lcos;
+    return l;
+}
+
+MdqfoResult optimizeClipping(const at::Tensor& xIn, const at::Tensor& alpha0In, const at::Tensor& maskIn, int abits,
+                             const DabcSettings& dabc, const MdqfoSettings& st, const CancelToken* cancel)
+{
+    if (xIn.dim() != 2 || alpha0In.numel() != xIn.size(1) || maskIn.numel() != xIn.size(1))
+        throw Error("optimizeClipping: x must be [T, K] with alpha0 and mask of K entries");
+    if (abits < 2 || abits > 8)
+        throw InputError("MDQFO needs 2..8 activation bits, got " + std::to_string(abits));
+    // A fresh copy: inputs captured under InferenceMode cannot take part in autograd (Adam).
+    at::Tensor x = xIn.to(at::kFloat).contiguous().clone();
+    at::Tensor alpha0 = alpha0In.to(x.options()).clamp_min(1e-8);
+    at::Tensor mask = maskIn.to(x.options());
+    at::Tensor xe = evalSubset(x, 2048);
+    return st.solver == MdqfoSolver::Adam ? adam(x, alpha0, mask, abits, dabc, st, xe, cancel)
+                                          : gridSearch(x, alpha0, mask, abits, dabc, st, xe, cancel);
+}
+
+} // namespace mq::core

@@ -1,0 +1,70 @@
+#include "quant/quant_linear.h"
+
+#include "common/error.h"
+#include "quant/act_quant.h"
+#include "quant/dabc.h"
+#include "quant/weight_quant.h"
+
+namespace mq::core {
+
+QuantSimHook::QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant> groups)
+    : m_settings(settings), m_groups(std::move(groups))
+{
+}
+
+at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at::Tensor&)
+{
+    if (group >= m_limit || m_settings.abits >= 16)
+        return x;
+    switch (m_settings.act) {
+    case ActScheme::None:
+        return x;
+    case ActScheme::PerTokenDynamic:
+        return fakeQuantPerToken(x, m_settings.abits);
+    case ActScheme::PerChannelStatic: {
+        const GroupQuant& q = m_groups.at(size_t(group));
+        if (!q.alpha.defined())
+            throw Error("static activation quantization of input group " + std::to_string(group)
+                        + " has no clipping bounds: calibrate first");
+        at::Tensor xq = fakeQuantPerChannel(x, q.alpha, m_settings.abits);
+        return q.mask.defined() ? compensatedInput(x, xq, q.mask, q.alpha, m_settings.dabc.rho) : xq;
+    }
+    }
+    return x;
+}
+
+DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec)
+{
+    DecoderModel q = model;
+    if (spec.format == WeightFormat::None)
+        return q;
+    for (size_t i = 0; i < model.modules().size(); ++i) {
+        try {
+            q.setLinearWeight(int(i), fakeQuantWeight(model.linearWeight(int(i)), spec));
+        } catch (const InputError& e) {
+            throw InputError(model.modules()[i].name + ": " + e.what());
+        }
+    }
+    return q;
+}
+
+std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Session& s)
+{
+    std::vector<GroupQuant> out(model.groups().size());
+    for (size_t g = 0; g < out.size(); ++g) {
+        auto it = s.plans.find(model.groups()[g]);
+        if (it == s.plans.end() || it->second.alpha.empty())
+            continue;
+        const GroupPlan& p = it->second;
+        const int64_t k = model.groupChannels(int(g));
+        if (int64_t(p.alpha.size()) != k || int64_t(p.mask.size()) != k)
+            throw Error("plan of group '" + model.groups()[g] + "' has " + std::to_string(p.alpha.size())
+                        + " channels, the model " + std::to_string(k));
+        out[g].alpha = at::tensor(p.alpha, at::TensorOptions().dtype(at::kFloat));
+        std::vector<float> m(p.mask.begin(), p.mask.end());
+        out[g].mask = at::tensor(m, at::TensorOptions().dtype(at::kFloat));
+    }
+    return out;
+}
+
+} // namespace mq::core

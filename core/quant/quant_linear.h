@@ -1,0 +1,42 @@
+#pragma once
+// Simulation of a quantized decoder: weights replaced by their dequantized quantized values,
+// and a ForwardHook that quantizes each Linear input as the plan says (per-token dynamic, or
+// static per-channel with the MDQFO bounds plus the DABC compensation of Eq. 7).
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "model/decoder.h"
+#include "session.h"
+
+namespace mq::core {
+
+// Per input group: what the simulation applies to its input.
+struct GroupQuant {
+    at::Tensor alpha; // [K] clipping bounds (per-channel static)
+    at::Tensor mask;  // [K] float 0/1 DABC mask (per-channel static)
+};
+
+class QuantSimHook : public ForwardHook {
+public:
+    QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant> groups);
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override;
+    // Groups with index >= limit pass their input through unchanged (MDQFO's network order).
+    void setActiveLimit(int limit) { m_limit = limit; }
+    // Group g's quantization parameters (MDQFO fills them in as it goes).
+    void setGroup(int g, GroupQuant q) { m_groups[size_t(g)] = std::move(q); }
+
+private:
+    QuantSettings m_settings;
+    std::vector<GroupQuant> m_groups;
+    int m_limit = 1 << 30;
+};
+
+// A copy of the model whose Linear weights are quantized per settings.weight (simulated).
+DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec);
+
+// The hook's parameters from a session plan (groups in model order). Throws Error when the
+// plan lacks a group the settings need.
+std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Session& s);
+
+} // namespace mq::core

@@ -1,0 +1,430 @@
+// The HDF5 session store: exact round trip of every field, atomic saves that never damage an
+// existing file, and actionable errors for files that are not sessions.
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <H5Cpp.h>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "io/session_store.h"
+
+using namespace mq::core;
+
+namespace {
+
+// Deterministic pseudo-random values (an LCG) so failures reproduce.
+class Lcg {
+public:
+    explicit Lcg(uint32_t seed) : m_state(seed) {}
+    uint32_t next()
+    {
+        m_state = m_state * 1664525u + 1013904223u;
+        return m_state;
+    }
+    // In [-scale, scale), with awkward mantissas so bit-exactness is really tested.
+    double uniform(double scale) { return (double(next()) / 4294967296.0 * 2.0 - 1.0) * scale; }
+
+private:
+    uint32_t m_state;
+};
+
+ChannelStats makeStats(int64_t k, int64_t count, uint32_t seed)
+{
+    Lcg rng(seed);
+    ChannelStats s;
+    s.channels = k;
+    s.count = count;
+    for (int64_t c = 0; c < k; ++c) {
+        const float a = float(rng.uniform(3.0)), b = float(rng.uniform(3.0));
+        s.min.push_back(std::min(a, b));
+        s.max.push_back(std::max(a, b));
+        s.sumAbs.push_back(std::fabs(rng.uniform(1000.0)));
+        s.sumSq.push_back(std::fabs(rng.uniform(5000.0)));
+        for (int b2 = 0; b2 < kHistBins; ++b2)
+            s.hist.push_back(rng.next() % 97);
+    }
+    return s;
+}
+
+QuantSettings nonDefaultSettings()
+{
+    QuantSettings q;
+    q.method = "morphoquant";
+    q.mode = "deployable";
+    q.weight.format = WeightFormat::Int;
+    q.weight.bits = 3;
+    q.weight.groupSize = 128;
+    q.weight.symmetric = false;
+    q.weight.nf4Block = 32;
+    q.abits = 4;
+    q.act = ActScheme::PerChannelStatic;
+    q.dabc.enabled = false;
+    q.dabc.k = 2.7182818284590451;
+    q.dabc.useLocal = false;
+    q.dabc.useGlobal = false;
+    q.dabc.form = DispersionForm::Paper;
+    q.dabc.anyModality = true;
+    q.dabc.rho = 0.1;
+    q.dabc.forceKinds = {"down_proj", "o_proj"};
+    q.mdqfo.enabled = false;
+    q.mdqfo.solver = MdqfoSolver::Adam;
+    q.mdqfo.p = 0.5;
+    q.mdqfo.lambdaCos = 1.0 / 3.0;
+    q.mdqfo.ratios = 21;
+    q.mdqfo.rMin = 0.55;
+    q.mdqfo.rMax = 0.95;
+    q.mdqfo.emaDecay = 0.99;
+    q.mdqfo.batchTokens = 1024;
+    q.mdqfo.adamSteps = 250;
+    q.mdqfo.adamLr = 3e-3;
+    return q;
+}
+
+// K = 500 makes hist 20000 values, above the threshold where the store compresses.
+constexpr int64_t kAttnK = 500;
+constexpr int64_t kMlpK = 24;
+
+Session makeSession()
+{
+    Session s;
+    s.model = {"/models/tiny", "sha256:0123abcd", "llama", "{\"hidden_size\": 500, \"name\": \"t\u00e9st\"}"};
+    s.calibration.source = "/data/calib.mqt";
+    s.calibration.sequences = 17;
+    s.calibration.tokens = {1000, 2000, 0, 300};
+    s.groups = {"model.layers.0.attn_in", "model.layers.0.mlp_down_in"};
+    s.modules = {{"model.layers.0.self_attn.q_proj", 0, "q_proj", s.groups[0], kAttnK, kAttnK},
+                 {"model.layers.0.self_attn.k_proj", 0, "k_proj", s.groups[0], kAttnK, 64},
+                 {"model.layers.0.mlp.down_proj", 0, "down_proj", s.groups[1], kMlpK, kAttnK}};
+
+    InputStats attn;
+    attn.perModality[int(Modality::Text)] = makeStats(kAttnK, 1000, 1);
+    attn.perModality[int(Modality::Audio)] = makeStats(kAttnK, 300, 2);
+    attn.pooled = makeStats(kAttnK, 1300, 3);
+    s.stats[s.groups[0]] = attn;
+    InputStats mlp;
+    mlp.perModality[int(Modality::Text)] = makeStats(kMlpK, 1000, 4);
+    mlp.pooled = makeStats(kMlpK, 1000, 5);
+    s.stats[s.groups[1]] = mlp;
+
+    s.settings = nonDefaultSettings();
+    Lcg rng(7);
+    GroupPlan a;
+    for (int64_t c = 0; c < kAttnK; ++c) {
+        a.scores.push_back(std::fabs(rng.uniform(10.0)));
+        a.mask.push_back(a.scores.back() > 8.0 ? 1 : 0);
+        a.handEdited.push_back(c == 3 ? 1 : 0);
+        a.alpha0.push_back(float(std::fabs(rng.uniform(4.0))));
+        a.alpha.push_back(a.alpha0.back() * 0.8125f);
+    }
+    a.tauLocal = 8.123456789;
+    a.tauGlobal = 7.000000001;
+    s.plans[s.groups[0]] = a;
+    GroupPlan b; // DABC only: no hand edits, no MDQFO yet; empty arrays must survive
+    for (int64_t c = 0; c < kMlpK; ++c) {
+        b.scores.push_back(rng.uniform(1.0));
+        b.mask.push_back(uint8_t(c % 2));
+    }
+    b.tauLocal = -0.5;
+    b.tauGlobal = 1e-300;
+    s.plans[s.groups[1]] = b;
+
+    // Curves deliberately not in name order: the store must keep the vector's order.
+    LossCurve c1{s.groups[1], {}};
+    for (int step = 0; step < 5; ++step)
+        c1.points.push_back({step, rng.uniform(1.0), rng.uniform(0.1), rng.uniform(2.0)});
+    LossCurve c0{s.groups[0], {{0, 0.25, 0.125, 0.375}, {10, 0.2, 0.1, 0.3}}};
+    s.curves = {c1, c0, LossCurve{"model.layers.1.attn_in", {}}};
+
+    s.evals = {{"fp", "/data/wiki.mqt", 2.3025850929940455, 10.000000000000002, 4096},
+               {"morphoquant W4A4 (int3-asym-g128, per-channel-static, deployable)", "/data/wiki.mqt",
+                2.5, 12.182493960703473, 4096}};
+    return s;
+}
+
+void compareStats(const ChannelStats& a, const ChannelStats& b)
+{
+    QCOMPARE(a.channels, b.channels);
+    QCOMPARE(a.count, b.count);
+    QVERIFY(a.min == b.min);
+    QVERIFY(a.max == b.max);
+    QVERIFY(a.sumAbs == b.sumAbs);
+    QVERIFY(a.sumSq == b.sumSq);
+    QVERIFY(a.hist == b.hist);
+}
+
+void compareSettings(const QuantSettings& a, const QuantSettings& b)
+{
+    QCOMPARE(a.method, b.method);
+    QCOMPARE(a.mode, b.mode);
+    QVERIFY(a.weight.format == b.weight.format);
+    QCOMPARE(a.weight.bits, b.weight.bits);
+    QCOMPARE(a.weight.groupSize, b.weight.groupSize);
+    QCOMPARE(a.weight.symmetric, b.weight.symmetric);
+    QCOMPARE(a.weight.nf4Block, b.weight.nf4Block);
+    QCOMPARE(a.abits, b.abits);
+    QVERIFY(a.act == b.act);
+    QCOMPARE(a.dabc.enabled, b.dabc.enabled);
+    QVERIFY(a.dabc.k == b.dabc.k); // exact: JSON keeps the shortest round-trip form
+    QCOMPARE(a.dabc.useLocal, b.dabc.useLocal);
+    QCOMPARE(a.dabc.useGlobal, b.dabc.useGlobal);
+    QVERIFY(a.dabc.form == b.dabc.form);
+    QCOMPARE(a.dabc.anyModality, b.dabc.anyModality);
+    QVERIFY(a.dabc.rho == b.dabc.rho);
+    QVERIFY(a.dabc.forceKinds == b.dabc.forceKinds);
+    QCOMPARE(a.mdqfo.enabled, b.mdqfo.enabled);
+    QVERIFY(a.mdqfo.solver == b.mdqfo.solver);
+    QVERIFY(a.mdqfo.p == b.mdqfo.p);
+    QVERIFY(a.mdqfo.lambdaCos == b.mdqfo.lambdaCos);
+    QCOMPARE(a.mdqfo.ratios, b.mdqfo.ratios);
+    QVERIFY(a.mdqfo.rMin == b.mdqfo.rMin);
+    QVERIFY(a.mdqfo.rMax == b.mdqfo.rMax);
+    QVERIFY(a.mdqfo.emaDecay == b.mdqfo.emaDecay);
+    QCOMPARE(a.mdqfo.batchTokens, b.mdqfo.batchTokens);
+    QCOMPARE(a.mdqfo.adamSteps, b.mdqfo.adamSteps);
+    QVERIFY(a.mdqfo.adamLr == b.mdqfo.adamLr);
+}
+
+// Every float compared with ==: HDF5 stores IEEE values bit for bit, so no tolerance applies.
+void compareSessions(const Session& a, const Session& b)
+{
+    QCOMPARE(a.model.path, b.model.path);
+    QCOMPARE(a.model.fingerprint, b.model.fingerprint);
+    QCOMPARE(a.model.architecture, b.model.architecture);
+    QCOMPARE(a.model.configJson, b.model.configJson);
+    QCOMPARE(a.calibration.source, b.calibration.source);
+    QCOMPARE(a.calibration.sequences, b.calibration.sequences);
+    QVERIFY(a.calibration.tokens == b.calibration.tokens);
+    QCOMPARE(a.modules.size(), b.modules.size());
+    for (size_t i = 0; i < a.modules.size(); ++i) {
+        QCOMPARE(a.modules[i].name, b.modules[i].name);
+        QCOMPARE(a.modules[i].layer, b.modules[i].layer);
+        QCOMPARE(a.modules[i].kind, b.modules[i].kind);
+        QCOMPARE(a.modules[i].inputGroup, b.modules[i].inputGroup);
+        QCOMPARE(a.modules[i].inFeatures, b.modules[i].inFeatures);
+        QCOMPARE(a.modules[i].outFeatures, b.modules[i].outFeatures);
+    }
+    QVERIFY(a.groups == b.groups);
+    QCOMPARE(a.stats.size(), b.stats.size());
+    for (const auto& [name, in] : a.stats) {
+        QVERIFY2(b.stats.count(name), name.c_str());
+        const InputStats& other = b.stats.at(name);
+        for (int m = 0; m < kNumModalities; ++m)
+            compareStats(in.perModality[m], other.perModality[m]);
+        compareStats(in.pooled, other.pooled);
+    }
+    QCOMPARE(a.settings.has_value(), b.settings.has_value());
+    if (a.settings)
+        compareSettings(*a.settings, *b.settings);
+    QCOMPARE(a.plans.size(), b.plans.size());
+    for (const auto& [name, p] : a.plans) {
+        QVERIFY2(b.plans.count(name), name.c_str());
+        const GroupPlan& q = b.plans.at(name);
+        QVERIFY(p.scores == q.scores);
+        QVERIFY(p.mask == q.mask);
+        QVERIFY(p.handEdited == q.handEdited);
+        QVERIFY(p.tauLocal == q.tauLocal);
+        QVERIFY(p.tauGlobal == q.tauGlobal);
+        QVERIFY(p.alpha0 == q.alpha0);
+        QVERIFY(p.alpha == q.alpha);
+    }
+    QCOMPARE(a.curves.size(), b.curves.size());
+    for (size_t i = 0; i < a.curves.size(); ++i) {
+        QCOMPARE(a.curves[i].group, b.curves[i].group);
+        QCOMPARE(a.curves[i].points.size(), b.curves[i].points.size());
+        for (size_t j = 0; j < a.curves[i].points.size(); ++j) {
+            const LossPoint& p = a.curves[i].points[j];
+            const LossPoint& q = b.curves[i].points[j];
+            QCOMPARE(p.step, q.step);
+            QVERIFY(p.lp == q.lp && p.lcos == q.lcos && p.total == q.total);
+        }
+    }
+    QCOMPARE(a.evals.size(), b.evals.size());
+    for (size_t i = 0; i < a.evals.size(); ++i) {
+        QCOMPARE(a.evals[i].label, b.evals[i].label);
+        QCOMPARE(a.evals[i].data, b.evals[i].data);
+        QVERIFY(a.evals[i].nll == b.evals[i].nll);
+        QVERIFY(a.evals[i].ppl == b.evals[i].ppl);
+        QCOMPARE(a.evals[i].tokens, b.evals[i].tokens);
+    }
+}
+
+QByteArray readAll(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+} // namespace
+
+class TestSession : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_sessionPath = m_dir.filePath("study.mqs").toStdString();
+        saveSession(makeSession(), m_sessionPath);
+    }
+
+    void sessionHelpers()
+    {
+        const Session s = makeSession();
+        QCOMPARE(s.calibration.totalTokens(), int64_t(3300));
+        QVERIFY(s.findModule("model.layers.0.self_attn.k_proj") == &s.modules[1]);
+        QVERIFY(s.findModule("nope") == nullptr);
+        const auto members = s.groupMembers(s.groups[0]);
+        QCOMPARE(members.size(), size_t(2));
+        QVERIFY(members[0] == &s.modules[0] && members[1] == &s.modules[1]);
+        QVERIFY(s.groupMembers("nope").empty());
+    }
+
+    void roundTrip()
+    {
+        const Session loaded = loadSession(m_sessionPath);
+        compareSessions(makeSession(), loaded);
+    }
+
+    void roundTripEmpty()
+    {
+        // A fresh study: nothing computed yet, no settings.
+        Session s;
+        s.model.path = "/m";
+        s.stats["g"] = InputStats{}; // all modalities empty: kept as a key, restored empty
+        const std::string path = m_dir.filePath("empty.mqs").toStdString();
+        saveSession(s, path);
+        compareSessions(s, loadSession(path));
+    }
+
+    void failedSaveKeepsOldFile()
+    {
+        const std::string path = m_dir.filePath("keep.mqs").toStdString();
+        const Session good = makeSession();
+        saveSession(good, path);
+        const QByteArray before = readAll(QString::fromStdString(path));
+
+        // A '/' would nest HDF5 groups; the store refuses it part-way through the write.
+        Session bad = makeSession();
+        bad.stats["model.layers.9/attn_in"] = bad.stats.begin()->second;
+        try {
+            saveSession(bad, path);
+            QFAIL("saving a group name with '/' should throw");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("model.layers.9/attn_in"), e.what());
+        }
+        QCOMPARE(readAll(QString::fromStdString(path)), before);
+        compareSessions(good, loadSession(path));
+
+        // Inconsistent sizes are caught on save too, so a saved file always loads.
+        Session wrong = makeSession();
+        wrong.stats.begin()->second.pooled.hist.pop_back();
+        QVERIFY_EXCEPTION_THROWN(saveSession(wrong, path), InputError);
+        QCOMPARE(readAll(QString::fromStdString(path)), before);
+
+        const QStringList left = QDir(m_dir.path()).entryList(QStringList{"*.tmp-*"}, QDir::Files | QDir::Hidden);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
+    }
+
+    void loadErrors_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("expect"); // part of the message a person acts on
+        QTest::newRow("missing") << "missing" << "no such file";
+        QTest::newRow("text") << "text" << "not HDF5";
+        QTest::newRow("truncated") << "truncated" << "truncated";
+        QTest::newRow("no version") << "noversion" << "mqs_format_version";
+        QTest::newRow("newer version") << "newer" << "newer than this build";
+        QTest::newRow("bad stats size") << "badsize" << "/stats/g/text/min";
+    }
+
+    void loadErrors()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QString, expect);
+        const std::string path = m_dir.filePath("bad-" + kind + ".mqs").toStdString();
+        if (kind == "text") {
+            std::ofstream(path) << "this is not a session\n";
+        } else if (kind == "truncated") {
+            const QByteArray full = readAll(QString::fromStdString(m_sessionPath));
+            QVERIFY(full.size() > 1000);
+            QFile f(QString::fromStdString(path));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(full.left(full.size() / 2));
+        } else if (kind == "noversion" || kind == "newer") {
+            H5::H5File f(path, H5F_ACC_TRUNC);
+            if (kind == "newer") {
+                const int v = kSessionFormatVersion + 1;
+                f.openGroup("/")
+                    .createAttribute("mqs_format_version", H5::PredType::STD_I32LE, H5::DataSpace(H5S_SCALAR))
+                    .write(H5::PredType::NATIVE_INT, &v);
+            }
+        } else if (kind == "badsize") {
+            // A valid session whose stats arrays disagree with their channel count.
+            Session s;
+            s.stats["g"].perModality[0] = makeStats(8, 10, 9);
+            saveSession(s, path);
+            H5::H5File f(path, H5F_ACC_RDWR);
+            const int64_t nine = 9;
+            f.openGroup("/stats/g/text").openAttribute("channels").write(H5::PredType::NATIVE_INT64, &nine);
+        }
+        try {
+            loadSession(path);
+            QFAIL("loading should throw");
+        } catch (const InputError& e) {
+            const QString msg = e.what();
+            QVERIFY2(msg.contains(QString::fromStdString(path)), e.what());
+            QVERIFY2(msg.contains(expect), e.what());
+        }
+    }
+
+    void settingsJsonRoundTrip()
+    {
+        const QuantSettings q = nonDefaultSettings();
+        compareSettings(q, settingsFromJson(settingsToJson(q), "test"));
+        compareSettings(QuantSettings{}, settingsFromJson(settingsToJson(QuantSettings{}), "test"));
+        // Missing keys take their defaults.
+        const QuantSettings partial = settingsFromJson(R"({"abits": 8, "mdqfo": {"solver": "adam"}})", "test");
+        QCOMPARE(partial.abits, 8);
+        QVERIFY(partial.mdqfo.solver == MdqfoSolver::Adam);
+        QCOMPARE(partial.mdqfo.ratios, MdqfoSettings{}.ratios);
+        QCOMPARE(partial.weight.bits, WeightQuantSpec{}.bits);
+    }
+
+    void settingsJsonErrors_data()
+    {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("expect");
+        QTest::newRow("not json") << "{\"abits\": " << "not valid JSON";
+        QTest::newRow("not object") << "[1, 2]" << "JSON object";
+        QTest::newRow("bad enum") << R"({"act": "per-row"})" << "act";
+        QTest::newRow("bad format") << R"({"weight": {"format": "int5"}})" << "weight.format";
+        QTest::newRow("bad solver") << R"({"mdqfo": {"solver": "sgd"}})" << "mdqfo.solver";
+        QTest::newRow("bad type") << R"({"dabc": {"k": "two"}})" << "dabc.k";
+        QTest::newRow("out of range") << R"({"weight": {"bits": 1}})" << "weight.bits";
+        QTest::newRow("unknown key") << R"({"dabc": {"kk": 2}})" << "dabc.kk";
+    }
+
+    void settingsJsonErrors()
+    {
+        QFETCH(QString, json);
+        QFETCH(QString, expect);
+        try {
+            settingsFromJson(json.toStdString(), "run.json");
+            QFAIL("should throw");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("run.json"), e.what());
+            QVERIFY2(QString(e.what()).contains(expect), e.what());
+        }
+    }
+
+private:
+    QTemporaryDir m_dir;
+    std::string m_sessionPath;
+};
+
+QTEST_APPLESS_MAIN(TestSession)
+#include "tst_session.moc"
