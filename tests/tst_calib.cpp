@@ -574,10 +574,7 @@ void TestCalib::collectorNaNMessageNamesBatchRow()
     }
     QVERIFY(!msg.isEmpty());
     QVERIFY2(msg.contains(QStringLiteral("channel 1")), qPrintable(msg));
-    // Known defect: StatsCollector::accumulate passes the audio rows as a sub-matrix
-    // (index_select of rows 1 and 3), so ChannelStats reports the row inside that sub-matrix
-    // ("row 1"), not the row of the hook's input ("row 3").
-    QEXPECT_FAIL("", "collector reports the row within the per-modality sub-matrix, not the batch row", Continue);
+    // The row is the hook input's row, not its position inside the audio rows (which is 1).
     QVERIFY2(msg.contains(QStringLiteral("row 3")), qPrintable(msg));
 }
 

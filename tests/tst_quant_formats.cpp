@@ -442,10 +442,6 @@ void TestQuantFormats::perChannelClipsToAlpha()
     const at::Tensor q = fakeQuantPerChannel(tensorOf(in, {5, 1}), tensorOf({alpha}, {1}), 4);
     // Exact: act_quant.h promises values clamp to [-alpha_c, alpha_c], and the top code times
     // the scale is meant to be the bound itself.
-    QEXPECT_FAIL("alpha 0.47 (alpha/7 inexact)",
-                 "BUG: the clip level is 7 * fl(alpha/7), not alpha; for alpha = 0.47f it is "
-                 "0.47000003f, one ulp outside [-alpha, alpha]",
-                 Continue);
     const QString err = exactMismatch(q, want);
     QVERIFY2(err.isEmpty(), qPrintable(err));
     // Whatever the rounding, the clip level is within one float32 ulp of alpha (relative
@@ -509,10 +505,9 @@ void TestQuantFormats::intSymIdempotent()
 
 void TestQuantFormats::int4DistinctValuesPerRow()
 {
-    // At most 2 * 7 + 1 = 15 distinct values in a row of an INT4 sym per-channel result, even
-    // for a long row (4096) of Gaussian values with outliers.
-    at::Tensor w = at::randn({16, 4096}, at::detail::createCPUGenerator(31));
-    w.select(1, 100).mul_(50.0); // one outlier input channel
+    // At most 2 * 7 + 1 = 15 distinct values in a row of an INT4 sym per-channel result, for
+    // long Gaussian rows (4096 distinct inputs) that reach every code.
+    const at::Tensor w = at::randn({16, 4096}, at::detail::createCPUGenerator(31));
     const at::Tensor q = fakeQuantWeight(w, intSpec(4, 0, true)).contiguous();
     const float* p = q.data_ptr<float>();
     for (int64_t r = 0; r < q.size(0); ++r) {
@@ -520,7 +515,7 @@ void TestQuantFormats::int4DistinctValuesPerRow()
         const std::set<float> distinct(p + r * q.size(1), p + (r + 1) * q.size(1));
         QVERIFY2(distinct.size() <= 15,
                  qPrintable(QStringLiteral("row %1 has %2 distinct values").arg(r).arg(distinct.size())));
-        QVERIFY2(distinct.size() >= 3, "the row collapsed to almost nothing");
+        QVERIFY2(distinct.size() >= 13, "the row uses too few codes for this check to mean anything");
     }
 }
 

@@ -30,7 +30,6 @@ void StatsCollector::accumulate(const Item& it)
     InputStats& st = m_stats[size_t(it.group)];
     at::Tensor x = it.x.to(at::kCPU, at::kFloat).contiguous();
     at::Tensor tags = it.modality.to(at::kCPU);
-    const int64_t k = x.size(1);
     const std::string what = "input of " + m_names[size_t(it.group)];
     // Fast path: one modality for the whole batch (text-only data).
     const int first = tags.numel() ? int(tags.data_ptr<uint8_t>()[0]) : 0;
@@ -40,6 +39,15 @@ void StatsCollector::accumulate(const Item& it)
         st.perModality[size_t(first)].accumulate(x.data_ptr<float>(), x.size(0), what);
         return;
     }
+    // Check the whole batch first so an error names the row of the hook's input, not a row
+    // of one modality's subset.
+    at::Tensor bad = at::isfinite(x).logical_not().nonzero();
+    if (bad.size(0) > 0) {
+        const int64_t r = bad[0][0].item<int64_t>(), c = bad[0][1].item<int64_t>();
+        throw InputError(what + ": non-finite value (" + std::to_string(x[r][c].item<float>()) + ") at row "
+                         + std::to_string(r) + ", channel " + std::to_string(c)
+                         + "; calibration data must produce finite activations");
+    }
     for (int m = 0; m < kNumModalities; ++m) {
         at::Tensor rows = tags.eq(m).nonzero().flatten();
         if (rows.numel() == 0)
@@ -47,7 +55,6 @@ void StatsCollector::accumulate(const Item& it)
         at::Tensor sub = x.index_select(0, rows).contiguous();
         st.perModality[size_t(m)].accumulate(sub.data_ptr<float>(), sub.size(0), what);
     }
-    (void)k;
 }
 
 void StatsCollector::workerLoop()
