@@ -2,6 +2,7 @@
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
 #include "calib/collector.h"
+#include "common/runtime.h"
 #include "eval/perplexity.h"
 #include "io/token_data.h"
 #include "model/decoder.h"
@@ -46,7 +47,7 @@ int main(int argc, char** argv)
     const int repeats = argc > 3 ? std::atoi(argv[3]) : 7;
     const int threads = argc > 4 ? std::atoi(argv[4]) : int(std::thread::hardware_concurrency());
     const int batch = argc > 5 ? std::atoi(argv[5]) : 8;
-    at::set_num_threads(std::max(1, threads));
+    initRuntime(threads);
     DecoderModel m = DecoderModel::load(dir);
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
     const double tokens = double(d.totalTokens());

@@ -21,9 +21,10 @@ void attachModel(Session& s, const DecoderModel& model);
 
 // Runs the calibration sequences through the full-precision model and stores per-group,
 // per-modality statistics and CalibrationInfo in the session. async: statistics on a
-// background thread (identical results).
+// background thread (identical results; pays off when the forward runs on a GPU — on a CPU the
+// inline path measured cheaper, see bench/README.md).
 void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib, int batchSize,
-               const ProgressSink& progress = {}, const CancelToken* cancel = nullptr, bool async = true);
+               const ProgressSink& progress = {}, const CancelToken* cancel = nullptr, bool async = false);
 
 // Builds the quantization plan: for morphoquant, DABC masks from the statistics, then MDQFO
 // per input group in network order, each group's inputs captured through the model whose

@@ -4,13 +4,13 @@
 #include "progress_printer.h"
 
 #include "common/error.h"
+#include "common/runtime.h"
 #include "eval/perplexity.h"
 #include "export/hf_export.h"
 #include "io/session_store.h"
 #include "io/token_data.h"
 #include "pipeline.h"
 
-#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -98,10 +98,7 @@ bool wantsHelp(int argc, char** argv)
 
 void setThreads(const Args& a)
 {
-    int n = a.intValue("threads", 0);
-    if (n <= 0)
-        n = int(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(n);
+    core::initRuntime(a.intValue("threads", 0));
 }
 
 json nllJson(const core::NllResult& r)

@@ -9,9 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace {
 
@@ -32,12 +29,6 @@ commands:
 
 int main(int argc, char** argv)
 {
-#if defined(__GLIBC__)
-    // The engine allocates and frees many mid-sized tensors; glibc would serve each from a fresh
-    // mmap and give it back at once, which costs more system time than the arithmetic.
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(kHelp, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -1,7 +1,7 @@
 // morphoquant: the workbench GUI.
 #include "main_window.h"
 
-#include <ATen/Parallel.h>
+#include "common/runtime.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -9,7 +9,6 @@
 #include <QLocale>
 #include <QTranslator>
 
-#include <thread>
 
 int main(int argc, char** argv)
 {
@@ -17,7 +16,7 @@ int main(int argc, char** argv)
     QApplication::setApplicationName(QStringLiteral("MorphoQuant Workbench"));
     QApplication::setOrganizationName(QStringLiteral("MorphoQuant"));
     QApplication::setApplicationVersion(QStringLiteral(PROJECT_VERSION_STRING));
-    at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+    mq::core::initRuntime(0);
 
     QTranslator translator;
     if (translator.load(QLocale(), QStringLiteral("morphoquant"), QStringLiteral("_"), QStringLiteral(":/i18n")))
