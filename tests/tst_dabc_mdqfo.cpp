@@ -186,6 +186,8 @@ private slots:
     void cancelled_data();
     void cancelled();
     void badArguments();
+    void fusedGridScoresMatchComposition_data();
+    void fusedGridScoresMatchComposition();
 };
 
 // ---- outlierThreshold ---------------------------------------------------------------------
@@ -729,6 +731,49 @@ void TestDabcMdqfo::badArguments()
     QVERIFY_THROWS_EXCEPTION(Error, optimizeClipping(x, alpha0.narrow(0, 0, 15), at::zeros({16}), 4, dabc, st));
     QVERIFY_THROWS_EXCEPTION(Error, optimizeClipping(x, alpha0, at::zeros({15}), 4, dabc, st));
     QVERIFY_THROWS_EXCEPTION(Error, optimizeClipping(x.flatten(), alpha0, at::zeros({16}), 4, dabc, st));
+}
+
+void TestDabcMdqfo::fusedGridScoresMatchComposition_data()
+{
+    QTest::addColumn<double>("p");
+    QTest::addColumn<double>("rho");
+    QTest::newRow("p2 rho0") << 2.0 << 0.0;
+    QTest::newRow("p0.5 rho0") << 0.5 << 0.0;
+    QTest::newRow("p3 rho0.5") << 3.0 << 0.5;
+}
+
+void TestDabcMdqfo::fusedGridScoresMatchComposition()
+{
+    // The fused CPU kernel must score exactly what the documented composition scores:
+    // mean_t |x - x_hat|^p per channel + lambda (1 - mean_t cos), x_hat = compensatedInput(
+    // x, fakeQuantPerChannel(x, r alpha0), mask, r alpha0, rho).
+    QFETCH(double, p);
+    QFETCH(double, rho);
+    at::manual_seed(7);
+    at::Tensor x = at::randn({300, 24});
+    x.select(1, 3).mul_(8.0); // an outlier channel
+    at::Tensor alpha0 = x.abs().amax(0);
+    at::Tensor mask = at::zeros({24});
+    mask[3] = 1.0;
+    mask[10] = 1.0;
+    MdqfoSettings st;
+    st.p = p;
+    st.lambdaCos = 0.7;
+    const std::vector<double> ratios{0.6, 0.75, 0.9, 1.0};
+    at::Tensor fused = gridScoresCpu(x, alpha0, mask, ratios, 4, rho, st);
+    QCOMPARE(fused.sizes().vec(), (std::vector<int64_t>{4, 24}));
+    for (size_t j = 0; j < ratios.size(); ++j) {
+        at::Tensor a = alpha0 * ratios[j];
+        at::Tensor xh = compensatedInput(x, fakeQuantPerChannel(x, a, 4), mask, a, rho);
+        at::Tensor lp = (x - xh).abs().pow(p).mean(0);
+        const double lc = 1.0 - at::cosine_similarity(x, xh, 1, 1e-8).mean().item<double>();
+        at::Tensor want = lp + st.lambdaCos * lc;
+        // float32 reference vs double accumulation in the kernel over 300 rows: 1e-4 relative
+        // (plus 1e-6 absolute for channels whose error is ~0) covers summation order only.
+        QVERIFY2(at::allclose(fused[int64_t(j)], want, 1e-4, 1e-6),
+                 qPrintable(QStringLiteral("ratio %1: max diff %2").arg(ratios[j])
+                                .arg((fused[int64_t(j)] - want).abs().max().item<double>())));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestDabcMdqfo)

@@ -19,7 +19,9 @@ private:
     bool m_quiet;
     bool m_tty;
     std::string m_stage;
-    core::EtaClock m_clock;
+    core::EtaClock m_clock;  // since construction; a stage starts where the previous one ended
+    double m_stageStart = 0.0;
+    double m_lastEvent = 0.0;
     double m_lastPrint = -1.0;
     bool m_open = false;
 };

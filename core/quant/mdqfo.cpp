@@ -4,7 +4,11 @@
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace mq::core {
 
@@ -69,13 +73,18 @@ MdqfoResult gridSearch(const at::Tensor& x, const at::Tensor& alpha0, const at::
         if (cancel)
             cancel->check();
         at::Tensor xb = x.narrow(0, start, std::min(bt, T - start));
-        at::Tensor scores = at::empty({n, K}, x.options());
-        for (int j = 0; j < n; ++j) {
-            at::Tensor a = alpha0 * ratios[size_t(j)];
-            at::Tensor xh = compensatedInput(xb, fakeQuantPerChannel(xb, a, abits), mask, a, dabc.rho);
-            // Per channel: its own L_p term plus the shared cosine term of this ratio, so the
-            // choice of each channel also weighs the direction of whole tokens.
-            scores[j] = elementError(xb - xh, st.p).mean(0) + st.lambdaCos * cosineLoss(xb, xh);
+        at::Tensor scores;
+        if (xb.device().is_cpu()) {
+            scores = gridScoresCpu(xb.contiguous(), alpha0, mask, ratios, abits, dabc.rho, st);
+        } else {
+            scores = at::empty({n, K}, x.options());
+            for (int j = 0; j < n; ++j) {
+                at::Tensor a = alpha0 * ratios[size_t(j)];
+                at::Tensor xh = compensatedInput(xb, fakeQuantPerChannel(xb, a, abits), mask, a, dabc.rho);
+                // Per channel: its own L_p term plus the shared cosine term of this ratio, so the
+                // choice of each channel also weighs the direction of whole tokens.
+                scores[j] = elementError(xb - xh, st.p).mean(0) + st.lambdaCos * cosineLoss(xb, xh);
+            }
         }
         ema = ema.defined() ? ema * st.emaDecay + scores * (1.0 - st.emaDecay) : scores;
         best = alpha0 * ratioT.index_select(0, ema.argmin(0));
@@ -136,6 +145,60 @@ MdqfoResult adam(const at::Tensor& x, const at::Tensor& alpha0, const at::Tensor
 }
 
 } // namespace
+
+// The grid's scores in one pass per ratio over a CPU batch, with no temporaries: the same
+// quantizer as fakeQuantPerChannel (round half to even, clamp to +-alpha), the same
+// compensation as compensatedInput, and per-channel L_p plus the ratio's shared cosine term.
+// xb [T, K] float32 contiguous; returns [ratios, K].
+at::Tensor gridScoresCpu(const at::Tensor& xb, const at::Tensor& alpha0, const at::Tensor& mask,
+                         const std::vector<double>& ratios, int abits, double rho, const MdqfoSettings& st)
+{
+    const int64_t T = xb.size(0), K = xb.size(1), n = int64_t(ratios.size());
+    const float qmax = float((1 << (abits - 1)) - 1);
+    at::Tensor a0 = alpha0.to(at::kFloat).contiguous(), m = mask.to(at::kFloat).contiguous();
+    at::Tensor out = at::empty({n, K}, at::kFloat);
+    const float* x = xb.data_ptr<float>();
+    const float* pa0 = a0.data_ptr<float>();
+    const float* pm = m.data_ptr<float>();
+    float* po = out.data_ptr<float>();
+    const bool square = st.p == 2.0;
+    at::parallel_for(0, n, 1, [&](int64_t j0, int64_t j1) {
+        const size_t k = static_cast<size_t>(K);
+        std::vector<float> alpha(k, 0.f), scale(k, 0.f), thr(k, 0.f);
+        std::vector<double> err(k, 0.0);
+        for (int64_t j = j0; j < j1; ++j) {
+            for (int64_t c = 0; c < K; ++c) {
+                alpha[c] = float(pa0[c] * ratios[size_t(j)]);
+                scale[c] = std::max(alpha[c] / qmax, 1e-12f);
+                // Masked channels compensate elements above rho * alpha (all of them at rho 0).
+                thr[c] = pm[c] > 0.5f ? float(rho) * alpha[c] : INFINITY;
+                err[c] = 0.0;
+            }
+            double cosSum = 0.0;
+            for (int64_t t = 0; t < T; ++t) {
+                const float* row = x + t * K;
+                double dot = 0.0, nx = 0.0, nh = 0.0;
+                for (int64_t c = 0; c < K; ++c) {
+                    const float v = row[c];
+                    float q = std::nearbyint(v / scale[c]);
+                    q = std::min(std::max(q, -qmax), qmax) * scale[c];
+                    q = std::min(std::max(q, -alpha[c]), alpha[c]);
+                    const float h = (rho > 0.0 ? std::fabs(v) > thr[c] : thr[c] == 0.0f) ? v : q;
+                    const double d = double(v) - double(h);
+                    err[c] += square ? d * d : std::pow(std::fabs(d), st.p);
+                    dot += double(v) * h;
+                    nx += double(v) * v;
+                    nh += double(h) * h;
+                }
+                cosSum += dot / std::sqrt(std::max(nx * nh, 1e-16));
+            }
+            const double cosLoss = 1.0 - cosSum / double(std::max<int64_t>(T, 1));
+            for (int64_t c = 0; c < K; ++c)
+                po[j * K + c] = float(err[c] / double(std::max<int64_t>(T, 1)) + st.lambdaCos * cosLoss);
+        }
+    });
+    return out.to(xb.device());
+}
 
 MorphologyLoss morphologyLoss(const at::Tensor& x, const at::Tensor& alpha, const at::Tensor& mask, int abits,
                               const DabcSettings& dabc, const MdqfoSettings& st)

@@ -20,6 +20,13 @@ struct MorphologyLoss {
 MorphologyLoss morphologyLoss(const at::Tensor& x, const at::Tensor& alpha, const at::Tensor& mask, int abits,
                               const DabcSettings& dabc, const MdqfoSettings& mdqfo);
 
+// The grid solver's per-channel scores of one CPU batch for every ratio: [ratios, K] float32,
+// score(r, c) = mean_t |x_tc - x_hat_tc|^p + lambda_cos * (1 - mean_t cos(x_t, x_hat_t)) with
+// alpha = r * alpha0. One fused pass per ratio (ratios run in parallel); equals the composition
+// of fakeQuantPerChannel and compensatedInput. xb [T, K] float32 contiguous on the CPU.
+at::Tensor gridScoresCpu(const at::Tensor& xb, const at::Tensor& alpha0, const at::Tensor& mask,
+                         const std::vector<double>& ratios, int abits, double rho, const MdqfoSettings& st);
+
 struct MdqfoResult {
     std::vector<float> alpha;        // [K]
     std::vector<LossPoint> curve;    // step 0 = alpha0, then one point per optimisation step

@@ -1,0 +1,240 @@
+#include "io/session_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <limits>
+#include <string>
+
+#include "common/error.h"
+
+namespace mq::core {
+
+// ---------------------------------------------------------------------------------------------
+// Settings as JSON. Keys are snake_case like the HDF5 layout; enums are their names.
+
+namespace {
+
+const char* weightFormatName(WeightFormat f)
+{
+    switch (f) {
+    case WeightFormat::None: return "none";
+    case WeightFormat::Int: return "int";
+    case WeightFormat::NF4: return "nf4";
+    }
+    return "none";
+}
+
+class JsonReader {
+public:
+    explicit JsonReader(std::string source) : m_source(std::move(source)) {}
+
+    [[noreturn]] void fail(const std::string& key, const std::string& what) const
+    {
+        throw InputError(m_source + ": settings key '" + key + "': " + what);
+    }
+    // Unknown keys are rejected: a misspelt key silently taking its default would run a
+    // different experiment than the one asked for.
+    void onlyKeys(const nlohmann::json& obj, const std::string& prefix, std::initializer_list<const char*> keys) const
+    {
+        for (auto it = obj.begin(); it != obj.end(); ++it) {
+            bool known = false;
+            for (const char* k : keys)
+                known = known || it.key() == k;
+            if (!known) {
+                std::string list;
+                for (const char* k : keys)
+                    list += std::string(list.empty() ? "" : ", ") + k;
+                fail(prefix + it.key(), "unknown key; expected one of " + list);
+            }
+        }
+    }
+    static const nlohmann::json* find(const nlohmann::json& obj, const char* key)
+    {
+        auto it = obj.find(key);
+        return it == obj.end() ? nullptr : &*it;
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, std::string& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_string())
+                fail(prefix + key, "expected a string, found " + std::string(v->type_name()));
+            out = v->get<std::string>();
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, bool& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_boolean())
+                fail(prefix + key, "expected true or false, found " + std::string(v->type_name()));
+            out = v->get<bool>();
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, int& out, int lo, int hi) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_number_integer())
+                fail(prefix + key, "expected an integer, found " + v->dump());
+            // Non-negative JSON integers parse as unsigned; compare them unsigned so huge values
+            // cannot wrap into range.
+            const bool inRange = v->is_number_unsigned()
+                ? v->get<uint64_t>() <= uint64_t(hi) && int64_t(v->get<uint64_t>()) >= lo
+                : v->get<int64_t>() >= lo && v->get<int64_t>() <= hi;
+            if (!inRange)
+                fail(prefix + key, v->dump() + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+            out = int(v->get<int64_t>());
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, double& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_number())
+                fail(prefix + key, "expected a number, found " + v->dump());
+            out = v->get<double>();
+        }
+    }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, std::vector<std::string>& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_array())
+                fail(prefix + key, "expected an array of strings, found " + std::string(v->type_name()));
+            out.clear();
+            for (const auto& e : *v) {
+                if (!e.is_string())
+                    fail(prefix + key, "expected an array of strings, found an element " + e.dump());
+                out.push_back(e.get<std::string>());
+            }
+        }
+    }
+    // Enum names go through the parsers of quant_settings.h; their messages list the choices.
+    template <class Parse> void getEnum(const nlohmann::json& obj, const std::string& prefix, const char* key, Parse parse) const
+    {
+        std::string name;
+        if (!find(obj, key))
+            return;
+        get(obj, prefix, key, name);
+        try {
+            parse(name);
+        } catch (const InputError& e) {
+            fail(prefix + key, e.what());
+        }
+    }
+    const nlohmann::json* object(const nlohmann::json& obj, const char* key) const
+    {
+        const auto* v = find(obj, key);
+        if (v && !v->is_object())
+            fail(key, "expected an object, found " + std::string(v->type_name()));
+        return v;
+    }
+
+private:
+    std::string m_source;
+};
+
+} // namespace
+
+std::string settingsToJson(const QuantSettings& s)
+{
+    // ordered_json keeps the struct's order, which reads better in exports and --json output.
+    nlohmann::ordered_json j;
+    j["method"] = s.method;
+    j["mode"] = s.mode;
+    j["weight"] = {{"format", weightFormatName(s.weight.format)},
+                   {"bits", s.weight.bits},
+                   {"group_size", s.weight.groupSize},
+                   {"symmetric", s.weight.symmetric},
+                   {"nf4_block", s.weight.nf4Block}};
+    j["abits"] = s.abits;
+    j["act"] = actSchemeName(s.act);
+    j["dabc"] = {{"enabled", s.dabc.enabled},
+                 {"k", s.dabc.k},
+                 {"use_local", s.dabc.useLocal},
+                 {"use_global", s.dabc.useGlobal},
+                 {"form", dispersionFormName(s.dabc.form)},
+                 {"any_modality", s.dabc.anyModality},
+                 {"rho", s.dabc.rho},
+                 {"force_kinds", s.dabc.forceKinds}};
+    j["mdqfo"] = {{"enabled", s.mdqfo.enabled},
+                  {"solver", s.mdqfo.solver == MdqfoSolver::Adam ? "adam" : "grid"},
+                  {"p", s.mdqfo.p},
+                  {"lambda_cos", s.mdqfo.lambdaCos},
+                  {"ratios", s.mdqfo.ratios},
+                  {"r_min", s.mdqfo.rMin},
+                  {"r_max", s.mdqfo.rMax},
+                  {"ema_decay", s.mdqfo.emaDecay},
+                  {"batch_tokens", s.mdqfo.batchTokens},
+                  {"adam_steps", s.mdqfo.adamSteps},
+                  {"adam_lr", s.mdqfo.adamLr}};
+    // nlohmann writes doubles in shortest round-trip form, so a save/load cycle is exact.
+    return j.dump(2);
+}
+
+QuantSettings settingsFromJson(const std::string& json, const std::string& source)
+{
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(json);
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(source + ": settings are not valid JSON: " + e.what());
+    }
+    if (!j.is_object())
+        throw InputError(source + ": settings must be a JSON object, found " + std::string(j.type_name()));
+
+    const JsonReader r(source);
+    QuantSettings s;
+    constexpr int kMaxInt = std::numeric_limits<int>::max();
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "dabc", "mdqfo"});
+    r.get(j, "", "method", s.method);
+    r.get(j, "", "mode", s.mode);
+    r.get(j, "", "abits", s.abits, 2, 16);
+    r.getEnum(j, "", "act", [&](const std::string& v) { s.act = parseActScheme(v); });
+
+    if (const auto* w = r.object(j, "weight")) {
+        const std::string p = "weight.";
+        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block"});
+        r.getEnum(*w, p, "format", [&](const std::string& v) {
+            if (v == "none") s.weight.format = WeightFormat::None;
+            else if (v == "int") s.weight.format = WeightFormat::Int;
+            else if (v == "nf4") s.weight.format = WeightFormat::NF4;
+            else throw InputError("unknown weight format '" + v + "' (expected none, int or nf4)");
+        });
+        r.get(*w, p, "bits", s.weight.bits, 2, 8);
+        r.get(*w, p, "group_size", s.weight.groupSize, 0, kMaxInt);
+        r.get(*w, p, "symmetric", s.weight.symmetric);
+        r.get(*w, p, "nf4_block", s.weight.nf4Block, 1, kMaxInt);
+    }
+    if (const auto* d = r.object(j, "dabc")) {
+        const std::string p = "dabc.";
+        r.onlyKeys(*d, p, {"enabled", "k", "use_local", "use_global", "form", "any_modality", "rho", "force_kinds"});
+        r.get(*d, p, "enabled", s.dabc.enabled);
+        r.get(*d, p, "k", s.dabc.k);
+        r.get(*d, p, "use_local", s.dabc.useLocal);
+        r.get(*d, p, "use_global", s.dabc.useGlobal);
+        r.getEnum(*d, p, "form", [&](const std::string& v) { s.dabc.form = parseDispersionForm(v); });
+        r.get(*d, p, "any_modality", s.dabc.anyModality);
+        r.get(*d, p, "rho", s.dabc.rho);
+        r.get(*d, p, "force_kinds", s.dabc.forceKinds);
+    }
+    if (const auto* m = r.object(j, "mdqfo")) {
+        const std::string p = "mdqfo.";
+        r.onlyKeys(*m, p, {"enabled", "solver", "p", "lambda_cos", "ratios", "r_min", "r_max", "ema_decay",
+                           "batch_tokens", "adam_steps", "adam_lr"});
+        r.get(*m, p, "enabled", s.mdqfo.enabled);
+        r.getEnum(*m, p, "solver", [&](const std::string& v) {
+            if (v == "grid") s.mdqfo.solver = MdqfoSolver::GridSearch;
+            else if (v == "adam") s.mdqfo.solver = MdqfoSolver::Adam;
+            else throw InputError("unknown MDQFO solver '" + v + "' (expected grid or adam)");
+        });
+        r.get(*m, p, "p", s.mdqfo.p);
+        r.get(*m, p, "lambda_cos", s.mdqfo.lambdaCos);
+        r.get(*m, p, "ratios", s.mdqfo.ratios, 1, kMaxInt);
+        r.get(*m, p, "r_min", s.mdqfo.rMin);
+        r.get(*m, p, "r_max", s.mdqfo.rMax);
+        r.get(*m, p, "ema_decay", s.mdqfo.emaDecay);
+        r.get(*m, p, "batch_tokens", s.mdqfo.batchTokens, 1, kMaxInt);
+        r.get(*m, p, "adam_steps", s.mdqfo.adamSteps, 0, kMaxInt);
+        r.get(*m, p, "adam_lr", s.mdqfo.adamLr);
+    }
+    return s;
+}
+
+} // namespace mq::core
