@@ -48,8 +48,17 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     if (!out.has_parent_path() || !fs::is_directory(out.parent_path()))
         throw InputError(out.string() + ": parent folder does not exist");
 
+    // Every tensor of the source as stored (vision / audio towers, talker, ... stay untouched),
+    // with the decoder's Linear weights replaced by their quantized values.
     DecoderModel q = quantizeWeights(fp, st.weight);
-    std::map<std::string, at::Tensor> tensors = q.stateDict();
+    std::map<std::string, at::Tensor> tensors;
+    {
+        Checkpoint src(fp.dir());
+        for (const std::string& name : src.tensorNames())
+            tensors[name] = src.load(name);
+    }
+    for (size_t i = 0; i < q.modules().size(); ++i)
+        tensors[q.modules()[i].name + ".weight"] = q.linearWeight(int(i));
     nlohmann::json groups = nlohmann::json::array();
     if (st.act == ActScheme::PerChannelStatic) {
         for (const std::string& g : fp.groups()) {

@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kSupportedTypes = "llama, qwen2";
+constexpr const char* kSupportedTypes = "llama, qwen2, qwen2_5_omni (its thinker)";
 
 class Reader {
 public:
@@ -111,7 +111,23 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
     ModelConfig c;
 
     c.modelType = r.optionalString("model_type", "");
-    if (c.modelType == "llama") {
+    if (c.modelType == "qwen2_5_omni" || c.modelType == "qwen2_5_omni_thinker") {
+        // The decoder we run is the thinker's text model; vision, audio, talker and token2wav
+        // have their own configs beside it.
+        const json* thinker = c.modelType == "qwen2_5_omni" ? r.find("thinker_config") : &j;
+        if (!thinker || !thinker->is_object())
+            throw r.error("thinker_config", "is missing or not an object (a qwen2_5_omni config has one)");
+        auto text = thinker->find("text_config");
+        if (text == thinker->end() || !text->is_object())
+            throw r.error("thinker_config.text_config", "is missing or not an object");
+        ModelConfig t = parseModelConfig(*text, source + " (thinker_config.text_config)");
+        t.container = "qwen2_5_omni";
+        return t;
+    }
+    if (c.modelType == "qwen2_5_omni_text") {
+        c.arch = Architecture::Qwen2;
+        c.attentionBias = true;
+    } else if (c.modelType == "llama") {
         c.arch = Architecture::Llama;
         c.attentionBias = r.optionalBool("attention_bias", false);
     } else if (c.modelType == "qwen2") {
@@ -171,9 +187,32 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
         throw r.error("rope_theta", "is " + std::to_string(c.ropeTheta) + ", expected > 0");
     if (c.hiddenAct != "silu")
         throw r.error("hidden_act", "is \"" + c.hiddenAct + "\", only \"silu\" (SwiGLU) is supported");
-    // The decoder implements plain RoPE; a scaled variant would load and then give wrong logits.
-    if (const json* scaling = r.find("rope_scaling"))
-        throw r.error("rope_scaling", "is " + scaling->dump() + ", only null (no scaling) is supported");
+    // The decoder implements plain RoPE and Qwen2.5-Omni's multimodal sections; a scaled variant
+    // would load and then give wrong logits.
+    for (const char* key : {"rope_scaling", "rope_parameters"}) {
+        const json* scaling = r.find(key);
+        if (!scaling)
+            continue;
+        const std::string type = scaling->is_object() ? scaling->value("rope_type", scaling->value("type", "default"))
+                                                      : std::string("?");
+        auto sec = scaling->is_object() ? scaling->find("mrope_section") : scaling->end();
+        if (type != "default")
+            throw r.error(key, "is " + scaling->dump() + ", only unscaled (\"default\") RoPE is supported");
+        if (scaling->is_object() && sec != scaling->end()) {
+            int sum = 0;
+            if (!sec->is_array() || sec->size() != 3)
+                throw r.error(std::string(key) + ".mrope_section", "is " + sec->dump() + ", expected three integers");
+            for (const json& v : *sec) {
+                if (!v.is_number_integer() || v.get<int>() < 0)
+                    throw r.error(std::string(key) + ".mrope_section", "is " + sec->dump() + ", expected three integers");
+                c.mropeSection.push_back(v.get<int>());
+                sum += v.get<int>();
+            }
+            if (2 * sum != c.headDim)
+                throw r.error(std::string(key) + ".mrope_section", "sums to " + std::to_string(sum)
+                                  + ", expected head_dim / 2 = " + std::to_string(c.headDim / 2));
+        }
+    }
     return c;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <string>
+#include <vector>
 
 namespace mq::core {
 
@@ -26,6 +27,11 @@ struct ModelConfig {
     bool attentionBias = false;     // q/k/v biases (Qwen2: true)
     std::string hiddenAct = "silu";
     std::string torchDtype = "float32";
+    // Multimodal rotary sections (t, h, w) over head_dim/2 frequencies; empty = plain RoPE.
+    std::vector<int> mropeSection;
+    // "qwen2_5_omni" when the decoder is the thinker of a Qwen2.5-Omni checkpoint: its tensors
+    // live under "thinker.model." and "thinker.lm_head.", beside the vision and audio towers.
+    std::string container;
 };
 
 // Parses and validates (positive sizes, heads divide hidden, kv heads divide heads, supported

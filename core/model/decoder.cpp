@@ -76,11 +76,15 @@ DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck
     DecoderModel m;
     m.m_cfg = cfg;
     m.m_dir = source;
+    // Qwen2.5-Omni keeps the thinker's decoder under "thinker."; a thinker-only config may too.
+    if (cfg.container == "qwen2_5_omni" || ck.contains("thinker.model.embed_tokens.weight"))
+        m.m_prefix = "thinker.";
+    const std::string& P = m.m_prefix;
     const int64_t h = cfg.hiddenSize, inter = cfg.intermediateSize, hd = cfg.headDim;
     const int64_t qOut = int64_t(cfg.numHeads) * hd, kvOut = int64_t(cfg.numKvHeads) * hd;
-    m.m_embed = requireTensor(ck, "model.embed_tokens.weight", {cfg.vocabSize, h}, source);
+    m.m_embed = requireTensor(ck, P + "model.embed_tokens.weight", {cfg.vocabSize, h}, source);
     for (int i = 0; i < cfg.numLayers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
+        const std::string p = P + "model.layers." + std::to_string(i) + ".";
         const std::string g = "layers." + std::to_string(i) + ".";
         Layer L;
         L.inNorm = requireTensor(ck, p + "input_layernorm.weight", {h}, source);
@@ -104,11 +108,11 @@ DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck
         L.down = lin("mlp.down_proj", "down_proj", L.gDown, h, inter, false);
         m.m_layers.push_back(L);
     }
-    m.m_finalNorm = requireTensor(ck, "model.norm.weight", {h}, source);
-    if (cfg.tieWordEmbeddings && !ck.contains("lm_head.weight"))
+    m.m_finalNorm = requireTensor(ck, P + "model.norm.weight", {h}, source);
+    if (cfg.tieWordEmbeddings && !ck.contains(P + "lm_head.weight"))
         m.m_lmHead = m.m_embed;
     else
-        m.m_lmHead = requireTensor(ck, "lm_head.weight", {cfg.vocabSize, h}, source);
+        m.m_lmHead = requireTensor(ck, P + "lm_head.weight", {cfg.vocabSize, h}, source);
     return m;
 }
 
@@ -148,11 +152,58 @@ at::Tensor DecoderModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
     return x * at::rsqrt(x.pow(2).mean(-1, true) + m_cfg.rmsNormEps) * w;
 }
 
-at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const at::Tensor& modality) const
+at::Tensor DecoderModel::embed(const at::Tensor& ids) const
 {
     if (ids.dim() != 2)
         throw InputError("forward expects token ids of shape [batch, tokens]");
-    const int64_t B = ids.size(0), T = ids.size(1), H = m_cfg.hiddenSize;
+    return m_embed.index_select(0, ids.reshape({-1}).to(m_embed.device())).reshape({ids.size(0), ids.size(1), -1});
+}
+
+at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const at::Tensor& modality,
+                                 const at::Tensor& positions) const
+{
+    return forwardEmbeds(embed(ids), hook, modality, positions);
+}
+
+std::pair<at::Tensor, at::Tensor> DecoderModel::rotaryTables(const at::Tensor& positions, int64_t B, int64_t T) const
+{
+    // Rotate-half convention: angle(p, i) = p * theta^(-2i/hd), i < hd/2, duplicated to hd lanes.
+    const int64_t hd = m_cfg.headDim;
+    const auto dbl = at::TensorOptions().dtype(at::kDouble);
+    at::Tensor invFreq = at::pow(m_cfg.ropeTheta, -at::arange(0, hd, 2, dbl) / double(hd)); // [hd/2]
+    at::Tensor pos = positions.defined() ? positions.to(at::kCPU, at::kDouble) : at::arange(T, dbl);
+    at::Tensor freqs;
+    if (pos.dim() == 3) {
+        if (pos.size(0) != 3 || pos.size(1) != B || pos.size(2) != T)
+            throw InputError("multimodal positions must be [3, batch, tokens]");
+        at::Tensor all = pos.unsqueeze(-1) * invFreq; // [3, B, T, hd/2]
+        if (m_cfg.mropeSection.empty()) {
+            freqs = all[0];
+        } else {
+            // Frequency j takes its position from row t, h or w by the configured sections.
+            std::vector<at::Tensor> parts;
+            int64_t start = 0;
+            for (size_t r = 0; r < m_cfg.mropeSection.size(); ++r) {
+                const int64_t len = m_cfg.mropeSection[r];
+                parts.push_back(all[int64_t(r)].narrow(-1, start, len));
+                start += len;
+            }
+            freqs = at::cat(parts, -1); // [B, T, hd/2]
+        }
+    } else {
+        freqs = (pos.dim() == 2 ? pos : pos.unsqueeze(0).expand({B, T})).unsqueeze(-1) * invFreq; // [B, T, hd/2]
+    }
+    at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1); // [B, 1, T, hd]
+    const auto dev = m_embed.device();
+    return {emb.cos().to(at::kFloat).to(dev), emb.sin().to(at::kFloat).to(dev)};
+}
+
+at::Tensor DecoderModel::forwardEmbeds(const at::Tensor& embeds, ForwardHook* hook, const at::Tensor& modality,
+                                       const at::Tensor& positions) const
+{
+    if (embeds.dim() != 3 || embeds.size(2) != m_cfg.hiddenSize)
+        throw InputError("forward expects embeddings of shape [batch, tokens, " + std::to_string(m_cfg.hiddenSize) + "]");
+    const int64_t B = embeds.size(0), T = embeds.size(1), H = m_cfg.hiddenSize;
     const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads, hd = m_cfg.headDim;
     const auto dev = m_embed.device();
     at::Tensor tags = modality.defined() ? modality.reshape({B * T}).to(at::kByte)
@@ -161,17 +212,11 @@ at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const
         at::Tensor x = x2d.contiguous();
         return hook ? hook->onLinearInput(group, x, tags) : x;
     };
-
-    // RoPE tables, rotate-half convention: angle(t, i) = t * theta^(-2i/hd).
-    at::Tensor invFreq = at::pow(m_cfg.ropeTheta, -at::arange(0, hd, 2, at::TensorOptions().dtype(at::kDouble)) / double(hd));
-    at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kDouble));
-    at::Tensor freqs = at::outer(pos, invFreq);
-    at::Tensor emb = at::cat({freqs, freqs}, -1);
-    at::Tensor cos = emb.cos().to(at::kFloat).to(dev), sin = emb.sin().to(at::kFloat).to(dev);
+    auto [cos, sin] = rotaryTables(positions, B, T);
     at::Tensor causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(dev)).triu(1);
     const double scale = 1.0 / std::sqrt(double(hd));
 
-    at::Tensor x = m_embed.index_select(0, ids.reshape({-1}).to(dev)).reshape({B, T, H});
+    at::Tensor x = embeds.to(dev, at::kFloat);
     for (const Layer& L : m_layers) {
         at::Tensor hIn = input(L.gQkv, rmsNorm(x, L.inNorm).reshape({B * T, H}));
         at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
@@ -197,12 +242,12 @@ at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const
 std::map<std::string, at::Tensor> DecoderModel::stateDict() const
 {
     std::map<std::string, at::Tensor> sd;
-    sd["model.embed_tokens.weight"] = m_embed;
-    sd["model.norm.weight"] = m_finalNorm;
+    sd[m_prefix + "model.embed_tokens.weight"] = m_embed;
+    sd[m_prefix + "model.norm.weight"] = m_finalNorm;
     if (!(m_cfg.tieWordEmbeddings && m_lmHead.is_same(m_embed)))
-        sd["lm_head.weight"] = m_lmHead;
+        sd[m_prefix + "lm_head.weight"] = m_lmHead;
     for (size_t li = 0; li < m_layers.size(); ++li) {
-        const std::string p = "model.layers." + std::to_string(li) + ".";
+        const std::string p = m_prefix + "model.layers." + std::to_string(li) + ".";
         sd[p + "input_layernorm.weight"] = m_layers[li].inNorm;
         sd[p + "post_attention_layernorm.weight"] = m_layers[li].postNorm;
     }

@@ -40,9 +40,17 @@ public:
     void setLinearWeight(int module, const at::Tensor& w);
 
     // ids [B, T] int64 -> logits [B, T, vocab] float32. hook may be null.
-    // modality [B, T] uint8 (null: all text).
+    // modality [B, T] uint8 (null: all text). positions: [B, T] or, for multimodal RoPE,
+    // [3, B, T] int64 (t, h, w rows; null: 0..T-1 on every row).
     at::Tensor forward(const at::Tensor& ids, ForwardHook* hook = nullptr,
-                       const at::Tensor& modality = at::Tensor()) const;
+                       const at::Tensor& modality = at::Tensor(), const at::Tensor& positions = at::Tensor()) const;
+    // The same from input embeddings [B, T, hidden] (encoder features already placed).
+    at::Tensor forwardEmbeds(const at::Tensor& embeds, ForwardHook* hook = nullptr,
+                             const at::Tensor& modality = at::Tensor(), const at::Tensor& positions = at::Tensor()) const;
+    // Token embeddings [B, T, hidden] of ids [B, T].
+    at::Tensor embed(const at::Tensor& ids) const;
+    // Prefix of the decoder's tensor names: "" or "thinker." (Qwen2.5-Omni).
+    const std::string& tensorPrefix() const { return m_prefix; }
 
     // The tensors of an HF checkpoint with the current (possibly quantized) Linear weights.
     std::map<std::string, at::Tensor> stateDict() const;
@@ -55,12 +63,15 @@ private:
     };
     at::Tensor linear(int module, const at::Tensor& x) const;
     at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w) const;
+    // cos, sin [B, 1, T, headDim] for the positions (see forward()).
+    std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor& positions, int64_t B, int64_t T) const;
     int addModule(int layer, const std::string& name, const std::string& kind, int group,
                   const at::Tensor& w, const at::Tensor& b);
     int addGroup(const std::string& name);
 
     ModelConfig m_cfg;
     std::string m_dir;
+    std::string m_prefix;
     at::Tensor m_embed, m_finalNorm, m_lmHead; // m_lmHead aliases m_embed when tied
     std::vector<Layer> m_layers;
     std::vector<ModuleInfo> m_modules;
