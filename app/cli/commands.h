@@ -6,5 +6,6 @@ namespace mq::cli {
 int cmdEval(int argc, char** argv);
 int cmdQuantize(int argc, char** argv);
 int cmdInspect(int argc, char** argv);
+int cmdMakeTinyOmni(int argc, char** argv);
 
 } // namespace mq::cli

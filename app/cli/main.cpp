@@ -21,6 +21,7 @@ commands:
   eval       perplexity of a model folder (or of an exported quantized model)
   quantize   calibrate, plan (rtn or morphoquant), evaluate, save a session, export
   inspect    what a session file holds
+  make-tiny-omni  write a tiny Qwen2.5-Omni checkpoint (real layout) for tests and demos
 
 `morphoquant-cli COMMAND --help` describes each command.
 )";
@@ -41,6 +42,8 @@ int main(int argc, char** argv)
             return mq::cli::cmdQuantize(argc, argv);
         if (cmd == "inspect")
             return mq::cli::cmdInspect(argc, argv);
+        if (cmd == "make-tiny-omni")
+            return mq::cli::cmdMakeTinyOmni(argc, argv);
         std::fprintf(stderr, "morphoquant-cli: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);
         return 2;
     } catch (const mq::cli::UsageError& e) {

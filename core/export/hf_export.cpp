@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -26,15 +25,6 @@ const char* kCopiedFiles[] = {"tokenizer.json", "tokenizer.model", "tokenizer_co
                               "merges.txt", "added_tokens.json", "chat_template.json",
                               "preprocessor_config.json"};
 
-void fsyncDir(const fs::path& dir)
-{
-    FILE* f = std::fopen(dir.c_str(), "r");
-    if (f) {
-        ::fsync(fileno(f));
-        std::fclose(f);
-    }
-}
-
 } // namespace
 
 ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite)
@@ -42,11 +32,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     if (!s.settings)
         throw Error("nothing to export: the session has no quantization plan");
     const QuantSettings& st = *s.settings;
-    const fs::path out = fs::absolute(fs::path(outDir)).lexically_normal();
-    if (fs::exists(out) && !overwrite && !(fs::is_directory(out) && fs::is_empty(out)))
-        throw InputError(out.string() + ": already exists; choose another folder or allow overwriting (--overwrite)");
-    if (!out.has_parent_path() || !fs::is_directory(out.parent_path()))
-        throw InputError(out.string() + ": parent folder does not exist");
+    checkFolderTarget(outDir, overwrite); // fail before the work, not after
 
     // Every tensor of the source as stored (vision / audio towers, talker, ... stay untouched),
     // with the decoder's Linear weights replaced by their quantized values.
@@ -85,11 +71,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     qc["groups"] = groups;
     cfg["quantization_config"] = qc;
 
-    const fs::path tmp = out.parent_path() / (out.filename().string() + ".tmp-" + std::to_string(::getpid()));
-    fs::remove_all(tmp);
-    fs::create_directory(tmp);
     ExportSummary sum;
-    try {
+    sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
+        const fs::path tmp(dir);
         writeSafetensors((tmp / "model.safetensors").string(), tensors, {{"format", "pt"}, {"producer", "morphoquant"}});
         writeFileAtomic((tmp / "config.json").string(), cfg.dump(2) + "\n");
         for (const char* name : kCopiedFiles) {
@@ -97,24 +81,8 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
             if (fs::exists(src))
                 writeFileAtomic((tmp / name).string(), readTextFile(src.string()));
         }
-        fsyncDir(tmp);
-        if (fs::exists(out)) {
-            const fs::path old = out.parent_path() / (out.filename().string() + ".old-" + std::to_string(::getpid()));
-            fs::rename(out, old);
-            fs::rename(tmp, out);
-            fs::remove_all(old);
-        } else {
-            fs::rename(tmp, out);
-        }
-        fsyncDir(out.parent_path());
-    } catch (const fs::filesystem_error& e) {
-        fs::remove_all(tmp);
-        throw Error(out.string() + ": export failed: " + e.what());
-    } catch (...) {
-        fs::remove_all(tmp);
-        throw;
-    }
-    sum.dir = out.string();
+    });
+    const fs::path out(sum.dir);
     sum.representation = std::string(kMethod) + " v" + std::to_string(kExportVersion);
     sum.tensors = int64_t(tensors.size());
     for (const auto& e : fs::directory_iterator(out))

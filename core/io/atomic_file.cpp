@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -175,6 +176,50 @@ std::string readTextFile(const std::string& path)
     if (in.bad())
         throw InputError(describe(path, "", "read error"));
     return ss.str();
+}
+
+std::string checkFolderTarget(const std::string& target, bool overwrite)
+{
+    namespace fs = std::filesystem;
+    const fs::path out = fs::absolute(fs::path(target)).lexically_normal();
+    if (fs::exists(out) && !overwrite && !(fs::is_directory(out) && fs::is_empty(out)))
+        throw InputError(out.string() + ": already exists; choose another folder or allow overwriting (--overwrite)");
+    if (!out.has_parent_path() || !fs::is_directory(out.parent_path()))
+        throw InputError(out.string() + ": parent folder does not exist");
+    return out.string();
+}
+
+std::string writeFolderAtomic(const std::string& target, bool overwrite,
+                              const std::function<void(const std::string& tempDir)>& fill)
+{
+    namespace fs = std::filesystem;
+    const fs::path out(checkFolderTarget(target, overwrite));
+    const std::string pid = std::to_string(::getpid());
+    const fs::path tmp = out.parent_path() / (out.filename().string() + ".tmp-" + pid);
+    try {
+        fs::remove_all(tmp);
+        fs::create_directory(tmp);
+        fill(tmp.string());
+        fsyncPath(tmp.string(), O_RDONLY | O_DIRECTORY, out.string(), "folder");
+        if (fs::exists(out)) {
+            const fs::path old = out.parent_path() / (out.filename().string() + ".old-" + pid);
+            fs::rename(out, old);
+            fs::rename(tmp, out);
+            fs::remove_all(old);
+        } else {
+            fs::rename(tmp, out);
+        }
+        fsyncPath(out.parent_path().string(), O_RDONLY | O_DIRECTORY, out.string(), "parent folder");
+    } catch (const fs::filesystem_error& e) {
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        throw Error(out.string() + ": writing the folder failed: " + e.what());
+    } catch (...) {
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        throw;
+    }
+    return out.string();
 }
 
 } // namespace mq::core

@@ -4,6 +4,7 @@
 // target and the folder is fsync'ed. A writer destroyed without commit() removes its temp file.
 // Not thread-safe; one writer per target.
 #include <cstdio>
+#include <functional>
 #include <string>
 
 namespace mq::core {
@@ -39,5 +40,19 @@ void commitTempFile(const std::string& tempPath, const std::string& targetPath);
 void writeFileAtomic(const std::string& path, const std::string& content);
 
 std::string readTextFile(const std::string& path);
+
+} // namespace mq::core
+
+namespace mq::core {
+
+// Writes a whole folder so that it appears complete or not at all: files go into a temporary
+// sibling folder, which replaces the target by rename once fill() returns. An existing,
+// non-empty target is an InputError unless overwrite is set (then the old folder is removed only
+// after the new one is in place). On any exception the temporary folder is removed and the
+// target is untouched. Returns the absolute target path.
+// checkFolderTarget makes the same checks up front (before expensive work) and returns it too.
+std::string checkFolderTarget(const std::string& target, bool overwrite);
+std::string writeFolderAtomic(const std::string& target, bool overwrite,
+                              const std::function<void(const std::string& tempDir)>& fill);
 
 } // namespace mq::core
