@@ -3,7 +3,8 @@
 set -euo pipefail
 PKGS=(cmake ninja-build g++ qt6-base-dev qt6-base-dev-tools qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
       libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev libopenblas0-pthread libhdf5-dev hdf5-tools
-      nlohmann-json3-dev libxkbcommon-dev xvfb xauth x11-apps imagemagick)
+      nlohmann-json3-dev libxkbcommon-dev pkg-config
+      libsndfile1-dev libsamplerate0-dev libpcre2-dev libstb-dev xvfb xauth x11-apps imagemagick)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
