@@ -1,0 +1,40 @@
+#pragma once
+// The Qwen2.5-Omni thinker's audio encoder (Whisper-derived), float32, from a checkpoint's
+// "thinker.audio_tower.*" tensors and thinker_config.audio_config (QWEN25_OMNI.md §3).
+// Linear inputs are reported to a ForwardHook (groups named "audio.layers.N.qkv_in", ...).
+#include <ATen/ATen.h>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <memory>
+#include <string>
+
+#include "model/forward_hook.h"
+
+namespace mq::core {
+
+class Checkpoint;
+
+struct AudioConfig {
+    int numMelBins = 128, dModel = 1280, encoderLayers = 32, encoderAttentionHeads = 20, encoderFfnDim = 5120;
+    int maxSourcePositions = 1500, nWindow = 100, outputDim = 3584;
+    static AudioConfig fromJson(const nlohmann::json& j, const std::string& source);
+};
+
+class AudioEncoder {
+public:
+    static AudioEncoder load(const AudioConfig& cfg, Checkpoint& ck, const std::string& prefix = "thinker.audio_tower.");
+
+    const AudioConfig& config() const { return m_cfg; }
+    // mel [numMelBins, L] of one clip (valid frames only) -> tokens [N, outputDim] with
+    // a = (L-1)//2+1 and N = (a-2)//2+1.
+    at::Tensor forward(const at::Tensor& mel, ForwardHook* hook = nullptr) const;
+    static int64_t tokenCount(int64_t melFrames);
+
+private:
+    AudioConfig m_cfg;
+    struct Impl;
+    std::shared_ptr<const Impl> m_impl;
+};
+
+} // namespace mq::core
