@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "model/forward_hook.h"
 
@@ -28,7 +29,12 @@ public:
     const AudioConfig& config() const { return m_cfg; }
     // mel [numMelBins, L] of one clip (valid frames only) -> tokens [N, outputDim] with
     // a = (L-1)//2+1 and N = (a-2)//2+1.
-    at::Tensor forward(const at::Tensor& mel, ForwardHook* hook = nullptr) const;
+    at::Tensor forward(const at::Tensor& mel, ForwardHook* hook = nullptr, int groupOffset = 0,
+                       uint8_t modality = 0) const;
+    // Names of the Linear input groups in forward order; the hook sees group index
+    // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
+    // Every token row passed to the hook is tagged with the modality the caller gives.
+    std::vector<std::string> groups() const;
     static int64_t tokenCount(int64_t melFrames);
 
 private:

@@ -34,7 +34,12 @@ public:
     // patches [gridT*gridH*gridW, C*Tp*P*P] in the processor's row order (image_features.h);
     // returns merged tokens [gridT*gridH*gridW/4, outHiddenSize] in (t, h/2, w/2) raster order.
     at::Tensor forward(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
-                       ForwardHook* hook = nullptr) const;
+                       ForwardHook* hook = nullptr, int groupOffset = 0,
+                       uint8_t modality = 0) const;
+    // Names of the Linear input groups in forward order; the hook sees group index
+    // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
+    // Every token row passed to the hook is tagged with the modality the caller gives.
+    std::vector<std::string> groups() const;
 
 private:
     VisionConfig m_cfg;
