@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include "calib/collector.h"
+#include "calib/calib_data.h"
 #include "common/error.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
@@ -58,16 +59,33 @@ private:
     std::vector<at::Tensor> m_parts;
 };
 
-at::Tensor captureGroupInput(const DecoderModel& model, ForwardHook* prefix, int group, const TokenDataset& data,
-                             int batchSize, const CancelToken* cancel)
+// Passes every input on to the collector and counts the tokens of the decoder's first group.
+class CountingHook : public ForwardHook {
+public:
+    explicit CountingHook(ForwardHook* inner) : m_inner(inner) {}
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
+    {
+        if (group == 0)
+            m_tokens += x.size(0);
+        return m_inner->onLinearInput(group, x, modality);
+    }
+    int64_t tokens() const { return m_tokens; }
+
+private:
+    ForwardHook* m_inner;
+    int64_t m_tokens = 0;
+};
+
+at::Tensor captureGroupInput(const DecoderModel& model, ForwardHook* prefix, int group, const CalibrationData& data,
+                             const CancelToken* cancel)
 {
     c10::InferenceMode guard;
     CaptureHook cap(group, prefix);
-    for (const auto& b : equalLengthBatches(data, batchSize)) {
+    for (size_t b = 0; b < data.batches(); ++b) {
         if (cancel)
             cancel->check();
         try {
-            model.forward(batchTensor(data, b), &cap);
+            data.run(b, model, &cap);
         } catch (const StopForward&) {
         }
     }
@@ -118,35 +136,40 @@ void attachModel(Session& s, const DecoderModel& model)
     s.groups = model.groups();
 }
 
-void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib, int batchSize,
-               const ProgressSink& progress, const CancelToken* cancel, bool async)
+void calibrate(Session& s, const DecoderModel& model, const CalibrationData& calib, const ProgressSink& progress,
+               const CancelToken* cancel, bool async)
 {
     c10::InferenceMode guard;
+    std::vector<std::string> names = model.groups();
     std::vector<int64_t> channels;
-    for (size_t g = 0; g < model.groups().size(); ++g)
+    for (size_t g = 0; g < names.size(); ++g)
         channels.push_back(model.groupChannels(int(g)));
-    StatsCollector collector(model.groups(), channels, async);
-    const auto batches = equalLengthBatches(calib, std::max(1, batchSize));
+    for (const std::string& extra : calib.extraGroups()) {
+        names.push_back(extra);
+        channels.push_back(0); // an encoder group's width is known once its first input arrives
+    }
+    StatsCollector collector(names, channels, async);
     EtaClock clock;
-    int64_t tokens = 0;
-    for (size_t i = 0; i < batches.size(); ++i) {
+    CountingHook counter(&collector);
+    for (size_t i = 0; i < calib.batches(); ++i) {
         if (cancel)
             cancel->check();
-        at::Tensor ids = batchTensor(calib, batches[i]);
-        model.forward(ids, &collector);
-        tokens += ids.numel();
-        report(progress, "calibrate", double(i + 1) / double(batches.size()),
-               "batch " + std::to_string(i + 1) + "/" + std::to_string(batches.size()),
-               {{"tokens_per_s", double(tokens) / std::max(1e-9, clock.elapsedSeconds())}});
+        calib.run(i, model, &counter);
+        report(progress, "calibrate", double(i + 1) / double(calib.batches()),
+               "batch " + std::to_string(i + 1) + "/" + std::to_string(calib.batches()),
+               {{"tokens_per_s", double(counter.tokens()) / std::max(1e-9, clock.elapsedSeconds())}});
     }
     auto stats = collector.finish();
     Session w = s;
     attachModel(w, model);
+    w.groups = names;
     w.stats = std::move(stats);
     w.calibration = CalibrationInfo();
-    w.calibration.source = calib.path;
-    w.calibration.sequences = int64_t(calib.sequences.size());
-    w.calibration.tokens[size_t(Modality::Text)] = tokens;
+    w.calibration.source = calib.source();
+    w.calibration.sequences = int64_t(calib.samples());
+    // Every decoder token passes the first group (layer 0's q/k/v input) exactly once.
+    for (int m = 0; m < kNumModalities; ++m)
+        w.calibration.tokens[size_t(m)] = w.stats[names.front()].perModality[size_t(m)].count;
     // Statistics changed: any plan built on the old ones is stale.
     w.plans.clear();
     w.curves.clear();
@@ -154,8 +177,20 @@ void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib,
     s = std::move(w);
 }
 
-void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib, const QuantSettings& settingsIn,
+void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib, int batchSize,
+               const ProgressSink& progress, const CancelToken* cancel, bool async)
+{
+    calibrate(s, model, TokenCalibration(calib, batchSize), progress, cancel, async);
+}
+
+void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib, const QuantSettings& settings,
                int batchSize, const ProgressSink& progress, const CancelToken* cancel)
+{
+    buildPlan(s, model, TokenCalibration(calib, batchSize), settings, progress, cancel);
+}
+
+void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
+               const ProgressSink& progress, const CancelToken* cancel)
 {
     if (s.stats.empty())
         throw Error("the session has no calibration statistics: calibrate first");
@@ -185,7 +220,7 @@ void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib,
                 cancel->check();
             const std::string& name = model.groups()[g];
             prefix.setActiveLimit(int(g));
-            at::Tensor x = captureGroupInput(qmodel, &prefix, int(g), calib, batchSize, cancel);
+            at::Tensor x = captureGroupInput(qmodel, &prefix, int(g), calib, cancel);
             GroupPlan& plan = w.plans[name];
             at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8);
             std::vector<float> m(plan.mask.begin(), plan.mask.end());

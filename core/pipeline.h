@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "calib/calib_data.h"
 #include "common/progress.h"
 #include "eval/perplexity.h"
 #include "io/token_data.h"
@@ -23,12 +24,16 @@ void attachModel(Session& s, const DecoderModel& model);
 // per-modality statistics and CalibrationInfo in the session. async: statistics on a
 // background thread (identical results; pays off when the forward runs on a GPU — on a CPU the
 // inline path measured cheaper, see bench/README.md).
+void calibrate(Session& s, const DecoderModel& model, const CalibrationData& calib, const ProgressSink& progress = {},
+               const CancelToken* cancel = nullptr, bool async = false);
 void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib, int batchSize,
                const ProgressSink& progress = {}, const CancelToken* cancel = nullptr, bool async = false);
 
 // Builds the quantization plan: for morphoquant, DABC masks from the statistics, then MDQFO
 // per input group in network order, each group's inputs captured through the model whose
 // earlier groups are already quantized. Stores settings, plans and loss curves.
+void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settings,
+               const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib, const QuantSettings& settings,
                int batchSize, const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 

@@ -226,12 +226,14 @@ void MainWindow::selectGroup(const QString& group)
     // Select the group's first module in the tree unless the current row already belongs to it.
     if (m_tree->currentIndex().data(SessionModel::GroupRole).toString() != group
         || !m_tree->currentIndex().parent().isValid()) {
-        const QModelIndexList hits = m_proxy->match(m_proxy->index(0, 0), SessionModel::GroupRole, group, 1,
+        // All hits: a layer row also answers GroupRole (with its first group) and must be skipped.
+        const QModelIndexList hits = m_proxy->match(m_proxy->index(0, 0), SessionModel::GroupRole, group, -1,
                                                     Qt::MatchExactly | Qt::MatchRecursive);
         for (const QModelIndex& hit : hits)
             if (hit.parent().isValid()) {
                 m_tree->setCurrentIndex(hit);
                 m_tree->scrollTo(hit);
+                break;
             }
     }
     updateSummary();

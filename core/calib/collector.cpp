@@ -27,8 +27,16 @@ StatsCollector::~StatsCollector()
 
 void StatsCollector::accumulate(const Item& it)
 {
+    if (it.group < 0 || size_t(it.group) >= m_stats.size())
+        throw Error("statistics requested for unknown input group " + std::to_string(it.group));
     InputStats& st = m_stats[size_t(it.group)];
     at::Tensor x = it.x.to(at::kCPU, at::kFloat).contiguous();
+    if (st.perModality[0].channels == 0) // width learnt from the first input (encoder groups)
+        for (auto& m : st.perModality)
+            m.reset(x.size(1));
+    if (x.size(1) != st.perModality[0].channels)
+        throw Error("input of " + m_names[size_t(it.group)] + " has " + std::to_string(x.size(1))
+                    + " channels, earlier batches had " + std::to_string(st.perModality[0].channels));
     at::Tensor tags = it.modality.to(at::kCPU);
     const std::string what = "input of " + m_names[size_t(it.group)];
     // Fast path: one modality for the whole batch (text-only data).

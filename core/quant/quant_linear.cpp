@@ -14,7 +14,8 @@ QuantSimHook::QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant
 
 at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at::Tensor&)
 {
-    if (group >= m_limit || m_settings.abits >= 16)
+    // Groups past the plan (encoder towers, which stay full precision) pass through.
+    if (group >= m_limit || size_t(group) >= m_groups.size() || m_settings.abits >= 16)
         return x;
     switch (m_settings.act) {
     case ActScheme::None:

@@ -1,0 +1,39 @@
+#pragma once
+// Calibration data as the pipeline sees it: a list of batches that can each be run through a
+// decoder (full precision or with quantized weights) with a ForwardHook. Token datasets and
+// Qwen2.5-Omni manifests (text, image, audio, video) both implement it.
+#include <string>
+#include <vector>
+
+#include "io/token_data.h"
+#include "model/decoder.h"
+
+namespace mq::core {
+
+class CalibrationData {
+public:
+    virtual ~CalibrationData() = default;
+    virtual std::string source() const = 0;
+    virtual size_t samples() const = 0;
+    virtual size_t batches() const = 0;
+    // Input groups beyond the decoder's (encoder towers), numbered after the decoder's groups.
+    virtual std::vector<std::string> extraGroups() const { return {}; }
+    // Runs batch i through the decoder with hook (decoder groups 0..G-1, extra groups G..).
+    virtual void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const = 0;
+};
+
+// A JSONL token dataset, sequences of equal length batched together.
+class TokenCalibration : public CalibrationData {
+public:
+    TokenCalibration(const TokenDataset& data, int batchSize);
+    std::string source() const override { return m_data.path; }
+    size_t samples() const override { return m_data.sequences.size(); }
+    size_t batches() const override { return m_batches.size(); }
+    void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const override;
+
+private:
+    const TokenDataset& m_data;
+    std::vector<std::vector<size_t>> m_batches;
+};
+
+} // namespace mq::core

@@ -1,0 +1,323 @@
+// The workbench views: each plot's DATA (not its pixels) must match the session it shows.
+// Runs offscreen (QT_QPA_PLATFORM=offscreen from CTest).
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTreeView>
+#include <QtTest/QtTest>
+
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "calib/channel_stats.h"
+#include "dispersion_heatmap_view.h"
+#include "loss_curve_view.h"
+#include "main_window.h"
+#include "mask_view.h"
+#include "outlier_view.h"
+#include "plot_export.h"
+#include "session.h"
+#include "session_model.h"
+
+using namespace mq::core;
+using namespace mq::ui;
+
+namespace {
+
+// Rows of a [rows, k] matrix: channel c of row r is (r + 1) * (c + 1) * scale * sign.
+std::vector<float> ramp(int rows, int k, float scale)
+{
+    std::vector<float> x(size_t(rows * k));
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < k; ++c)
+            x[size_t(r * k + c)] = float((r + 1) * (c + 1)) * scale * (r % 2 ? -1.0f : 1.0f);
+    return x;
+}
+
+ModuleInfo module(const std::string& name, int layer, const std::string& kind, const std::string& group,
+                  int64_t in, int64_t out)
+{
+    ModuleInfo m;
+    m.name = name;
+    m.layer = layer;
+    m.kind = kind;
+    m.inputGroup = group;
+    m.inFeatures = in;
+    m.outFeatures = out;
+    return m;
+}
+
+// Two layers, three input groups of 4, 6 and 4 channels; text and image statistics (image only
+// for the first group), a plan per group and a loss curve for the first.
+Session makeSession()
+{
+    Session s;
+    s.model.path = "/models/tiny";
+    s.model.architecture = "llama";
+    s.groups = {"layers.0.attn_in", "layers.0.down_in", "layers.1.attn_in"};
+    s.modules = {module("model.layers.0.self_attn.q_proj", 0, "q_proj", "layers.0.attn_in", 4, 4),
+                 module("model.layers.0.self_attn.k_proj", 0, "k_proj", "layers.0.attn_in", 4, 2),
+                 module("model.layers.0.mlp.down_proj", 0, "down_proj", "layers.0.down_in", 6, 4),
+                 module("model.layers.1.self_attn.q_proj", 1, "q_proj", "layers.1.attn_in", 4, 4)};
+    const int widths[] = {4, 6, 4};
+    for (size_t g = 0; g < s.groups.size(); ++g) {
+        const int k = widths[g];
+        InputStats st;
+        st.perModality[0].reset(k);
+        const std::vector<float> text = ramp(5, k, 0.5f * float(g + 1));
+        st.perModality[0].accumulate(text.data(), 5, "text");
+        st.pooled.reset(k);
+        st.pooled.merge(st.perModality[0]);
+        if (g == 0) {
+            st.perModality[1].reset(k);
+            const std::vector<float> image = ramp(3, k, 4.0f);
+            st.perModality[1].accumulate(image.data(), 3, "image");
+            st.pooled.merge(st.perModality[1]);
+        }
+        GroupPlan p;
+        p.scores = dispersionScores(st.pooled, DispersionForm::Code);
+        for (int c = 0; c < k; ++c) // the last channel, and in the second group the first too
+            p.mask.push_back(uint8_t(c == k - 1 || (g == 1 && c == 0)));
+        p.tauLocal = 1.5 + double(g);
+        p.tauGlobal = 2.0;
+        for (int c = 0; c < k; ++c) {
+            p.alpha0.push_back(float(st.pooled.absMax(c)));
+            p.alpha.push_back(0.8f * float(st.pooled.absMax(c)));
+        }
+        s.stats[s.groups[g]] = st;
+        s.plans[s.groups[g]] = p;
+    }
+    LossCurve curve;
+    curve.group = "layers.0.attn_in";
+    for (int i = 0; i < 5; ++i)
+        curve.points.push_back(LossPoint{i, 1.0 / (i + 1), 0.1 / (i + 1), 1.1 / (i + 1)});
+    s.curves.push_back(curve);
+    QuantSettings q;
+    q.method = "morphoquant";
+    s.settings = q;
+    return s;
+}
+
+double maxOf(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
+
+} // namespace
+
+class TestWidgets : public QObject {
+    Q_OBJECT
+private slots:
+    void sessionModelTree();
+    void sessionModelSorts();
+    void heatmapCells_data();
+    void heatmapCells();
+    void outlierHistograms();
+    void lossCurve();
+    void maskBars_data();
+    void maskBars();
+    void mainWindowDrivesViews();
+    void exportPlot();
+};
+
+void TestWidgets::sessionModelTree()
+{
+    const Session s = makeSession();
+    SessionModel model;
+    model.setSession(&s);
+    QCOMPARE(model.rowCount(), 2);
+    const QModelIndex layer0 = model.index(0, 0);
+    QCOMPARE(model.rowCount(layer0), 3);
+    QCOMPARE(model.rowCount(model.index(1, 0)), 1);
+    const QModelIndex down = model.index(2, SessionModel::MaxScoreColumn, layer0);
+    QCOMPARE(model.index(2, SessionModel::NameColumn, layer0).data().toString(), QStringLiteral("mlp.down_proj"));
+    const double expected = maxOf(dispersionScores(s.stats.at("layers.0.down_in").pooled, DispersionForm::Code));
+    QCOMPARE(down.data(SessionModel::SortRole).toDouble(), expected);
+    QCOMPARE(down.data().toString(), QString::number(expected, 'g', 4));
+    QCOMPARE(model.index(2, SessionModel::MaskedColumn, layer0).data().toInt(), 2);
+    QCOMPARE(model.index(2, SessionModel::ShapeColumn, layer0).data().toString(), QStringLiteral("6 \u2192 4"));
+    QCOMPARE(model.index(0, SessionModel::LossColumn, layer0).data(SessionModel::SortRole).toDouble(), 1.1 / 5);
+    QVERIFY(model.index(2, SessionModel::LossColumn, layer0).data().toString().isEmpty()); // no curve
+    // Layer row: the masked channels of its distinct groups (1 + 2), not per module.
+    QCOMPARE(model.index(0, SessionModel::MaskedColumn).data().toInt(), 3);
+    model.setDispersionForm(DispersionForm::Paper);
+    const double paper = maxOf(dispersionScores(s.stats.at("layers.0.down_in").pooled, DispersionForm::Paper));
+    QCOMPARE(model.index(2, SessionModel::MaxScoreColumn, model.index(0, 0)).data(SessionModel::SortRole).toDouble(), paper);
+}
+
+void TestWidgets::sessionModelSorts()
+{
+    const Session s = makeSession();
+    SessionModel model;
+    model.setSession(&s);
+    QSortFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.setSortRole(SessionModel::SortRole);
+    proxy.sort(SessionModel::MaskedColumn, Qt::DescendingOrder);
+    const QModelIndex layer0 = proxy.index(0, 0);
+    QCOMPARE(layer0.data().toString(), QStringLiteral("Layer 0"));
+    QCOMPARE(proxy.index(0, SessionModel::KindColumn, layer0).data().toString(), QStringLiteral("down_proj"));
+}
+
+void TestWidgets::heatmapCells_data()
+{
+    QTest::addColumn<int>("form");
+    QTest::newRow("code") << int(DispersionForm::Code);
+    QTest::newRow("paper") << int(DispersionForm::Paper);
+}
+
+void TestWidgets::heatmapCells()
+{
+    QFETCH(int, form);
+    const Session s = makeSession();
+    DispersionHeatmapView view;
+    view.setSession(&s);
+    view.setDispersionForm(DispersionForm(form));
+    QCPColorMapData* data = view.colorMap()->data();
+    QCOMPARE(data->keySize(), 6);   // widest group
+    QCOMPARE(data->valueSize(), 3); // one row per group
+    for (int row = 0; row < 3; ++row) {
+        const std::vector<double> d = dispersionScores(s.stats.at(s.groups[size_t(row)]).pooled, DispersionForm(form));
+        for (int c = 0; c < 6; ++c) {
+            if (c < int(d.size()))
+                QCOMPARE(data->cell(c, row), d[size_t(c)]);
+            else
+                QVERIFY(std::isnan(data->cell(c, row))); // padding of a narrower group
+        }
+    }
+    QCOMPARE(view.rowOfGroup(QStringLiteral("layers.1.attn_in")), 2);
+}
+
+void TestWidgets::outlierHistograms()
+{
+    const Session s = makeSession();
+    OutlierView view;
+    view.setSession(&s);
+    view.setGroup(QStringLiteral("layers.0.attn_in"));
+    QCOMPARE(int(view.histograms().size()), 2); // text and image: the modalities with data
+    for (QCPGraph* g : view.histograms()) {
+        double total = 0;
+        for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+            total += it->value;
+        QCOMPARE(total, 4.0); // every channel counted once
+    }
+    const GroupPlan& p = s.plans.at("layers.0.attn_in");
+    std::vector<float> sorted(p.alpha);
+    std::sort(sorted.begin(), sorted.end());
+    const std::vector<double> lines = view.alphaLines();
+    QCOMPARE(int(lines.size()), 3);
+    QCOMPARE(lines[0], double(sorted.front()));
+    QCOMPARE(lines[1], double(sorted[sorted.size() / 2]));
+    QCOMPARE(lines[2], double(sorted.back()));
+    view.setChannel(2);
+    const std::vector<double> one = view.alphaLines();
+    QCOMPARE(int(one.size()), 2);
+    QCOMPARE(one[0], double(p.alpha0[2]));
+    QCOMPARE(one[1], double(p.alpha[2]));
+
+    view.setGroup(QStringLiteral("layers.0.down_in"));
+    QCOMPARE(int(view.histograms().size()), 1); // text only
+    view.setGroup(QStringLiteral("no.such.group"));
+    QVERIFY(view.histograms().empty());
+}
+
+void TestWidgets::lossCurve()
+{
+    const Session s = makeSession();
+    LossCurveView view;
+    view.setSession(&s);
+    view.setGroup(QStringLiteral("layers.0.attn_in"));
+    const LossCurve& c = s.curves.front();
+    QCOMPARE(view.totalGraph()->dataCount(), int(c.points.size()));
+    for (int i = 0; i < int(c.points.size()); ++i) {
+        QCOMPARE(view.lpGraph()->data()->at(i)->key, double(c.points[size_t(i)].step));
+        QCOMPARE(view.lpGraph()->data()->at(i)->value, c.points[size_t(i)].lp);
+        QCOMPARE(view.cosGraph()->data()->at(i)->value, c.points[size_t(i)].lcos);
+        QCOMPARE(view.totalGraph()->data()->at(i)->value, c.points[size_t(i)].total);
+    }
+    view.setGroup(QStringLiteral("layers.1.attn_in")); // no curve
+    QCOMPARE(view.totalGraph()->dataCount(), 0);
+}
+
+void TestWidgets::maskBars_data()
+{
+    QTest::addColumn<QString>("group");
+    QTest::newRow("attn") << QStringLiteral("layers.0.attn_in");
+    QTest::newRow("down") << QStringLiteral("layers.0.down_in");
+}
+
+void TestWidgets::maskBars()
+{
+    QFETCH(QString, group);
+    const Session s = makeSession();
+    MaskView view;
+    view.setSession(&s);
+    view.setGroup(group);
+    const GroupPlan& p = s.plans.at(group.toStdString());
+    const int ones = int(std::count(p.mask.begin(), p.mask.end(), uint8_t(1)));
+    QCOMPARE(view.maskedBars()->dataCount(), ones);
+    QCOMPARE(view.keptBars()->dataCount(), int(p.scores.size()) - ones);
+    for (auto it = view.maskedBars()->data()->constBegin(); it != view.maskedBars()->data()->constEnd(); ++it) {
+        QCOMPARE(int(p.mask[size_t(it->key)]), 1);
+        QCOMPARE(it->value, p.scores[size_t(it->key)]);
+    }
+    QCOMPARE(view.tauLocalLine()->point1->coords().y(), p.tauLocal);
+    QCOMPARE(view.tauGlobalLine()->point1->coords().y(), p.tauGlobal);
+    QVERIFY(view.tauLocalLine()->visible());
+}
+
+void TestWidgets::mainWindowDrivesViews()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.setSession(s, QStringLiteral("test"));
+    // Opens on the group with the worst score.
+    QString worst;
+    double best = -1;
+    for (const std::string& g : s.groups) {
+        const double m = maxOf(dispersionScores(s.stats.at(g).pooled, DispersionForm::Code));
+        if (m > best) {
+            best = m;
+            worst = QString::fromStdString(g);
+        }
+    }
+    QCOMPARE(w.currentGroup(), worst);
+    QCOMPARE(w.outlierView()->group(), worst);
+    w.selectGroup(QStringLiteral("layers.1.attn_in"));
+    QCOMPARE(w.outlierView()->group(), QStringLiteral("layers.1.attn_in"));
+    QCOMPARE(w.moduleTree()->currentIndex().data(SessionModel::GroupRole).toString(), QStringLiteral("layers.1.attn_in"));
+    QCOMPARE(w.maskView()->maskedBars()->dataCount(), 1);
+    // The tree drives the views too.
+    const QModelIndex first = w.moduleTree()->model()->index(0, 0);
+    w.moduleTree()->setCurrentIndex(w.moduleTree()->model()->index(0, 0, first));
+    QCOMPARE(w.currentGroup(), w.moduleTree()->currentIndex().data(SessionModel::GroupRole).toString());
+    QCOMPARE(w.lossCurveView()->totalGraph()->dataCount() > 0, w.currentGroup() == QStringLiteral("layers.0.attn_in"));
+}
+
+void TestWidgets::exportPlot()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.resize(1400, 900);
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    // MQ_TST_WIDGETS_OUT=<folder> keeps the files, to look at them.
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString out = qEnvironmentVariableIsSet("MQ_TST_WIDGETS_OUT") ? qEnvironmentVariable("MQ_TST_WIDGETS_OUT")
+                                                                         : tmp.path();
+    const std::pair<const char*, QCustomPlot*> plots[] = {{"heatmap", w.heatmapView()->plot()},
+                                                          {"outliers", w.outlierView()->plot()},
+                                                          {"mask", w.maskView()->plot()},
+                                                          {"loss", w.lossCurveView()->plot()}};
+    for (const auto& [name, plot] : plots) {
+        plot->resize(600, 400);
+        for (const char* suffix : {".png", ".pdf"}) {
+            const QString path = out + QLatin1Char('/') + QLatin1String(name) + QLatin1String(suffix);
+            QVERIFY2(savePlot(plot, path), qPrintable(path));
+            QVERIFY(QFileInfo(path).size() > 100);
+        }
+    }
+    QVERIFY(!savePlot(w.maskView()->plot(), out + QStringLiteral("/mask.svg"))); // no Qt6::Svg here
+}
+
+QTEST_MAIN(TestWidgets)
+#include "tst_widgets.moc"

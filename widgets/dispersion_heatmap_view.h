@@ -1,0 +1,58 @@
+#pragma once
+// Heatmap of pooled dispersion scores D_c: one row per input group (network order, top to
+// bottom), one column per input channel; shorter groups are padded with NaN (drawn transparent).
+#include <QWidget>
+
+#include "quant/quant_settings.h"
+
+class QComboBox;
+class QCustomPlot;
+class QCPColorMap;
+class QCPColorScale;
+class QCPItemRect;
+class QMouseEvent;
+
+namespace mq::core {
+struct Session;
+}
+
+namespace mq::ui {
+
+class DispersionHeatmapView : public QWidget {
+    Q_OBJECT
+public:
+    explicit DispersionHeatmapView(QWidget* parent = nullptr);
+
+    // The session must outlive the view or be replaced; nullptr clears. Adopts the plan's form.
+    void setSession(const core::Session* session);
+    void setDispersionForm(core::DispersionForm form);
+    core::DispersionForm dispersionForm() const { return m_form; }
+    // Outlines the row of `group` (empty: none).
+    void setCurrentGroup(const QString& group);
+
+    QCustomPlot* plot() const { return m_plot; }
+    QCPColorMap* colorMap() const { return m_map; }
+    // Row of the color map holding `group` (cell y index), -1 if absent.
+    int rowOfGroup(const QString& group) const;
+
+signals:
+    void channelClicked(const QString& group, int channel);
+    void dispersionFormChanged(core::DispersionForm form);
+
+private:
+    void rebuild();
+    bool cellAt(const QPoint& pos, int* row, int* channel) const;
+    void onMouseMove(QMouseEvent* event);
+    void onMousePress(QMouseEvent* event);
+
+    const core::Session* m_session = nullptr;
+    core::DispersionForm m_form = core::DispersionForm::Code;
+    QString m_currentGroup;
+    QComboBox* m_formBox = nullptr;
+    QCustomPlot* m_plot = nullptr;
+    QCPColorMap* m_map = nullptr;
+    QCPColorScale* m_scale = nullptr;
+    QCPItemRect* m_highlight = nullptr;
+};
+
+} // namespace mq::ui

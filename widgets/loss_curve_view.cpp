@@ -1,0 +1,74 @@
+#include "loss_curve_view.h"
+
+#include "plot_export.h"
+#include "session.h"
+
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace mq::ui {
+
+LossCurveView::LossCurveView(QWidget* parent) : QWidget(parent)
+{
+    m_plot = new QCustomPlot(this);
+    m_plot->xAxis->setLabel(tr("step"));
+    m_plot->yAxis->setLabel(tr("loss"));
+    m_plot->legend->setVisible(true);
+    m_plot->legend->setFont(QFont(font().family(), 8));
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    auto addGraph = [this](const QString& name, const QColor& color, Qt::PenStyle style) {
+        QCPGraph* g = m_plot->addGraph();
+        g->setName(name);
+        g->setPen(QPen(color, 1.6, style));
+        return g;
+    };
+    m_lp = addGraph(tr("L_p"), QColor(31, 119, 180), Qt::SolidLine);
+    m_cos = addGraph(tr("L_cos"), QColor(255, 127, 14), Qt::SolidLine);
+    m_total = addGraph(tr("total"), Qt::black, Qt::DashLine);
+    installExportMenu(m_plot, QStringLiteral("loss_curve"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->addWidget(m_plot);
+}
+
+void LossCurveView::setSession(const core::Session* session)
+{
+    m_session = session;
+    rebuild();
+}
+
+void LossCurveView::setGroup(const QString& group)
+{
+    m_group = group;
+    rebuild();
+}
+
+void LossCurveView::rebuild()
+{
+    QVector<double> steps, lp, cos, total;
+    if (m_session) {
+        const std::string g = m_group.toStdString();
+        for (const core::LossCurve& c : m_session->curves) {
+            if (c.group != g)
+                continue;
+            for (const core::LossPoint& p : c.points) {
+                steps << p.step;
+                lp << p.lp;
+                cos << p.lcos;
+                total << p.total;
+            }
+            break;
+        }
+    }
+    m_lp->setData(steps, lp, true);
+    m_cos->setData(steps, cos, true);
+    m_total->setData(steps, total, true);
+    m_plot->rescaleAxes();
+    if (!steps.isEmpty()) {
+        QCPRange y = m_plot->yAxis->range();
+        m_plot->yAxis->setRange(std::min(0.0, y.lower), y.upper + 0.05 * y.size() + 1e-12);
+    }
+    m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
+} // namespace mq::ui

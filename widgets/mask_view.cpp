@@ -1,0 +1,105 @@
+#include "mask_view.h"
+
+#include "plot_export.h"
+#include "session.h"
+
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <algorithm>
+
+namespace mq::ui {
+
+MaskView::MaskView(QWidget* parent) : QWidget(parent)
+{
+    m_plot = new QCustomPlot(this);
+    m_plot->xAxis->setLabel(tr("input channel"));
+    m_plot->yAxis->setLabel(tr("D_c"));
+    m_plot->legend->setVisible(true);
+    m_plot->legend->setFont(QFont(font().family(), 8));
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_kept = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    m_kept->setName(tr("kept (4-bit)"));
+    m_kept->setPen(Qt::NoPen);
+    m_kept->setBrush(QColor(120, 144, 176));
+    m_masked = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    m_masked->setName(tr("masked (DABC)"));
+    m_masked->setPen(Qt::NoPen);
+    m_masked->setBrush(QColor(214, 39, 40));
+    m_kept->setWidth(0.8);
+    m_masked->setWidth(0.8);
+
+    auto makeLine = [this](const QColor& color, Qt::PenStyle style, QCPItemText** label) {
+        auto* line = new QCPItemStraightLine(m_plot);
+        line->setPen(QPen(color, 1.4, style));
+        *label = new QCPItemText(m_plot);
+        (*label)->setColor(color);
+        (*label)->setFont(QFont(font().family(), 8));
+        (*label)->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+        (*label)->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+        return line;
+    };
+    m_tauLocal = makeLine(QColor(44, 120, 44), Qt::DashLine, &m_tauLocalLabel);
+    m_tauGlobal = makeLine(QColor(128, 0, 128), Qt::DotLine, &m_tauGlobalLabel);
+    installExportMenu(m_plot, QStringLiteral("mask"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->addWidget(m_plot);
+    rebuild();
+}
+
+void MaskView::setSession(const core::Session* session)
+{
+    m_session = session;
+    rebuild();
+}
+
+void MaskView::setGroup(const QString& group)
+{
+    m_group = group;
+    rebuild();
+}
+
+void MaskView::rebuild()
+{
+    QVector<double> keptKeys, keptValues, maskedKeys, maskedValues;
+    const core::GroupPlan* plan = nullptr;
+    if (m_session)
+        if (auto it = m_session->plans.find(m_group.toStdString()); it != m_session->plans.end())
+            plan = &it->second;
+    double top = 0;
+    if (plan) {
+        for (size_t c = 0; c < plan->scores.size(); ++c) {
+            const bool masked = c < plan->mask.size() && plan->mask[c];
+            (masked ? maskedKeys : keptKeys) << double(c);
+            (masked ? maskedValues : keptValues) << plan->scores[c];
+            top = std::max(top, plan->scores[c]);
+        }
+    }
+    m_kept->setData(keptKeys, keptValues, true);
+    m_masked->setData(maskedKeys, maskedValues, true);
+
+    const bool lines = plan != nullptr;
+    // The lower threshold's label goes under its line so two close thresholds stay legible.
+    const double lower = plan ? std::min(plan->tauLocal, plan->tauGlobal) : 0;
+    auto place = [&](QCPItemStraightLine* line, QCPItemText* label, double tau, const QString& text) {
+        label->setPositionAlignment(Qt::AlignRight | (plan && tau == lower && plan->tauLocal != plan->tauGlobal
+                                                          ? Qt::AlignTop : Qt::AlignBottom));
+        line->setVisible(lines);
+        label->setVisible(lines);
+        line->point1->setCoords(0, tau);
+        line->point2->setCoords(1, tau);
+        label->position->setCoords(0.99, tau);
+        label->setText(text.arg(tau, 0, 'g', 4));
+    };
+    place(m_tauLocal, m_tauLocalLabel, plan ? plan->tauLocal : 0, tr("tau_local = %1"));
+    place(m_tauGlobal, m_tauGlobalLabel, plan ? plan->tauGlobal : 0, tr("tau_global = %1"));
+    if (plan) {
+        top = std::max({top, plan->tauLocal, plan->tauGlobal});
+        m_plot->xAxis->setRange(-1, double(plan->scores.size()));
+        m_plot->yAxis->setRange(0, top * 1.25 + 1e-12); // headroom for the legend
+    }
+    m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
+} // namespace mq::ui

@@ -1,0 +1,46 @@
+#pragma once
+// The DABC mask of one input group: D_c per channel as bars (masked channels in their own
+// colour) and the thresholds tau_local and tau_global as horizontal lines.
+#include <QWidget>
+
+class QCustomPlot;
+class QCPBars;
+class QCPItemStraightLine;
+class QCPItemText;
+
+namespace mq::core {
+struct Session;
+}
+
+namespace mq::ui {
+
+class MaskView : public QWidget {
+    Q_OBJECT
+public:
+    explicit MaskView(QWidget* parent = nullptr);
+
+    // The session must outlive the view or be replaced; nullptr clears.
+    void setSession(const core::Session* session);
+    void setGroup(const QString& group);
+
+    QCustomPlot* plot() const { return m_plot; }
+    QCPBars* keptBars() const { return m_kept; }     // channels with mask 0
+    QCPBars* maskedBars() const { return m_masked; } // channels with mask 1
+    QCPItemStraightLine* tauLocalLine() const { return m_tauLocal; }
+    QCPItemStraightLine* tauGlobalLine() const { return m_tauGlobal; }
+
+private:
+    void rebuild();
+
+    const core::Session* m_session = nullptr;
+    QString m_group;
+    QCustomPlot* m_plot = nullptr;
+    QCPBars* m_kept = nullptr;
+    QCPBars* m_masked = nullptr;
+    QCPItemStraightLine* m_tauLocal = nullptr;
+    QCPItemStraightLine* m_tauGlobal = nullptr;
+    QCPItemText* m_tauLocalLabel = nullptr;
+    QCPItemText* m_tauGlobalLabel = nullptr;
+};
+
+} // namespace mq::ui
