@@ -9,6 +9,7 @@
 #include "export/hf_export.h"
 #include "io/session_store.h"
 #include "io/token_data.h"
+#include "model/omni_model.h"
 #include "model/tiny_omni.h"
 #include "pipeline.h"
 
@@ -48,6 +49,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
 
   --model DIR          Hugging Face folder
   --calib FILE         JSONL token file for calibration
+  --manifest FILE      instead of --calib: a Qwen2.5-Omni calibration manifest (JSONL of
+                       {"text", "image", "audio", "video"}; see README)
   --method M           rtn | morphoquant
   --wbits N            weight bits: 4, 8 or 16 (16 = unquantized)
   --abits N            activation bits: 4, 8 or 16 (16 = unquantized)
@@ -71,6 +74,7 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --rho X              compensate only |x| > rho*alpha in masked channels (default 0)
   --force-mask KIND    mask every channel of this module kind (repeatable; default down_proj,
                        as the authors' code; `--force-mask none` for the pure Eq. 6)
+  --any-modality       mask a channel that is an outlier for any modality (default: pooled scores)
   --no-dabc            no compensation
  MDQFO:
   --solver S           grid (default) | adam
@@ -117,6 +121,17 @@ json nllJson(const core::NllResult& r)
 void printNll(const char* label, const core::NllResult& r)
 {
     std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label, r.nll, r.ppl, static_cast<long long>(r.tokens));
+}
+
+void printCalibration(const core::Session& s)
+{
+    std::printf("calibration  %s: %lld samples;", s.calibration.source.c_str(),
+                static_cast<long long>(s.calibration.sequences));
+    for (int m = 0; m < core::kNumModalities; ++m)
+        if (s.calibration.tokens[size_t(m)] > 0)
+            std::printf(" %s %lld", core::modalityName(core::Modality(m)),
+                        static_cast<long long>(s.calibration.tokens[size_t(m)]));
+    std::printf(" tokens\n");
 }
 
 core::EvalResult toEval(const std::string& label, const std::string& data, const core::NllResult& r)
@@ -201,10 +216,11 @@ int cmdQuantize(int argc, char** argv)
         return 0;
     }
     Args a(argc, argv, 2,
-           {"model", "calib", "method", "wbits", "abits", "wformat", "group-size", "eval", "session", "export",
+           {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session", "export",
             "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
             "adam-steps"},
-           {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo"});
+           {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
+            "any-modality"});
     setThreads(a);
     core::QuantSettings st;
     st.method = a.required("method");
@@ -221,6 +237,7 @@ int cmdQuantize(int argc, char** argv)
     st.dabc.useLocal = !a.flag("no-local");
     st.dabc.useGlobal = !a.flag("no-global");
     st.dabc.enabled = !a.flag("no-dabc");
+    st.dabc.anyModality = a.flag("any-modality");
     st.dabc.form = core::parseDispersionForm(a.value("score", "code"));
     st.dabc.rho = a.doubleValue("rho", 0.0);
     if (a.has("force-mask")) {
@@ -242,35 +259,44 @@ int cmdQuantize(int argc, char** argv)
     if (batch < 1)
         throw UsageError("--batch must be at least 1");
 
-    const std::string modelDir = a.required("model"), calibPath = a.required("calib");
+    if (a.has("calib") == a.has("manifest"))
+        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
+    const std::string modelDir = a.required("model");
+    const std::string calibPath = a.has("calib") ? a.value("calib") : a.value("manifest");
     const std::string sessionPath = a.value("session"), exportDir = a.value("export"), evalPath = a.value("eval");
     if (a.flag("eval-fp") && evalPath.empty())
         throw UsageError("--eval-fp needs --eval FILE");
 
     core::DecoderModel model = core::DecoderModel::load(modelDir);
     const int64_t vocab = model.config().vocabSize;
-    core::TokenDataset calib = core::loadTokenDataset(calibPath, vocab);
+    std::unique_ptr<core::TokenDataset> calibTokens;
+    std::unique_ptr<core::CalibrationData> calib;
+    if (a.has("calib")) {
+        calibTokens = std::make_unique<core::TokenDataset>(core::loadTokenDataset(calibPath, vocab));
+        calib = std::make_unique<core::TokenCalibration>(*calibTokens, batch);
+    } else {
+        calib = std::make_unique<core::OmniCalibration>(modelDir, calibPath);
+    }
     core::TokenDataset evalData;
     if (!evalPath.empty())
         evalData = core::loadTokenDataset(evalPath, vocab);
 
     ProgressPrinter pp(a.flag("quiet"));
     core::Session session;
-    core::calibrate(session, model, calib, batch, pp.sink());
-    core::buildPlan(session, model, calib, st, batch, pp.sink());
+    core::calibrate(session, model, *calib, pp.sink());
+    core::buildPlan(session, model, *calib, st, pp.sink());
     pp.finishLine();
 
     json out{{"command", "quantize"}, {"model", modelDir}, {"method", st.method}, {"wbits", wbits},
              {"abits", st.abits}, {"label", session.settings->label()}};
     std::printf("model        %s (%s, %zu Linear modules, %zu input groups)\n", modelDir.c_str(),
                 session.model.architecture.c_str(), session.modules.size(), session.groups.size());
-    std::printf("calibration  %s: %lld sequences, %lld tokens\n", calibPath.c_str(),
-                static_cast<long long>(session.calibration.sequences),
-                static_cast<long long>(session.calibration.totalTokens()));
+    printCalibration(session);
     std::printf("method       %s\n", session.settings->label().c_str());
     if (st.method == "morphoquant") {
         int64_t masked = 0, total = 0;
-        for (const auto& [g, p] : session.plans) {
+        for (const std::string& g : model.groups()) { // the decoder's groups: what the plan quantizes
+            const core::GroupPlan& p = session.plans.at(g);
             for (uint8_t m : p.mask)
                 masked += m;
             total += int64_t(p.mask.size());
@@ -321,6 +347,53 @@ int cmdQuantize(int argc, char** argv)
     }
     if (a.flag("json"))
         std::cout << out.dump() << std::endl;
+    return 0;
+}
+
+const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
+                              [--batch N] [--threads N] [--json] [--quiet]
+
+Runs the calibration data through the full-precision model and stores per-modality and pooled
+statistics of every Linear input (decoder, and for a manifest also the vision and audio
+encoders) in a new session file.
+)";
+
+int cmdCalibrate(int argc, char** argv)
+{
+    if (wantsHelp(argc, argv)) {
+        std::fputs(kCalibrateHelp, stdout);
+        return 0;
+    }
+    Args a(argc, argv, 2, {"model", "manifest", "calib", "session", "batch", "threads"}, {"json", "quiet"});
+    setThreads(a);
+    if (a.has("calib") == a.has("manifest"))
+        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
+    const std::string modelDir = a.required("model"), sessionPath = a.required("session");
+    core::DecoderModel model = core::DecoderModel::load(modelDir);
+    std::unique_ptr<core::TokenDataset> tokens;
+    std::unique_ptr<core::CalibrationData> calib;
+    if (a.has("calib")) {
+        tokens = std::make_unique<core::TokenDataset>(core::loadTokenDataset(a.value("calib"), model.config().vocabSize));
+        calib = std::make_unique<core::TokenCalibration>(*tokens, a.intValue("batch", 8));
+    } else {
+        calib = std::make_unique<core::OmniCalibration>(modelDir, a.value("manifest"));
+    }
+    ProgressPrinter pp(a.flag("quiet"));
+    core::Session session;
+    core::calibrate(session, model, *calib, pp.sink());
+    pp.finishLine();
+    core::saveSession(session, sessionPath);
+    printCalibration(session);
+    std::printf("session      %s (%zu input groups)\n", sessionPath.c_str(), session.groups.size());
+    if (a.flag("json")) {
+        json mods = json::object();
+        for (int m = 0; m < core::kNumModalities; ++m)
+            mods[core::modalityName(core::Modality(m))] = session.calibration.tokens[size_t(m)];
+        std::cout << json{{"command", "calibrate"}, {"session", sessionPath}, {"groups", session.groups.size()},
+                          {"samples", session.calibration.sequences}, {"modalities", mods}}
+                         .dump()
+                  << std::endl;
+    }
     return 0;
 }
 

@@ -19,6 +19,7 @@ MorphoQuant Workbench, headless: modality-aware 4-bit post-training quantization
 
 commands:
   eval       perplexity of a model folder (or of an exported quantized model)
+  calibrate  statistics of every Linear input (per modality) into a session
   quantize   calibrate, plan (rtn or morphoquant), evaluate, save a session, export
   inspect    what a session file holds
   make-tiny-omni  write a tiny Qwen2.5-Omni checkpoint (real layout) for tests and demos
@@ -42,6 +43,8 @@ int main(int argc, char** argv)
             return mq::cli::cmdQuantize(argc, argv);
         if (cmd == "inspect")
             return mq::cli::cmdInspect(argc, argv);
+        if (cmd == "calibrate")
+            return mq::cli::cmdCalibrate(argc, argv);
         if (cmd == "make-tiny-omni")
             return mq::cli::cmdMakeTinyOmni(argc, argv);
         std::fprintf(stderr, "morphoquant-cli: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);

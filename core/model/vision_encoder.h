@@ -40,6 +40,11 @@ public:
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.
     std::vector<std::string> groups() const;
+    // The window order of the merge units: entry j is the (t, h/2, w/2) raster index of the j-th
+    // merge unit after the reordering applied before block 0 (a permutation of 0..T*H*W/4-1).
+    // windowPatches, if given, receives the patch count of each non-empty window in that order.
+    static std::vector<int64_t> windowOrder(const VisionConfig& cfg, int64_t gridT, int64_t gridH, int64_t gridW,
+                                            std::vector<int64_t>* windowPatches = nullptr);
 
 private:
     VisionConfig m_cfg;

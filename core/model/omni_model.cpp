@@ -1,0 +1,142 @@
+#include "model/omni_model.h"
+
+#include "common/error.h"
+#include "io/atomic_file.h"
+#include "io/checkpoint.h"
+#include "model/audio_encoder.h"
+#include "model/audio_features.h"
+#include "model/image_features.h"
+#include "model/tokenizer.h"
+#include "model/vision_encoder.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+namespace mq::core {
+
+namespace {
+
+struct Prepared {
+    std::optional<VisionPatches> image, video;
+    at::Tensor mel; // [nMels, validFrames] or undefined
+    PromptLayout prompt;
+};
+
+} // namespace
+
+struct OmniCalibration::Impl {
+    std::optional<VisionEncoder> vision;
+    std::optional<AudioEncoder> audio;
+    std::vector<std::string> visionGroups, audioGroups;
+    std::vector<Prepared> samples;
+    OmniTokenIds ids;
+};
+
+OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string& manifestPath)
+    : m_source(manifestPath), m_impl(std::make_unique<Impl>())
+{
+    const std::string cfgPath = modelDir + "/config.json";
+    const nlohmann::json cfg = nlohmann::json::parse(readTextFile(cfgPath), nullptr, false);
+    if (cfg.is_discarded() || cfg.value("model_type", std::string()) != "qwen2_5_omni")
+        throw InputError(cfgPath + ": a manifest with images, audio or video needs a qwen2_5_omni checkpoint");
+    const nlohmann::json& thinker = cfg["thinker_config"];
+    const Tokenizer tok = Tokenizer::fromFile(modelDir + "/tokenizer.json");
+    m_impl->ids = omniTokenIds(tok);
+    Checkpoint ck(modelDir);
+    const std::vector<ManifestSample> manifest = loadManifest(manifestPath);
+    bool needVision = false, needAudio = false;
+    for (const ManifestSample& s : manifest) {
+        needVision = needVision || !s.image.empty() || !s.video.empty();
+        needAudio = needAudio || !s.audio.empty();
+    }
+    if (needVision) {
+        m_impl->vision = VisionEncoder::load(VisionConfig::fromJson(thinker.value("vision_config", nlohmann::json()),
+                                                                    cfgPath + " (thinker_config.vision_config)"),
+                                             ck);
+        m_impl->visionGroups = m_impl->vision->groups();
+    }
+    if (needAudio) {
+        m_impl->audio = AudioEncoder::load(AudioConfig::fromJson(thinker.value("audio_config", nlohmann::json()),
+                                                                 cfgPath + " (thinker_config.audio_config)"),
+                                           ck);
+        m_impl->audioGroups = m_impl->audio->groups();
+    }
+    for (const ManifestSample& s : manifest) {
+        const std::string where = manifestPath + ":" + std::to_string(s.line) + ": ";
+        try {
+            Prepared p;
+            MediaLayout media;
+            if (!s.image.empty()) {
+                p.image = imagePatches(s.image);
+                media.imageGridT = p.image->gridT;
+                media.imageGridH = p.image->gridH;
+                media.imageGridW = p.image->gridW;
+            }
+            if (!s.video.empty()) {
+                p.video = videoPatches(videoFrames(s.video));
+                media.videoGridT = p.video->gridT;
+                media.videoGridH = p.video->gridH;
+                media.videoGridW = p.video->gridW;
+            }
+            if (!s.audio.empty()) {
+                const AudioClip clip = loadAudio(s.audio);
+                const LogMel mel = whisperLogMel(clip.samples, m_impl->audio->config().numMelBins);
+                p.mel = at::from_blob(const_cast<float*>(mel.data.data()), {mel.nMels, mel.frames}, at::kFloat)
+                            .narrow(1, 0, mel.validFrames)
+                            .clone();
+                media.audioTokens = AudioEncoder::tokenCount(mel.validFrames);
+            }
+            p.prompt = buildPrompt(tok, m_impl->ids, s.text, media);
+            m_impl->samples.push_back(std::move(p));
+        } catch (const InputError& e) {
+            throw InputError(where + e.what());
+        }
+    }
+}
+
+OmniCalibration::~OmniCalibration() = default;
+
+size_t OmniCalibration::samples() const { return m_impl->samples.size(); }
+
+std::vector<std::string> OmniCalibration::extraGroups() const
+{
+    std::vector<std::string> g = m_impl->visionGroups;
+    g.insert(g.end(), m_impl->audioGroups.begin(), m_impl->audioGroups.end());
+    return g;
+}
+
+void OmniCalibration::run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const
+{
+    const Prepared& p = m_impl->samples.at(i);
+    const int visionOffset = int(decoder.groups().size());
+    const int audioOffset = visionOffset + int(m_impl->visionGroups.size());
+    const int64_t T = int64_t(p.prompt.ids.size());
+    at::Tensor ids = at::tensor(p.prompt.ids, at::kLong).reshape({1, T});
+    at::Tensor embeds = decoder.embed(ids).clone();
+    // Encoder outputs overwrite the placeholder embeddings in order; counts must agree.
+    auto place = [&](int64_t token, const at::Tensor& features, const char* what) {
+        at::Tensor rows = ids[0].eq(token).nonzero().flatten();
+        if (rows.numel() != features.size(0))
+            throw Error(std::string(what) + ": " + std::to_string(features.size(0)) + " encoder tokens for "
+                        + std::to_string(rows.numel()) + " placeholders");
+        embeds[0].index_copy_(0, rows, features.to(embeds.dtype()));
+    };
+    if (p.image)
+        place(m_impl->ids.image,
+              m_impl->vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook, visionOffset,
+                                      uint8_t(Modality::Image)),
+              "image");
+    if (p.video)
+        place(m_impl->ids.video,
+              m_impl->vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook, visionOffset,
+                                      uint8_t(Modality::Video)),
+              "video");
+    if (p.mel.defined())
+        place(m_impl->ids.audio, m_impl->audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio)), "audio");
+    at::Tensor modality = at::tensor(p.prompt.modality, at::kByte).reshape({1, T});
+    at::Tensor positions = at::tensor(p.prompt.positions, at::kLong).reshape({3, 1, T});
+    decoder.forwardEmbeds(embeds, hook, modality, positions);
+}
+
+} // namespace mq::core

@@ -1,0 +1,36 @@
+#pragma once
+// Calibration on a Qwen2.5-Omni manifest: every sample is pre-processed as the released
+// processor does (image/video patches, Whisper log-mel), run through the vision and audio
+// encoders (their Linear inputs reported as extra groups), placed at the placeholder tokens of
+// the chat prompt, and the thinker's decoder runs on the result with TMRoPE positions. Every
+// token carries its modality to the hook, so statistics are kept per modality.
+// The encoders stay in full precision; the plan quantizes the decoder.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "calib/calib_data.h"
+#include "model/omni_input.h"
+
+namespace mq::core {
+
+class OmniCalibration : public CalibrationData {
+public:
+    // modelDir: a qwen2_5_omni checkpoint (config.json, shards, tokenizer.json). Media is
+    // pre-processed here, so a bad image or audio file fails now, naming the manifest line.
+    OmniCalibration(const std::string& modelDir, const std::string& manifestPath);
+    ~OmniCalibration() override;
+
+    std::string source() const override { return m_source; }
+    size_t samples() const override;
+    size_t batches() const override { return samples(); } // one sample per forward
+    std::vector<std::string> extraGroups() const override;
+    void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const override;
+
+private:
+    struct Impl;
+    std::string m_source;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace mq::core

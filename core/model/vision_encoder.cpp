@@ -1,0 +1,298 @@
+#include "model/vision_encoder.h"
+
+#include "common/error.h"
+#include "io/checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace mq::core {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr double kRmsEps = 1e-6;
+constexpr double kRopeTheta = 10000.0;
+
+std::string shapeText(at::IntArrayRef shape)
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+// First key of keys present in j, as a positive int; absent keys leave *out as it is.
+void readInt(const json& j, std::initializer_list<const char*> keys, const std::string& source, int* out)
+{
+    for (const char* k : keys) {
+        auto it = j.find(k);
+        if (it == j.end())
+            continue;
+        if (!it->is_number_integer() || it->get<int64_t>() <= 0)
+            throw InputError(describe(source, "", std::string("vision_config.") + k
+                                                      + " must be a positive integer, found " + it->dump()));
+        *out = it->get<int>();
+        return;
+    }
+}
+
+at::Tensor requireTensor(Checkpoint& ck, const std::string& name, std::vector<int64_t> shape)
+{
+    if (!ck.contains(name))
+        throw InputError(describe(ck.dir(), name, "missing from the checkpoint (expected shape " + shapeText(shape)
+                                                      + " from vision_config)"));
+    at::Tensor t = ck.loadFloat(name);
+    if (t.sizes() != at::IntArrayRef(shape))
+        throw InputError(describe(ck.fileOf(name), name,
+                                  "shape " + shapeText(t.sizes()) + " does not match vision_config, which implies "
+                                      + shapeText(shape)));
+    return t.contiguous();
+}
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w)
+{
+    return x * at::rsqrt(x.pow(2).mean(-1, true) + kRmsEps) * w;
+}
+
+at::Tensor rotateHalf(const at::Tensor& x)
+{
+    const int64_t half = x.size(-1) / 2;
+    return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+// Bidirectional attention inside contiguous segments of the token axis. q, k, v: [N, heads, hd].
+// Consecutive segments of one length run as one batched matmul (most windows are full size).
+at::Tensor segmentAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const std::vector<int64_t>& segments, double scale)
+{
+    const int64_t heads = q.size(1), hd = q.size(2);
+    std::vector<at::Tensor> parts;
+    int64_t start = 0;
+    for (size_t s = 0; s < segments.size();) {
+        const int64_t len = segments[s];
+        size_t e = s;
+        while (e < segments.size() && segments[e] == len)
+            ++e;
+        const int64_t n = int64_t(e - s);
+        auto batch = [&](const at::Tensor& t) {
+            return t.narrow(0, start, n * len).view({n, len, heads, hd}).permute({0, 2, 1, 3});
+        };
+        const at::Tensor scores = at::matmul(batch(q), batch(k).transpose(-1, -2)) * scale;
+        const at::Tensor ctx = at::matmul(at::softmax(scores, -1), batch(v)); // [n, heads, len, hd]
+        parts.push_back(ctx.permute({0, 2, 1, 3}).reshape({n * len, heads * hd}));
+        start += n * len;
+        s = e;
+    }
+    return parts.size() == 1 ? parts[0] : at::cat(parts, 0);
+}
+
+} // namespace
+
+VisionConfig VisionConfig::fromJson(const json& j, const std::string& source)
+{
+    if (!j.is_object())
+        throw InputError(describe(source, "", "vision_config must be an object, found " + j.dump()));
+    VisionConfig c;
+    readInt(j, {"depth"}, source, &c.depth);
+    // Qwen2.5-VL names the ViT width hidden_size; the older Qwen2-VL layout called it embed_dim
+    // and used hidden_size for the merger output, so embed_dim wins when both are given.
+    readInt(j, {"embed_dim", "hidden_size"}, source, &c.hiddenSize);
+    readInt(j, {"num_heads"}, source, &c.numHeads);
+    readInt(j, {"intermediate_size"}, source, &c.intermediateSize);
+    readInt(j, {"in_channels", "in_chans"}, source, &c.inChannels);
+    readInt(j, {"patch_size", "spatial_patch_size"}, source, &c.patchSize);
+    readInt(j, {"temporal_patch_size"}, source, &c.temporalPatchSize);
+    readInt(j, {"spatial_merge_size"}, source, &c.spatialMergeSize);
+    readInt(j, {"window_size"}, source, &c.windowSize);
+    readInt(j, {"out_hidden_size"}, source, &c.outHiddenSize);
+    if (auto it = j.find("fullatt_block_indexes"); it != j.end()) {
+        if (!it->is_array())
+            throw InputError(describe(source, "", "vision_config.fullatt_block_indexes must be an array of integers, found "
+                                                      + it->dump()));
+        c.fullAttBlockIndexes.clear();
+        for (const json& v : *it) {
+            if (!v.is_number_integer() || v.get<int64_t>() < 0)
+                throw InputError(describe(source, "", "vision_config.fullatt_block_indexes must hold non-negative "
+                                                      "integers, found " + v.dump()));
+            c.fullAttBlockIndexes.push_back(v.get<int>());
+        }
+    }
+    if (c.hiddenSize % c.numHeads != 0 || (c.hiddenSize / c.numHeads) % 4 != 0)
+        throw InputError(describe(source, "", "vision_config: hidden_size " + std::to_string(c.hiddenSize)
+                                                  + " over num_heads " + std::to_string(c.numHeads)
+                                                  + " must give a head_dim divisible by 4 (2D rotary)"));
+    if (c.windowSize / c.patchSize / c.spatialMergeSize < 1)
+        throw InputError(describe(source, "", "vision_config: window_size " + std::to_string(c.windowSize)
+                                                  + " must be at least patch_size * spatial_merge_size"));
+    return c;
+}
+
+struct VisionEncoder::Impl {
+    struct Block {
+        at::Tensor norm1, norm2, qW, qB, kW, kB, vW, vB, projW, projB, gateW, gateB, upW, upB, downW, downB;
+        bool full = false;
+    };
+    at::Tensor patchW; // [D, C*Tp*P*P]
+    std::vector<Block> blocks;
+    at::Tensor lnQ, mlp0W, mlp0B, mlp2W, mlp2B;
+};
+
+VisionEncoder VisionEncoder::load(const VisionConfig& cfg, Checkpoint& ck, const std::string& prefix)
+{
+    const int64_t d = cfg.hiddenSize, inter = cfg.intermediateSize, merged = d * cfg.spatialMergeSize * cfg.spatialMergeSize;
+    auto impl = std::make_shared<Impl>();
+    impl->patchW = requireTensor(ck, prefix + "patch_embed.proj.weight",
+                                 {d, cfg.inChannels, cfg.temporalPatchSize, cfg.patchSize, cfg.patchSize})
+                       .reshape({d, -1})
+                       .contiguous();
+    for (int i = 0; i < cfg.depth; ++i) {
+        const std::string p = prefix + "blocks." + std::to_string(i) + ".";
+        Impl::Block b;
+        b.norm1 = requireTensor(ck, p + "norm1.weight", {d});
+        b.norm2 = requireTensor(ck, p + "norm2.weight", {d});
+        b.qW = requireTensor(ck, p + "attn.q.weight", {d, d});
+        b.qB = requireTensor(ck, p + "attn.q.bias", {d});
+        b.kW = requireTensor(ck, p + "attn.k.weight", {d, d});
+        b.kB = requireTensor(ck, p + "attn.k.bias", {d});
+        b.vW = requireTensor(ck, p + "attn.v.weight", {d, d});
+        b.vB = requireTensor(ck, p + "attn.v.bias", {d});
+        b.projW = requireTensor(ck, p + "attn.proj.weight", {d, d});
+        b.projB = requireTensor(ck, p + "attn.proj.bias", {d});
+        b.gateW = requireTensor(ck, p + "mlp.gate_proj.weight", {inter, d});
+        b.gateB = requireTensor(ck, p + "mlp.gate_proj.bias", {inter});
+        b.upW = requireTensor(ck, p + "mlp.up_proj.weight", {inter, d});
+        b.upB = requireTensor(ck, p + "mlp.up_proj.bias", {inter});
+        b.downW = requireTensor(ck, p + "mlp.down_proj.weight", {d, inter});
+        b.downB = requireTensor(ck, p + "mlp.down_proj.bias", {d});
+        for (int f : cfg.fullAttBlockIndexes)
+            b.full = b.full || f == i;
+        impl->blocks.push_back(b);
+    }
+    impl->lnQ = requireTensor(ck, prefix + "merger.ln_q.weight", {d});
+    impl->mlp0W = requireTensor(ck, prefix + "merger.mlp.0.weight", {merged, merged});
+    impl->mlp0B = requireTensor(ck, prefix + "merger.mlp.0.bias", {merged});
+    impl->mlp2W = requireTensor(ck, prefix + "merger.mlp.2.weight", {cfg.outHiddenSize, merged});
+    impl->mlp2B = requireTensor(ck, prefix + "merger.mlp.2.bias", {cfg.outHiddenSize});
+    VisionEncoder e;
+    e.m_cfg = cfg;
+    e.m_impl = impl;
+    return e;
+}
+
+std::vector<std::string> VisionEncoder::groups() const
+{
+    std::vector<std::string> g;
+    for (int i = 0; i < m_cfg.depth; ++i) {
+        const std::string p = "visual.blocks." + std::to_string(i) + ".";
+        for (const char* n : {"qkv_in", "proj_in", "gate_up_in", "down_in"})
+            g.push_back(p + n);
+    }
+    g.push_back("visual.merger.mlp0_in");
+    g.push_back("visual.merger.mlp2_in");
+    return g;
+}
+
+std::vector<int64_t> VisionEncoder::windowOrder(const VisionConfig& cfg, int64_t gridT, int64_t gridH, int64_t gridW,
+                                                std::vector<int64_t>* windowPatches)
+{
+    const int64_t m = cfg.spatialMergeSize, ws = cfg.windowSize / cfg.patchSize / m;
+    const int64_t lh = gridH / m, lw = gridW / m, unit = m * m;
+    std::vector<int64_t> order;
+    order.reserve(size_t(gridT * lh * lw));
+    if (windowPatches)
+        windowPatches->clear();
+    for (int64_t t = 0; t < gridT; ++t)
+        for (int64_t wy = 0; wy * ws < lh; ++wy)
+            for (int64_t wx = 0; wx * ws < lw; ++wx) {
+                // The last row and column of windows are cut short: HF pads them and drops the pad.
+                const int64_t y1 = std::min(lh, (wy + 1) * ws), x1 = std::min(lw, (wx + 1) * ws);
+                for (int64_t y = wy * ws; y < y1; ++y)
+                    for (int64_t x = wx * ws; x < x1; ++x)
+                        order.push_back((t * lh + y) * lw + x);
+                if (windowPatches)
+                    windowPatches->push_back((y1 - wy * ws) * (x1 - wx * ws) * unit);
+            }
+    return order;
+}
+
+at::Tensor VisionEncoder::forward(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
+                                  ForwardHook* hook, int groupOffset, uint8_t modality) const
+{
+    const VisionConfig& c = m_cfg;
+    const Impl& im = *m_impl;
+    const int64_t m = c.spatialMergeSize, unit = m * m, d = c.hiddenSize;
+    const int64_t heads = c.numHeads, hd = d / heads;
+    const int64_t n = gridT * gridH * gridW, cols = im.patchW.size(1);
+    if (gridT <= 0 || gridH <= 0 || gridW <= 0 || gridH % m != 0 || gridW % m != 0)
+        throw InputError("vision forward: grid (" + std::to_string(gridT) + ", " + std::to_string(gridH) + ", "
+                         + std::to_string(gridW) + ") must be positive with h and w multiples of spatial_merge_size "
+                         + std::to_string(m));
+    if (patches.dim() != 2 || patches.size(0) != n || patches.size(1) != cols)
+        throw InputError("vision forward: patches have shape " + shapeText(patches.sizes()) + ", expected "
+                         + shapeText({n, cols}) + " for the grid");
+
+    const at::Tensor tags = at::full({n}, int64_t(modality), at::TensorOptions().dtype(at::kByte));
+    auto observe = [&](int group, const at::Tensor& x) {
+        if (!hook)
+            return x;
+        const at::Tensor& rowTags = x.size(0) == n ? tags : tags.narrow(0, 0, x.size(0));
+        at::Tensor y = hook->onLinearInput(groupOffset + group, x, rowTags);
+        if (y.sizes() != x.sizes())
+            throw InputError("vision forward: hook returned shape " + shapeText(y.sizes()) + " for group "
+                             + groups()[size_t(group)] + ", expected " + shapeText(x.sizes()));
+        return y;
+    };
+
+    at::Tensor x = at::matmul(patches.to(at::kFloat).contiguous(), im.patchW.t()); // [n, d]
+
+    // Grid position of each row in the processor's (t, h/m, w/m, dy, dx) order.
+    const at::Tensor r = at::arange(n, at::kLong);
+    const at::Tensor inUnit = r.remainder(unit), mergeIdx = r.div(unit, "floor");
+    const int64_t lw = gridW / m, lh = gridH / m;
+    const at::Tensor hPos = mergeIdx.div(lw, "floor").remainder(lh) * m + inUnit.div(m, "floor");
+    const at::Tensor wPos = mergeIdx.remainder(lw) * m + inUnit.remainder(m);
+    const int64_t rotDim = hd / 2;
+    const at::Tensor invFreq = 1.0 / at::pow(kRopeTheta, at::arange(0, rotDim, 2, at::kFloat) / double(rotDim));
+    const at::Tensor angles = at::cat({at::outer(hPos.to(at::kFloat), invFreq), at::outer(wPos.to(at::kFloat), invFreq)},
+                                      1); // [n, hd/2]
+
+    std::vector<int64_t> windows;
+    const std::vector<int64_t> order = windowOrder(c, gridT, gridH, gridW, &windows);
+    const at::Tensor orderT = at::tensor(order, at::kLong);
+    auto reorder = [&](const at::Tensor& t) {
+        return t.view({n / unit, unit, t.size(1)}).index_select(0, orderT).reshape({n, t.size(1)});
+    };
+    x = reorder(x);
+    const at::Tensor emb = at::cat({reorder(angles), reorder(angles)}, 1);
+    const at::Tensor cosE = emb.cos().unsqueeze(1), sinE = emb.sin().unsqueeze(1); // [n, 1, hd]
+    const std::vector<int64_t> slices(size_t(gridT), gridH * gridW);
+    const double scale = 1.0 / std::sqrt(double(hd));
+
+    for (size_t i = 0; i < im.blocks.size(); ++i) {
+        const Impl::Block& b = im.blocks[i];
+        const int g = int(i) * 4;
+        const at::Tensor h = observe(g, rmsNorm(x, b.norm1));
+        auto rope = [&](const at::Tensor& t) {
+            const at::Tensor v = t.view({n, heads, hd});
+            return v * cosE + rotateHalf(v) * sinE;
+        };
+        const at::Tensor q = rope(at::linear(h, b.qW, b.qB)), k = rope(at::linear(h, b.kW, b.kB));
+        const at::Tensor v = at::linear(h, b.vW, b.vB).view({n, heads, hd});
+        const at::Tensor ctx = segmentAttention(q, k, v, b.full ? slices : windows, scale);
+        x = x + at::linear(observe(g + 1, ctx), b.projW, b.projB);
+        const at::Tensor h2 = observe(g + 2, rmsNorm(x, b.norm2));
+        const at::Tensor act = at::silu(at::linear(h2, b.gateW, b.gateB)) * at::linear(h2, b.upW, b.upB);
+        x = x + at::linear(observe(g + 3, act), b.downW, b.downB);
+    }
+
+    const int gm = int(im.blocks.size()) * 4;
+    const at::Tensor hm = observe(gm, rmsNorm(x, im.lnQ).reshape({n / unit, unit * d}));
+    const at::Tensor y = at::linear(observe(gm + 1, at::gelu(at::linear(hm, im.mlp0W, im.mlp0B))), im.mlp2W, im.mlp2B);
+    // Undo the window order: row j of y belongs to merge unit order[j].
+    return at::empty_like(y).index_copy_(0, orderT, y);
+}
+
+} // namespace mq::core

@@ -1,0 +1,142 @@
+// A mixed manifest (text, image, audio, video: tests/data/manifest/mixed.jsonl) calibrated on
+// the tiny Qwen2.5-Omni checkpoint: per-modality token counts and statistics, encoder groups
+// seeing only their modalities, DABC from any modality, quantize + export, and bad media.
+#include "test_util.h"
+
+#include "common/error.h"
+#include "export/hf_export.h"
+#include "io/atomic_file.h"
+#include "io/session_store.h"
+#include "model/decoder.h"
+#include "model/omni_model.h"
+#include "model/tiny_omni.h"
+#include "pipeline.h"
+#include "quant/dabc.h"
+
+#include <QtTest/QtTest>
+
+#include <ATen/Parallel.h>
+
+using namespace mq::core;
+
+class TestOmniPipeline : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    std::string m_model;
+    std::string manifest() const { return std::string(MQ_TEST_DATA_DIR) + "/manifest/mixed.jsonl"; }
+
+private slots:
+    void initTestCase()
+    {
+        at::set_num_threads(1);
+        m_model = m_tmp.filePath("tiny-omni").toStdString();
+        writeTinyOmni(m_model, 5);
+    }
+
+    void calibratesEveryModality()
+    {
+        DecoderModel m = DecoderModel::load(m_model);
+        OmniCalibration calib(m_model, manifest());
+        QCOMPARE(calib.samples(), size_t(5));
+        Session s;
+        calibrate(s, m, calib);
+        // Audio: hello.wav is 1.3 s -> log-mel frames L = ceil(n/160); 25 tokens/s after the
+        // encoder, counted twice (two samples use it). Image: the 64x48 rose -> smart_resize
+        // 56x56 -> 4x4 patches -> 4 merged tokens, twice. Video: three 40x30 frames -> padded to
+        // 4 frames of 56x28 -> grid 2x4x2 -> 2*4*2/4 = 4 tokens... as the encoder reports.
+        const auto& t = s.calibration.tokens;
+        QVERIFY(t[size_t(Modality::Text)] > 100);
+        QVERIFY(t[size_t(Modality::Image)] > 0);
+        QVERIFY(t[size_t(Modality::Video)] > 0);
+        QVERIFY(t[size_t(Modality::Audio)] > 0);
+        QCOMPARE(t[size_t(Modality::Image)] % 2, int64_t(0)); // the same image size twice
+        QCOMPARE(t[size_t(Modality::Audio)] % 2, int64_t(0)); // the same clip twice
+        // Every decoder group sees every token; pooled = sum of modalities.
+        for (size_t g = 0; g < m.groups().size(); ++g) {
+            const InputStats& st = s.stats.at(m.groups()[g]);
+            for (int mm = 0; mm < kNumModalities; ++mm)
+                QCOMPARE(st.perModality[size_t(mm)].count, t[size_t(mm)]);
+            QCOMPARE(st.pooled.count, s.calibration.totalTokens());
+        }
+        // Encoder groups come after the decoder's and see only their own modalities.
+        const std::vector<std::string> extra = calib.extraGroups();
+        QCOMPARE(s.groups.size(), m.groups().size() + extra.size());
+        for (const std::string& g : extra) {
+            const InputStats& st = s.stats.at(g);
+            const bool audio = g.rfind("audio.", 0) == 0;
+            QCOMPARE(st.perModality[size_t(Modality::Text)].count, int64_t(0));
+            QVERIFY(st.perModality[size_t(audio ? Modality::Audio : Modality::Image)].count > 0);
+            QCOMPARE(st.perModality[size_t(Modality::Audio)].count > 0, audio);
+            QCOMPARE(st.perModality[size_t(Modality::Video)].count > 0, !audio);
+        }
+        // The session keeps it all.
+        const std::string path = m_tmp.filePath("omni.mqs").toStdString();
+        saveSession(s, path);
+        const Session r = loadSession(path);
+        QCOMPARE(r.calibration.tokens, s.calibration.tokens);
+        QCOMPARE(r.groups, s.groups);
+
+        // DABC: a channel flagged from pooled scores stays flagged with any-modality on.
+        DabcSettings pooled;
+        pooled.forceKinds.clear();
+        DabcSettings any = pooled;
+        any.anyModality = true;
+        Session a = s, b = s;
+        computeMasks(a, pooled);
+        computeMasks(b, any);
+        int64_t na = 0, nb = 0;
+        for (const std::string& g : s.groups)
+            for (size_t c = 0; c < a.plans[g].mask.size(); ++c) {
+                QVERIFY(!a.plans[g].mask[c] || b.plans[g].mask[c]);
+                na += a.plans[g].mask[c];
+                nb += b.plans[g].mask[c];
+            }
+        QVERIFY(nb >= na);
+    }
+
+    void quantizesFromTheManifest()
+    {
+        DecoderModel m = DecoderModel::load(m_model);
+        OmniCalibration calib(m_model, manifest());
+        Session s;
+        calibrate(s, m, calib);
+        QuantSettings st;
+        st.method = "morphoquant";
+        st.weight.format = WeightFormat::Int;
+        st.abits = 4;
+        buildPlan(s, m, calib, st);
+        for (const std::string& g : m.groups())
+            QCOMPARE(s.plans.at(g).alpha.size(), size_t(m.groupChannels(int(&g - &m.groups()[0]))));
+        QCOMPARE(s.curves.size(), m.groups().size());
+        exportSimulated(m, s, m_tmp.filePath("q").toStdString(), false);
+        QVERIFY(QFile::exists(m_tmp.filePath("q/model.safetensors")));
+    }
+
+    void badMediaNamesTheFileAndLine()
+    {
+        const std::string bad = m_tmp.filePath("bad.png").toStdString();
+        writeFileAtomic(bad, "this is not a PNG");
+        const std::string man = m_tmp.filePath("bad.jsonl").toStdString();
+        writeFileAtomic(man, "{\"text\": \"ok\"}\n{\"image\": \"bad.png\"}\n");
+        try {
+            OmniCalibration calib(m_model, man);
+            QFAIL("a corrupt image must be rejected");
+        } catch (const InputError& e) {
+            const QString msg = e.what();
+            QVERIFY2(msg.contains("bad.jsonl:2") && msg.contains("bad.png"), e.what());
+        }
+    }
+
+    void plainModelRejectsMediaManifest()
+    {
+        try {
+            OmniCalibration calib(mq::test::storiesDir(), manifest());
+            QFAIL("stories260K is no omni model");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("qwen2_5_omni"), e.what());
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestOmniPipeline)
+#include "tst_omni_pipeline.moc"
