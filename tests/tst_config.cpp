@@ -17,28 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-std::optional<std::string> inputErrorOf(const std::function<void()>& fn)
-{
-    try {
-        fn();
-    } catch (const InputError& e) {
-        return std::string(e.what());
-    }
-    return std::nullopt;
-}
-
-bool contains(const std::string& haystack, const std::string& needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
-void writeBytes(const QString& path, const QByteArray& bytes)
-{
-    QFile f(path);
-    QVERIFY2(f.open(QIODevice::WriteOnly | QIODevice::Truncate), qPrintable(path));
-    QCOMPARE(f.write(bytes), bytes.size());
-}
-
 // A valid Llama config every bad-config row patches (RFC 7386 merge patch: null removes a key).
 json baseConfig()
 {

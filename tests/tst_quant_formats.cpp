@@ -14,6 +14,8 @@
 #include <ATen/ATen.h>
 #include <QtTest/QtTest>
 
+#include "test_util.h"
+
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -26,16 +28,6 @@ Q_DECLARE_METATYPE(mq::core::WeightQuantSpec)
 Q_DECLARE_METATYPE(mq::core::QuantSettings)
 
 namespace {
-
-std::optional<std::string> inputErrorOf(const std::function<void()>& fn)
-{
-    try {
-        fn();
-    } catch (const InputError& e) {
-        return std::string(e.what());
-    }
-    return std::nullopt;
-}
 
 WeightQuantSpec intSpec(int bits, int groupSize, bool symmetric)
 {

@@ -18,30 +18,6 @@ using namespace mq::core;
 
 namespace {
 
-// The message of the InputError fn throws; nullopt when it throws nothing. Other exception
-// types escape, and QtTest reports them as failures.
-std::optional<std::string> inputErrorOf(const std::function<void()>& fn)
-{
-    try {
-        fn();
-    } catch (const InputError& e) {
-        return std::string(e.what());
-    }
-    return std::nullopt;
-}
-
-bool contains(const std::string& haystack, const std::string& needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
-void writeBytes(const QString& path, const QByteArray& bytes)
-{
-    QFile f(path);
-    QVERIFY2(f.open(QIODevice::WriteOnly | QIODevice::Truncate), qPrintable(path));
-    QCOMPARE(f.write(bytes), bytes.size());
-}
-
 QByteArray readBytes(const QString& path)
 {
     QFile f(path);

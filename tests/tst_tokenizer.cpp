@@ -42,21 +42,6 @@ json tinyJson()
     return json::parse(in);
 }
 
-std::optional<std::string> inputErrorOf(const std::function<void()>& fn)
-{
-    try {
-        fn();
-    } catch (const InputError& e) {
-        return std::string(e.what());
-    }
-    return std::nullopt;
-}
-
-bool contains(const std::string& haystack, const std::string& needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
 QString show(const Ids& ids)
 {
     QStringList parts;
