@@ -6,19 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "quant/dabc_mask.h"
 #include "session.h"
 
 namespace mq::core {
-
-// mu + k * sigma (population sigma) over the finite values.
-double outlierThreshold(const std::vector<double>& scores, double k);
-
-// Eq. 6 for every input group of the session: scores from the pooled statistics (or, with
-// anyModality, a channel is masked if it is an outlier for any modality with data), local
-// threshold over the group's channels, global over all groups' channels, forced kinds, and hand
-// edits (handEdited bits keep their mask value). Writes scores/mask/tau into s.plans, creating
-// plans as needed; alpha0/alpha are left alone. Pure function of stats and settings.
-void computeMasks(Session& s, const DabcSettings& settings);
 
 // X_hat = Q(X) + (X - Q(X)) * m, the input that makes W_Q X_hat + b equal Eq. 7.
 // With rho > 0 only elements with |x| > rho * alpha_c are compensated in masked channels.
