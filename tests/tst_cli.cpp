@@ -168,10 +168,35 @@ private slots:
         QVERIFY2(r.err.contains(needle), qPrintable(r.err));
     }
 
+    void omniManifestEndToEnd()
+    {
+        const QString model = m_tmp.filePath("tiny-omni");
+        Run r = cli({"make-tiny-omni", model, "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(r.last["shards"].get<int>(), 2);
+        const QString manifest = QString(MQ_TEST_DATA_DIR) + "/manifest/mixed.jsonl";
+        r = cli({"calibrate", "--model", model, "--manifest", manifest, "--session", m_tmp.filePath("omni.mqs"), "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("talker 2") && r.out.contains("carried along untouched"), qPrintable(r.out));
+        for (const char* m : {"text", "image", "video", "audio"})
+            QVERIFY2(r.last["modalities"][m].get<int64_t>() > 0, m);
+        Run i = cli({"inspect", m_tmp.filePath("omni.mqs"), "--json"});
+        QVERIFY2(i.code == 0, qPrintable(i.err));
+        QCOMPARE(i.last["modalities"], r.last["modalities"]); // inspect reports what calibrate counted
+        // quantize accepts the manifest in place of --calib.
+        r = cli({"quantize", "--model", model, "--manifest", manifest, "--method", "morphoquant", "--wbits", "4",
+                 "--abits", "4", "--any-modality", "--json", "--quiet"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.last["mdqfo_loss_final"].get<double>() <= r.last["mdqfo_loss_initial"].get<double>());
+        r = cli({"quantize", "--model", model, "--calib", "x", "--manifest", manifest, "--method", "rtn", "--wbits",
+                 "4", "--abits", "4"});
+        QCOMPARE(r.code, 2); // exactly one of --calib and --manifest
+    }
+
     void helpForEveryCommand_data()
     {
         QTest::addColumn<QString>("cmd");
-        for (const char* c : {"eval", "quantize", "inspect"})
+        for (const char* c : {"eval", "quantize", "inspect", "calibrate", "make-tiny-omni"})
             QTest::newRow(c) << c;
     }
     void helpForEveryCommand()

@@ -7,6 +7,7 @@
 #include "common/runtime.h"
 #include "eval/perplexity.h"
 #include "export/hf_export.h"
+#include "io/checkpoint.h"
 #include "io/session_store.h"
 #include "io/token_data.h"
 #include "model/omni_model.h"
@@ -121,6 +122,47 @@ json nllJson(const core::NllResult& r)
 void printNll(const char* label, const core::NllResult& r)
 {
     std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label, r.nll, r.ppl, static_cast<long long>(r.tokens));
+}
+
+// What the checkpoint holds beside the decoder: Qwen2.5-Omni's encoders, talker and token2wav
+// are listed (and carried through an export untouched); tensors of no known component are
+// worth a warning, since nothing but a copy happens to them.
+void printInventory(const core::DecoderModel& model)
+{
+    core::Checkpoint ck(model.dir());
+    const bool omni = model.tensorPrefix() == "thinker.";
+    const std::vector<std::pair<std::string, std::string>> parts =
+        omni ? std::vector<std::pair<std::string, std::string>>{{"thinker.model.", "decoder"},
+                                                                {"thinker.lm_head.", "lm_head"},
+                                                                {"thinker.visual.", "vision encoder"},
+                                                                {"thinker.audio_tower.", "audio encoder"},
+                                                                {"talker.", "talker"},
+                                                                {"token2wav.", "token2wav"}}
+             : std::vector<std::pair<std::string, std::string>>{{"model.", "decoder"}, {"lm_head.", "lm_head"}};
+    std::map<std::string, int64_t> counts;
+    std::vector<std::string> unknown;
+    for (const std::string& name : ck.tensorNames()) {
+        bool known = false;
+        for (const auto& [prefix, label] : parts) {
+            if (name.rfind(prefix, 0) == 0) {
+                ++counts[label];
+                known = true;
+                break;
+            }
+        }
+        if (!known)
+            unknown.push_back(name);
+    }
+    std::string line;
+    for (const auto& [prefix, label] : parts)
+        if (counts[label] > 0)
+            line += (line.empty() ? "" : ", ") + label + " " + std::to_string(counts[label]);
+    std::printf("tensors      %s%s\n", line.c_str(),
+                omni ? " (talker and token2wav are carried along untouched)" : "");
+    if (!unknown.empty())
+        std::fprintf(stderr, "warning: %zu tensors belong to no known component (first: '%s'); they are not used and "
+                             "an export copies them unchanged\n",
+                     unknown.size(), unknown.front().c_str());
 }
 
 void printCalibration(const core::Session& s)
@@ -291,6 +333,7 @@ int cmdQuantize(int argc, char** argv)
              {"abits", st.abits}, {"label", session.settings->label()}};
     std::printf("model        %s (%s, %zu Linear modules, %zu input groups)\n", modelDir.c_str(),
                 session.model.architecture.c_str(), session.modules.size(), session.groups.size());
+    printInventory(model);
     printCalibration(session);
     std::printf("method       %s\n", session.settings->label().c_str());
     if (st.method == "morphoquant") {
@@ -382,6 +425,7 @@ int cmdCalibrate(int argc, char** argv)
     core::Session session;
     core::calibrate(session, model, *calib, pp.sink());
     pp.finishLine();
+    printInventory(model);
     core::saveSession(session, sessionPath);
     printCalibration(session);
     std::printf("session      %s (%zu input groups)\n", sessionPath.c_str(), session.groups.size());
