@@ -2,7 +2,9 @@
 // Runs offscreen (QT_QPA_PLATFORM=offscreen from CTest).
 #include <QFileInfo>
 #include <QTemporaryDir>
+#include <QDoubleSpinBox>
 #include <QTreeView>
+#include <QUndoStack>
 #include <QtTest/QtTest>
 
 #include <qcustomplot.h>
@@ -14,7 +16,10 @@
 #include "dispersion_heatmap_view.h"
 #include "loss_curve_view.h"
 #include "main_window.h"
+#include "mask_job.h"
 #include "mask_view.h"
+#include "quant/dabc_mask.h"
+#include "threshold_panel.h"
 #include "outlier_view.h"
 #include "plot_export.h"
 #include "session.h"
@@ -101,6 +106,26 @@ Session makeSession()
 
 double maxOf(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
 
+int ones(const std::vector<uint8_t>& m) { return int(std::count(m.begin(), m.end(), uint8_t(1))); }
+
+int totalMasked(const Session& s)
+{
+    int n = 0;
+    for (const auto& [g, p] : s.plans)
+        n += ones(p.mask);
+    return n;
+}
+
+// The masks computeMasks gives the window's session for `k` (hand edits as in `s`).
+Session expectedMasks(const Session& s, double k)
+{
+    Session e = s;
+    DabcSettings st = s.settings ? s.settings->dabc : DabcSettings{};
+    st.k = k;
+    computeMasks(e, st);
+    return e;
+}
+
 } // namespace
 
 class TestWidgets : public QObject {
@@ -116,6 +141,11 @@ private slots:
     void maskBars();
     void mainWindowDrivesViews();
     void exportPlot();
+    void thresholdPanelEmits();
+    void thresholdChangeRecomputes();
+    void staleResultDropped();
+    void undoRestoresThreshold();
+    void handEditSurvivesRecompute();
 };
 
 void TestWidgets::sessionModelTree()
@@ -317,6 +347,182 @@ void TestWidgets::exportPlot()
         }
     }
     QVERIFY(!savePlot(w.maskView()->plot(), out + QStringLiteral("/mask.svg"))); // no Qt6::Svg here
+}
+
+void TestWidgets::thresholdPanelEmits()
+{
+    ThresholdPanel panel;
+    DabcSettings st;
+    st.k = 3.0;
+    st.useGlobal = false;
+    st.forceKinds.clear();
+    int emitted = 0;
+    DabcSettings last;
+    connect(&panel, &ThresholdPanel::settingsChanged, this, [&](const DabcSettings& s) {
+        ++emitted;
+        last = s;
+    });
+    panel.setSettings(st); // showing settings is not an edit
+    QCOMPARE(emitted, 0);
+    QCOMPARE(panel.kBox()->value(), 3.0);
+    QVERIFY(!panel.globalBox()->isChecked());
+    QVERIFY(ThresholdPanel::sameSettings(panel.settings(), st));
+    panel.kBox()->setValue(0.5);
+    QCOMPARE(emitted, 1);
+    QCOMPARE(last.k, 0.5);
+    QVERIFY(!last.useGlobal);
+    QVERIFY(last.forceKinds.empty());
+    panel.globalBox()->setChecked(true);
+    QCOMPARE(emitted, 2);
+    QVERIFY(last.useGlobal);
+    QCOMPARE(last.k, 0.5);
+}
+
+void TestWidgets::thresholdChangeRecomputes()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    QCOMPARE(w.thresholdPanel()->kBox()->value(), 2.0);
+    const Session at2 = expectedMasks(s, 2.0);
+    const Session at05 = expectedMasks(s, 0.5);
+    QVERIFY(totalMasked(at05) > totalMasked(at2)); // the fixture must let k matter
+
+    w.thresholdPanel()->kBox()->setValue(0.5); // as a person would
+    QCOMPARE(w.dabcSettings().k, 0.5);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").mask, at05.plans.at("layers.0.attn_in").mask);
+    for (const std::string& g : s.groups) {
+        const GroupPlan& p = w.session()->plans.at(g);
+        QCOMPARE(p.mask, at05.plans.at(g).mask);
+        QCOMPARE(p.tauLocal, at05.plans.at(g).tauLocal);
+        QCOMPARE(p.alpha, s.plans.at(g).alpha); // MDQFO's result is not the threshold's
+    }
+    QVERIFY(totalMasked(*w.session()) > totalMasked(at2));
+    const GroupPlan& p = w.session()->plans.at("layers.0.attn_in");
+    QCOMPARE(w.maskView()->maskedBars()->dataCount(), ones(p.mask));
+    QCOMPARE(w.maskView()->tauLocalLine()->point1->coords().y(), p.tauLocal);
+    // The tree's masked column follows.
+    const QModelIndex layer0 = w.sessionModel()->index(0, 0);
+    QCOMPARE(w.sessionModel()->index(0, SessionModel::MaskedColumn, layer0).data().toInt(), ones(p.mask));
+}
+
+void TestWidgets::staleResultDropped()
+{
+    const Session s = makeSession();
+    // The job alone: a result whose id is older than the newest request is dropped.
+    {
+        MaskJob job;
+        int ready = 0;
+        quint64 readyId = 0;
+        connect(&job, &MaskJob::masksReady, this, [&](quint64 id, const PlanMap&) {
+            ++ready;
+            readyId = id;
+        });
+        DabcSettings a, b;
+        a.k = 2.0;
+        b.k = 0.5;
+        const quint64 first = job.request(s, a);
+        const quint64 second = job.request(s, b);
+        QVERIFY(second > first);
+        QVERIFY(!job.deliver(first, s.plans, {}));
+        QCOMPARE(ready, 0);
+        QTRY_COMPARE(ready, 1);
+        QCOMPARE(readyId, second);
+        job.waitForWorkers();
+        QTest::qWait(20); // the first worker's own result, if it ran, is dropped too
+        QCOMPARE(ready, 1);
+    }
+    // In the window: a stale result that arrives after the newest one never lands.
+    MainWindow w;
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    w.thresholdPanel()->kBox()->setValue(1.0);
+    const quint64 stale = w.maskJob()->latestId();
+    w.thresholdPanel()->kBox()->setValue(0.5);
+    const Session at05 = expectedMasks(s, 0.5);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").mask, at05.plans.at("layers.0.attn_in").mask);
+    PlanMap allMasked = s.plans;
+    for (auto& [g, p] : allMasked)
+        std::fill(p.mask.begin(), p.mask.end(), uint8_t(1));
+    QVERIFY(!w.maskJob()->deliver(stale, allMasked, {}));
+    for (const std::string& g : s.groups)
+        QCOMPARE(w.session()->plans.at(g).mask, at05.plans.at(g).mask);
+    QCOMPARE(w.maskView()->maskedBars()->dataCount(), ones(at05.plans.at("layers.0.attn_in").mask));
+}
+
+void TestWidgets::undoRestoresThreshold()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    const Session at1 = expectedMasks(s, 1.0);
+    const Session at05 = expectedMasks(s, 0.5);
+    w.thresholdPanel()->kBox()->setValue(1.0);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").mask, at1.plans.at("layers.0.attn_in").mask);
+    w.thresholdPanel()->kBox()->setValue(0.5);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").mask, at05.plans.at("layers.0.attn_in").mask);
+    QCOMPARE(w.undoStack()->count(), 2);
+
+    w.undoStack()->undo();
+    QCOMPARE(w.thresholdPanel()->kBox()->value(), 1.0);
+    QCOMPARE(w.dabcSettings().k, 1.0);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").mask, at1.plans.at("layers.0.attn_in").mask);
+    for (const std::string& g : s.groups)
+        QCOMPARE(w.session()->plans.at(g).mask, at1.plans.at(g).mask);
+    QCOMPARE(w.maskView()->maskedBars()->dataCount(), ones(at1.plans.at("layers.0.attn_in").mask));
+
+    w.undoStack()->redo();
+    QCOMPARE(w.thresholdPanel()->kBox()->value(), 0.5);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").mask, at05.plans.at("layers.0.attn_in").mask);
+}
+
+void TestWidgets::handEditSurvivesRecompute()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.resize(1400, 900);
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    const std::string g = "layers.0.attn_in";
+    const uint8_t before = s.plans.at(g).mask[0];
+
+    // A click on channel 0's column of the mask plot toggles it.
+    QCustomPlot* plot = w.maskView()->plot();
+    plot->resize(600, 400);
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const QPoint at(int(plot->xAxis->coordToPixel(0.0)), plot->axisRect()->center().y());
+    QCOMPARE(w.maskView()->channelAt(at), 0);
+    QTest::mouseClick(plot, Qt::LeftButton, {}, at);
+    QCOMPARE(w.session()->plans.at(g).mask[0], uint8_t(!before));
+    QCOMPARE(w.session()->plans.at(g).handEdited[0], uint8_t(1));
+    QCOMPARE(w.maskView()->handEditMarks()->dataCount(), 1);
+    QCOMPARE(w.undoStack()->count(), 1);
+
+    // Recomputes at any k keep it.
+    for (double k : {0.0, 0.5, 10.0}) {
+        w.thresholdPanel()->kBox()->setValue(k);
+        Session expected = s;
+        expected.plans.at(g).mask[0] = uint8_t(!before);
+        expected.plans.at(g).handEdited.assign(expected.plans.at(g).mask.size(), 0);
+        expected.plans.at(g).handEdited[0] = 1;
+        expected = expectedMasks(expected, k);
+        QTRY_COMPARE(w.session()->plans.at(g).mask, expected.plans.at(g).mask);
+        QCOMPARE(w.session()->plans.at(g).mask[0], uint8_t(!before));
+        QCOMPARE(w.maskView()->maskedBars()->dataCount(), ones(expected.plans.at(g).mask));
+    }
+
+    // Undo the three threshold edits, then the hand edit.
+    for (int i = 0; i < 3; ++i)
+        w.undoStack()->undo();
+    QCOMPARE(w.dabcSettings().k, 2.0);
+    w.maskJob()->waitForWorkers();
+    QTest::qWait(20);
+    w.undoStack()->undo();
+    QCOMPARE(w.session()->plans.at(g).mask[0], before);
+    QCOMPARE(w.session()->plans.at(g).handEdited[0], uint8_t(0));
+    QCOMPARE(w.maskView()->handEditMarks()->dataCount(), 0);
 }
 
 QTEST_MAIN(TestWidgets)

@@ -3,10 +3,12 @@
 #include "dispersion_heatmap_view.h"
 #include "io/session_store.h"
 #include "loss_curve_view.h"
+#include "mask_job.h"
 #include "mask_view.h"
 #include "outlier_view.h"
 #include "plot_export.h"
 #include "session_model.h"
+#include "threshold_panel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -25,6 +27,8 @@
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTreeView>
+#include <QUndoCommand>
+#include <QUndoStack>
 
 namespace mq::ui {
 
@@ -38,6 +42,43 @@ bool isSessionFile(const QUrl& url)
 }
 } // namespace
 
+// A threshold edit: redo/undo show the settings in the panel and recompute the masks.
+class DabcSettingsCommand : public QUndoCommand {
+public:
+    DabcSettingsCommand(MainWindow* w, const core::DabcSettings& before, const core::DabcSettings& after)
+        : m_w(w), m_before(before), m_after(after)
+    {
+        setText(before.k != after.k ? MainWindow::tr("k %1 \u2192 %2").arg(before.k).arg(after.k)
+                                    : MainWindow::tr("DABC threshold settings"));
+    }
+    void redo() override { m_w->applyDabcSettings(m_after); }
+    void undo() override { m_w->applyDabcSettings(m_before); }
+
+private:
+    MainWindow* m_w;
+    core::DabcSettings m_before, m_after;
+};
+
+// A hand edit of one channel's mask bit; kept by later recomputes through its handEdited bit.
+class ToggleChannelCommand : public QUndoCommand {
+public:
+    ToggleChannelCommand(MainWindow* w, const std::string& group, int channel, uint8_t mask, uint8_t hand)
+        : m_w(w), m_group(group), m_channel(channel), m_mask(mask), m_hand(hand)
+    {
+        const QString g = QString::fromStdString(group);
+        setText(mask ? MainWindow::tr("Unmask channel %1 of %2").arg(channel).arg(g)
+                     : MainWindow::tr("Mask channel %1 of %2").arg(channel).arg(g));
+    }
+    void redo() override { m_w->setChannelMask(m_group, m_channel, uint8_t(!m_mask), 1); }
+    void undo() override { m_w->setChannelMask(m_group, m_channel, m_mask, m_hand); }
+
+private:
+    MainWindow* m_w;
+    std::string m_group;
+    int m_channel;
+    uint8_t m_mask, m_hand; // before the edit
+};
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     setWindowTitle(tr("MorphoQuant Workbench"));
@@ -45,6 +86,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     resize(1400, 900);
     setAcceptDrops(true);
     setDockNestingEnabled(true);
+    m_undo = new QUndoStack(this);
+    m_job = new MaskJob(this);
+    connect(m_job, &MaskJob::masksReady, this, [this](quint64, const PlanMap& plans) { onMasksReady(plans); });
+    connect(m_job, &MaskJob::failed, this, [this](quint64, const QString& message) {
+        statusBar()->showMessage(tr("Cannot compute the DABC mask: %1").arg(message));
+    });
     createDocks();
     createMenus();
 
@@ -76,6 +123,9 @@ void MainWindow::createDocks()
     m_outliers = new OutlierView(this);
     m_loss = new LossCurveView(this);
     m_mask = new MaskView(this);
+    m_panel = new ThresholdPanel(this);
+    connect(m_panel, &ThresholdPanel::settingsChanged, this, &MainWindow::setDabcSettings);
+    connect(m_mask, &MaskView::channelClicked, this, &MainWindow::toggleChannel);
     m_summary = new QLabel(this);
     m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     m_summary->setMargin(8);
@@ -101,12 +151,14 @@ void MainWindow::createDocks()
     QDockWidget* outlierDock = dock(m_outliers, tr("Outliers"), QStringLiteral("outliersDock"));
     QDockWidget* maskDock = dock(m_mask, tr("DABC Mask"), QStringLiteral("maskDock"));
     QDockWidget* lossDock = dock(m_loss, tr("MDQFO Loss"), QStringLiteral("lossDock"));
+    QDockWidget* panelDock = dock(m_panel, tr("DABC Threshold"), QStringLiteral("thresholdDock"));
 
     // No central widget: every view is a dock so a person can rearrange all of them.
     auto* placeholder = new QWidget(this);
     placeholder->setMaximumSize(0, 0);
     setCentralWidget(placeholder);
     addDockWidget(Qt::LeftDockWidgetArea, treeDock);
+    splitDockWidget(treeDock, panelDock, Qt::Vertical); // before tabifying, or it becomes a tab
     tabifyDockWidget(treeDock, summaryDock);
     treeDock->raise();
     addDockWidget(Qt::RightDockWidgetArea, heatDock);
@@ -116,9 +168,10 @@ void MainWindow::createDocks()
     maskDock->raise();
     resizeDocks({treeDock, heatDock}, {480, 920}, Qt::Horizontal);
     resizeDocks({heatDock, outlierDock}, {430, 400}, Qt::Vertical);
+    resizeDocks({treeDock, panelDock}, {640, 200}, Qt::Vertical);
 
     m_viewMenu = new QMenu(tr("&View"), this);
-    const QList<QDockWidget*> docks{treeDock, summaryDock, heatDock, outlierDock, maskDock, lossDock};
+    const QList<QDockWidget*> docks{treeDock, summaryDock, heatDock, outlierDock, maskDock, lossDock, panelDock};
     for (int i = 0; i < docks.size(); ++i) {
         QAction* a = docks[i]->toggleViewAction();
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
@@ -156,6 +209,14 @@ void MainWindow::createMenus()
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Z));
+    QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    edit->addAction(undo);
+    edit->addAction(redo);
+
     menuBar()->addMenu(m_viewMenu);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About MorphoQuant Workbench"), this, &MainWindow::showAbout);
@@ -189,6 +250,11 @@ void MainWindow::setSession(const core::Session& session, const QString& title)
     m_loss->setSession(next.get());
     m_mask->setSession(next.get());
     m_session = std::move(next);
+    // Results computed for the previous session must not land in this one.
+    m_job->cancel();
+    m_undo->clear();
+    m_dabc = m_session->settings ? m_session->settings->dabc : core::DabcSettings{};
+    m_panel->setSettings(m_dabc);
     m_path.clear();
     setWindowTitle(title.isEmpty() ? tr("MorphoQuant Workbench")
                                    : tr("%1 \u2014 MorphoQuant Workbench").arg(title));
@@ -237,6 +303,98 @@ void MainWindow::selectGroup(const QString& group)
             }
     }
     updateSummary();
+}
+
+void MainWindow::setDabcSettings(const core::DabcSettings& settings)
+{
+    if (ThresholdPanel::sameSettings(settings, m_dabc))
+        return;
+    m_undo->push(new DabcSettingsCommand(this, m_dabc, settings));
+}
+
+void MainWindow::applyDabcSettings(const core::DabcSettings& settings)
+{
+    m_dabc = settings;
+    m_panel->setSettings(settings);
+    if (!m_session)
+        return;
+    // The worker gets its own copy of what computeMasks reads; the views keep the window's.
+    core::Session copy;
+    copy.modules = m_session->modules;
+    copy.groups = m_session->groups;
+    copy.stats = m_session->stats;
+    copy.plans = m_session->plans;
+    m_job->request(std::move(copy), settings);
+    statusBar()->showMessage(tr("Recomputing the DABC mask..."));
+}
+
+void MainWindow::toggleChannel(const QString& group, int channel)
+{
+    if (!m_session)
+        return;
+    auto it = m_session->plans.find(group.toStdString());
+    if (it == m_session->plans.end() || channel < 0 || channel >= int(it->second.mask.size()))
+        return;
+    const core::GroupPlan& p = it->second;
+    const uint8_t hand = size_t(channel) < p.handEdited.size() ? p.handEdited[size_t(channel)] : 0;
+    m_undo->push(new ToggleChannelCommand(this, it->first, channel, p.mask[size_t(channel)], hand));
+}
+
+void MainWindow::setChannelMask(const std::string& group, int channel, uint8_t mask, uint8_t handEdited)
+{
+    if (!m_session)
+        return;
+    auto it = m_session->plans.find(group);
+    if (it == m_session->plans.end() || channel < 0 || channel >= int(it->second.mask.size()))
+        return;
+    core::GroupPlan& p = it->second;
+    p.handEdited.resize(p.mask.size(), 0);
+    p.mask[size_t(channel)] = mask;
+    p.handEdited[size_t(channel)] = handEdited;
+    refreshPlanViews();
+}
+
+void MainWindow::onMasksReady(const std::map<std::string, core::GroupPlan>& plans)
+{
+    if (!m_session)
+        return;
+    for (const auto& [g, fresh] : plans) {
+        core::GroupPlan& p = m_session->plans[g];
+        // A hand edit made while the worker ran is not in its copy: the window's bit wins.
+        std::vector<uint8_t> mask = fresh.mask;
+        if (p.handEdited.size() == mask.size() && p.mask.size() == mask.size())
+            for (size_t c = 0; c < mask.size(); ++c)
+                if (p.handEdited[c])
+                    mask[c] = p.mask[c];
+        p.scores = fresh.scores;
+        p.tauLocal = fresh.tauLocal;
+        p.tauGlobal = fresh.tauGlobal;
+        if (p.handEdited.size() != mask.size())
+            p.handEdited.assign(mask.size(), 0);
+        p.mask = std::move(mask); // alpha0/alpha stay: they come from MDQFO, not from the threshold
+    }
+    if (m_session->settings)
+        m_session->settings->dabc = m_dabc;
+    m_heatmap->setDispersionForm(m_dabc.form);
+    refreshPlanViews();
+}
+
+void MainWindow::refreshPlanViews()
+{
+    m_model->refreshFigures();
+    m_mask->refresh();
+    m_heatmap->setSession(m_session.get());
+    if (!m_tree->currentIndex().isValid() && !m_group.isEmpty()) { // a form change resets the tree
+        const QString g = m_group;
+        m_group.clear();
+        selectGroup(g);
+    }
+    updateSummary();
+    int64_t masked = 0;
+    for (const auto& [g, p] : m_session->plans)
+        for (uint8_t b : p.mask)
+            masked += b;
+    statusBar()->showMessage(tr("%n channel(s) compensated", nullptr, int(masked)));
 }
 
 void MainWindow::onTreeSelection()

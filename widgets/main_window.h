@@ -12,6 +12,7 @@ class QMenu;
 class QSortFilterProxyModel;
 class QTreeView;
 class QCustomPlot;
+class QUndoStack;
 
 namespace mq::ui {
 
@@ -20,6 +21,8 @@ class DispersionHeatmapView;
 class OutlierView;
 class LossCurveView;
 class MaskView;
+class MaskJob;
+class ThresholdPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -44,6 +47,17 @@ public:
     OutlierView* outlierView() const { return m_outliers; }
     LossCurveView* lossCurveView() const { return m_loss; }
     MaskView* maskView() const { return m_mask; }
+    ThresholdPanel* thresholdPanel() const { return m_panel; }
+    MaskJob* maskJob() const { return m_job; }
+    QUndoStack* undoStack() const { return m_undo; }
+    // The open session (nullptr if none); its plans follow the threshold panel once recomputed.
+    const core::Session* session() const { return m_session.get(); }
+    // DABC settings the masks are (being) computed with.
+    core::DabcSettings dabcSettings() const { return m_dabc; }
+
+    // Undoable edits, also reached from the panel and the mask view (GUI thread).
+    void setDabcSettings(const core::DabcSettings& settings);
+    void toggleChannel(const QString& group, int channel);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -60,6 +74,15 @@ private:
     void updateRecentMenu();
     void updateSummary();
     void onTreeSelection();
+    // Without undo: shows `settings` in the panel and starts the recompute.
+    void applyDabcSettings(const core::DabcSettings& settings);
+    // Without undo: sets a channel's mask bit and handEdited bit.
+    void setChannelMask(const std::string& group, int channel, uint8_t mask, uint8_t handEdited);
+    void onMasksReady(const std::map<std::string, core::GroupPlan>& plans);
+    void refreshPlanViews();
+
+    friend class DabcSettingsCommand;
+    friend class ToggleChannelCommand;
 
     std::unique_ptr<core::Session> m_session;
     QString m_path;
@@ -71,6 +94,10 @@ private:
     OutlierView* m_outliers = nullptr;
     LossCurveView* m_loss = nullptr;
     MaskView* m_mask = nullptr;
+    ThresholdPanel* m_panel = nullptr;
+    MaskJob* m_job = nullptr;
+    QUndoStack* m_undo = nullptr;
+    core::DabcSettings m_dabc;
     QLabel* m_summary = nullptr;
     QLabel* m_modelLabel = nullptr;
     QLabel* m_planLabel = nullptr;

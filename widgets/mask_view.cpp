@@ -7,6 +7,7 @@
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace mq::ui {
 
@@ -26,6 +27,11 @@ MaskView::MaskView(QWidget* parent) : QWidget(parent)
     m_masked->setName(tr("masked (DABC)"));
     m_masked->setPen(Qt::NoPen);
     m_masked->setBrush(QColor(214, 39, 40));
+    m_handMarks = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
+    m_handMarks->setName(tr("edited by hand"));
+    m_handMarks->setLineStyle(QCPGraph::lsNone);
+    m_handMarks->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, QColor(20, 20, 20),
+                                                 QColor(255, 200, 0), 8));
     m_kept->setWidth(0.8);
     m_masked->setWidth(0.8);
 
@@ -42,6 +48,9 @@ MaskView::MaskView(QWidget* parent) : QWidget(parent)
     m_tauLocal = makeLine(QColor(44, 120, 44), Qt::DashLine, &m_tauLocalLabel);
     m_tauGlobal = makeLine(QColor(128, 0, 128), Qt::DotLine, &m_tauGlobalLabel);
     installExportMenu(m_plot, QStringLiteral("mask"));
+    m_plot->setToolTip(tr("Click a channel to mask or unmask it by hand (Edit > Undo reverts)"));
+    connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) { m_pressPos = e->pos(); });
+    connect(m_plot, &QCustomPlot::mouseRelease, this, &MaskView::onMouseRelease);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     layout->addWidget(m_plot);
@@ -60,9 +69,32 @@ void MaskView::setGroup(const QString& group)
     rebuild();
 }
 
+int MaskView::channelAt(const QPoint& pos) const
+{
+    if (!m_session || !m_plot->axisRect()->rect().contains(pos))
+        return -1;
+    auto it = m_session->plans.find(m_group.toStdString());
+    if (it == m_session->plans.end())
+        return -1;
+    const double x = m_plot->xAxis->pixelToCoord(pos.x());
+    const int c = int(std::lround(x));
+    if (c < 0 || c >= int(it->second.scores.size()) || std::abs(x - c) > 0.5)
+        return -1;
+    return c;
+}
+
+void MaskView::onMouseRelease(QMouseEvent* event)
+{
+    if (event->button() != Qt::LeftButton || (event->pos() - m_pressPos).manhattanLength() > 3)
+        return; // a drag pans the plot
+    const int c = channelAt(event->pos());
+    if (c >= 0)
+        emit channelClicked(m_group, c);
+}
+
 void MaskView::rebuild()
 {
-    QVector<double> keptKeys, keptValues, maskedKeys, maskedValues;
+    QVector<double> keptKeys, keptValues, maskedKeys, maskedValues, handKeys, handValues;
     const core::GroupPlan* plan = nullptr;
     if (m_session)
         if (auto it = m_session->plans.find(m_group.toStdString()); it != m_session->plans.end())
@@ -74,8 +106,18 @@ void MaskView::rebuild()
             (masked ? maskedKeys : keptKeys) << double(c);
             (masked ? maskedValues : keptValues) << plan->scores[c];
             top = std::max(top, plan->scores[c]);
+            if (c < plan->handEdited.size() && plan->handEdited[c]) {
+                handKeys << double(c);
+                handValues << plan->scores[c];
+            }
         }
     }
+    m_handMarks->setData(handKeys, handValues, true);
+    m_handMarks->setVisible(!handKeys.isEmpty());
+    if (m_handMarks->visible())
+        m_handMarks->addToLegend();
+    else
+        m_handMarks->removeFromLegend();
     m_kept->setData(keptKeys, keptValues, true);
     m_masked->setData(maskedKeys, maskedValues, true);
 

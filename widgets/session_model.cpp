@@ -36,6 +36,26 @@ void SessionModel::setDispersionForm(core::DispersionForm form)
     endResetModel();
 }
 
+void SessionModel::refreshFigures()
+{
+    const size_t layers = m_layers.size();
+    rebuild();
+    if (m_layers.size() != layers) { // the structure changed after all: start over
+        beginResetModel();
+        endResetModel();
+        return;
+    }
+    if (m_layers.empty())
+        return;
+    emit dataChanged(index(0, 0), index(int(m_layers.size()) - 1, ColumnCount - 1));
+    for (int r = 0; r < int(m_layers.size()); ++r) {
+        const QModelIndex layer = index(r, 0);
+        const int n = rowCount(layer);
+        if (n > 0)
+            emit dataChanged(index(0, 0, layer), index(n - 1, ColumnCount - 1, layer));
+    }
+}
+
 void SessionModel::rebuild()
 {
     m_layers.clear();

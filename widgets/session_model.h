@@ -29,6 +29,9 @@ public:
     // Which D_c formula the MaxScore column shows (GUI thread).
     void setDispersionForm(core::DispersionForm form);
     core::DispersionForm dispersionForm() const { return m_form; }
+    // Re-reads the figures (masked counts, scores) of the same session after its plans changed in
+    // place; rows stay, so selection and expansion survive (GUI thread).
+    void refreshFigures();
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;
