@@ -134,4 +134,18 @@ SafetensorsFile& Checkpoint::shard(const std::string& file)
     return *it->second;
 }
 
+at::Tensor Checkpoint::loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape,
+                                        const std::string& origin)
+{
+    if (!contains(name))
+        throw InputError(describe(m_dir, name, "missing from the checkpoint (expected shape " + shapeText(shape)
+                                                   + " from " + origin + ")"));
+    at::Tensor t = loadFloat(name);
+    if (t.sizes() != at::IntArrayRef(shape))
+        throw InputError(describe(fileOf(name), name,
+                                  "shape " + shapeText(t.sizes()) + " does not match " + origin + ", which implies "
+                                      + shapeText(shape)));
+    return t.contiguous();
+}
+
 } // namespace mq::core

@@ -26,6 +26,10 @@ public:
     const TensorInfo& info(const std::string& name);
     at::Tensor load(const std::string& name);
     at::Tensor loadFloat(const std::string& name);
+    // loadFloat (contiguous) of a tensor that must exist with `shape`; InputError otherwise,
+    // naming the folder or shard, the tensor, both shapes and `origin` (what implies the shape,
+    // e.g. "config.json").
+    at::Tensor loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
     std::vector<std::string> files() const; // shard paths, sorted
 
 private:

@@ -430,4 +430,12 @@ std::string serializeSafetensors(const std::map<std::string, at::Tensor>& tensor
     return out;
 }
 
+std::string shapeText(at::IntArrayRef shape)
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
 } // namespace mq::core

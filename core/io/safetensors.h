@@ -21,6 +21,9 @@ bool parseDType(const std::string& s, DType* out);
 at::ScalarType toScalarType(DType t);
 DType fromScalarType(at::ScalarType t); // throws Error for types safetensors cannot hold
 
+// "[3, 4]"
+std::string shapeText(at::IntArrayRef shape);
+
 struct TensorInfo {
     std::string name;
     DType dtype = DType::F32;

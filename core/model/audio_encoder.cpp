@@ -11,27 +11,6 @@ namespace mq::core {
 
 namespace {
 
-std::string shapeText(at::IntArrayRef shape)
-{
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-at::Tensor requireTensor(Checkpoint& ck, const std::string& name, std::vector<int64_t> shape)
-{
-    if (!ck.contains(name))
-        throw InputError(describe(
-            ck.dir(), name, "missing from the checkpoint (expected shape " + shapeText(shape) + " from audio_config)"));
-    at::Tensor t = ck.loadFloat(name);
-    if (t.sizes() != at::IntArrayRef(shape))
-        throw InputError(describe(ck.fileOf(name), name,
-                                  "shape " + shapeText(t.sizes()) + " does not match audio_config, which implies "
-                                      + shapeText(shape)));
-    return t.to(at::kFloat).contiguous();
-}
-
 // Python's // for the token-count formulas: (L-2)//2 is -1 for L = 1, not 0.
 int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -102,34 +81,35 @@ AudioEncoder AudioEncoder::load(const AudioConfig& cfg, Checkpoint& ck, const st
     const int64_t D = cfg.dModel, F = cfg.encoderFfnDim, M = cfg.numMelBins;
     auto impl = std::make_shared<Impl>();
     const std::string& p = prefix;
-    impl->conv1W = requireTensor(ck, p + "conv1.weight", {D, M, 3});
-    impl->conv1B = requireTensor(ck, p + "conv1.bias", {D});
-    impl->conv2W = requireTensor(ck, p + "conv2.weight", {D, D, 3});
-    impl->conv2B = requireTensor(ck, p + "conv2.bias", {D});
+    impl->conv1W = ck.loadFloatChecked(p + "conv1.weight", {D, M, 3}, "audio_config");
+    impl->conv1B = ck.loadFloatChecked(p + "conv1.bias", {D}, "audio_config");
+    impl->conv2W = ck.loadFloatChecked(p + "conv2.weight", {D, D, 3}, "audio_config");
+    impl->conv2B = ck.loadFloatChecked(p + "conv2.bias", {D}, "audio_config");
     for (int i = 0; i < cfg.encoderLayers; ++i) {
         const std::string l = p + "layers." + std::to_string(i) + ".";
         Impl::Layer L;
-        L.lnAttnW = requireTensor(ck, l + "self_attn_layer_norm.weight", {D});
-        L.lnAttnB = requireTensor(ck, l + "self_attn_layer_norm.bias", {D});
-        L.qW = requireTensor(ck, l + "self_attn.q_proj.weight", {D, D});
-        L.qB = requireTensor(ck, l + "self_attn.q_proj.bias", {D});
-        L.kW = requireTensor(ck, l + "self_attn.k_proj.weight", {D, D}); // Whisper: k_proj has no bias
-        L.vW = requireTensor(ck, l + "self_attn.v_proj.weight", {D, D});
-        L.vB = requireTensor(ck, l + "self_attn.v_proj.bias", {D});
-        L.oW = requireTensor(ck, l + "self_attn.out_proj.weight", {D, D});
-        L.oB = requireTensor(ck, l + "self_attn.out_proj.bias", {D});
-        L.lnFfnW = requireTensor(ck, l + "final_layer_norm.weight", {D});
-        L.lnFfnB = requireTensor(ck, l + "final_layer_norm.bias", {D});
-        L.fc1W = requireTensor(ck, l + "fc1.weight", {F, D});
-        L.fc1B = requireTensor(ck, l + "fc1.bias", {F});
-        L.fc2W = requireTensor(ck, l + "fc2.weight", {D, F});
-        L.fc2B = requireTensor(ck, l + "fc2.bias", {D});
+        L.lnAttnW = ck.loadFloatChecked(l + "self_attn_layer_norm.weight", {D}, "audio_config");
+        L.lnAttnB = ck.loadFloatChecked(l + "self_attn_layer_norm.bias", {D}, "audio_config");
+        L.qW = ck.loadFloatChecked(l + "self_attn.q_proj.weight", {D, D}, "audio_config");
+        L.qB = ck.loadFloatChecked(l + "self_attn.q_proj.bias", {D}, "audio_config");
+        // Whisper: k_proj has no bias
+        L.kW = ck.loadFloatChecked(l + "self_attn.k_proj.weight", {D, D}, "audio_config");
+        L.vW = ck.loadFloatChecked(l + "self_attn.v_proj.weight", {D, D}, "audio_config");
+        L.vB = ck.loadFloatChecked(l + "self_attn.v_proj.bias", {D}, "audio_config");
+        L.oW = ck.loadFloatChecked(l + "self_attn.out_proj.weight", {D, D}, "audio_config");
+        L.oB = ck.loadFloatChecked(l + "self_attn.out_proj.bias", {D}, "audio_config");
+        L.lnFfnW = ck.loadFloatChecked(l + "final_layer_norm.weight", {D}, "audio_config");
+        L.lnFfnB = ck.loadFloatChecked(l + "final_layer_norm.bias", {D}, "audio_config");
+        L.fc1W = ck.loadFloatChecked(l + "fc1.weight", {F, D}, "audio_config");
+        L.fc1B = ck.loadFloatChecked(l + "fc1.bias", {F}, "audio_config");
+        L.fc2W = ck.loadFloatChecked(l + "fc2.weight", {D, F}, "audio_config");
+        L.fc2B = ck.loadFloatChecked(l + "fc2.bias", {D}, "audio_config");
         impl->layers.push_back(std::move(L));
     }
-    impl->lnPostW = requireTensor(ck, p + "ln_post.weight", {D});
-    impl->lnPostB = requireTensor(ck, p + "ln_post.bias", {D});
-    impl->projW = requireTensor(ck, p + "proj.weight", {cfg.outputDim, D});
-    impl->projB = requireTensor(ck, p + "proj.bias", {cfg.outputDim});
+    impl->lnPostW = ck.loadFloatChecked(p + "ln_post.weight", {D}, "audio_config");
+    impl->lnPostB = ck.loadFloatChecked(p + "ln_post.bias", {D}, "audio_config");
+    impl->projW = ck.loadFloatChecked(p + "proj.weight", {cfg.outputDim, D}, "audio_config");
+    impl->projB = ck.loadFloatChecked(p + "proj.bias", {cfg.outputDim}, "audio_config");
 
     // Whisper's sinusoids(length, channels): not stored in the checkpoint.
     // Computed in double and rounded once, as the table HF builds in float32 from

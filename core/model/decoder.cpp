@@ -9,28 +9,6 @@ namespace mq::core {
 
 namespace {
 
-std::string shapeText(at::IntArrayRef shape)
-{
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-at::Tensor requireTensor(Checkpoint& ck, const std::string& name, std::vector<int64_t> shape,
-                         const std::string& source)
-{
-    if (!ck.contains(name))
-        throw InputError(describe(source, name, "missing from the checkpoint (expected shape "
-                                  + shapeText(shape) + " from config.json)"));
-    at::Tensor t = ck.loadFloat(name);
-    if (t.sizes() != at::IntArrayRef(shape))
-        throw InputError(describe(ck.fileOf(name), name,
-                                  "shape " + shapeText(t.sizes()) + " does not match config.json, which implies "
-                                  + shapeText(shape)));
-    return t;
-}
-
 at::Tensor rotateHalf(const at::Tensor& x)
 {
     const int64_t half = x.size(-1) / 2;
@@ -82,17 +60,17 @@ DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck
     const std::string& P = m.m_prefix;
     const int64_t h = cfg.hiddenSize, inter = cfg.intermediateSize, hd = cfg.headDim;
     const int64_t qOut = int64_t(cfg.numHeads) * hd, kvOut = int64_t(cfg.numKvHeads) * hd;
-    m.m_embed = requireTensor(ck, P + "model.embed_tokens.weight", {cfg.vocabSize, h}, source);
+    m.m_embed = ck.loadFloatChecked(P + "model.embed_tokens.weight", {cfg.vocabSize, h}, "config.json");
     for (int i = 0; i < cfg.numLayers; ++i) {
         const std::string p = P + "model.layers." + std::to_string(i) + ".";
         const std::string g = "layers." + std::to_string(i) + ".";
         Layer L;
-        L.inNorm = requireTensor(ck, p + "input_layernorm.weight", {h}, source);
-        L.postNorm = requireTensor(ck, p + "post_attention_layernorm.weight", {h}, source);
+        L.inNorm = ck.loadFloatChecked(p + "input_layernorm.weight", {h}, "config.json");
+        L.postNorm = ck.loadFloatChecked(p + "post_attention_layernorm.weight", {h}, "config.json");
         auto lin = [&](const std::string& sub, const std::string& kind, int group, int64_t out, int64_t in,
                        bool bias) {
-            at::Tensor w = requireTensor(ck, p + sub + ".weight", {out, in}, source);
-            at::Tensor b = bias ? requireTensor(ck, p + sub + ".bias", {out}, source) : at::Tensor();
+            at::Tensor w = ck.loadFloatChecked(p + sub + ".weight", {out, in}, "config.json");
+            at::Tensor b = bias ? ck.loadFloatChecked(p + sub + ".bias", {out}, "config.json") : at::Tensor();
             return m.addModule(i, p + sub, kind, group, w, b);
         };
         L.gQkv = m.addGroup(g + "qkv_in");
@@ -108,11 +86,11 @@ DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck
         L.down = lin("mlp.down_proj", "down_proj", L.gDown, h, inter, false);
         m.m_layers.push_back(L);
     }
-    m.m_finalNorm = requireTensor(ck, P + "model.norm.weight", {h}, source);
+    m.m_finalNorm = ck.loadFloatChecked(P + "model.norm.weight", {h}, "config.json");
     if (cfg.tieWordEmbeddings && !ck.contains(P + "lm_head.weight"))
         m.m_lmHead = m.m_embed;
     else
-        m.m_lmHead = requireTensor(ck, P + "lm_head.weight", {cfg.vocabSize, h}, source);
+        m.m_lmHead = ck.loadFloatChecked(P + "lm_head.weight", {cfg.vocabSize, h}, "config.json");
     return m;
 }
 

@@ -16,14 +16,6 @@ using nlohmann::json;
 constexpr double kRmsEps = 1e-6;
 constexpr double kRopeTheta = 10000.0;
 
-std::string shapeText(at::IntArrayRef shape)
-{
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
 // First key of keys present in j, as a positive int; absent keys leave *out as it is.
 void readInt(const json& j, std::initializer_list<const char*> keys, const std::string& source, int* out)
 {
@@ -37,19 +29,6 @@ void readInt(const json& j, std::initializer_list<const char*> keys, const std::
         *out = it->get<int>();
         return;
     }
-}
-
-at::Tensor requireTensor(Checkpoint& ck, const std::string& name, std::vector<int64_t> shape)
-{
-    if (!ck.contains(name))
-        throw InputError(describe(ck.dir(), name, "missing from the checkpoint (expected shape " + shapeText(shape)
-                                                      + " from vision_config)"));
-    at::Tensor t = ck.loadFloat(name);
-    if (t.sizes() != at::IntArrayRef(shape))
-        throw InputError(describe(ck.fileOf(name), name,
-                                  "shape " + shapeText(t.sizes()) + " does not match vision_config, which implies "
-                                      + shapeText(shape)));
-    return t.contiguous();
 }
 
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w)
@@ -144,38 +123,39 @@ VisionEncoder VisionEncoder::load(const VisionConfig& cfg, Checkpoint& ck, const
 {
     const int64_t d = cfg.hiddenSize, inter = cfg.intermediateSize, merged = d * cfg.spatialMergeSize * cfg.spatialMergeSize;
     auto impl = std::make_shared<Impl>();
-    impl->patchW = requireTensor(ck, prefix + "patch_embed.proj.weight",
-                                 {d, cfg.inChannels, cfg.temporalPatchSize, cfg.patchSize, cfg.patchSize})
+    impl->patchW = ck.loadFloatChecked(prefix + "patch_embed.proj.weight",
+                                       {d, cfg.inChannels, cfg.temporalPatchSize, cfg.patchSize, cfg.patchSize},
+                                       "vision_config")
                        .reshape({d, -1})
                        .contiguous();
     for (int i = 0; i < cfg.depth; ++i) {
         const std::string p = prefix + "blocks." + std::to_string(i) + ".";
         Impl::Block b;
-        b.norm1 = requireTensor(ck, p + "norm1.weight", {d});
-        b.norm2 = requireTensor(ck, p + "norm2.weight", {d});
-        b.qW = requireTensor(ck, p + "attn.q.weight", {d, d});
-        b.qB = requireTensor(ck, p + "attn.q.bias", {d});
-        b.kW = requireTensor(ck, p + "attn.k.weight", {d, d});
-        b.kB = requireTensor(ck, p + "attn.k.bias", {d});
-        b.vW = requireTensor(ck, p + "attn.v.weight", {d, d});
-        b.vB = requireTensor(ck, p + "attn.v.bias", {d});
-        b.projW = requireTensor(ck, p + "attn.proj.weight", {d, d});
-        b.projB = requireTensor(ck, p + "attn.proj.bias", {d});
-        b.gateW = requireTensor(ck, p + "mlp.gate_proj.weight", {inter, d});
-        b.gateB = requireTensor(ck, p + "mlp.gate_proj.bias", {inter});
-        b.upW = requireTensor(ck, p + "mlp.up_proj.weight", {inter, d});
-        b.upB = requireTensor(ck, p + "mlp.up_proj.bias", {inter});
-        b.downW = requireTensor(ck, p + "mlp.down_proj.weight", {d, inter});
-        b.downB = requireTensor(ck, p + "mlp.down_proj.bias", {d});
+        b.norm1 = ck.loadFloatChecked(p + "norm1.weight", {d}, "vision_config");
+        b.norm2 = ck.loadFloatChecked(p + "norm2.weight", {d}, "vision_config");
+        b.qW = ck.loadFloatChecked(p + "attn.q.weight", {d, d}, "vision_config");
+        b.qB = ck.loadFloatChecked(p + "attn.q.bias", {d}, "vision_config");
+        b.kW = ck.loadFloatChecked(p + "attn.k.weight", {d, d}, "vision_config");
+        b.kB = ck.loadFloatChecked(p + "attn.k.bias", {d}, "vision_config");
+        b.vW = ck.loadFloatChecked(p + "attn.v.weight", {d, d}, "vision_config");
+        b.vB = ck.loadFloatChecked(p + "attn.v.bias", {d}, "vision_config");
+        b.projW = ck.loadFloatChecked(p + "attn.proj.weight", {d, d}, "vision_config");
+        b.projB = ck.loadFloatChecked(p + "attn.proj.bias", {d}, "vision_config");
+        b.gateW = ck.loadFloatChecked(p + "mlp.gate_proj.weight", {inter, d}, "vision_config");
+        b.gateB = ck.loadFloatChecked(p + "mlp.gate_proj.bias", {inter}, "vision_config");
+        b.upW = ck.loadFloatChecked(p + "mlp.up_proj.weight", {inter, d}, "vision_config");
+        b.upB = ck.loadFloatChecked(p + "mlp.up_proj.bias", {inter}, "vision_config");
+        b.downW = ck.loadFloatChecked(p + "mlp.down_proj.weight", {d, inter}, "vision_config");
+        b.downB = ck.loadFloatChecked(p + "mlp.down_proj.bias", {d}, "vision_config");
         for (int f : cfg.fullAttBlockIndexes)
             b.full = b.full || f == i;
         impl->blocks.push_back(b);
     }
-    impl->lnQ = requireTensor(ck, prefix + "merger.ln_q.weight", {d});
-    impl->mlp0W = requireTensor(ck, prefix + "merger.mlp.0.weight", {merged, merged});
-    impl->mlp0B = requireTensor(ck, prefix + "merger.mlp.0.bias", {merged});
-    impl->mlp2W = requireTensor(ck, prefix + "merger.mlp.2.weight", {cfg.outHiddenSize, merged});
-    impl->mlp2B = requireTensor(ck, prefix + "merger.mlp.2.bias", {cfg.outHiddenSize});
+    impl->lnQ = ck.loadFloatChecked(prefix + "merger.ln_q.weight", {d}, "vision_config");
+    impl->mlp0W = ck.loadFloatChecked(prefix + "merger.mlp.0.weight", {merged, merged}, "vision_config");
+    impl->mlp0B = ck.loadFloatChecked(prefix + "merger.mlp.0.bias", {merged}, "vision_config");
+    impl->mlp2W = ck.loadFloatChecked(prefix + "merger.mlp.2.weight", {cfg.outHiddenSize, merged}, "vision_config");
+    impl->mlp2B = ck.loadFloatChecked(prefix + "merger.mlp.2.bias", {cfg.outHiddenSize}, "vision_config");
     VisionEncoder e;
     e.m_cfg = cfg;
     e.m_impl = impl;
