@@ -124,6 +124,35 @@ void printNll(const char* label, const core::NllResult& r)
     std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label, r.nll, r.ppl, static_cast<long long>(r.tokens));
 }
 
+// The calibration data of --calib FILE (token JSONL) or --manifest FILE (Qwen2.5-Omni), exactly
+// one of them. The token dataset is kept beside the batches that refer to it.
+struct CalibrationSource {
+    std::string path;
+    std::unique_ptr<core::TokenDataset> tokens;
+    std::unique_ptr<core::CalibrationData> data;
+};
+
+void requireOneCalibrationSource(const Args& a)
+{
+    if (a.has("calib") == a.has("manifest"))
+        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
+}
+
+CalibrationSource loadCalibrationSource(const Args& a, const std::string& modelDir, const core::DecoderModel& model,
+                                        int batch)
+{
+    CalibrationSource c;
+    if (a.has("calib")) {
+        c.path = a.value("calib");
+        c.tokens = std::make_unique<core::TokenDataset>(core::loadTokenDataset(c.path, model.config().vocabSize));
+        c.data = std::make_unique<core::TokenCalibration>(*c.tokens, batch);
+    } else {
+        c.path = a.value("manifest");
+        c.data = std::make_unique<core::OmniCalibration>(modelDir, c.path);
+    }
+    return c;
+}
+
 // What the checkpoint holds beside the decoder: Qwen2.5-Omni's encoders, talker and token2wav
 // are listed (and carried through an export untouched); tensors of no known component are
 // worth a warning, since nothing but a copy happens to them.
@@ -301,32 +330,23 @@ int cmdQuantize(int argc, char** argv)
     if (batch < 1)
         throw UsageError("--batch must be at least 1");
 
-    if (a.has("calib") == a.has("manifest"))
-        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
+    requireOneCalibrationSource(a);
     const std::string modelDir = a.required("model");
-    const std::string calibPath = a.has("calib") ? a.value("calib") : a.value("manifest");
     const std::string sessionPath = a.value("session"), exportDir = a.value("export"), evalPath = a.value("eval");
     if (a.flag("eval-fp") && evalPath.empty())
         throw UsageError("--eval-fp needs --eval FILE");
 
     core::DecoderModel model = core::DecoderModel::load(modelDir);
     const int64_t vocab = model.config().vocabSize;
-    std::unique_ptr<core::TokenDataset> calibTokens;
-    std::unique_ptr<core::CalibrationData> calib;
-    if (a.has("calib")) {
-        calibTokens = std::make_unique<core::TokenDataset>(core::loadTokenDataset(calibPath, vocab));
-        calib = std::make_unique<core::TokenCalibration>(*calibTokens, batch);
-    } else {
-        calib = std::make_unique<core::OmniCalibration>(modelDir, calibPath);
-    }
+    const CalibrationSource calib = loadCalibrationSource(a, modelDir, model, batch);
     core::TokenDataset evalData;
     if (!evalPath.empty())
         evalData = core::loadTokenDataset(evalPath, vocab);
 
     ProgressPrinter pp(a.flag("quiet"));
     core::Session session;
-    core::calibrate(session, model, *calib, pp.sink());
-    core::buildPlan(session, model, *calib, st, pp.sink());
+    core::calibrate(session, model, *calib.data, pp.sink());
+    core::buildPlan(session, model, *calib.data, st, pp.sink());
     pp.finishLine();
 
     json out{{"command", "quantize"}, {"model", modelDir}, {"method", st.method}, {"wbits", wbits},
@@ -409,21 +429,13 @@ int cmdCalibrate(int argc, char** argv)
     }
     Args a(argc, argv, 2, {"model", "manifest", "calib", "session", "batch", "threads"}, {"json", "quiet"});
     setThreads(a);
-    if (a.has("calib") == a.has("manifest"))
-        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
+    requireOneCalibrationSource(a);
     const std::string modelDir = a.required("model"), sessionPath = a.required("session");
     core::DecoderModel model = core::DecoderModel::load(modelDir);
-    std::unique_ptr<core::TokenDataset> tokens;
-    std::unique_ptr<core::CalibrationData> calib;
-    if (a.has("calib")) {
-        tokens = std::make_unique<core::TokenDataset>(core::loadTokenDataset(a.value("calib"), model.config().vocabSize));
-        calib = std::make_unique<core::TokenCalibration>(*tokens, a.intValue("batch", 8));
-    } else {
-        calib = std::make_unique<core::OmniCalibration>(modelDir, a.value("manifest"));
-    }
+    const CalibrationSource calib = loadCalibrationSource(a, modelDir, model, a.intValue("batch", 8));
     ProgressPrinter pp(a.flag("quiet"));
     core::Session session;
-    core::calibrate(session, model, *calib, pp.sink());
+    core::calibrate(session, model, *calib.data, pp.sink());
     pp.finishLine();
     printInventory(model);
     core::saveSession(session, sessionPath);

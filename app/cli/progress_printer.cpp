@@ -25,7 +25,6 @@ void ProgressPrinter::print(const core::ProgressEvent& e)
     }
     m_lastEvent = now;
     const double t = now - m_stageStart;
-    const double eta = e.fraction > 0 ? t * (1.0 - e.fraction) / e.fraction : -1.0;
     const bool done = e.fraction >= 1.0;
     if (!done && m_lastPrint >= 0 && t - m_lastPrint < (m_tty ? 0.1 : 1.0))
         return;
@@ -38,7 +37,7 @@ void ProgressPrinter::print(const core::ProgressEvent& e)
     }
     std::fprintf(stderr, "%s[%s] %5.1f%% %s  elapsed %s  ETA %s%s%s", m_tty ? "\r\033[K" : "", e.stage.c_str(),
                  100.0 * e.fraction, e.message.c_str(), core::formatDuration(t).c_str(),
-                 core::formatDuration(e.fraction >= 1.0 ? 0.0 : eta).c_str(), extra.c_str(), m_tty ? "" : "\n");
+                 core::formatDuration(core::remainingSeconds(t, e.fraction)).c_str(), extra.c_str(), m_tty ? "" : "\n");
     m_open = m_tty;
     if (done)
         finishLine();

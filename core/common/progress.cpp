@@ -13,22 +13,20 @@ void CancelToken::check() const
         throw Cancelled();
 }
 
-EtaClock::EtaClock() { restart(); }
-
-void EtaClock::restart() { m_start = std::chrono::steady_clock::now(); }
+EtaClock::EtaClock() : m_start(std::chrono::steady_clock::now()) {}
 
 double EtaClock::elapsedSeconds() const
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
 }
 
-double EtaClock::etaSeconds(double fraction) const
+double remainingSeconds(double elapsed, double fraction)
 {
     if (fraction <= 0.0)
         return -1.0;
     if (fraction >= 1.0)
         return 0.0;
-    return elapsedSeconds() * (1.0 - fraction) / fraction;
+    return elapsed * (1.0 - fraction) / fraction;
 }
 
 std::string formatDuration(double seconds)

@@ -34,14 +34,15 @@ using ProgressSink = std::function<void(const ProgressEvent&)>;
 class EtaClock {
 public:
     EtaClock();
-    void restart();
     double elapsedSeconds() const;
-    // Seconds left assuming a constant rate; negative when unknown (fraction <= 0).
-    double etaSeconds(double fraction) const;
 
 private:
     std::chrono::steady_clock::time_point m_start;
 };
+
+// Seconds left after `elapsed` seconds for `fraction` of the work, assuming a constant rate;
+// negative when unknown (fraction <= 0), 0 when done.
+double remainingSeconds(double elapsed, double fraction);
 
 // "1m05s" style.
 std::string formatDuration(double seconds);

@@ -35,6 +35,7 @@ NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, Forwa
     const auto batches = equalLengthBatches(data, std::max(1, batchSize));
     EtaClock clock;
     size_t done = 0;
+    int64_t fed = 0; // tokens run through the model
     for (const auto& b : batches) {
         if (cancel)
             cancel->check();
@@ -49,13 +50,14 @@ NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, Forwa
         at::Tensor target = ids.narrow(1, 1, T - 1).to(logp.device()).unsqueeze(-1);
         sum -= logp.gather(-1, target).sum().item<double>();
         r.tokens += int64_t(b.size()) * (T - 1);
+        fed += ids.numel();
         done += b.size();
         if (progress) {
             ProgressEvent e;
             e.stage = "eval";
             e.fraction = double(done) / double(data.sequences.size());
             e.message = std::to_string(done) + "/" + std::to_string(data.sequences.size()) + " sequences";
-            e.metrics["tokens_per_s"] = double(r.tokens + int64_t(done)) / std::max(1e-9, clock.elapsedSeconds());
+            e.metrics["tokens_per_s"] = double(fed) / std::max(1e-9, clock.elapsedSeconds());
             progress(e);
         }
     }
