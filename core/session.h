@@ -15,7 +15,7 @@
 
 namespace mq::core {
 
-constexpr int kSessionFormatVersion = 1;
+constexpr int kSessionFormatVersion = 1; // version 1 files without /errors or calibration kind still load
 
 // One Linear of the decoder, in network order.
 struct ModuleInfo {
@@ -42,6 +42,8 @@ struct ModelRef {
 
 struct CalibrationInfo {
     std::string source;        // data file
+    std::string kind = "tokens"; // "tokens" (JSONL input_ids) or "manifest" (Qwen2.5-Omni JSONL)
+    int batchSize = 8;         // sequences per batch (tokens) as calibrated
     int64_t sequences = 0;
     std::array<int64_t, kNumModalities> tokens{}; // per modality
     int64_t totalTokens() const;
@@ -78,6 +80,23 @@ struct EvalResult {
     int64_t tokens = 0;
 };
 
+// Quantization error of one Linear's output over tokens of one modality (or pooled), the
+// layer's own error: both outputs see the same full-precision input, one through the
+// quantized weight and the plan's activation quantization.
+//   sqnrDb = 10 log10( sum_t ||y_t||^2 / sum_t ||y_t - yq_t||^2 )
+//   cosine = mean_t <y_t, yq_t> / (||y_t|| ||yq_t||)
+struct ErrorStat {
+    int64_t tokens = 0;        // 0: no token of this modality reached the module
+    double sqnrDb = 0.0;
+    double cosine = 0.0;
+};
+
+struct ModuleError {
+    std::string module;        // ModuleInfo::name
+    std::array<ErrorStat, kNumModalities> perModality;
+    ErrorStat pooled;
+};
+
 struct Session {
     ModelRef model;
     CalibrationInfo calibration;
@@ -88,6 +107,7 @@ struct Session {
     std::map<std::string, GroupPlan> plans;     // by input group
     std::vector<LossCurve> curves;
     std::vector<EvalResult> evals;
+    std::vector<ModuleError> errors;            // of the current plan, network order (may be empty)
 
     const ModuleInfo* findModule(const std::string& name) const;
     // Members of an input group, in network order.
