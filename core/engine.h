@@ -8,8 +8,9 @@
 //
 // Every stage takes a ProgressSink (called on the calling thread) and a CancelToken; it works on
 // a copy and assigns the session only when it completes, so a cancelled or failed stage leaves
-// the session exactly as it was. Calls are serialized on an internal mutex: one Engine may be
-// shared by a job thread and a preview thread.
+// the session exactly as it was. The stages are serialized on an internal mutex: one Engine may
+// be shared by a job thread and a preview thread. hasPreviewCache and replanGroups do not wait
+// for a running stage: they read an immutable snapshot of the preview cache.
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,7 +71,9 @@ public:
                      const CancelToken* cancel = nullptr);
 
     // Perplexity of the quantized model on a token JSONL (and of the full-precision model when
-    // fpToo); appends EvalResults (replacing earlier ones with the same label and data).
+    // fpToo); appends EvalResults (replacing earlier ones with the same label and data, in place).
+    // Labels: "full precision" and QuantSettings::label(). With no plan only fpToo is possible
+    // (Error otherwise).
     void evaluate(Session& s, const std::string& evalPath, bool fpToo, int batchSize = 8,
                   const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
@@ -87,6 +90,8 @@ public:
     std::vector<GroupPreview> replanGroups(const Session& s, const std::vector<std::string>& groups,
                                            const QuantSettings& settings, const CancelToken* cancel = nullptr);
 
+    // Rows cached per input group by quantize() (every n-th captured row; float32, so a group
+    // costs previewRows * K * 4 bytes). Read when quantize() starts.
     int previewRows = 4096;
 
 private:

@@ -8,6 +8,7 @@
 #include "quant/dabc.h"
 #include "quant/mdqfo.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -94,6 +95,33 @@ at::Tensor captureGroupInput(const DecoderModel& model, ForwardHook* prefix, int
 
 } // namespace
 
+std::vector<std::string> decoderGroups(const Session& s)
+{
+    std::vector<std::string> out;
+    for (const ModuleInfo& m : s.modules)
+        if (std::find(out.begin(), out.end(), m.inputGroup) == out.end())
+            out.push_back(m.inputGroup);
+    return out;
+}
+
+ChannelCount maskedChannels(const Session& s)
+{
+    ChannelCount c;
+    for (const std::string& g : decoderGroups(s)) {
+        const std::vector<const ModuleInfo*> members = s.groupMembers(g);
+        const int64_t k = members.empty() ? 0 : members.front()->inFeatures;
+        auto it = s.plans.find(g);
+        if (it != s.plans.end() && !it->second.mask.empty()) {
+            for (uint8_t b : it->second.mask)
+                c.masked += b;
+            c.total += int64_t(it->second.mask.size());
+        } else {
+            c.total += k;
+        }
+    }
+    return c;
+}
+
 std::string modelFingerprint(const std::string& dir)
 {
     uint64_t h = 1469598103934665603ull;
@@ -128,12 +156,18 @@ void attachModel(Session& s, const DecoderModel& model)
         s.plans.clear();
         s.curves.clear();
         s.evals.clear();
+        s.errors.clear();
         s.settings.reset();
         s.calibration = CalibrationInfo();
     }
+    const bool sameModel = ref.fingerprint == s.model.fingerprint;
     s.model = ref;
     s.modules = model.modules();
-    s.groups = model.groups();
+    // The same model keeps its groups when they extend the decoder's (encoder towers a manifest
+    // calibration added, whose statistics are kept too).
+    const std::vector<std::string>& g = model.groups();
+    if (!(sameModel && s.groups.size() >= g.size() && std::equal(g.begin(), g.end(), s.groups.begin())))
+        s.groups = g;
 }
 
 void calibrate(Session& s, const DecoderModel& model, const CalibrationData& calib, const ProgressSink& progress,
@@ -166,6 +200,8 @@ void calibrate(Session& s, const DecoderModel& model, const CalibrationData& cal
     w.stats = std::move(stats);
     w.calibration = CalibrationInfo();
     w.calibration.source = calib.source();
+    w.calibration.kind = calib.kind();
+    w.calibration.batchSize = calib.batchSize();
     w.calibration.sequences = int64_t(calib.samples());
     // Every decoder token passes the first group (layer 0's q/k/v input) exactly once.
     for (int m = 0; m < kNumModalities; ++m)
@@ -173,6 +209,7 @@ void calibrate(Session& s, const DecoderModel& model, const CalibrationData& cal
     // Statistics changed: any plan built on the old ones is stale.
     w.plans.clear();
     w.curves.clear();
+    w.errors.clear();
     w.settings.reset();
     s = std::move(w);
 }
@@ -190,13 +227,14 @@ void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib,
 }
 
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
-               const ProgressSink& progress, const CancelToken* cancel)
+               const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
     if (s.stats.empty())
         throw Error("the session has no calibration statistics: calibrate first");
     QuantSettings settings = settingsIn;
     Session w = s;
     w.curves.clear();
+    w.errors.clear();
     if (settings.method == "rtn") {
         settings.act = settings.abits < 16 ? ActScheme::PerTokenDynamic : ActScheme::None;
         settings.dabc.enabled = false;
@@ -221,6 +259,8 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
             const std::string& name = model.groups()[g];
             prefix.setActiveLimit(int(g));
             at::Tensor x = captureGroupInput(qmodel, &prefix, int(g), calib, cancel);
+            if (onCapture)
+                onCapture(int(g), x);
             GroupPlan& plan = w.plans[name];
             at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8);
             std::vector<float> m(plan.mask.begin(), plan.mask.end());

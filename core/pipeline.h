@@ -3,6 +3,7 @@
 // calibrate (statistics into the session) -> plan (DABC masks, MDQFO clipping bounds) ->
 // simulate / evaluate -> export. Each takes a ProgressSink and a CancelToken and leaves the
 // session untouched when it throws (work happens on copies that are swapped in at the end).
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,12 +17,13 @@
 
 namespace mq::core {
 
-// Sets session.model / modules / groups from a loaded model (clears stats and plans when the
-// model differs from what the session held).
+// Sets session.model / modules / groups from a loaded model (clears stats, plans, curves,
+// evaluations and errors when the model differs from what the session held).
 void attachModel(Session& s, const DecoderModel& model);
 
 // Runs the calibration sequences through the full-precision model and stores per-group,
-// per-modality statistics and CalibrationInfo in the session. async: statistics on a
+// per-modality statistics and CalibrationInfo (source, kind, batch size, counts) in the
+// session; clears the plan, curves and errors built on earlier statistics. async: statistics on a
 // background thread (identical results; pays off when the forward runs on a GPU — on a CPU the
 // inline path measured cheaper, see bench/README.md).
 void calibrate(Session& s, const DecoderModel& model, const CalibrationData& calib, const ProgressSink& progress = {},
@@ -31,9 +33,16 @@ void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib,
 
 // Builds the quantization plan: for morphoquant, DABC masks from the statistics, then MDQFO
 // per input group in network order, each group's inputs captured through the model whose
-// earlier groups are already quantized. Stores settings, plans and loss curves.
+// earlier groups are already quantized. Stores settings, plans and loss curves; clears
+// Session::errors (they described the old plan).
+// onCapture, when set, sees each decoder group's captured input x [rows, K] (float32, all
+// calibration rows in batch order) right after its capture and before MDQFO runs on it; it
+// is called only for static per-channel activations (the only case that captures). It must
+// not modify x.
+using CaptureObserver = std::function<void(int group, const at::Tensor& x)>;
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settings,
-               const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
+               const ProgressSink& progress = {}, const CancelToken* cancel = nullptr,
+               const CaptureObserver& onCapture = {});
 void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib, const QuantSettings& settings,
                int batchSize, const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
@@ -44,6 +53,18 @@ struct QuantizedModel {
 };
 // quantizeWeightsToo false: the model's weights are already quantized (a loaded export).
 QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo = true);
+
+// The decoder's input groups of a session (those of its modules, network order): the groups
+// a plan quantizes, without the encoder towers' groups a manifest calibration adds.
+std::vector<std::string> decoderGroups(const Session& s);
+
+// DABC-compensated input channels and all input channels over the decoder's groups (a group
+// without a plan counts its channels as unmasked).
+struct ChannelCount {
+    int64_t masked = 0;
+    int64_t total = 0;
+};
+ChannelCount maskedChannels(const Session& s);
 
 // "fnv1a64:<hex>" of config.json and every shard's header and size (not the tensor bytes: a 7B
 // model would take minutes to hash).

@@ -5,9 +5,11 @@
 
 #include "common/error.h"
 #include "common/runtime.h"
+#include "engine.h"
 #include "eval/perplexity.h"
 #include "export/hf_export.h"
 #include "io/checkpoint.h"
+#include "io/hf_config.h"
 #include "io/session_store.h"
 #include "io/token_data.h"
 #include "model/omni_model.h"
@@ -16,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -43,8 +46,9 @@ by `quantize --export` is evaluated as the quantized model it holds.
 const char* kQuantizeHelp = R"(usage: morphoquant-cli quantize --model DIR --calib FILE --method {rtn,morphoquant}
                              --wbits N --abits N [options]
 
-Calibrates on FILE, builds the quantization plan and reports (with --eval) the perplexity of
-the simulated quantized model. rtn: round-to-nearest weights and per-token dynamic activations.
+Calibrates on FILE, builds the quantization plan, measures each Linear's output error under
+it (SQNR and cosine on two calibration batches; kept in --session) and reports (with --eval)
+the perplexity of the simulated quantized model. rtn: round-to-nearest weights and per-token dynamic activations.
 morphoquant: static per-channel activations whose clipping bounds MDQFO learns, with DABC
 compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
 
@@ -96,7 +100,10 @@ tokenizer.json. Hidden size 64, so tests and demos run it in seconds.
 const char* kInspectHelp = R"(usage: morphoquant-cli inspect SESSION.mqs [--json]
 
 Prints what a session holds: model, modules, calibration token counts per modality, DABC
-masks, the method and its settings, MDQFO losses and evaluation figures.
+masks, the method and its settings, MDQFO losses, evaluation figures and the layer errors of
+the plan (per Linear: SQNR and cosine of its output, pooled and per modality). With --json the
+last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db", "cosine"},
+"text": {...}, ...}] (modalities without tokens left out).
 )";
 
 bool wantsHelp(int argc, char** argv)
@@ -119,18 +126,10 @@ json nllJson(const core::NllResult& r)
     return json{{"nll", r.nll}, {"ppl", r.ppl}, {"tokens", r.tokens}};
 }
 
-void printNll(const char* label, const core::NllResult& r)
+void printNll(const std::string& label, double nll, double ppl, int64_t tokens)
 {
-    std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label, r.nll, r.ppl, static_cast<long long>(r.tokens));
+    std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label.c_str(), nll, ppl, static_cast<long long>(tokens));
 }
-
-// The calibration data of --calib FILE (token JSONL) or --manifest FILE (Qwen2.5-Omni), exactly
-// one of them. The token dataset is kept beside the batches that refer to it.
-struct CalibrationSource {
-    std::string path;
-    std::unique_ptr<core::TokenDataset> tokens;
-    std::unique_ptr<core::CalibrationData> data;
-};
 
 void requireOneCalibrationSource(const Args& a)
 {
@@ -138,28 +137,26 @@ void requireOneCalibrationSource(const Args& a)
         throw UsageError("give exactly one of --calib FILE and --manifest FILE");
 }
 
-CalibrationSource loadCalibrationSource(const Args& a, const std::string& modelDir, const core::DecoderModel& model,
-                                        int batch)
+// --calib FILE (token JSONL) or --manifest FILE (Qwen2.5-Omni), exactly one of them.
+core::CalibrationSourceSpec calibrationSource(const Args& a, int batch)
 {
-    CalibrationSource c;
-    if (a.has("calib")) {
-        c.path = a.value("calib");
-        c.tokens = std::make_unique<core::TokenDataset>(core::loadTokenDataset(c.path, model.config().vocabSize));
-        c.data = std::make_unique<core::TokenCalibration>(*c.tokens, batch);
-    } else {
-        c.path = a.value("manifest");
-        c.data = std::make_unique<core::OmniCalibration>(modelDir, c.path);
-    }
-    return c;
+    requireOneCalibrationSource(a);
+    core::CalibrationSourceSpec spec;
+    spec.kind = a.has("calib") ? "tokens" : "manifest";
+    spec.path = a.value(a.has("calib") ? "calib" : "manifest");
+    spec.batchSize = batch;
+    return spec;
 }
 
 // What the checkpoint holds beside the decoder: Qwen2.5-Omni's encoders, talker and token2wav
 // are listed (and carried through an export untouched); tensors of no known component are
 // worth a warning, since nothing but a copy happens to them.
-void printInventory(const core::DecoderModel& model)
+void printInventory(const std::string& modelDir)
 {
-    core::Checkpoint ck(model.dir());
-    const bool omni = model.tensorPrefix() == "thinker.";
+    core::Checkpoint ck(modelDir);
+    const std::vector<std::string> names = ck.tensorNames();
+    const bool omni = std::any_of(names.begin(), names.end(),
+                                  [](const std::string& n) { return n.rfind("thinker.", 0) == 0; });
     const std::vector<std::pair<std::string, std::string>> parts =
         omni ? std::vector<std::pair<std::string, std::string>>{{"thinker.model.", "decoder"},
                                                                 {"thinker.lm_head.", "lm_head"},
@@ -170,7 +167,7 @@ void printInventory(const core::DecoderModel& model)
              : std::vector<std::pair<std::string, std::string>>{{"model.", "decoder"}, {"lm_head.", "lm_head"}};
     std::map<std::string, int64_t> counts;
     std::vector<std::string> unknown;
-    for (const std::string& name : ck.tensorNames()) {
+    for (const std::string& name : names) {
         bool known = false;
         for (const auto& [prefix, label] : parts) {
             if (name.rfind(prefix, 0) == 0) {
@@ -205,15 +202,45 @@ void printCalibration(const core::Session& s)
     std::printf(" tokens\n");
 }
 
-core::EvalResult toEval(const std::string& label, const std::string& data, const core::NllResult& r)
+json evalJson(const core::EvalResult& e)
 {
-    core::EvalResult e;
-    e.label = label;
-    e.data = data;
-    e.nll = r.nll;
-    e.ppl = r.ppl;
-    e.tokens = r.tokens;
-    return e;
+    return json{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
+}
+
+// The JSON keys of the layer errors (fixed: the GUI's tests compare against them).
+constexpr const char* kModalityKeys[core::kNumModalities] = {"text", "image", "video", "audio"};
+
+json errorStatJson(const core::ErrorStat& e)
+{
+    return json{{"tokens", e.tokens}, {"sqnr_db", e.sqnrDb}, {"cosine", e.cosine}};
+}
+
+// {"module", "pooled": {...}, "text": {...}, ...}; modalities no token reached are left out.
+json moduleErrorJson(const core::ModuleError& me)
+{
+    json j{{"module", me.module}, {"pooled", errorStatJson(me.pooled)}};
+    for (int m = 0; m < core::kNumModalities; ++m)
+        if (me.perModality[size_t(m)].tokens > 0)
+            j[kModalityKeys[m]] = errorStatJson(me.perModality[size_t(m)]);
+    return j;
+}
+
+// The module with the lowest pooled SQNR (null when there are no figures).
+const core::ModuleError* worstModule(const std::vector<core::ModuleError>& errors)
+{
+    const core::ModuleError* worst = nullptr;
+    for (const core::ModuleError& e : errors)
+        if (e.pooled.tokens > 0 && (!worst || e.pooled.sqnrDb < worst->pooled.sqnrDb))
+            worst = &e;
+    return worst;
+}
+
+const core::EvalResult* findEval(const core::Session& s, const std::string& label, const std::string& data)
+{
+    for (const core::EvalResult& e : s.evals)
+        if (e.label == label && e.data == data)
+            return &e;
+    return nullptr;
 }
 
 core::WeightQuantSpec weightSpec(const Args& a, int wbits)
@@ -267,7 +294,7 @@ int cmdEval(int argc, char** argv)
     core::NllResult r = core::evaluateNll(lm.model, data, hook.get(), a.intValue("batch", 8), pp.sink());
     pp.finishLine();
     const std::string label = lm.settings ? lm.settings->label() : "full precision";
-    printNll(label.c_str(), r);
+    printNll(label, r.nll, r.ppl, r.tokens);
     if (a.flag("json")) {
         json j = nllJson(r);
         j["command"] = "eval";
@@ -330,72 +357,70 @@ int cmdQuantize(int argc, char** argv)
     if (batch < 1)
         throw UsageError("--batch must be at least 1");
 
-    requireOneCalibrationSource(a);
+    const core::CalibrationSourceSpec calibSpec = calibrationSource(a, batch);
     const std::string modelDir = a.required("model");
     const std::string sessionPath = a.value("session"), exportDir = a.value("export"), evalPath = a.value("eval");
     if (a.flag("eval-fp") && evalPath.empty())
         throw UsageError("--eval-fp needs --eval FILE");
 
-    core::DecoderModel model = core::DecoderModel::load(modelDir);
-    const int64_t vocab = model.config().vocabSize;
-    const CalibrationSource calib = loadCalibrationSource(a, modelDir, model, batch);
-    core::TokenDataset evalData;
-    if (!evalPath.empty())
-        evalData = core::loadTokenDataset(evalPath, vocab);
-
     ProgressPrinter pp(a.flag("quiet"));
+    core::Engine engine;
     core::Session session;
-    core::calibrate(session, model, *calib.data, pp.sink());
-    core::buildPlan(session, model, *calib.data, st, pp.sink());
+    engine.openModel(session, modelDir, pp.sink());
+    if (!evalPath.empty()) { // a bad evaluation file fails now, not after the quantization
+        const core::ModelConfig cfg =
+            core::parseModelConfig(json::parse(session.model.configJson), modelDir + "/config.json");
+        core::loadTokenDataset(evalPath, cfg.vocabSize);
+    }
+    engine.calibrate(session, calibSpec, pp.sink());
+    engine.quantize(session, st, pp.sink());
     pp.finishLine();
 
     json out{{"command", "quantize"}, {"model", modelDir}, {"method", st.method}, {"wbits", wbits},
              {"abits", st.abits}, {"label", session.settings->label()}};
     std::printf("model        %s (%s, %zu Linear modules, %zu input groups)\n", modelDir.c_str(),
                 session.model.architecture.c_str(), session.modules.size(), session.groups.size());
-    printInventory(model);
+    printInventory(modelDir);
     printCalibration(session);
     std::printf("method       %s\n", session.settings->label().c_str());
     if (st.method == "morphoquant") {
-        int64_t masked = 0, total = 0;
-        for (const std::string& g : model.groups()) { // the decoder's groups: what the plan quantizes
-            const core::GroupPlan& p = session.plans.at(g);
-            for (uint8_t m : p.mask)
-                masked += m;
-            total += int64_t(p.mask.size());
-        }
+        const core::ChannelCount c = core::maskedChannels(session); // the decoder's groups: what the plan quantizes
         double first = 0, last = 0;
-        for (const auto& c : session.curves) {
-            first += c.points.front().total;
-            last += c.points.back().total;
+        for (const auto& curve : session.curves) {
+            first += curve.points.front().total;
+            last += curve.points.back().total;
         }
         std::printf("DABC         %lld of %lld input channels compensated (k=%.3g, %s scores)\n",
-                    static_cast<long long>(masked), static_cast<long long>(total), st.dabc.k,
+                    static_cast<long long>(c.masked), static_cast<long long>(c.total), st.dabc.k,
                     core::dispersionFormName(st.dabc.form));
         if (!session.curves.empty())
             std::printf("MDQFO        morphology loss summed over groups %.6g -> %.6g\n", first, last);
-        out["dabc_masked_channels"] = masked;
-        out["dabc_total_channels"] = total;
+        out["dabc_masked_channels"] = c.masked;
+        out["dabc_total_channels"] = c.total;
         out["mdqfo_loss_initial"] = first;
         out["mdqfo_loss_final"] = last;
     }
+    if (const core::ModuleError* worst = worstModule(session.errors)) {
+        std::printf("errors       worst layer SQNR %.2f dB (cosine %.5f) at %s, over %lld calibration tokens\n",
+                    worst->pooled.sqnrDb, worst->pooled.cosine, worst->module.c_str(),
+                    static_cast<long long>(worst->pooled.tokens));
+        out["worst_module"] = worst->module;
+        out["worst_sqnr_db"] = worst->pooled.sqnrDb;
+    }
 
     if (!evalPath.empty()) {
-        if (a.flag("eval-fp")) {
-            core::NllResult fp = core::evaluateNll(model, evalData, nullptr, batch, pp.sink());
-            pp.finishLine();
-            printNll("full precision", fp);
-            session.evals.push_back(toEval("full precision", evalPath, fp));
-            out["fp"] = nllJson(fp);
-        }
-        core::QuantizedModel qm = core::makeQuantizedModel(model, session);
-        core::NllResult r = core::evaluateNll(qm.model, evalData, qm.hook.get(), batch, pp.sink());
+        engine.evaluate(session, evalPath, a.flag("eval-fp"), batch, pp.sink());
         pp.finishLine();
-        printNll(session.settings->label().c_str(), r);
-        session.evals.push_back(toEval(session.settings->label(), evalPath, r));
-        out["nll"] = r.nll;
-        out["ppl"] = r.ppl;
-        out["tokens"] = r.tokens;
+        if (a.flag("eval-fp")) {
+            const core::EvalResult* fp = findEval(session, "full precision", evalPath);
+            printNll(fp->label, fp->nll, fp->ppl, fp->tokens);
+            out["fp"] = evalJson(*fp);
+        }
+        const core::EvalResult* q = findEval(session, session.settings->label(), evalPath);
+        printNll(q->label, q->nll, q->ppl, q->tokens);
+        out["nll"] = q->nll;
+        out["ppl"] = q->ppl;
+        out["tokens"] = q->tokens;
     }
     if (!sessionPath.empty()) {
         core::saveSession(session, sessionPath);
@@ -403,7 +428,8 @@ int cmdQuantize(int argc, char** argv)
         out["session"] = sessionPath;
     }
     if (!exportDir.empty()) {
-        core::ExportSummary ex = core::exportSimulated(model, session, exportDir, a.flag("overwrite"));
+        const core::ExportReport ex = engine.exportModel(session, exportDir, a.flag("overwrite"), pp.sink());
+        pp.finishLine();
         std::printf("export       %s (%s, %lld tensors, %.2f MB)\n", ex.dir.c_str(), ex.representation.c_str(),
                     static_cast<long long>(ex.tensors), double(ex.bytes) / 1e6);
         out["export"] = ex.dir;
@@ -429,15 +455,18 @@ int cmdCalibrate(int argc, char** argv)
     }
     Args a(argc, argv, 2, {"model", "manifest", "calib", "session", "batch", "threads"}, {"json", "quiet"});
     setThreads(a);
-    requireOneCalibrationSource(a);
+    const int batch = a.intValue("batch", 8);
+    if (batch < 1)
+        throw UsageError("--batch must be at least 1");
+    const core::CalibrationSourceSpec calibSpec = calibrationSource(a, batch);
     const std::string modelDir = a.required("model"), sessionPath = a.required("session");
-    core::DecoderModel model = core::DecoderModel::load(modelDir);
-    const CalibrationSource calib = loadCalibrationSource(a, modelDir, model, a.intValue("batch", 8));
     ProgressPrinter pp(a.flag("quiet"));
+    core::Engine engine;
     core::Session session;
-    core::calibrate(session, model, *calib.data, pp.sink());
+    engine.openModel(session, modelDir, pp.sink());
+    engine.calibrate(session, calibSpec, pp.sink());
     pp.finishLine();
-    printInventory(model);
+    printInventory(modelDir);
     core::saveSession(session, sessionPath);
     printCalibration(session);
     std::printf("session      %s (%zu input groups)\n", sessionPath.c_str(), session.groups.size());
@@ -495,7 +524,8 @@ int cmdInspect(int argc, char** argv)
     json mods = json::object();
     for (int m = 0; m < core::kNumModalities; ++m)
         mods[core::modalityName(core::Modality(m))] = s.calibration.tokens[size_t(m)];
-    j["calibration"] = {{"source", s.calibration.source}, {"sequences", s.calibration.sequences},
+    j["calibration"] = {{"source", s.calibration.source}, {"kind", s.calibration.kind},
+                        {"batch_size", s.calibration.batchSize}, {"sequences", s.calibration.sequences},
                         {"tokens", s.calibration.totalTokens()}};
     j["modalities"] = mods;
     json modules = json::array();
@@ -540,6 +570,10 @@ int cmdInspect(int argc, char** argv)
     for (const auto& e : s.evals)
         evals.push_back({{"label", e.label}, {"data", e.data}, {"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}});
     j["evals"] = evals;
+    json errors = json::array();
+    for (const auto& me : s.errors)
+        errors.push_back(moduleErrorJson(me));
+    j["errors"] = errors;
 
     std::printf("session      %s\n", path.c_str());
     std::printf("model        %s (%s, %s)\n", s.model.path.c_str(), s.model.architecture.c_str(),
@@ -566,6 +600,24 @@ int cmdInspect(int argc, char** argv)
     for (const auto& e : s.evals)
         std::printf("eval         %-40s nll %.6f ppl %.4f (%lld tokens)\n", e.label.c_str(), e.nll, e.ppl,
                     static_cast<long long>(e.tokens));
+    if (!s.errors.empty()) {
+        std::printf("layer errors of the plan (SQNR in dB; per modality where it has tokens)\n");
+        std::printf("  %-36s %8s %9s %9s", "module", "SQNR", "cosine", "tokens");
+        for (const char* m : kModalityKeys)
+            std::printf(" %8s", m);
+        std::printf("\n");
+        for (const auto& me : s.errors) {
+            std::printf("  %-36s %8.2f %9.6f %9lld", me.module.c_str(), me.pooled.sqnrDb, me.pooled.cosine,
+                        static_cast<long long>(me.pooled.tokens));
+            for (const auto& e : me.perModality) {
+                if (e.tokens > 0)
+                    std::printf(" %8.2f", e.sqnrDb);
+                else
+                    std::printf(" %8s", "-");
+            }
+            std::printf("\n");
+        }
+    }
     if (a.flag("json"))
         std::cout << j.dump() << std::endl;
     return 0;

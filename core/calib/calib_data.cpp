@@ -5,7 +5,7 @@
 namespace mq::core {
 
 TokenCalibration::TokenCalibration(const TokenDataset& data, int batchSize)
-    : m_data(data), m_batches(equalLengthBatches(data, std::max(1, batchSize)))
+    : m_data(data), m_batchSize(std::max(1, batchSize)), m_batches(equalLengthBatches(data, m_batchSize))
 {
 }
 

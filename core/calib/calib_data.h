@@ -14,6 +14,10 @@ class CalibrationData {
 public:
     virtual ~CalibrationData() = default;
     virtual std::string source() const = 0;
+    // What the source is, as CalibrationInfo::kind stores it: "tokens" or "manifest".
+    virtual std::string kind() const = 0;
+    // Samples per forward (CalibrationInfo::batchSize).
+    virtual int batchSize() const = 0;
     virtual size_t samples() const = 0;
     virtual size_t batches() const = 0;
     // Input groups beyond the decoder's (encoder towers), numbered after the decoder's groups.
@@ -27,12 +31,15 @@ class TokenCalibration : public CalibrationData {
 public:
     TokenCalibration(const TokenDataset& data, int batchSize);
     std::string source() const override { return m_data.path; }
+    std::string kind() const override { return "tokens"; }
+    int batchSize() const override { return m_batchSize; }
     size_t samples() const override { return m_data.sequences.size(); }
     size_t batches() const override { return m_batches.size(); }
     void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const override;
 
 private:
     const TokenDataset& m_data;
+    int m_batchSize;
     std::vector<std::vector<size_t>> m_batches;
 };
 

@@ -27,8 +27,13 @@ const char* kCopiedFiles[] = {"tokenizer.json", "tokenizer.model", "tokenizer_co
 
 } // namespace
 
-ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite)
+ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite,
+                              const CancelToken* cancel)
 {
+    auto checkCancel = [cancel] {
+        if (cancel)
+            cancel->check();
+    };
     if (!s.settings)
         throw Error("nothing to export: the session has no quantization plan");
     const QuantSettings& st = *s.settings;
@@ -40,8 +45,10 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     std::map<std::string, at::Tensor> tensors;
     {
         Checkpoint src(fp.dir());
-        for (const std::string& name : src.tensorNames())
+        for (const std::string& name : src.tensorNames()) {
+            checkCancel();
             tensors[name] = src.load(name);
+        }
     }
     for (size_t i = 0; i < q.modules().size(); ++i)
         tensors[q.modules()[i].name + ".weight"] = q.linearWeight(int(i));
@@ -73,6 +80,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
 
     ExportSummary sum;
     sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
+        checkCancel(); // last chance: writeFolderAtomic removes the temp folder on the way out
         const fs::path tmp(dir);
         writeSafetensors((tmp / "model.safetensors").string(), tensors, {{"format", "pt"}, {"producer", "morphoquant"}});
         writeFileAtomic((tmp / "config.json").string(), cfg.dump(2) + "\n");

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "common/progress.h"
 #include "model/decoder.h"
 #include "quant/quant_linear.h"
 #include "session.h"
@@ -26,8 +27,10 @@ struct ExportSummary {
     int64_t bytes = 0;
 };
 
-// fp: the full-precision model the session's plan was built for.
-ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite);
+// fp: the full-precision model the session's plan was built for. cancel is checked between
+// the source tensors and before the folder is written (a cancelled export leaves no folder).
+ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite,
+                              const CancelToken* cancel = nullptr);
 
 // A model folder for evaluation: a plain checkpoint, or an export above with its activation
 // quantization (weights are used as stored, not quantized again).

@@ -140,6 +140,36 @@ std::string checkPlan(const GroupPlan& p)
     return {};
 }
 
+constexpr int kErrorRows = kNumModalities + 1; // the modalities, then pooled
+constexpr int kErrorColumns = 3;               // tokens, sqnr_db, cosine
+constexpr double kMaxExactInteger = 9007199254740992.0; // 2^53: token counts stay exact in f64
+
+bool knownCalibrationKind(const std::string& kind) { return kind == "tokens" || kind == "manifest"; }
+
+// Every figure must survive the trip (finite, whole non-negative token counts); the writer and
+// the reader both check, so a file that saves always loads.
+std::string checkErrorStat(const ErrorStat& e, const char* row)
+{
+    if (e.tokens < 0 || double(e.tokens) > kMaxExactInteger)
+        return std::string(row) + ": token count " + std::to_string(e.tokens) + " out of range (expected 0..2^53)";
+    if (!std::isfinite(e.sqnrDb) || !std::isfinite(e.cosine))
+        return std::string(row) + ": sqnr_db " + std::to_string(e.sqnrDb) + " and cosine " + std::to_string(e.cosine)
+            + " must both be finite";
+    return {};
+}
+
+std::string checkModuleError(const ModuleError& me)
+{
+    if (me.module.empty())
+        return "empty module name";
+    for (int m = 0; m < kNumModalities; ++m) {
+        const std::string problem = checkErrorStat(me.perModality[size_t(m)], kModalityKeys[m]);
+        if (!problem.empty())
+            return problem;
+    }
+    return checkErrorStat(me.pooled, kPooledKey);
+}
+
 // Group names become HDF5 link names: '/' would nest, "." names the parent itself.
 void checkLinkName(const std::string& file, const std::string& parent, const std::string& name)
 {
@@ -251,6 +281,14 @@ void Writer::write(H5::H5File& f, const Session& s)
 
     H5::Group calib = group(root, "/", "calibration");
     stringAttr(calib, "/calibration", "source", s.calibration.source);
+    if (!knownCalibrationKind(s.calibration.kind))
+        throw InputError(m_file + ": /calibration@kind: unknown calibration kind '" + s.calibration.kind
+                         + "' (expected tokens or manifest)");
+    stringAttr(calib, "/calibration", "kind", s.calibration.kind);
+    if (s.calibration.batchSize < 1)
+        throw InputError(m_file + ": /calibration@batch_size: " + std::to_string(s.calibration.batchSize)
+                         + " (expected at least 1)");
+    numAttr<int64_t>(calib, "/calibration", "batch_size", s.calibration.batchSize);
     numAttr<int64_t>(calib, "/calibration", "sequences", s.calibration.sequences);
     array(calib, "/calibration", "tokens_per_modality",
           std::vector<int64_t>(s.calibration.tokens.begin(), s.calibration.tokens.end()));
@@ -335,6 +373,30 @@ void Writer::write(H5::H5File& f, const Session& s)
         numAttr<double>(ds, path, "nll", e.nll);
         numAttr<double>(ds, path, "ppl", e.ppl);
         numAttr<int64_t>(ds, path, "tokens", e.tokens);
+    }
+
+    if (!s.errors.empty()) {
+        H5::Group errors = group(root, "/", "errors");
+        std::vector<std::string> names;
+        std::vector<double> values;
+        values.reserve(s.errors.size() * kErrorRows * kErrorColumns);
+        for (size_t i = 0; i < s.errors.size(); ++i) {
+            const ModuleError& me = s.errors[i];
+            const std::string problem = checkModuleError(me);
+            if (!problem.empty())
+                throw InputError(m_file + ": /errors/values: module " + std::to_string(i) + " ('" + me.module
+                                 + "'): " + problem);
+            names.push_back(me.module);
+            for (int r = 0; r < kErrorRows; ++r) {
+                const ErrorStat& e = r < kNumModalities ? me.perModality[size_t(r)] : me.pooled;
+                values.push_back(double(e.tokens));
+                values.push_back(e.sqnrDb);
+                values.push_back(e.cosine);
+            }
+        }
+        strings(errors, "/errors", "module", names);
+        array(errors, "/errors", "values", values,
+              {hsize_t(s.errors.size()), hsize_t(kErrorRows), hsize_t(kErrorColumns)});
     }
 }
 
@@ -496,6 +558,19 @@ Session Reader::read(H5::H5File& f)
 
     H5::Group calib = group(root, "/", "calibration");
     s.calibration.source = stringAttr(calib, "/calibration", "source");
+    // kind and batch_size came after version 1's first files: absent means the defaults.
+    if (calib.attrExists("kind")) {
+        s.calibration.kind = stringAttr(calib, "/calibration", "kind");
+        if (!knownCalibrationKind(s.calibration.kind))
+            fail("/calibration@kind", "unknown calibration kind '" + s.calibration.kind + "'; expected tokens or manifest");
+    }
+    if (calib.attrExists("batch_size")) {
+        const int64_t batch = numAttr<int64_t>(calib, "/calibration", "batch_size");
+        if (batch < 1 || batch > std::numeric_limits<int>::max())
+            fail("/calibration@batch_size", "batch size " + std::to_string(batch) + " out of range; expected 1.."
+                                                + std::to_string(std::numeric_limits<int>::max()));
+        s.calibration.batchSize = int(batch);
+    }
     s.calibration.sequences = numAttr<int64_t>(calib, "/calibration", "sequences");
     const std::vector<int64_t> tokens = array<int64_t>(calib, "/calibration", "tokens_per_modality");
     if (tokens.size() != size_t(kNumModalities))
@@ -605,6 +680,37 @@ Session Reader::read(H5::H5File& f)
         e.ppl = numAttr<double>(ds, path, "ppl");
         e.tokens = numAttr<int64_t>(ds, path, "tokens");
         s.evals.push_back(std::move(e));
+    }
+
+    if (root.nameExists("errors")) { // optional: files from before layer errors have none
+        H5::Group errors = group(root, "/", "errors");
+        const std::vector<std::string> names = strings(errors, "/errors", "module");
+        std::vector<hsize_t> dims;
+        const std::vector<double> values = array<double>(errors, "/errors", "values", 3, &dims);
+        if (dims[0] != names.size() || dims[1] != hsize_t(kErrorRows) || dims[2] != hsize_t(kErrorColumns))
+            fail("/errors/values", "has shape [" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ", "
+                                       + std::to_string(dims[2]) + "], expected [" + std::to_string(names.size())
+                                       + ", 5, 3] (one row per module of /errors/module; text, image, video, audio, "
+                                         "pooled; tokens, sqnr_db, cosine)");
+        for (size_t i = 0; i < names.size(); ++i) {
+            ModuleError me;
+            me.module = names[i];
+            for (int r = 0; r < kErrorRows; ++r) {
+                const double* v = values.data() + (i * kErrorRows + size_t(r)) * kErrorColumns;
+                ErrorStat& e = r < kNumModalities ? me.perModality[size_t(r)] : me.pooled;
+                if (!(v[0] >= 0.0 && v[0] <= kMaxExactInteger && std::floor(v[0]) == v[0]))
+                    fail("/errors/values", "module " + std::to_string(i) + " ('" + names[i] + "'), row "
+                                               + (r < kNumModalities ? kModalityKeys[r] : kPooledKey) + ": token count "
+                                               + std::to_string(v[0]) + " is not a whole number >= 0");
+                e.tokens = int64_t(v[0]);
+                e.sqnrDb = v[1];
+                e.cosine = v[2];
+            }
+            const std::string problem = checkModuleError(me);
+            if (!problem.empty())
+                fail("/errors/values", "module " + std::to_string(i) + " ('" + names[i] + "'): " + problem);
+            s.errors.push_back(std::move(me));
+        }
     }
     return s;
 }

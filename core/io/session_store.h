@@ -3,7 +3,9 @@
 // "mqs_format_version"; strings are variable-length UTF-8; arrays may have length 0):
 //   /                     attrs: mqs_format_version (int32), producer
 //   /model                attrs: path, fingerprint, architecture, config_json
-//   /calibration          attrs: source, sequences (int64); dataset tokens_per_modality [4] int64
+//   /calibration          attrs: source, kind ("tokens" | "manifest"), batch_size (int64 >= 1),
+//                         sequences (int64); dataset tokens_per_modality [4] int64. Files written
+//                         before kind and batch_size existed lack them: they read as "tokens", 8
 //   /modules              compound-free: datasets name, kind, input_group (strings), layer,
 //                         in_features, out_features (int64), in network order
 //   /groups               dataset [G] strings: the input groups in network order
@@ -18,6 +20,11 @@
 //                         (int64): position in Session::curves
 //   /eval/<i>             i = 0, 1, ...: an empty (null-dataspace) dataset per result with
 //                         attrs label, data, nll, ppl (f64), tokens (int64)
+//   /errors               optional (absent: no figures; older files): the layer errors of the
+//                         plan (Session::errors). Datasets module [M] strings (Linear names, in
+//                         Session::errors order) and values [M, 5, 3] f64: rows text, image,
+//                         video, audio, pooled; columns tokens (a whole number >= 0), sqnr_db,
+//                         cosine (ErrorStat; SQNR clamped to +-200 dB, see eval/layer_error.h)
 // modality is text, image, video or audio. Group names contain dots but never '/'.
 // Large datasets are chunked and deflate-compressed. Writes are atomic (temp file, fsync, rename).
 // Thread-safety: all calls may come from any thread; HDF5 work is serialized on one mutex

@@ -22,6 +22,8 @@ public:
     ~OmniCalibration() override;
 
     std::string source() const override { return m_source; }
+    std::string kind() const override { return "manifest"; }
+    int batchSize() const override { return 1; } // one sample per forward
     size_t samples() const override;
     size_t batches() const override { return samples(); } // one sample per forward
     std::vector<std::string> extraGroups() const override;

@@ -1,0 +1,47 @@
+#pragma once
+// The quantization error of every decoder Linear under a plan (Session::errors, see ErrorStat
+// in session.h): the full-precision model runs the calibration batches; at each decoder input
+// group the hook takes the full-precision input x and, for every member Linear i, compares
+//   y  = W_i x + b_i                       (full precision)
+//   yq = W_Q,i q(x) + b_i                  (the plan: quantized weight, and q = the plan's
+//                                           activation quantization incl. DABC compensation)
+// token by token, per modality and pooled. Sums are kept in float64. The forward continues
+// with the full-precision x, so every module's error is its own, not the accumulated error of
+// the layers before it.
+#include <vector>
+
+#include "calib/calib_data.h"
+#include "common/progress.h"
+#include "model/decoder.h"
+#include "session.h"
+
+namespace mq::core {
+
+// SQNR is stored clamped to [-kSqnrClampDb, +kSqnrClampDb] dB: identical outputs (no error at
+// all, e.g. weights and activations both unquantized) read +200 dB instead of +inf, and an
+// all-zero reference with a nonzero error -200 dB, finite values that HDF5 attributes, JSON
+// and plots all hold. 200 dB is far above float32's own resolution (~140 dB), so a clamped
+// value never hides a real error.
+constexpr double kSqnrClampDb = 200.0;
+
+// Sums over tokens of one module and one modality (or pooled).
+struct ErrorSums {
+    double signal = 0.0;  // sum_t ||y_t||^2
+    double noise = 0.0;   // sum_t ||y_t - yq_t||^2
+    double cosine = 0.0;  // sum_t cos(y_t, yq_t); a token with yq_t == y_t counts 1
+    int64_t tokens = 0;
+};
+
+// The stored figures from the sums: tokens 0 gives {0, 0, 0}; otherwise
+// sqnrDb = clamp(10 log10(signal / noise)) (noise 0: +kSqnrClampDb) and cosine = mean.
+ErrorStat errorStat(const ErrorSums& sums);
+
+// Session::errors for the session's plan: one ModuleError per decoder Linear in network order,
+// measured on the first maxBatches batches of calib (maxBatches <= 0: all of them). fp is the
+// full-precision model the plan was built for. Reports stage "errors" after each batch and
+// checks cancel before each. Throws Error when the session has no plan.
+std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Session& s, const CalibrationData& calib,
+                                            int maxBatches = 2, const ProgressSink& progress = {},
+                                            const CancelToken* cancel = nullptr);
+
+} // namespace mq::core
