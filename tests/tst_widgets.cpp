@@ -340,13 +340,22 @@ void TestWidgets::exportPlot()
                                                           {"loss", w.lossCurveView()->plot()}};
     for (const auto& [name, plot] : plots) {
         plot->resize(600, 400);
-        for (const char* suffix : {".png", ".pdf"}) {
+        for (const char* suffix : {".png", ".svg", ".pdf"}) {
             const QString path = out + QLatin1Char('/') + QLatin1String(name) + QLatin1String(suffix);
             QVERIFY2(savePlot(plot, path), qPrintable(path));
             QVERIFY(QFileInfo(path).size() > 100);
         }
+        // The SVG is vector output of this plot: an <svg> document that carries the x axis label
+        // as text (a raster fallback would not).
+        QFile svg(out + QLatin1Char('/') + QLatin1String(name) + QStringLiteral(".svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QByteArray text = svg.readAll();
+        QVERIFY(text.contains("<svg"));
+        const QString label = plot->xAxis->label();
+        if (!label.isEmpty())
+            QVERIFY2(text.contains(label.toHtmlEscaped().toUtf8()), qPrintable(label));
     }
-    QVERIFY(!savePlot(w.maskView()->plot(), out + QStringLiteral("/mask.svg"))); // no Qt6::Svg here
+    QVERIFY(!savePlot(w.maskView()->plot(), out + QStringLiteral("/mask.bmp"))); // unknown format
 }
 
 void TestWidgets::thresholdPanelEmits()

@@ -1,18 +1,37 @@
 #include "main_window.h"
 
 #include "dispersion_heatmap_view.h"
+#include "export_dialog.h"
 #include "io/session_store.h"
+#include "job_controller.h"
+#include "job_panel.h"
+#include "layer_error_view.h"
 #include "loss_curve_view.h"
 #include "mask_job.h"
 #include "mask_view.h"
 #include "outlier_view.h"
 #include "plot_export.h"
+#include "preview_job.h"
 #include "session_model.h"
 #include "threshold_panel.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTextStream>
+#include <QToolButton>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -30,6 +49,9 @@
 #include <QUndoCommand>
 #include <QUndoStack>
 
+#include <algorithm>
+#include <cmath>
+
 namespace mq::ui {
 
 namespace {
@@ -40,23 +62,118 @@ bool isSessionFile(const QUrl& url)
 {
     return url.isLocalFile() && url.toLocalFile().endsWith(QLatin1String(".mqs"), Qt::CaseInsensitive);
 }
+
+bool isModelFolder(const QUrl& url)
+{
+    return url.isLocalFile() && QFileInfo(url.toLocalFile()).isDir()
+        && QFileInfo::exists(QDir(url.toLocalFile()).filePath(QStringLiteral("config.json")));
+}
+
+// A calibration file's kind from its first record: token ids, or a Qwen2.5-Omni manifest.
+QString guessDataKind(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
+        return QStringLiteral("tokens");
+    QTextStream in(&f);
+    while (!in.atEnd()) {
+        const QString line = in.readLine().trimmed();
+        if (!line.isEmpty())
+            return line.contains(QLatin1String("\"input_ids\"")) ? QStringLiteral("tokens") : QStringLiteral("manifest");
+    }
+    return QStringLiteral("tokens");
+}
+
+// A small dialog for a data file: path (with a browse button), optional kind and batch size or
+// a check box. Returns false when cancelled.
+struct DataFileChoice {
+    QString path;
+    QString kind = QStringLiteral("tokens");
+    int batch = 8;
+    bool check = false;
+};
+
+bool askDataFile(QWidget* parent, const QString& title, const QString& start, bool withKind, const QString& checkText,
+                 DataFileChoice* out)
+{
+    QDialog d(parent);
+    d.setWindowTitle(title);
+    auto* path = new QLineEdit(start, &d);
+    path->setMinimumWidth(420);
+    auto* browse = new QToolButton(&d);
+    browse->setText(QStringLiteral("..."));
+    auto* kind = new QComboBox(&d);
+    kind->addItem(MainWindow::tr("Token ids (JSONL with input_ids)"), QStringLiteral("tokens"));
+    kind->addItem(MainWindow::tr("Qwen2.5-Omni manifest (JSONL with text, images, audio, video)"),
+                  QStringLiteral("manifest"));
+    auto* batch = new QSpinBox(&d);
+    batch->setRange(1, 1024);
+    batch->setValue(out->batch);
+    auto* check = new QCheckBox(checkText, &d);
+    check->setChecked(out->check);
+    QObject::connect(browse, &QToolButton::clicked, &d, [&] {
+        const QString f = QFileDialog::getOpenFileName(&d, title, path->text(),
+                                                       MainWindow::tr("JSON lines (*.jsonl *.json);;All files (*)"));
+        if (!f.isEmpty()) {
+            path->setText(f);
+            kind->setCurrentIndex(kind->findData(guessDataKind(f)));
+        }
+    });
+    QObject::connect(path, &QLineEdit::editingFinished, &d,
+                     [&] { kind->setCurrentIndex(kind->findData(guessDataKind(path->text()))); });
+    auto* row = new QHBoxLayout;
+    row->addWidget(path, 1);
+    row->addWidget(browse);
+    auto* form = new QFormLayout(&d);
+    form->addRow(MainWindow::tr("File:"), row);
+    if (withKind) {
+        form->addRow(MainWindow::tr("Kind:"), kind);
+        kind->setCurrentIndex(kind->findData(guessDataKind(start)));
+    } else {
+        kind->hide();
+    }
+    form->addRow(MainWindow::tr("Batch size:"), batch);
+    if (!checkText.isEmpty())
+        form->addRow(QString(), check);
+    else
+        check->hide();
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &d);
+    QObject::connect(buttons, &QDialogButtonBox::accepted, &d, &QDialog::accept);
+    QObject::connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
+    form->addRow(buttons);
+    if (d.exec() != QDialog::Accepted || path->text().trimmed().isEmpty())
+        return false;
+    out->path = path->text().trimmed();
+    out->kind = kind->currentData().toString();
+    out->batch = batch->value();
+    out->check = check->isChecked();
+    return true;
+}
 } // namespace
 
-// A threshold edit: redo/undo show the settings in the panel and recompute the masks.
-class DabcSettingsCommand : public QUndoCommand {
+// A tuning edit: redo/undo show the settings in the panel and recompute what they affect.
+class QuantSettingsCommand : public QUndoCommand {
 public:
-    DabcSettingsCommand(MainWindow* w, const core::DabcSettings& before, const core::DabcSettings& after)
+    QuantSettingsCommand(MainWindow* w, const core::QuantSettings& before, const core::QuantSettings& after)
         : m_w(w), m_before(before), m_after(after)
     {
-        setText(before.k != after.k ? MainWindow::tr("k %1 \u2192 %2").arg(before.k).arg(after.k)
-                                    : MainWindow::tr("DABC threshold settings"));
+        if (before.dabc.k != after.dabc.k)
+            setText(MainWindow::tr("k %1 \u2192 %2").arg(before.dabc.k).arg(after.dabc.k));
+        else if (before.mdqfo.p != after.mdqfo.p)
+            setText(MainWindow::tr("p %1 \u2192 %2").arg(before.mdqfo.p).arg(after.mdqfo.p));
+        else if (before.mdqfo.lambdaCos != after.mdqfo.lambdaCos)
+            setText(MainWindow::tr("lambda_cos %1 \u2192 %2").arg(before.mdqfo.lambdaCos).arg(after.mdqfo.lambdaCos));
+        else if (!ThresholdPanel::sameSettings(before.dabc, after.dabc))
+            setText(MainWindow::tr("DABC threshold settings"));
+        else
+            setText(MainWindow::tr("Quantization settings"));
     }
-    void redo() override { m_w->applyDabcSettings(m_after); }
-    void undo() override { m_w->applyDabcSettings(m_before); }
+    void redo() override { m_w->applyQuantSettings(m_after); }
+    void undo() override { m_w->applyQuantSettings(m_before); }
 
 private:
     MainWindow* m_w;
-    core::DabcSettings m_before, m_after;
+    core::QuantSettings m_before, m_after;
 };
 
 // A hand edit of one channel's mask bit; kept by later recomputes through its handEdited bit.
@@ -79,7 +196,7 @@ private:
     uint8_t m_mask, m_hand; // before the edit
 };
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(std::make_shared<core::Engine>())
 {
     setWindowTitle(tr("MorphoQuant Workbench"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/morphoquant.svg")));
@@ -92,6 +209,35 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_job, &MaskJob::failed, this, [this](quint64, const QString& message) {
         statusBar()->showMessage(tr("Cannot compute the DABC mask: %1").arg(message));
     });
+    m_preview = new PreviewJob(m_engine, this);
+    connect(m_preview, &PreviewJob::previewReady, this,
+            [this](quint64, const PreviewList& previews, double seconds) { onPreviewReady(previews, seconds); });
+    connect(m_preview, &PreviewJob::failed, this, [this](quint64, const QString& message) {
+        statusBar()->showMessage(tr("MDQFO preview failed: %1").arg(message));
+    });
+    m_jobs = new JobController(this);
+    connect(m_jobs, &JobController::finished, this,
+            [this](const QString&, const std::shared_ptr<core::Session>& result, const QString& summary, double) {
+                auto done = std::move(m_onJobDone);
+                m_onJobDone = nullptr;
+                onJobEnded();
+                if (done)
+                    done(result);
+                statusBar()->showMessage(summary, 10000);
+            });
+    connect(m_jobs, &JobController::cancelled, this, [this](const QString& title, double) {
+        m_onJobDone = nullptr;
+        onJobEnded();
+        statusBar()->showMessage(tr("%1 cancelled; the session is unchanged").arg(title), 10000);
+    });
+    connect(m_jobs, &JobController::failed, this, [this](const QString& title, const QString& message, double) {
+        m_onJobDone = nullptr;
+        onJobEnded();
+        statusBar()->showMessage(tr("%1 failed").arg(title), 10000);
+        // The engine's message names the file or tensor; the session stays open and intact.
+        if (!m_quietErrors)
+            QMessageBox::critical(this, tr("%1 failed").arg(title), message);
+    });
     createDocks();
     createMenus();
 
@@ -99,8 +245,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_planLabel = new QLabel(this);
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_planLabel);
-    statusBar()->showMessage(tr("Open a session (.mqs) made by morphoquant-cli quantize --session."));
+    statusBar()->showMessage(tr("Open a session (.mqs) or a model folder to start."));
     updateSummary();
+    updatePlanStatus();
 }
 
 void MainWindow::createDocks()
@@ -124,7 +271,12 @@ void MainWindow::createDocks()
     m_loss = new LossCurveView(this);
     m_mask = new MaskView(this);
     m_panel = new ThresholdPanel(this);
-    connect(m_panel, &ThresholdPanel::settingsChanged, this, &MainWindow::setDabcSettings);
+    connect(m_panel, &ThresholdPanel::quantSettingsChanged, this, &MainWindow::setQuantSettings);
+    connect(m_panel, &ThresholdPanel::quantizeRequested, this, &MainWindow::startQuantize);
+    m_settings = m_panel->quantSettings();
+    m_errors = new LayerErrorView(this);
+    connect(m_errors, &LayerErrorView::groupActivated, this, &MainWindow::selectGroup);
+    m_jobPanel = new JobPanel(m_jobs, this);
     connect(m_mask, &MaskView::channelClicked, this, &MainWindow::toggleChannel);
     m_summary = new QLabel(this);
     m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
@@ -151,7 +303,9 @@ void MainWindow::createDocks()
     QDockWidget* outlierDock = dock(m_outliers, tr("Outliers"), QStringLiteral("outliersDock"));
     QDockWidget* maskDock = dock(m_mask, tr("DABC Mask"), QStringLiteral("maskDock"));
     QDockWidget* lossDock = dock(m_loss, tr("MDQFO Loss"), QStringLiteral("lossDock"));
-    QDockWidget* panelDock = dock(m_panel, tr("DABC Threshold"), QStringLiteral("thresholdDock"));
+    QDockWidget* panelDock = dock(m_panel, tr("Tuning"), QStringLiteral("thresholdDock"));
+    QDockWidget* errorDock = dock(m_errors, tr("Layer Errors"), QStringLiteral("errorsDock"));
+    m_jobDock = dock(m_jobPanel, tr("Jobs"), QStringLiteral("jobsDock"));
 
     // No central widget: every view is a dock so a person can rearrange all of them.
     auto* placeholder = new QWidget(this);
@@ -165,13 +319,17 @@ void MainWindow::createDocks()
     splitDockWidget(heatDock, outlierDock, Qt::Vertical);
     splitDockWidget(outlierDock, maskDock, Qt::Horizontal);
     tabifyDockWidget(maskDock, lossDock);
+    tabifyDockWidget(lossDock, errorDock);
     maskDock->raise();
+    tabifyDockWidget(panelDock, m_jobDock);
+    panelDock->raise();
     resizeDocks({treeDock, heatDock}, {480, 920}, Qt::Horizontal);
     resizeDocks({heatDock, outlierDock}, {430, 400}, Qt::Vertical);
-    resizeDocks({treeDock, panelDock}, {640, 200}, Qt::Vertical);
+    resizeDocks({treeDock, panelDock}, {430, 410}, Qt::Vertical);
 
     m_viewMenu = new QMenu(tr("&View"), this);
-    const QList<QDockWidget*> docks{treeDock, summaryDock, heatDock, outlierDock, maskDock, lossDock, panelDock};
+    const QList<QDockWidget*> docks{treeDock,  summaryDock, heatDock,   outlierDock, maskDock,
+                                    lossDock, panelDock,   errorDock, m_jobDock};
     for (int i = 0; i < docks.size(); ++i) {
         QAction* a = docks[i]->toggleViewAction();
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
@@ -184,9 +342,22 @@ void MainWindow::createMenus()
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open Session..."), this, &MainWindow::openSessionDialog);
     open->setShortcut(QKeySequence::Open);
+    QAction* openModel = file->addAction(tr("Open &Model Folder..."), this, &MainWindow::openModelDialog);
+    openModel->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
+    QAction* example = file->addAction(tr("Open E&xample Session"), this, &MainWindow::openExample);
     QAction* reload = file->addAction(tr("Re&load"), this, &MainWindow::reloadSession);
     reload->setShortcut(QKeySequence::Refresh);
+    file->addSeparator();
+    QAction* save = file->addAction(tr("&Save Session"), this, [this] {
+        if (m_path.isEmpty())
+            saveAs();
+        else
+            saveSession(m_path);
+    });
+    save->setShortcut(QKeySequence::Save);
+    QAction* saveAsAction = file->addAction(tr("Save Session &As..."), this, &MainWindow::saveAs);
+    saveAsAction->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
     m_exportMenu = file->addMenu(tr("&Export Plot"));
     const std::pair<QString, QCustomPlot*> plots[] = {
@@ -203,8 +374,8 @@ void MainWindow::createMenus()
         if (i == 0)
             a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     }
-    m_exportMenu->addSeparator();
-    m_exportMenu->addAction(tr("PNG and PDF only (this build has no SVG support)"))->setEnabled(false);
+    QAction* exportModel = file->addAction(tr("Export &Quantized Model..."), this, &MainWindow::exportDialog);
+    exportModel->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -217,18 +388,56 @@ void MainWindow::createMenus()
     edit->addAction(undo);
     edit->addAction(redo);
 
+    QMenu* study = menuBar()->addMenu(tr("&Study"));
+    QAction* calibrate = study->addAction(tr("&Calibrate..."), this, &MainWindow::calibrateDialog);
+    calibrate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    QAction* quantize = study->addAction(tr("&Quantize"), this, &MainWindow::startQuantize);
+    quantize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    quantize->setToolTip(tr("Build the plan with the tuning panel's settings"));
+    QAction* evaluate = study->addAction(tr("&Evaluate..."), this, &MainWindow::evaluateDialog);
+    evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    study->addSeparator();
+    QAction* cancel = study->addAction(tr("Cancel &Job"), m_jobs, &JobController::cancel);
+    cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
+    m_jobActions = {open, openModel, example, reload, calibrate, quantize, evaluate, exportModel, m_recentMenu->menuAction()};
+
     menuBar()->addMenu(m_viewMenu);
+    m_viewMenu->addSeparator();
+    QMenu* language = m_viewMenu->addMenu(tr("&Language"));
+    auto* languages = new QActionGroup(this);
+    const QString current = QSettings().value(QStringLiteral("language")).toString();
+    const std::pair<QString, QString> choices[] = {{QString(), tr("System Default")},
+                                                   {QStringLiteral("en"), QStringLiteral("English")},
+                                                   {QStringLiteral("zh_CN"), QStringLiteral("\u7b80\u4f53\u4e2d\u6587")},
+                                                   {QStringLiteral("ja"), QStringLiteral("\u65e5\u672c\u8a9e")}};
+    for (const auto& [code, name] : choices) {
+        QAction* a = language->addAction(name, this, [this, code = code] { setLanguage(code); });
+        a->setCheckable(true);
+        a->setChecked(code == current);
+        languages->addAction(a);
+    }
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About MorphoQuant Workbench"), this, &MainWindow::showAbout);
     updateRecentMenu();
 }
 
+void MainWindow::setLanguage(const QString& code)
+{
+    QSettings().setValue(QStringLiteral("language"), code);
+    statusBar()->showMessage(tr("The language changes at the next start of the workbench."), 10000);
+}
+
 bool MainWindow::openSession(const QString& path, bool quiet)
 {
+    if (m_jobs->isRunning()) {
+        statusBar()->showMessage(tr("Wait for the running job or cancel it first."), 5000);
+        return false;
+    }
     try {
         core::Session s = core::loadSession(path.toStdString());
         setSession(s, QFileInfo(path).fileName());
         m_path = path;
+        setModified(false);
         addRecentFile(path);
         statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
         return true;
@@ -240,6 +449,39 @@ bool MainWindow::openSession(const QString& path, bool quiet)
     }
 }
 
+bool MainWindow::saveSession(const QString& path, bool quiet)
+{
+    if (!m_session)
+        return false;
+    try {
+        core::saveSession(*m_session, path.toStdString());
+    } catch (const std::exception& e) {
+        if (!quiet)
+            QMessageBox::critical(this, tr("Cannot save session"), QString::fromStdString(e.what()));
+        statusBar()->showMessage(tr("Could not save %1").arg(path));
+        return false;
+    }
+    m_path = path;
+    m_title = QFileInfo(path).fileName();
+    setModified(false);
+    addRecentFile(path);
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::saveAs()
+{
+    if (!m_session)
+        return false;
+    QString path = QFileDialog::getSaveFileName(this, tr("Save Session"), m_path.isEmpty() ? m_title + QStringLiteral(".mqs") : m_path,
+                                                tr("MorphoQuant sessions (*.mqs)"));
+    if (path.isEmpty())
+        return false;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QStringLiteral(".mqs");
+    return saveSession(path);
+}
+
 void MainWindow::setSession(const core::Session& session, const QString& title)
 {
     // Views hold a pointer into the session: detach them before the old one goes away.
@@ -249,17 +491,24 @@ void MainWindow::setSession(const core::Session& session, const QString& title)
     m_outliers->setSession(next.get());
     m_loss->setSession(next.get());
     m_mask->setSession(next.get());
+    m_errors->setSession(next.get());
     m_session = std::move(next);
     // Results computed for the previous session must not land in this one.
     m_job->cancel();
+    m_preview->cancel();
+    m_previewGroups.clear();
     m_undo->clear();
-    m_dabc = m_session->settings ? m_session->settings->dabc : core::DabcSettings{};
-    m_panel->setSettings(m_dabc);
+    if (m_session->settings) {
+        m_settings = *m_session->settings;
+        m_panel->setQuantSettings(m_settings);
+    }
     m_path.clear();
-    setWindowTitle(title.isEmpty() ? tr("MorphoQuant Workbench")
-                                   : tr("%1 \u2014 MorphoQuant Workbench").arg(title));
+    m_title = title;
+    m_modified = false;
+    updateTitle();
     m_tree->expandAll();
     updateSummary();
+    updatePlanStatus();
     // Start on the group with the worst score: that is what a person opens a session to see.
     QString worst;
     double best = -1;
@@ -278,6 +527,44 @@ void MainWindow::setSession(const core::Session& session, const QString& title)
         worst = QString::fromStdString(m_session->groups.front());
     m_group.clear();
     selectGroup(worst);
+}
+
+void MainWindow::adoptSession(const core::Session& session)
+{
+    const QString path = m_path, title = m_title, group = m_group;
+    auto next = std::make_unique<core::Session>(session);
+    m_model->setSession(next.get());
+    m_heatmap->setSession(next.get());
+    m_outliers->setSession(next.get());
+    m_loss->setSession(next.get());
+    m_mask->setSession(next.get());
+    m_errors->setSession(next.get());
+    m_session = std::move(next);
+    m_job->cancel();
+    m_preview->cancel();
+    m_path = path;
+    m_title = title;
+    m_tree->expandAll();
+    m_group.clear();
+    const bool known = std::find(m_session->groups.begin(), m_session->groups.end(), group.toStdString())
+                    != m_session->groups.end();
+    selectGroup(known ? group : (m_session->groups.empty() ? QString() : QString::fromStdString(m_session->groups.front())));
+    setModified(true);
+    updateSummary();
+    updatePlanStatus();
+}
+
+void MainWindow::setModified(bool modified)
+{
+    m_modified = modified;
+    updateTitle();
+}
+
+void MainWindow::updateTitle()
+{
+    const QString name = m_title.isEmpty() ? (m_session ? tr("untitled") : QString()) : m_title;
+    setWindowTitle(name.isEmpty() ? tr("MorphoQuant Workbench")
+                                  : tr("%1%2 \u2014 MorphoQuant Workbench").arg(name, m_modified ? QStringLiteral("*") : QString()));
 }
 
 void MainWindow::selectGroup(const QString& group)
@@ -307,25 +594,41 @@ void MainWindow::selectGroup(const QString& group)
 
 void MainWindow::setDabcSettings(const core::DabcSettings& settings)
 {
-    if (ThresholdPanel::sameSettings(settings, m_dabc))
-        return;
-    m_undo->push(new DabcSettingsCommand(this, m_dabc, settings));
+    core::QuantSettings q = m_settings;
+    q.dabc = settings;
+    setQuantSettings(q);
 }
 
-void MainWindow::applyDabcSettings(const core::DabcSettings& settings)
+void MainWindow::setQuantSettings(const core::QuantSettings& settings)
 {
-    m_dabc = settings;
-    m_panel->setSettings(settings);
-    if (!m_session)
+    if (ThresholdPanel::sameSettings(settings, m_settings))
         return;
-    // The worker gets its own copy of what computeMasks reads; the views keep the window's.
-    core::Session copy;
-    copy.modules = m_session->modules;
-    copy.groups = m_session->groups;
-    copy.stats = m_session->stats;
-    copy.plans = m_session->plans;
-    m_job->request(std::move(copy), settings);
-    statusBar()->showMessage(tr("Recomputing the DABC mask..."));
+    m_undo->push(new QuantSettingsCommand(this, m_settings, settings));
+}
+
+void MainWindow::applyQuantSettings(const core::QuantSettings& settings)
+{
+    const ThresholdPanel::Effect effect = ThresholdPanel::effectOf(m_settings, settings);
+    m_settings = settings;
+    m_panel->setQuantSettings(settings);
+    if (!m_session) {
+        updatePlanStatus();
+        return;
+    }
+    if (effect.masks && !m_session->plans.empty()) {
+        // The worker gets its own copy of what computeMasks reads; the views keep the window's.
+        core::Session copy;
+        copy.modules = m_session->modules;
+        copy.groups = m_session->groups;
+        copy.stats = m_session->stats;
+        copy.plans = m_session->plans;
+        m_job->request(std::move(copy), settings.dabc);
+        m_previewAfterMasks = true; // MDQFO's bounds depend on the mask: preview once it is in
+        statusBar()->showMessage(tr("Recomputing the DABC mask..."));
+    } else if (effect.mdqfo) {
+        requestPreview();
+    }
+    updatePlanStatus();
 }
 
 void MainWindow::toggleChannel(const QString& group, int channel)
@@ -351,6 +654,7 @@ void MainWindow::setChannelMask(const std::string& group, int channel, uint8_t m
     p.handEdited.resize(p.mask.size(), 0);
     p.mask[size_t(channel)] = mask;
     p.handEdited[size_t(channel)] = handEdited;
+    setModified(true);
     refreshPlanViews();
 }
 
@@ -373,16 +677,24 @@ void MainWindow::onMasksReady(const std::map<std::string, core::GroupPlan>& plan
             p.handEdited.assign(mask.size(), 0);
         p.mask = std::move(mask); // alpha0/alpha stay: they come from MDQFO, not from the threshold
     }
-    if (m_session->settings)
-        m_session->settings->dabc = m_dabc;
-    m_heatmap->setDispersionForm(m_dabc.form);
+    if (m_session->settings) // the plan's masks follow the panel; its other settings stay
+        m_session->settings->dabc = m_settings.dabc;
+    m_heatmap->setDispersionForm(m_settings.dabc.form);
+    setModified(true);
     refreshPlanViews();
+    if (m_previewAfterMasks) {
+        m_previewAfterMasks = false;
+        requestPreview();
+    }
+    updatePlanStatus();
 }
 
 void MainWindow::refreshPlanViews()
 {
     m_model->refreshFigures();
     m_mask->refresh();
+    m_loss->setSession(m_session.get());
+    m_loss->setGroup(m_group);
     m_heatmap->setSession(m_session.get());
     if (!m_tree->currentIndex().isValid() && !m_group.isEmpty()) { // a form change resets the tree
         const QString g = m_group;
@@ -395,6 +707,324 @@ void MainWindow::refreshPlanViews()
         for (uint8_t b : p.mask)
             masked += b;
     statusBar()->showMessage(tr("%n channel(s) compensated", nullptr, int(masked)));
+}
+
+void MainWindow::updatePlanStatus()
+{
+    if (!m_session) {
+        m_panel->setPlanStatus(tr("Open a session or a model folder."), false);
+        return;
+    }
+    if (m_session->stats.empty()) {
+        m_panel->setPlanStatus(tr("No calibration statistics: Study \u2192 Calibrate first."), true);
+        return;
+    }
+    if (!m_session->settings) {
+        m_panel->setPlanStatus(tr("No plan yet: Quantize builds one with these settings."), true);
+        return;
+    }
+    const ThresholdPanel::Effect e = ThresholdPanel::effectOf(*m_session->settings, m_settings);
+    if (e.requantize) {
+        m_panel->setPlanStatus(tr("Bits, formats, method or rho differ from the plan's: Quantize to apply them."), true);
+    } else if (!m_previewGroups.empty() || e.mdqfo) {
+        m_panel->setPlanStatus(tr("MDQFO previewed on %n input group(s) only: Quantize to apply it to every layer.",
+                                  nullptr, int(m_previewGroups.size())),
+                               true);
+    } else {
+        m_panel->setPlanStatus(tr("The plan matches these settings."), false);
+    }
+}
+
+void MainWindow::requestPreview()
+{
+    if (!m_session || !m_session->settings || m_group.isEmpty())
+        return;
+    const core::QuantSettings& plan = *m_session->settings;
+    if (plan.method != "morphoquant" || plan.act != core::ActScheme::PerChannelStatic || !m_settings.mdqfo.enabled) {
+        updatePlanStatus();
+        return;
+    }
+    if (m_jobs->isRunning()) {
+        statusBar()->showMessage(tr("MDQFO preview waits for the running job: Quantize afterwards to apply."), 5000);
+        return;
+    }
+    if (!m_engine->hasPreviewCache(*m_session)) {
+        statusBar()->showMessage(
+            tr("The MDQFO preview needs the calibration inputs of a quantization run in this window: Quantize once."),
+            8000);
+        return;
+    }
+    // Every input group of the current layer: what "a layer" means for the 0.5 s target.
+    const core::ModuleInfo* current = nullptr;
+    for (const core::ModuleInfo& m : m_session->modules)
+        if (QString::fromStdString(m.inputGroup) == m_group) {
+            current = &m;
+            break;
+        }
+    std::vector<std::string> groups;
+    for (const core::ModuleInfo& m : m_session->modules)
+        if (current && m.layer == current->layer && std::find(groups.begin(), groups.end(), m.inputGroup) == groups.end())
+            groups.push_back(m.inputGroup);
+    if (groups.empty())
+        groups.push_back(m_group.toStdString());
+    core::QuantSettings st = plan;
+    st.dabc = m_settings.dabc;
+    st.mdqfo = m_settings.mdqfo;
+    m_preview->request(*m_session, std::move(groups), st);
+    statusBar()->showMessage(tr("Previewing MDQFO on layer %1...").arg(current ? current->layer : -1));
+}
+
+void MainWindow::onPreviewReady(const std::vector<core::GroupPreview>& previews, double seconds)
+{
+    if (!m_session)
+        return;
+    for (const core::GroupPreview& p : previews) {
+        auto it = m_session->plans.find(p.group);
+        if (it == m_session->plans.end())
+            continue;
+        // Bounds only: the mask may have been edited by hand since the request went out.
+        it->second.alpha0 = p.plan.alpha0;
+        it->second.alpha = p.plan.alpha;
+        bool found = false;
+        for (core::LossCurve& c : m_session->curves)
+            if (c.group == p.group) {
+                c = p.curve;
+                found = true;
+            }
+        if (!found)
+            m_session->curves.push_back(p.curve);
+        m_previewGroups.insert(p.group);
+    }
+    if (m_session->settings)
+        m_session->settings->mdqfo = m_settings.mdqfo;
+    setModified(true);
+    refreshPlanViews();
+    updatePlanStatus();
+    statusBar()->showMessage(tr("MDQFO preview of %n input group(s) in %1 ms", nullptr, int(previews.size()))
+                                 .arg(seconds * 1000.0, 0, 'f', 0),
+                             8000);
+}
+
+bool MainWindow::runJob(const QString& title,
+                        std::function<QString(core::Session&, const core::ProgressSink&, const core::CancelToken&)> body,
+                        std::function<void(std::shared_ptr<core::Session>)> onDone, bool needsSession)
+{
+    if (needsSession && !m_session) {
+        statusBar()->showMessage(tr("Open a session or a model folder first."), 5000);
+        return false;
+    }
+    if (m_jobs->isRunning()) {
+        statusBar()->showMessage(tr("%1 is running: wait for it or cancel it first.").arg(m_jobs->currentTitle()), 5000);
+        return false;
+    }
+    // Previews and mask recomputes must not land in the session the job replaces.
+    m_preview->cancel();
+    const core::Session empty;
+    if (!m_jobs->start(title, m_session ? *m_session : empty, std::move(body)))
+        return false;
+    m_onJobDone = std::move(onDone);
+    for (QAction* a : m_jobActions)
+        a->setEnabled(false);
+    m_panel->setEnabled(false);
+    m_mask->setEnabled(false);
+    m_jobDock->show();
+    m_jobDock->raise();
+    return true;
+}
+
+void MainWindow::onJobEnded()
+{
+    for (QAction* a : m_jobActions)
+        a->setEnabled(true);
+    m_panel->setEnabled(true);
+    m_mask->setEnabled(true);
+}
+
+bool MainWindow::startOpenModel(const QString& dir)
+{
+    auto engine = m_engine;
+    const std::string path = QDir(dir).absolutePath().toStdString();
+    const QString name = QFileInfo(dir).fileName();
+    return runJob(
+        tr("Open model %1").arg(name),
+        [engine, path](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
+            const std::string before = s.model.fingerprint;
+            engine->openModel(s, path, progress, &cancel);
+            return MainWindow::tr("%1 Linear modules in %2 input groups%3")
+                .arg(s.modules.size())
+                .arg(s.groups.size())
+                .arg(before == s.model.fingerprint ? tr(" (same model: statistics kept)") : QString());
+        },
+        [this, name](std::shared_ptr<core::Session> s) {
+            const bool same = m_session && m_session->model.fingerprint == s->model.fingerprint;
+            if (same) {
+                adoptSession(*s);
+            } else {
+                setSession(*s, name);
+                setModified(true);
+            }
+            statusBar()->showMessage(tr("Model loaded: Study \u2192 Calibrate collects its statistics."), 10000);
+        },
+        false);
+}
+
+bool MainWindow::startCalibration(const QString& path, const QString& kind, int batchSize)
+{
+    if (m_session && m_session->model.path.empty()) {
+        statusBar()->showMessage(tr("Open a model folder first."), 5000);
+        return false;
+    }
+    auto engine = m_engine;
+    core::CalibrationSourceSpec spec;
+    spec.path = path.toStdString();
+    spec.kind = kind.toStdString();
+    spec.batchSize = batchSize;
+    return runJob(
+        tr("Calibrate on %1").arg(QFileInfo(path).fileName()),
+        [engine, spec](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
+            engine->calibrate(s, spec, progress, &cancel);
+            return MainWindow::tr("%1 sequences, %2 tokens").arg(s.calibration.sequences).arg(s.calibration.totalTokens());
+        },
+        [this](std::shared_ptr<core::Session> s) {
+            m_previewGroups.clear();
+            adoptSession(*s);
+        });
+}
+
+bool MainWindow::startQuantize()
+{
+    if (m_session && m_session->stats.empty()) {
+        statusBar()->showMessage(tr("Calibrate first: the plan is built from the calibration statistics."), 5000);
+        return false;
+    }
+    auto engine = m_engine;
+    const core::QuantSettings settings = m_settings;
+    return runJob(
+        tr("Quantize %1").arg(QString::fromStdString(settings.label())),
+        [engine, settings](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
+            engine->quantize(s, settings, progress, &cancel);
+            double worst = qInf();
+            for (const core::ModuleError& e : s.errors)
+                if (e.pooled.tokens > 0)
+                    worst = std::min(worst, e.pooled.sqnrDb);
+            return std::isfinite(worst) ? MainWindow::tr("worst module SQNR %1 dB").arg(worst, 0, 'f', 2)
+                                        : MainWindow::tr("plan built");
+        },
+        [this](std::shared_ptr<core::Session> s) {
+            m_previewGroups.clear();
+            adoptSession(*s);
+        });
+}
+
+bool MainWindow::startEvaluation(const QString& path, bool fpToo)
+{
+    if (m_session && !m_session->settings) {
+        statusBar()->showMessage(tr("Quantize first: evaluation compares the quantized model with full precision."), 5000);
+        return false;
+    }
+    auto engine = m_engine;
+    const std::string data = path.toStdString();
+    return runJob(
+        tr("Evaluate on %1").arg(QFileInfo(path).fileName()),
+        [engine, data, fpToo](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
+            engine->evaluate(s, data, fpToo, 8, progress, &cancel);
+            return s.evals.empty() ? QString()
+                                   : MainWindow::tr("perplexity %1").arg(s.evals.back().ppl, 0, 'f', 4);
+        },
+        [this](std::shared_ptr<core::Session> s) { adoptSession(*s); });
+}
+
+bool MainWindow::startExport(const QString& dir, bool overwrite, std::shared_ptr<core::ExportReport> report)
+{
+    if (m_session && !m_session->settings) {
+        statusBar()->showMessage(tr("Quantize first: there is no plan to export."), 5000);
+        return false;
+    }
+    auto engine = m_engine;
+    const std::string out = dir.toStdString();
+    return runJob(
+        tr("Export to %1").arg(QFileInfo(dir).fileName()),
+        [engine, out, overwrite, report](core::Session& s, const core::ProgressSink& progress,
+                                         const core::CancelToken& cancel) {
+            *report = engine->exportModel(s, out, overwrite, progress, &cancel);
+            return MainWindow::tr("%1 tensors, %2 MB").arg(report->tensors).arg(double(report->bytes) / 1e6, 0, 'f', 2);
+        },
+        nullptr); // an export does not change the session
+}
+
+void MainWindow::openModelDialog()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Model Folder"));
+    if (!dir.isEmpty())
+        startOpenModel(dir);
+}
+
+void MainWindow::calibrateDialog()
+{
+    if (!m_session) {
+        statusBar()->showMessage(tr("Open a model folder first."), 5000);
+        return;
+    }
+    DataFileChoice c;
+    c.batch = m_session->calibration.batchSize > 0 ? m_session->calibration.batchSize : 8;
+    QString start = QString::fromStdString(m_session->calibration.source);
+    if (start.isEmpty())
+        start = QDir(QString::fromStdString(m_session->model.path)).filePath(QStringLiteral("calibration.jsonl"));
+    if (askDataFile(this, tr("Calibrate"), start, true, QString(), &c))
+        startCalibration(c.path, c.kind, c.batch);
+}
+
+void MainWindow::evaluateDialog()
+{
+    if (!m_session)
+        return;
+    DataFileChoice c;
+    c.check = true;
+    QString start = m_session->evals.empty() ? QString() : QString::fromStdString(m_session->evals.back().data);
+    if (start.isEmpty())
+        start = QDir(QString::fromStdString(m_session->model.path)).filePath(QStringLiteral("evaluation.jsonl"));
+    if (askDataFile(this, tr("Evaluate"), start, false, tr("Also evaluate the full-precision model"), &c))
+        startEvaluation(c.path, c.check);
+}
+
+void MainWindow::exportDialog()
+{
+    if (!m_session || !m_session->settings) {
+        statusBar()->showMessage(tr("Quantize first: there is no plan to export."), 5000);
+        return;
+    }
+    ExportDialog d(*m_session, m_jobs,
+                   [this](const QString& dir, bool overwrite, std::shared_ptr<core::ExportReport> report) {
+                       return startExport(dir, overwrite, std::move(report));
+                   },
+                   this);
+    d.exec();
+}
+
+QString MainWindow::exampleSessionPath()
+{
+    const QStringList candidates{
+        QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/morphoquant/example.mqs")),
+#ifdef MQ_EXAMPLE_SESSION
+        QStringLiteral(MQ_EXAMPLE_SESSION),
+#endif
+    };
+    for (const QString& c : candidates)
+        if (QFileInfo::exists(c))
+            return QFileInfo(c).absoluteFilePath();
+    return {};
+}
+
+void MainWindow::openExample()
+{
+    const QString path = exampleSessionPath();
+    if (path.isEmpty()) {
+        QMessageBox::information(this, tr("Example session"),
+                                 tr("The example session is built with the workbench when the stories260K model is "
+                                    "found (../shared/models/stories260K); this build has none."));
+        return;
+    }
+    openSession(path);
 }
 
 void MainWindow::onTreeSelection()
@@ -496,6 +1126,16 @@ void MainWindow::restoreSettings()
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (m_modified && m_session && !m_quietErrors) {
+        const auto answer = QMessageBox::question(
+            this, tr("Unsaved changes"), tr("The session has changes that are not saved. Save them?"),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !(m_path.isEmpty() ? saveAs() : saveSession(m_path)))) {
+            event->ignore();
+            return;
+        }
+    }
+    m_jobs->cancel(); // the controller waits for its worker when it goes away
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
@@ -505,7 +1145,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
     const QList<QUrl> urls = event->mimeData()->urls();
-    if (urls.size() == 1 && isSessionFile(urls.front()))
+    if (urls.size() == 1 && (isSessionFile(urls.front()) || isModelFolder(urls.front())))
         event->acceptProposedAction();
 }
 
@@ -515,6 +1155,9 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (urls.size() == 1 && isSessionFile(urls.front())) {
         event->acceptProposedAction();
         openSession(urls.front().toLocalFile());
+    } else if (urls.size() == 1 && isModelFolder(urls.front())) {
+        event->acceptProposedAction();
+        startOpenModel(urls.front().toLocalFile());
     }
 }
 

@@ -3,8 +3,11 @@
 // selection in the tree drives the views. Holds the open Session (the views point into it).
 #include <QMainWindow>
 
+#include <functional>
 #include <memory>
+#include <set>
 
+#include "engine.h"
 #include "session.h"
 
 class QLabel;
@@ -12,6 +15,8 @@ class QMenu;
 class QSortFilterProxyModel;
 class QTreeView;
 class QCustomPlot;
+class QDockWidget;
+class QAction;
 class QUndoStack;
 
 namespace mq::ui {
@@ -23,6 +28,10 @@ class LossCurveView;
 class MaskView;
 class MaskJob;
 class ThresholdPanel;
+class JobController;
+class JobPanel;
+class LayerErrorView;
+class PreviewJob;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -32,11 +41,29 @@ public:
     // Opens a `.mqs` session and shows it; returns false (and says why in a dialog unless quiet)
     // when the file cannot be read. The previous session stays open then.
     bool openSession(const QString& path, bool quiet = false);
+    // Writes the session (atomically: an existing file is replaced only by a complete one).
+    bool saveSession(const QString& path, bool quiet = false);
+    QString sessionPath() const { return m_path; }
+    bool isModified() const { return m_modified; }
+
+    // Jobs (through jobs()): each returns false when it cannot start (a job runs, or what it
+    // needs is missing; the status bar says which). Results replace the session when they
+    // complete; cancel or failure leave it as it was.
+    bool startOpenModel(const QString& dir);
+    bool startCalibration(const QString& path, const QString& kind, int batchSize);
+    bool startQuantize();
+    bool startEvaluation(const QString& path, bool fpToo);
+    bool startExport(const QString& dir, bool overwrite, std::shared_ptr<core::ExportReport> report);
+    // Tests and screenshots: job failures go to the status bar and the job log, not a dialog.
+    void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
     // Shows a session already in memory (tests, screenshots).
     void setSession(const core::Session& session, const QString& title = {});
     // Makes `group` the current input group of every view and of the tree.
     void selectGroup(const QString& group);
     QString currentGroup() const { return m_group; }
+
+    // The example session built with the workbench from stories260K, or empty when there is none.
+    static QString exampleSessionPath();
 
     // Window geometry and dock layout from QSettings (not called for screenshots).
     void restoreSettings();
@@ -49,14 +76,24 @@ public:
     MaskView* maskView() const { return m_mask; }
     ThresholdPanel* thresholdPanel() const { return m_panel; }
     MaskJob* maskJob() const { return m_job; }
+    PreviewJob* previewJob() const { return m_preview; }
+    JobController* jobs() const { return m_jobs; }
+    JobPanel* jobPanel() const { return m_jobPanel; }
+    LayerErrorView* layerErrorView() const { return m_errors; }
+    core::Engine& engine() const { return *m_engine; }
     QUndoStack* undoStack() const { return m_undo; }
     // The open session (nullptr if none); its plans follow the threshold panel once recomputed.
     const core::Session* session() const { return m_session.get(); }
     // DABC settings the masks are (being) computed with.
-    core::DabcSettings dabcSettings() const { return m_dabc; }
+    core::DabcSettings dabcSettings() const { return m_settings.dabc; }
+    // Everything the tuning panel shows: what the next quantization uses.
+    core::QuantSettings quantSettings() const { return m_settings; }
+    // Input groups whose clipping bounds come from a live MDQFO preview since the last quantization.
+    const std::set<std::string>& previewGroups() const { return m_previewGroups; }
 
     // Undoable edits, also reached from the panel and the mask view (GUI thread).
     void setDabcSettings(const core::DabcSettings& settings);
+    void setQuantSettings(const core::QuantSettings& settings);
     void toggleChannel(const QString& group, int channel);
 
 protected:
@@ -68,24 +105,51 @@ private:
     void createMenus();
     void createDocks();
     void openSessionDialog();
+    void openModelDialog();
+    void calibrateDialog();
+    void evaluateDialog();
+    void exportDialog();
+    bool saveAs();
+    void openExample();
+    void setLanguage(const QString& code);
+    // Runs body as a job; onDone gets the worker's session when it completes (GUI thread).
+    bool runJob(const QString& title, std::function<QString(core::Session&, const core::ProgressSink&,
+                                                            const core::CancelToken&)> body,
+                std::function<void(std::shared_ptr<core::Session>)> onDone, bool needsSession = true);
+    void onJobEnded();
+    // Shows a job's result session, keeping path, selection and undo history.
+    void adoptSession(const core::Session& session);
+    void setModified(bool modified);
+    void updateTitle();
+    void updatePlanStatus();
+    void requestPreview();
+    void onPreviewReady(const std::vector<core::GroupPreview>& previews, double seconds);
     void reloadSession();
     void showAbout();
     void addRecentFile(const QString& path);
     void updateRecentMenu();
     void updateSummary();
     void onTreeSelection();
-    // Without undo: shows `settings` in the panel and starts the recompute.
-    void applyDabcSettings(const core::DabcSettings& settings);
+    // Without undo: shows `settings` in the panel and starts what they affect (mask recompute,
+    // MDQFO preview of the current layer).
+    void applyQuantSettings(const core::QuantSettings& settings);
     // Without undo: sets a channel's mask bit and handEdited bit.
     void setChannelMask(const std::string& group, int channel, uint8_t mask, uint8_t handEdited);
     void onMasksReady(const std::map<std::string, core::GroupPlan>& plans);
     void refreshPlanViews();
 
-    friend class DabcSettingsCommand;
+    friend class QuantSettingsCommand;
     friend class ToggleChannelCommand;
 
+    std::shared_ptr<core::Engine> m_engine;
     std::unique_ptr<core::Session> m_session;
     QString m_path;
+    QString m_title;
+    bool m_modified = false;
+    bool m_quietErrors = false;
+    std::set<std::string> m_previewGroups;
+    bool m_previewAfterMasks = false;
+    std::function<void(std::shared_ptr<core::Session>)> m_onJobDone;
     QString m_group;
     SessionModel* m_model = nullptr;
     QSortFilterProxyModel* m_proxy = nullptr;
@@ -96,8 +160,14 @@ private:
     MaskView* m_mask = nullptr;
     ThresholdPanel* m_panel = nullptr;
     MaskJob* m_job = nullptr;
+    PreviewJob* m_preview = nullptr;
+    JobController* m_jobs = nullptr;
+    JobPanel* m_jobPanel = nullptr;
+    LayerErrorView* m_errors = nullptr;
+    QDockWidget* m_jobDock = nullptr;
+    QList<QAction*> m_jobActions; // disabled while a job runs
     QUndoStack* m_undo = nullptr;
-    core::DabcSettings m_dabc;
+    core::QuantSettings m_settings;
     QLabel* m_summary = nullptr;
     QLabel* m_modelLabel = nullptr;
     QLabel* m_planLabel = nullptr;

@@ -5,32 +5,67 @@
 #include <QFileInfo>
 #include <QMenu>
 #include <QMessageBox>
+#include <QSvgGenerator>
 #include <qcustomplot.h>
 
 namespace mq::ui {
 
-bool savePlot(QCustomPlot* plot, const QString& path)
+namespace {
+
+bool saveSvg(QCustomPlot* plot, const QString& path, const QString& title)
 {
-    const QString suffix = QFileInfo(path).suffix().toLower();
+    const QSize size = plot->size();
+    if (size.isEmpty())
+        return false;
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(size);
+    svg.setViewBox(QRect(QPoint(0, 0), size));
+    svg.setResolution(96); // so the width and height in mm match the plot's size on a 96 dpi screen
+    svg.setTitle(title);
+    svg.setDescription(QCoreApplication::translate("mq::ui::PlotExport", "Plot exported by MorphoQuant Workbench %1")
+                           .arg(QStringLiteral(PROJECT_VERSION_STRING)));
+    QCPPainter painter;
+    if (!painter.begin(&svg)) // fails when the file cannot be opened
+        return false;
+    // As QCustomPlot's own savePdf: vector output, no cached pixmaps of labels.
+    painter.setMode(QCPPainter::pmVectorized);
+    painter.setMode(QCPPainter::pmNoCaching);
+    plot->toPainter(&painter, size.width(), size.height());
+    return painter.end();
+}
+
+} // namespace
+
+bool savePlot(QCustomPlot* plot, const QString& path, const QString& title)
+{
+    const QFileInfo info(path);
+    const QString suffix = info.suffix().toLower();
+    const QString name = title.isEmpty() ? info.completeBaseName() : title;
     if (suffix == QLatin1String("png"))
         return plot->savePng(path, 0, 0, 2.0);
+    if (suffix == QLatin1String("svg"))
+        return saveSvg(plot, path, name);
     if (suffix == QLatin1String("pdf"))
-        return plot->savePdf(path);
+        return plot->savePdf(path, 0, 0, QCP::epAllowCosmetic, QStringLiteral("MorphoQuant Workbench"), name);
     return false;
 }
 
 void exportPlotDialog(QCustomPlot* plot, const QString& name, QWidget* parent)
 {
-    QString selected;
+    const QString png = QCoreApplication::translate("mq::ui::PlotExport", "PNG image (*.png)");
+    const QString svg = QCoreApplication::translate("mq::ui::PlotExport", "SVG image (*.svg)");
+    const QString pdf = QCoreApplication::translate("mq::ui::PlotExport", "PDF document (*.pdf)");
+    QString selected = png;
     QString path = QFileDialog::getSaveFileName(parent, QCoreApplication::translate("mq::ui::PlotExport", "Export Plot"), name + QStringLiteral(".png"),
-                                                QCoreApplication::translate("mq::ui::PlotExport", "PNG image (*.png);;PDF document (*.pdf)"), &selected);
+                                                png + QStringLiteral(";;") + svg + QStringLiteral(";;") + pdf, &selected);
     if (path.isEmpty())
         return;
     if (QFileInfo(path).suffix().isEmpty())
-        path += selected.contains(QLatin1String("pdf")) ? QStringLiteral(".pdf") : QStringLiteral(".png");
-    if (!savePlot(plot, path))
+        path += selected == svg ? QStringLiteral(".svg") : selected == pdf ? QStringLiteral(".pdf") : QStringLiteral(".png");
+    if (!savePlot(plot, path, name))
         QMessageBox::warning(parent, QCoreApplication::translate("mq::ui::PlotExport", "Export failed"),
-                             QCoreApplication::translate("mq::ui::PlotExport", "Could not write %1 (PNG and PDF are supported).").arg(path));
+                             QCoreApplication::translate("mq::ui::PlotExport", "Could not write %1 (PNG, SVG and PDF are supported).").arg(path));
 }
 
 void installExportMenu(QCustomPlot* plot, const QString& name)

@@ -12,6 +12,18 @@ namespace mq::ui {
 namespace {
 // Internal ids: 0 for layer rows; 1 + layer row for module rows (the parent's row).
 constexpr quintptr kLayerId = 0;
+// What a modality or SQNR cell shows when there is no figure.
+const QString kMissing = QStringLiteral("\u2013");
+
+bool isScoreColumn(int column) { return column >= SessionModel::TextScoreColumn && column <= SessionModel::AudioScoreColumn; }
+bool isSqnrColumn(int column) { return column >= SessionModel::SqnrColumn && column <= SessionModel::AudioSqnrColumn; }
+// Index into ModuleRow::errors: the modality, or kNumModalities for the pooled SQNR column.
+size_t errorSlot(int column)
+{
+    return column == SessionModel::SqnrColumn ? size_t(core::kNumModalities) : size_t(column - SessionModel::TextSqnrColumn);
+}
+
+QString modalityText(int m) { return QString::fromLatin1(core::modalityName(core::Modality(m))); }
 } // namespace
 
 SessionModel::SessionModel(QObject* parent) : QAbstractItemModel(parent) {}
@@ -69,6 +81,17 @@ void SessionModel::rebuild()
             if (!d.empty())
                 f.maxScore = *std::max_element(d.begin(), d.end());
         }
+        if (auto it = m_session->stats.find(g); it != m_session->stats.end()) {
+            for (int mo = 0; mo < core::kNumModalities; ++mo) {
+                const core::ChannelStats& st = it->second.perModality[size_t(mo)];
+                if (st.empty())
+                    continue;
+                const std::vector<double> d = core::dispersionScores(st, m_form);
+                if (!d.empty())
+                    f.modalityScore[size_t(mo)] = *std::max_element(d.begin(), d.end());
+                f.modalityTokens[size_t(mo)] = qint64(st.count);
+            }
+        }
         if (auto it = m_session->plans.find(g); it != m_session->plans.end())
             f.masked = int(std::count(it->second.mask.begin(), it->second.mask.end(), uint8_t(1)));
         for (const core::LossCurve& c : m_session->curves)
@@ -76,6 +99,18 @@ void SessionModel::rebuild()
                 f.finalLoss = c.points.back().total;
         figures[g] = f;
     }
+    std::map<std::string, const core::ModuleError*> errors;
+    for (const core::ModuleError& e : m_session->errors)
+        errors[e.module] = &e;
+    auto errorFigures = [](const core::ErrorStat& st) {
+        ErrorFigures f;
+        if (st.tokens > 0) {
+            f.sqnr = st.sqnrDb;
+            f.cosine = st.cosine;
+            f.tokens = qint64(st.tokens);
+        }
+        return f;
+    };
     std::map<int, size_t> layerRow;
     for (const core::ModuleInfo& m : m_session->modules) {
         auto [it, added] = layerRow.emplace(m.layer, m_layers.size());
@@ -91,6 +126,11 @@ void SessionModel::rebuild()
         row.shape = QStringLiteral("%1 \u2192 %2").arg(m.inFeatures).arg(m.outFeatures);
         row.group = QString::fromStdString(m.inputGroup);
         row.figures = figures[m.inputGroup];
+        if (auto e = errors.find(m.name); e != errors.end()) {
+            for (int mo = 0; mo < core::kNumModalities; ++mo)
+                row.errors[size_t(mo)] = errorFigures(e->second->perModality[size_t(mo)]);
+            row.errors[size_t(core::kNumModalities)] = errorFigures(e->second->pooled);
+        }
         m_layers[it->second].modules.push_back(row);
     }
 }
@@ -139,6 +179,11 @@ QVariant SessionModel::moduleData(const ModuleRow& m, int column, int role) cons
 {
     if (role == GroupRole)
         return m.group;
+    if (isScoreColumn(column) || isSqnrColumn(column)) {
+        if (role == Qt::ToolTipRole)
+            return figureToolTip(m, column);
+        return figureData(moduleFigure(m, column), column, role);
+    }
     const GroupFigures& f = m.figures;
     if (role == SortRole) {
         switch (column) {
@@ -185,6 +230,12 @@ QVariant SessionModel::layerData(const LayerRow& l, int column, int role) const
     }
     if (role == GroupRole)
         return l.modules.empty() ? QString() : l.modules.front().group;
+    if (isScoreColumn(column) || isSqnrColumn(column)) {
+        if (role == Qt::ToolTipRole)
+            return isScoreColumn(column) ? tr("The highest max D_c (%1 tokens) of this layer's input groups").arg(modalityText(column - TextScoreColumn))
+                                         : tr("The lowest SQNR of this layer's modules");
+        return figureData(layerFigure(l, column), column, role);
+    }
     if (role == SortRole) {
         switch (column) {
         case NameColumn: return l.layer;
@@ -210,7 +261,33 @@ QVariant SessionModel::layerData(const LayerRow& l, int column, int role) const
 
 QVariant SessionModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole) {
+        const QString form = m_form == core::DispersionForm::Paper ? tr("paper form |max - min| / log(sum|x| + 1e-5)")
+                                                                   : tr("code form |max - min| / log(1 + mean|x| + 1e-5)");
+        switch (section) {
+        case MaxScoreColumn:
+            return tr("Highest dispersion score D_c over the input group's channels, all tokens pooled (%1)").arg(form);
+        case MaskedColumn: return tr("Channels compensated by DABC");
+        case LossColumn: return tr("Last MDQFO loss (L_p + lambda_cos L_cos) of the input group");
+        case SqnrColumn:
+            return tr("Output SQNR of the quantized module in dB over all calibration tokens, "
+                      "10 log10(sum ||y||\u00b2 / sum ||y - y_q||\u00b2); lower is worse. "
+                      "\u2013: not measured for the current plan");
+        default: break;
+        }
+        if (isScoreColumn(section))
+            return tr("Highest dispersion score D_c over the input group's channels, %1 tokens only (%2). "
+                      "\u2013: no %1 token reached this input")
+                .arg(modalityText(section - TextScoreColumn), form);
+        if (isSqnrColumn(section))
+            return tr("Output SQNR of the quantized module in dB over %1 tokens only; lower is worse. "
+                      "\u2013: not measured, or no %1 token reached this module")
+                .arg(modalityText(section - TextSqnrColumn));
+        return {};
+    }
+    if (role != Qt::DisplayRole)
         return {};
     switch (section) {
     case NameColumn: return tr("Module");
@@ -220,8 +297,129 @@ QVariant SessionModel::headerData(int section, Qt::Orientation orientation, int 
     case MaxScoreColumn: return tr("Max D_c");
     case MaskedColumn: return tr("Masked");
     case LossColumn: return tr("Final loss");
+    case TextScoreColumn: return tr("D_c text");
+    case ImageScoreColumn: return tr("D_c image");
+    case VideoScoreColumn: return tr("D_c video");
+    case AudioScoreColumn: return tr("D_c audio");
+    case SqnrColumn: return tr("SQNR dB");
+    case TextSqnrColumn: return tr("SQNR text");
+    case ImageSqnrColumn: return tr("SQNR image");
+    case VideoSqnrColumn: return tr("SQNR video");
+    case AudioSqnrColumn: return tr("SQNR audio");
     default: return {};
     }
+}
+
+double SessionModel::moduleFigure(const ModuleRow& m, int column)
+{
+    if (isScoreColumn(column))
+        return m.figures.modalityScore[size_t(column - TextScoreColumn)];
+    if (isSqnrColumn(column))
+        return m.errors[errorSlot(column)].sqnr;
+    return qQNaN();
+}
+
+double SessionModel::layerFigure(const LayerRow& l, int column)
+{
+    // The worst of the modules: the highest score, the lowest SQNR. Modules of one input group
+    // share their scores, so taking every module gives the same as taking every group.
+    double worst = qQNaN();
+    for (const ModuleRow& m : l.modules) {
+        const double v = moduleFigure(m, column);
+        if (std::isnan(v))
+            continue;
+        if (std::isnan(worst))
+            worst = v;
+        else
+            worst = isSqnrColumn(column) ? std::min(worst, v) : std::max(worst, v);
+    }
+    return worst;
+}
+
+QVariant SessionModel::figureData(double value, int column, int role) const
+{
+    switch (role) {
+    case SortRole: return value;
+    case Qt::TextAlignmentRole: return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    case Qt::DisplayRole:
+        if (std::isnan(value))
+            return kMissing;
+        if (std::isinf(value)) // an SQNR with no error at all
+            return value > 0 ? QStringLiteral("\u221e") : QStringLiteral("-\u221e");
+        return isSqnrColumn(column) ? QString::number(value, 'f', 1) : QString::number(value, 'g', 4);
+    default: return {};
+    }
+}
+
+QString SessionModel::figureToolTip(const ModuleRow& m, int column) const
+{
+    if (isScoreColumn(column)) {
+        const int mo = column - TextScoreColumn;
+        const qint64 tokens = m.figures.modalityTokens[size_t(mo)];
+        if (tokens == 0)
+            return tr("No %1 token reached input group %2").arg(modalityText(mo), m.group);
+        return tr("Highest D_c of input group %1 over %2 %3 tokens")
+            .arg(m.group).arg(tokens).arg(modalityText(mo));
+    }
+    const ErrorFigures& e = m.errors[errorSlot(column)];
+    const QString over = column == SqnrColumn ? tr("all") : modalityText(int(errorSlot(column)));
+    if (e.tokens == 0)
+        return column == SqnrColumn ? tr("No output error measured for %1").arg(m.name)
+                                    : tr("No %1 token in the output error of %2").arg(over, m.name);
+    return tr("SQNR %1 dB, mean cosine %2 over %3 %4 tokens")
+        .arg(QString::number(e.sqnr, 'f', 2), QString::number(e.cosine, 'f', 4))
+        .arg(e.tokens)
+        .arg(over);
+}
+
+bool SessionModel::columnHasData(int column) const
+{
+    if (column < 0 || column >= ColumnCount)
+        return false;
+    for (const LayerRow& l : m_layers)
+        for (const ModuleRow& m : l.modules) {
+            switch (column) {
+            case MaxScoreColumn:
+                if (!std::isnan(m.figures.maxScore))
+                    return true;
+                break;
+            case MaskedColumn:
+                if (m.figures.masked >= 0)
+                    return true;
+                break;
+            case LossColumn:
+                if (!std::isnan(m.figures.finalLoss))
+                    return true;
+                break;
+            default:
+                if (column < MaxScoreColumn || !std::isnan(moduleFigure(m, column)))
+                    return true;
+            }
+        }
+    return false;
+}
+
+SessionSortProxy::SessionSortProxy(QObject* parent) : QSortFilterProxyModel(parent)
+{
+    setSortRole(SessionModel::SortRole);
+}
+
+bool SessionSortProxy::lessThan(const QModelIndex& left, const QModelIndex& right) const
+{
+    const QVariant l = left.data(sortRole());
+    const QVariant r = right.data(sortRole());
+    if (l.userType() != QMetaType::Double || r.userType() != QMetaType::Double)
+        return QSortFilterProxyModel::lessThan(left, right);
+    const double a = l.toDouble(), b = r.toDouble();
+    const bool missingA = std::isnan(a), missingB = std::isnan(b);
+    if (missingA || missingB) {
+        // Descending order asks lessThan(right, left): a missing figure must then be "less" to
+        // land last.
+        if (missingA == missingB)
+            return false;
+        return sortOrder() == Qt::AscendingOrder ? missingB : missingA;
+    }
+    return a < b;
 }
 
 } // namespace mq::ui

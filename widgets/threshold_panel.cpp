@@ -4,10 +4,16 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollArea>
 #include <QSignalBlocker>
+#include <QSpinBox>
+#include <QStyle>
+#include <QVBoxLayout>
 
 namespace mq::ui {
 
@@ -27,16 +33,44 @@ std::vector<std::string> splitKinds(const QString& text)
         out.push_back(part.toStdString());
     return out;
 }
+
+QDoubleSpinBox* doubleBox(QWidget* parent, double lo, double hi, double step, int decimals, const QString& tip)
+{
+    auto* b = new QDoubleSpinBox(parent);
+    b->setRange(lo, hi);
+    b->setSingleStep(step);
+    b->setDecimals(decimals);
+    b->setKeyboardTracking(false); // one recompute per finished edit, not per keystroke
+    b->setToolTip(tip);
+    return b;
+}
+
+bool sameWeight(const core::WeightQuantSpec& a, const core::WeightQuantSpec& b)
+{
+    return a.format == b.format && a.bits == b.bits && a.groupSize == b.groupSize && a.symmetric == b.symmetric
+        && a.nf4Block == b.nf4Block;
+}
+
+bool sameMdqfo(const core::MdqfoSettings& a, const core::MdqfoSettings& b)
+{
+    return a.enabled == b.enabled && a.solver == b.solver && a.p == b.p && a.lambdaCos == b.lambdaCos
+        && a.ratios == b.ratios && a.rMin == b.rMin && a.rMax == b.rMax && a.emaDecay == b.emaDecay
+        && a.batchTokens == b.batchTokens && a.adamSteps == b.adamSteps && a.adamLr == b.adamLr;
+}
+
+// Fields of DabcSettings that computeMasks reads (rho acts in the simulation only).
+bool sameMaskFields(const core::DabcSettings& a, const core::DabcSettings& b)
+{
+    return a.enabled == b.enabled && a.k == b.k && a.useLocal == b.useLocal && a.useGlobal == b.useGlobal
+        && a.form == b.form && a.anyModality == b.anyModality && a.forceKinds == b.forceKinds;
+}
 } // namespace
 
 ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
 {
-    m_k = new QDoubleSpinBox(this);
-    m_k->setRange(0.0, 10.0);
-    m_k->setSingleStep(0.1);
-    m_k->setDecimals(2);
-    m_k->setKeyboardTracking(false); // one recompute per finished edit, not per keystroke
-    m_k->setToolTip(tr("tau = mu + k sigma of the dispersion scores D_c"));
+    // DABC
+    m_dabcOn = new QCheckBox(tr("Compensate outlier channels (DABC)"), this);
+    m_k = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("tau = mu + k sigma of the dispersion scores D_c"));
     m_local = new QCheckBox(tr("Local (this group's channels)"), this);
     m_global = new QCheckBox(tr("Global (all groups' channels)"), this);
     m_form = new QComboBox(this);
@@ -48,62 +82,239 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_force = new QLineEdit(this);
     m_force->setPlaceholderText(tr("none (pure Eq. 6)"));
     m_force->setToolTip(tr("Module kinds whose input is masked entirely, comma separated (e.g. down_proj)"));
+    m_rho = doubleBox(this, 0.0, 1.0, 0.05, 2,
+                      tr("Compensate only elements with |x| > rho * alpha_c (0: every element of a masked channel); "
+                         "takes effect at the next quantization"));
 
-    auto* form = new QFormLayout(this);
-    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    form->addRow(tr("k:"), m_k);
-    form->addRow(tr("Thresholds:"), m_local);
-    form->addRow(QString(), m_global);
-    form->addRow(tr("Score:"), m_form);
-    form->addRow(tr("Statistics:"), m_source);
-    form->addRow(tr("Force kinds:"), m_force);
+    // MDQFO
+    m_mdqfoOn = new QCheckBox(tr("Optimize clipping bounds (MDQFO)"), this);
+    m_solver = new QComboBox(this);
+    m_solver->addItem(tr("Grid search over ratios"), int(core::MdqfoSolver::GridSearch));
+    m_solver->addItem(tr("Adam on alpha"), int(core::MdqfoSolver::Adam));
+    m_p = doubleBox(this, 0.1, 8.0, 0.5, 2, tr("Exponent of the L_p morphology term (paper 0.5; authors' configs 2, 3)"));
+    m_lambda = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("Weight of the cosine term L_cos"));
 
-    setSettings(core::DabcSettings{});
+    // Bits
+    m_method = new QComboBox(this);
+    m_method->addItem(tr("MorphoQuant (DABC + MDQFO, static per-channel activations)"), QStringLiteral("morphoquant"));
+    m_method->addItem(tr("RTN (per-token dynamic activations)"), QStringLiteral("rtn"));
+    m_wformat = new QComboBox(this);
+    m_wformat->addItem(tr("Integer, symmetric"), int(core::WeightFormat::Int));
+    m_wformat->addItem(tr("NF4"), int(core::WeightFormat::NF4));
+    m_wformat->addItem(tr("Unquantized (W16)"), int(core::WeightFormat::None));
+    m_wbits = new QSpinBox(this);
+    m_wbits->setRange(2, 8);
+    m_wbits->setPrefix(QStringLiteral("W"));
+    m_wbits->setKeyboardTracking(false);
+    m_group = new QSpinBox(this);
+    m_group->setRange(0, 4096);
+    m_group->setSingleStep(32);
+    m_group->setSpecialValueText(tr("per output channel"));
+    m_group->setKeyboardTracking(false);
+    m_group->setToolTip(tr("Weight scale group size along the input dimension (0: one scale per output channel)"));
+    m_abits = new QComboBox(this);
+    for (int b : {2, 3, 4, 6, 8})
+        m_abits->addItem(QStringLiteral("A%1").arg(b), b);
+    m_abits->addItem(tr("A16 (unquantized)"), 16);
+
+    m_status = new QLabel(this);
+    m_status->setWordWrap(true);
+    m_quantize = new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Quantize"), this);
+    m_quantize->setToolTip(tr("Build the plan with these settings for every layer (Study \u2192 Quantize)"));
+    connect(m_quantize, &QPushButton::clicked, this, &ThresholdPanel::quantizeRequested);
+
+    auto* dabc = new QGroupBox(tr("DABC"), this);
+    auto* df = new QFormLayout(dabc);
+    df->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    df->addRow(m_dabcOn);
+    df->addRow(tr("k:"), m_k);
+    df->addRow(tr("Thresholds:"), m_local);
+    df->addRow(QString(), m_global);
+    df->addRow(tr("Score:"), m_form);
+    df->addRow(tr("Statistics:"), m_source);
+    df->addRow(tr("Force kinds:"), m_force);
+    df->addRow(tr("rho:"), m_rho);
+    auto* mdqfo = new QGroupBox(tr("MDQFO"), this);
+    auto* mf = new QFormLayout(mdqfo);
+    mf->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    mf->addRow(m_mdqfoOn);
+    mf->addRow(tr("Solver:"), m_solver);
+    mf->addRow(tr("p:"), m_p);
+    mf->addRow(tr("lambda_cos:"), m_lambda);
+    auto* bits = new QGroupBox(tr("Bits and formats"), this);
+    auto* bf = new QFormLayout(bits);
+    bf->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    bf->addRow(tr("Method:"), m_method);
+    bf->addRow(tr("Weights:"), m_wformat);
+    bf->addRow(tr("Weight bits:"), m_wbits);
+    bf->addRow(tr("Weight group:"), m_group);
+    bf->addRow(tr("Activations:"), m_abits);
+
+    auto* inner = new QWidget(this);
+    auto* v = new QVBoxLayout(inner);
+    v->addWidget(dabc);
+    v->addWidget(mdqfo);
+    v->addWidget(bits);
+    v->addStretch(1);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(inner);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(2, 2, 2, 2);
+    outer->addWidget(scroll, 1);
+    auto* statusRow = new QHBoxLayout;
+    statusRow->addWidget(m_status, 1);
+    statusRow->addWidget(m_quantize);
+    outer->addLayout(statusRow);
+
+    core::QuantSettings initial;
+    initial.method = "morphoquant";
+    initial.weight.format = core::WeightFormat::Int;
+    initial.weight.bits = 4;
+    initial.abits = 4;
+    setQuantSettings(initial);
+    setPlanStatus(tr("No plan yet."), true);
+
+    connect(m_dabcOn, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_k, &QDoubleSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
     connect(m_local, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_global, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_form, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
     connect(m_source, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
     connect(m_force, &QLineEdit::editingFinished, this, &ThresholdPanel::onEdited);
+    connect(m_rho, &QDoubleSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
+    connect(m_mdqfoOn, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
+    connect(m_solver, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_p, &QDoubleSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
+    connect(m_lambda, &QDoubleSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
+    connect(m_method, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_wformat, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_wbits, &QSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
+    connect(m_group, &QSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
+    connect(m_abits, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
 }
 
 void ThresholdPanel::setSettings(const core::DabcSettings& s)
 {
-    const QSignalBlocker b1(m_k), b2(m_local), b3(m_global), b4(m_form), b5(m_source), b6(m_force);
-    m_base = s;
-    m_k->setValue(s.k);
-    m_local->setChecked(s.useLocal);
-    m_global->setChecked(s.useGlobal);
-    m_form->setCurrentIndex(m_form->findData(int(s.form)));
-    m_source->setCurrentIndex(s.anyModality ? 1 : 0);
-    m_force->setText(joinKinds(s.forceKinds));
+    core::QuantSettings q = m_base;
+    q.dabc = s;
+    setQuantSettings(q);
 }
 
-core::DabcSettings ThresholdPanel::settings() const
+void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
 {
-    core::DabcSettings s = m_base;
-    s.k = m_k->value();
-    s.useLocal = m_local->isChecked();
-    s.useGlobal = m_global->isChecked();
-    s.form = core::DispersionForm(m_form->currentData().toInt());
-    s.anyModality = m_source->currentData().toBool();
-    s.forceKinds = splitKinds(m_force->text());
+    const QSignalBlocker b1(m_k), b2(m_local), b3(m_global), b4(m_form), b5(m_source), b6(m_force), b7(m_dabcOn),
+        b8(m_rho), b9(m_mdqfoOn), b10(m_solver), b11(m_p), b12(m_lambda), b13(m_method), b14(m_wformat),
+        b15(m_wbits), b16(m_group), b17(m_abits);
+    m_base = s;
+    m_dabcOn->setChecked(s.dabc.enabled);
+    m_k->setValue(s.dabc.k);
+    m_local->setChecked(s.dabc.useLocal);
+    m_global->setChecked(s.dabc.useGlobal);
+    m_form->setCurrentIndex(m_form->findData(int(s.dabc.form)));
+    m_source->setCurrentIndex(s.dabc.anyModality ? 1 : 0);
+    m_force->setText(joinKinds(s.dabc.forceKinds));
+    m_rho->setValue(s.dabc.rho);
+    m_mdqfoOn->setChecked(s.mdqfo.enabled);
+    m_solver->setCurrentIndex(m_solver->findData(int(s.mdqfo.solver)));
+    m_p->setValue(s.mdqfo.p);
+    m_lambda->setValue(s.mdqfo.lambdaCos);
+    m_method->setCurrentIndex(std::max(0, m_method->findData(QString::fromStdString(s.method))));
+    m_wformat->setCurrentIndex(m_wformat->findData(int(s.weight.format)));
+    m_wbits->setValue(s.weight.bits);
+    m_group->setValue(s.weight.groupSize);
+    const int a = m_abits->findData(s.abits);
+    if (a < 0) // a width without a preset entry (e.g. A5 from the CLI) gets one
+        m_abits->addItem(QStringLiteral("A%1").arg(s.abits), s.abits);
+    m_abits->setCurrentIndex(m_abits->findData(s.abits));
+    updateEnabled();
+}
+
+core::QuantSettings ThresholdPanel::quantSettings() const
+{
+    core::QuantSettings s = m_base;
+    s.dabc.enabled = m_dabcOn->isChecked();
+    s.dabc.k = m_k->value();
+    s.dabc.useLocal = m_local->isChecked();
+    s.dabc.useGlobal = m_global->isChecked();
+    s.dabc.form = core::DispersionForm(m_form->currentData().toInt());
+    s.dabc.anyModality = m_source->currentData().toBool();
+    s.dabc.forceKinds = splitKinds(m_force->text());
+    s.dabc.rho = m_rho->value();
+    s.mdqfo.enabled = m_mdqfoOn->isChecked();
+    s.mdqfo.solver = core::MdqfoSolver(m_solver->currentData().toInt());
+    s.mdqfo.p = m_p->value();
+    s.mdqfo.lambdaCos = m_lambda->value();
+    s.method = m_method->currentData().toString().toStdString();
+    s.weight.format = core::WeightFormat(m_wformat->currentData().toInt());
+    s.weight.bits = s.weight.format == core::WeightFormat::NF4 ? 4 : m_wbits->value();
+    s.weight.groupSize = m_group->value();
+    s.abits = m_abits->currentData().toInt();
     return s;
+}
+
+void ThresholdPanel::setPlanStatus(const QString& text, bool needsQuantize)
+{
+    m_status->setText(text);
+    QFont f = m_status->font();
+    f.setBold(needsQuantize);
+    m_status->setFont(f);
+}
+
+QString ThresholdPanel::planStatus() const
+{
+    return m_status->text();
 }
 
 bool ThresholdPanel::sameSettings(const core::DabcSettings& a, const core::DabcSettings& b)
 {
-    return a.enabled == b.enabled && a.k == b.k && a.useLocal == b.useLocal && a.useGlobal == b.useGlobal
-        && a.form == b.form && a.anyModality == b.anyModality && a.rho == b.rho && a.forceKinds == b.forceKinds;
+    return sameMaskFields(a, b) && a.rho == b.rho;
+}
+
+bool ThresholdPanel::sameSettings(const core::QuantSettings& a, const core::QuantSettings& b)
+{
+    return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight)
+        && sameSettings(a.dabc, b.dabc) && sameMdqfo(a.mdqfo, b.mdqfo);
+}
+
+ThresholdPanel::Effect ThresholdPanel::effectOf(const core::QuantSettings& a, const core::QuantSettings& b)
+{
+    Effect e;
+    e.masks = !sameMaskFields(a.dabc, b.dabc);
+    e.mdqfo = e.masks || !sameMdqfo(a.mdqfo, b.mdqfo);
+    e.requantize = a.method != b.method || a.abits != b.abits || !sameWeight(a.weight, b.weight)
+                || a.dabc.rho != b.dabc.rho;
+    return e;
+}
+
+void ThresholdPanel::updateEnabled()
+{
+    const bool mq = m_method->currentData().toString() == QLatin1String("morphoquant");
+    const bool dabc = mq && m_dabcOn->isChecked();
+    for (QWidget* w : std::initializer_list<QWidget*>{m_k, m_local, m_global, m_form, m_source, m_force, m_rho})
+        w->setEnabled(dabc);
+    m_dabcOn->setEnabled(mq);
+    m_mdqfoOn->setEnabled(mq);
+    const bool mdqfo = mq && m_mdqfoOn->isChecked();
+    for (QWidget* w : std::initializer_list<QWidget*>{m_solver, m_p, m_lambda})
+        w->setEnabled(mdqfo);
+    const auto wf = core::WeightFormat(m_wformat->currentData().toInt());
+    m_wbits->setEnabled(wf == core::WeightFormat::Int);
+    m_group->setEnabled(wf == core::WeightFormat::Int);
 }
 
 void ThresholdPanel::onEdited()
 {
-    const core::DabcSettings s = settings();
+    updateEnabled();
+    const core::QuantSettings s = quantSettings();
     if (sameSettings(s, m_base)) // editingFinished also fires on focus loss without a change
         return;
+    const bool dabcChanged = !sameSettings(s.dabc, m_base.dabc);
     m_base = s;
-    emit settingsChanged(s);
+    if (dabcChanged)
+        emit settingsChanged(s.dabc);
+    emit quantSettingsChanged(s);
 }
 
 } // namespace mq::ui

@@ -1,6 +1,10 @@
 #pragma once
-// DABC's threshold controls (DESIGN.md Eq. 6): k, local/global thresholds, score form, pooled or
-// any-modality scores and the module kinds masked entirely. GUI thread only.
+// The tuning panel: DABC's threshold controls (DESIGN.md Eq. 6: k, local/global thresholds,
+// score form, pooled or any-modality scores, kinds masked entirely, rho, on/off), MDQFO's
+// (on/off, solver, p, lambda_cos) and the bit widths and formats. Every edit emits the whole
+// QuantSettings; DABC edits also emit settingsChanged(DabcSettings). A status line says whether
+// the session's plan was built with what the controls show, with a Quantize button that applies
+// them to every layer. GUI thread only.
 #include <QWidget>
 
 #include "quant/quant_settings.h"
@@ -8,7 +12,10 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QLabel;
 class QLineEdit;
+class QPushButton;
+class QSpinBox;
 
 namespace mq::ui {
 
@@ -17,10 +24,17 @@ class ThresholdPanel : public QWidget {
 public:
     explicit ThresholdPanel(QWidget* parent = nullptr);
 
-    // Shows `s` without emitting settingsChanged (session open, undo/redo).
+    // Shows settings without emitting (session open, undo/redo). The DabcSettings form keeps
+    // the other fields as they were.
     void setSettings(const core::DabcSettings& s);
-    // What the controls show now; fields without a control (enabled, rho) come from setSettings.
-    core::DabcSettings settings() const;
+    void setQuantSettings(const core::QuantSettings& s);
+    // What the controls show now.
+    core::DabcSettings settings() const { return quantSettings().dabc; }
+    core::QuantSettings quantSettings() const;
+
+    // The status line under the controls (plan up to date, preview, out of date).
+    void setPlanStatus(const QString& text, bool needsQuantize);
+    QString planStatus() const;
 
     QDoubleSpinBox* kBox() const { return m_k; }
     QCheckBox* localBox() const { return m_local; }
@@ -28,23 +42,62 @@ public:
     QComboBox* formBox() const { return m_form; }
     QComboBox* sourceBox() const { return m_source; }
     QLineEdit* forceEdit() const { return m_force; }
+    QCheckBox* dabcBox() const { return m_dabcOn; }
+    QDoubleSpinBox* rhoBox() const { return m_rho; }
+    QCheckBox* mdqfoBox() const { return m_mdqfoOn; }
+    QComboBox* solverBox() const { return m_solver; }
+    QDoubleSpinBox* pBox() const { return m_p; }
+    QDoubleSpinBox* lambdaBox() const { return m_lambda; }
+    QComboBox* methodBox() const { return m_method; }
+    QComboBox* weightFormatBox() const { return m_wformat; }
+    QSpinBox* weightBitsBox() const { return m_wbits; }
+    QSpinBox* groupSizeBox() const { return m_group; }
+    QComboBox* actBitsBox() const { return m_abits; }
+    QPushButton* quantizeButton() const { return m_quantize; }
 
     static bool sameSettings(const core::DabcSettings& a, const core::DabcSettings& b);
+    static bool sameSettings(const core::QuantSettings& a, const core::QuantSettings& b);
+    // What an edit from a to b affects: the DABC masks, MDQFO's clipping bounds (which a mask
+    // change affects too), or only a full quantization (bits, formats, method, rho).
+    struct Effect {
+        bool masks = false;
+        bool mdqfo = false;
+        bool requantize = false;
+    };
+    static Effect effectOf(const core::QuantSettings& a, const core::QuantSettings& b);
 
 signals:
-    // A person changed a control; carries the whole new settings.
+    // A person changed a DABC control; carries the whole new DABC settings.
     void settingsChanged(const mq::core::DabcSettings& settings);
+    // A person changed any control; carries everything the controls show.
+    void quantSettingsChanged(const mq::core::QuantSettings& settings);
+    // The Quantize button.
+    void quantizeRequested();
 
 private:
     void onEdited();
+    void updateEnabled();
 
-    core::DabcSettings m_base; // last shown or emitted
+    core::QuantSettings m_base; // last shown or emitted
+    QCheckBox* m_dabcOn = nullptr;
     QDoubleSpinBox* m_k = nullptr;
     QCheckBox* m_local = nullptr;
     QCheckBox* m_global = nullptr;
     QComboBox* m_form = nullptr;
     QComboBox* m_source = nullptr;
     QLineEdit* m_force = nullptr;
+    QDoubleSpinBox* m_rho = nullptr;
+    QCheckBox* m_mdqfoOn = nullptr;
+    QComboBox* m_solver = nullptr;
+    QDoubleSpinBox* m_p = nullptr;
+    QDoubleSpinBox* m_lambda = nullptr;
+    QComboBox* m_method = nullptr;
+    QComboBox* m_wformat = nullptr;
+    QSpinBox* m_wbits = nullptr;
+    QSpinBox* m_group = nullptr;
+    QComboBox* m_abits = nullptr;
+    QLabel* m_status = nullptr;
+    QPushButton* m_quantize = nullptr;
 };
 
 } // namespace mq::ui
