@@ -243,10 +243,35 @@ void TestWidgets::outlierHistograms()
     QCOMPARE(one[0], double(p.alpha0[2]));
     QCOMPARE(one[1], double(p.alpha[2]));
 
+    // One box per modality with data; its quartiles are those of the channels' max|x| (4
+    // channels: linear interpolation between order statistics, as numpy's default). The figures
+    // are sums of at most two doubles, so QCOMPARE's fuzzy compare is the right tolerance.
+    QCOMPARE(int(view.boxes().size()), 2);
+    for (int b = 0; b < 2; ++b) {
+        const ChannelStats& cs = s.stats.at("layers.0.attn_in").perModality[size_t(b)]; // text, image
+        std::vector<double> v;
+        for (int64_t c = 0; c < cs.channels; ++c)
+            v.push_back(cs.absMax(c));
+        std::sort(v.begin(), v.end());
+        QCOMPARE(int(v.size()), 4);
+        const QCPStatisticalBoxData& d = *view.boxes()[size_t(b)]->data()->constBegin();
+        QCOMPARE(d.key, double(b));
+        QCOMPARE(d.median, (v[1] + v[2]) / 2);
+        QCOMPARE(d.lowerQuartile, v[0] + 0.75 * (v[1] - v[0]));
+        QCOMPARE(d.upperQuartile, v[2] + 0.25 * (v[3] - v[2]));
+        // Whiskers and outliers together cover the sample's extremes.
+        const double lo = d.outliers.isEmpty() ? d.minimum : std::min(d.minimum, *std::min_element(d.outliers.begin(), d.outliers.end()));
+        const double hi = d.outliers.isEmpty() ? d.maximum : std::max(d.maximum, *std::max_element(d.outliers.begin(), d.outliers.end()));
+        QCOMPARE(lo, v.front());
+        QCOMPARE(hi, v.back());
+    }
+
     view.setGroup(QStringLiteral("layers.0.down_in"));
     QCOMPARE(int(view.histograms().size()), 1); // text only
+    QCOMPARE(int(view.boxes().size()), 1);
     view.setGroup(QStringLiteral("no.such.group"));
     QVERIFY(view.histograms().empty());
+    QVERIFY(view.boxes().empty());
 }
 
 void TestWidgets::lossCurve()

@@ -507,6 +507,7 @@ void MainWindow::setSession(const core::Session& session, const QString& title)
     m_modified = false;
     updateTitle();
     m_tree->expandAll();
+    updateTreeColumns();
     updateSummary();
     updatePlanStatus();
     // Start on the group with the worst score: that is what a person opens a session to see.
@@ -545,6 +546,7 @@ void MainWindow::adoptSession(const core::Session& session)
     m_path = path;
     m_title = title;
     m_tree->expandAll();
+    updateTreeColumns();
     m_group.clear();
     const bool known = std::find(m_session->groups.begin(), m_session->groups.end(), group.toStdString())
                     != m_session->groups.end();
@@ -552,6 +554,14 @@ void MainWindow::adoptSession(const core::Session& session)
     setModified(true);
     updateSummary();
     updatePlanStatus();
+}
+
+void MainWindow::updateTreeColumns()
+{
+    // Columns of modalities the calibration never saw, and SQNR before errors are measured,
+    // would be columns of dashes: hide them.
+    for (int c = SessionModel::MaxScoreColumn; c < SessionModel::ColumnCount; ++c)
+        m_tree->setColumnHidden(c, !m_model->columnHasData(c));
 }
 
 void MainWindow::setModified(bool modified)
@@ -692,6 +702,7 @@ void MainWindow::onMasksReady(const std::map<std::string, core::GroupPlan>& plan
 void MainWindow::refreshPlanViews()
 {
     m_model->refreshFigures();
+    updateTreeColumns();
     m_mask->refresh();
     m_loss->setSession(m_session.get());
     m_loss->setGroup(m_group);

@@ -122,6 +122,7 @@ private:
     void setModified(bool modified);
     void updateTitle();
     void updatePlanStatus();
+    void updateTreeColumns();
     void requestPreview();
     void onPreviewReady(const std::vector<core::GroupPreview>& previews, double seconds);
     void reloadSession();

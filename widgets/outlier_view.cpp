@@ -16,6 +16,45 @@ namespace {
 const QColor kModalityColors[core::kNumModalities] = {QColor(31, 119, 180), QColor(255, 127, 14),
                                                        QColor(44, 160, 44), QColor(214, 39, 40)};
 constexpr int kBins = 30;
+
+// Tukey's box of a sample (sorted in place): quartiles by linear interpolation, whiskers at the
+// furthest values within 1.5 IQR of the box, the values beyond them as outliers.
+struct BoxFigures {
+    double lowerWhisker = 0, q1 = 0, median = 0, q3 = 0, upperWhisker = 0;
+    QVector<double> outliers;
+};
+
+double quantileSorted(const std::vector<double>& v, double q)
+{
+    const double pos = q * double(v.size() - 1);
+    const size_t i = size_t(pos);
+    const double f = pos - double(i);
+    return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+
+BoxFigures boxFigures(std::vector<double> v)
+{
+    BoxFigures b;
+    if (v.empty())
+        return b;
+    std::sort(v.begin(), v.end());
+    b.q1 = quantileSorted(v, 0.25);
+    b.median = quantileSorted(v, 0.5);
+    b.q3 = quantileSorted(v, 0.75);
+    const double iqr = b.q3 - b.q1;
+    const double lo = b.q1 - 1.5 * iqr, hi = b.q3 + 1.5 * iqr;
+    b.lowerWhisker = b.q1;
+    b.upperWhisker = b.q3;
+    for (double x : v) {
+        if (x < lo || x > hi)
+            b.outliers << x;
+        else {
+            b.lowerWhisker = std::min(b.lowerWhisker, x);
+            b.upperWhisker = std::max(b.upperWhisker, x);
+        }
+    }
+    return b;
+}
 } // namespace
 
 OutlierView::OutlierView(QWidget* parent) : QWidget(parent)
@@ -25,8 +64,26 @@ OutlierView::OutlierView(QWidget* parent) : QWidget(parent)
     m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
     m_plot->xAxis->setNumberFormat(QStringLiteral("g"));
     m_plot->xAxis->setNumberPrecision(3);
-    m_plot->xAxis->setLabel(tr("per-channel max|x|"));
     m_plot->yAxis->setLabel(tr("channels"));
+    // The box/whisker summary below the histogram, on the same (log) x range.
+    m_boxRect = new QCPAxisRect(m_plot);
+    m_plot->plotLayout()->addElement(1, 0, m_boxRect);
+    m_plot->plotLayout()->setRowStretchFactor(1, 0.35);
+    m_plot->plotLayout()->setRowSpacing(0);
+    QCPAxis* boxX = m_boxRect->axis(QCPAxis::atBottom);
+    boxX->setScaleType(QCPAxis::stLogarithmic);
+    boxX->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+    boxX->setNumberFormat(QStringLiteral("g"));
+    boxX->setNumberPrecision(3);
+    boxX->setLabel(tr("per-channel max|x|"));
+    m_plot->xAxis->setTickLabels(false);
+    connect(m_plot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), boxX,
+            qOverload<const QCPRange&>(&QCPAxis::setRange));
+    auto* margins = new QCPMarginGroup(m_plot);
+    m_plot->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
+    m_boxRect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
+    m_boxRect->setRangeDrag(Qt::Horizontal);
+    m_boxRect->setRangeZoom(Qt::Horizontal);
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 8));
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -67,9 +124,14 @@ std::vector<double> OutlierView::alphaLines() const
 
 void OutlierView::rebuild()
 {
-    m_plot->clearGraphs();
+    m_plot->clearPlottables(); // histograms, alpha lines and boxes
     m_graphs.clear();
     m_lines.clear();
+    m_boxes.clear();
+    QCPAxis* boxY = m_boxRect->axis(QCPAxis::atLeft);
+    QCPAxis* boxX = m_boxRect->axis(QCPAxis::atBottom);
+    auto boxTicks = QSharedPointer<QCPAxisTickerText>::create();
+    boxY->setTicker(boxTicks); // filled below, one label per modality
 
     const std::string g = m_group.toStdString();
     const core::InputStats* stats = nullptr;
@@ -134,7 +196,30 @@ void OutlierView::rebuild()
         graph->setBrush(color);
         graph->setName(tr("%1 (%2 tokens)").arg(QString::fromUtf8(core::modalityName(core::Modality(m)))).arg(s.count));
         m_graphs.push_back(graph);
+
+        // Horizontal box: the key axis is the box rect's vertical axis, one key per modality.
+        std::vector<double> sample;
+        sample.reserve(size_t(s.channels));
+        for (int64_t c = 0; c < s.channels; ++c)
+            sample.push_back(std::max(s.absMax(c), lo));
+        const BoxFigures f = boxFigures(std::move(sample));
+        auto* box = new QCPStatisticalBox(boxY, boxX);
+        const double key = double(m_boxes.size());
+        box->addData(key, f.lowerWhisker, f.q1, f.median, f.q3, f.upperWhisker, f.outliers);
+        box->setWidth(0.6);
+        QColor fill = kModalityColors[m];
+        box->setPen(QPen(fill.darker(130), 1.2));
+        box->setMedianPen(QPen(fill.darker(160), 2.0));
+        fill.setAlpha(90);
+        box->setBrush(fill);
+        box->setOutlierStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, kModalityColors[m], 4));
+        box->setName(QString::fromUtf8(core::modalityName(core::Modality(m))));
+        box->removeFromLegend();
+        boxTicks->addTick(key, QString::fromUtf8(core::modalityName(core::Modality(m))));
+        m_boxes.push_back(box);
     }
+    boxY->setRange(-0.6, std::max(0.6, double(m_boxes.size()) - 0.4));
+    boxY->setRangeReversed(true); // text on top, as in the legend
 
     // Clipping bounds of the plan: summary over channels, or the selected channel's.
     std::vector<std::pair<double, QString>> lines;

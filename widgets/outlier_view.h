@@ -1,13 +1,17 @@
 #pragma once
 // Outliers of one input group: per modality (only those with data), a histogram of per-channel
 // max|x| on a log x axis; the plan's clipping bounds alpha as vertical lines (min / median / max
-// over channels, or alpha0 and alpha of one selected channel).
+// over channels, or alpha0 and alpha of one selected channel). Below it, on the same log axis, a
+// box/whisker summary per modality (quartiles of max|x| over channels; whiskers at the furthest
+// channel within 1.5 IQR of the box, channels beyond them drawn as outlier points).
 #include <QWidget>
 
 #include <vector>
 
 class QCustomPlot;
 class QCPGraph;
+class QCPAxisRect;
+class QCPStatisticalBox;
 
 namespace mq::core {
 struct Session;
@@ -32,6 +36,9 @@ public:
     const std::vector<QCPGraph*>& histograms() const { return m_graphs; }
     // The alpha lines' x positions, as drawn.
     std::vector<double> alphaLines() const;
+    // Box/whisker summaries, one per modality with data, in modality order (key 0, 1, ...).
+    const std::vector<QCPStatisticalBox*>& boxes() const { return m_boxes; }
+    QCPAxisRect* boxRect() const { return m_boxRect; }
 
 private:
     void rebuild();
@@ -42,6 +49,8 @@ private:
     QCustomPlot* m_plot = nullptr;
     std::vector<QCPGraph*> m_graphs;
     std::vector<QCPGraph*> m_lines;
+    QCPAxisRect* m_boxRect = nullptr;
+    std::vector<QCPStatisticalBox*> m_boxes;
 };
 
 } // namespace mq::ui

@@ -6,6 +6,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QSettings>
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QTranslator>
@@ -33,9 +35,16 @@ int main(int argc, char** argv)
     QApplication::setApplicationVersion(QStringLiteral(PROJECT_VERSION_STRING));
     mq::core::initRuntime(0);
 
+    // The language picked in View > Language, else the system's; English needs no translator.
+    const QString language = QSettings().value(QStringLiteral("language")).toString();
+    const QLocale locale = language.isEmpty() ? QLocale() : QLocale(language);
     QTranslator translator;
-    if (translator.load(QLocale(), QStringLiteral("morphoquant"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+    if (translator.load(locale, QStringLiteral("morphoquant"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QApplication::installTranslator(&translator);
+    QTranslator qtTranslator; // Qt's own strings (standard buttons, file dialogs)
+    if (qtTranslator.load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
+                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qtTranslator);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate("main", "MorphoQuant Workbench"));
@@ -45,16 +54,26 @@ int main(int argc, char** argv)
                                         QApplication::translate("main", "Save a 1400x900 picture of the window to <png> and exit."),
                                         QStringLiteral("png"));
     parser.addOption(screenshot);
-    parser.addPositionalArgument(QStringLiteral("session"), QApplication::translate("main", "Session file (.mqs) to open."));
+    parser.addPositionalArgument(QStringLiteral("path"),
+                                 QApplication::translate("main", "Session file (.mqs) or model folder to open."));
     parser.process(app);
 
     mq::ui::MainWindow w;
     const bool shot = parser.isSet(screenshot);
     if (!shot)
         w.restoreSettings();
-    if (!parser.positionalArguments().isEmpty()) {
-        if (!w.openSession(parser.positionalArguments().constFirst(), shot) && shot) {
-            std::fprintf(stderr, "morphoquant: cannot open %s\n", qPrintable(parser.positionalArguments().constFirst()));
+    QString open = parser.positionalArguments().isEmpty() ? QString() : parser.positionalArguments().constFirst();
+    // First start without arguments: the example session, so the views are populated at once.
+    QSettings settings;
+    if (open.isEmpty() && !shot && !settings.value(QStringLiteral("exampleShown")).toBool()) {
+        open = mq::ui::MainWindow::exampleSessionPath();
+        settings.setValue(QStringLiteral("exampleShown"), true);
+    }
+    if (!open.isEmpty()) {
+        if (QFileInfo(open).isDir() && !shot) {
+            w.startOpenModel(open);
+        } else if (!w.openSession(open, shot) && shot) {
+            std::fprintf(stderr, "morphoquant: cannot open %s\n", qPrintable(open));
             return 1;
         }
     }
