@@ -277,14 +277,25 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
             q.alpha = at::tensor(plan.alpha, at::TensorOptions().dtype(at::kFloat));
             q.mask = mask;
             prefix.setGroup(int(g), q);
-            const double frac = double(g + 1) / double(n);
-            std::map<std::string, double> metrics;
-            if (!w.curves.empty() && w.curves.back().group == name && !w.curves.back().points.empty()) {
-                metrics["loss_initial"] = w.curves.back().points.front().total;
-                metrics["loss_final"] = w.curves.back().points.back().total;
+            if (progress) {
+                ProgressEvent e;
+                e.stage = "mdqfo";
+                e.fraction = double(g + 1) / double(n);
+                e.message = name + " (" + std::to_string(g + 1) + "/" + std::to_string(n) + ")";
+                e.item = name;
+                if (!w.curves.empty() && w.curves.back().group == name && !w.curves.back().points.empty()) {
+                    const std::vector<LossPoint>& pts = w.curves.back().points;
+                    e.metrics["loss_initial"] = pts.front().total;
+                    e.metrics["loss_final"] = pts.back().total;
+                    for (const LossPoint& p : pts) { // the group's curve, for live plots
+                        e.series["step"].push_back(p.step);
+                        e.series["lp"].push_back(p.lp);
+                        e.series["lcos"].push_back(p.lcos);
+                        e.series["total"].push_back(p.total);
+                    }
+                }
+                progress(e);
             }
-            report(progress, "mdqfo", frac, name + " (" + std::to_string(g + 1) + "/" + std::to_string(n) + ")",
-                   metrics);
         }
     }
     s = std::move(w);

@@ -49,6 +49,20 @@ bool JobController::start(const QString& title, const core::Session& session, Bo
         auto stageStart = std::chrono::steady_clock::now();
         const core::ProgressSink sink = [&](const core::ProgressEvent& e) {
             const auto now = std::chrono::steady_clock::now();
+            if (!e.series.empty()) {
+                // Results to draw (e.g. a group's MDQFO curve) are never dropped by the throttle.
+                SeriesMap data;
+                for (const auto& [key, values] : e.series)
+                    data.insert(QString::fromStdString(key), QVector<double>(values.begin(), values.end()));
+                QMetaObject::invokeMethod(
+                    self.data(),
+                    [self, id, stage = QString::fromStdString(e.stage), item = QString::fromStdString(e.item),
+                     data = std::move(data)] {
+                        if (self)
+                            self->onSeries(id, stage, item, data);
+                    },
+                    Qt::QueuedConnection);
+            }
             if (e.stage != lastStage) {
                 lastStage = e.stage;
                 stageStart = now;
@@ -112,6 +126,13 @@ void JobController::onProgress(quint64 id, const QString& stage, double fraction
     if (id != m_id || !m_thread)
         return;
     emit progress(stage, fraction, message, eta);
+}
+
+void JobController::onSeries(quint64 id, const QString& stage, const QString& item, const SeriesMap& data)
+{
+    if (id != m_id || !m_thread)
+        return;
+    emit series(stage, item, data);
 }
 
 void JobController::onDone(quint64 id, int outcome, std::shared_ptr<core::Session> session, const QString& text)

@@ -7,6 +7,8 @@
 //   failed    -> the engine's message; the window's session is untouched as well
 // One job at a time (start() refuses while one runs). GUI-thread only, except the body.
 #include <QElapsedTimer>
+#include <QMap>
+#include <QVector>
 #include <QObject>
 #include <QString>
 
@@ -20,6 +22,8 @@
 class QThread;
 
 namespace mq::ui {
+
+using SeriesMap = QMap<QString, QVector<double>>;
 
 class JobController : public QObject {
     Q_OBJECT
@@ -46,6 +50,10 @@ signals:
     void started(const QString& title);
     // fraction of the current stage (0..1); etaSeconds < 0 when unknown.
     void progress(const QString& stage, double fraction, const QString& message, double etaSeconds);
+    // Data to draw while the job goes on (core::ProgressEvent::series), every one of them, in
+    // order: e.g. stage "mdqfo", item = the input group, data = its loss curve ("step", "lp",
+    // "lcos", "total").
+    void series(const QString& stage, const QString& item, const mq::ui::SeriesMap& data);
     void finished(const QString& title, std::shared_ptr<mq::core::Session> session, const QString& summary,
                   double seconds);
     void cancelled(const QString& title, double seconds);
@@ -54,6 +62,7 @@ signals:
 private:
     struct Shared; // what the worker and the controller both reach
     void onProgress(quint64 id, const QString& stage, double fraction, const QString& message, double eta);
+    void onSeries(quint64 id, const QString& stage, const QString& item, const SeriesMap& data);
     void onDone(quint64 id, int outcome, std::shared_ptr<core::Session> session, const QString& text);
 
     std::shared_ptr<Shared> m_shared;

@@ -25,6 +25,11 @@ LossCurveView::LossCurveView(QWidget* parent) : QWidget(parent)
     m_lp = addGraph(tr("L_p"), QColor(31, 119, 180), Qt::SolidLine);
     m_cos = addGraph(tr("L_cos"), QColor(255, 127, 14), Qt::SolidLine);
     m_total = addGraph(tr("total"), Qt::black, Qt::DashLine);
+    // Caption row above the axes, shown while a run draws here.
+    m_plot->plotLayout()->insertRow(0);
+    m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
+    m_plot->plotLayout()->addElement(0, 0, m_title);
+    m_title->setVisible(false);
     installExportMenu(m_plot, QStringLiteral("loss_curve"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
@@ -43,23 +48,52 @@ void LossCurveView::setGroup(const QString& group)
     rebuild();
 }
 
+void LossCurveView::showLive(const core::LossCurve& curve, const QString& caption)
+{
+    m_live = true;
+    m_title->setText(caption);
+    m_title->setVisible(true);
+    setPoints(&curve);
+}
+
+void LossCurveView::clearLive()
+{
+    if (!m_live)
+        return;
+    m_live = false;
+    m_title->setText(QString());
+    m_title->setVisible(false);
+    rebuild();
+}
+
+QString LossCurveView::caption() const { return m_title->text(); }
+
 void LossCurveView::rebuild()
 {
-    QVector<double> steps, lp, cos, total;
+    if (m_live) // a run draws here until it ends
+        return;
+    const core::LossCurve* curve = nullptr;
     if (m_session) {
         const std::string g = m_group.toStdString();
-        for (const core::LossCurve& c : m_session->curves) {
-            if (c.group != g)
-                continue;
-            for (const core::LossPoint& p : c.points) {
-                steps << p.step;
-                lp << p.lp;
-                cos << p.lcos;
-                total << p.total;
+        for (const core::LossCurve& c : m_session->curves)
+            if (c.group == g) {
+                curve = &c;
+                break;
             }
-            break;
-        }
     }
+    setPoints(curve);
+}
+
+void LossCurveView::setPoints(const core::LossCurve* curve)
+{
+    QVector<double> steps, lp, cos, total;
+    if (curve)
+        for (const core::LossPoint& p : curve->points) {
+            steps << p.step;
+            lp << p.lp;
+            cos << p.lcos;
+            total << p.total;
+        }
     m_lp->setData(steps, lp, true);
     m_cos->setData(steps, cos, true);
     m_total->setData(steps, total, true);

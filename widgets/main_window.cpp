@@ -225,6 +225,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(std::mak
                     done(result);
                 statusBar()->showMessage(summary, 10000);
             });
+    // A quantization's MDQFO curves, group by group, while it runs.
+    connect(m_jobs, &JobController::series, this, [this](const QString& stage, const QString& item, const SeriesMap& data) {
+        if (stage != QLatin1String("mdqfo") || !data.contains(QStringLiteral("total")))
+            return;
+        core::LossCurve curve;
+        curve.group = item.toStdString();
+        const QVector<double> step = data.value(QStringLiteral("step")), lp = data.value(QStringLiteral("lp")),
+                              lcos = data.value(QStringLiteral("lcos")), total = data.value(QStringLiteral("total"));
+        for (int i = 0; i < total.size(); ++i)
+            curve.points.push_back(core::LossPoint{i < step.size() ? int(step[i]) : i, i < lp.size() ? lp[i] : 0.0,
+                                                   i < lcos.size() ? lcos[i] : 0.0, total[i]});
+        if (!m_loss->isLive())
+            m_lossDock->raise();
+        m_loss->showLive(curve, tr("Running: MDQFO of %1").arg(item));
+    });
     connect(m_jobs, &JobController::cancelled, this, [this](const QString& title, double) {
         m_onJobDone = nullptr;
         onJobEnded();
@@ -303,6 +318,7 @@ void MainWindow::createDocks()
     QDockWidget* outlierDock = dock(m_outliers, tr("Outliers"), QStringLiteral("outliersDock"));
     QDockWidget* maskDock = dock(m_mask, tr("DABC Mask"), QStringLiteral("maskDock"));
     QDockWidget* lossDock = dock(m_loss, tr("MDQFO Loss"), QStringLiteral("lossDock"));
+    m_lossDock = lossDock;
     QDockWidget* panelDock = dock(m_panel, tr("Tuning"), QStringLiteral("thresholdDock"));
     QDockWidget* errorDock = dock(m_errors, tr("Layer Errors"), QStringLiteral("errorsDock"));
     m_jobDock = dock(m_jobPanel, tr("Jobs"), QStringLiteral("jobsDock"));
@@ -845,6 +861,7 @@ bool MainWindow::runJob(const QString& title,
 
 void MainWindow::onJobEnded()
 {
+    m_loss->clearLive();
     for (QAction* a : m_jobActions)
         a->setEnabled(true);
     m_panel->setEnabled(true);

@@ -166,6 +166,7 @@ private:
     JobPanel* m_jobPanel = nullptr;
     LayerErrorView* m_errors = nullptr;
     QDockWidget* m_jobDock = nullptr;
+    QDockWidget* m_lossDock = nullptr;
     QList<QAction*> m_jobActions; // disabled while a job runs
     QUndoStack* m_undo = nullptr;
     core::QuantSettings m_settings;

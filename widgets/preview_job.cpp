@@ -35,9 +35,11 @@ quint64 PreviewJob::request(const core::Session& session, std::vector<std::strin
     cancel(); // the run in flight, if any, is stale now
     const quint64 id = m_latest;
     m_cancel = std::make_shared<core::CancelToken>();
-    // The worker reads the model reference, the modules and the plans only.
+    // The worker reads the model and calibration references (which cached inputs), the modules
+    // and the plans only.
     core::Session copy;
     copy.model = session.model;
+    copy.calibration = session.calibration;
     copy.modules = session.modules;
     copy.groups = session.groups;
     copy.plans = session.plans;

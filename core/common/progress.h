@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace mq::core {
 
@@ -26,6 +27,11 @@ struct ProgressEvent {
     double fraction = 0.0; // of this stage, 0..1
     std::string message;   // e.g. "layer 3/28"
     std::map<std::string, double> metrics; // optional step metrics (loss terms, tokens/s)
+    // Optional: what the event is about (e.g. the input group MDQFO just optimized) and series
+    // of equal length that describe it (e.g. "step", "lp", "lcos", "total": the group's loss
+    // curve), so a front end can draw a run's results while it goes on.
+    std::string item;
+    std::map<std::string, std::vector<double>> series;
 };
 
 using ProgressSink = std::function<void(const ProgressEvent&)>;
