@@ -572,6 +572,28 @@ void MainWindow::adoptSession(const core::Session& session)
     updatePlanStatus();
 }
 
+QStringList MainWindow::viewNames()
+{
+    return {QStringLiteral("modules"), QStringLiteral("summary"), QStringLiteral("heatmap"),
+            QStringLiteral("outliers"), QStringLiteral("mask"),    QStringLiteral("loss"),
+            QStringLiteral("tuning"),  QStringLiteral("errors"),  QStringLiteral("jobs")};
+}
+
+bool MainWindow::raiseView(const QString& name)
+{
+    static const char* const objects[] = {"modulesDock", "summaryDock", "heatmapDock", "outliersDock", "maskDock",
+                                          "lossDock",    "thresholdDock", "errorsDock", "jobsDock"};
+    const int i = viewNames().indexOf(name);
+    if (i < 0)
+        return false;
+    auto* dock = findChild<QDockWidget*>(QLatin1String(objects[i]));
+    if (!dock)
+        return false;
+    dock->show();
+    dock->raise();
+    return true;
+}
+
 void MainWindow::updateTreeColumns()
 {
     // Columns of modalities the calibration never saw, and SQNR before errors are measured,

@@ -65,6 +65,11 @@ public:
     // The example session built with the workbench from stories260K, or empty when there is none.
     static QString exampleSessionPath();
 
+    // Brings the dock of a view to the front: modules, summary, heatmap, outliers, mask, loss,
+    // tuning, errors or jobs. False for an unknown name.
+    bool raiseView(const QString& name);
+    static QStringList viewNames();
+
     // Window geometry and dock layout from QSettings (not called for screenshots).
     void restoreSettings();
 

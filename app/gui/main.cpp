@@ -54,6 +54,15 @@ int main(int argc, char** argv)
                                         QApplication::translate("main", "Save a 1400x900 picture of the window to <png> and exit."),
                                         QStringLiteral("png"));
     parser.addOption(screenshot);
+    const QCommandLineOption views(QStringLiteral("view"),
+                                   QApplication::translate("main", "Bring these views to the front (comma-separated: %1).")
+                                       .arg(mq::ui::MainWindow::viewNames().join(QStringLiteral(", "))),
+                                   QStringLiteral("names"));
+    parser.addOption(views);
+    const QCommandLineOption group(QStringLiteral("group"),
+                                   QApplication::translate("main", "Select this input group (e.g. layers.1.o_in) in every view."),
+                                   QStringLiteral("name"));
+    parser.addOption(group);
     parser.addPositionalArgument(QStringLiteral("path"),
                                  QApplication::translate("main", "Session file (.mqs) or model folder to open."));
     parser.process(app);
@@ -75,6 +84,15 @@ int main(int argc, char** argv)
         } else if (!w.openSession(open, shot) && shot) {
             std::fprintf(stderr, "morphoquant: cannot open %s\n", qPrintable(open));
             return 1;
+        }
+    }
+    if (parser.isSet(group))
+        w.selectGroup(parser.value(group));
+    for (const QString& name : parser.value(views).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        if (!w.raiseView(name.trimmed())) {
+            std::fprintf(stderr, "morphoquant: unknown view '%s' (expected one of %s)\n", qPrintable(name),
+                         qPrintable(mq::ui::MainWindow::viewNames().join(QStringLiteral(", "))));
+            return 2;
         }
     }
     if (shot) {
