@@ -4,55 +4,53 @@
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/gui/main.cpp" line="41"/>
         <source>MorphoQuant Workbench</source>
         <translation>MorphoQuant ワークベンチ</translation>
     </message>
     <message>
-        <location filename="../app/gui/main.cpp" line="45"/>
         <source>Save a 1400x900 picture of the window to &lt;png&gt; and exit.</source>
         <translation>1400x900 のウィンドウ画像を &lt;png&gt; に保存して終了します。</translation>
     </message>
     <message>
-        <location filename="../app/gui/main.cpp" line="48"/>
-        <source>Session file (.mqs) to open.</source>
-        <translation>開くセッションファイル（.mqs）。</translation>
+        <source>Bring these views to the front (comma-separated: %1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select this input group (e.g. layers.1.o_in) in every view.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Session file (.mqs) or model folder to open.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>mq::ui::DispersionHeatmapView</name>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="22"/>
         <source>Dispersion score D_c:</source>
         <translation>分散スコア D_c：</translation>
     </message>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="24"/>
         <source>code: |max−min| / log(1 + mean|x| + 1e-5)</source>
         <translation>コード：|max−min| / log(1 + mean|x| + 1e-5)</translation>
     </message>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="25"/>
         <source>paper: |max−min| / log(‖X_c‖₁ + eps)</source>
         <translation>論文：|max−min| / log(‖X_c‖₁ + eps)</translation>
     </message>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="31"/>
         <source>input channel</source>
         <translation>入力チャネル</translation>
     </message>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="32"/>
         <source>input group</source>
         <translation>入力グループ</translation>
     </message>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="41"/>
         <source>D_c (pooled)</source>
         <translation>D_c（統合）</translation>
     </message>
     <message>
-        <location filename="../widgets/dispersion_heatmap_view.cpp" line="173"/>
         <source>group %1
 channel %2
 D_c = %3</source>
@@ -62,29 +60,266 @@ D_c = %3</translation>
     </message>
 </context>
 <context>
+    <name>mq::ui::ExportDialog</name>
+    <message>
+        <source>Export Quantized Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>morphoquant-sim v1: Hugging Face folder, weights on the quantization grid, activation bounds and DABC masks as tensors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reloaded by this engine (morphoquant-cli eval --model FOLDER) as the same simulated quantized model. Packed INT4 kernels are not written yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the folder to write</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Replace the folder if it exists</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Plan: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This session has no quantization plan: quantize first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel Export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wrote %1
+%2, %3 tensors, %4 MB in %5
+%6
+DABC compensates %7 of %8 input channels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>
+%1: perplexity %2 on %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export cancelled; nothing was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a folder to write.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Another job is running; wait for it or cancel it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exporting...</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::JobPanel</name>
+    <message>
+        <source>loading the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>calibration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MDQFO</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>capturing inputs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>layer errors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>evaluation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop the job; the session stays as it was before the job (Esc)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelling...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 finished in %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 cancelled after %2; the session is unchanged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Starting...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>estimating...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No job running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calibrate, quantize, evaluate and export from the Study menu.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::LayerErrorModel</name>
+    <message>
+        <source>pooled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>video</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>audio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean cosine similarity of the full-precision and quantized outputs, per token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signal to quantization noise ratio of the module&apos;s output: 10 log10(sum |y|^2 / sum |y - yq|^2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Module</source>
+        <translation type="unfinished">モジュール</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation type="unfinished">種類</translation>
+    </message>
+    <message>
+        <source>cos %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR %1 (dB)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::LayerErrorView</name>
+    <message>
+        <source>No layer errors in this session: run Study → Quantize to measure them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No quantization plan yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n module(s); SQNR and cosine of each Linear&apos;s output with its full-precision input.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt;: perplexity %2 (NLL %3, %4 tokens)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>, %1% vs full precision</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>mq::ui::LossCurveView</name>
     <message>
-        <location filename="../widgets/loss_curve_view.cpp" line="14"/>
         <source>step</source>
         <translation>ステップ</translation>
     </message>
     <message>
-        <location filename="../widgets/loss_curve_view.cpp" line="15"/>
         <source>loss</source>
         <translation>損失</translation>
     </message>
     <message>
-        <location filename="../widgets/loss_curve_view.cpp" line="25"/>
         <source>L_p</source>
         <translation>L_p</translation>
     </message>
     <message>
-        <location filename="../widgets/loss_curve_view.cpp" line="26"/>
         <source>L_cos</source>
         <translation>L_cos</translation>
     </message>
     <message>
-        <location filename="../widgets/loss_curve_view.cpp" line="27"/>
         <source>total</source>
         <translation>合計</translation>
     </message>
@@ -92,220 +327,164 @@ D_c = %3</translation>
 <context>
     <name>mq::ui::MainWindow</name>
     <message>
-        <location filename="../widgets/main_window.cpp" line="84"/>
-        <location filename="../widgets/main_window.cpp" line="259"/>
         <source>MorphoQuant Workbench</source>
         <translation>MorphoQuant ワークベンチ</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="184"/>
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="185"/>
         <source>&amp;Open Session...</source>
         <translation>セッションを開く(&amp;O)...</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="209"/>
         <source>&amp;Quit</source>
         <translation>終了(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="221"/>
         <source>&amp;Help</source>
         <translation>ヘルプ(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="222"/>
         <source>&amp;About MorphoQuant Workbench</source>
         <translation>MorphoQuant ワークベンチについて(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="102"/>
-        <location filename="../widgets/main_window.cpp" line="410"/>
         <source>Open a session (.mqs) made by morphoquant-cli quantize --session.</source>
         <translation>morphoquant-cli quantize --session で作成したセッション（.mqs）を開いてください。</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="69"/>
         <source>Unmask channel %1 of %2</source>
         <translation>%2 のチャネル %1 のマスクを解除</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="70"/>
         <source>Mask channel %1 of %2</source>
         <translation>%2 のチャネル %1 をマスク</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="426"/>
         <source>
 Plan: %1, %2 channels compensated by DABC</source>
         <translation>
 プラン：%1、DABC で補償したチャネル %2 個</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="430"/>
         <source>
 %1: perplexity %2</source>
         <translation>
 %1：パープレキシティ %2</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="233"/>
         <source>Opened %1</source>
         <translation>%1 を開きました</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="51"/>
         <source>k %1 → %2</source>
         <translation>k %1 → %2</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="52"/>
         <source>DABC threshold settings</source>
         <translation>DABC しきい値設定</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="93"/>
         <source>Cannot compute the DABC mask: %1</source>
         <translation>DABC マスクを計算できません: %1</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="138"/>
         <source>Channel %1 of %2</source>
         <translation>%2 のチャネル %1</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="148"/>
         <source>Modules</source>
         <translation>モジュール</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="149"/>
         <source>Summary</source>
         <translation>概要</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="150"/>
         <source>Dispersion Heatmap</source>
         <translation>分散ヒートマップ</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="151"/>
         <source>Outliers</source>
         <translation>外れ値</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="152"/>
         <source>DABC Mask</source>
         <translation>DABC マスク</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="153"/>
         <source>MDQFO Loss</source>
         <translation>MDQFO 損失</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="154"/>
-        <source>DABC Threshold</source>
-        <translation>DABC しきい値</translation>
-    </message>
-    <message>
-        <location filename="../widgets/main_window.cpp" line="173"/>
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="187"/>
         <source>Open &amp;Recent</source>
         <translation>最近使ったファイル(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="188"/>
         <source>Re&amp;load</source>
         <translation>再読み込み(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="191"/>
         <source>&amp;Export Plot</source>
         <translation>プロットをエクスポート(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="193"/>
         <source>Dispersion Heatmap...</source>
         <translation>分散ヒートマップ...</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="194"/>
         <source>Outliers...</source>
         <translation>外れ値...</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="195"/>
         <source>DABC Mask...</source>
         <translation>DABC マスク...</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="196"/>
         <source>MDQFO Loss...</source>
         <translation>MDQFO 損失...</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="207"/>
-        <source>PNG and PDF only (this build has no SVG support)</source>
-        <translation>PNG と PDF のみ（このビルドは SVG に非対応）</translation>
-    </message>
-    <message>
-        <location filename="../widgets/main_window.cpp" line="212"/>
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="213"/>
         <source>&amp;Undo</source>
         <translation>元に戻す(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="215"/>
         <source>&amp;Redo</source>
         <translation>やり直し(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="237"/>
         <source>Cannot open session</source>
         <translation>セッションを開けません</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="238"/>
         <source>Could not open %1</source>
         <translation>%1 を開けませんでした</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="260"/>
-        <source>%1 — MorphoQuant Workbench</source>
-        <translation>%1 — MorphoQuant ワークベンチ</translation>
-    </message>
-    <message>
-        <location filename="../widgets/main_window.cpp" line="328"/>
         <source>Recomputing the DABC mask...</source>
         <translation>DABC マスクを再計算しています...</translation>
     </message>
     <message numerus="yes">
-        <location filename="../widgets/main_window.cpp" line="397"/>
         <source>%n channel(s) compensated</source>
         <translation>
             <numerusform>%n 個のチャネルを補償</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="411"/>
         <source>No session</source>
         <translation>セッションなし</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="420"/>
         <source>Model %1 (%2)
 %3 Linear modules in %4 input groups
 %5 calibration tokens</source>
@@ -314,7 +493,6 @@ Plan: %1, %2 channels compensated by DABC</source>
 キャリブレーショントークン %5 個</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="432"/>
         <source>
 
 Current input group: %1</source>
@@ -323,87 +501,379 @@ Current input group: %1</source>
 現在の入力グループ：%1</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="434"/>
         <source>Model: %1 (%2)</source>
         <translation>モデル：%1（%2）</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="437"/>
         <source>Plan: %1, %2 masked channels</source>
         <translation>プラン：%1、マスク済みチャネル %2 個</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="440"/>
         <source>No plan</source>
         <translation>プランなし</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="445"/>
         <source>Open Session</source>
         <translation>セッションを開く</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="446"/>
         <source>MorphoQuant sessions (*.mqs);;All files (*)</source>
         <translation>MorphoQuant セッション (*.mqs);;すべてのファイル (*)</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="483"/>
         <source>Clear List</source>
         <translation>リストを消去</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="523"/>
         <source>About MorphoQuant Workbench</source>
         <translation>MorphoQuant ワークベンチについて</translation>
     </message>
     <message>
-        <location filename="../widgets/main_window.cpp" line="524"/>
         <source>MorphoQuant Workbench %1
 Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>MorphoQuant ワークベンチ %1
 モダリティを考慮した 4 ビット学習後量子化（DABC + MDQFO）。</translation>
     </message>
+    <message>
+        <source>Token ids (JSONL with input_ids)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Qwen2.5-Omni manifest (JSONL with text, images, audio, video)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>JSON lines (*.jsonl *.json);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kind:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Batch size:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>p %1 → %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>lambda_cos %1 → %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantization settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MDQFO preview failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Running: MDQFO of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 cancelled; the session is unchanged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a session (.mqs) or a model folder to start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tuning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer Errors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open &amp;Model Folder...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open E&amp;xample Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Save Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Session &amp;As...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export &amp;Quantized Model...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Study</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Calibrate...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Quantize</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Build the plan with the tuning panel&apos;s settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Evaluate...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel &amp;Job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System Default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The language changes at the next start of the workbench.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wait for the running job or cancel it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot save session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not save %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MorphoQuant sessions (*.mqs)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>untitled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1%2 — MorphoQuant Workbench</source>
+        <translation type="unfinished">%1 — MorphoQuant ワークベンチ {1%2 ?}</translation>
+    </message>
+    <message>
+        <source>Open a session or a model folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No calibration statistics: Study → Calibrate first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No plan yet: Quantize builds one with these settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bits, formats, method or rho differ from the plan&apos;s: Quantize to apply them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>MDQFO previewed on %n input group(s) only: Quantize to apply it to every layer.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The plan matches these settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MDQFO preview waits for the running job: Quantize afterwards to apply.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The MDQFO preview needs the calibration inputs of a quantization run in this window: Quantize once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Previewing MDQFO on layer %1...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>MDQFO preview of %n input group(s) in %1 ms</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Open a session or a model folder first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is running: wait for it or cancel it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open model %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 Linear modules in %2 input groups%3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> (same model: statistics kept)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model loaded: Study → Calibrate collects its statistics.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a model folder first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calibrate on %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 sequences, %2 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calibrate first: the plan is built from the calibration statistics.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantize %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>worst module SQNR %1 dB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>plan built</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantize first: evaluation compares the quantized model with full precision.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Evaluate on %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>perplexity %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantize first: there is no plan to export.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 tensors, %2 MB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open Model Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Evaluate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also evaluate the full-precision model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Example session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The example session is built with the workbench when the stories260K model is found (../shared/models/stories260K); this build has none.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The session has changes that are not saved. Save them?</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::MaskView</name>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="17"/>
         <source>input channel</source>
         <translation>入力チャネル</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="18"/>
         <source>D_c</source>
         <translation>D_c</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="23"/>
         <source>kept (4-bit)</source>
         <translation>維持（4 ビット）</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="27"/>
         <source>masked (DABC)</source>
         <translation>マスク（DABC）</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="31"/>
         <source>edited by hand</source>
         <translation>手動で編集</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="51"/>
         <source>Click a channel to mask or unmask it by hand (Edit &gt; Undo reverts)</source>
         <translation>チャネルをクリックして手動でマスク／解除します（編集 &gt; 元に戻す で取り消し）</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="137"/>
         <source>tau_local = %1</source>
         <translation>tau_local = %1</translation>
     </message>
     <message>
-        <location filename="../widgets/mask_view.cpp" line="138"/>
         <source>tau_global = %1</source>
         <translation>tau_global = %1</translation>
     </message>
@@ -411,42 +881,34 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
 <context>
     <name>mq::ui::OutlierView</name>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="28"/>
         <source>per-channel max|x|</source>
         <translation>チャネルごとの max|x|</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="29"/>
         <source>channels</source>
         <translation>チャネル数</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="135"/>
         <source>%1 (%2 tokens)</source>
         <translation>%1（%2 トークン）</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="146"/>
         <source>alpha0[%1]</source>
         <translation>alpha0[%1]</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="148"/>
         <source>alpha[%1]</source>
         <translation>alpha[%1]</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="153"/>
         <source>min %1</source>
         <translation>最小 %1</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="154"/>
         <source>median %1</source>
         <translation>中央値 %1</translation>
     </message>
     <message>
-        <location filename="../widgets/outlier_view.cpp" line="155"/>
         <source>max %1</source>
         <translation>最大 %1</translation>
     </message>
@@ -454,169 +916,370 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
 <context>
     <name>mq::ui::PlotExport</name>
     <message>
-        <location filename="../widgets/plot_export.cpp" line="25"/>
         <source>Export Plot</source>
         <translation>プロットをエクスポート</translation>
     </message>
     <message>
-        <location filename="../widgets/plot_export.cpp" line="26"/>
-        <source>PNG image (*.png);;PDF document (*.pdf)</source>
-        <translation>PNG 画像 (*.png);;PDF 文書 (*.pdf)</translation>
-    </message>
-    <message>
-        <location filename="../widgets/plot_export.cpp" line="32"/>
         <source>Export failed</source>
         <translation>エクスポートに失敗しました</translation>
     </message>
     <message>
-        <location filename="../widgets/plot_export.cpp" line="33"/>
-        <source>Could not write %1 (PNG and PDF are supported).</source>
-        <translation>%1 を書き込めませんでした（PNG と PDF に対応）。</translation>
-    </message>
-    <message>
-        <location filename="../widgets/plot_export.cpp" line="41"/>
         <source>Export Plot...</source>
         <translation>プロットをエクスポート...</translation>
     </message>
     <message>
-        <location filename="../widgets/plot_export.cpp" line="42"/>
         <source>Reset View</source>
         <translation>表示をリセット</translation>
+    </message>
+    <message>
+        <source>Plot exported by MorphoQuant Workbench %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SVG image (*.svg)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF document (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not write %1 (PNG, SVG and PDF are supported).</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>mq::ui::SessionModel</name>
     <message>
-        <location filename="../widgets/session_model.cpp" line="154"/>
         <source>%1
 input group %2</source>
         <translation>%1
 入力グループ %2</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="202"/>
         <source>Other</source>
         <translation>その他</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="202"/>
         <source>Layer %1</source>
         <translation>レイヤー %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../widgets/session_model.cpp" line="203"/>
         <source>%n module(s)</source>
         <translation>
             <numerusform>%n 個のモジュール</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="216"/>
         <source>Module</source>
         <translation>モジュール</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="217"/>
         <source>Kind</source>
         <translation>種類</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="218"/>
         <source>In → Out</source>
         <translation>入力 → 出力</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="219"/>
         <source>Input group</source>
         <translation>入力グループ</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="220"/>
         <source>Max D_c</source>
         <translation>最大 D_c</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="221"/>
         <source>Masked</source>
         <translation>マスク数</translation>
     </message>
     <message>
-        <location filename="../widgets/session_model.cpp" line="222"/>
         <source>Final loss</source>
         <translation>最終損失</translation>
+    </message>
+    <message>
+        <source>The highest max D_c (%1 tokens) of this layer&apos;s input groups</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The lowest SQNR of this layer&apos;s modules</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>paper form |max - min| / log(sum|x| + 1e-5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>code form |max - min| / log(1 + mean|x| + 1e-5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Highest dispersion score D_c over the input group&apos;s channels, all tokens pooled (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channels compensated by DABC</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last MDQFO loss (L_p + lambda_cos L_cos) of the input group</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Output SQNR of the quantized module in dB over all calibration tokens, 10 log10(sum ||y||² / sum ||y - y_q||²); lower is worse. –: not measured for the current plan</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Highest dispersion score D_c over the input group&apos;s channels, %1 tokens only (%2). –: no %1 token reached this input</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Output SQNR of the quantized module in dB over %1 tokens only; lower is worse. –: not measured, or no %1 token reached this module</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>D_c text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>D_c image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>D_c video</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>D_c audio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR dB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR video</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR audio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No %1 token reached input group %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Highest D_c of input group %1 over %2 %3 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No output error measured for %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No %1 token in the output error of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQNR %1 dB, mean cosine %2 over %3 %4 tokens</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>mq::ui::ThresholdPanel</name>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="39"/>
         <source>tau = mu + k sigma of the dispersion scores D_c</source>
         <translation>分散スコア D_c の tau = mu + k sigma</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="40"/>
         <source>Local (this group&apos;s channels)</source>
         <translation>ローカル（このグループのチャネル）</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="41"/>
         <source>Global (all groups&apos; channels)</source>
         <translation>グローバル（全グループのチャネル）</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="43"/>
         <source>Code: |max-min| / log(1 + mean|x|)</source>
         <translation>コード: |max-min| / log(1 + mean|x|)</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="44"/>
         <source>Paper: |max-min| / log(||x||_1)</source>
         <translation>論文: |max-min| / log(||x||_1)</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="46"/>
         <source>Pooled over modalities</source>
         <translation>全モダリティを統合</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="47"/>
         <source>Outlier in any modality</source>
         <translation>いずれかのモダリティで外れ値</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="49"/>
         <source>none (pure Eq. 6)</source>
         <translation>なし（式 6 のみ）</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="50"/>
         <source>Module kinds whose input is masked entirely, comma separated (e.g. down_proj)</source>
         <translation>入力全体をマスクするモジュール種別（カンマ区切り、例: down_proj）</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="54"/>
         <source>k:</source>
         <translation>k:</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="55"/>
         <source>Thresholds:</source>
         <translation>しきい値:</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="57"/>
         <source>Score:</source>
         <translation>スコア:</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="58"/>
         <source>Statistics:</source>
         <translation>統計:</translation>
     </message>
     <message>
-        <location filename="../widgets/threshold_panel.cpp" line="59"/>
         <source>Force kinds:</source>
         <translation>強制する種別:</translation>
+    </message>
+    <message>
+        <source>Compensate outlier channels (DABC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Compensate only elements with |x| &gt; rho * alpha_c (0: every element of a masked channel); takes effect at the next quantization</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Optimize clipping bounds (MDQFO)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Grid search over ratios</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adam on alpha</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exponent of the L_p morphology term (paper 0.5; authors&apos; configs 2, 3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight of the cosine term L_cos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MorphoQuant (DABC + MDQFO, static per-channel activations)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>RTN (per-token dynamic activations)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Integer, symmetric</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>NF4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unquantized (W16)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>per output channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight scale group size along the input dimension (0: one scale per output channel)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A16 (unquantized)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantize</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Build the plan with these settings for every layer (Study → Quantize)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>DABC</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>rho:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MDQFO</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Solver:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>p:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>lambda_cos:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bits and formats</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weights:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight bits:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight group:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Activations:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No plan yet.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
