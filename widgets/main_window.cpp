@@ -500,18 +500,7 @@ bool MainWindow::saveAs()
 
 void MainWindow::setSession(const core::Session& session, const QString& title)
 {
-    // Views hold a pointer into the session: detach them before the old one goes away.
-    auto next = std::make_unique<core::Session>(session);
-    m_model->setSession(next.get());
-    m_heatmap->setSession(next.get());
-    m_outliers->setSession(next.get());
-    m_loss->setSession(next.get());
-    m_mask->setSession(next.get());
-    m_errors->setSession(next.get());
-    m_session = std::move(next);
-    // Results computed for the previous session must not land in this one.
-    m_job->cancel();
-    m_preview->cancel();
+    replaceSession(session);
     m_previewGroups.clear();
     m_undo->clear();
     if (m_session->settings) {
@@ -546,9 +535,9 @@ void MainWindow::setSession(const core::Session& session, const QString& title)
     selectGroup(worst);
 }
 
-void MainWindow::adoptSession(const core::Session& session)
+void MainWindow::replaceSession(const core::Session& session)
 {
-    const QString path = m_path, title = m_title, group = m_group;
+    // Views hold a pointer into the session: point them at the new one before the old one goes.
     auto next = std::make_unique<core::Session>(session);
     m_model->setSession(next.get());
     m_heatmap->setSession(next.get());
@@ -557,10 +546,15 @@ void MainWindow::adoptSession(const core::Session& session)
     m_mask->setSession(next.get());
     m_errors->setSession(next.get());
     m_session = std::move(next);
+    // Results computed for the previous session must not land in this one.
     m_job->cancel();
     m_preview->cancel();
-    m_path = path;
-    m_title = title;
+}
+
+void MainWindow::adoptSession(const core::Session& session)
+{
+    const QString group = m_group;
+    replaceSession(session); // path and title stay: it is the same study
     m_tree->expandAll();
     updateTreeColumns();
     m_group.clear();

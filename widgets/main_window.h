@@ -122,6 +122,8 @@ private:
                                                             const core::CancelToken&)> body,
                 std::function<void(std::shared_ptr<core::Session>)> onDone, bool needsSession = true);
     void onJobEnded();
+    // Copies `session` in and points every view at the copy; drops pending mask/preview results.
+    void replaceSession(const core::Session& session);
     // Shows a job's result session, keeping path, selection and undo history.
     void adoptSession(const core::Session& session);
     void setModified(bool modified);
