@@ -1,6 +1,8 @@
 // The workbench views: each plot's DATA (not its pixels) must match the session it shows.
 // Runs offscreen (QT_QPA_PLATFORM=offscreen from CTest).
 #include <QFileInfo>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QDoubleSpinBox>
 #include <QTreeView>
@@ -146,6 +148,7 @@ private slots:
     void staleResultDropped();
     void undoRestoresThreshold();
     void handEditSurvivesRecompute();
+    void tuningAndLayoutPersist();
 };
 
 void TestWidgets::sessionModelTree()
@@ -560,4 +563,39 @@ void TestWidgets::handEditSurvivesRecompute()
 }
 
 QTEST_MAIN(TestWidgets)
+void TestWidgets::tuningAndLayoutPersist()
+{
+    QStandardPaths::setTestModeEnabled(true); // a QSettings of its own, not the user's
+    QCoreApplication::setOrganizationName(QStringLiteral("MorphoQuantTest"));
+    QSettings().clear();
+    QuantSettings tuned;
+    {
+        MainWindow w;
+        w.setQuietErrors(true); // no "save changes?" question on close
+        tuned = w.quantSettings();
+        tuned.dabc.k = 3.25;
+        tuned.mdqfo.p = 3.0;
+        w.setQuantSettings(tuned);
+        w.show();
+        QVERIFY(w.close());
+    }
+    MainWindow again;
+    QCOMPARE(again.quantSettings().dabc.k, 2.0); // defaults until restoreSettings
+    again.restoreSettings();
+    QCOMPARE(again.quantSettings().dabc.k, 3.25);
+    QCOMPARE(again.quantSettings().mdqfo.p, 3.0);
+    QCOMPARE(again.thresholdPanel()->quantSettings().dabc.k, 3.25);
+    // A session's own plan wins over the stored tuning.
+    Session s = makeSession();
+    QVERIFY(s.settings);
+    again.setSession(s);
+    QCOMPARE(again.quantSettings().dabc.k, s.settings->dabc.k);
+    QSettings().setValue(QStringLiteral("tuning/settings"), QStringLiteral("{not json"));
+    MainWindow broken;
+    broken.restoreSettings(); // ignored, and forgotten
+    QCOMPARE(broken.quantSettings().dabc.k, 2.0);
+    QVERIFY(!QSettings().contains(QStringLiteral("tuning/settings")));
+    QSettings().clear();
+}
+
 #include "tst_widgets.moc"

@@ -1166,6 +1166,16 @@ void MainWindow::restoreSettings()
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    // The tuning of the last run, for a model opened without a plan (a session's plan wins).
+    const QString tuning = settings.value(QStringLiteral("tuning/settings")).toString();
+    if (!tuning.isEmpty() && !(m_session && m_session->settings)) {
+        try {
+            m_settings = core::settingsFromJson(tuning.toStdString(), "QSettings tuning/settings");
+            m_panel->setQuantSettings(m_settings);
+        } catch (const std::exception&) {
+            settings.remove(QStringLiteral("tuning/settings")); // written by another version: defaults
+        }
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
@@ -1183,6 +1193,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("tuning/settings"), QString::fromStdString(core::settingsToJson(m_settings)));
     QMainWindow::closeEvent(event);
 }
 

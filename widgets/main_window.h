@@ -70,7 +70,7 @@ public:
     bool raiseView(const QString& name);
     static QStringList viewNames();
 
-    // Window geometry and dock layout from QSettings (not called for screenshots).
+    // Window geometry, dock layout and the last tuning from QSettings (not called for screenshots).
     void restoreSettings();
 
     SessionModel* sessionModel() const { return m_model; }
