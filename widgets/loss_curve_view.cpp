@@ -100,7 +100,10 @@ void LossCurveView::setPoints(const core::LossCurve* curve)
     m_plot->rescaleAxes();
     if (!steps.isEmpty()) {
         QCPRange y = m_plot->yAxis->range();
-        m_plot->yAxis->setRange(std::min(0.0, y.lower), y.upper + 0.05 * y.size() + 1e-12);
+        if (y.upper <= 0.0 && y.lower >= 0.0) // every loss 0 (e.g. all channels compensated)
+            m_plot->yAxis->setRange(0.0, 1.0);
+        else
+            m_plot->yAxis->setRange(std::min(0.0, y.lower), y.upper + 0.05 * y.size() + 1e-12);
     }
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
 }
