@@ -1,6 +1,6 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
-<TS version="2.1" language="ja_JP">
+<TS version="2.1" language="ja">
 <context>
     <name>main</name>
     <message>
@@ -13,15 +13,15 @@
     </message>
     <message>
         <source>Bring these views to the front (comma-separated: %1).</source>
-        <translation type="unfinished"></translation>
+        <translation>これらのビューを前面に表示します（カンマ区切り：%1）。</translation>
     </message>
     <message>
         <source>Select this input group (e.g. layers.1.o_in) in every view.</source>
-        <translation type="unfinished"></translation>
+        <translation>すべてのビューでこの入力グループ（例：layers.1.o_in）を選択します。</translation>
     </message>
     <message>
         <source>Session file (.mqs) or model folder to open.</source>
-        <translation type="unfinished"></translation>
+        <translation>開くセッションファイル（.mqs）またはモデルフォルダー。</translation>
     </message>
 </context>
 <context>
@@ -63,242 +63,246 @@ D_c = %3</translation>
     <name>mq::ui::ExportDialog</name>
     <message>
         <source>Export Quantized Model</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化モデルをエクスポート</translation>
     </message>
     <message>
         <source>morphoquant-sim v1: Hugging Face folder, weights on the quantization grid, activation bounds and DABC masks as tensors</source>
-        <translation type="unfinished"></translation>
+        <translation>morphoquant-sim v1：Hugging Face フォルダー。重みは量子化グリッド上の値、活性化の範囲と DABC マスクはテンソルとして保存</translation>
     </message>
     <message>
         <source>Reloaded by this engine (morphoquant-cli eval --model FOLDER) as the same simulated quantized model. Packed INT4 kernels are not written yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>このエンジン（morphoquant-cli eval --model FOLDER）で同じシミュレーション量子化モデルとして再読み込みできます。パック済み INT4 カーネルはまだ出力されません。</translation>
     </message>
     <message>
         <source>Choose the folder to write</source>
-        <translation type="unfinished"></translation>
+        <translation>書き込み先のフォルダーを選択</translation>
     </message>
     <message>
         <source>Replace the folder if it exists</source>
-        <translation type="unfinished"></translation>
+        <translation>フォルダーが既に存在する場合は置き換える</translation>
     </message>
     <message>
         <source>Plan: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>プラン：%1</translation>
     </message>
     <message>
         <source>This session has no quantization plan: quantize first.</source>
-        <translation type="unfinished"></translation>
+        <translation>このセッションには量子化プランがありません。先に量子化してください。</translation>
     </message>
     <message>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポート</translation>
     </message>
     <message>
         <source>Cancel Export</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポートをキャンセル</translation>
     </message>
     <message>
         <source>Format:</source>
-        <translation type="unfinished"></translation>
+        <translation>形式：</translation>
     </message>
     <message>
         <source>Folder:</source>
-        <translation type="unfinished"></translation>
+        <translation>フォルダー：</translation>
     </message>
     <message>
         <source>Wrote %1
 %2, %3 tensors, %4 MB in %5
 %6
 DABC compensates %7 of %8 input channels</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 に書き込みました
+%2、テンソル %3 個、%4 MB、所要時間 %5
+%6
+DABC は入力チャネル %8 個のうち %7 個を補償</translation>
     </message>
     <message>
         <source>
 %1: perplexity %2 on %3</source>
-        <translation type="unfinished"></translation>
+        <translation>
+%1：%3 でのパープレキシティ %2</translation>
     </message>
     <message>
         <source>Export cancelled; nothing was written.</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポートをキャンセルしました。何も書き込まれていません。</translation>
     </message>
     <message>
         <source>Export failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポートに失敗しました：%1</translation>
     </message>
     <message>
         <source>Export Folder</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポート先フォルダー</translation>
     </message>
     <message>
         <source>Choose a folder to write.</source>
-        <translation type="unfinished"></translation>
+        <translation>書き込み先のフォルダーを選択してください。</translation>
     </message>
     <message>
         <source>Another job is running; wait for it or cancel it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>別のジョブが実行中です。完了を待つか、先にキャンセルしてください。</translation>
     </message>
     <message>
         <source>Exporting...</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポートしています...</translation>
     </message>
 </context>
 <context>
     <name>mq::ui::JobPanel</name>
     <message>
         <source>loading the model</source>
-        <translation type="unfinished"></translation>
+        <translation>モデルの読み込み</translation>
     </message>
     <message>
         <source>calibration</source>
-        <translation type="unfinished"></translation>
+        <translation>キャリブレーション</translation>
     </message>
     <message>
         <source>MDQFO</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO</translation>
     </message>
     <message>
         <source>capturing inputs</source>
-        <translation type="unfinished"></translation>
+        <translation>入力のキャプチャ</translation>
     </message>
     <message>
         <source>layer errors</source>
-        <translation type="unfinished"></translation>
+        <translation>レイヤー誤差</translation>
     </message>
     <message>
         <source>evaluation</source>
-        <translation type="unfinished"></translation>
+        <translation>評価</translation>
     </message>
     <message>
         <source>export</source>
-        <translation type="unfinished"></translation>
+        <translation>エクスポート</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>キャンセル</translation>
     </message>
     <message>
         <source>Stop the job; the session stays as it was before the job (Esc)</source>
-        <translation type="unfinished"></translation>
+        <translation>ジョブを停止します。セッションはジョブ開始前の状態のままです（Esc）</translation>
     </message>
     <message>
         <source>Cancelling...</source>
-        <translation type="unfinished"></translation>
+        <translation>キャンセルしています...</translation>
     </message>
     <message>
         <source>%1 finished in %2: %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 が完了しました（所要時間 %2）：%3</translation>
     </message>
     <message>
         <source>%1 cancelled after %2; the session is unchanged</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 は %2 後にキャンセルされました。セッションは変更されていません</translation>
     </message>
     <message>
         <source>%1 failed: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 に失敗しました：%2</translation>
     </message>
     <message>
         <source>Starting...</source>
-        <translation type="unfinished"></translation>
+        <translation>開始しています...</translation>
     </message>
     <message>
         <source>%1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：%2</translation>
     </message>
     <message>
         <source>estimating...</source>
-        <translation type="unfinished"></translation>
+        <translation>推定しています...</translation>
     </message>
     <message>
         <source>%1 left</source>
-        <translation type="unfinished"></translation>
+        <translation>残り %1</translation>
     </message>
     <message>
         <source>No job running</source>
-        <translation type="unfinished"></translation>
+        <translation>実行中のジョブはありません</translation>
     </message>
     <message>
         <source>Calibrate, quantize, evaluate and export from the Study menu.</source>
-        <translation type="unfinished"></translation>
+        <translation>「研究」メニューからキャリブレーション、量子化、評価、エクスポートを実行できます。</translation>
     </message>
 </context>
 <context>
     <name>mq::ui::LayerErrorModel</name>
     <message>
         <source>pooled</source>
-        <translation type="unfinished"></translation>
+        <translation>統合</translation>
     </message>
     <message>
         <source>text</source>
-        <translation type="unfinished"></translation>
+        <translation>テキスト</translation>
     </message>
     <message>
         <source>image</source>
-        <translation type="unfinished"></translation>
+        <translation>画像</translation>
     </message>
     <message>
         <source>video</source>
-        <translation type="unfinished"></translation>
+        <translation>動画</translation>
     </message>
     <message>
         <source>audio</source>
-        <translation type="unfinished"></translation>
+        <translation>音声</translation>
     </message>
     <message>
         <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
-        <translation type="unfinished"></translation>
+        <translation>%1、%2 トークン：SQNR %3 dB、コサイン %4</translation>
     </message>
     <message>
         <source>Mean cosine similarity of the full-precision and quantized outputs, per token</source>
-        <translation type="unfinished"></translation>
+        <translation>完全精度出力と量子化出力のトークンごとのコサイン類似度の平均</translation>
     </message>
     <message>
         <source>Signal to quantization noise ratio of the module&apos;s output: 10 log10(sum |y|^2 / sum |y - yq|^2)</source>
-        <translation type="unfinished"></translation>
+        <translation>モジュール出力の信号対量子化雑音比：10 log10(sum |y|^2 / sum |y - yq|^2)</translation>
     </message>
     <message>
         <source>Module</source>
-        <translation type="unfinished">モジュール</translation>
+        <translation>モジュール</translation>
     </message>
     <message>
         <source>Layer</source>
-        <translation type="unfinished"></translation>
+        <translation>レイヤー</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished">種類</translation>
+        <translation>種類</translation>
     </message>
     <message>
         <source>cos %1</source>
-        <translation type="unfinished"></translation>
+        <translation>cos %1</translation>
     </message>
     <message>
         <source>SQNR %1 (dB)</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR %1 (dB)</translation>
     </message>
 </context>
 <context>
     <name>mq::ui::LayerErrorView</name>
     <message>
         <source>No layer errors in this session: run Study → Quantize to measure them.</source>
-        <translation type="unfinished"></translation>
+        <translation>このセッションにはレイヤー誤差がありません。「研究 → 量子化」を実行して測定してください。</translation>
     </message>
     <message>
         <source>No quantization plan yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化プランはまだありません。</translation>
     </message>
     <message numerus="yes">
         <source>%n module(s); SQNR and cosine of each Linear&apos;s output with its full-precision input.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 個のモジュール。各 Linear に完全精度の入力を与えたときの出力の SQNR とコサイン類似度。</numerusform>
         </translation>
     </message>
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt;: perplexity %2 (NLL %3, %4 tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;%1&lt;/b&gt;：パープレキシティ %2（NLL %3、%4 トークン）</translation>
     </message>
     <message>
         <source>, %1% vs full precision</source>
-        <translation type="unfinished"></translation>
+        <translation>、完全精度比 %1%</translation>
     </message>
 </context>
 <context>
@@ -536,311 +540,311 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
     </message>
     <message>
         <source>Token ids (JSONL with input_ids)</source>
-        <translation type="unfinished"></translation>
+        <translation>トークン ID（input_ids を含む JSONL）</translation>
     </message>
     <message>
         <source>Qwen2.5-Omni manifest (JSONL with text, images, audio, video)</source>
-        <translation type="unfinished"></translation>
+        <translation>Qwen2.5-Omni マニフェスト（テキスト・画像・音声・動画を含む JSONL）</translation>
     </message>
     <message>
         <source>JSON lines (*.jsonl *.json);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON Lines ファイル (*.jsonl *.json);;すべてのファイル (*)</translation>
     </message>
     <message>
         <source>File:</source>
-        <translation type="unfinished"></translation>
+        <translation>ファイル：</translation>
     </message>
     <message>
         <source>Kind:</source>
-        <translation type="unfinished"></translation>
+        <translation>種類：</translation>
     </message>
     <message>
         <source>Batch size:</source>
-        <translation type="unfinished"></translation>
+        <translation>バッチサイズ：</translation>
     </message>
     <message>
         <source>p %1 → %2</source>
-        <translation type="unfinished"></translation>
+        <translation>p %1 → %2</translation>
     </message>
     <message>
         <source>lambda_cos %1 → %2</source>
-        <translation type="unfinished"></translation>
+        <translation>lambda_cos %1 → %2</translation>
     </message>
     <message>
         <source>Quantization settings</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化設定</translation>
     </message>
     <message>
         <source>MDQFO preview failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO プレビューに失敗しました：%1</translation>
     </message>
     <message>
         <source>Running: MDQFO of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>実行中：%1 の MDQFO</translation>
     </message>
     <message>
         <source>%1 cancelled; the session is unchanged</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 をキャンセルしました。セッションは変更されていません</translation>
     </message>
     <message>
         <source>%1 failed</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 に失敗しました</translation>
     </message>
     <message>
         <source>Open a session (.mqs) or a model folder to start.</source>
-        <translation type="unfinished"></translation>
+        <translation>開始するには、セッション（.mqs）またはモデルフォルダーを開いてください。</translation>
     </message>
     <message>
         <source>Tuning</source>
-        <translation type="unfinished"></translation>
+        <translation>チューニング</translation>
     </message>
     <message>
         <source>Layer Errors</source>
-        <translation type="unfinished"></translation>
+        <translation>レイヤー誤差</translation>
     </message>
     <message>
         <source>Jobs</source>
-        <translation type="unfinished"></translation>
+        <translation>ジョブ</translation>
     </message>
     <message>
         <source>Open &amp;Model Folder...</source>
-        <translation type="unfinished"></translation>
+        <translation>モデルフォルダーを開く(&amp;M)...</translation>
     </message>
     <message>
         <source>Open E&amp;xample Session</source>
-        <translation type="unfinished"></translation>
+        <translation>サンプルセッションを開く(&amp;X)</translation>
     </message>
     <message>
         <source>&amp;Save Session</source>
-        <translation type="unfinished"></translation>
+        <translation>セッションを保存(&amp;S)</translation>
     </message>
     <message>
         <source>Save Session &amp;As...</source>
-        <translation type="unfinished"></translation>
+        <translation>名前を付けてセッションを保存(&amp;A)...</translation>
     </message>
     <message>
         <source>Export &amp;Quantized Model...</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化モデルをエクスポート(&amp;Q)...</translation>
     </message>
     <message>
         <source>&amp;Study</source>
-        <translation type="unfinished"></translation>
+        <translation>研究(&amp;S)</translation>
     </message>
     <message>
         <source>&amp;Calibrate...</source>
-        <translation type="unfinished"></translation>
+        <translation>キャリブレーション(&amp;C)...</translation>
     </message>
     <message>
         <source>&amp;Quantize</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化(&amp;Q)</translation>
     </message>
     <message>
         <source>Build the plan with the tuning panel&apos;s settings</source>
-        <translation type="unfinished"></translation>
+        <translation>チューニングパネルの設定でプランを作成</translation>
     </message>
     <message>
         <source>&amp;Evaluate...</source>
-        <translation type="unfinished"></translation>
+        <translation>評価(&amp;E)...</translation>
     </message>
     <message>
         <source>Cancel &amp;Job</source>
-        <translation type="unfinished"></translation>
+        <translation>ジョブをキャンセル(&amp;J)</translation>
     </message>
     <message>
         <source>&amp;Language</source>
-        <translation type="unfinished"></translation>
+        <translation>言語(&amp;L)</translation>
     </message>
     <message>
         <source>System Default</source>
-        <translation type="unfinished"></translation>
+        <translation>システムの既定</translation>
     </message>
     <message>
         <source>The language changes at the next start of the workbench.</source>
-        <translation type="unfinished"></translation>
+        <translation>言語はワークベンチの次回起動時に切り替わります。</translation>
     </message>
     <message>
         <source>Wait for the running job or cancel it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>実行中のジョブの完了を待つか、先にキャンセルしてください。</translation>
     </message>
     <message>
         <source>Cannot save session</source>
-        <translation type="unfinished"></translation>
+        <translation>セッションを保存できません</translation>
     </message>
     <message>
         <source>Could not save %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 を保存できませんでした</translation>
     </message>
     <message>
         <source>Saved %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 を保存しました</translation>
     </message>
     <message>
         <source>Save Session</source>
-        <translation type="unfinished"></translation>
+        <translation>セッションを保存</translation>
     </message>
     <message>
         <source>MorphoQuant sessions (*.mqs)</source>
-        <translation type="unfinished"></translation>
+        <translation>MorphoQuant セッション (*.mqs)</translation>
     </message>
     <message>
         <source>untitled</source>
-        <translation type="unfinished"></translation>
+        <translation>無題</translation>
     </message>
     <message>
         <source>%1%2 — MorphoQuant Workbench</source>
-        <translation type="unfinished">%1 — MorphoQuant ワークベンチ {1%2 ?}</translation>
+        <translation>%1%2 — MorphoQuant ワークベンチ</translation>
     </message>
     <message>
         <source>Open a session or a model folder.</source>
-        <translation type="unfinished"></translation>
+        <translation>セッションまたはモデルフォルダーを開いてください。</translation>
     </message>
     <message>
         <source>No calibration statistics: Study → Calibrate first.</source>
-        <translation type="unfinished"></translation>
+        <translation>キャリブレーション統計がありません。先に「研究 → キャリブレーション」を実行してください。</translation>
     </message>
     <message>
         <source>No plan yet: Quantize builds one with these settings.</source>
-        <translation type="unfinished"></translation>
+        <translation>プランはまだありません。「量子化」でこの設定のプランを作成します。</translation>
     </message>
     <message>
         <source>Bits, formats, method or rho differ from the plan&apos;s: Quantize to apply them.</source>
-        <translation type="unfinished"></translation>
+        <translation>ビット数、形式、手法または rho がプランと異なります。量子化して適用してください。</translation>
     </message>
     <message numerus="yes">
         <source>MDQFO previewed on %n input group(s) only: Quantize to apply it to every layer.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>MDQFO は %n 個の入力グループでのみプレビューされています。量子化してすべてのレイヤーに適用してください。</numerusform>
         </translation>
     </message>
     <message>
         <source>The plan matches these settings.</source>
-        <translation type="unfinished"></translation>
+        <translation>プランはこの設定と一致しています。</translation>
     </message>
     <message>
         <source>MDQFO preview waits for the running job: Quantize afterwards to apply.</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO プレビューは実行中のジョブを待っています。完了後に量子化して適用してください。</translation>
     </message>
     <message>
         <source>The MDQFO preview needs the calibration inputs of a quantization run in this window: Quantize once.</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO プレビューには、このウィンドウで実行した量子化のキャリブレーション入力が必要です。一度量子化してください。</translation>
     </message>
     <message>
         <source>Previewing MDQFO on layer %1...</source>
-        <translation type="unfinished"></translation>
+        <translation>レイヤー %1 で MDQFO をプレビューしています...</translation>
     </message>
     <message numerus="yes">
         <source>MDQFO preview of %n input group(s) in %1 ms</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 個の入力グループで MDQFO をプレビューしました（%1 ms）</numerusform>
         </translation>
     </message>
     <message>
         <source>Open a session or a model folder first.</source>
-        <translation type="unfinished"></translation>
+        <translation>先にセッションまたはモデルフォルダーを開いてください。</translation>
     </message>
     <message>
         <source>%1 is running: wait for it or cancel it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 を実行中です。完了を待つか、先にキャンセルしてください。</translation>
     </message>
     <message>
         <source>Open model %1</source>
-        <translation type="unfinished"></translation>
+        <translation>モデル %1 を開く</translation>
     </message>
     <message>
         <source>%1 Linear modules in %2 input groups%3</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 個の入力グループに %1 個の Linear モジュール%3</translation>
     </message>
     <message>
         <source> (same model: statistics kept)</source>
-        <translation type="unfinished"></translation>
+        <translation>（同じモデル：統計を保持）</translation>
     </message>
     <message>
         <source>Model loaded: Study → Calibrate collects its statistics.</source>
-        <translation type="unfinished"></translation>
+        <translation>モデルを読み込みました。「研究 → キャリブレーション」で統計を収集します。</translation>
     </message>
     <message>
         <source>Open a model folder first.</source>
-        <translation type="unfinished"></translation>
+        <translation>先にモデルフォルダーを開いてください。</translation>
     </message>
     <message>
         <source>Calibrate on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 でキャリブレーション</translation>
     </message>
     <message>
         <source>%1 sequences, %2 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 シーケンス、%2 トークン</translation>
     </message>
     <message>
         <source>Calibrate first: the plan is built from the calibration statistics.</source>
-        <translation type="unfinished"></translation>
+        <translation>先にキャリブレーションしてください。プランはキャリブレーション統計から作成されます。</translation>
     </message>
     <message>
         <source>Quantize %1</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化 %1</translation>
     </message>
     <message>
         <source>worst module SQNR %1 dB</source>
-        <translation type="unfinished"></translation>
+        <translation>最悪モジュールの SQNR %1 dB</translation>
     </message>
     <message>
         <source>plan built</source>
-        <translation type="unfinished"></translation>
+        <translation>プランを作成しました</translation>
     </message>
     <message>
         <source>Quantize first: evaluation compares the quantized model with full precision.</source>
-        <translation type="unfinished"></translation>
+        <translation>先に量子化してください。評価では量子化モデルを完全精度モデルと比較します。</translation>
     </message>
     <message>
         <source>Evaluate on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 で評価</translation>
     </message>
     <message>
         <source>perplexity %1</source>
-        <translation type="unfinished"></translation>
+        <translation>パープレキシティ %1</translation>
     </message>
     <message>
         <source>Quantize first: there is no plan to export.</source>
-        <translation type="unfinished"></translation>
+        <translation>先に量子化してください。エクスポートするプランがありません。</translation>
     </message>
     <message>
         <source>Export to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 にエクスポート</translation>
     </message>
     <message>
         <source>%1 tensors, %2 MB</source>
-        <translation type="unfinished"></translation>
+        <translation>テンソル %1 個、%2 MB</translation>
     </message>
     <message>
         <source>Open Model Folder</source>
-        <translation type="unfinished"></translation>
+        <translation>モデルフォルダーを開く</translation>
     </message>
     <message>
         <source>Calibrate</source>
-        <translation type="unfinished"></translation>
+        <translation>キャリブレーション</translation>
     </message>
     <message>
         <source>Evaluate</source>
-        <translation type="unfinished"></translation>
+        <translation>評価</translation>
     </message>
     <message>
         <source>Also evaluate the full-precision model</source>
-        <translation type="unfinished"></translation>
+        <translation>完全精度モデルも評価する</translation>
     </message>
     <message>
         <source>Example session</source>
-        <translation type="unfinished"></translation>
+        <translation>サンプルセッション</translation>
     </message>
     <message>
         <source>The example session is built with the workbench when the stories260K model is found (../shared/models/stories260K); this build has none.</source>
-        <translation type="unfinished"></translation>
+        <translation>サンプルセッションは、stories260K モデル（../shared/models/stories260K）が見つかった場合にワークベンチのビルド時に作成されます。このビルドには含まれていません。</translation>
     </message>
     <message>
         <source>Unsaved changes</source>
-        <translation type="unfinished"></translation>
+        <translation>未保存の変更</translation>
     </message>
     <message>
         <source>The session has changes that are not saved. Save them?</source>
-        <translation type="unfinished"></translation>
+        <translation>セッションに未保存の変更があります。保存しますか？</translation>
     </message>
 </context>
 <context>
@@ -933,23 +937,23 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
     </message>
     <message>
         <source>Plot exported by MorphoQuant Workbench %1</source>
-        <translation type="unfinished"></translation>
+        <translation>MorphoQuant ワークベンチ %1 でエクスポートしたプロット</translation>
     </message>
     <message>
         <source>PNG image (*.png)</source>
-        <translation type="unfinished"></translation>
+        <translation>PNG 画像 (*.png)</translation>
     </message>
     <message>
         <source>SVG image (*.svg)</source>
-        <translation type="unfinished"></translation>
+        <translation>SVG 画像 (*.svg)</translation>
     </message>
     <message>
         <source>PDF document (*.pdf)</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF ドキュメント (*.pdf)</translation>
     </message>
     <message>
         <source>Could not write %1 (PNG, SVG and PDF are supported).</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 を書き込めませんでした（PNG、SVG、PDF に対応しています）。</translation>
     </message>
 </context>
 <context>
@@ -1004,103 +1008,103 @@ input group %2</source>
     </message>
     <message>
         <source>The highest max D_c (%1 tokens) of this layer&apos;s input groups</source>
-        <translation type="unfinished"></translation>
+        <translation>このレイヤーの入力グループのうち最も高い最大 D_c（%1 トークン）</translation>
     </message>
     <message>
         <source>The lowest SQNR of this layer&apos;s modules</source>
-        <translation type="unfinished"></translation>
+        <translation>このレイヤーのモジュールのうち最も低い SQNR</translation>
     </message>
     <message>
         <source>paper form |max - min| / log(sum|x| + 1e-5)</source>
-        <translation type="unfinished"></translation>
+        <translation>論文の式 |max - min| / log(sum|x| + 1e-5)</translation>
     </message>
     <message>
         <source>code form |max - min| / log(1 + mean|x| + 1e-5)</source>
-        <translation type="unfinished"></translation>
+        <translation>コードの式 |max - min| / log(1 + mean|x| + 1e-5)</translation>
     </message>
     <message>
         <source>Highest dispersion score D_c over the input group&apos;s channels, all tokens pooled (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>入力グループの各チャネルにおける分散スコア D_c の最大値、全トークンを統合（%1）</translation>
     </message>
     <message>
         <source>Channels compensated by DABC</source>
-        <translation type="unfinished"></translation>
+        <translation>DABC で補償したチャネル</translation>
     </message>
     <message>
         <source>Last MDQFO loss (L_p + lambda_cos L_cos) of the input group</source>
-        <translation type="unfinished"></translation>
+        <translation>入力グループの最終 MDQFO 損失（L_p + lambda_cos L_cos）</translation>
     </message>
     <message>
         <source>Output SQNR of the quantized module in dB over all calibration tokens, 10 log10(sum ||y||² / sum ||y - y_q||²); lower is worse. –: not measured for the current plan</source>
-        <translation type="unfinished"></translation>
+        <translation>全キャリブレーショントークンにおける量子化モジュールの出力 SQNR（dB）、10 log10(sum ||y||² / sum ||y - y_q||²)。低いほど悪い。–：現在のプランでは未測定</translation>
     </message>
     <message>
         <source>Highest dispersion score D_c over the input group&apos;s channels, %1 tokens only (%2). –: no %1 token reached this input</source>
-        <translation type="unfinished"></translation>
+        <translation>入力グループの各チャネルにおける分散スコア D_c の最大値、%1 トークンのみ（%2）。–：この入力に到達した %1 トークンなし</translation>
     </message>
     <message>
         <source>Output SQNR of the quantized module in dB over %1 tokens only; lower is worse. –: not measured, or no %1 token reached this module</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 トークンのみにおける量子化モジュールの出力 SQNR（dB）。低いほど悪い。–：未測定、またはこのモジュールに到達した %1 トークンなし</translation>
     </message>
     <message>
         <source>D_c text</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c テキスト</translation>
     </message>
     <message>
         <source>D_c image</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 画像</translation>
     </message>
     <message>
         <source>D_c video</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 動画</translation>
     </message>
     <message>
         <source>D_c audio</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 音声</translation>
     </message>
     <message>
         <source>SQNR dB</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR dB</translation>
     </message>
     <message>
         <source>SQNR text</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR テキスト</translation>
     </message>
     <message>
         <source>SQNR image</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 画像</translation>
     </message>
     <message>
         <source>SQNR video</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 動画</translation>
     </message>
     <message>
         <source>SQNR audio</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 音声</translation>
     </message>
     <message>
         <source>No %1 token reached input group %2</source>
-        <translation type="unfinished"></translation>
+        <translation>入力グループ %2 に到達した %1 トークンはありません</translation>
     </message>
     <message>
         <source>Highest D_c of input group %1 over %2 %3 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 個の %3 トークンにおける入力グループ %1 の最大 D_c</translation>
     </message>
     <message>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>すべて</translation>
     </message>
     <message>
         <source>No output error measured for %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 の出力誤差は測定されていません</translation>
     </message>
     <message>
         <source>No %1 token in the output error of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 の出力誤差に %1 トークンはありません</translation>
     </message>
     <message>
         <source>SQNR %1 dB, mean cosine %2 over %3 %4 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR %1 dB、%3 トークン（%4）での平均コサイン %2</translation>
     </message>
 </context>
 <context>
@@ -1163,123 +1167,123 @@ input group %2</source>
     </message>
     <message>
         <source>Compensate outlier channels (DABC)</source>
-        <translation type="unfinished"></translation>
+        <translation>外れ値チャネルを補償（DABC）</translation>
     </message>
     <message>
         <source>Compensate only elements with |x| &gt; rho * alpha_c (0: every element of a masked channel); takes effect at the next quantization</source>
-        <translation type="unfinished"></translation>
+        <translation>|x| &gt; rho * alpha_c の要素のみを補償します（0: マスクしたチャネルのすべての要素）。次回の量子化から有効になります</translation>
     </message>
     <message>
         <source>Optimize clipping bounds (MDQFO)</source>
-        <translation type="unfinished"></translation>
+        <translation>クリッピング範囲を最適化（MDQFO）</translation>
     </message>
     <message>
         <source>Grid search over ratios</source>
-        <translation type="unfinished"></translation>
+        <translation>比率のグリッドサーチ</translation>
     </message>
     <message>
         <source>Adam on alpha</source>
-        <translation type="unfinished"></translation>
+        <translation>alpha を Adam で最適化</translation>
     </message>
     <message>
         <source>Exponent of the L_p morphology term (paper 0.5; authors&apos; configs 2, 3)</source>
-        <translation type="unfinished"></translation>
+        <translation>L_p 形態項の指数（論文では 0.5、著者の設定では 2、3）</translation>
     </message>
     <message>
         <source>Weight of the cosine term L_cos</source>
-        <translation type="unfinished"></translation>
+        <translation>コサイン項 L_cos の重み</translation>
     </message>
     <message>
         <source>MorphoQuant (DABC + MDQFO, static per-channel activations)</source>
-        <translation type="unfinished"></translation>
+        <translation>MorphoQuant（DABC + MDQFO、チャネルごとの静的活性化）</translation>
     </message>
     <message>
         <source>RTN (per-token dynamic activations)</source>
-        <translation type="unfinished"></translation>
+        <translation>RTN（トークンごとの動的活性化）</translation>
     </message>
     <message>
         <source>Integer, symmetric</source>
-        <translation type="unfinished"></translation>
+        <translation>整数、対称</translation>
     </message>
     <message>
         <source>NF4</source>
-        <translation type="unfinished"></translation>
+        <translation>NF4</translation>
     </message>
     <message>
         <source>Unquantized (W16)</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化なし（W16）</translation>
     </message>
     <message>
         <source>per output channel</source>
-        <translation type="unfinished"></translation>
+        <translation>出力チャネルごと</translation>
     </message>
     <message>
         <source>Weight scale group size along the input dimension (0: one scale per output channel)</source>
-        <translation type="unfinished"></translation>
+        <translation>入力次元方向の重みスケールのグループサイズ（0: 出力チャネルごとに 1 つのスケール）</translation>
     </message>
     <message>
         <source>A16 (unquantized)</source>
-        <translation type="unfinished"></translation>
+        <translation>A16（量子化なし）</translation>
     </message>
     <message>
         <source>Quantize</source>
-        <translation type="unfinished"></translation>
+        <translation>量子化</translation>
     </message>
     <message>
         <source>Build the plan with these settings for every layer (Study → Quantize)</source>
-        <translation type="unfinished"></translation>
+        <translation>この設定で全レイヤーのプランを作成（研究 → 量子化）</translation>
     </message>
     <message>
         <source>DABC</source>
-        <translation type="unfinished"></translation>
+        <translation>DABC</translation>
     </message>
     <message>
         <source>rho:</source>
-        <translation type="unfinished"></translation>
+        <translation>rho:</translation>
     </message>
     <message>
         <source>MDQFO</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO</translation>
     </message>
     <message>
         <source>Solver:</source>
-        <translation type="unfinished"></translation>
+        <translation>ソルバー:</translation>
     </message>
     <message>
         <source>p:</source>
-        <translation type="unfinished"></translation>
+        <translation>p:</translation>
     </message>
     <message>
         <source>lambda_cos:</source>
-        <translation type="unfinished"></translation>
+        <translation>lambda_cos:</translation>
     </message>
     <message>
         <source>Bits and formats</source>
-        <translation type="unfinished"></translation>
+        <translation>ビット数と形式</translation>
     </message>
     <message>
         <source>Method:</source>
-        <translation type="unfinished"></translation>
+        <translation>手法:</translation>
     </message>
     <message>
         <source>Weights:</source>
-        <translation type="unfinished"></translation>
+        <translation>重み:</translation>
     </message>
     <message>
         <source>Weight bits:</source>
-        <translation type="unfinished"></translation>
+        <translation>重みのビット数:</translation>
     </message>
     <message>
         <source>Weight group:</source>
-        <translation type="unfinished"></translation>
+        <translation>重みグループ:</translation>
     </message>
     <message>
         <source>Activations:</source>
-        <translation type="unfinished"></translation>
+        <translation>活性化:</translation>
     </message>
     <message>
         <source>No plan yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>プランはまだありません。</translation>
     </message>
 </context>
 </TS>

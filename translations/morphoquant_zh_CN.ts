@@ -13,15 +13,15 @@
     </message>
     <message>
         <source>Bring these views to the front (comma-separated: %1).</source>
-        <translation type="unfinished"></translation>
+        <translation>将这些视图置于前台（以逗号分隔：%1）。</translation>
     </message>
     <message>
         <source>Select this input group (e.g. layers.1.o_in) in every view.</source>
-        <translation type="unfinished"></translation>
+        <translation>在所有视图中选中此输入组（例如 layers.1.o_in）。</translation>
     </message>
     <message>
         <source>Session file (.mqs) or model folder to open.</source>
-        <translation type="unfinished"></translation>
+        <translation>要打开的会话文件（.mqs）或模型文件夹。</translation>
     </message>
 </context>
 <context>
@@ -63,242 +63,246 @@ D_c = %3</translation>
     <name>mq::ui::ExportDialog</name>
     <message>
         <source>Export Quantized Model</source>
-        <translation type="unfinished"></translation>
+        <translation>导出量化模型</translation>
     </message>
     <message>
         <source>morphoquant-sim v1: Hugging Face folder, weights on the quantization grid, activation bounds and DABC masks as tensors</source>
-        <translation type="unfinished"></translation>
+        <translation>morphoquant-sim v1：Hugging Face 文件夹，权重取量化网格上的值，激活边界和 DABC 掩码以张量形式保存</translation>
     </message>
     <message>
         <source>Reloaded by this engine (morphoquant-cli eval --model FOLDER) as the same simulated quantized model. Packed INT4 kernels are not written yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>可由本引擎（morphoquant-cli eval --model FOLDER）重新加载为相同的模拟量化模型。目前尚不输出打包的 INT4 内核。</translation>
     </message>
     <message>
         <source>Choose the folder to write</source>
-        <translation type="unfinished"></translation>
+        <translation>选择要写入的文件夹</translation>
     </message>
     <message>
         <source>Replace the folder if it exists</source>
-        <translation type="unfinished"></translation>
+        <translation>如果文件夹已存在则替换</translation>
     </message>
     <message>
         <source>Plan: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>方案：%1</translation>
     </message>
     <message>
         <source>This session has no quantization plan: quantize first.</source>
-        <translation type="unfinished"></translation>
+        <translation>此会话没有量化方案：请先进行量化。</translation>
     </message>
     <message>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>导出</translation>
     </message>
     <message>
         <source>Cancel Export</source>
-        <translation type="unfinished"></translation>
+        <translation>取消导出</translation>
     </message>
     <message>
         <source>Format:</source>
-        <translation type="unfinished"></translation>
+        <translation>格式：</translation>
     </message>
     <message>
         <source>Folder:</source>
-        <translation type="unfinished"></translation>
+        <translation>文件夹：</translation>
     </message>
     <message>
         <source>Wrote %1
 %2, %3 tensors, %4 MB in %5
 %6
 DABC compensates %7 of %8 input channels</source>
-        <translation type="unfinished"></translation>
+        <translation>已写入 %1
+%2，%3 个张量，%4 MB，耗时 %5
+%6
+DABC 补偿了 %8 个输入通道中的 %7 个</translation>
     </message>
     <message>
         <source>
 %1: perplexity %2 on %3</source>
-        <translation type="unfinished"></translation>
+        <translation>
+%1：在 %3 上的困惑度 %2</translation>
     </message>
     <message>
         <source>Export cancelled; nothing was written.</source>
-        <translation type="unfinished"></translation>
+        <translation>导出已取消；未写入任何内容。</translation>
     </message>
     <message>
         <source>Export failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>导出失败：%1</translation>
     </message>
     <message>
         <source>Export Folder</source>
-        <translation type="unfinished"></translation>
+        <translation>导出文件夹</translation>
     </message>
     <message>
         <source>Choose a folder to write.</source>
-        <translation type="unfinished"></translation>
+        <translation>请选择要写入的文件夹。</translation>
     </message>
     <message>
         <source>Another job is running; wait for it or cancel it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>另一个任务正在运行；请等待其完成或先将其取消。</translation>
     </message>
     <message>
         <source>Exporting...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在导出...</translation>
     </message>
 </context>
 <context>
     <name>mq::ui::JobPanel</name>
     <message>
         <source>loading the model</source>
-        <translation type="unfinished"></translation>
+        <translation>加载模型</translation>
     </message>
     <message>
         <source>calibration</source>
-        <translation type="unfinished"></translation>
+        <translation>校准</translation>
     </message>
     <message>
         <source>MDQFO</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO</translation>
     </message>
     <message>
         <source>capturing inputs</source>
-        <translation type="unfinished"></translation>
+        <translation>捕获输入</translation>
     </message>
     <message>
         <source>layer errors</source>
-        <translation type="unfinished"></translation>
+        <translation>层误差</translation>
     </message>
     <message>
         <source>evaluation</source>
-        <translation type="unfinished"></translation>
+        <translation>评估</translation>
     </message>
     <message>
         <source>export</source>
-        <translation type="unfinished"></translation>
+        <translation>导出</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>取消</translation>
     </message>
     <message>
         <source>Stop the job; the session stays as it was before the job (Esc)</source>
-        <translation type="unfinished"></translation>
+        <translation>停止任务；会话保持任务开始前的状态（Esc）</translation>
     </message>
     <message>
         <source>Cancelling...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在取消...</translation>
     </message>
     <message>
         <source>%1 finished in %2: %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 已完成，耗时 %2：%3</translation>
     </message>
     <message>
         <source>%1 cancelled after %2; the session is unchanged</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 在 %2 后被取消；会话未更改</translation>
     </message>
     <message>
         <source>%1 failed: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 失败：%2</translation>
     </message>
     <message>
         <source>Starting...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在启动...</translation>
     </message>
     <message>
         <source>%1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：%2</translation>
     </message>
     <message>
         <source>estimating...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在估算...</translation>
     </message>
     <message>
         <source>%1 left</source>
-        <translation type="unfinished"></translation>
+        <translation>剩余 %1</translation>
     </message>
     <message>
         <source>No job running</source>
-        <translation type="unfinished"></translation>
+        <translation>没有正在运行的任务</translation>
     </message>
     <message>
         <source>Calibrate, quantize, evaluate and export from the Study menu.</source>
-        <translation type="unfinished"></translation>
+        <translation>可从“研究”菜单进行校准、量化、评估和导出。</translation>
     </message>
 </context>
 <context>
     <name>mq::ui::LayerErrorModel</name>
     <message>
         <source>pooled</source>
-        <translation type="unfinished"></translation>
+        <translation>合并</translation>
     </message>
     <message>
         <source>text</source>
-        <translation type="unfinished"></translation>
+        <translation>文本</translation>
     </message>
     <message>
         <source>image</source>
-        <translation type="unfinished"></translation>
+        <translation>图像</translation>
     </message>
     <message>
         <source>video</source>
-        <translation type="unfinished"></translation>
+        <translation>视频</translation>
     </message>
     <message>
         <source>audio</source>
-        <translation type="unfinished"></translation>
+        <translation>音频</translation>
     </message>
     <message>
         <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
-        <translation type="unfinished"></translation>
+        <translation>%1，%2 个 token：SQNR %3 dB，余弦 %4</translation>
     </message>
     <message>
         <source>Mean cosine similarity of the full-precision and quantized outputs, per token</source>
-        <translation type="unfinished"></translation>
+        <translation>全精度输出与量化输出的逐 token 余弦相似度的平均值</translation>
     </message>
     <message>
         <source>Signal to quantization noise ratio of the module&apos;s output: 10 log10(sum |y|^2 / sum |y - yq|^2)</source>
-        <translation type="unfinished"></translation>
+        <translation>模块输出的信号与量化噪声比：10 log10(sum |y|^2 / sum |y - yq|^2)</translation>
     </message>
     <message>
         <source>Module</source>
-        <translation type="unfinished">模块</translation>
+        <translation>模块</translation>
     </message>
     <message>
         <source>Layer</source>
-        <translation type="unfinished"></translation>
+        <translation>层</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished">类型</translation>
+        <translation>类型</translation>
     </message>
     <message>
         <source>cos %1</source>
-        <translation type="unfinished"></translation>
+        <translation>cos %1</translation>
     </message>
     <message>
         <source>SQNR %1 (dB)</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR %1 (dB)</translation>
     </message>
 </context>
 <context>
     <name>mq::ui::LayerErrorView</name>
     <message>
         <source>No layer errors in this session: run Study → Quantize to measure them.</source>
-        <translation type="unfinished"></translation>
+        <translation>此会话中没有层误差：请运行“研究 → 量化”进行测量。</translation>
     </message>
     <message>
         <source>No quantization plan yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚无量化方案。</translation>
     </message>
     <message numerus="yes">
         <source>%n module(s); SQNR and cosine of each Linear&apos;s output with its full-precision input.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 个模块；各 Linear 在全精度输入下输出的 SQNR 与余弦相似度。</numerusform>
         </translation>
     </message>
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt;: perplexity %2 (NLL %3, %4 tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;%1&lt;/b&gt;：困惑度 %2（NLL %3，%4 个 token）</translation>
     </message>
     <message>
         <source>, %1% vs full precision</source>
-        <translation type="unfinished"></translation>
+        <translation>，相对全精度 %1%</translation>
     </message>
 </context>
 <context>
@@ -536,311 +540,311 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
     </message>
     <message>
         <source>Token ids (JSONL with input_ids)</source>
-        <translation type="unfinished"></translation>
+        <translation>Token ID（含 input_ids 的 JSONL）</translation>
     </message>
     <message>
         <source>Qwen2.5-Omni manifest (JSONL with text, images, audio, video)</source>
-        <translation type="unfinished"></translation>
+        <translation>Qwen2.5-Omni 清单（含文本、图像、音频、视频的 JSONL）</translation>
     </message>
     <message>
         <source>JSON lines (*.jsonl *.json);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON Lines 文件 (*.jsonl *.json);;所有文件 (*)</translation>
     </message>
     <message>
         <source>File:</source>
-        <translation type="unfinished"></translation>
+        <translation>文件：</translation>
     </message>
     <message>
         <source>Kind:</source>
-        <translation type="unfinished"></translation>
+        <translation>类型：</translation>
     </message>
     <message>
         <source>Batch size:</source>
-        <translation type="unfinished"></translation>
+        <translation>批大小：</translation>
     </message>
     <message>
         <source>p %1 → %2</source>
-        <translation type="unfinished"></translation>
+        <translation>p %1 → %2</translation>
     </message>
     <message>
         <source>lambda_cos %1 → %2</source>
-        <translation type="unfinished"></translation>
+        <translation>lambda_cos %1 → %2</translation>
     </message>
     <message>
         <source>Quantization settings</source>
-        <translation type="unfinished"></translation>
+        <translation>量化设置</translation>
     </message>
     <message>
         <source>MDQFO preview failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO 预览失败：%1</translation>
     </message>
     <message>
         <source>Running: MDQFO of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>运行中：%1 的 MDQFO</translation>
     </message>
     <message>
         <source>%1 cancelled; the session is unchanged</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 已取消；会话未更改</translation>
     </message>
     <message>
         <source>%1 failed</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 失败</translation>
     </message>
     <message>
         <source>Open a session (.mqs) or a model folder to start.</source>
-        <translation type="unfinished"></translation>
+        <translation>打开会话（.mqs）或模型文件夹以开始。</translation>
     </message>
     <message>
         <source>Tuning</source>
-        <translation type="unfinished"></translation>
+        <translation>调优</translation>
     </message>
     <message>
         <source>Layer Errors</source>
-        <translation type="unfinished"></translation>
+        <translation>层误差</translation>
     </message>
     <message>
         <source>Jobs</source>
-        <translation type="unfinished"></translation>
+        <translation>任务</translation>
     </message>
     <message>
         <source>Open &amp;Model Folder...</source>
-        <translation type="unfinished"></translation>
+        <translation>打开模型文件夹(&amp;M)...</translation>
     </message>
     <message>
         <source>Open E&amp;xample Session</source>
-        <translation type="unfinished"></translation>
+        <translation>打开示例会话(&amp;X)</translation>
     </message>
     <message>
         <source>&amp;Save Session</source>
-        <translation type="unfinished"></translation>
+        <translation>保存会话(&amp;S)</translation>
     </message>
     <message>
         <source>Save Session &amp;As...</source>
-        <translation type="unfinished"></translation>
+        <translation>会话另存为(&amp;A)...</translation>
     </message>
     <message>
         <source>Export &amp;Quantized Model...</source>
-        <translation type="unfinished"></translation>
+        <translation>导出量化模型(&amp;Q)...</translation>
     </message>
     <message>
         <source>&amp;Study</source>
-        <translation type="unfinished"></translation>
+        <translation>研究(&amp;S)</translation>
     </message>
     <message>
         <source>&amp;Calibrate...</source>
-        <translation type="unfinished"></translation>
+        <translation>校准(&amp;C)...</translation>
     </message>
     <message>
         <source>&amp;Quantize</source>
-        <translation type="unfinished"></translation>
+        <translation>量化(&amp;Q)</translation>
     </message>
     <message>
         <source>Build the plan with the tuning panel&apos;s settings</source>
-        <translation type="unfinished"></translation>
+        <translation>使用调优面板的设置生成方案</translation>
     </message>
     <message>
         <source>&amp;Evaluate...</source>
-        <translation type="unfinished"></translation>
+        <translation>评估(&amp;E)...</translation>
     </message>
     <message>
         <source>Cancel &amp;Job</source>
-        <translation type="unfinished"></translation>
+        <translation>取消任务(&amp;J)</translation>
     </message>
     <message>
         <source>&amp;Language</source>
-        <translation type="unfinished"></translation>
+        <translation>语言(&amp;L)</translation>
     </message>
     <message>
         <source>System Default</source>
-        <translation type="unfinished"></translation>
+        <translation>系统默认</translation>
     </message>
     <message>
         <source>The language changes at the next start of the workbench.</source>
-        <translation type="unfinished"></translation>
+        <translation>语言将在下次启动工作台时更改。</translation>
     </message>
     <message>
         <source>Wait for the running job or cancel it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>请等待正在运行的任务完成，或先将其取消。</translation>
     </message>
     <message>
         <source>Cannot save session</source>
-        <translation type="unfinished"></translation>
+        <translation>无法保存会话</translation>
     </message>
     <message>
         <source>Could not save %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法保存 %1</translation>
     </message>
     <message>
         <source>Saved %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存 %1</translation>
     </message>
     <message>
         <source>Save Session</source>
-        <translation type="unfinished"></translation>
+        <translation>保存会话</translation>
     </message>
     <message>
         <source>MorphoQuant sessions (*.mqs)</source>
-        <translation type="unfinished"></translation>
+        <translation>MorphoQuant 会话 (*.mqs)</translation>
     </message>
     <message>
         <source>untitled</source>
-        <translation type="unfinished"></translation>
+        <translation>未命名</translation>
     </message>
     <message>
         <source>%1%2 — MorphoQuant Workbench</source>
-        <translation type="unfinished">%1 — MorphoQuant 工作台 {1%2 ?}</translation>
+        <translation>%1%2 — MorphoQuant 工作台</translation>
     </message>
     <message>
         <source>Open a session or a model folder.</source>
-        <translation type="unfinished"></translation>
+        <translation>请打开会话或模型文件夹。</translation>
     </message>
     <message>
         <source>No calibration statistics: Study → Calibrate first.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有校准统计：请先执行“研究 → 校准”。</translation>
     </message>
     <message>
         <source>No plan yet: Quantize builds one with these settings.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚无方案：点击“量化”将按这些设置生成方案。</translation>
     </message>
     <message>
         <source>Bits, formats, method or rho differ from the plan&apos;s: Quantize to apply them.</source>
-        <translation type="unfinished"></translation>
+        <translation>位数、格式、方法或 rho 与方案中的不同：请量化以应用。</translation>
     </message>
     <message numerus="yes">
         <source>MDQFO previewed on %n input group(s) only: Quantize to apply it to every layer.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>MDQFO 仅在 %n 个输入组上预览：请量化以将其应用到所有层。</numerusform>
         </translation>
     </message>
     <message>
         <source>The plan matches these settings.</source>
-        <translation type="unfinished"></translation>
+        <translation>方案与这些设置一致。</translation>
     </message>
     <message>
         <source>MDQFO preview waits for the running job: Quantize afterwards to apply.</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO 预览正在等待运行中的任务：完成后请量化以应用。</translation>
     </message>
     <message>
         <source>The MDQFO preview needs the calibration inputs of a quantization run in this window: Quantize once.</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO 预览需要在此窗口中运行量化时得到的校准输入：请先量化一次。</translation>
     </message>
     <message>
         <source>Previewing MDQFO on layer %1...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在第 %1 层上预览 MDQFO...</translation>
     </message>
     <message numerus="yes">
         <source>MDQFO preview of %n input group(s) in %1 ms</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>已预览 %n 个输入组的 MDQFO，用时 %1 ms</numerusform>
         </translation>
     </message>
     <message>
         <source>Open a session or a model folder first.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先打开会话或模型文件夹。</translation>
     </message>
     <message>
         <source>%1 is running: wait for it or cancel it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 正在运行：请等待其完成或先将其取消。</translation>
     </message>
     <message>
         <source>Open model %1</source>
-        <translation type="unfinished"></translation>
+        <translation>打开模型 %1</translation>
     </message>
     <message>
         <source>%1 Linear modules in %2 input groups%3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个 Linear 模块，分属 %2 个输入组%3</translation>
     </message>
     <message>
         <source> (same model: statistics kept)</source>
-        <translation type="unfinished"></translation>
+        <translation>（同一模型：已保留统计）</translation>
     </message>
     <message>
         <source>Model loaded: Study → Calibrate collects its statistics.</source>
-        <translation type="unfinished"></translation>
+        <translation>模型已加载：“研究 → 校准”可收集其统计。</translation>
     </message>
     <message>
         <source>Open a model folder first.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先打开模型文件夹。</translation>
     </message>
     <message>
         <source>Calibrate on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>在 %1 上校准</translation>
     </message>
     <message>
         <source>%1 sequences, %2 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个序列，%2 个 token</translation>
     </message>
     <message>
         <source>Calibrate first: the plan is built from the calibration statistics.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先校准：方案基于校准统计生成。</translation>
     </message>
     <message>
         <source>Quantize %1</source>
-        <translation type="unfinished"></translation>
+        <translation>量化 %1</translation>
     </message>
     <message>
         <source>worst module SQNR %1 dB</source>
-        <translation type="unfinished"></translation>
+        <translation>最差模块 SQNR %1 dB</translation>
     </message>
     <message>
         <source>plan built</source>
-        <translation type="unfinished"></translation>
+        <translation>方案已生成</translation>
     </message>
     <message>
         <source>Quantize first: evaluation compares the quantized model with full precision.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先量化：评估会将量化模型与全精度模型进行比较。</translation>
     </message>
     <message>
         <source>Evaluate on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>在 %1 上评估</translation>
     </message>
     <message>
         <source>perplexity %1</source>
-        <translation type="unfinished"></translation>
+        <translation>困惑度 %1</translation>
     </message>
     <message>
         <source>Quantize first: there is no plan to export.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先量化：没有可导出的方案。</translation>
     </message>
     <message>
         <source>Export to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>导出到 %1</translation>
     </message>
     <message>
         <source>%1 tensors, %2 MB</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个张量，%2 MB</translation>
     </message>
     <message>
         <source>Open Model Folder</source>
-        <translation type="unfinished"></translation>
+        <translation>打开模型文件夹</translation>
     </message>
     <message>
         <source>Calibrate</source>
-        <translation type="unfinished"></translation>
+        <translation>校准</translation>
     </message>
     <message>
         <source>Evaluate</source>
-        <translation type="unfinished"></translation>
+        <translation>评估</translation>
     </message>
     <message>
         <source>Also evaluate the full-precision model</source>
-        <translation type="unfinished"></translation>
+        <translation>同时评估全精度模型</translation>
     </message>
     <message>
         <source>Example session</source>
-        <translation type="unfinished"></translation>
+        <translation>示例会话</translation>
     </message>
     <message>
         <source>The example session is built with the workbench when the stories260K model is found (../shared/models/stories260K); this build has none.</source>
-        <translation type="unfinished"></translation>
+        <translation>示例会话在构建工作台时生成，前提是找到 stories260K 模型（../shared/models/stories260K）；此构建中没有示例会话。</translation>
     </message>
     <message>
         <source>Unsaved changes</source>
-        <translation type="unfinished"></translation>
+        <translation>未保存的更改</translation>
     </message>
     <message>
         <source>The session has changes that are not saved. Save them?</source>
-        <translation type="unfinished"></translation>
+        <translation>会话有未保存的更改。是否保存？</translation>
     </message>
 </context>
 <context>
@@ -933,23 +937,23 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
     </message>
     <message>
         <source>Plot exported by MorphoQuant Workbench %1</source>
-        <translation type="unfinished"></translation>
+        <translation>由 MorphoQuant 工作台 %1 导出的图表</translation>
     </message>
     <message>
         <source>PNG image (*.png)</source>
-        <translation type="unfinished"></translation>
+        <translation>PNG 图像 (*.png)</translation>
     </message>
     <message>
         <source>SVG image (*.svg)</source>
-        <translation type="unfinished"></translation>
+        <translation>SVG 图像 (*.svg)</translation>
     </message>
     <message>
         <source>PDF document (*.pdf)</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF 文档 (*.pdf)</translation>
     </message>
     <message>
         <source>Could not write %1 (PNG, SVG and PDF are supported).</source>
-        <translation type="unfinished"></translation>
+        <translation>无法写入 %1（支持 PNG、SVG 和 PDF）。</translation>
     </message>
 </context>
 <context>
@@ -1004,103 +1008,103 @@ input group %2</source>
     </message>
     <message>
         <source>The highest max D_c (%1 tokens) of this layer&apos;s input groups</source>
-        <translation type="unfinished"></translation>
+        <translation>此层各输入组中最高的最大 D_c（%1 token）</translation>
     </message>
     <message>
         <source>The lowest SQNR of this layer&apos;s modules</source>
-        <translation type="unfinished"></translation>
+        <translation>此层各模块中最低的 SQNR</translation>
     </message>
     <message>
         <source>paper form |max - min| / log(sum|x| + 1e-5)</source>
-        <translation type="unfinished"></translation>
+        <translation>论文形式 |max - min| / log(sum|x| + 1e-5)</translation>
     </message>
     <message>
         <source>code form |max - min| / log(1 + mean|x| + 1e-5)</source>
-        <translation type="unfinished"></translation>
+        <translation>代码形式 |max - min| / log(1 + mean|x| + 1e-5)</translation>
     </message>
     <message>
         <source>Highest dispersion score D_c over the input group&apos;s channels, all tokens pooled (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>输入组各通道中最高的离散度分数 D_c，合并所有 token（%1）</translation>
     </message>
     <message>
         <source>Channels compensated by DABC</source>
-        <translation type="unfinished"></translation>
+        <translation>由 DABC 补偿的通道</translation>
     </message>
     <message>
         <source>Last MDQFO loss (L_p + lambda_cos L_cos) of the input group</source>
-        <translation type="unfinished"></translation>
+        <translation>输入组最后一次的 MDQFO 损失（L_p + lambda_cos L_cos）</translation>
     </message>
     <message>
         <source>Output SQNR of the quantized module in dB over all calibration tokens, 10 log10(sum ||y||² / sum ||y - y_q||²); lower is worse. –: not measured for the current plan</source>
-        <translation type="unfinished"></translation>
+        <translation>量化模块在所有校准 token 上的输出 SQNR（dB），10 log10(sum ||y||² / sum ||y - y_q||²)；越低越差。–：当前方案未测量</translation>
     </message>
     <message>
         <source>Highest dispersion score D_c over the input group&apos;s channels, %1 tokens only (%2). –: no %1 token reached this input</source>
-        <translation type="unfinished"></translation>
+        <translation>输入组各通道中最高的离散度分数 D_c，仅统计 %1 token（%2）。–：没有 %1 token 到达此输入</translation>
     </message>
     <message>
         <source>Output SQNR of the quantized module in dB over %1 tokens only; lower is worse. –: not measured, or no %1 token reached this module</source>
-        <translation type="unfinished"></translation>
+        <translation>量化模块仅在 %1 token 上的输出 SQNR（dB）；越低越差。–：未测量，或没有 %1 token 到达此模块</translation>
     </message>
     <message>
         <source>D_c text</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 文本</translation>
     </message>
     <message>
         <source>D_c image</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 图像</translation>
     </message>
     <message>
         <source>D_c video</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 视频</translation>
     </message>
     <message>
         <source>D_c audio</source>
-        <translation type="unfinished"></translation>
+        <translation>D_c 音频</translation>
     </message>
     <message>
         <source>SQNR dB</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR dB</translation>
     </message>
     <message>
         <source>SQNR text</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 文本</translation>
     </message>
     <message>
         <source>SQNR image</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 图像</translation>
     </message>
     <message>
         <source>SQNR video</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 视频</translation>
     </message>
     <message>
         <source>SQNR audio</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR 音频</translation>
     </message>
     <message>
         <source>No %1 token reached input group %2</source>
-        <translation type="unfinished"></translation>
+        <translation>没有 %1 token 到达输入组 %2</translation>
     </message>
     <message>
         <source>Highest D_c of input group %1 over %2 %3 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>输入组 %1 在 %2 个 %3 token 上的最高 D_c</translation>
     </message>
     <message>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>全部</translation>
     </message>
     <message>
         <source>No output error measured for %1</source>
-        <translation type="unfinished"></translation>
+        <translation>未测量 %1 的输出误差</translation>
     </message>
     <message>
         <source>No %1 token in the output error of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 的输出误差中没有 %1 token</translation>
     </message>
     <message>
         <source>SQNR %1 dB, mean cosine %2 over %3 %4 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>SQNR %1 dB，在 %3 个 token（%4）上的平均余弦 %2</translation>
     </message>
 </context>
 <context>
@@ -1163,123 +1167,123 @@ input group %2</source>
     </message>
     <message>
         <source>Compensate outlier channels (DABC)</source>
-        <translation type="unfinished"></translation>
+        <translation>补偿离群通道（DABC）</translation>
     </message>
     <message>
         <source>Compensate only elements with |x| &gt; rho * alpha_c (0: every element of a masked channel); takes effect at the next quantization</source>
-        <translation type="unfinished"></translation>
+        <translation>仅补偿 |x| &gt; rho * alpha_c 的元素（0：掩码通道的所有元素）；在下次量化时生效</translation>
     </message>
     <message>
         <source>Optimize clipping bounds (MDQFO)</source>
-        <translation type="unfinished"></translation>
+        <translation>优化裁剪边界（MDQFO）</translation>
     </message>
     <message>
         <source>Grid search over ratios</source>
-        <translation type="unfinished"></translation>
+        <translation>比例网格搜索</translation>
     </message>
     <message>
         <source>Adam on alpha</source>
-        <translation type="unfinished"></translation>
+        <translation>对 alpha 使用 Adam</translation>
     </message>
     <message>
         <source>Exponent of the L_p morphology term (paper 0.5; authors&apos; configs 2, 3)</source>
-        <translation type="unfinished"></translation>
+        <translation>L_p 形态项的指数（论文为 0.5；作者配置为 2、3）</translation>
     </message>
     <message>
         <source>Weight of the cosine term L_cos</source>
-        <translation type="unfinished"></translation>
+        <translation>余弦项 L_cos 的权重</translation>
     </message>
     <message>
         <source>MorphoQuant (DABC + MDQFO, static per-channel activations)</source>
-        <translation type="unfinished"></translation>
+        <translation>MorphoQuant（DABC + MDQFO，静态逐通道激活）</translation>
     </message>
     <message>
         <source>RTN (per-token dynamic activations)</source>
-        <translation type="unfinished"></translation>
+        <translation>RTN（逐 token 动态激活）</translation>
     </message>
     <message>
         <source>Integer, symmetric</source>
-        <translation type="unfinished"></translation>
+        <translation>整数，对称</translation>
     </message>
     <message>
         <source>NF4</source>
-        <translation type="unfinished"></translation>
+        <translation>NF4</translation>
     </message>
     <message>
         <source>Unquantized (W16)</source>
-        <translation type="unfinished"></translation>
+        <translation>不量化（W16）</translation>
     </message>
     <message>
         <source>per output channel</source>
-        <translation type="unfinished"></translation>
+        <translation>逐输出通道</translation>
     </message>
     <message>
         <source>Weight scale group size along the input dimension (0: one scale per output channel)</source>
-        <translation type="unfinished"></translation>
+        <translation>沿输入维度的权重缩放分组大小（0：每个输出通道一个缩放因子）</translation>
     </message>
     <message>
         <source>A16 (unquantized)</source>
-        <translation type="unfinished"></translation>
+        <translation>A16（不量化）</translation>
     </message>
     <message>
         <source>Quantize</source>
-        <translation type="unfinished"></translation>
+        <translation>量化</translation>
     </message>
     <message>
         <source>Build the plan with these settings for every layer (Study → Quantize)</source>
-        <translation type="unfinished"></translation>
+        <translation>使用这些设置为所有层生成方案（研究 → 量化）</translation>
     </message>
     <message>
         <source>DABC</source>
-        <translation type="unfinished"></translation>
+        <translation>DABC</translation>
     </message>
     <message>
         <source>rho:</source>
-        <translation type="unfinished"></translation>
+        <translation>rho：</translation>
     </message>
     <message>
         <source>MDQFO</source>
-        <translation type="unfinished"></translation>
+        <translation>MDQFO</translation>
     </message>
     <message>
         <source>Solver:</source>
-        <translation type="unfinished"></translation>
+        <translation>求解器：</translation>
     </message>
     <message>
         <source>p:</source>
-        <translation type="unfinished"></translation>
+        <translation>p：</translation>
     </message>
     <message>
         <source>lambda_cos:</source>
-        <translation type="unfinished"></translation>
+        <translation>lambda_cos：</translation>
     </message>
     <message>
         <source>Bits and formats</source>
-        <translation type="unfinished"></translation>
+        <translation>位数与格式</translation>
     </message>
     <message>
         <source>Method:</source>
-        <translation type="unfinished"></translation>
+        <translation>方法：</translation>
     </message>
     <message>
         <source>Weights:</source>
-        <translation type="unfinished"></translation>
+        <translation>权重：</translation>
     </message>
     <message>
         <source>Weight bits:</source>
-        <translation type="unfinished"></translation>
+        <translation>权重位数：</translation>
     </message>
     <message>
         <source>Weight group:</source>
-        <translation type="unfinished"></translation>
+        <translation>权重分组：</translation>
     </message>
     <message>
         <source>Activations:</source>
-        <translation type="unfinished"></translation>
+        <translation>激活：</translation>
     </message>
     <message>
         <source>No plan yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚无方案。</translation>
     </message>
 </context>
 </TS>
