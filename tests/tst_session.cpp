@@ -8,6 +8,7 @@
 #include <H5Cpp.h>
 
 #include <fstream>
+#include <limits>
 
 #include "common/error.h"
 #include "io/session_store.h"
@@ -93,6 +94,8 @@ Session makeSession()
     Session s;
     s.model = {"/models/tiny", "sha256:0123abcd", "llama", "{\"hidden_size\": 500, \"name\": \"t\u00e9st\"}"};
     s.calibration.source = "/data/calib.mqt";
+    s.calibration.kind = "manifest"; // not the defaults, so a reader that ignores them shows
+    s.calibration.batchSize = 3;
     s.calibration.sequences = 17;
     s.calibration.tokens = {1000, 2000, 0, 300};
     s.groups = {"model.layers.0.attn_in", "model.layers.0.mlp_down_in"};
@@ -142,6 +145,18 @@ Session makeSession()
     s.evals = {{"fp", "/data/wiki.mqt", 2.3025850929940455, 10.000000000000002, 4096},
                {"morphoquant W4A4 (int3-asym-g128, per-channel-static, deployable)", "/data/wiki.mqt",
                 2.5, 12.182493960703473, 4096}};
+
+    // Layer errors: awkward mantissas, both clamp values, a modality without tokens (all zero),
+    // a token count above 2^32, and not in module-name order (the vector's order is kept).
+    for (size_t i : {2u, 0u, 1u}) {
+        ModuleError me;
+        me.module = s.modules[i].name;
+        me.perModality[size_t(Modality::Text)] = {int64_t(1000 + i), rng.uniform(60.0),
+                                                  1.0 - std::fabs(rng.uniform(0.01))};
+        me.perModality[size_t(Modality::Audio)] = {300, i == 0 ? 200.0 : -200.0, rng.uniform(1.0)};
+        me.pooled = {(int64_t(1) << 40) + int64_t(i), rng.uniform(60.0), 0.9999999999999999};
+        s.errors.push_back(me);
+    }
     return s;
 }
 
@@ -196,6 +211,8 @@ void compareSessions(const Session& a, const Session& b)
     QCOMPARE(a.model.architecture, b.model.architecture);
     QCOMPARE(a.model.configJson, b.model.configJson);
     QCOMPARE(a.calibration.source, b.calibration.source);
+    QCOMPARE(a.calibration.kind, b.calibration.kind);
+    QCOMPARE(a.calibration.batchSize, b.calibration.batchSize);
     QCOMPARE(a.calibration.sequences, b.calibration.sequences);
     QVERIFY(a.calibration.tokens == b.calibration.tokens);
     QCOMPARE(a.modules.size(), b.modules.size());
@@ -250,6 +267,16 @@ void compareSessions(const Session& a, const Session& b)
         QVERIFY(a.evals[i].ppl == b.evals[i].ppl);
         QCOMPARE(a.evals[i].tokens, b.evals[i].tokens);
     }
+    QCOMPARE(a.errors.size(), b.errors.size());
+    for (size_t i = 0; i < a.errors.size(); ++i) {
+        QCOMPARE(a.errors[i].module, b.errors[i].module);
+        for (int r = 0; r <= kNumModalities; ++r) {
+            const ErrorStat& e = r < kNumModalities ? a.errors[i].perModality[size_t(r)] : a.errors[i].pooled;
+            const ErrorStat& f = r < kNumModalities ? b.errors[i].perModality[size_t(r)] : b.errors[i].pooled;
+            QCOMPARE(e.tokens, f.tokens);
+            QVERIFY2(e.sqnrDb == f.sqnrDb && e.cosine == f.cosine, a.errors[i].module.c_str());
+        }
+    }
 }
 
 QByteArray readAll(const QString& path)
@@ -298,6 +325,93 @@ private slots:
         const std::string path = m_dir.filePath("empty.mqs").toStdString();
         saveSession(s, path);
         compareSessions(s, loadSession(path));
+    }
+
+    void roundTripErrorsAndCalibrationKind()
+    {
+        // makeSession's errors and calibration kind/batch size, checked on their own (the full
+        // round trip above compares them too, with every other field).
+        const Session want = makeSession();
+        QVERIFY(!want.errors.empty());
+        const Session got = loadSession(m_sessionPath);
+        QCOMPARE(got.calibration.kind, std::string("manifest"));
+        QCOMPARE(got.calibration.batchSize, 3);
+        QCOMPARE(got.errors.size(), size_t(3));
+        QCOMPARE(got.errors[0].module, want.modules[2].name); // vector order, not name order
+        QCOMPARE(got.errors[0].pooled.tokens, (int64_t(1) << 40) + 2);
+        QVERIFY(got.errors[0].pooled.cosine == 0.9999999999999999);
+        QCOMPARE(got.errors[0].perModality[size_t(Modality::Audio)].sqnrDb, -200.0);
+        QCOMPARE(got.errors[1].perModality[size_t(Modality::Audio)].sqnrDb, 200.0);
+        const ErrorStat& none = got.errors[1].perModality[size_t(Modality::Image)];
+        QVERIFY(none.tokens == 0 && none.sqnrDb == 0.0 && none.cosine == 0.0);
+        for (size_t i = 0; i < want.errors.size(); ++i)
+            QVERIFY(got.errors[i].perModality[size_t(Modality::Text)].sqnrDb
+                    == want.errors[i].perModality[size_t(Modality::Text)].sqnrDb);
+    }
+
+    void oldFileWithoutErrorsOrKindLoads()
+    {
+        // A file as written before layer errors and calibration kind/batch size existed: same
+        // format version, no /errors, no /calibration@kind or @batch_size. It loads with no
+        // errors and the documented defaults ("tokens", 8); everything else as saved.
+        const std::string path = m_dir.filePath("old.mqs").toStdString();
+        saveSession(makeSession(), path);
+        {
+            H5::H5File f(path, H5F_ACC_RDWR);
+            f.unlink("/errors");
+            H5::Group calib = f.openGroup("/calibration");
+            calib.removeAttr("kind");
+            calib.removeAttr("batch_size");
+        }
+        const Session got = loadSession(path);
+        QVERIFY(got.errors.empty());
+        QCOMPARE(got.calibration.kind, std::string("tokens"));
+        QCOMPARE(got.calibration.batchSize, 8);
+        Session want = makeSession();
+        want.errors.clear();
+        want.calibration.kind = "tokens";
+        want.calibration.batchSize = 8;
+        compareSessions(want, got);
+    }
+
+    void badErrorsRefused()
+    {
+        // Save refuses figures that could not be read back (non-finite, negative token counts)
+        // and names the module; the file on disk stays as it was.
+        const std::string path = m_dir.filePath("errors-keep.mqs").toStdString();
+        saveSession(makeSession(), path);
+        const QByteArray before = readAll(QString::fromStdString(path));
+        Session nan = makeSession();
+        nan.errors[1].pooled.sqnrDb = std::numeric_limits<double>::quiet_NaN();
+        try {
+            saveSession(nan, path);
+            QFAIL("saving a NaN SQNR should throw");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("/errors/values"), e.what());
+            QVERIFY2(QString(e.what()).contains(QString::fromStdString(nan.errors[1].module)), e.what());
+        }
+        Session negative = makeSession();
+        negative.errors[0].perModality[0].tokens = -1;
+        QVERIFY_EXCEPTION_THROWN(saveSession(negative, path), InputError);
+        QCOMPARE(readAll(QString::fromStdString(path)), before);
+
+        // A file whose error values do not match its module list is refused on load, by name.
+        {
+            H5::H5File f(path, H5F_ACC_RDWR);
+            f.unlink("/errors/module");
+            const std::vector<const char*> one{"only.one"};
+            H5::StrType str(H5::PredType::C_S1, H5T_VARIABLE);
+            str.setCset(H5T_CSET_UTF8);
+            const hsize_t n = 1;
+            f.openGroup("/errors").createDataSet("module", str, H5::DataSpace(1, &n)).write(one.data(), str);
+        }
+        try {
+            loadSession(path);
+            QFAIL("loading mismatched /errors should throw");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("/errors/values"), e.what());
+            QVERIFY2(QString(e.what()).contains(QString::fromStdString(path)), e.what());
+        }
     }
 
     void failedSaveKeepsOldFile()
