@@ -2,6 +2,7 @@
 // Runs offscreen (QT_QPA_PLATFORM=offscreen from CTest).
 #include <QFileInfo>
 #include <QSettings>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QDoubleSpinBox>
@@ -217,6 +218,35 @@ void TestWidgets::heatmapCells()
         }
     }
     QCOMPARE(view.rowOfGroup(QStringLiteral("layers.1.attn_in")), 2);
+
+    // One modality's tokens: the image statistics where the group saw images, empty rows elsewhere.
+    Session mm = s;
+    mm.calibration.tokens = {15, 3, 0, 0}; // text and image tokens, no video, no audio
+    view.setSession(&mm);
+    QVERIFY(!qobject_cast<QStandardItemModel*>(view.modalityBox()->model())->item(1 + int(Modality::Video))->isEnabled());
+    QVERIFY(qobject_cast<QStandardItemModel*>(view.modalityBox()->model())->item(1 + int(Modality::Image))->isEnabled());
+    view.setModality(int(Modality::Image));
+    QCOMPARE(view.modalityBox()->currentData().toInt(), int(Modality::Image));
+    int imageRows = 0;
+    for (int row = 0; row < 3; ++row) {
+        const ChannelStats& st = mm.stats.at(mm.groups[size_t(row)]).perModality[size_t(Modality::Image)];
+        if (st.empty()) {
+            for (int c = 0; c < 6; ++c)
+                QVERIFY(std::isnan(data->cell(c, row)));
+            continue;
+        }
+        ++imageRows;
+        const std::vector<double> d = dispersionScores(st, view.dispersionForm());
+        for (size_t c = 0; c < d.size(); ++c)
+            QCOMPARE(data->cell(int(c), row), d[c]);
+    }
+    QVERIFY(imageRows > 0 && imageRows < 3); // the fixture has groups with and without images
+    // A session without image tokens falls back to pooled.
+    Session textOnly = s;
+    textOnly.calibration.tokens = {15, 0, 0, 0};
+    view.setSession(&textOnly);
+    QCOMPARE(view.modality(), -1);
+    QCOMPARE(data->cell(0, 0), dispersionScores(s.stats.at(s.groups[0]).pooled, view.dispersionForm())[0]);
 }
 
 void TestWidgets::outlierHistograms()

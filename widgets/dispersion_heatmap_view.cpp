@@ -1,12 +1,15 @@
 #include "dispersion_heatmap_view.h"
 
 #include "calib/channel_stats.h"
+#include "modality_label.h"
 #include "plot_export.h"
 #include "session.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSignalBlocker>
+#include <QStandardItemModel>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -24,6 +27,12 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     m_formBox->addItem(tr("code: |max\u2212min| / log(1 + mean|x| + 1e-5)"), int(core::DispersionForm::Code));
     m_formBox->addItem(tr("paper: |max\u2212min| / log(\u2016X_c\u2016\u2081 + eps)"), int(core::DispersionForm::Paper));
     bar->addWidget(m_formBox);
+    bar->addSpacing(12);
+    bar->addWidget(new QLabel(tr("Tokens:"), this));
+    m_modalityBox = new QComboBox(this);
+    for (int m = -1; m < core::kNumModalities; ++m)
+        m_modalityBox->addItem(modalityLabel(m), m);
+    bar->addWidget(m_modalityBox);
     bar->addStretch(1);
 
     m_plot = new QCustomPlot(this);
@@ -38,7 +47,7 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     gradient.setNanHandling(QCPColorGradient::nhTransparent);
     m_map->setGradient(gradient);
     m_scale = new QCPColorScale(m_plot);
-    m_scale->axis()->setLabel(tr("D_c (pooled)"));
+    m_scale->axis()->setLabel(tr("D_c (%1)").arg(modalityLabel(-1)));
     m_plot->plotLayout()->addElement(0, 1, m_scale);
     m_map->setColorScale(m_scale);
     auto* group = new QCPMarginGroup(m_plot);
@@ -58,6 +67,8 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     connect(m_formBox, &QComboBox::currentIndexChanged, this, [this](int i) {
         setDispersionForm(core::DispersionForm(m_formBox->itemData(i).toInt()));
     });
+    connect(m_modalityBox, &QComboBox::currentIndexChanged, this,
+            [this](int i) { setModality(m_modalityBox->itemData(i).toInt()); });
     connect(m_plot, &QCustomPlot::mouseMove, this, &DispersionHeatmapView::onMouseMove);
     connect(m_plot, &QCustomPlot::mousePress, this, &DispersionHeatmapView::onMousePress);
     rebuild();
@@ -66,6 +77,20 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
 void DispersionHeatmapView::setSession(const core::Session* session)
 {
     m_session = session;
+    // Offer the modalities the calibration saw; fall back to pooled when the current one is gone.
+    bool currentAvailable = m_modality < 0;
+    for (int m = 0; m < core::kNumModalities; ++m) {
+        const bool has = m_session && m_session->calibration.tokens[size_t(m)] > 0;
+        if (auto* model = qobject_cast<QStandardItemModel*>(m_modalityBox->model()))
+            if (QStandardItem* item = model->item(m + 1))
+                item->setEnabled(has);
+        currentAvailable = currentAvailable || (m == m_modality && has);
+    }
+    if (!currentAvailable) {
+        m_modality = -1;
+        const QSignalBlocker block(m_modalityBox);
+        m_modalityBox->setCurrentIndex(0);
+    }
     if (m_session && m_session->settings && m_session->settings->dabc.form != m_form) {
         setDispersionForm(m_session->settings->dabc.form);
         return;
@@ -81,6 +106,19 @@ void DispersionHeatmapView::setDispersionForm(core::DispersionForm form)
     m_formBox->setCurrentIndex(m_formBox->findData(int(form)));
     rebuild();
     emit dispersionFormChanged(form);
+}
+
+void DispersionHeatmapView::setModality(int modality)
+{
+    if (modality < -1 || modality >= core::kNumModalities || modality == m_modality)
+        return;
+    m_modality = modality;
+    {
+        const QSignalBlocker block(m_modalityBox);
+        m_modalityBox->setCurrentIndex(m_modalityBox->findData(modality));
+    }
+    m_scale->axis()->setLabel(tr("D_c (%1)").arg(modalityLabel(modality)));
+    rebuild();
 }
 
 int DispersionHeatmapView::rowOfGroup(const QString& group) const
@@ -116,9 +154,13 @@ void DispersionHeatmapView::rebuild()
             if (r % every == 0)
                 ticker->addTick(r, QString::fromStdString(g));
             auto it = m_session->stats.find(g);
-            if (it == m_session->stats.end() || it->second.pooled.empty())
+            if (it == m_session->stats.end())
                 continue;
-            const std::vector<double> d = core::dispersionScores(it->second.pooled, m_form);
+            const core::ChannelStats& st =
+                m_modality < 0 ? it->second.pooled : it->second.perModality[size_t(m_modality)];
+            if (st.empty())
+                continue;
+            const std::vector<double> d = core::dispersionScores(st, m_form);
             for (size_t c = 0; c < d.size(); ++c)
                 m_map->data()->setCell(int(c), r, d[c]);
         }

@@ -1,6 +1,8 @@
 #pragma once
-// Heatmap of pooled dispersion scores D_c: one row per input group (network order, top to
-// bottom), one column per input channel; shorter groups are padded with NaN (drawn transparent).
+// Heatmap of dispersion scores D_c: one row per input group (network order, top to bottom), one
+// column per input channel; shorter groups are padded with NaN (drawn transparent). The scores
+// are those of every token (pooled) or of one modality's tokens; a group the modality never
+// reached is a transparent row.
 #include <QWidget>
 
 #include "quant/quant_settings.h"
@@ -27,6 +29,10 @@ public:
     void setSession(const core::Session* session);
     void setDispersionForm(core::DispersionForm form);
     core::DispersionForm dispersionForm() const { return m_form; }
+    // -1: pooled; else a core::Modality. A modality without tokens in the session shows empty rows.
+    void setModality(int modality);
+    int modality() const { return m_modality; }
+    QComboBox* modalityBox() const { return m_modalityBox; }
     // Outlines the row of `group` (empty: none).
     void setCurrentGroup(const QString& group);
 
@@ -47,6 +53,8 @@ private:
 
     const core::Session* m_session = nullptr;
     core::DispersionForm m_form = core::DispersionForm::Code;
+    int m_modality = -1;
+    QComboBox* m_modalityBox = nullptr;
     QString m_currentGroup;
     QComboBox* m_formBox = nullptr;
     QCustomPlot* m_plot = nullptr;

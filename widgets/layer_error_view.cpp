@@ -1,5 +1,7 @@
 #include "layer_error_view.h"
 
+#include "modality_label.h"
+
 #include "session.h"
 
 #include <QColor>
@@ -21,17 +23,7 @@ const core::ErrorStat& statOf(const core::ModuleError& e, int modality)
     return modality < 0 ? e.pooled : e.perModality[size_t(modality)];
 }
 
-QString modalityTitle(int modality)
-{
-    switch (modality) {
-    case -1: return LayerErrorModel::tr("pooled");
-    case 0: return LayerErrorModel::tr("text");
-    case 1: return LayerErrorModel::tr("image");
-    case 2: return LayerErrorModel::tr("video");
-    case 3: return LayerErrorModel::tr("audio");
-    default: return {};
-    }
-}
+QString modalityTitle(int modality) { return modalityLabel(modality); }
 
 // Red below 10 dB, amber to 20 dB, none above: where 4-bit error is large enough to matter.
 QVariant sqnrBackground(double db)

@@ -1,5 +1,7 @@
 #include "outlier_view.h"
 
+#include "modality_label.h"
+
 #include "calib/channel_stats.h"
 #include "plot_export.h"
 #include "session.h"
@@ -194,7 +196,7 @@ void OutlierView::rebuild()
         graph->setPen(QPen(color, 1.5));
         color.setAlpha(50);
         graph->setBrush(color);
-        graph->setName(tr("%1 (%2 tokens)").arg(QString::fromUtf8(core::modalityName(core::Modality(m)))).arg(s.count));
+        graph->setName(tr("%1 (%2 tokens)").arg(modalityLabel(m)).arg(s.count));
         m_graphs.push_back(graph);
 
         // Horizontal box: the key axis is the box rect's vertical axis, one key per modality.
@@ -213,9 +215,9 @@ void OutlierView::rebuild()
         fill.setAlpha(90);
         box->setBrush(fill);
         box->setOutlierStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, kModalityColors[m], 4));
-        box->setName(QString::fromUtf8(core::modalityName(core::Modality(m))));
+        box->setName(modalityLabel(m));
         box->removeFromLegend();
-        boxTicks->addTick(key, QString::fromUtf8(core::modalityName(core::Modality(m))));
+        boxTicks->addTick(key, modalityLabel(m));
         m_boxes.push_back(box);
     }
     boxY->setRange(-0.6, std::max(0.6, double(m_boxes.size()) - 0.4));

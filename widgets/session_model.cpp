@@ -1,5 +1,7 @@
 #include "session_model.h"
 
+#include "modality_label.h"
+
 #include "calib/channel_stats.h"
 #include "session.h"
 
@@ -23,7 +25,7 @@ size_t errorSlot(int column)
     return column == SessionModel::SqnrColumn ? size_t(core::kNumModalities) : size_t(column - SessionModel::TextSqnrColumn);
 }
 
-QString modalityText(int m) { return QString::fromLatin1(core::modalityName(core::Modality(m))); }
+QString modalityText(int m) { return modalityLabel(m); }
 } // namespace
 
 SessionModel::SessionModel(QObject* parent) : QAbstractItemModel(parent) {}
@@ -362,14 +364,18 @@ QString SessionModel::figureToolTip(const ModuleRow& m, int column) const
             .arg(m.group).arg(tokens).arg(modalityText(mo));
     }
     const ErrorFigures& e = m.errors[errorSlot(column)];
-    const QString over = column == SqnrColumn ? tr("all") : modalityText(int(errorSlot(column)));
     if (e.tokens == 0)
-        return column == SqnrColumn ? tr("No output error measured for %1").arg(m.name)
-                                    : tr("No %1 token in the output error of %2").arg(over, m.name);
+        return column == SqnrColumn
+                   ? tr("No output error measured for %1").arg(m.name)
+                   : tr("No %1 token in the output error of %2").arg(modalityText(int(errorSlot(column))), m.name);
+    if (column == SqnrColumn)
+        return tr("SQNR %1 dB, mean cosine %2 over all %3 tokens")
+            .arg(QString::number(e.sqnr, 'f', 2), QString::number(e.cosine, 'f', 4))
+            .arg(e.tokens);
     return tr("SQNR %1 dB, mean cosine %2 over %3 %4 tokens")
         .arg(QString::number(e.sqnr, 'f', 2), QString::number(e.cosine, 'f', 4))
         .arg(e.tokens)
-        .arg(over);
+        .arg(modalityText(int(errorSlot(column))));
 }
 
 bool SessionModel::columnHasData(int column) const

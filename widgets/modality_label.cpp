@@ -1,0 +1,19 @@
+#include "modality_label.h"
+
+#include <QCoreApplication>
+
+namespace mq::ui {
+
+QString modalityLabel(int modality)
+{
+    switch (modality) {
+    case -1: return QCoreApplication::translate("mq::ui::Modality", "pooled");
+    case 0: return QCoreApplication::translate("mq::ui::Modality", "text");
+    case 1: return QCoreApplication::translate("mq::ui::Modality", "image");
+    case 2: return QCoreApplication::translate("mq::ui::Modality", "video");
+    case 3: return QCoreApplication::translate("mq::ui::Modality", "audio");
+    default: return {};
+    }
+}
+
+} // namespace mq::ui
