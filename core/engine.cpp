@@ -56,6 +56,7 @@ std::string fileStamp(const std::string& path)
 struct CachedInput {
     at::Tensor rows;   // [n <= previewRows, K] float32, a fixed-stride subsample of every captured row
     at::Tensor alpha0; // [K] max |X_c| over every captured row (the plan's alpha0)
+    std::vector<float> alpha0Values; // the same, to recognize the plan this run produced
 };
 
 struct PreviewCache {
@@ -163,6 +164,14 @@ struct Engine::Impl {
         if (!p || p->groups.empty() || p->fingerprint != s.model.fingerprint || p->calibSource != s.calibration.source
             || !s.settings || s.settings->act != ActScheme::PerChannelStatic)
             return nullptr;
+        // The inputs belong to one quantization run: the session's plan must be that run's (or
+        // tuned from it), which its alpha0 (max |X_c| of the very inputs cached) tells exactly.
+        // Another run of the same model and data (other bits, other masks) differs there.
+        for (const auto& [group, in] : p->groups) {
+            auto plan = s.plans.find(group);
+            if (plan == s.plans.end() || plan->second.alpha0 != in.alpha0Values)
+                return nullptr;
+        }
         return p;
     }
 };
@@ -208,6 +217,8 @@ void Engine::quantize(Session& s, const QuantSettings& settings, const ProgressS
         CachedInput in;
         in.rows = strideSubsample(x, rows);
         in.alpha0 = x.abs().amax(0).clamp_min(1e-8); // as buildPlan computes it, over every row
+        const at::Tensor a0 = in.alpha0.to(at::kCPU, at::kFloat).contiguous();
+        in.alpha0Values.assign(a0.data_ptr<float>(), a0.data_ptr<float>() + a0.numel());
         cache->groups[model.groups().at(size_t(group))] = std::move(in);
     };
     Session w = s;
@@ -300,8 +311,9 @@ std::vector<GroupPreview> Engine::replanGroups(const Session& s, const std::vect
     // job holds the engine (a quantize that finishes meanwhile publishes a new cache).
     const std::shared_ptr<const PreviewCache> cache = d->previewFor(s);
     if (!cache)
-        throw Error("no cached calibration inputs for this session's plan (static per-channel activations of this "
-                    "model and calibration source): quantize first");
+        throw Error("no cached calibration inputs for this session's plan (they come from the last quantization "
+                    "in this engine with static per-channel activations, and only serve the plan it built): "
+                    "quantize first");
     std::vector<GroupPreview> out;
     out.reserve(groups.size());
     for (const std::string& g : groups) {

@@ -85,7 +85,9 @@ public:
     // Live preview: MDQFO again for `groups` with `settings` (masks from the session's plan,
     // inputs from the cache of the last quantize() of this session's model). Returns one
     // GroupPreview per group, in the order given; throws Error when nothing is cached for a
-    // group (hasPreviewCache false: quantize first). Does not touch the session.
+    // group (hasPreviewCache false: quantize first). The cache serves the plan of the run that
+    // filled it (and plans tuned from it: same alpha0), not another run's. Does not touch the
+    // session.
     bool hasPreviewCache(const Session& s) const;
     std::vector<GroupPreview> replanGroups(const Session& s, const std::vector<std::string>& groups,
                                            const QuantSettings& settings, const CancelToken* cancel = nullptr);

@@ -654,6 +654,17 @@ private slots:
             minGain = std::min(minGain, w8 - w4);
         }
         qInfo("smallest SQNR gain W4A4 -> W8A8 over the %d modules: %.2f dB", int(s.errors.size()), minGain);
+
+        // The cache now holds the W8A8 run's inputs: it serves that plan, and no longer the W4A4
+        // plan of the same model and data (its inputs went through a different quantized prefix).
+        QVERIFY(m_engine.hasPreviewCache(s));
+        QVERIFY(!m_engine.hasPreviewCache(m_w4));
+        QVERIFY_EXCEPTION_THROWN(m_engine.replanGroups(m_w4, groupsOfLayer(m_w4, 2), *m_w4.settings), Error);
+        // A plan tuned from the W8A8 run (a hand-edited mask) is still served.
+        Session tuned = s;
+        GroupPlan& p = tuned.plans.at(groupsOfLayer(tuned, 2).front());
+        p.mask[0] = uint8_t(1 - p.mask[0]);
+        QVERIFY(m_engine.hasPreviewCache(tuned));
     }
 };
 
