@@ -47,16 +47,20 @@
         <translation>入力グループ</translation>
     </message>
     <message>
-        <source>D_c (pooled)</source>
-        <translation>D_c（統合）</translation>
-    </message>
-    <message>
         <source>group %1
 channel %2
 D_c = %3</source>
         <translation>グループ %1
 チャネル %2
 D_c = %3</translation>
+    </message>
+    <message>
+        <source>Tokens:</source>
+        <translation>トークン:</translation>
+    </message>
+    <message>
+        <source>D_c (%1)</source>
+        <translation>D_c（%1）</translation>
     </message>
 </context>
 <context>
@@ -227,26 +231,6 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 </context>
 <context>
     <name>mq::ui::LayerErrorModel</name>
-    <message>
-        <source>pooled</source>
-        <translation>統合</translation>
-    </message>
-    <message>
-        <source>text</source>
-        <translation>テキスト</translation>
-    </message>
-    <message>
-        <source>image</source>
-        <translation>画像</translation>
-    </message>
-    <message>
-        <source>video</source>
-        <translation>動画</translation>
-    </message>
-    <message>
-        <source>audio</source>
-        <translation>音声</translation>
-    </message>
     <message>
         <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
         <translation>%1、%2 トークン：SQNR %3 dB、コサイン %4</translation>
@@ -623,10 +607,6 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>名前を付けてセッションを保存(&amp;A)...</translation>
     </message>
     <message>
-        <source>Export &amp;Quantized Model...</source>
-        <translation>量子化モデルをエクスポート(&amp;Q)...</translation>
-    </message>
-    <message>
         <source>&amp;Study</source>
         <translation>研究(&amp;S)</translation>
     </message>
@@ -846,6 +826,10 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <source>The session has changes that are not saved. Save them?</source>
         <translation>セッションに未保存の変更があります。保存しますか？</translation>
     </message>
+    <message>
+        <source>Export Quanti&amp;zed Model...</source>
+        <translation>量子化モデルをエクスポート(&amp;Z)...</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::MaskView</name>
@@ -880,6 +864,29 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
     <message>
         <source>tau_global = %1</source>
         <translation>tau_global = %1</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::Modality</name>
+    <message>
+        <source>pooled</source>
+        <translation>統合</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>テキスト</translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation>画像</translation>
+    </message>
+    <message>
+        <source>video</source>
+        <translation>動画</translation>
+    </message>
+    <message>
+        <source>audio</source>
+        <translation>音声</translation>
     </message>
 </context>
 <context>
@@ -1091,10 +1098,6 @@ input group %2</source>
         <translation>%2 個の %3 トークンにおける入力グループ %1 の最大 D_c</translation>
     </message>
     <message>
-        <source>all</source>
-        <translation>すべて</translation>
-    </message>
-    <message>
         <source>No output error measured for %1</source>
         <translation>%1 の出力誤差は測定されていません</translation>
     </message>
@@ -1105,6 +1108,10 @@ input group %2</source>
     <message>
         <source>SQNR %1 dB, mean cosine %2 over %3 %4 tokens</source>
         <translation>SQNR %1 dB、%3 トークン（%4）での平均コサイン %2</translation>
+    </message>
+    <message>
+        <source>SQNR %1 dB, mean cosine %2 over all %3 tokens</source>
+        <translation>SQNR %1 dB、平均コサイン %2（全 %3 トークン）</translation>
     </message>
 </context>
 <context>

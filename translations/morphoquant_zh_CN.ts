@@ -47,16 +47,20 @@
         <translation>输入组</translation>
     </message>
     <message>
-        <source>D_c (pooled)</source>
-        <translation>D_c（合并）</translation>
-    </message>
-    <message>
         <source>group %1
 channel %2
 D_c = %3</source>
         <translation>组 %1
 通道 %2
 D_c = %3</translation>
+    </message>
+    <message>
+        <source>Tokens:</source>
+        <translation>Token：</translation>
+    </message>
+    <message>
+        <source>D_c (%1)</source>
+        <translation>D_c（%1）</translation>
     </message>
 </context>
 <context>
@@ -227,26 +231,6 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 </context>
 <context>
     <name>mq::ui::LayerErrorModel</name>
-    <message>
-        <source>pooled</source>
-        <translation>合并</translation>
-    </message>
-    <message>
-        <source>text</source>
-        <translation>文本</translation>
-    </message>
-    <message>
-        <source>image</source>
-        <translation>图像</translation>
-    </message>
-    <message>
-        <source>video</source>
-        <translation>视频</translation>
-    </message>
-    <message>
-        <source>audio</source>
-        <translation>音频</translation>
-    </message>
     <message>
         <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
         <translation>%1，%2 个 token：SQNR %3 dB，余弦 %4</translation>
@@ -623,10 +607,6 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>会话另存为(&amp;A)...</translation>
     </message>
     <message>
-        <source>Export &amp;Quantized Model...</source>
-        <translation>导出量化模型(&amp;Q)...</translation>
-    </message>
-    <message>
         <source>&amp;Study</source>
         <translation>研究(&amp;S)</translation>
     </message>
@@ -846,6 +826,10 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <source>The session has changes that are not saved. Save them?</source>
         <translation>会话有未保存的更改。是否保存？</translation>
     </message>
+    <message>
+        <source>Export Quanti&amp;zed Model...</source>
+        <translation>导出量化模型(&amp;Z)...</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::MaskView</name>
@@ -880,6 +864,29 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
     <message>
         <source>tau_global = %1</source>
         <translation>tau_global = %1</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::Modality</name>
+    <message>
+        <source>pooled</source>
+        <translation>合并</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <source>audio</source>
+        <translation>音频</translation>
     </message>
 </context>
 <context>
@@ -1091,10 +1098,6 @@ input group %2</source>
         <translation>输入组 %1 在 %2 个 %3 token 上的最高 D_c</translation>
     </message>
     <message>
-        <source>all</source>
-        <translation>全部</translation>
-    </message>
-    <message>
         <source>No output error measured for %1</source>
         <translation>未测量 %1 的输出误差</translation>
     </message>
@@ -1105,6 +1108,10 @@ input group %2</source>
     <message>
         <source>SQNR %1 dB, mean cosine %2 over %3 %4 tokens</source>
         <translation>SQNR %1 dB，在 %3 个 token（%4）上的平均余弦 %2</translation>
+    </message>
+    <message>
+        <source>SQNR %1 dB, mean cosine %2 over all %3 tokens</source>
+        <translation>SQNR %1 dB，平均余弦 %2，基于全部 %3 个 token</translation>
     </message>
 </context>
 <context>

@@ -390,7 +390,7 @@ void MainWindow::createMenus()
         if (i == 0)
             a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     }
-    QAction* exportModel = file->addAction(tr("Export &Quantized Model..."), this, &MainWindow::exportDialog);
+    QAction* exportModel = file->addAction(tr("Export Quanti&zed Model..."), this, &MainWindow::exportDialog);
     exportModel->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
