@@ -150,6 +150,7 @@ private slots:
     void undoRestoresThreshold();
     void handEditSurvivesRecompute();
     void tuningAndLayoutPersist();
+    void channelSelectedEverywhere();
 };
 
 void TestWidgets::sessionModelTree()
@@ -626,6 +627,35 @@ void TestWidgets::tuningAndLayoutPersist()
     QCOMPARE(broken.quantSettings().dabc.k, 2.0);
     QVERIFY(!QSettings().contains(QStringLiteral("tuning/settings")));
     QSettings().clear();
+}
+
+void TestWidgets::channelSelectedEverywhere()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.resize(1400, 900);
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.down_in"));
+    // A click on a heatmap cell: its group and channel become current in every view.
+    emit w.heatmapView()->channelClicked(QStringLiteral("layers.0.attn_in"), 2);
+    QCOMPARE(w.currentGroup(), QStringLiteral("layers.0.attn_in"));
+    QCOMPARE(w.heatmapView()->channel(), 2);
+    QVERIFY(w.heatmapView()->channelOutline()->visible());
+    QCOMPARE(w.heatmapView()->channelOutline()->topLeft->coords().x(), 1.5);
+    QCOMPARE(w.maskView()->channel(), 2);
+    QVERIFY(w.maskView()->channelLine()->visible());
+    QCOMPARE(w.maskView()->channelLine()->point1->coords().x(), 2.0);
+    const GroupPlan& p = s.plans.at("layers.0.attn_in");
+    const std::vector<double> lines = w.outlierView()->alphaLines();
+    QCOMPARE(int(lines.size()), 2); // alpha0 and alpha of that channel
+    QCOMPARE(lines[0], double(p.alpha0[2]));
+    // Another group: a channel index means nothing there, so the selection clears everywhere.
+    w.selectGroup(QStringLiteral("layers.1.attn_in"));
+    QCOMPARE(w.heatmapView()->channel(), -1);
+    QVERIFY(!w.heatmapView()->channelOutline()->visible());
+    QCOMPARE(w.maskView()->channel(), -1);
+    QVERIFY(!w.maskView()->channelLine()->visible());
+    QCOMPARE(int(w.outlierView()->alphaLines().size()), 3);
 }
 
 #include "tst_widgets.moc"

@@ -888,6 +888,10 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <source>audio</source>
         <translation>音频</translation>
     </message>
+    <message>
+        <source>full precision</source>
+        <translation>全精度</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::OutlierView</name>

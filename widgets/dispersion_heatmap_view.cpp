@@ -1,7 +1,7 @@
 #include "dispersion_heatmap_view.h"
 
 #include "calib/channel_stats.h"
-#include "modality_label.h"
+#include "display_names.h"
 #include "plot_export.h"
 #include "session.h"
 
@@ -57,6 +57,10 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     m_highlight->setPen(QPen(Qt::cyan, 2));
     m_highlight->setBrush(Qt::NoBrush);
     m_highlight->setVisible(false);
+    m_channelOutline = new QCPItemRect(m_plot);
+    m_channelOutline->setPen(QPen(Qt::white, 1.5, Qt::DashLine));
+    m_channelOutline->setBrush(Qt::NoBrush);
+    m_channelOutline->setVisible(false);
     installExportMenu(m_plot, QStringLiteral("dispersion_heatmap"));
 
     auto* layout = new QVBoxLayout(this);
@@ -184,7 +188,20 @@ void DispersionHeatmapView::setCurrentGroup(const QString& group)
         m_highlight->topLeft->setCoords(-0.5, row - 0.5);
         m_highlight->bottomRight->setCoords(width - 0.5, row + 0.5);
     }
+    const int rows = m_map->data()->valueSize();
+    const bool column = m_channel >= 0 && m_channel < m_map->data()->keySize() && rows > 0;
+    m_channelOutline->setVisible(column);
+    if (column) {
+        m_channelOutline->topLeft->setCoords(m_channel - 0.5, -0.5);
+        m_channelOutline->bottomRight->setCoords(m_channel + 0.5, rows - 0.5);
+    }
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
+void DispersionHeatmapView::setChannel(int channel)
+{
+    m_channel = channel;
+    setCurrentGroup(m_currentGroup); // redraws both outlines
 }
 
 bool DispersionHeatmapView::cellAt(const QPoint& pos, int* row, int* channel) const

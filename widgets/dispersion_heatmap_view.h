@@ -35,6 +35,10 @@ public:
     QComboBox* modalityBox() const { return m_modalityBox; }
     // Outlines the row of `group` (empty: none).
     void setCurrentGroup(const QString& group);
+    // Outlines the column of one channel (-1: none).
+    void setChannel(int channel);
+    int channel() const { return m_channel; }
+    QCPItemRect* channelOutline() const { return m_channelOutline; }
 
     QCustomPlot* plot() const { return m_plot; }
     QCPColorMap* colorMap() const { return m_map; }
@@ -61,6 +65,8 @@ private:
     QCPColorMap* m_map = nullptr;
     QCPColorScale* m_scale = nullptr;
     QCPItemRect* m_highlight = nullptr;
+    QCPItemRect* m_channelOutline = nullptr;
+    int m_channel = -1;
 };
 
 } // namespace mq::ui

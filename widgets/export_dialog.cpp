@@ -1,5 +1,7 @@
 #include "export_dialog.h"
 
+#include "display_names.h"
+
 #include "common/progress.h"
 #include "job_controller.h"
 
@@ -108,7 +110,7 @@ ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, St
                                    .arg(r.totalChannels);
                 for (const core::EvalResult& e : m_session.evals)
                     text += tr("\n%1: perplexity %2 on %3")
-                                .arg(QString::fromStdString(e.label))
+                                .arg(evalLabel(e.label))
                                 .arg(e.ppl, 0, 'f', 4)
                                 .arg(QFileInfo(QString::fromStdString(e.data)).fileName());
                 m_summary->setText(text);

@@ -1,6 +1,6 @@
 #include "layer_error_view.h"
 
-#include "modality_label.h"
+#include "display_names.h"
 
 #include "session.h"
 
@@ -213,7 +213,7 @@ void LayerErrorView::setSession(const core::Session* session)
                 fp = &e;
         for (const core::EvalResult& e : session->evals) {
             QString line = tr("<b>%1</b>: perplexity %2 (NLL %3, %4 tokens)")
-                               .arg(QString::fromStdString(e.label).toHtmlEscaped())
+                               .arg(evalLabel(e.label).toHtmlEscaped())
                                .arg(e.ppl, 0, 'f', 4)
                                .arg(e.nll, 0, 'f', 6)
                                .arg(e.tokens);

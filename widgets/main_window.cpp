@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "dispersion_heatmap_view.h"
+#include "display_names.h"
 #include "export_dialog.h"
 #include "io/session_store.h"
 #include "job_controller.h"
@@ -301,7 +302,7 @@ void MainWindow::createDocks()
 
     connect(m_heatmap, &DispersionHeatmapView::channelClicked, this, [this](const QString& group, int channel) {
         selectGroup(group);
-        m_outliers->setChannel(channel);
+        selectChannel(channel);
         statusBar()->showMessage(tr("Channel %1 of %2").arg(channel).arg(group), 5000);
     });
     connect(m_heatmap, &DispersionHeatmapView::dispersionFormChanged, m_model, &SessionModel::setDispersionForm);
@@ -609,11 +610,19 @@ void MainWindow::updateTitle()
                                   : tr("%1%2 \u2014 MorphoQuant Workbench").arg(name, m_modified ? QStringLiteral("*") : QString()));
 }
 
+void MainWindow::selectChannel(int channel)
+{
+    m_heatmap->setChannel(channel);
+    m_outliers->setChannel(channel);
+    m_mask->setChannel(channel);
+}
+
 void MainWindow::selectGroup(const QString& group)
 {
     if (group == m_group)
         return;
     m_group = group;
+    selectChannel(-1); // a channel index means something within one group only
     m_heatmap->setCurrentGroup(group);
     m_outliers->setGroup(group);
     m_loss->setGroup(group);
@@ -1101,7 +1110,7 @@ void MainWindow::updateSummary()
                     .arg(QString::fromStdString(s.settings->label()))
                     .arg(masked);
     for (const auto& e : s.evals)
-        text += tr("\n%1: perplexity %2").arg(QString::fromStdString(e.label)).arg(e.ppl, 0, 'f', 4);
+        text += tr("\n%1: perplexity %2").arg(evalLabel(e.label)).arg(e.ppl, 0, 'f', 4);
     if (!m_group.isEmpty())
         text += tr("\n\nCurrent input group: %1").arg(m_group);
     m_summary->setText(text);

@@ -61,6 +61,8 @@ public:
     // Makes `group` the current input group of every view and of the tree.
     void selectGroup(const QString& group);
     QString currentGroup() const { return m_group; }
+    // Makes `channel` of the current group the selected channel of every view (-1: none).
+    void selectChannel(int channel);
 
     // The example session built with the workbench from stories260K, or empty when there is none.
     static QString exampleSessionPath();

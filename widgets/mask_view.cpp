@@ -47,6 +47,9 @@ MaskView::MaskView(QWidget* parent) : QWidget(parent)
     };
     m_tauLocal = makeLine(QColor(44, 120, 44), Qt::DashLine, &m_tauLocalLabel);
     m_tauGlobal = makeLine(QColor(128, 0, 128), Qt::DotLine, &m_tauGlobalLabel);
+    m_channelLine = new QCPItemStraightLine(m_plot);
+    m_channelLine->setPen(QPen(QColor(0, 170, 200), 1.5, Qt::SolidLine));
+    m_channelLine->setVisible(false);
     installExportMenu(m_plot, QStringLiteral("mask"));
     m_plot->setToolTip(tr("Click a channel to mask or unmask it by hand (Edit > Undo reverts)"));
     connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) { m_pressPos = e->pos(); });
@@ -60,6 +63,12 @@ MaskView::MaskView(QWidget* parent) : QWidget(parent)
 void MaskView::setSession(const core::Session* session)
 {
     m_session = session;
+    rebuild();
+}
+
+void MaskView::setChannel(int channel)
+{
+    m_channel = channel;
     rebuild();
 }
 
@@ -136,6 +145,12 @@ void MaskView::rebuild()
     };
     place(m_tauLocal, m_tauLocalLabel, plan ? plan->tauLocal : 0, tr("tau_local = %1"));
     place(m_tauGlobal, m_tauGlobalLabel, plan ? plan->tauGlobal : 0, tr("tau_global = %1"));
+    const bool marked = plan && m_channel >= 0 && size_t(m_channel) < plan->scores.size();
+    m_channelLine->setVisible(marked);
+    if (marked) {
+        m_channelLine->point1->setCoords(m_channel, 0);
+        m_channelLine->point2->setCoords(m_channel, 1);
+    }
     if (plan) {
         top = std::max({top, plan->tauLocal, plan->tauGlobal});
         m_plot->xAxis->setRange(-1, double(plan->scores.size()));

@@ -28,6 +28,10 @@ public:
     QString group() const { return m_group; }
     // Re-reads the session after its plans changed in place.
     void refresh() { rebuild(); }
+    // Marks one channel (a vertical line through its bar); -1 clears. Kept across setGroup.
+    void setChannel(int channel);
+    int channel() const { return m_channel; }
+    QCPItemStraightLine* channelLine() const { return m_channelLine; }
     // Channel under a point of the plot widget, -1 if none.
     int channelAt(const QPoint& pos) const;
 
@@ -56,6 +60,8 @@ private:
     QCPItemStraightLine* m_tauGlobal = nullptr;
     QCPItemText* m_tauLocalLabel = nullptr;
     QCPItemText* m_tauGlobalLabel = nullptr;
+    QCPItemStraightLine* m_channelLine = nullptr;
+    int m_channel = -1;
 };
 
 } // namespace mq::ui

@@ -1,6 +1,6 @@
 #include "outlier_view.h"
 
-#include "modality_label.h"
+#include "display_names.h"
 
 #include "calib/channel_stats.h"
 #include "plot_export.h"

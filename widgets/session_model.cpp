@@ -1,6 +1,6 @@
 #include "session_model.h"
 
-#include "modality_label.h"
+#include "display_names.h"
 
 #include "calib/channel_stats.h"
 #include "session.h"

@@ -1,4 +1,4 @@
-#include "modality_label.h"
+#include "display_names.h"
 
 #include <QCoreApplication>
 
@@ -14,6 +14,13 @@ QString modalityLabel(int modality)
     case 3: return QCoreApplication::translate("mq::ui::Modality", "audio");
     default: return {};
     }
+}
+
+QString evalLabel(const std::string& label)
+{
+    if (label == "full precision")
+        return QCoreApplication::translate("mq::ui::Modality", "full precision");
+    return QString::fromStdString(label);
 }
 
 } // namespace mq::ui

@@ -1,0 +1,15 @@
+#pragma once
+// User-visible (translated) names of things the engine names in English, for every view.
+#include <QString>
+
+#include <string>
+
+namespace mq::ui {
+
+// -1 is "pooled" (all tokens), 0..3 follow core::Modality (text, image, video, audio).
+QString modalityLabel(int modality);
+// An EvalResult's label: the engine's "full precision" translated; a plan's label (method and
+// formats, e.g. "morphoquant W4A4 (int4-sym-ch, ...)") as it is.
+QString evalLabel(const std::string& label);
+
+} // namespace mq::ui
