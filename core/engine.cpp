@@ -98,7 +98,11 @@ struct Engine::Impl {
     {
         if (model && loadedPath == dir && loadedFingerprint == fingerprint)
             return *model;
-        model.reset(); // one model in memory at a time (a 7B decoder is large)
+        // One model in memory at a time (a 7B decoder is large): the old one goes first. A folder
+        // that fails to load leaves no model cached (the next stage loads the session's again).
+        model.reset();
+        loadedPath.clear();
+        loadedFingerprint.clear();
         calib.reset();
         model = DecoderModel::load(dir);
         loadedPath = dir;
@@ -309,6 +313,9 @@ std::vector<GroupPreview> Engine::replanGroups(const Session& s, const std::vect
 {
     // No stage lock: the preview reads an immutable snapshot of the cache, so it runs while a
     // job holds the engine (a quantize that finishes meanwhile publishes a new cache).
+    if (s.settings && settings.abits != s.settings->abits)
+        throw Error("the MDQFO preview keeps the plan's activation bits (" + std::to_string(s.settings->abits)
+                    + "), not " + std::to_string(settings.abits) + ": quantize again for other bits");
     const std::shared_ptr<const PreviewCache> cache = d->previewFor(s);
     if (!cache)
         throw Error("no cached calibration inputs for this session's plan (they come from the last quantization "

@@ -506,6 +506,15 @@ private slots:
             QVERIFY(relClose(out.front().plan.alpha[c], m_w4.plans.at(g).alpha[c], 1e-6));
     }
 
+    void previewKeepsActivationBits()
+    {
+        // The cached inputs and the plan are for the plan's activation bits; another width
+        // needs a new quantization, not a preview.
+        QuantSettings other = *m_w4.settings;
+        other.abits = 8;
+        QVERIFY_EXCEPTION_THROWN(m_engine.replanGroups(m_w4, groupsOfLayer(m_w4, 0), other), Error);
+    }
+
     void cancelledPreviewThrows()
     {
         CancelToken token;
