@@ -1,6 +1,9 @@
 // The workbench views: each plot's DATA (not its pixels) must match the session it shows.
 // Runs offscreen (QT_QPA_PLATFORM=offscreen from CTest).
 #include <QFileInfo>
+#include <QComboBox>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStandardItemModel>
 #include <QStandardPaths>
@@ -151,6 +154,7 @@ private slots:
     void handEditSurvivesRecompute();
     void tuningAndLayoutPersist();
     void channelSelectedEverywhere();
+    void tuningPanelFitsNarrowDock();
 };
 
 void TestWidgets::sessionModelTree()
@@ -656,6 +660,24 @@ void TestWidgets::channelSelectedEverywhere()
     QCOMPARE(w.maskView()->channel(), -1);
     QVERIFY(!w.maskView()->channelLine()->visible());
     QCOMPARE(int(w.outlierView()->alphaLines().size()), 3);
+}
+
+void TestWidgets::tuningPanelFitsNarrowDock()
+{
+    // The panel lives in a dock beside the module tree: at 400 px nothing may need more width
+    // (its scroll area has no horizontal scroll bar, so wider content would be cut off).
+    ThresholdPanel panel;
+    auto* scroll = panel.findChild<QScrollArea*>();
+    QVERIFY(scroll && scroll->widget());
+    QString wide;
+    for (QWidget* child : scroll->widget()->findChildren<QWidget*>())
+        if (child->minimumSizeHint().width() > 250)
+            wide += QStringLiteral("%1 '%2' %3 px; ")
+                        .arg(QString::fromLatin1(child->metaObject()->className()),
+                             child->objectName() + (qobject_cast<QComboBox*>(child) ? qobject_cast<QComboBox*>(child)->currentText() : QString()))
+                        .arg(child->minimumSizeHint().width());
+    QVERIFY2(scroll->widget()->minimumSizeHint().width() <= 400 - scroll->verticalScrollBar()->sizeHint().width(),
+             qPrintable(QStringLiteral("inner %1 px; %2").arg(scroll->widget()->minimumSizeHint().width()).arg(wide)));
 }
 
 #include "tst_widgets.moc"

@@ -18,6 +18,16 @@
 namespace mq::ui {
 
 namespace {
+
+// A combo box whose width does not follow its longest entry (a few characters, elided), so the
+// panel fits a narrow dock. Set before any item: QComboBox caches its minimum size hint.
+QComboBox* narrowCombo(QWidget* parent)
+{
+    auto* c = new QComboBox(parent);
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(10);
+    return c;
+}
 QString joinKinds(const std::vector<std::string>& kinds)
 {
     QStringList l;
@@ -73,10 +83,10 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_k = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("tau = mu + k sigma of the dispersion scores D_c"));
     m_local = new QCheckBox(tr("Local (this group's channels)"), this);
     m_global = new QCheckBox(tr("Global (all groups' channels)"), this);
-    m_form = new QComboBox(this);
+    m_form = narrowCombo(this);
     m_form->addItem(tr("Code: |max-min| / log(1 + mean|x|)"), int(core::DispersionForm::Code));
     m_form->addItem(tr("Paper: |max-min| / log(||x||_1)"), int(core::DispersionForm::Paper));
-    m_source = new QComboBox(this);
+    m_source = narrowCombo(this);
     m_source->addItem(tr("Pooled over modalities"), false);
     m_source->addItem(tr("Outlier in any modality"), true);
     m_force = new QLineEdit(this);
@@ -88,17 +98,17 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
 
     // MDQFO
     m_mdqfoOn = new QCheckBox(tr("Optimize clipping bounds (MDQFO)"), this);
-    m_solver = new QComboBox(this);
+    m_solver = narrowCombo(this);
     m_solver->addItem(tr("Grid search over ratios"), int(core::MdqfoSolver::GridSearch));
     m_solver->addItem(tr("Adam on alpha"), int(core::MdqfoSolver::Adam));
     m_p = doubleBox(this, 0.1, 8.0, 0.5, 2, tr("Exponent of the L_p morphology term (paper 0.5; authors' configs 2, 3)"));
     m_lambda = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("Weight of the cosine term L_cos"));
 
     // Bits
-    m_method = new QComboBox(this);
+    m_method = narrowCombo(this);
     m_method->addItem(tr("MorphoQuant (DABC + MDQFO, static per-channel activations)"), QStringLiteral("morphoquant"));
     m_method->addItem(tr("RTN (per-token dynamic activations)"), QStringLiteral("rtn"));
-    m_wformat = new QComboBox(this);
+    m_wformat = narrowCombo(this);
     m_wformat->addItem(tr("Integer, symmetric"), int(core::WeightFormat::Int));
     m_wformat->addItem(tr("NF4"), int(core::WeightFormat::NF4));
     m_wformat->addItem(tr("Unquantized (W16)"), int(core::WeightFormat::None));
@@ -112,7 +122,7 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_group->setSpecialValueText(tr("per output channel"));
     m_group->setKeyboardTracking(false);
     m_group->setToolTip(tr("Weight scale group size along the input dimension (0: one scale per output channel)"));
-    m_abits = new QComboBox(this);
+    m_abits = narrowCombo(this);
     for (int b : {2, 3, 4, 6, 8})
         m_abits->addItem(QStringLiteral("A%1").arg(b), b);
     m_abits->addItem(tr("A16 (unquantized)"), 16);
@@ -160,12 +170,8 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     scroll->setWidget(inner);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    // Fit the dock's width: long combo entries elide instead of widening the panel.
+    // Fit the dock's width (the combo boxes elide long entries: narrowCombo).
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    for (QComboBox* combo : inner->findChildren<QComboBox*>()) {
-        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-        combo->setMinimumContentsLength(8);
-    }
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(2, 2, 2, 2);
     outer->addWidget(scroll, 1);
