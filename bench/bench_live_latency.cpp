@@ -60,30 +60,6 @@ Timing timeIt(int repeats, const std::function<void(int)>& fn)
     return t;
 }
 
-// The part of a session the GUI copies for its mask worker (widgets/main_window.cpp).
-Session maskCopy(const Session& s)
-{
-    Session c;
-    c.modules = s.modules;
-    c.groups = s.groups;
-    c.stats = s.stats;
-    c.plans = s.plans;
-    return c;
-}
-
-// What PreviewJob::request copies for its worker (widgets/preview_job.cpp).
-Session previewCopy(const Session& s)
-{
-    Session c;
-    c.model = s.model;
-    c.calibration = s.calibration;
-    c.modules = s.modules;
-    c.groups = s.groups;
-    c.plans = s.plans;
-    c.settings = s.settings;
-    return c;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -146,7 +122,7 @@ int main(int argc, char** argv)
     // (a) DABC threshold change: k cycles, so every call computes a different mask.
     const double ks[] = {1.5, 2.0, 2.5, 3.0};
     Timing maskT = timeIt(repeats, [&](int i) {
-        Session c = maskCopy(s);
+        Session c = maskInputs(s);
         DabcSettings d = plan.dabc;
         d.k = ks[(i + 4) % 4];
         computeMasks(c, d);
@@ -163,23 +139,23 @@ int main(int argc, char** argv)
         return v;
     };
     Timing lambdaT = timeIt(repeats, [&](int i) {
-        const Session c = previewCopy(s);
+        const Session c = Engine::previewInputs(s);
         engine.replanGroups(c, groups, variant(2.0, lambdas[(i + 4) % 4]));
     });
     std::vector<std::pair<double, Timing>> pT; // per exponent: each needs a pow per element
     for (double p : ps)
         pT.emplace_back(p, timeIt(repeats, [&](int i) {
-            const Session c = previewCopy(s);
+            const Session c = Engine::previewInputs(s);
             engine.replanGroups(c, groups, variant(p, lambdas[(i + 4) % 4]));
         }));
 
     // (c) threshold change as the GUI chains it: new masks, then MDQFO on them.
     Timing chainT = timeIt(repeats, [&](int i) {
-        Session c = maskCopy(s);
+        Session c = maskInputs(s);
         DabcSettings d = plan.dabc;
         d.k = ks[(i + 4) % 4];
         computeMasks(c, d);
-        Session w = previewCopy(s); // the preview request once the new masks are in the window's session
+        Session w = Engine::previewInputs(s); // the preview request once the new masks are in the window's session
         w.plans = std::move(c.plans);
         engine.replanGroups(w, groups, plan);
     });

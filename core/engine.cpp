@@ -20,17 +20,6 @@ namespace mq::core {
 
 namespace {
 
-void report(const ProgressSink& sink, const char* stage, double fraction, const std::string& message)
-{
-    if (!sink)
-        return;
-    ProgressEvent e;
-    e.stage = stage;
-    e.fraction = fraction;
-    e.message = message;
-    sink(e);
-}
-
 void checkCancel(const CancelToken* cancel)
 {
     if (cancel)
@@ -307,6 +296,18 @@ ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool 
 }
 
 bool Engine::hasPreviewCache(const Session& s) const { return d->previewFor(s) != nullptr; }
+
+Session Engine::previewInputs(const Session& s)
+{
+    Session c;
+    c.model = s.model;
+    c.calibration = s.calibration;
+    c.modules = s.modules;
+    c.groups = s.groups;
+    c.plans = s.plans;
+    c.settings = s.settings;
+    return c;
+}
 
 std::vector<GroupPreview> Engine::replanGroups(const Session& s, const std::vector<std::string>& groups,
                                                const QuantSettings& settings, const CancelToken* cancel)

@@ -89,6 +89,9 @@ public:
     // filled it (and plans tuned from it: same alpha0), not another run's. Does not touch the
     // session.
     bool hasPreviewCache(const Session& s) const;
+    // The part of a session replanGroups and hasPreviewCache read (model and calibration
+    // references, modules, groups, plans, settings): what a preview worker needs to copy.
+    static Session previewInputs(const Session& s);
     std::vector<GroupPreview> replanGroups(const Session& s, const std::vector<std::string>& groups,
                                            const QuantSettings& settings, const CancelToken* cancel = nullptr);
 

@@ -27,19 +27,6 @@ uint64_t fnv1a(uint64_t h, const void* data, size_t n)
     return h;
 }
 
-void report(const ProgressSink& sink, const char* stage, double fraction, const std::string& msg,
-            std::map<std::string, double> metrics = {})
-{
-    if (!sink)
-        return;
-    ProgressEvent e;
-    e.stage = stage;
-    e.fraction = fraction;
-    e.message = msg;
-    e.metrics = std::move(metrics);
-    sink(e);
-}
-
 // Runs the calibration data through `model` with `hook` and keeps the input of one group.
 class CaptureHook : public ForwardHook {
 public:

@@ -2,6 +2,7 @@
 
 #include "dispersion_heatmap_view.h"
 #include "display_names.h"
+#include "quant/dabc_mask.h"
 #include "export_dialog.h"
 #include "io/session_store.h"
 #include "job_controller.h"
@@ -668,12 +669,7 @@ void MainWindow::applyQuantSettings(const core::QuantSettings& settings)
     }
     if (effect.masks && !m_session->plans.empty()) {
         // The worker gets its own copy of what computeMasks reads; the views keep the window's.
-        core::Session copy;
-        copy.modules = m_session->modules;
-        copy.groups = m_session->groups;
-        copy.stats = m_session->stats;
-        copy.plans = m_session->plans;
-        m_job->request(std::move(copy), settings.dabc);
+        m_job->request(core::maskInputs(*m_session), settings.dabc);
         m_previewAfterMasks = true; // MDQFO's bounds depend on the mask: preview once it is in
         statusBar()->showMessage(tr("Recomputing the DABC mask..."));
     } else if (effect.mdqfo) {

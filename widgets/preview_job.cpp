@@ -35,15 +35,7 @@ quint64 PreviewJob::request(const core::Session& session, std::vector<std::strin
     cancel(); // the run in flight, if any, is stale now
     const quint64 id = m_latest;
     m_cancel = std::make_shared<core::CancelToken>();
-    // The worker reads the model and calibration references (which cached inputs), the modules
-    // and the plans only.
-    core::Session copy;
-    copy.model = session.model;
-    copy.calibration = session.calibration;
-    copy.modules = session.modules;
-    copy.groups = session.groups;
-    copy.plans = session.plans;
-    copy.settings = session.settings;
+    core::Session copy = core::Engine::previewInputs(session); // what the worker reads, no more
     m_pool.clear();
     m_pool.start([this, id, engine = m_engine, token = m_cancel, s = std::move(copy), groups = std::move(groups),
                   settings]() {

@@ -3,6 +3,7 @@
 #include "common/error.h"
 
 #include <cmath>
+#include <utility>
 #include <cstdio>
 
 namespace mq::core {
@@ -42,6 +43,19 @@ std::string formatDuration(double seconds)
     else
         std::snprintf(buf, sizeof buf, "%.1fs", seconds);
     return buf;
+}
+
+void report(const ProgressSink& sink, const std::string& stage, double fraction, const std::string& message,
+            std::map<std::string, double> metrics)
+{
+    if (!sink)
+        return;
+    ProgressEvent e;
+    e.stage = stage;
+    e.fraction = fraction;
+    e.message = message;
+    e.metrics = std::move(metrics);
+    sink(e);
 }
 
 } // namespace mq::core

@@ -46,6 +46,10 @@ private:
     std::chrono::steady_clock::time_point m_start;
 };
 
+// Sends one event to `sink` (nothing when it is empty).
+void report(const ProgressSink& sink, const std::string& stage, double fraction, const std::string& message,
+            std::map<std::string, double> metrics = {});
+
 // Seconds left after `elapsed` seconds for `fraction` of the work, assuming a constant rate;
 // negative when unknown (fraction <= 0), 0 when done.
 double remainingSeconds(double elapsed, double fraction);

@@ -108,4 +108,14 @@ void computeMasks(Session& s, const DabcSettings& st)
     }
 }
 
+Session maskInputs(const Session& s)
+{
+    Session c;
+    c.modules = s.modules;
+    c.groups = s.groups;
+    c.stats = s.stats;
+    c.plans = s.plans;
+    return c;
+}
+
 } // namespace mq::core

@@ -17,4 +17,8 @@ double outlierThreshold(const std::vector<double>& scores, double k);
 // plans as needed; alpha0/alpha are left alone. Pure function of stats and settings.
 void computeMasks(Session& s, const DabcSettings& settings);
 
+// The part of a session computeMasks reads and writes (modules, groups, stats, plans): what a
+// background mask worker needs to copy.
+Session maskInputs(const Session& s);
+
 } // namespace mq::core
