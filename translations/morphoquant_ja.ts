@@ -165,10 +165,6 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
         <translation>MDQFO</translation>
     </message>
     <message>
-        <source>capturing inputs</source>
-        <translation>入力のキャプチャ</translation>
-    </message>
-    <message>
         <source>layer errors</source>
         <translation>レイヤー誤差</translation>
     </message>

@@ -165,10 +165,6 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
         <translation>MDQFO</translation>
     </message>
     <message>
-        <source>capturing inputs</source>
-        <translation>捕获输入</translation>
-    </message>
-    <message>
         <source>layer errors</source>
         <translation>层误差</translation>
     </message>

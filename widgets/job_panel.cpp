@@ -16,14 +16,12 @@ namespace mq::ui {
 namespace {
 QString stageName(const QString& stage)
 {
-    if (stage == QLatin1String("load"))
+    if (stage == QLatin1String("open"))
         return JobPanel::tr("loading the model");
     if (stage == QLatin1String("calibrate"))
         return JobPanel::tr("calibration");
     if (stage == QLatin1String("mdqfo"))
         return JobPanel::tr("MDQFO");
-    if (stage == QLatin1String("capture"))
-        return JobPanel::tr("capturing inputs");
     if (stage == QLatin1String("errors"))
         return JobPanel::tr("layer errors");
     if (stage == QLatin1String("eval"))
