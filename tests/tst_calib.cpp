@@ -95,6 +95,7 @@ private slots:
     void dispersionScores_data();
     void dispersionScores();
     void dispersionScoresEmptyAndConstant();
+    void boxSummaryTukey();
     void collectorAsyncEqualsInline();
     void collectorRoutesModalities_data();
     void collectorRoutesModalities();
@@ -576,6 +577,26 @@ void TestCalib::collectorNaNMessageNamesBatchRow()
     QVERIFY2(msg.contains(QStringLiteral("channel 1")), qPrintable(msg));
     // The row is the hook input's row, not its position inside the audio rows (which is 1).
     QVERIFY2(msg.contains(QStringLiteral("row 3")), qPrintable(msg));
+}
+
+void TestCalib::boxSummaryTukey()
+{
+    // {1..5} and 100 in shuffled order: positions 0.25 * 5 = 1.25 -> 2.25, 2.5 -> 3.5, 3.75 ->
+    // 4.75 (numpy's linear interpolation); IQR 2.5, fences -1.5 and 8.5: 100 is the one outlier,
+    // the whiskers end at 1 and 5. Exact in binary floating point.
+    const BoxSummary b = boxSummary({5, 100, 1, 4, 2, 3});
+    QCOMPARE(b.q1, 2.25);
+    QCOMPARE(b.median, 3.5);
+    QCOMPARE(b.q3, 4.75);
+    QCOMPARE(b.lowerWhisker, 1.0);
+    QCOMPARE(b.upperWhisker, 5.0);
+    QCOMPARE(b.outliers, std::vector<double>{100.0});
+    // No spread: every value is the box, nothing is an outlier.
+    const BoxSummary flat = boxSummary({2, 2, 2});
+    QCOMPARE(flat.median, 2.0);
+    QCOMPARE(flat.lowerWhisker, 2.0);
+    QVERIFY(flat.outliers.empty());
+    QCOMPARE(boxSummary({}).median, 0.0);
 }
 
 QTEST_APPLESS_MAIN(TestCalib)

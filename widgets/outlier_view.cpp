@@ -19,44 +19,6 @@ const QColor kModalityColors[core::kNumModalities] = {QColor(31, 119, 180), QCol
                                                        QColor(44, 160, 44), QColor(214, 39, 40)};
 constexpr int kBins = 30;
 
-// Tukey's box of a sample (sorted in place): quartiles by linear interpolation, whiskers at the
-// furthest values within 1.5 IQR of the box, the values beyond them as outliers.
-struct BoxFigures {
-    double lowerWhisker = 0, q1 = 0, median = 0, q3 = 0, upperWhisker = 0;
-    QVector<double> outliers;
-};
-
-double quantileSorted(const std::vector<double>& v, double q)
-{
-    const double pos = q * double(v.size() - 1);
-    const size_t i = size_t(pos);
-    const double f = pos - double(i);
-    return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
-}
-
-BoxFigures boxFigures(std::vector<double> v)
-{
-    BoxFigures b;
-    if (v.empty())
-        return b;
-    std::sort(v.begin(), v.end());
-    b.q1 = quantileSorted(v, 0.25);
-    b.median = quantileSorted(v, 0.5);
-    b.q3 = quantileSorted(v, 0.75);
-    const double iqr = b.q3 - b.q1;
-    const double lo = b.q1 - 1.5 * iqr, hi = b.q3 + 1.5 * iqr;
-    b.lowerWhisker = b.q1;
-    b.upperWhisker = b.q3;
-    for (double x : v) {
-        if (x < lo || x > hi)
-            b.outliers << x;
-        else {
-            b.lowerWhisker = std::min(b.lowerWhisker, x);
-            b.upperWhisker = std::max(b.upperWhisker, x);
-        }
-    }
-    return b;
-}
 } // namespace
 
 OutlierView::OutlierView(QWidget* parent) : QWidget(parent)
@@ -204,10 +166,11 @@ void OutlierView::rebuild()
         sample.reserve(size_t(s.channels));
         for (int64_t c = 0; c < s.channels; ++c)
             sample.push_back(std::max(s.absMax(c), lo));
-        const BoxFigures f = boxFigures(std::move(sample));
+        const core::BoxSummary f = core::boxSummary(std::move(sample));
         auto* box = new QCPStatisticalBox(boxY, boxX);
         const double key = double(m_boxes.size());
-        box->addData(key, f.lowerWhisker, f.q1, f.median, f.q3, f.upperWhisker, f.outliers);
+        box->addData(key, f.lowerWhisker, f.q1, f.median, f.q3, f.upperWhisker,
+                     QVector<double>(f.outliers.begin(), f.outliers.end()));
         box->setWidth(0.6);
         QColor fill = kModalityColors[m];
         box->setPen(QPen(fill.darker(130), 1.2));

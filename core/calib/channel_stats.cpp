@@ -145,4 +145,38 @@ std::vector<double> dispersionScores(const ChannelStats& s, DispersionForm form)
     return d;
 }
 
+namespace {
+double quantileSorted(const std::vector<double>& v, double q)
+{
+    const double pos = q * double(v.size() - 1);
+    const size_t i = size_t(pos);
+    const double f = pos - double(i);
+    return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+} // namespace
+
+BoxSummary boxSummary(std::vector<double> v)
+{
+    BoxSummary b;
+    if (v.empty())
+        return b;
+    std::sort(v.begin(), v.end());
+    b.q1 = quantileSorted(v, 0.25);
+    b.median = quantileSorted(v, 0.5);
+    b.q3 = quantileSorted(v, 0.75);
+    const double iqr = b.q3 - b.q1;
+    const double lo = b.q1 - 1.5 * iqr, hi = b.q3 + 1.5 * iqr;
+    b.lowerWhisker = b.q1;
+    b.upperWhisker = b.q3;
+    for (double x : v) {
+        if (x < lo || x > hi) {
+            b.outliers.push_back(x);
+        } else {
+            b.lowerWhisker = std::min(b.lowerWhisker, x);
+            b.upperWhisker = std::max(b.upperWhisker, x);
+        }
+    }
+    return b;
+}
+
 } // namespace mq::core

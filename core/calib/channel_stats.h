@@ -45,4 +45,13 @@ struct ChannelStats {
 // Code |max-min| / log(1 + mean|x| + 1e-5).
 std::vector<double> dispersionScores(const ChannelStats& s, DispersionForm form);
 
+// Tukey's box of a sample: quartiles by linear interpolation between order statistics (numpy's
+// default), whiskers at the furthest values within 1.5 IQR of the box, the values beyond them
+// as outliers. An empty sample gives zeros.
+struct BoxSummary {
+    double lowerWhisker = 0, q1 = 0, median = 0, q3 = 0, upperWhisker = 0;
+    std::vector<double> outliers;
+};
+BoxSummary boxSummary(std::vector<double> sample);
+
 } // namespace mq::core
