@@ -83,16 +83,10 @@ private:
     int64_t m_tokens = 0;
 };
 
-void report(const ProgressSink& sink, size_t done, size_t total, double tokensPerSecond)
+void reportBatch(const ProgressSink& sink, size_t done, size_t total, double tokensPerSecond)
 {
-    if (!sink)
-        return;
-    ProgressEvent e;
-    e.stage = "errors";
-    e.fraction = double(done) / double(std::max<size_t>(1, total));
-    e.message = "batch " + std::to_string(done) + "/" + std::to_string(total);
-    e.metrics["tokens_per_s"] = tokensPerSecond;
-    sink(e);
+    report(sink, "errors", double(done) / double(std::max<size_t>(1, total)),
+           "batch " + std::to_string(done) + "/" + std::to_string(total), {{"tokens_per_s", tokensPerSecond}});
 }
 
 } // namespace
@@ -129,7 +123,7 @@ std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Sessio
         if (cancel)
             cancel->check();
         calib.run(b, fp, &hook);
-        report(progress, b + 1, total, double(hook.tokens()) / std::max(1e-9, clock.elapsedSeconds()));
+        reportBatch(progress, b + 1, total, double(hook.tokens()) / std::max(1e-9, clock.elapsedSeconds()));
     }
     if (cancel)
         cancel->check();

@@ -52,14 +52,9 @@ NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, Forwa
         r.tokens += int64_t(b.size()) * (T - 1);
         fed += ids.numel();
         done += b.size();
-        if (progress) {
-            ProgressEvent e;
-            e.stage = "eval";
-            e.fraction = double(done) / double(data.sequences.size());
-            e.message = std::to_string(done) + "/" + std::to_string(data.sequences.size()) + " sequences";
-            e.metrics["tokens_per_s"] = double(fed) / std::max(1e-9, clock.elapsedSeconds());
-            progress(e);
-        }
+        report(progress, "eval", double(done) / double(data.sequences.size()),
+               std::to_string(done) + "/" + std::to_string(data.sequences.size()) + " sequences",
+               {{"tokens_per_s", double(fed) / std::max(1e-9, clock.elapsedSeconds())}});
     }
     r.nll = r.tokens ? sum / double(r.tokens) : 0.0;
     r.ppl = std::exp(r.nll);
