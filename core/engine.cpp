@@ -8,6 +8,7 @@
 #include "io/token_data.h"
 #include "model/omni_model.h"
 #include "pipeline.h"
+#include "streaming.h"
 #include "quant/mdqfo.h"
 
 #include <algorithm>
@@ -93,7 +94,7 @@ struct Engine::Impl {
         loadedPath.clear();
         loadedFingerprint.clear();
         calib.reset();
-        model = DecoderModel::load(dir);
+        model = DecoderModel::load(dir, Residency::Streamed);
         loadedPath = dir;
         loadedFingerprint = fingerprint;
         return *model;
@@ -192,7 +193,7 @@ void Engine::calibrate(Session& s, const CalibrationSourceSpec& source, const Pr
     const DecoderModel& model = d->modelOf(s);
     const CalibrationData& data = d->calibration(model, source.path, source.kind, source.batchSize);
     Session w = s;
-    core::calibrate(w, model, data, progress, cancel); // also clears plan, curves and errors
+    calibrateStreamed(w, model, data, progress, cancel, streamOptions); // also clears plan, curves and errors
     s = std::move(w);
 }
 
@@ -205,18 +206,21 @@ void Engine::quantize(Session& s, const QuantSettings& settings, const ProgressS
     auto cache = std::make_shared<PreviewCache>();
     cache->fingerprint = s.model.fingerprint;
     cache->calibSource = s.calibration.source;
-    const int64_t rows = previewRows;
-    auto onCapture = [&](int group, const at::Tensor& x) {
+    const int64_t rows = previewRows, elements = previewElements;
+    auto onCapture = [&](int group, const at::Tensor& x, const at::Tensor& alpha0) {
         CachedInput in;
-        in.rows = strideSubsample(x, rows);
-        in.alpha0 = x.abs().amax(0).clamp_min(1e-8); // as buildPlan computes it, over every row
+        // At most previewRows rows, and fewer for wide groups so that one layer's preview stays
+        // live (rows * K <= previewElements).
+        const int64_t k = std::max<int64_t>(1, x.size(1));
+        in.rows = strideSubsample(x, std::max<int64_t>(1, std::min(rows, elements / k)));
+        in.alpha0 = alpha0; // as buildPlan computes it, over every captured row
         const at::Tensor a0 = in.alpha0.to(at::kCPU, at::kFloat).contiguous();
         in.alpha0Values.assign(a0.data_ptr<float>(), a0.data_ptr<float>() + a0.numel());
         cache->groups[model.groups().at(size_t(group))] = std::move(in);
     };
     Session w = s;
-    buildPlan(w, model, data, settings, progress, cancel, onCapture);
-    w.errors = computeLayerErrors(model, w, data, 2, progress, cancel);
+    buildPlanStreamed(w, model, data, settings, progress, cancel, onCapture, streamOptions);
+    w.errors = computeLayerErrorsStreamed(model, w, data, 2, progress, cancel, streamOptions);
     s = std::move(w);
     std::lock_guard<std::mutex> previewLock(d->previewMutex);
     d->preview = std::move(cache);
@@ -229,7 +233,8 @@ void Engine::layerErrors(Session& s, int maxBatches, const ProgressSink& progres
     if (!s.settings)
         throw Error("layer errors need a quantization plan: quantize first");
     const CalibrationData& data = d->calibrationOf(model, s);
-    std::vector<ModuleError> errors = computeLayerErrors(model, s, data, maxBatches, progress, cancel);
+    std::vector<ModuleError> errors = computeLayerErrorsStreamed(model, s, data, maxBatches, progress, cancel,
+                                                                 streamOptions);
     s.errors = std::move(errors);
 }
 
@@ -255,11 +260,12 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
     };
     std::vector<EvalResult> results;
     if (fpToo)
-        results.push_back(result("full precision", evaluateNll(model, data, nullptr, batchSize, progress, cancel)));
+        results.push_back(result("full precision", evaluateStreamed(model, data, nullptr, batchSize, progress, cancel, streamOptions)));
     if (s.settings) {
         QuantizedModel q = makeQuantizedModel(model, s);
         results.push_back(
-            result(s.settings->label(), evaluateNll(q.model, data, q.hook.get(), batchSize, progress, cancel)));
+            result(s.settings->label(),
+                   evaluateStreamed(q.model, data, q.hook.get(), batchSize, progress, cancel, streamOptions)));
     }
     // Only now touch the session: a result replaces an earlier one of the same label and data.
     for (EvalResult& e : results) {
@@ -281,7 +287,7 @@ ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool 
     const DecoderModel& model = d->modelOf(s);
     checkCancel(cancel);
     report(progress, "export", 0.0, dir);
-    const ExportSummary sum = exportSimulated(model, s, dir, overwrite, cancel);
+    const ExportSummary sum = exportSimulated(model, s, dir, overwrite, cancel, progress);
     report(progress, "export", 1.0, sum.dir);
     ExportReport r;
     r.dir = sum.dir;

@@ -17,6 +17,7 @@
 
 #include "common/progress.h"
 #include "session.h"
+#include "streaming_options.h"
 
 namespace mq::core {
 
@@ -98,6 +99,11 @@ public:
     // Rows cached per input group by quantize() (every n-th captured row; float32, so a group
     // costs previewRows * K * 4 bytes). Read when quantize() starts.
     int previewRows = 4096;
+    // ... and at most this many rows * K elements per group (a 7B down_proj group, K = 18944,
+    // keeps 256 rows, which MDQFO previews within 0.5 s on 2 cores: bench/README.md).
+    int64_t previewElements = 256 * 18944;
+    // Memory budget and spill folder of the layer-wise stages (streaming.h).
+    StreamOptions streamOptions;
 
 private:
     struct Impl;

@@ -82,6 +82,50 @@ at::Tensor captureGroupInput(const DecoderModel& model, ForwardHook* prefix, int
 
 } // namespace
 
+GroupQuant planGroup(Session& w, const std::string& name, const at::Tensor& x, const at::Tensor& alpha0,
+                     const QuantSettings& settings, const CancelToken* cancel)
+{
+    GroupPlan& plan = w.plans[name];
+    std::vector<float> m(plan.mask.begin(), plan.mask.end());
+    at::Tensor mask = at::tensor(m, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor a0 = alpha0.to(at::kCPU, at::kFloat).contiguous();
+    plan.alpha0.assign(a0.data_ptr<float>(), a0.data_ptr<float>() + a0.numel());
+    if (settings.mdqfo.enabled) {
+        MdqfoResult r = optimizeClipping(x, alpha0, mask, settings.abits, settings.dabc, settings.mdqfo, cancel);
+        plan.alpha = r.alpha;
+        w.curves.push_back(LossCurve{name, r.curve});
+    } else {
+        plan.alpha = plan.alpha0;
+    }
+    GroupQuant q;
+    q.alpha = at::tensor(plan.alpha, at::TensorOptions().dtype(at::kFloat));
+    q.mask = mask;
+    return q;
+}
+
+void reportGroupPlan(const ProgressSink& progress, size_t g, size_t n, const std::string& name, const Session& w)
+{
+    if (!progress)
+        return;
+    ProgressEvent e;
+    e.stage = "mdqfo";
+    e.fraction = double(g + 1) / double(n);
+    e.message = name + " (" + std::to_string(g + 1) + "/" + std::to_string(n) + ")";
+    e.item = name;
+    if (!w.curves.empty() && w.curves.back().group == name && !w.curves.back().points.empty()) {
+        const std::vector<LossPoint>& pts = w.curves.back().points;
+        e.metrics["loss_initial"] = pts.front().total;
+        e.metrics["loss_final"] = pts.back().total;
+        for (const LossPoint& p : pts) { // the group's curve, for live plots
+            e.series["step"].push_back(p.step);
+            e.series["lp"].push_back(p.lp);
+            e.series["lcos"].push_back(p.lcos);
+            e.series["total"].push_back(p.total);
+        }
+    }
+    progress(e);
+}
+
 std::vector<std::string> decoderGroups(const Session& s)
 {
     std::vector<std::string> out;
@@ -213,13 +257,11 @@ void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib,
     buildPlan(s, model, TokenCalibration(calib, batchSize), settings, progress, cancel);
 }
 
-void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
-               const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
+QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 {
-    if (s.stats.empty())
+    if (w.stats.empty())
         throw Error("the session has no calibration statistics: calibrate first");
     QuantSettings settings = settingsIn;
-    Session w = s;
     w.curves.clear();
     w.errors.clear();
     if (settings.method == "rtn") {
@@ -234,6 +276,16 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
         throw InputError("unknown method '" + settings.method + "' (expected rtn or morphoquant)");
     }
     w.settings = settings;
+    return settings;
+}
+
+void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
+               const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
+{
+    if (s.stats.empty())
+        throw Error("the session has no calibration statistics: calibrate first");
+    Session w = s;
+    const QuantSettings settings = preparePlan(w, settingsIn);
 
     if (settings.act == ActScheme::PerChannelStatic) {
         DecoderModel qmodel = quantizeWeights(model, settings.weight);
@@ -248,41 +300,8 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
             at::Tensor x = captureGroupInput(qmodel, &prefix, int(g), calib, cancel);
             if (onCapture)
                 onCapture(int(g), x);
-            GroupPlan& plan = w.plans[name];
-            at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8);
-            std::vector<float> m(plan.mask.begin(), plan.mask.end());
-            at::Tensor mask = at::tensor(m, at::TensorOptions().dtype(at::kFloat));
-            plan.alpha0.assign(alpha0.data_ptr<float>(), alpha0.data_ptr<float>() + alpha0.numel());
-            if (settings.mdqfo.enabled) {
-                MdqfoResult r = optimizeClipping(x, alpha0, mask, settings.abits, settings.dabc, settings.mdqfo, cancel);
-                plan.alpha = r.alpha;
-                w.curves.push_back(LossCurve{name, r.curve});
-            } else {
-                plan.alpha = plan.alpha0;
-            }
-            GroupQuant q;
-            q.alpha = at::tensor(plan.alpha, at::TensorOptions().dtype(at::kFloat));
-            q.mask = mask;
-            prefix.setGroup(int(g), q);
-            if (progress) {
-                ProgressEvent e;
-                e.stage = "mdqfo";
-                e.fraction = double(g + 1) / double(n);
-                e.message = name + " (" + std::to_string(g + 1) + "/" + std::to_string(n) + ")";
-                e.item = name;
-                if (!w.curves.empty() && w.curves.back().group == name && !w.curves.back().points.empty()) {
-                    const std::vector<LossPoint>& pts = w.curves.back().points;
-                    e.metrics["loss_initial"] = pts.front().total;
-                    e.metrics["loss_final"] = pts.back().total;
-                    for (const LossPoint& p : pts) { // the group's curve, for live plots
-                        e.series["step"].push_back(p.step);
-                        e.series["lp"].push_back(p.lp);
-                        e.series["lcos"].push_back(p.lcos);
-                        e.series["total"].push_back(p.total);
-                    }
-                }
-                progress(e);
-            }
+            prefix.setGroup(int(g), planGroup(w, name, x, x.abs().amax(0).clamp_min(1e-8), settings, cancel));
+            reportGroupPlan(progress, g, n, name, w);
         }
     }
     s = std::move(w);

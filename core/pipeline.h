@@ -46,6 +46,19 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
 void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib, const QuantSettings& settings,
                int batchSize, const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
+// Pieces of buildPlan shared with its layer-wise twin (streaming.h):
+// the settings as the method implies them (rtn: per-token activations, no DABC/MDQFO;
+// morphoquant: static per-channel activations and DABC masks computed into w.plans); clears
+// curves and errors and sets w.settings;
+QuantSettings preparePlan(Session& w, const QuantSettings& settings);
+// one group's plan from its captured input x [rows, K] and alpha0 [K] (max |X_c| over every
+// captured row): MDQFO's bounds (or alpha0 without MDQFO) and loss curve into w; returns what
+// the simulation hook applies to the group;
+GroupQuant planGroup(Session& w, const std::string& name, const at::Tensor& x, const at::Tensor& alpha0,
+                     const QuantSettings& settings, const CancelToken* cancel);
+// the "mdqfo" progress event of group g of n, with its loss curve as series.
+void reportGroupPlan(const ProgressSink& progress, size_t g, size_t n, const std::string& name, const Session& w);
+
 // The simulated quantized model and its activation hook, from the session's plan.
 struct QuantizedModel {
     DecoderModel model;

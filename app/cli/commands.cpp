@@ -13,8 +13,10 @@
 #include "io/session_store.h"
 #include "io/token_data.h"
 #include "model/omni_model.h"
+#include "model/synthetic.h"
 #include "model/tiny_omni.h"
 #include "pipeline.h"
+#include "streaming.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,8 @@
 #include <cstdio>
 #include <iostream>
 #include <thread>
+
+#include <sys/resource.h>
 
 namespace mq::cli {
 
@@ -38,7 +42,9 @@ by `quantize --export` is evaluated as the quantized model it holds.
   --model DIR     Hugging Face folder (config.json + safetensors)
   --data FILE     JSONL, one {"input_ids": [...]} per line
   --batch N       sequences per forward (default 8)
-  --threads N     CPU threads (default: all cores)
+  --threads N     CPU threads, libtorch's and OpenBLAS's (default: all cores)
+  --mem-budget S  hidden states kept in memory (default 4G); past it they are spilled to a
+                  temporary file. Weights are streamed from the checkpoint one layer at a time.
   --json          last line of stdout is one JSON object {nll, ppl, tokens, ...}
   --quiet         no progress on stderr
 )";
@@ -67,8 +73,11 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
   --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
   --overwrite          allow --export to replace an existing folder
-  --threads N          CPU threads (default: all cores)
+  --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
   --batch N            sequences per forward (default 8)
+  --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
+                       to a temporary file. Every stage runs layer by layer, reading one layer's
+                       weights at a time from the checkpoint.
   --json               last line of stdout is one JSON object
   --quiet              no progress on stderr
  DABC:
@@ -87,6 +96,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --lambda-cos X       weight of the cosine term (default 1)
   --ratios N           grid points over [0.6, 1] (default 15)
   --adam-steps N       Adam steps per group (default 100)
+  --mdqfo-tokens N     rows MDQFO optimizes on per group (default: every n-th row so that
+                       rows x channels <= 2^24; alpha0 = max|X_c| always uses every row;
+                       0 = every row)
   --no-mdqfo           keep alpha = max|X_c|
 )";
 
@@ -119,6 +131,29 @@ bool wantsHelp(int argc, char** argv)
 void setThreads(const Args& a)
 {
     core::initRuntime(a.intValue("threads", 0));
+}
+
+// --report-peak-rss: the process's peak resident memory on stdout (tests and benchmarks).
+void reportPeakRss(const Args& a)
+{
+    if (!a.flag("report-peak-rss"))
+        return;
+    struct rusage ru {};
+    ::getrusage(RUSAGE_SELF, &ru);
+    std::printf("peak_rss_kib %ld\n", long(ru.ru_maxrss));
+}
+
+core::StreamOptions streamOptions(const Args& a)
+{
+    core::StreamOptions o;
+    if (a.has("mem-budget")) {
+        try {
+            o.memBudget = core::parseByteSize(a.value("mem-budget"));
+        } catch (const core::InputError& e) {
+            throw UsageError(std::string("--mem-budget: ") + e.what());
+        }
+    }
+    return o;
 }
 
 json nllJson(const core::NllResult& r)
@@ -282,16 +317,18 @@ int cmdEval(int argc, char** argv)
         std::fputs(kEvalHelp, stdout);
         return 0;
     }
-    Args a(argc, argv, 2, {"model", "data", "batch", "threads"}, {"json", "quiet"});
+    Args a(argc, argv, 2, {"model", "data", "batch", "threads", "mem-budget"}, {"json", "quiet", "report-peak-rss"});
     setThreads(a);
     const std::string modelDir = a.required("model"), dataPath = a.required("data");
-    core::LoadedModel lm = core::loadModelForEval(modelDir);
+    const core::StreamOptions stream = streamOptions(a);
+    core::LoadedModel lm = core::loadModelForEval(modelDir, core::Residency::Streamed);
     core::TokenDataset data = core::loadTokenDataset(dataPath, lm.model.config().vocabSize);
     std::unique_ptr<core::QuantSimHook> hook;
     if (lm.settings)
         hook = std::make_unique<core::QuantSimHook>(*lm.settings, lm.groups);
     ProgressPrinter pp(a.flag("quiet"));
-    core::NllResult r = core::evaluateNll(lm.model, data, hook.get(), a.intValue("batch", 8), pp.sink());
+    core::NllResult r =
+        core::evaluateStreamed(lm.model, data, hook.get(), a.intValue("batch", 8), pp.sink(), nullptr, stream);
     pp.finishLine();
     const std::string label = lm.settings ? lm.settings->label() : "full precision";
     printNll(label, r.nll, r.ppl, r.tokens);
@@ -304,6 +341,7 @@ int cmdEval(int argc, char** argv)
         j["quantized"] = bool(lm.settings);
         std::cout << j.dump() << std::endl;
     }
+    reportPeakRss(a);
     return 0;
 }
 
@@ -316,9 +354,9 @@ int cmdQuantize(int argc, char** argv)
     Args a(argc, argv, 2,
            {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session", "export",
             "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
-            "adam-steps"},
+            "adam-steps", "mem-budget", "mdqfo-tokens"},
            {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
-            "any-modality"});
+            "any-modality", "report-peak-rss"});
     setThreads(a);
     core::QuantSettings st;
     st.method = a.required("method");
@@ -353,6 +391,14 @@ int cmdQuantize(int argc, char** argv)
     st.mdqfo.ratios = a.intValue("ratios", st.mdqfo.ratios);
     st.mdqfo.adamSteps = a.intValue("adam-steps", st.mdqfo.adamSteps);
     st.mdqfo.enabled = !a.flag("no-mdqfo");
+    if (a.has("mdqfo-tokens")) {
+        const int rows = a.intValue("mdqfo-tokens", 0);
+        if (rows < 0)
+            throw UsageError("--mdqfo-tokens must be >= 0");
+        st.mdqfo.sampleRows = rows;
+        if (rows == 0)
+            st.mdqfo.sampleElements = 0; // every row
+    }
     const int batch = a.intValue("batch", 8);
     if (batch < 1)
         throw UsageError("--batch must be at least 1");
@@ -365,6 +411,7 @@ int cmdQuantize(int argc, char** argv)
 
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
+    engine.streamOptions = streamOptions(a);
     core::Session session;
     engine.openModel(session, modelDir, pp.sink());
     if (!evalPath.empty()) { // a bad evaluation file fails now, not after the quantization
@@ -436,11 +483,12 @@ int cmdQuantize(int argc, char** argv)
     }
     if (a.flag("json"))
         std::cout << out.dump() << std::endl;
+    reportPeakRss(a);
     return 0;
 }
 
 const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
-                              [--batch N] [--threads N] [--json] [--quiet]
+                              [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
 
 Runs the calibration data through the full-precision model and stores per-modality and pooled
 statistics of every Linear input (decoder, and for a manifest also the vision and audio
@@ -453,7 +501,8 @@ int cmdCalibrate(int argc, char** argv)
         std::fputs(kCalibrateHelp, stdout);
         return 0;
     }
-    Args a(argc, argv, 2, {"model", "manifest", "calib", "session", "batch", "threads"}, {"json", "quiet"});
+    Args a(argc, argv, 2, {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget"},
+           {"json", "quiet", "report-peak-rss"});
     setThreads(a);
     const int batch = a.intValue("batch", 8);
     if (batch < 1)
@@ -462,6 +511,7 @@ int cmdCalibrate(int argc, char** argv)
     const std::string modelDir = a.required("model"), sessionPath = a.required("session");
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
+    engine.streamOptions = streamOptions(a);
     core::Session session;
     engine.openModel(session, modelDir, pp.sink());
     engine.calibrate(session, calibSpec, pp.sink());
@@ -479,6 +529,67 @@ int cmdCalibrate(int argc, char** argv)
                          .dump()
                   << std::endl;
     }
+    reportPeakRss(a);
+    return 0;
+}
+
+const char* kMakeSyntheticHelp = R"(usage: morphoquant-cli make-synthetic OUTDIR --shape SHAPE [--layers N] [--seed S]
+                                   [--calib-seqs N] [--eval-seqs N] [--seq-len N] [--overwrite] [--json]
+
+Writes a checkpoint with a released model's layout and random weights, to measure the engine at
+real sizes: config.json, bf16 tensors under the released names and shapes in shards of at most
+2 GB with model.safetensors.index.json, a small tokenizer.json, and calibration.jsonl /
+evaluation.jsonl of random token ids. A few channels are strong outliers (RMSNorm weights of 8,
+up_proj rows 10 times larger), as DABC expects of real models. Written tensor by tensor.
+
+  --shape SHAPE     qwen2.5-7b (hidden 3584, intermediate 18944, 28/4 heads, vocab 152064,
+                    28 layers) | test-wide (hidden 256, for tests). The Qwen2.5-Omni layout is
+                    written at tiny sizes by make-tiny-omni.
+  --layers N        decoder layers (default: the shape's own)
+  --seed S          random seed (default 0)
+  --calib-seqs N    sequences in calibration.jsonl (default 8)
+  --eval-seqs N     sequences in evaluation.jsonl (default 8)
+  --seq-len N       tokens per sequence (default 256)
+)";
+
+int cmdMakeSynthetic(int argc, char** argv)
+{
+    if (wantsHelp(argc, argv)) {
+        std::fputs(kMakeSyntheticHelp, stdout);
+        return 0;
+    }
+    Args a(argc, argv, 2, {"shape", "layers", "seed", "calib-seqs", "eval-seqs", "seq-len"}, {"overwrite", "json", "quiet"});
+    if (a.positional().size() != 1)
+        throw UsageError("make-synthetic takes one output folder");
+    core::SyntheticSpec spec;
+    spec.shape = a.required("shape");
+    const auto shapes = core::syntheticShapes();
+    if (std::find(shapes.begin(), shapes.end(), spec.shape) == shapes.end()) {
+        if (spec.shape == "qwen2.5-omni-3b" || spec.shape == "qwen2.5-omni-7b")
+            throw UsageError("--shape " + spec.shape + " is not written yet at its real size; make-tiny-omni writes "
+                             "the Qwen2.5-Omni layout at tiny sizes");
+        throw UsageError("--shape must be qwen2.5-7b or test-wide, got '" + spec.shape + "'");
+    }
+    spec.layers = a.intValue("layers", 0);
+    const int seed = a.intValue("seed", 0);
+    spec.calibSequences = a.intValue("calib-seqs", spec.calibSequences);
+    spec.evalSequences = a.intValue("eval-seqs", spec.evalSequences);
+    spec.sequenceLength = a.intValue("seq-len", spec.sequenceLength);
+    if (spec.layers < 0 || seed < 0 || spec.calibSequences < 1 || spec.evalSequences < 1 || spec.sequenceLength < 2)
+        throw UsageError("--layers, --seed must be >= 0; --calib-seqs, --eval-seqs >= 1; --seq-len >= 2");
+    spec.seed = uint64_t(seed);
+    ProgressPrinter pp(a.flag("quiet"));
+    const core::SyntheticSummary s = core::writeSynthetic(a.positional()[0], spec, a.flag("overwrite"), pp.sink());
+    pp.finishLine();
+    std::printf("synthetic %s  %s: %d layers, %lld tensors, %lld parameters (bf16, %.2f GB), %d shards\n",
+                spec.shape.c_str(), s.dir.c_str(), s.layers, static_cast<long long>(s.tensors),
+                static_cast<long long>(s.parameters), double(s.bytes) / 1e9, s.shards);
+    if (a.flag("json"))
+        std::cout << json{{"command", "make-synthetic"}, {"dir", s.dir}, {"shape", spec.shape}, {"layers", s.layers},
+                          {"tensors", s.tensors}, {"parameters", s.parameters}, {"bytes", s.bytes},
+                          {"shards", s.shards}}
+                         .dump()
+                  << std::endl;
     return 0;
 }
 

@@ -7,6 +7,7 @@ int cmdEval(int argc, char** argv);
 int cmdQuantize(int argc, char** argv);
 int cmdInspect(int argc, char** argv);
 int cmdMakeTinyOmni(int argc, char** argv);
+int cmdMakeSynthetic(int argc, char** argv);
 int cmdCalibrate(int argc, char** argv);
 
 } // namespace mq::cli

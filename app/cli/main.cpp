@@ -23,6 +23,7 @@ commands:
   quantize   calibrate, plan (rtn or morphoquant), evaluate, save a session, export
   inspect    what a session file holds
   make-tiny-omni  write a tiny Qwen2.5-Omni checkpoint (real layout) for tests and demos
+  make-synthetic  write a random checkpoint of a released shape (qwen2.5-7b) for benchmarks
 
 `morphoquant-cli COMMAND --help` describes each command.
 )";
@@ -47,6 +48,8 @@ int main(int argc, char** argv)
             return mq::cli::cmdCalibrate(argc, argv);
         if (cmd == "make-tiny-omni")
             return mq::cli::cmdMakeTinyOmni(argc, argv);
+        if (cmd == "make-synthetic")
+            return mq::cli::cmdMakeSynthetic(argc, argv);
         std::fprintf(stderr, "morphoquant-cli: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);
         return 2;
     } catch (const mq::cli::UsageError& e) {

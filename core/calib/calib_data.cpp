@@ -9,9 +9,18 @@ TokenCalibration::TokenCalibration(const TokenDataset& data, int batchSize)
 {
 }
 
-void TokenCalibration::run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const
+void CalibrationData::run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const
 {
-    decoder.forward(batchTensor(m_data, m_batches.at(i)), hook);
+    const DecoderInput in = prepare(i, decoder, hook);
+    decoder.forwardEmbeds(in.embeds, hook, in.modality, in.positions);
+}
+
+DecoderInput TokenCalibration::prepare(size_t i, const DecoderModel& decoder, ForwardHook*, bool) const
+{
+    DecoderInput in;
+    in.ids = batchTensor(m_data, m_batches.at(i));
+    in.embeds = decoder.embed(in.ids);
+    return in;
 }
 
 } // namespace mq::core

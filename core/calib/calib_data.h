@@ -22,8 +22,13 @@ public:
     virtual size_t batches() const = 0;
     // Input groups beyond the decoder's (encoder towers), numbered after the decoder's groups.
     virtual std::vector<std::string> extraGroups() const { return {}; }
+    // Batch i's decoder input: embeddings with any encoder features placed, modality tags and
+    // positions. hook sees the encoder towers' Linear inputs (extra groups G..) while they run;
+    // with observeEncoders false a source may serve features it computed before (no hook calls).
+    virtual DecoderInput prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
+                                 bool observeEncoders = true) const = 0;
     // Runs batch i through the decoder with hook (decoder groups 0..G-1, extra groups G..).
-    virtual void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const = 0;
+    void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const;
 };
 
 // A JSONL token dataset, sequences of equal length batched together.
@@ -35,7 +40,8 @@ public:
     int batchSize() const override { return m_batchSize; }
     size_t samples() const override { return m_data.sequences.size(); }
     size_t batches() const override { return m_batches.size(); }
-    void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const override;
+    DecoderInput prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
+                         bool observeEncoders = true) const override;
 
 private:
     const TokenDataset& m_data;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <thread>
+
+#include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -19,6 +21,12 @@ int initRuntime(int threads)
     if (threads <= 0)
         threads = int(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
+    // libtorch's BLAS is OpenBLAS here (Debian's libblas.so.3 alternative), with a thread pool
+    // of its own that at::set_num_threads does not size: found by name so that any other BLAS
+    // still works.
+    using SetThreads = void (*)(int);
+    if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        fn(threads);
     return at::get_num_threads();
 }
 

@@ -13,35 +13,34 @@ namespace {
 // Columns of a module's accumulator: one row per modality, these columns.
 enum Column { kSignal = 0, kNoise = 1, kCosine = 2, kTokens = 3, kColumns = 4 };
 
-at::Tensor applyLinear(const DecoderModel& m, int module, const at::Tensor& x)
+at::Tensor applyLinear(const at::Tensor& w, const at::Tensor& b, const at::Tensor& x)
 {
-    const at::Tensor& b = m.linearBias(module);
-    return b.defined() ? at::linear(x, m.linearWeight(module), b) : at::linear(x, m.linearWeight(module));
+    return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
-// Observes the full-precision forward: at each decoder group, every member's output through the
-// plan is compared with its full-precision output; the input passes on unchanged.
-class ErrorHook : public ForwardHook {
-public:
-    ErrorHook(const DecoderModel& fp, QuantizedModel& q) : m_fp(fp), m_q(q)
-    {
-        const int groups = int(fp.groups().size());
-        for (int g = 0; g < groups; ++g)
-            m_members.push_back(fp.groupMembers(g));
-        m_acc.resize(fp.modules().size());
-    }
+} // namespace
 
-    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
-    {
+LayerErrorHook::LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, WeightOf fpWeight, WeightOf qWeight)
+    : m_fp(fp), m_quantHook(quantHook), m_fpWeight(std::move(fpWeight)), m_qWeight(std::move(qWeight))
+{
+    const int groups = int(fp.groups().size());
+    for (int g = 0; g < groups; ++g)
+        m_members.push_back(fp.groupMembers(g));
+    m_acc.resize(fp.modules().size());
+}
+
+at::Tensor LayerErrorHook::onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality)
+{
         if (group < 0 || size_t(group) >= m_members.size())
             return x; // encoder towers stay in full precision: nothing to measure
         if (group == 0)
             m_tokens += x.size(0);
-        const at::Tensor xq = m_q.hook->onLinearInput(group, x, modality);
+        const at::Tensor xq = m_quantHook->onLinearInput(group, x, modality);
         const at::Tensor index = modality.to(x.device(), at::kLong);
         for (int i : m_members[size_t(group)]) {
-            const at::Tensor y = applyLinear(m_fp, i, x).to(at::kDouble);
-            const at::Tensor yq = applyLinear(m_q.model, i, xq).to(at::kDouble);
+            const at::Tensor& b = m_fp.linearBias(i);
+            const at::Tensor y = applyLinear(m_fpWeight(i), b, x).to(at::kDouble);
+            const at::Tensor yq = applyLinear(m_qWeight(i), b, xq).to(at::kDouble);
             const at::Tensor diff = y - yq;
             const at::Tensor ny = (y * y).sum(1), nq = (yq * yq).sum(1), ne = (diff * diff).sum(1);
             const at::Tensor dot = (y * yq).sum(1);
@@ -56,11 +55,10 @@ public:
             acc.index_add_(0, index, cols);
         }
         return x;
-    }
+}
 
-    // Sums of module i (all zero when no token reached it).
-    std::array<ErrorSums, kNumModalities> sums(size_t i) const
-    {
+std::array<ErrorSums, kNumModalities> LayerErrorHook::sums(size_t i) const
+{
         std::array<ErrorSums, kNumModalities> out{};
         if (!m_acc[i].defined())
             return out;
@@ -71,17 +69,32 @@ public:
             out[size_t(m)] = {row[kSignal], row[kNoise], row[kCosine], int64_t(std::llround(row[kTokens]))};
         }
         return out;
-    }
-    // Tokens seen so far (every decoder token passes group 0 once).
-    int64_t tokens() const { return m_tokens; }
+}
 
-private:
-    const DecoderModel& m_fp;
-    QuantizedModel& m_q;
-    std::vector<std::vector<int>> m_members;
-    std::vector<at::Tensor> m_acc; // per module: [modalities, columns] float64
-    int64_t m_tokens = 0;
-};
+std::vector<ModuleError> LayerErrorHook::results() const
+{
+    std::vector<ModuleError> out;
+    out.reserve(m_fp.modules().size());
+    for (size_t i = 0; i < m_fp.modules().size(); ++i) {
+        ModuleError me;
+        me.module = m_fp.modules()[i].name;
+        const std::array<ErrorSums, kNumModalities> s = sums(i);
+        ErrorSums pooled;
+        for (int m = 0; m < kNumModalities; ++m) {
+            const ErrorSums& e = s[size_t(m)];
+            me.perModality[size_t(m)] = errorStat(e);
+            pooled.signal += e.signal;
+            pooled.noise += e.noise;
+            pooled.cosine += e.cosine;
+            pooled.tokens += e.tokens;
+        }
+        me.pooled = errorStat(pooled);
+        out.push_back(std::move(me));
+    }
+    return out;
+}
+
+namespace {
 
 void reportBatch(const ProgressSink& sink, size_t done, size_t total, double tokensPerSecond)
 {
@@ -116,7 +129,8 @@ std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Sessio
         throw Error("layer errors need a quantization plan: quantize first");
     c10::InferenceMode guard;
     QuantizedModel q = makeQuantizedModel(fp, s);
-    ErrorHook hook(fp, q);
+    LayerErrorHook hook(
+        fp, q.hook.get(), [&fp](int i) { return fp.linearWeight(i); }, [&q](int i) { return q.model.linearWeight(i); });
     const size_t total = maxBatches > 0 ? std::min(calib.batches(), size_t(maxBatches)) : calib.batches();
     EtaClock clock;
     for (size_t b = 0; b < total; ++b) {
@@ -128,25 +142,7 @@ std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Sessio
     if (cancel)
         cancel->check();
 
-    std::vector<ModuleError> out;
-    out.reserve(fp.modules().size());
-    for (size_t i = 0; i < fp.modules().size(); ++i) {
-        ModuleError me;
-        me.module = fp.modules()[i].name;
-        const std::array<ErrorSums, kNumModalities> sums = hook.sums(i);
-        ErrorSums pooled;
-        for (int m = 0; m < kNumModalities; ++m) {
-            const ErrorSums& e = sums[size_t(m)];
-            me.perModality[size_t(m)] = errorStat(e);
-            pooled.signal += e.signal;
-            pooled.noise += e.noise;
-            pooled.cosine += e.cosine;
-            pooled.tokens += e.tokens;
-        }
-        me.pooled = errorStat(pooled);
-        out.push_back(std::move(me));
-    }
-    return out;
+    return hook.results();
 }
 
 } // namespace mq::core

@@ -8,6 +8,8 @@
 // token by token, per modality and pooled. Sums are kept in float64. The forward continues
 // with the full-precision x, so every module's error is its own, not the accumulated error of
 // the layers before it.
+#include <array>
+#include <functional>
 #include <vector>
 
 #include "calib/calib_data.h"
@@ -35,6 +37,32 @@ struct ErrorSums {
 // The stored figures from the sums: tokens 0 gives {0, 0, 0}; otherwise
 // sqnrDb = clamp(10 log10(signal / noise)) (noise 0: +kSqnrClampDb) and cosine = mean.
 ErrorStat errorStat(const ErrorSums& sums);
+
+// The hook that measures them: at each decoder group it compares every member's output on the
+// full-precision input x with its output through the plan (quantHook's q(x), the member's
+// quantized weight), accumulates the sums per module and modality, and passes x on unchanged.
+// fpWeight / qWeight give a module's full-precision and quantized weight (a layer-wise run
+// hands in the current layer's materialized weights).
+class LayerErrorHook : public ForwardHook {
+public:
+    using WeightOf = std::function<at::Tensor(int module)>;
+    LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, WeightOf fpWeight, WeightOf qWeight);
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override;
+    // Sums of module i (all zero when no token reached it).
+    std::array<ErrorSums, kNumModalities> sums(size_t i) const;
+    // One ModuleError per decoder Linear in network order.
+    std::vector<ModuleError> results() const;
+    // Tokens seen so far (every decoder token passes group 0 once).
+    int64_t tokens() const { return m_tokens; }
+
+private:
+    const DecoderModel& m_fp;
+    ForwardHook* m_quantHook;
+    WeightOf m_fpWeight, m_qWeight;
+    std::vector<std::vector<int>> m_members;
+    std::vector<at::Tensor> m_acc; // per module: [modalities, columns] float64
+    int64_t m_tokens = 0;
+};
 
 // Session::errors for the session's plan: one ModuleError per decoder Linear in network order,
 // measured on the first maxBatches batches of calib (maxBatches <= 0: all of them). fp is the

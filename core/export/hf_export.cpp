@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -28,7 +29,7 @@ const char* kCopiedFiles[] = {"tokenizer.json", "tokenizer.model", "tokenizer_co
 } // namespace
 
 ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite,
-                              const CancelToken* cancel)
+                              const CancelToken* cancel, const ProgressSink& progress, int64_t shardBytes)
 {
     auto checkCancel = [cancel] {
         if (cancel)
@@ -40,18 +41,20 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     checkFolderTarget(outDir, overwrite); // fail before the work, not after
 
     // Every tensor of the source as stored (vision / audio towers, talker, ... stay untouched),
-    // with the decoder's Linear weights replaced by their quantized values.
-    DecoderModel q = quantizeWeights(fp, st.weight);
-    std::map<std::string, at::Tensor> tensors;
-    {
-        Checkpoint src(fp.dir());
-        for (const std::string& name : src.tensorNames()) {
-            checkCancel();
-            tensors[name] = src.load(name);
-        }
-    }
+    // with the decoder's Linear weights replaced by their quantized values (float32). Tensors go
+    // to disk one at a time: a source tensor is copied from the mapped shard in pieces, a Linear
+    // weight is read, quantized and written, and nothing is held whole.
+    const DecoderModel q = quantizeWeights(fp, st.weight);
+    std::map<std::string, int> linear; // tensor name -> module index
     for (size_t i = 0; i < q.modules().size(); ++i)
-        tensors[q.modules()[i].name + ".weight"] = q.linearWeight(int(i));
+        linear[q.modules()[i].name + ".weight"] = int(i);
+    Checkpoint src(fp.dir());
+    std::vector<TensorSpec> specs;
+    for (const std::string& name : src.tensorNames()) {
+        const TensorInfo& ti = src.info(name);
+        specs.push_back(TensorSpec{name, linear.count(name) ? DType::F32 : ti.dtype, ti.shape});
+    }
+    std::map<std::string, at::Tensor> extra; // small tensors of the plan
     nlohmann::json groups = nlohmann::json::array();
     if (st.act == ActScheme::PerChannelStatic) {
         for (const std::string& g : fp.groups()) {
@@ -59,13 +62,36 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
             if (it == s.plans.end() || it->second.alpha.empty())
                 throw Error("the plan has no clipping bounds for input group '" + g + "'");
             const GroupPlan& p = it->second;
-            tensors["morphoquant." + g + ".act_alpha"] =
-                at::tensor(p.alpha, at::TensorOptions().dtype(at::kFloat));
-            tensors["morphoquant." + g + ".dabc_mask"] = at::tensor(
+            extra["morphoquant." + g + ".act_alpha"] = at::tensor(p.alpha, at::TensorOptions().dtype(at::kFloat));
+            extra["morphoquant." + g + ".dabc_mask"] = at::tensor(
                 std::vector<uint8_t>(p.mask.begin(), p.mask.end()), at::TensorOptions().dtype(at::kByte));
             groups.push_back(g);
         }
     }
+    for (const auto& [name, t] : extra)
+        specs.push_back(TensorSpec{name, fromScalarType(t.scalar_type()), t.sizes().vec()});
+
+    // Shards of at most shardBytes of tensor data each (a larger tensor gets a shard of its own).
+    std::vector<std::vector<size_t>> shards(1);
+    uint64_t inShard = 0, totalBytes = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const uint64_t b = specs[i].bytes();
+        if (!shards.back().empty() && shardBytes > 0 && inShard + b > uint64_t(shardBytes)) {
+            shards.emplace_back();
+            inShard = 0;
+        }
+        shards.back().push_back(i);
+        inShard += b;
+        totalBytes += b;
+    }
+    const size_t nShards = shards.size();
+    auto shardName = [nShards](size_t k) {
+        if (nShards == 1)
+            return std::string("model.safetensors");
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", k + 1, nShards);
+        return std::string(buf);
+    };
 
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(fp.dir() + "/config.json"));
     nlohmann::json qc;
@@ -80,28 +106,66 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
 
     ExportSummary sum;
     sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
-        checkCancel(); // last chance: writeFolderAtomic removes the temp folder on the way out
         const fs::path tmp(dir);
-        writeSafetensors((tmp / "model.safetensors").string(), tensors, {{"format", "pt"}, {"producer", "morphoquant"}});
+        nlohmann::json weightMap = nlohmann::json::object();
+        uint64_t written = 0;
+        for (size_t k = 0; k < nShards; ++k) {
+            std::vector<TensorSpec> part;
+            for (size_t i : shards[k]) {
+                part.push_back(specs[i]);
+                weightMap[specs[i].name] = shardName(k);
+            }
+            SafetensorsStreamWriter out((tmp / shardName(k)).string(), part,
+                                        {{"format", "pt"}, {"producer", "morphoquant"}});
+            for (const TensorSpec& spec : part) {
+                checkCancel();
+                auto lin = linear.find(spec.name);
+                auto ex = extra.find(spec.name);
+                if (lin != linear.end()) {
+                    out.write(spec.name, q.linearWeight(lin->second));
+                } else if (ex != extra.end()) {
+                    out.write(spec.name, ex->second);
+                } else {
+                    // Raw bytes straight from the mapped source, 64 MB at a time.
+                    const at::Tensor v = src.view(spec.name).reshape({-1});
+                    const auto* p = static_cast<const uint8_t*>(v.data_ptr());
+                    const uint64_t bytes = spec.bytes();
+                    for (uint64_t off = 0; off < bytes; off += 64u << 20)
+                        out.writeBytes(p + off, size_t(std::min<uint64_t>(64u << 20, bytes - off)));
+                    src.release(spec.name);
+                }
+                written += spec.bytes();
+                report(progress, "export", double(written) / double(std::max<uint64_t>(1, totalBytes)), spec.name);
+            }
+            out.commit();
+        }
+        if (nShards > 1) {
+            nlohmann::json index;
+            index["metadata"] = {{"total_size", totalBytes}};
+            index["weight_map"] = weightMap;
+            writeFileAtomic((tmp / "model.safetensors.index.json").string(), index.dump(2) + "\n");
+        }
+        checkCancel(); // last chance: writeFolderAtomic removes the temp folder on the way out
         writeFileAtomic((tmp / "config.json").string(), cfg.dump(2) + "\n");
         for (const char* name : kCopiedFiles) {
-            const fs::path src = fs::path(fp.dir()) / name;
-            if (fs::exists(src))
-                writeFileAtomic((tmp / name).string(), readTextFile(src.string()));
+            const fs::path from = fs::path(fp.dir()) / name;
+            if (fs::exists(from))
+                writeFileAtomic((tmp / name).string(), readTextFile(from.string()));
         }
     });
     const fs::path out(sum.dir);
     sum.representation = std::string(kMethod) + " v" + std::to_string(kExportVersion);
-    sum.tensors = int64_t(tensors.size());
+    sum.tensors = int64_t(specs.size());
+    sum.shards = int(nShards);
     for (const auto& e : fs::directory_iterator(out))
         if (e.is_regular_file())
             sum.bytes += int64_t(e.file_size());
     return sum;
 }
 
-LoadedModel loadModelForEval(const std::string& dir)
+LoadedModel loadModelForEval(const std::string& dir, Residency residency)
 {
-    LoadedModel lm{DecoderModel::load(dir), std::nullopt, {}};
+    LoadedModel lm{DecoderModel::load(dir, residency), std::nullopt, {}};
     const std::string cfgPath = dir + "/config.json";
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(cfgPath), nullptr, false);
     if (cfg.is_discarded() || !cfg.contains("quantization_config"))

@@ -3,7 +3,7 @@
 // the same quantized model ("morphoquant-sim" representation, format version 1):
 //   config.json       the source config plus "quantization_config": {quant_method:
 //                     "morphoquant-sim", format_version: 1, settings: {...}, groups: [...]}
-//   model.safetensors every tensor of the source; Linear weights hold their dequantized
+//   model.safetensors every tensor of the source (or shards of 2 GB with an index); Linear weights hold their dequantized
 //                     quantized values (F32, exactly on the quantization grid); per input group
 //                     "morphoquant.<group>.act_alpha" (F32 [K]) and
 //                     "morphoquant.<group>.dabc_mask" (U8 [K]) when static activations are used.
@@ -25,12 +25,17 @@ struct ExportSummary {
     std::string representation; // "morphoquant-sim v1"
     int64_t tensors = 0;
     int64_t bytes = 0;
+    int shards = 1;
 };
 
-// fp: the full-precision model the session's plan was built for. cancel is checked between
-// the source tensors and before the folder is written (a cancelled export leaves no folder).
+// fp: the full-precision model the session's plan was built for. Tensors are written one at a
+// time into shards of at most shardBytes of data (one shard: model.safetensors; more:
+// model-0000k-of-0000n.safetensors with model.safetensors.index.json); memory stays at one
+// tensor. cancel is checked between tensors (a cancelled export leaves no folder); progress
+// gets stage "export" by bytes written.
 ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite,
-                              const CancelToken* cancel = nullptr);
+                              const CancelToken* cancel = nullptr, const ProgressSink& progress = {},
+                              int64_t shardBytes = int64_t(2) << 30);
 
 // A model folder for evaluation: a plain checkpoint, or an export above with its activation
 // quantization (weights are used as stored, not quantized again).
@@ -39,6 +44,6 @@ struct LoadedModel {
     std::optional<QuantSettings> settings;   // set for an export
     std::vector<GroupQuant> groups;          // hook parameters for an export
 };
-LoadedModel loadModelForEval(const std::string& dir);
+LoadedModel loadModelForEval(const std::string& dir, Residency residency = Residency::Resident);
 
 } // namespace mq::core

@@ -115,6 +115,28 @@ at::Tensor Checkpoint::loadFloat(const std::string& name)
     return shard(m_weightMap.at(name)).loadFloat(name);
 }
 
+at::Tensor Checkpoint::view(const std::string& name)
+{
+    fileOf(name);
+    return shard(m_weightMap.at(name)).view(name);
+}
+
+void Checkpoint::release(const std::string& name)
+{
+    fileOf(name);
+    shard(m_weightMap.at(name)).release(name);
+}
+
+uint64_t Checkpoint::dataBytes()
+{
+    uint64_t n = 0;
+    for (const auto& [name, file] : m_weightMap) {
+        const TensorInfo& ti = shard(file).info(name);
+        n += ti.end - ti.begin;
+    }
+    return n;
+}
+
 std::vector<std::string> Checkpoint::files() const
 {
     if (!m_sharded) // even when the file holds no tensors at all

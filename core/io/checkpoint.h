@@ -31,6 +31,11 @@ public:
     // e.g. "config.json").
     at::Tensor loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
     std::vector<std::string> files() const; // shard paths, sorted
+    // SafetensorsFile::view and ::release of the tensor's shard (see safetensors.h).
+    at::Tensor view(const std::string& name);
+    void release(const std::string& name);
+    // Stored bytes of every tensor (the model's size on disk, headers left out).
+    uint64_t dataBytes();
 
 private:
     SafetensorsFile& shard(const std::string& file);

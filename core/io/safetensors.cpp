@@ -415,6 +415,142 @@ void writeSafetensors(const std::string& path, const std::map<std::string, at::T
     w.commit();
 }
 
+at::Tensor SafetensorsFile::view(const std::string& name) const
+{
+    const TensorInfo& ti = info(name);
+    const uint8_t* p = m_map + m_dataOffset + ti.begin;
+    if (ti.end == ti.begin || reinterpret_cast<uintptr_t>(p) % dtypeSize(ti.dtype) != 0)
+        return load(name);
+    return at::from_blob(const_cast<uint8_t*>(p), ti.shape, at::TensorOptions().dtype(toScalarType(ti.dtype)));
+}
+
+void SafetensorsFile::release(const std::string& name) const
+{
+    const TensorInfo& ti = info(name);
+    static const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+    const uintptr_t b = reinterpret_cast<uintptr_t>(m_map + m_dataOffset + ti.begin);
+    const uintptr_t e = reinterpret_cast<uintptr_t>(m_map + m_dataOffset + ti.end);
+    const uintptr_t first = (b + page - 1) / page * page, last = e / page * page;
+    if (last > first) // a hint: failure only means the pages stay resident a while longer
+        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+uint64_t TensorSpec::bytes() const
+{
+    uint64_t n = 0;
+    if (!byteSize(shape, dtype, &n))
+        throw Error(describe("", name, "tensor too large"));
+    return n;
+}
+
+std::string safetensorsHeader(const std::vector<TensorSpec>& specs, const std::map<std::string, std::string>& metadata)
+{
+    json header = json::object();
+    if (!metadata.empty())
+        header["__metadata__"] = metadata;
+    uint64_t offset = 0;
+    for (const TensorSpec& s : specs) {
+        if (s.name == "__metadata__")
+            throw Error(describe("", s.name, "this name is reserved by the safetensors format"));
+        if (header.contains(s.name))
+            throw Error(describe("", s.name, "named twice"));
+        const uint64_t bytes = s.bytes();
+        header[s.name] = {{"dtype", dtypeName(s.dtype)}, {"shape", s.shape}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string text;
+    try {
+        text = header.dump();
+    } catch (const json::exception& e) {
+        throw Error(std::string("cannot encode the safetensors header: ") + e.what());
+    }
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::string out;
+    const uint64_t len = text.size();
+    for (int i = 0; i < 8; ++i)
+        out.push_back(char((len >> (8 * i)) & 0xff));
+    return out + text;
+}
+
+struct SafetensorsStreamWriter::Impl {
+    std::string path;
+    std::vector<TensorSpec> specs;
+    AtomicFileWriter file;
+    size_t next = 0;          // spec being written
+    uint64_t doneInNext = 0;  // its bytes written so far
+    uint64_t total = 0;
+    Impl(const std::string& p, std::vector<TensorSpec> s) : path(p), specs(std::move(s)), file(p) {}
+};
+
+SafetensorsStreamWriter::SafetensorsStreamWriter(const std::string& path, std::vector<TensorSpec> specs,
+                                                 const std::map<std::string, std::string>& metadata)
+{
+    std::string header;
+    try {
+        header = safetensorsHeader(specs, metadata);
+    } catch (const Error& e) {
+        throw Error(path + ": " + e.what());
+    }
+    d = std::make_unique<Impl>(path, std::move(specs));
+    d->file.write(header.data(), header.size());
+    d->total = header.size();
+    for (const TensorSpec& s : d->specs)
+        d->total += s.bytes();
+}
+
+SafetensorsStreamWriter::~SafetensorsStreamWriter() = default;
+
+uint64_t SafetensorsStreamWriter::totalBytes() const { return d->total; }
+
+void SafetensorsStreamWriter::writeBytes(const void* data, size_t bytes)
+{
+    const auto* p = static_cast<const uint8_t*>(data);
+    while (bytes > 0) {
+        if (d->next >= d->specs.size())
+            throw Error(d->path + ": more bytes written than the header announces");
+        const uint64_t left = d->specs[d->next].bytes() - d->doneInNext;
+        const size_t n = size_t(std::min<uint64_t>(left, bytes));
+        d->file.write(p, n);
+        p += n;
+        bytes -= n;
+        d->doneInNext += n;
+        if (d->doneInNext == d->specs[d->next].bytes()) {
+            ++d->next;
+            d->doneInNext = 0;
+        }
+    }
+    // Zero-sized tensors need no bytes: step over them.
+    while (d->next < d->specs.size() && d->doneInNext == 0 && d->specs[d->next].bytes() == 0)
+        ++d->next;
+}
+
+void SafetensorsStreamWriter::write(const std::string& name, const at::Tensor& t)
+{
+    while (d->next < d->specs.size() && d->doneInNext == 0 && d->specs[d->next].bytes() == 0
+           && d->specs[d->next].name != name)
+        ++d->next;
+    if (d->next >= d->specs.size() || d->doneInNext != 0 || d->specs[d->next].name != name)
+        throw Error(describe(d->path, name, "written out of the header's order"));
+    const TensorSpec& s = d->specs[d->next];
+    if (fromScalarType(t.scalar_type()) != s.dtype || t.sizes() != at::IntArrayRef(s.shape))
+        throw Error(describe(d->path, name, "is " + shapeText(t.sizes()) + " " + dtypeName(fromScalarType(t.scalar_type()))
+                                                + ", the header announced " + shapeText(s.shape) + " " + dtypeName(s.dtype)));
+    const at::Tensor c = t.cpu().contiguous();
+    if (s.bytes() == 0) {
+        ++d->next;
+        return;
+    }
+    writeBytes(c.data_ptr(), size_t(s.bytes()));
+}
+
+void SafetensorsStreamWriter::commit()
+{
+    writeBytes(nullptr, 0);
+    if (d->next != d->specs.size())
+        throw Error(describe(d->path, d->specs[d->next].name, "not written; the file would be incomplete"));
+    d->file.commit();
+}
+
 std::string serializeSafetensors(const std::map<std::string, at::Tensor>& tensors,
                                  const std::map<std::string, std::string>& metadata)
 {

@@ -84,6 +84,15 @@ public:
             out = int(v->get<int64_t>());
         }
     }
+    void get(const nlohmann::json& obj, const std::string& prefix, const char* key, int64_t& out) const
+    {
+        if (const auto* v = find(obj, key)) {
+            if (!v->is_number_integer() || (!v->is_number_unsigned() && v->get<int64_t>() < 0)
+                || (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)))
+                fail(prefix + key, "expected a non-negative integer, found " + v->dump());
+            out = v->get<int64_t>();
+        }
+    }
     void get(const nlohmann::json& obj, const std::string& prefix, const char* key, double& out) const
     {
         if (const auto* v = find(obj, key)) {
@@ -162,6 +171,8 @@ std::string settingsToJson(const QuantSettings& s)
                   {"r_max", s.mdqfo.rMax},
                   {"ema_decay", s.mdqfo.emaDecay},
                   {"batch_tokens", s.mdqfo.batchTokens},
+                  {"sample_elements", s.mdqfo.sampleElements},
+                  {"sample_rows", s.mdqfo.sampleRows},
                   {"adam_steps", s.mdqfo.adamSteps},
                   {"adam_lr", s.mdqfo.adamLr}};
     // nlohmann writes doubles in shortest round-trip form, so a save/load cycle is exact.
@@ -217,7 +228,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     if (const auto* m = r.object(j, "mdqfo")) {
         const std::string p = "mdqfo.";
         r.onlyKeys(*m, p, {"enabled", "solver", "p", "lambda_cos", "ratios", "r_min", "r_max", "ema_decay",
-                           "batch_tokens", "adam_steps", "adam_lr"});
+                           "batch_tokens", "sample_elements", "sample_rows", "adam_steps", "adam_lr"});
         r.get(*m, p, "enabled", s.mdqfo.enabled);
         r.getEnum(*m, p, "solver", [&](const std::string& v) {
             if (v == "grid") s.mdqfo.solver = MdqfoSolver::GridSearch;
@@ -231,6 +242,8 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
         r.get(*m, p, "r_max", s.mdqfo.rMax);
         r.get(*m, p, "ema_decay", s.mdqfo.emaDecay);
         r.get(*m, p, "batch_tokens", s.mdqfo.batchTokens, 1, kMaxInt);
+        r.get(*m, p, "sample_elements", s.mdqfo.sampleElements);
+        r.get(*m, p, "sample_rows", s.mdqfo.sampleRows, 0, kMaxInt);
         r.get(*m, p, "adam_steps", s.mdqfo.adamSteps, 0, kMaxInt);
         r.get(*m, p, "adam_lr", s.mdqfo.adamLr);
     }

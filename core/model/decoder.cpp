@@ -4,6 +4,7 @@
 #include "io/checkpoint.h"
 
 #include <cmath>
+#include <mutex>
 
 namespace mq::core {
 
@@ -17,13 +18,54 @@ at::Tensor rotateHalf(const at::Tensor& x)
 
 } // namespace
 
-DecoderModel DecoderModel::load(const std::string& dir)
+struct DecoderModel::Source {
+    std::mutex mutex; // Checkpoint opens shards lazily and is not thread-safe
+    std::unique_ptr<Checkpoint> ck;
+
+    at::Tensor loadFloat(const std::string& name)
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        at::Tensor t = ck->loadFloat(name);
+        ck->release(name);
+        return t;
+    }
+    // rows [begin, begin + n) of a 2-D tensor as float32; the mapped pages given back.
+    at::Tensor rows(const std::string& name, int64_t begin, int64_t n)
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        at::Tensor t = ck->view(name).narrow(0, begin, n).to(at::kFloat).contiguous();
+        ck->release(name);
+        return t;
+    }
+    at::Tensor gather(const std::string& name, const at::Tensor& index)
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        at::Tensor t = ck->view(name).index_select(0, index).to(at::kFloat);
+        ck->release(name);
+        return t;
+    }
+};
+
+DecoderModel DecoderModel::load(const std::string& dir, Residency residency)
 {
     ModelConfig cfg = loadModelConfig(dir + "/config.json");
-    Checkpoint ck(dir);
-    DecoderModel m = fromCheckpoint(cfg, ck, dir);
+    if (residency == Residency::Resident) {
+        Checkpoint ck(dir);
+        DecoderModel m = build(cfg, ck, dir, true);
+        m.m_dir = dir;
+        return m;
+    }
+    auto src = std::make_shared<Source>();
+    src->ck = std::make_unique<Checkpoint>(dir);
+    DecoderModel m = build(cfg, *src->ck, dir, false);
     m.m_dir = dir;
+    m.m_source = std::move(src);
     return m;
+}
+
+DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck, const std::string& source)
+{
+    return build(cfg, ck, source, true);
 }
 
 int DecoderModel::addGroup(const std::string& name)
@@ -32,16 +74,16 @@ int DecoderModel::addGroup(const std::string& name)
     return int(m_groups.size()) - 1;
 }
 
-int DecoderModel::addModule(int layer, const std::string& name, const std::string& kind, int group,
-                            const at::Tensor& w, const at::Tensor& b)
+int DecoderModel::addModule(int layer, const std::string& name, const std::string& kind, int group, int64_t out,
+                            int64_t in, const at::Tensor& w, const at::Tensor& b)
 {
     ModuleInfo mi;
     mi.name = name;
     mi.layer = layer;
     mi.kind = kind;
     mi.inputGroup = m_groups[size_t(group)];
-    mi.outFeatures = w.size(0);
-    mi.inFeatures = w.size(1);
+    mi.outFeatures = out;
+    mi.inFeatures = in;
     m_modules.push_back(mi);
     m_moduleGroup.push_back(group);
     m_linW.push_back(w);
@@ -49,7 +91,7 @@ int DecoderModel::addModule(int layer, const std::string& name, const std::strin
     return int(m_modules.size()) - 1;
 }
 
-DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck, const std::string& source)
+DecoderModel DecoderModel::build(const ModelConfig& cfg, Checkpoint& ck, const std::string& source, bool resident)
 {
     DecoderModel m;
     m.m_cfg = cfg;
@@ -60,18 +102,42 @@ DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck
     const std::string& P = m.m_prefix;
     const int64_t h = cfg.hiddenSize, inter = cfg.intermediateSize, hd = cfg.headDim;
     const int64_t qOut = int64_t(cfg.numHeads) * hd, kvOut = int64_t(cfg.numKvHeads) * hd;
-    m.m_embed = ck.loadFloatChecked(P + "model.embed_tokens.weight", {cfg.vocabSize, h}, "config.json");
+    // A streamed model checks names, shapes and dtypes now and reads the bytes later.
+    auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
+        if (!ck.contains(name))
+            throw InputError(describe(ck.dir(), name, "missing from the checkpoint (expected shape " + shapeText(shape)
+                                                          + " from config.json)"));
+        const TensorInfo& ti = ck.info(name);
+        if (ti.shape != shape)
+            throw InputError(describe(ck.fileOf(name), name,
+                                      "shape " + shapeText(ti.shape) + " does not match config.json, which implies "
+                                          + shapeText(shape)));
+        if (ti.dtype != DType::F32 && ti.dtype != DType::F16 && ti.dtype != DType::BF16 && ti.dtype != DType::F64)
+            throw InputError(describe(ck.fileOf(name), name, std::string("dtype is ") + dtypeName(ti.dtype)
+                                                                 + ", expected a floating dtype (F32, F16, BF16 or F64)"));
+    };
+    auto big = [&](const std::string& name, const std::vector<int64_t>& shape) {
+        if (resident)
+            return ck.loadFloatChecked(name, shape, "config.json");
+        check(name, shape);
+        return at::Tensor();
+    };
+    auto small = [&](const std::string& name, const std::vector<int64_t>& shape) {
+        return ck.loadFloatChecked(name, shape, "config.json");
+    };
+    m.m_embedName = P + "model.embed_tokens.weight";
+    m.m_embed = big(m.m_embedName, {cfg.vocabSize, h});
     for (int i = 0; i < cfg.numLayers; ++i) {
         const std::string p = P + "model.layers." + std::to_string(i) + ".";
         const std::string g = "layers." + std::to_string(i) + ".";
         Layer L;
-        L.inNorm = ck.loadFloatChecked(p + "input_layernorm.weight", {h}, "config.json");
-        L.postNorm = ck.loadFloatChecked(p + "post_attention_layernorm.weight", {h}, "config.json");
+        L.inNorm = small(p + "input_layernorm.weight", {h});
+        L.postNorm = small(p + "post_attention_layernorm.weight", {h});
         auto lin = [&](const std::string& sub, const std::string& kind, int group, int64_t out, int64_t in,
                        bool bias) {
-            at::Tensor w = ck.loadFloatChecked(p + sub + ".weight", {out, in}, "config.json");
-            at::Tensor b = bias ? ck.loadFloatChecked(p + sub + ".bias", {out}, "config.json") : at::Tensor();
-            return m.addModule(i, p + sub, kind, group, w, b);
+            at::Tensor w = big(p + sub + ".weight", {out, in});
+            at::Tensor b = bias ? small(p + sub + ".bias", {out}) : at::Tensor();
+            return m.addModule(i, p + sub, kind, group, out, in, w, b);
         };
         L.gQkv = m.addGroup(g + "qkv_in");
         L.q = lin("self_attn.q_proj", "q_proj", L.gQkv, qOut, h, cfg.attentionBias);
@@ -86,11 +152,14 @@ DecoderModel DecoderModel::fromCheckpoint(const ModelConfig& cfg, Checkpoint& ck
         L.down = lin("mlp.down_proj", "down_proj", L.gDown, h, inter, false);
         m.m_layers.push_back(L);
     }
-    m.m_finalNorm = ck.loadFloatChecked(P + "model.norm.weight", {h}, "config.json");
-    if (cfg.tieWordEmbeddings && !ck.contains(P + "lm_head.weight"))
+    m.m_finalNorm = small(P + "model.norm.weight", {h});
+    if (cfg.tieWordEmbeddings && !ck.contains(P + "lm_head.weight")) {
+        m.m_headName = m.m_embedName;
         m.m_lmHead = m.m_embed;
-    else
-        m.m_lmHead = ck.loadFloatChecked(P + "lm_head.weight", {cfg.vocabSize, h}, "config.json");
+    } else {
+        m.m_headName = P + "lm_head.weight";
+        m.m_lmHead = big(m.m_headName, {cfg.vocabSize, h});
+    }
     return m;
 }
 
@@ -111,18 +180,54 @@ int64_t DecoderModel::groupChannels(int group) const
     return 0;
 }
 
-void DecoderModel::setLinearWeight(int module, const at::Tensor& w)
+std::array<int, 4> DecoderModel::layerGroups(int layer) const
 {
-    const at::Tensor& old = m_linW.at(size_t(module));
-    if (w.sizes() != old.sizes())
-        throw Error("setLinearWeight: " + m_modules[size_t(module)].name + " expects the same shape");
-    m_linW[size_t(module)] = w.to(old.options()).contiguous();
+    const Layer& L = m_layers.at(size_t(layer));
+    return {L.gQkv, L.gO, L.gGateUp, L.gDown};
 }
 
-at::Tensor DecoderModel::linear(int module, const at::Tensor& x) const
+at::Tensor DecoderModel::linearWeight(int module) const
 {
-    const at::Tensor& b = m_linB[size_t(module)];
-    return b.defined() ? at::linear(x, m_linW[size_t(module)], b) : at::linear(x, m_linW[size_t(module)]);
+    const at::Tensor& w = m_linW.at(size_t(module));
+    if (w.defined())
+        return w;
+    at::Tensor t = m_source->loadFloat(m_modules[size_t(module)].name + ".weight").contiguous();
+    for (const WeightTransform& fn : m_transforms)
+        t = fn(module, t);
+    return t;
+}
+
+void DecoderModel::setLinearWeight(int module, const at::Tensor& w)
+{
+    const ModuleInfo& mi = m_modules.at(size_t(module));
+    if (w.dim() != 2 || w.size(0) != mi.outFeatures || w.size(1) != mi.inFeatures)
+        throw Error("setLinearWeight: " + mi.name + " expects the same shape");
+    m_linW[size_t(module)] = w.to(m_finalNorm.device(), at::kFloat).contiguous();
+}
+
+void DecoderModel::setWeightTransform(const WeightTransform& fn)
+{
+    // Resident weights are transformed now; streamed ones each time they are read.
+    for (size_t i = 0; i < m_linW.size(); ++i)
+        if (m_linW[i].defined())
+            m_linW[i] = fn(int(i), m_linW[i]).to(at::kFloat).contiguous();
+    if (m_source)
+        m_transforms.push_back(fn);
+}
+
+LayerWeights DecoderModel::layerWeights(int layer) const
+{
+    const Layer& L = m_layers.at(size_t(layer));
+    LayerWeights w;
+    w.layer = layer;
+    w.firstModule = L.q;
+    w.inNorm = L.inNorm;
+    w.postNorm = L.postNorm;
+    for (int i = 0; i < LayerWeights::kLinears; ++i) {
+        w.w[size_t(i)] = linearWeight(L.q + i);
+        w.b[size_t(i)] = m_linB[size_t(L.q + i)];
+    }
+    return w;
 }
 
 at::Tensor DecoderModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
@@ -134,7 +239,16 @@ at::Tensor DecoderModel::embed(const at::Tensor& ids) const
 {
     if (ids.dim() != 2)
         throw InputError("forward expects token ids of shape [batch, tokens]");
-    return m_embed.index_select(0, ids.reshape({-1}).to(m_embed.device())).reshape({ids.size(0), ids.size(1), -1});
+    const at::Tensor flat = ids.reshape({-1}).to(at::kCPU, at::kLong);
+    if (flat.numel() > 0) {
+        const int64_t lo = flat.min().item<int64_t>(), hi = flat.max().item<int64_t>();
+        if (lo < 0 || hi >= m_cfg.vocabSize)
+            throw InputError("token id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary (0.."
+                             + std::to_string(m_cfg.vocabSize - 1) + ")");
+    }
+    at::Tensor rows = m_embed.defined() ? m_embed.index_select(0, flat.to(m_embed.device()))
+                                        : m_source->gather(m_embedName, flat);
+    return rows.reshape({ids.size(0), ids.size(1), -1});
 }
 
 at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const at::Tensor& modality,
@@ -143,7 +257,7 @@ at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const
     return forwardEmbeds(embed(ids), hook, modality, positions);
 }
 
-std::pair<at::Tensor, at::Tensor> DecoderModel::rotaryTables(const at::Tensor& positions, int64_t B, int64_t T) const
+Rotary DecoderModel::rotary(const at::Tensor& positions, int64_t B, int64_t T) const
 {
     // Rotate-half convention: angle(p, i) = p * theta^(-2i/hd), i < hd/2, duplicated to hd lanes.
     const int64_t hd = m_cfg.headDim;
@@ -172,8 +286,44 @@ std::pair<at::Tensor, at::Tensor> DecoderModel::rotaryTables(const at::Tensor& p
         freqs = (pos.dim() == 2 ? pos : pos.unsqueeze(0).expand({B, T})).unsqueeze(-1) * invFreq; // [B, T, hd/2]
     }
     at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1); // [B, 1, T, hd]
-    const auto dev = m_embed.device();
+    const auto dev = m_finalNorm.device();
     return {emb.cos().to(at::kFloat).to(dev), emb.sin().to(at::kFloat).to(dev)};
+}
+
+at::Tensor DecoderModel::layerForward(const LayerWeights& W, const at::Tensor& x, ForwardHook* hook,
+                                      const at::Tensor& tags, const Rotary& rot) const
+{
+    const int64_t B = x.size(0), T = x.size(1), H = m_cfg.hiddenSize;
+    const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads, hd = m_cfg.headDim;
+    const Layer& L = m_layers.at(size_t(W.layer));
+    auto input = [&](int group, const at::Tensor& x2d) {
+        at::Tensor in = x2d.contiguous();
+        return hook ? hook->onLinearInput(group, in, tags) : in;
+    };
+    auto linear = [&](int module, const at::Tensor& in) {
+        const at::Tensor& b = W.bias(module);
+        return b.defined() ? at::linear(in, W.weight(module), b) : at::linear(in, W.weight(module));
+    };
+    at::Tensor causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(x.device())).triu(1);
+    const double scale = 1.0 / std::sqrt(double(hd));
+
+    at::Tensor hIn = input(L.gQkv, rmsNorm(x, W.inNorm).reshape({B * T, H}));
+    at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
+    at::Tensor k = linear(L.k, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
+    at::Tensor v = linear(L.v, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
+    q = q * rot.cos + rotateHalf(q) * rot.sin;
+    k = k * rot.cos + rotateHalf(k) * rot.sin;
+    if (nkv != nh) {
+        k = k.repeat_interleave(nh / nkv, 1);
+        v = v.repeat_interleave(nh / nkv, 1);
+    }
+    at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale).masked_fill_(causal, -INFINITY);
+    at::Tensor ctx = at::matmul(at::softmax(att, -1), v).transpose(1, 2).reshape({B * T, nh * hd});
+    at::Tensor out = x + linear(L.o, input(L.gO, ctx)).reshape({B, T, H});
+
+    at::Tensor hMlp = input(L.gGateUp, rmsNorm(out, W.postNorm).reshape({B * T, H}));
+    at::Tensor act = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
+    return out + linear(L.down, input(L.gDown, act)).reshape({B, T, H});
 }
 
 at::Tensor DecoderModel::forwardEmbeds(const at::Tensor& embeds, ForwardHook* hook, const at::Tensor& modality,
@@ -181,56 +331,80 @@ at::Tensor DecoderModel::forwardEmbeds(const at::Tensor& embeds, ForwardHook* ho
 {
     if (embeds.dim() != 3 || embeds.size(2) != m_cfg.hiddenSize)
         throw InputError("forward expects embeddings of shape [batch, tokens, " + std::to_string(m_cfg.hiddenSize) + "]");
-    const int64_t B = embeds.size(0), T = embeds.size(1), H = m_cfg.hiddenSize;
-    const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads, hd = m_cfg.headDim;
-    const auto dev = m_embed.device();
+    const int64_t B = embeds.size(0), T = embeds.size(1);
     at::Tensor tags = modality.defined() ? modality.reshape({B * T}).to(at::kByte)
                                          : at::zeros({B * T}, at::TensorOptions().dtype(at::kByte));
-    auto input = [&](int group, const at::Tensor& x2d) {
-        at::Tensor x = x2d.contiguous();
-        return hook ? hook->onLinearInput(group, x, tags) : x;
-    };
-    auto [cos, sin] = rotaryTables(positions, B, T);
-    at::Tensor causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(dev)).triu(1);
-    const double scale = 1.0 / std::sqrt(double(hd));
+    const Rotary rot = rotary(positions, B, T);
+    at::Tensor x = embeds.to(m_finalNorm.device(), at::kFloat);
+    for (int l = 0; l < numLayers(); ++l)
+        x = layerForward(layerWeights(l), x, hook, tags, rot);
+    return logits(x);
+}
 
-    at::Tensor x = embeds.to(dev, at::kFloat);
-    for (const Layer& L : m_layers) {
-        at::Tensor hIn = input(L.gQkv, rmsNorm(x, L.inNorm).reshape({B * T, H}));
-        at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
-        at::Tensor k = linear(L.k, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
-        at::Tensor v = linear(L.v, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
-        q = q * cos + rotateHalf(q) * sin;
-        k = k * cos + rotateHalf(k) * sin;
-        if (nkv != nh) {
-            k = k.repeat_interleave(nh / nkv, 1);
-            v = v.repeat_interleave(nh / nkv, 1);
+at::Tensor DecoderModel::headRows(int64_t begin, int64_t n) const
+{
+    if (m_lmHead.defined())
+        return m_lmHead.narrow(0, begin, n);
+    return m_source->rows(m_headName, begin, n);
+}
+
+at::Tensor DecoderModel::logits(const at::Tensor& hidden) const
+{
+    const at::Tensor h = rmsNorm(hidden, m_finalNorm);
+    if (m_lmHead.defined())
+        return at::linear(h, m_lmHead);
+    return at::linear(h, headRows(0, m_cfg.vocabSize));
+}
+
+NllSum DecoderModel::nextTokenNll(const at::Tensor& hidden, const at::Tensor& ids) const
+{
+    NllSum r;
+    const int64_t B = hidden.size(0), T = hidden.size(1), H = m_cfg.hiddenSize, V = m_cfg.vocabSize;
+    if (T < 2)
+        return r;
+    const at::Tensor h = rmsNorm(hidden.narrow(1, 0, T - 1), m_finalNorm).reshape({B * (T - 1), H}).contiguous();
+    const at::Tensor target = ids.narrow(1, 1, T - 1).reshape({-1}).to(h.device(), at::kLong);
+    const int64_t rows = h.size(0);
+    // Rows and vocabulary in blocks: a [rows, chunk] float64 block at a time (64 MB), never [rows, V].
+    constexpr int64_t kRowBlock = 1024, kVocabChunk = 8192;
+    const auto dbl = h.options().dtype(at::kDouble);
+    double sum = 0.0;
+    for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+        const int64_t nr = std::min(kRowBlock, rows - r0);
+        const at::Tensor hb = h.narrow(0, r0, nr);
+        const at::Tensor tb = target.narrow(0, r0, nr);
+        at::Tensor runMax = at::full({nr}, -INFINITY, dbl), runSum = at::zeros({nr}, dbl), tl = at::zeros({nr}, dbl);
+        for (int64_t v0 = 0; v0 < V; v0 += kVocabChunk) {
+            const int64_t nv = std::min(kVocabChunk, V - v0);
+            const at::Tensor l = at::linear(hb, headRows(v0, nv)).to(at::kDouble); // [nr, nv]
+            const at::Tensor newMax = at::maximum(runMax, std::get<0>(l.max(1)));
+            runSum = runSum * (runMax - newMax).exp() + (l - newMax.unsqueeze(1)).exp().sum(1);
+            runMax = newMax;
+            const at::Tensor inChunk = tb.ge(v0).logical_and(tb.lt(v0 + nv));
+            const at::Tensor local = (tb - v0).clamp(0, nv - 1).unsqueeze(1);
+            tl += at::where(inChunk, l.gather(1, local).squeeze(1), at::zeros_like(tl));
         }
-        at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale).masked_fill_(causal, -INFINITY);
-        at::Tensor ctx = at::matmul(at::softmax(att, -1), v).transpose(1, 2).reshape({B * T, nh * hd});
-        x = x + linear(L.o, input(L.gO, ctx)).reshape({B, T, H});
-
-        at::Tensor hMlp = input(L.gGateUp, rmsNorm(x, L.postNorm).reshape({B * T, H}));
-        at::Tensor act = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
-        x = x + linear(L.down, input(L.gDown, act)).reshape({B, T, H});
+        sum += (runMax + runSum.log() - tl).sum().item<double>();
     }
-    return at::linear(rmsNorm(x, m_finalNorm), m_lmHead);
+    r.nll = sum;
+    r.tokens = rows;
+    return r;
 }
 
 std::map<std::string, at::Tensor> DecoderModel::stateDict() const
 {
     std::map<std::string, at::Tensor> sd;
-    sd[m_prefix + "model.embed_tokens.weight"] = m_embed;
+    sd[m_embedName] = m_embed.defined() ? m_embed : m_source->loadFloat(m_embedName);
     sd[m_prefix + "model.norm.weight"] = m_finalNorm;
-    if (!(m_cfg.tieWordEmbeddings && m_lmHead.is_same(m_embed)))
-        sd[m_prefix + "lm_head.weight"] = m_lmHead;
+    if (m_headName != m_embedName)
+        sd[m_headName] = m_lmHead.defined() ? m_lmHead : m_source->loadFloat(m_headName);
     for (size_t li = 0; li < m_layers.size(); ++li) {
         const std::string p = m_prefix + "model.layers." + std::to_string(li) + ".";
         sd[p + "input_layernorm.weight"] = m_layers[li].inNorm;
         sd[p + "post_attention_layernorm.weight"] = m_layers[li].postNorm;
     }
     for (size_t i = 0; i < m_modules.size(); ++i) {
-        sd[m_modules[i].name + ".weight"] = m_linW[i];
+        sd[m_modules[i].name + ".weight"] = linearWeight(int(i));
         if (m_linB[i].defined())
             sd[m_modules[i].name + ".bias"] = m_linB[i];
     }

@@ -1,11 +1,26 @@
 #pragma once
 // The Llama / Qwen2 decoder forward in libtorch (float32, CPU or CUDA): RMSNorm, rotate-half
 // RoPE with rope_theta, grouped-query attention, SwiGLU MLP, optional q/k/v biases, tied
-// embeddings. Weights are held as float32 tensors; copies of a DecoderModel share them until a
-// weight is replaced (setLinearWeight), which is how quantized variants are made cheaply.
-// Thread-safety: forward() is const and may run concurrently on different hooks.
+// embeddings.
+//
+// Two ways to hold the weights:
+// - resident (load(dir)): every weight converted to float32 once; fast repeated forwards of a
+//   small model. Copies of a DecoderModel share the tensors until one is replaced
+//   (setLinearWeight).
+// - streamed (load(dir, Residency::Streamed)): weights stay in their file dtype in the mapped
+//   checkpoint; a layer's weights are converted to float32 when asked for (layerWeights) and
+//   the mapped pages given back afterwards, the embedding is gathered row by row and lm_head
+//   applied in vocabulary chunks. Resident memory then does not grow with depth. Streamed
+//   models are meant for the layer-wise runs of pipeline/streaming.h (every batch through layer
+//   l, then l+1); forward() works too but converts each layer once per call.
+// A weight transform (setWeightTransform: simulated weight quantization) is applied whenever a
+// Linear weight is materialized, so a quantized streamed model costs no memory up front.
+// Thread-safety: forward(), layerWeights() and the other const methods may run concurrently.
 #include <ATen/ATen.h>
 
+#include <array>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,27 +32,72 @@ namespace mq::core {
 
 class Checkpoint;
 
+enum class Residency { Resident, Streamed };
+
+// The float32 weights of one decoder layer, as materialized for a forward.
+struct LayerWeights {
+    static constexpr int kLinears = 7; // q, k, v, o, gate, up, down
+    int layer = -1;
+    int firstModule = 0;               // module index of q_proj; the others follow in order
+    at::Tensor inNorm, postNorm;
+    std::array<at::Tensor, kLinears> w, b; // b undefined where the Linear has no bias
+    const at::Tensor& weight(int module) const { return w[size_t(module - firstModule)]; }
+    const at::Tensor& bias(int module) const { return b[size_t(module - firstModule)]; }
+};
+
+// cos / sin tables [B, 1, T, headDim] float32 for one batch's positions.
+struct Rotary {
+    at::Tensor cos, sin;
+};
+
+// One batch's input to the decoder.
+struct DecoderInput {
+    at::Tensor embeds;    // [B, T, hidden] float32
+    at::Tensor modality;  // [B, T] uint8, or undefined (all text)
+    at::Tensor positions; // [B, T] or [3, B, T] int64, or undefined (0..T-1)
+    at::Tensor ids;       // [B, T] int64 where the input came from token ids (evaluation targets)
+};
+
+// Sums of the next-token negative log-likelihood over a batch (float64).
+struct NllSum {
+    double nll = 0.0;   // sum over predicted tokens
+    int64_t tokens = 0; // predicted tokens
+};
+
 class DecoderModel {
 public:
-    // Loads config.json and every tensor the architecture needs from dir; throws InputError
-    // naming the file and tensor on a missing tensor or a shape that does not match the config.
-    static DecoderModel load(const std::string& dir);
-    // Builds from an already parsed config and a tensor source (tests use it).
+    // Loads config.json and checks every tensor the architecture needs in dir; throws
+    // InputError naming the file and tensor on a missing tensor or a shape that does not match
+    // the config. Resident converts every weight to float32 now; Streamed reads them per layer.
+    static DecoderModel load(const std::string& dir, Residency residency = Residency::Resident);
+    // Builds a resident model from an already parsed config and a tensor source (tests use it).
     static DecoderModel fromCheckpoint(const ModelConfig& cfg, Checkpoint& ckpt, const std::string& source);
 
     const ModelConfig& config() const { return m_cfg; }
     const std::string& dir() const { return m_dir; }
-    // Every Linear in network order, and the input groups they form.
+    bool streamed() const { return m_source != nullptr; }
+    int numLayers() const { return int(m_layers.size()); }
+    // Every Linear in network order, and the input groups they form (four per layer: qkv_in,
+    // o_in, gate_up_in, down_in; group g belongs to layer g / 4).
     const std::vector<ModuleInfo>& modules() const { return m_modules; }
     const std::vector<std::string>& groups() const { return m_groups; }
     int groupOfModule(int module) const { return m_moduleGroup[size_t(module)]; }
     std::vector<int> groupMembers(int group) const;
     // Group channel count K.
     int64_t groupChannels(int group) const;
+    // The four input groups of a layer, in network order.
+    std::array<int, 4> layerGroups(int layer) const;
 
-    const at::Tensor& linearWeight(int module) const { return m_linW[size_t(module)]; }
-    const at::Tensor& linearBias(int module) const { return m_linB[size_t(module)]; } // undefined if none
+    // Linear weight [out, in] float32 (materialized and transformed for a streamed model).
+    at::Tensor linearWeight(int module) const;
+    // Bias [out] float32, undefined if none.
+    const at::Tensor& linearBias(int module) const { return m_linB[size_t(module)]; }
+    // Replaces one weight (kept resident from now on).
     void setLinearWeight(int module, const at::Tensor& w);
+    // fn(module, weight) -> weight, applied to every Linear weight materialized from now on
+    // (after any earlier transform). Resident weights are transformed at once.
+    using WeightTransform = std::function<at::Tensor(int module, const at::Tensor& w)>;
+    void setWeightTransform(const WeightTransform& fn);
 
     // ids [B, T] int64 -> logits [B, T, vocab] float32. hook may be null.
     // modality [B, T] uint8 (null: all text). positions: [B, T] or, for multimodal RoPE,
@@ -47,12 +107,28 @@ public:
     // The same from input embeddings [B, T, hidden] (encoder features already placed).
     at::Tensor forwardEmbeds(const at::Tensor& embeds, ForwardHook* hook = nullptr,
                              const at::Tensor& modality = at::Tensor(), const at::Tensor& positions = at::Tensor()) const;
-    // Token embeddings [B, T, hidden] of ids [B, T].
+    // Token embeddings [B, T, hidden] float32 of ids [B, T].
     at::Tensor embed(const at::Tensor& ids) const;
+
+    // Layer-wise pieces of the forward (what forwardEmbeds chains):
+    // the float32 weights of layer l (streamed: read now, the mapped pages given back);
+    LayerWeights layerWeights(int layer) const;
+    // the rotary tables of one batch (positions as in forward());
+    Rotary rotary(const at::Tensor& positions, int64_t B, int64_t T) const;
+    // one decoder layer on hidden [B, T, H] float32 with the batch's modality tags [B*T] uint8;
+    // the hook sees the layer's four Linear inputs (group indices as groups()).
+    at::Tensor layerForward(const LayerWeights& w, const at::Tensor& hidden, ForwardHook* hook, const at::Tensor& tags,
+                            const Rotary& rot) const;
+    // Final norm and lm_head: logits [B, T, vocab] float32.
+    at::Tensor logits(const at::Tensor& hidden) const;
+    // Final norm, then the next-token NLL of ids [B, T] with lm_head applied in vocabulary chunks
+    // (log-sum-exp kept in float64), never holding the full logits.
+    NllSum nextTokenNll(const at::Tensor& hidden, const at::Tensor& ids) const;
     // Prefix of the decoder's tensor names: "" or "thinker." (Qwen2.5-Omni).
     const std::string& tensorPrefix() const { return m_prefix; }
 
-    // The tensors of an HF checkpoint with the current (possibly quantized) Linear weights.
+    // The tensors of an HF checkpoint with the current (possibly quantized) Linear weights
+    // (resident copies: for small models and tests).
     std::map<std::string, at::Tensor> stateDict() const;
 
 private:
@@ -61,23 +137,27 @@ private:
         int q = 0, k = 0, v = 0, o = 0, gate = 0, up = 0, down = 0; // module indices
         int gQkv = 0, gO = 0, gGateUp = 0, gDown = 0;                // group indices
     };
-    at::Tensor linear(int module, const at::Tensor& x) const;
+    struct Source; // the mapped checkpoint of a streamed model
+    static DecoderModel build(const ModelConfig& cfg, Checkpoint& ck, const std::string& source, bool resident);
     at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w) const;
-    // cos, sin [B, 1, T, headDim] for the positions (see forward()).
-    std::pair<at::Tensor, at::Tensor> rotaryTables(const at::Tensor& positions, int64_t B, int64_t T) const;
-    int addModule(int layer, const std::string& name, const std::string& kind, int group,
+    int addModule(int layer, const std::string& name, const std::string& kind, int group, int64_t out, int64_t in,
                   const at::Tensor& w, const at::Tensor& b);
     int addGroup(const std::string& name);
+    // lm_head rows [begin, begin + n) as float32.
+    at::Tensor headRows(int64_t begin, int64_t n) const;
 
     ModelConfig m_cfg;
     std::string m_dir;
     std::string m_prefix;
-    at::Tensor m_embed, m_finalNorm, m_lmHead; // m_lmHead aliases m_embed when tied
+    at::Tensor m_embed, m_finalNorm, m_lmHead; // resident; m_lmHead aliases m_embed when tied
+    std::string m_embedName, m_headName;       // tensor names (streamed)
     std::vector<Layer> m_layers;
     std::vector<ModuleInfo> m_modules;
     std::vector<std::string> m_groups;
     std::vector<int> m_moduleGroup;
-    std::vector<at::Tensor> m_linW, m_linB;
+    std::vector<at::Tensor> m_linW, m_linB;    // m_linW[i] undefined: streamed from the source
+    std::shared_ptr<Source> m_source;
+    std::vector<WeightTransform> m_transforms;
 };
 
 } // namespace mq::core

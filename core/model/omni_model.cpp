@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mutex>
 #include <optional>
 
 namespace mq::core {
@@ -31,6 +32,14 @@ struct OmniCalibration::Impl {
     std::vector<std::string> visionGroups, audioGroups;
     std::vector<Prepared> samples;
     OmniTokenIds ids;
+    // Encoder outputs per sample (image, video, audio; undefined where absent), computed once.
+    struct Features {
+        at::Tensor image, video, audio;
+        bool done = false;
+    };
+    mutable std::mutex cacheMutex;
+    mutable std::vector<Features> features;
+    mutable int64_t cachedBytes = 0;
 };
 
 OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string& manifestPath)
@@ -106,7 +115,17 @@ std::vector<std::string> OmniCalibration::extraGroups() const
     return g;
 }
 
-void OmniCalibration::run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const
+size_t OmniCalibration::cachedFeatures() const
+{
+    std::lock_guard<std::mutex> lock(m_impl->cacheMutex);
+    size_t n = 0;
+    for (const auto& f : m_impl->features)
+        n += f.done ? 1 : 0;
+    return n;
+}
+
+DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
+                                      bool observeEncoders) const
 {
     const Prepared& p = m_impl->samples.at(i);
     const int visionOffset = int(decoder.groups().size());
@@ -114,6 +133,34 @@ void OmniCalibration::run(size_t i, const DecoderModel& decoder, ForwardHook* ho
     const int64_t T = int64_t(p.prompt.ids.size());
     at::Tensor ids = at::tensor(p.prompt.ids, at::kLong).reshape({1, T});
     at::Tensor embeds = decoder.embed(ids).clone();
+    Impl::Features f;
+    {
+        std::lock_guard<std::mutex> lock(m_impl->cacheMutex);
+        if (m_impl->features.size() != m_impl->samples.size())
+            m_impl->features.resize(m_impl->samples.size());
+        if (!observeEncoders && m_impl->features[i].done)
+            f = m_impl->features[i];
+    }
+    if (!f.done) {
+        if (p.image)
+            f.image = m_impl->vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook,
+                                              visionOffset, uint8_t(Modality::Image));
+        if (p.video)
+            f.video = m_impl->vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook,
+                                              visionOffset, uint8_t(Modality::Video));
+        if (p.mel.defined())
+            f.audio = m_impl->audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio));
+        f.done = true;
+        int64_t bytes = 0;
+        for (const at::Tensor* t : {&f.image, &f.video, &f.audio})
+            if (t->defined())
+                bytes += t->numel() * int64_t(t->element_size());
+        std::lock_guard<std::mutex> lock(m_impl->cacheMutex);
+        if (!m_impl->features[i].done && m_impl->cachedBytes + bytes <= featureCacheBytes) {
+            m_impl->features[i] = f;
+            m_impl->cachedBytes += bytes;
+        }
+    }
     // Encoder outputs overwrite the placeholder embeddings in order; counts must agree.
     auto place = [&](int64_t token, const at::Tensor& features, const char* what) {
         at::Tensor rows = ids[0].eq(token).nonzero().flatten();
@@ -122,21 +169,18 @@ void OmniCalibration::run(size_t i, const DecoderModel& decoder, ForwardHook* ho
                         + std::to_string(rows.numel()) + " placeholders");
         embeds[0].index_copy_(0, rows, features.to(embeds.dtype()));
     };
-    if (p.image)
-        place(m_impl->ids.image,
-              m_impl->vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook, visionOffset,
-                                      uint8_t(Modality::Image)),
-              "image");
-    if (p.video)
-        place(m_impl->ids.video,
-              m_impl->vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook, visionOffset,
-                                      uint8_t(Modality::Video)),
-              "video");
-    if (p.mel.defined())
-        place(m_impl->ids.audio, m_impl->audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio)), "audio");
-    at::Tensor modality = at::tensor(p.prompt.modality, at::kByte).reshape({1, T});
-    at::Tensor positions = at::tensor(p.prompt.positions, at::kLong).reshape({3, 1, T});
-    decoder.forwardEmbeds(embeds, hook, modality, positions);
+    if (f.image.defined())
+        place(m_impl->ids.image, f.image, "image");
+    if (f.video.defined())
+        place(m_impl->ids.video, f.video, "video");
+    if (f.audio.defined())
+        place(m_impl->ids.audio, f.audio, "audio");
+    DecoderInput in;
+    in.embeds = embeds;
+    in.ids = ids;
+    in.modality = at::tensor(p.prompt.modality, at::kByte).reshape({1, T});
+    in.positions = at::tensor(p.prompt.positions, at::kLong).reshape({3, 1, T});
+    return in;
 }
 
 } // namespace mq::core

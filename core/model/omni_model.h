@@ -27,7 +27,13 @@ public:
     size_t samples() const override;
     size_t batches() const override { return samples(); } // one sample per forward
     std::vector<std::string> extraGroups() const override;
-    void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const override;
+    // Encoder features are kept per sample (up to featureCacheBytes in all) once computed, and
+    // served again when observeEncoders is false.
+    DecoderInput prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
+                         bool observeEncoders = true) const override;
+    int64_t featureCacheBytes = int64_t(1) << 30;
+    // Samples whose features are cached (tests).
+    size_t cachedFeatures() const;
 
 private:
     struct Impl;

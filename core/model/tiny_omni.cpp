@@ -219,6 +219,8 @@ std::map<std::string, at::Tensor> tinyTensors(uint64_t seed)
 
 } // namespace
 
+std::string tinyTokenizerJson() { return tinyTokenizer().dump(2) + "\n"; }
+
 TinyOmniSummary writeTinyOmni(const std::string& outDir, uint64_t seed, bool overwrite)
 {
     const auto tensors = tinyTensors(seed);
@@ -242,7 +244,7 @@ TinyOmniSummary writeTinyOmni(const std::string& outDir, uint64_t seed, bool ove
             writeSafetensors(dir + "/" + files[s], shard[s], {{"format", "pt"}});
         writeFileAtomic(dir + "/model.safetensors.index.json", index.dump(2) + "\n");
         writeFileAtomic(dir + "/config.json", tinyConfig().dump(2) + "\n");
-        writeFileAtomic(dir + "/tokenizer.json", tinyTokenizer().dump(2) + "\n");
+        writeFileAtomic(dir + "/tokenizer.json", tinyTokenizerJson());
         writeFileAtomic(dir + "/tokenizer_config.json",
                         json({{"model_max_length", 32768}, {"tokenizer_class", "Qwen2Tokenizer"},
                               {"eos_token", "<|im_end|>"}, {"pad_token", "<|endoftext|>"}})

@@ -20,4 +20,8 @@ struct TinyOmniSummary {
 // Writes the folder atomically (writeFolderAtomic); weights are N(0, 0.02) from `seed`, norms 1.
 TinyOmniSummary writeTinyOmni(const std::string& outDir, uint64_t seed = 0, bool overwrite = false);
 
+// The tiny byte-level BPE tokenizer.json (256 bytes, 16 merges, the Qwen special tokens at
+// ids 500..510), as written beside the tiny model.
+std::string tinyTokenizerJson();
+
 } // namespace mq::core

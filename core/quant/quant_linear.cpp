@@ -39,13 +39,17 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
     DecoderModel q = model;
     if (spec.format == WeightFormat::None)
         return q;
-    for (size_t i = 0; i < model.modules().size(); ++i) {
+    std::vector<std::string> names;
+    for (const ModuleInfo& m : model.modules())
+        names.push_back(m.name);
+    // Resident weights are quantized now; a streamed model quantizes each layer as it is read.
+    q.setWeightTransform([spec, names](int module, const at::Tensor& w) {
         try {
-            q.setLinearWeight(int(i), fakeQuantWeight(model.linearWeight(int(i)), spec));
+            return fakeQuantWeight(w, spec);
         } catch (const InputError& e) {
-            throw InputError(model.modules()[i].name + ": " + e.what());
+            throw InputError(names[size_t(module)] + ": " + e.what());
         }
-    }
+    });
     return q;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Plain value types describing a quantization run (no libtorch: widgets consume these).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,11 @@ struct MdqfoSettings {
     double rMax = 1.0;
     double emaDecay = 0.9;     // EMA of per-channel scores over search batches
     int batchTokens = 512;     // tokens per search batch
+    // Rows MDQFO optimizes on: every n-th captured row so that rows * K <= sampleElements
+    // (alpha0 still comes from every row). 2^24 keeps a 7B down_proj group (K = 18944) at 885
+    // rows and every stories260K group at all of its rows (bench/README.md). 0: every row.
+    int64_t sampleElements = int64_t(1) << 24;
+    int sampleRows = 0;        // > 0: at most this many rows instead (every n-th)
     int adamSteps = 100;
     double adamLr = 0.01;
 };

@@ -1,0 +1,291 @@
+// The layer-wise (streamed) stages against the in-memory ones they replace in the engine, on
+// the really trained stories260K and on the tiny Qwen2.5-Omni with a mixed manifest:
+// statistics, DABC masks, MDQFO bounds and curves, layer errors and perplexity. Both paths run
+// the same operations on the same batches, so everything is compared bit for bit except the
+// perplexity of the chunked lm_head (see evalMatchesInMemory). Also: the hidden-state store
+// spills past its budget and reads back exactly; MDQFO's row sample; a streamed export in
+// several shards reloads as the same model; resident memory does not grow with depth.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include "test_util.h"
+
+#include "calib/calib_data.h"
+#include "eval/layer_error.h"
+#include "eval/perplexity.h"
+#include "export/hf_export.h"
+#include "io/checkpoint.h"
+#include "model/omni_model.h"
+#include "model/synthetic.h"
+#include "model/tiny_omni.h"
+#include "pipeline.h"
+#include "streaming.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <filesystem>
+
+using namespace mq::core;
+
+namespace {
+
+void compareStats(const ChannelStats& a, const ChannelStats& b, const std::string& what)
+{
+    QVERIFY2(a.count == b.count, what.c_str());
+    QVERIFY2(a.min == b.min && a.max == b.max, what.c_str());
+    QVERIFY2(a.sumAbs == b.sumAbs && a.sumSq == b.sumSq, what.c_str());
+    QVERIFY2(a.hist == b.hist, what.c_str());
+}
+
+// Everything the stages write into a session, compared exactly.
+void compareSessions(const Session& a, const Session& b)
+{
+    QCOMPARE(a.groups, b.groups);
+    QCOMPARE(a.stats.size(), b.stats.size());
+    for (const auto& [g, st] : a.stats) {
+        QVERIFY2(b.stats.count(g), g.c_str());
+        const InputStats& o = b.stats.at(g);
+        compareStats(st.pooled, o.pooled, g + " pooled");
+        for (int m = 0; m < kNumModalities; ++m)
+            compareStats(st.perModality[size_t(m)], o.perModality[size_t(m)], g + " modality " + std::to_string(m));
+    }
+    QCOMPARE(a.calibration.tokens, b.calibration.tokens);
+    QCOMPARE(a.plans.size(), b.plans.size());
+    for (const auto& [g, p] : a.plans) {
+        const GroupPlan& o = b.plans.at(g);
+        QVERIFY2(p.mask == o.mask, g.c_str());
+        QVERIFY2(p.alpha0 == o.alpha0, g.c_str());
+        QVERIFY2(p.alpha == o.alpha, g.c_str());
+    }
+    QCOMPARE(a.curves.size(), b.curves.size());
+    for (size_t i = 0; i < a.curves.size(); ++i) {
+        QCOMPARE(a.curves[i].group, b.curves[i].group);
+        QCOMPARE(a.curves[i].points.size(), b.curves[i].points.size());
+        for (size_t k = 0; k < a.curves[i].points.size(); ++k)
+            QCOMPARE(a.curves[i].points[k].total, b.curves[i].points[k].total);
+    }
+}
+
+void compareErrors(const std::vector<ModuleError>& a, const std::vector<ModuleError>& b)
+{
+    QCOMPARE(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        QCOMPARE(a[i].module, b[i].module);
+        QCOMPARE(a[i].pooled.tokens, b[i].pooled.tokens);
+        QCOMPARE(a[i].pooled.sqnrDb, b[i].pooled.sqnrDb);
+        QCOMPARE(a[i].pooled.cosine, b[i].pooled.cosine);
+    }
+}
+
+QuantSettings morphoquantW4A4()
+{
+    QuantSettings st;
+    st.method = "morphoquant";
+    st.abits = 4;
+    st.weight.format = WeightFormat::Int;
+    st.weight.bits = 4;
+    return st;
+}
+
+// VmHWM of a finished child's /proc entry is gone; the child reports its own peak.
+int64_t peakRssKiB(const QString& output)
+{
+    for (const QString& line : output.split('\n'))
+        if (line.startsWith("peak_rss_kib "))
+            return line.mid(13).trimmed().toLongLong();
+    return -1;
+}
+
+} // namespace
+
+class TestStreaming : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+
+private slots:
+    void initTestCase() { at::set_num_threads(1); }
+
+    // stories260K, a subset of its calibration set in 3 batches: calibrate, plan (DABC + MDQFO
+    // through the quantized earlier layers) and layer errors are identical bit for bit.
+    void storiesSessionMatchesInMemory()
+    {
+        const std::string dir = mq::test::storiesDir();
+        TokenDataset all = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        all.sequences.resize(12);
+        const DecoderModel resident = DecoderModel::load(dir);
+        const DecoderModel streamed = DecoderModel::load(dir, Residency::Streamed);
+        QVERIFY(streamed.streamed() && !resident.streamed());
+        TokenCalibration calib(all, 4);
+        Session a, b;
+        calibrate(a, resident, calib);
+        calibrateStreamed(b, streamed, calib);
+        const QuantSettings st = morphoquantW4A4();
+        buildPlan(a, resident, calib, st);
+        buildPlanStreamed(b, streamed, calib, st);
+        compareSessions(a, b);
+        QVERIFY(!a.curves.empty());
+        compareErrors(computeLayerErrors(resident, a, calib, 2), computeLayerErrorsStreamed(streamed, b, calib, 2));
+    }
+
+    // The same through a budget of 64 KiB: the hidden states live in the spill file.
+    void spilledStatesGiveTheSameSession()
+    {
+        const std::string dir = mq::test::storiesDir();
+        TokenDataset all = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        all.sequences.resize(8);
+        const DecoderModel streamed = DecoderModel::load(dir, Residency::Streamed);
+        TokenCalibration calib(all, 2);
+        StreamOptions tiny;
+        tiny.memBudget = 64 << 10; // one [2, 257, 64] batch is 131 KiB: every batch spills
+        Session a, b;
+        calibrateStreamed(a, streamed, calib);
+        calibrateStreamed(b, streamed, calib, {}, nullptr, tiny);
+        buildPlanStreamed(a, streamed, calib, morphoquantW4A4());
+        buildPlanStreamed(b, streamed, calib, morphoquantW4A4(), {}, nullptr, {}, tiny);
+        compareSessions(a, b);
+    }
+
+    void stateStoreSpillsAndReadsBack()
+    {
+        StreamOptions o;
+        o.memBudget = 1000;
+        StateStore store(o);
+        const at::Tensor x = at::randn({10, 20}), y = at::randn({5, 3});
+        store.put(0, y);                // 60 bytes: resident
+        store.put(1, x);                // 800 bytes more: 860, still resident
+        store.put(2, x * 2);            // past 1000: spilled
+        QCOMPARE(store.residentBytes(), int64_t(860));
+        QCOMPARE(store.spilledBytes(), int64_t(800));
+        QVERIFY(at::equal(store.get(2), x * 2));
+        store.put(2, x * 3);            // rewritten in place
+        QVERIFY(at::equal(store.get(2), x * 3));
+        QVERIFY(at::equal(store.get(0), y));
+        QVERIFY_THROWS_EXCEPTION(Error, store.put(2, y)); // a slot keeps its shape
+        QCOMPARE(parseByteSize("4G"), int64_t(4) << 30);
+        QCOMPARE(parseByteSize("512M"), int64_t(512) << 20);
+        QCOMPARE(parseByteSize("1000"), int64_t(1000));
+        QVERIFY(inputErrorOf([] { parseByteSize("4X"); }).has_value());
+        QVERIFY(inputErrorOf([] { parseByteSize("lots"); }).has_value());
+    }
+
+    // Perplexity through layer-wise states and the chunked lm_head against the full logits.
+    // Tolerance 1e-9 relative on the NLL: both sum the same float32 logits in float64; only
+    // the log-sum-exp is formed per vocabulary chunk instead of by log_softmax.
+    void evalMatchesInMemory()
+    {
+        const std::string dir = mq::test::storiesDir();
+        TokenDataset data = loadTokenDataset(dir + "/evaluation.jsonl", 512);
+        data.sequences.resize(10);
+        data.sequences[9].resize(100); // a batch of another length
+        const DecoderModel resident = DecoderModel::load(dir);
+        const DecoderModel streamed = DecoderModel::load(dir, Residency::Streamed);
+        const NllResult a = evaluateNll(resident, data, nullptr, 4);
+        const NllResult b = evaluateStreamed(streamed, data, nullptr, 4);
+        QCOMPARE(a.tokens, b.tokens);
+        QVERIFY2(std::abs(a.nll - b.nll) <= 1e-9 * a.nll, qPrintable(QString::number(a.nll - b.nll)));
+    }
+
+    // MDQFO's row sample: every n-th row in the global order over batches.
+    void sampleStrideBoundsRows()
+    {
+        MdqfoSettings st;
+        st.sampleElements = 1000;
+        QCOMPARE(sampleStride(100, 10, st), int64_t(1));  // 1000 elements: all rows
+        QCOMPARE(sampleStride(101, 10, st), int64_t(2));  // 100 rows at most -> every 2nd
+        QCOMPARE(sampleStride(1000, 18944, st), int64_t(1000)); // one row at least
+        st.sampleRows = 256;
+        QCOMPARE(sampleStride(1024, 10, st), int64_t(4));
+        st.sampleRows = 0;
+        st.sampleElements = 0;
+        QCOMPARE(sampleStride(1 << 20, 1 << 12, st), int64_t(1));
+    }
+
+    // Tiny Qwen2.5-Omni on the mixed manifest: the encoders' features are cached per sample,
+    // and the streamed session equals the in-memory one.
+    void omniSessionMatchesInMemory()
+    {
+        const std::string model = m_tmp.filePath("tiny-omni").toStdString();
+        writeTinyOmni(model, 5);
+        const std::string manifest = std::string(MQ_TEST_DATA_DIR) + "/manifest/mixed.jsonl";
+        const DecoderModel resident = DecoderModel::load(model);
+        const DecoderModel streamed = DecoderModel::load(model, Residency::Streamed);
+        OmniCalibration ca(model, manifest), cb(model, manifest);
+        Session a, b;
+        calibrate(a, resident, ca);
+        calibrateStreamed(b, streamed, cb);
+        QCOMPARE(cb.cachedFeatures(), cb.samples()); // computed once, kept for the next stages
+        const QuantSettings st = morphoquantW4A4();
+        buildPlan(a, resident, ca, st);
+        buildPlanStreamed(b, streamed, cb, st);
+        compareSessions(a, b);
+        compareErrors(computeLayerErrors(resident, a, ca, 2), computeLayerErrorsStreamed(streamed, b, cb, 2));
+    }
+
+    // A streamed export in shards of 100 KB reloads (index and all) as the quantized model the
+    // plan describes: the same perplexity as the simulation, within 1e-9 relative (the same
+    // float32 weights and hook; only batches are formed again).
+    void shardedExportReloads()
+    {
+        const std::string dir = mq::test::storiesDir();
+        TokenDataset all = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        all.sequences.resize(4);
+        TokenDataset ev = loadTokenDataset(dir + "/evaluation.jsonl", 512);
+        ev.sequences.resize(4);
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        TokenCalibration calib(all, 4);
+        Session s;
+        calibrateStreamed(s, m, calib);
+        buildPlanStreamed(s, m, calib, morphoquantW4A4());
+        const std::string out = m_tmp.filePath("sharded").toStdString();
+        const ExportSummary sum = exportSimulated(m, s, out, false, nullptr, {}, 100000);
+        QVERIFY(sum.shards > 5);
+        QVERIFY(std::filesystem::exists(out + "/model.safetensors.index.json"));
+        Checkpoint ck(out);
+        QVERIFY(ck.sharded());
+        QCOMPARE(int(ck.files().size()), sum.shards);
+        QuantizedModel q = makeQuantizedModel(m, s);
+        const NllResult want = evaluateStreamed(q.model, ev, q.hook.get(), 4);
+        LoadedModel lm = loadModelForEval(out, Residency::Streamed);
+        QVERIFY(lm.settings.has_value());
+        QuantSimHook hook(*lm.settings, lm.groups);
+        const NllResult got = evaluateStreamed(lm.model, ev, &hook, 4);
+        QVERIFY2(std::abs(got.nll - want.nll) <= 1e-9 * want.nll, qPrintable(QString::number(got.nll - want.nll)));
+        // Tensors that are not quantized are copied byte for byte.
+        Checkpoint src(dir);
+        QVERIFY(at::equal(ck.load("model.norm.weight"), src.load("model.norm.weight")));
+    }
+
+    // Peak resident memory of a streamed eval in a child process, on synthetic 2- and 8-layer
+    // models of the same width: the deeper model may not cost more than a small margin
+    // (16 MiB, against 6 x 3.4 MB of extra float32 layer weights that a resident load adds;
+    // the margin absorbs allocator noise).
+    void residentMemoryDoesNotGrowWithDepth()
+    {
+        SyntheticSpec spec;
+        spec.shape = "test-wide";
+        spec.seed = 3;
+        std::vector<int64_t> peaks;
+        for (int layers : {2, 8}) {
+            spec.layers = layers;
+            const std::string out = m_tmp.filePath(QString("synth-%1").arg(layers)).toStdString();
+            writeSynthetic(out, spec, false);
+            QProcess p;
+            p.start(QString::fromStdString(mq::test::binDir() + "/morphoquant-cli"),
+                    {"eval", "--model", QString::fromStdString(out), "--data",
+                     QString::fromStdString(out + "/evaluation.jsonl"), "--threads", "1", "--quiet",
+                     "--report-peak-rss"});
+            QVERIFY(p.waitForFinished(300000));
+            const QString output = QString::fromUtf8(p.readAllStandardOutput());
+            QVERIFY2(p.exitCode() == 0, qPrintable(output + p.readAllStandardError()));
+            peaks.push_back(peakRssKiB(output));
+            QVERIFY(peaks.back() > 0);
+        }
+        QVERIFY2(peaks[1] - peaks[0] < 16 * 1024,
+                 qPrintable(QString("2 layers %1 KiB, 8 layers %2 KiB").arg(peaks[0]).arg(peaks[1])));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStreaming)
+#include "tst_streaming.moc"
