@@ -384,6 +384,9 @@ std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, cons
     const int L = fp.numLayers();
     for (int l = 0; l < L; ++l) {
         checkCancel(cancel);
+        // The previous layer's weights go before this layer's arrive: one layer of each at a time.
+        wfp = LayerWeights();
+        wq = LayerWeights();
         wfp = fp.layerWeights(l);
         wq = q.model.layerWeights(l);
         for (size_t i = 0; i < run.batches(); ++i) {
