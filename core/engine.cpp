@@ -208,6 +208,8 @@ void Engine::quantize(Session& s, const QuantSettings& settings, const ProgressS
     cache->calibSource = s.calibration.source;
     const int64_t rows = previewRows, elements = previewElements;
     auto onCapture = [&](int group, const at::Tensor& x, const at::Tensor& alpha0) {
+        if (!keepPreviewCache)
+            return;
         CachedInput in;
         // At most previewRows rows, and fewer for wide groups so that one layer's preview stays
         // live (rows * K <= previewElements).

@@ -102,6 +102,9 @@ public:
     // ... and at most this many rows * K elements per group (a 7B down_proj group, K = 18944,
     // keeps 256 rows, which MDQFO previews within 0.5 s on 2 cores: bench/README.md).
     int64_t previewElements = 256 * 18944;
+    // Whether quantize() keeps the preview cache at all (the GUI's live preview needs it; a
+    // command-line run does not, and at 7B size it is ~80 MB per layer).
+    bool keepPreviewCache = true;
     // Memory budget and spill folder of the layer-wise stages (streaming.h).
     StreamOptions streamOptions;
 

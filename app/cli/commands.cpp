@@ -412,6 +412,7 @@ int cmdQuantize(int argc, char** argv)
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
     engine.streamOptions = streamOptions(a);
+    engine.keepPreviewCache = false; // no live preview on the command line
     core::Session session;
     engine.openModel(session, modelDir, pp.sink());
     if (!evalPath.empty()) { // a bad evaluation file fails now, not after the quantization

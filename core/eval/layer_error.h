@@ -5,7 +5,8 @@
 //   y  = W_i x + b_i                       (full precision)
 //   yq = W_Q,i q(x) + b_i                  (the plan: quantized weight, and q = the plan's
 //                                           activation quantization incl. DABC compensation)
-// token by token, per modality and pooled. Sums are kept in float64. The forward continues
+// token by token, per modality and pooled (outputs in float32, per-token sums in float64,
+// accumulated in float64). The forward continues
 // with the full-precision x, so every module's error is its own, not the accumulated error of
 // the layers before it.
 #include <array>
