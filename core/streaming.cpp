@@ -372,8 +372,7 @@ std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, cons
     c10::InferenceMode guard;
     QuantizedModel q = makeQuantizedModel(fp, s);
     LayerWeights wfp, wq;
-    LayerErrorHook hook(
-        fp, q.hook.get(), [&wfp](int i) { return wfp.weight(i); }, [&wq](int i) { return wq.weight(i); });
+    LayerErrorHook hook(fp, q.hook.get(), [&wq](int i) { return wq.weight(i); });
     const size_t total = maxBatches > 0 ? std::min(calib.batches(), size_t(maxBatches)) : calib.batches();
     LayerwiseRun run(fp, options);
     for (size_t i = 0; i < total; ++i) {

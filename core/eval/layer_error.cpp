@@ -20,8 +20,8 @@ at::Tensor applyLinear(const at::Tensor& w, const at::Tensor& b, const at::Tenso
 
 } // namespace
 
-LayerErrorHook::LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, WeightOf fpWeight, WeightOf qWeight)
-    : m_fp(fp), m_quantHook(quantHook), m_fpWeight(std::move(fpWeight)), m_qWeight(std::move(qWeight))
+LayerErrorHook::LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, WeightOf qWeight)
+    : m_fp(fp), m_quantHook(quantHook), m_qWeight(std::move(qWeight))
 {
     const int groups = int(fp.groups().size());
     for (int g = 0; g < groups; ++g)
@@ -31,33 +31,46 @@ LayerErrorHook::LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, W
 
 at::Tensor LayerErrorHook::onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality)
 {
-        if (group < 0 || size_t(group) >= m_members.size())
-            return x; // encoder towers stay in full precision: nothing to measure
-        if (group == 0)
-            m_tokens += x.size(0);
-        const at::Tensor xq = m_quantHook->onLinearInput(group, x, modality);
-        const at::Tensor index = modality.to(x.device(), at::kLong);
-        for (int i : m_members[size_t(group)]) {
-            const at::Tensor& b = m_fp.linearBias(i);
-            // Outputs stay float32 (a 7B gate_proj output of 2048 tokens is 155 MB, 310 MB in
-            // float64, and the passes over it are memory-bound); the per-token sums are
-            // accumulated in float64.
-            const at::Tensor y = applyLinear(m_fpWeight(i), b, x);
-            const at::Tensor yq = applyLinear(m_qWeight(i), b, xq);
-            const at::Tensor diff = y - yq;
-            const at::Tensor ny = (y * y).sum(1, false, at::kDouble), nq = (yq * yq).sum(1, false, at::kDouble);
-            const at::Tensor ne = (diff * diff).sum(1, false, at::kDouble), dot = (y * yq).sum(1, false, at::kDouble);
-            // sqrt(ny * nq) (not sqrt(ny) * sqrt(nq)) so identical rows give exactly 1; rows
-            // with zero error count 1 even when both outputs are zero.
-            at::Tensor cos = dot / (ny * nq).sqrt().clamp_min(1e-300);
-            cos = at::where(ne == 0, at::ones_like(cos), cos);
-            const at::Tensor cols = at::stack({ny, ne, cos, at::ones_like(cos)}, 1); // [rows, 4]
-            at::Tensor& acc = m_acc[size_t(i)];
-            if (!acc.defined())
-                acc = at::zeros({kNumModalities, kColumns}, cols.options());
-            acc.index_add_(0, index, cols);
-        }
-        return x;
+    m_pendingGroup = -1;
+    if (group < 0 || size_t(group) >= m_members.size())
+        return x; // encoder towers stay in full precision: nothing to measure
+    if (group == 0)
+        m_tokens += x.size(0);
+    // The group's members then run on x in the forward; onLinearOutput compares each output
+    // with the member's output through the plan.
+    m_pendingGroup = group;
+    m_x = x;
+    m_xq = m_quantHook->onLinearInput(group, x, modality);
+    m_index = modality.to(x.device(), at::kLong);
+    return x;
+}
+
+void LayerErrorHook::onLinearOutput(int module, const at::Tensor& input, const at::Tensor& yIn)
+{
+    if (m_pendingGroup < 0 || !input.is_same(m_x))
+        return;
+    const auto& members = m_members[size_t(m_pendingGroup)];
+    if (std::find(members.begin(), members.end(), module) == members.end())
+        return;
+    accumulate(module, yIn, applyLinear(m_qWeight(module), m_fp.linearBias(module), m_xq));
+}
+
+void LayerErrorHook::accumulate(int i, const at::Tensor& y, const at::Tensor& yq)
+{
+    // Outputs stay float32 (a 7B gate_proj output of 2048 tokens is 155 MB, 310 MB in float64,
+    // and the passes over it are memory-bound); the per-token sums are accumulated in float64.
+    const at::Tensor diff = y - yq;
+    const at::Tensor ny = (y * y).sum(1, false, at::kDouble), nq = (yq * yq).sum(1, false, at::kDouble);
+    const at::Tensor ne = (diff * diff).sum(1, false, at::kDouble), dot = (y * yq).sum(1, false, at::kDouble);
+    // sqrt(ny * nq) (not sqrt(ny) * sqrt(nq)) so identical rows give exactly 1; rows
+    // with zero error count 1 even when both outputs are zero.
+    at::Tensor cos = dot / (ny * nq).sqrt().clamp_min(1e-300);
+    cos = at::where(ne == 0, at::ones_like(cos), cos);
+    const at::Tensor cols = at::stack({ny, ne, cos, at::ones_like(cos)}, 1); // [rows, 4]
+    at::Tensor& acc = m_acc[size_t(i)];
+    if (!acc.defined())
+        acc = at::zeros({kNumModalities, kColumns}, cols.options());
+    acc.index_add_(0, m_index, cols);
 }
 
 std::array<ErrorSums, kNumModalities> LayerErrorHook::sums(size_t i) const
@@ -132,8 +145,7 @@ std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Sessio
         throw Error("layer errors need a quantization plan: quantize first");
     c10::InferenceMode guard;
     QuantizedModel q = makeQuantizedModel(fp, s);
-    LayerErrorHook hook(
-        fp, q.hook.get(), [&fp](int i) { return fp.linearWeight(i); }, [&q](int i) { return q.model.linearWeight(i); });
+    LayerErrorHook hook(fp, q.hook.get(), [&q](int i) { return q.model.linearWeight(i); });
     const size_t total = maxBatches > 0 ? std::min(calib.batches(), size_t(maxBatches)) : calib.batches();
     EtaClock clock;
     for (size_t b = 0; b < total; ++b) {

@@ -42,13 +42,15 @@ ErrorStat errorStat(const ErrorSums& sums);
 // The hook that measures them: at each decoder group it compares every member's output on the
 // full-precision input x with its output through the plan (quantHook's q(x), the member's
 // quantized weight), accumulates the sums per module and modality, and passes x on unchanged.
-// fpWeight / qWeight give a module's full-precision and quantized weight (a layer-wise run
-// hands in the current layer's materialized weights).
+// qWeight gives a module's quantized weight (a layer-wise run hands in the current layer's
+// materialized weights); the full-precision output is the forward's own (onLinearOutput).
 class LayerErrorHook : public ForwardHook {
 public:
     using WeightOf = std::function<at::Tensor(int module)>;
-    LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, WeightOf fpWeight, WeightOf qWeight);
+    LayerErrorHook(const DecoderModel& fp, ForwardHook* quantHook, WeightOf qWeight);
     at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override;
+    // The forward's own full-precision output of a member is the reference (not computed again).
+    void onLinearOutput(int module, const at::Tensor& input, const at::Tensor& y) override;
     // Sums of module i (all zero when no token reached it).
     std::array<ErrorSums, kNumModalities> sums(size_t i) const;
     // One ModuleError per decoder Linear in network order.
@@ -59,10 +61,13 @@ public:
 private:
     const DecoderModel& m_fp;
     ForwardHook* m_quantHook;
-    WeightOf m_fpWeight, m_qWeight;
+    WeightOf m_qWeight;
     std::vector<std::vector<int>> m_members;
     std::vector<at::Tensor> m_acc; // per module: [modalities, columns] float64
     int64_t m_tokens = 0;
+    int m_pendingGroup = -1;       // group whose members run next, and its inputs
+    at::Tensor m_x, m_xq, m_index;
+    void accumulate(int module, const at::Tensor& y, const at::Tensor& yq);
 };
 
 // Session::errors for the session's plan: one ModuleError per decoder Linear in network order,

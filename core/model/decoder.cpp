@@ -302,7 +302,10 @@ at::Tensor DecoderModel::layerForward(const LayerWeights& W, const at::Tensor& x
     };
     auto linear = [&](int module, const at::Tensor& in) {
         const at::Tensor& b = W.bias(module);
-        return b.defined() ? at::linear(in, W.weight(module), b) : at::linear(in, W.weight(module));
+        at::Tensor y = b.defined() ? at::linear(in, W.weight(module), b) : at::linear(in, W.weight(module));
+        if (hook)
+            hook->onLinearOutput(module, in, y);
+        return y;
     };
     at::Tensor causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(x.device())).triu(1);
     const double scale = 1.0 / std::sqrt(double(hd));

@@ -12,6 +12,9 @@ public:
     // modality: [rows] uint8, Modality of each row. Returns the tensor the group's Linears
     // consume: x itself to observe only. Must not modify x in place (others may hold it).
     virtual at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) = 0;
+    // After a decoder Linear ran: module index, the input it consumed (what onLinearInput
+    // returned) and its output y [rows, out] float32. Observe only; must not modify either.
+    virtual void onLinearOutput(int module, const at::Tensor& input, const at::Tensor& y) {}
 };
 
 // Thrown by a hook to end a forward early once it has what it needs (e.g. MDQFO capturing one
