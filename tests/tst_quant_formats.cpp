@@ -95,6 +95,27 @@ class TestQuantFormats : public QObject {
     Q_OBJECT
 
 private slots:
+    // The fused CPU kernel of symmetric integer weights against the ATen expression it
+    // replaces: equal bit for bit, per channel and per group, at 4 and 8 bits, with an all-zero
+    // row and an outlier channel.
+    void fusedSymmetricWeightsMatchAten()
+    {
+        at::manual_seed(7);
+        at::Tensor w = at::randn({48, 256}) * 0.05;
+        w.select(0, 3).zero_();
+        w.select(1, 17).mul_(40.0); // an outlier input channel
+        for (int bits : {4, 8})
+            for (int group : {0, 64}) {
+                WeightQuantSpec spec;
+                spec.format = WeightFormat::Int;
+                spec.bits = bits;
+                spec.groupSize = group;
+                const at::Tensor fused = fakeQuantWeight(w, spec);
+                const at::Tensor viaAten = fakeQuantIntAten(w, spec);
+                QVERIFY2(at::equal(fused, viaAten), qPrintable(QString("bits %1 group %2").arg(bits).arg(group)));
+            }
+    }
+
     void intWeight_data();
     void intWeight();
     void nf4CodeBook();

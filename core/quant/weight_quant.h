@@ -15,4 +15,8 @@ const float* nf4Levels();
 // group size or the flattened size not a multiple of the NF4 block.
 at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec);
 
+// Integer weights through the plain ATen expression, without the fused CPU kernel that
+// fakeQuantWeight uses for symmetric float32 weights (its reference in the tests).
+at::Tensor fakeQuantIntAten(const at::Tensor& w, const WeightQuantSpec& spec);
+
 } // namespace mq::core
