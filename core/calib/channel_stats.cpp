@@ -1,5 +1,7 @@
 #include "calib/channel_stats.h"
 
+#include <ATen/Parallel.h>
+
 #include "common/error.h"
 
 #include <algorithm>
@@ -71,19 +73,23 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
     float* phi = hi.data();
     double* psa = sa.data();
     double* pss = ss.data();
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* row = x + r * k;
-        for (int64_t c = 0; c < k; ++c) {
-            const float v = row[c];
-            plo[c] = std::min(plo[c], v);
-            phi[c] = std::max(phi[c], v);
-            psa[c] += double(std::fabs(v));
-            pss[c] += double(v) * double(v);
+    // Channels are independent: threads take channel ranges, each channel still sums its rows
+    // in row order, so the result does not depend on the thread count.
+    uint32_t* ph = h.data();
+    at::parallel_for(0, k, 512, [&](int64_t c0, int64_t c1) {
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* row = x + r * k;
+            for (int64_t c = c0; c < c1; ++c) {
+                const float v = row[c];
+                plo[c] = std::min(plo[c], v);
+                phi[c] = std::max(phi[c], v);
+                psa[c] += double(std::fabs(v));
+                pss[c] += double(v) * double(v);
+            }
+            for (int64_t c = c0; c < c1; ++c)
+                ++ph[c * kHistBins + histBin(std::fabs(row[c]))];
         }
-        uint32_t* ph = h.data();
-        for (int64_t c = 0; c < k; ++c)
-            ++ph[c * kHistBins + histBin(std::fabs(row[c]))];
-    }
+    });
     for (int64_t c = 0; c < k; ++c) {
         if (!std::isfinite(psa[c]) || !std::isfinite(pss[c])) {
             for (int64_t r = 0; r < rows; ++r) {
