@@ -47,23 +47,6 @@ private:
     std::vector<at::Tensor> m_parts;
 };
 
-// Passes every input on to the collector and counts the tokens of the decoder's first group.
-class CountingHook : public ForwardHook {
-public:
-    explicit CountingHook(ForwardHook* inner) : m_inner(inner) {}
-    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
-    {
-        if (group == 0)
-            m_tokens += x.size(0);
-        return m_inner->onLinearInput(group, x, modality);
-    }
-    int64_t tokens() const { return m_tokens; }
-
-private:
-    ForwardHook* m_inner;
-    int64_t m_tokens = 0;
-};
-
 at::Tensor captureGroupInput(const DecoderModel& model, ForwardHook* prefix, int group, const CalibrationData& data,
                              const CancelToken* cancel)
 {
@@ -201,30 +184,22 @@ void attachModel(Session& s, const DecoderModel& model)
         s.groups = g;
 }
 
-void calibrate(Session& s, const DecoderModel& model, const CalibrationData& calib, const ProgressSink& progress,
-               const CancelToken* cancel, bool async)
+void calibrationGroups(const DecoderModel& model, const CalibrationData& calib, std::vector<std::string>* names,
+                       std::vector<int64_t>* channels)
 {
-    c10::InferenceMode guard;
-    std::vector<std::string> names = model.groups();
-    std::vector<int64_t> channels;
-    for (size_t g = 0; g < names.size(); ++g)
-        channels.push_back(model.groupChannels(int(g)));
+    *names = model.groups();
+    channels->clear();
+    for (size_t g = 0; g < names->size(); ++g)
+        channels->push_back(model.groupChannels(int(g)));
     for (const std::string& extra : calib.extraGroups()) {
-        names.push_back(extra);
-        channels.push_back(0); // an encoder group's width is known once its first input arrives
+        names->push_back(extra);
+        channels->push_back(0); // an encoder group's width is known once its first input arrives
     }
-    StatsCollector collector(names, channels, async);
-    EtaClock clock;
-    CountingHook counter(&collector);
-    for (size_t i = 0; i < calib.batches(); ++i) {
-        if (cancel)
-            cancel->check();
-        calib.run(i, model, &counter);
-        report(progress, "calibrate", double(i + 1) / double(calib.batches()),
-               "batch " + std::to_string(i + 1) + "/" + std::to_string(calib.batches()),
-               {{"tokens_per_s", double(counter.tokens()) / std::max(1e-9, clock.elapsedSeconds())}});
-    }
-    auto stats = collector.finish();
+}
+
+void storeCalibration(Session& s, const DecoderModel& model, const CalibrationData& calib,
+                      const std::vector<std::string>& names, std::map<std::string, InputStats> stats)
+{
     Session w = s;
     attachModel(w, model);
     w.groups = names;
@@ -243,6 +218,27 @@ void calibrate(Session& s, const DecoderModel& model, const CalibrationData& cal
     w.errors.clear();
     w.settings.reset();
     s = std::move(w);
+}
+
+void calibrate(Session& s, const DecoderModel& model, const CalibrationData& calib, const ProgressSink& progress,
+               const CancelToken* cancel, bool async)
+{
+    c10::InferenceMode guard;
+    std::vector<std::string> names;
+    std::vector<int64_t> channels;
+    calibrationGroups(model, calib, &names, &channels);
+    StatsCollector collector(names, channels, async);
+    EtaClock clock;
+    CountingHook counter(&collector);
+    for (size_t i = 0; i < calib.batches(); ++i) {
+        if (cancel)
+            cancel->check();
+        calib.run(i, model, &counter);
+        report(progress, "calibrate", double(i + 1) / double(calib.batches()),
+               "batch " + std::to_string(i + 1) + "/" + std::to_string(calib.batches()),
+               {{"tokens_per_s", double(counter.tokens()) / std::max(1e-9, clock.elapsedSeconds())}});
+    }
+    storeCalibration(s, model, calib, names, collector.finish());
 }
 
 void calibrate(Session& s, const DecoderModel& model, const TokenDataset& calib, int batchSize,

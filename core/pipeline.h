@@ -46,6 +46,35 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
 void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib, const QuantSettings& settings,
                int batchSize, const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
+// Counts the tokens of the decoder's first group (every decoder token passes it once) and
+// passes every input on to inner (null: returns it unchanged).
+class CountingHook : public ForwardHook {
+public:
+    explicit CountingHook(ForwardHook* inner) : m_inner(inner) {}
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
+    {
+        if (group == 0)
+            m_tokens += x.size(0);
+        return m_inner ? m_inner->onLinearInput(group, x, modality) : x;
+    }
+    int64_t tokens() const { return m_tokens; }
+
+private:
+    ForwardHook* m_inner;
+    int64_t m_tokens = 0;
+};
+
+// Pieces of calibrate shared with its layer-wise twin: the input groups statistics are kept
+// for (the decoder's, then the calibration source's encoder groups, whose width 0 is learnt
+// from their first input);
+void calibrationGroups(const DecoderModel& model, const CalibrationData& calib, std::vector<std::string>* names,
+                       std::vector<int64_t>* channels);
+// attaches the model and stores the
+// statistics of `names` (decoder groups, then encoder groups) and CalibrationInfo in s;
+// clears the plan, curves and errors built on earlier statistics.
+void storeCalibration(Session& s, const DecoderModel& model, const CalibrationData& calib,
+                      const std::vector<std::string>& names, std::map<std::string, InputStats> stats);
+
 // Pieces of buildPlan shared with its layer-wise twin (streaming.h):
 // the settings as the method implies them (rtn: per-token activations, no DABC/MDQFO;
 // morphoquant: static per-channel activations and DABC masks computed into w.plans); clears

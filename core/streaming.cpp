@@ -200,23 +200,6 @@ private:
     int64_t m_rows = 0;
 };
 
-// Counts the tokens of the decoder's first group and passes every input on.
-class CountingHook : public ForwardHook {
-public:
-    explicit CountingHook(ForwardHook* inner) : m_inner(inner) {}
-    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
-    {
-        if (group == 0)
-            m_tokens += x.size(0);
-        return m_inner ? m_inner->onLinearInput(group, x, modality) : x;
-    }
-    int64_t tokens() const { return m_tokens; }
-
-private:
-    ForwardHook* m_inner;
-    int64_t m_tokens = 0;
-};
-
 // Keeps every stride-th row (global row order over the batches) of one group's input and the
 // running max |X_c| over all rows, then stops the forward; other groups go to inner.
 class SampledCapture : public ForwardHook {
@@ -264,14 +247,9 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
                        const ProgressSink& progress, const CancelToken* cancel, const StreamOptions& options)
 {
     c10::InferenceMode guard;
-    std::vector<std::string> names = model.groups();
+    std::vector<std::string> names;
     std::vector<int64_t> channels;
-    for (size_t g = 0; g < names.size(); ++g)
-        channels.push_back(model.groupChannels(int(g)));
-    for (const std::string& extra : calib.extraGroups()) {
-        names.push_back(extra);
-        channels.push_back(0); // an encoder group's width is known once its first input arrives
-    }
+    calibrationGroups(model, calib, &names, &channels);
     StatsCollector collector(names, channels, false);
     CountingHook counter(&collector);
     EtaClock clock;
@@ -295,23 +273,7 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
         report(progress, "calibrate", (l + 2) / steps, layerText(l, L),
                {{"tokens_per_s", rows / std::max(1e-9, clock.elapsedSeconds())}});
     }
-    auto stats = collector.finish();
-    Session w = s;
-    attachModel(w, model);
-    w.groups = names;
-    w.stats = std::move(stats);
-    w.calibration = CalibrationInfo();
-    w.calibration.source = calib.source();
-    w.calibration.kind = calib.kind();
-    w.calibration.batchSize = calib.batchSize();
-    w.calibration.sequences = int64_t(calib.samples());
-    for (int m = 0; m < kNumModalities; ++m)
-        w.calibration.tokens[size_t(m)] = w.stats[names.front()].perModality[size_t(m)].count;
-    w.plans.clear();
-    w.curves.clear();
-    w.errors.clear();
-    w.settings.reset();
-    s = std::move(w);
+    storeCalibration(s, model, calib, names, collector.finish());
 }
 
 void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationData& calib,

@@ -72,25 +72,13 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
         specs.push_back(TensorSpec{name, fromScalarType(t.scalar_type()), t.sizes().vec()});
 
     // Shards of at most shardBytes of tensor data each (a larger tensor gets a shard of its own).
-    std::vector<std::vector<size_t>> shards(1);
-    uint64_t inShard = 0, totalBytes = 0;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        const uint64_t b = specs[i].bytes();
-        if (!shards.back().empty() && shardBytes > 0 && inShard + b > uint64_t(shardBytes)) {
-            shards.emplace_back();
-            inShard = 0;
-        }
-        shards.back().push_back(i);
-        inShard += b;
-        totalBytes += b;
-    }
+    const std::vector<std::vector<size_t>> shards = packShards(specs, shardBytes);
+    uint64_t totalBytes = 0;
+    for (const TensorSpec& t : specs)
+        totalBytes += t.bytes();
     const size_t nShards = shards.size();
     auto shardName = [nShards](size_t k) {
-        if (nShards == 1)
-            return std::string("model.safetensors");
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", k + 1, nShards);
-        return std::string(buf);
+        return nShards == 1 ? std::string("model.safetensors") : shardFileName(k, nShards);
     };
 
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(fp.dir() + "/config.json"));

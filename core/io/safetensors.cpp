@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -441,6 +442,29 @@ uint64_t TensorSpec::bytes() const
     if (!byteSize(shape, dtype, &n))
         throw Error(describe("", name, "tensor too large"));
     return n;
+}
+
+std::vector<std::vector<size_t>> packShards(const std::vector<TensorSpec>& specs, int64_t maxBytes)
+{
+    std::vector<std::vector<size_t>> shards(1);
+    uint64_t inShard = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const uint64_t b = specs[i].bytes();
+        if (!shards.back().empty() && maxBytes > 0 && inShard + b > uint64_t(maxBytes)) {
+            shards.emplace_back();
+            inShard = 0;
+        }
+        shards.back().push_back(i);
+        inShard += b;
+    }
+    return shards;
+}
+
+std::string shardFileName(size_t k, size_t n)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", k + 1, n);
+    return buf;
 }
 
 std::string safetensorsHeader(const std::vector<TensorSpec>& specs, const std::map<std::string, std::string>& metadata)

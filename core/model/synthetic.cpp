@@ -116,24 +116,12 @@ SyntheticSummary writeSynthetic(const std::string& outDir, const SyntheticSpec& 
     add("model.norm.weight", {s.hidden});
     add("lm_head.weight", {s.vocab, s.hidden});
 
-    std::vector<std::vector<size_t>> shards(1);
-    uint64_t inShard = 0, total = 0;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        const uint64_t b = specs[i].bytes();
-        if (!shards.back().empty() && inShard + b > uint64_t(spec.shardBytes)) {
-            shards.emplace_back();
-            inShard = 0;
-        }
-        shards.back().push_back(i);
-        inShard += b;
-        total += b;
-    }
+    const std::vector<std::vector<size_t>> shards = packShards(specs, spec.shardBytes);
+    uint64_t total = 0;
+    for (const TensorSpec& t : specs)
+        total += t.bytes();
     const size_t n = shards.size();
-    auto fileName = [n](size_t k) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", k + 1, n);
-        return std::string(buf);
-    };
+    auto fileName = [n](size_t k) { return shardFileName(k, n); };
 
     at::Generator gen = at::detail::createCPUGenerator(spec.seed);
     // Outlier channels: fixed per seed, a few per model.
