@@ -257,6 +257,41 @@ private slots:
         QVERIFY(at::equal(ck.load("model.norm.weight"), src.load("model.norm.weight")));
     }
 
+    // The CLI's wiring: --mem-budget small enough to spill every batch gives the same figures
+    // as the default (exact: the same float32 states, read back from the file); a bad size is a
+    // usage error (exit 2) naming the option; make-synthetic writes a loadable folder.
+    void cliMemBudgetAndSynthetic()
+    {
+        const QString cli = QString::fromStdString(mq::test::binDir() + "/morphoquant-cli");
+        const QString dir = QString::fromStdString(mq::test::storiesDir());
+        auto run = [&](const QStringList& args, int* code) {
+            QProcess p;
+            p.start(cli, args);
+            p.waitForFinished(300000);
+            *code = p.exitCode();
+            return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        };
+        int code = -1;
+        const QStringList evalArgs = {"eval", "--model", dir, "--data", dir + "/evaluation.jsonl", "--quiet", "--json",
+                                      "--threads", "1"};
+        const QString plain = run(evalArgs, &code);
+        QCOMPARE(code, 0);
+        const QString spilled = run(evalArgs + QStringList{"--mem-budget", "1K"}, &code);
+        QCOMPARE(code, 0);
+        QCOMPARE(spilled.trimmed().split('\n').last(), plain.trimmed().split('\n').last());
+        const QString bad = run(evalArgs + QStringList{"--mem-budget", "4X"}, &code);
+        QCOMPARE(code, 2);
+        QVERIFY2(bad.contains("--mem-budget"), qPrintable(bad));
+        const QString out = m_tmp.filePath("cli-synth");
+        run({"make-synthetic", out, "--shape", "test-wide", "--layers", "1", "--seq-len", "16", "--quiet"}, &code);
+        QCOMPARE(code, 0);
+        const QString ev = run({"eval", "--model", out, "--data", out + "/evaluation.jsonl", "--quiet", "--json"}, &code);
+        QVERIFY2(code == 0 && ev.contains("\"tokens\":120"), qPrintable(ev)); // 8 sequences x 15 predicted
+        const QString omni = run({"make-synthetic", out + "-o", "--shape", "qwen2.5-omni-7b"}, &code);
+        QCOMPARE(code, 2);
+        QVERIFY2(omni.contains("make-tiny-omni"), qPrintable(omni));
+    }
+
     // Peak resident memory of a streamed eval in a child process, on synthetic 2- and 8-layer
     // models of the same width: the deeper model may not cost more than a small margin
     // (16 MiB, against 6 x 3.4 MB of extra float32 layer weights that a resident load adds;
