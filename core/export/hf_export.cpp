@@ -9,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -71,15 +70,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     for (const auto& [name, t] : extra)
         specs.push_back(TensorSpec{name, fromScalarType(t.scalar_type()), t.sizes().vec()});
 
-    // Shards of at most shardBytes of tensor data each (a larger tensor gets a shard of its own).
-    const std::vector<std::vector<size_t>> shards = packShards(specs, shardBytes);
     uint64_t totalBytes = 0;
     for (const TensorSpec& t : specs)
         totalBytes += t.bytes();
-    const size_t nShards = shards.size();
-    auto shardName = [nShards](size_t k) {
-        return nShards == 1 ? std::string("model.safetensors") : shardFileName(k, nShards);
-    };
 
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(fp.dir() + "/config.json"));
     nlohmann::json qc;
@@ -93,19 +86,13 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     cfg["quantization_config"] = qc;
 
     ExportSummary sum;
+    int shards = 0;
     sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
         const fs::path tmp(dir);
-        nlohmann::json weightMap = nlohmann::json::object();
         uint64_t written = 0;
-        for (size_t k = 0; k < nShards; ++k) {
-            std::vector<TensorSpec> part;
-            for (size_t i : shards[k]) {
-                part.push_back(specs[i]);
-                weightMap[specs[i].name] = shardName(k);
-            }
-            SafetensorsStreamWriter out((tmp / shardName(k)).string(), part,
-                                        {{"format", "pt"}, {"producer", "morphoquant"}});
-            for (const TensorSpec& spec : part) {
+        shards = writeShardedCheckpoint(
+            dir, specs, shardBytes, false, {{"format", "pt"}, {"producer", "morphoquant"}},
+            [&](const TensorSpec& spec, SafetensorsStreamWriter& out) {
                 checkCancel();
                 auto lin = linear.find(spec.name);
                 auto ex = extra.find(spec.name);
@@ -124,15 +111,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                 }
                 written += spec.bytes();
                 report(progress, "export", double(written) / double(std::max<uint64_t>(1, totalBytes)), spec.name);
-            }
-            out.commit();
-        }
-        if (nShards > 1) {
-            nlohmann::json index;
-            index["metadata"] = {{"total_size", totalBytes}};
-            index["weight_map"] = weightMap;
-            writeFileAtomic((tmp / "model.safetensors.index.json").string(), index.dump(2) + "\n");
-        }
+            });
         checkCancel(); // last chance: writeFolderAtomic removes the temp folder on the way out
         writeFileAtomic((tmp / "config.json").string(), cfg.dump(2) + "\n");
         for (const char* name : kCopiedFiles) {
@@ -144,7 +123,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     const fs::path out(sum.dir);
     sum.representation = std::string(kMethod) + " v" + std::to_string(kExportVersion);
     sum.tensors = int64_t(specs.size());
-    sum.shards = int(nShards);
+    sum.shards = shards;
     for (const auto& e : fs::directory_iterator(out))
         if (e.is_regular_file())
             sum.bytes += int64_t(e.file_size());

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -156,18 +157,73 @@ SafetensorsFile& Checkpoint::shard(const std::string& file)
     return *it->second;
 }
 
-at::Tensor Checkpoint::loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape,
-                                        const std::string& origin)
+const TensorInfo& Checkpoint::infoChecked(const std::string& name, const std::vector<int64_t>& shape,
+                                          const std::string& origin)
 {
     if (!contains(name))
         throw InputError(describe(m_dir, name, "missing from the checkpoint (expected shape " + shapeText(shape)
                                                    + " from " + origin + ")"));
-    at::Tensor t = loadFloat(name);
-    if (t.sizes() != at::IntArrayRef(shape))
+    const TensorInfo& ti = info(name);
+    if (ti.dtype != DType::F32 && ti.dtype != DType::F16 && ti.dtype != DType::BF16 && ti.dtype != DType::F64)
+        throw InputError(describe(fileOf(name), name, std::string("dtype is ") + dtypeName(ti.dtype)
+                                                          + ", expected a floating dtype (F32, F16, BF16"
+                                                            " or F64) to load as float32"));
+    if (ti.shape != shape)
         throw InputError(describe(fileOf(name), name,
-                                  "shape " + shapeText(t.sizes()) + " does not match " + origin + ", which implies "
+                                  "shape " + shapeText(ti.shape) + " does not match " + origin + ", which implies "
                                       + shapeText(shape)));
-    return t.contiguous();
+    return ti;
+}
+
+at::Tensor Checkpoint::loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape,
+                                        const std::string& origin)
+{
+    infoChecked(name, shape, origin);
+    return loadFloat(name).contiguous();
+}
+
+int writeShardedCheckpoint(const std::string& dir, const std::vector<TensorSpec>& specs, int64_t maxShardBytes,
+                           bool indexAlways, const std::map<std::string, std::string>& metadata,
+                           const std::function<void(const TensorSpec&, SafetensorsStreamWriter&)>& writeTensor)
+{
+    std::vector<std::vector<size_t>> shards(1);
+    uint64_t inShard = 0, total = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const uint64_t b = specs[i].bytes();
+        if (!shards.back().empty() && maxShardBytes > 0 && inShard + b > uint64_t(maxShardBytes)) {
+            shards.emplace_back();
+            inShard = 0;
+        }
+        shards.back().push_back(i);
+        inShard += b;
+        total += b;
+    }
+    const size_t n = shards.size();
+    const bool index = n > 1 || indexAlways;
+    auto fileName = [&](size_t k) {
+        if (!index)
+            return std::string(kSingleName);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", k + 1, n);
+        return std::string(buf);
+    };
+    nlohmann::json weightMap = nlohmann::json::object();
+    for (size_t k = 0; k < n; ++k) {
+        std::vector<TensorSpec> part;
+        for (size_t i : shards[k]) {
+            part.push_back(specs[i]);
+            weightMap[specs[i].name] = fileName(k);
+        }
+        SafetensorsStreamWriter out((fs::path(dir) / fileName(k)).string(), part, metadata);
+        for (const TensorSpec& spec : part)
+            writeTensor(spec, out);
+        out.commit();
+    }
+    if (index)
+        writeFileAtomic((fs::path(dir) / kIndexName).string(),
+                        nlohmann::json({{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}}).dump(2)
+                            + "\n");
+    return int(n);
 }
 
 } // namespace mq::core

@@ -4,6 +4,7 @@
 // the first time one of their tensors is asked for. Thread-safety: not thread-safe.
 #include "io/safetensors.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,8 @@ public:
     // naming the folder or shard, the tensor, both shapes and `origin` (what implies the shape,
     // e.g. "config.json").
     at::Tensor loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
+    // The checks of loadFloatChecked without reading the bytes (a floating dtype, the shape).
+    const TensorInfo& infoChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
     std::vector<std::string> files() const; // shard paths, sorted
     // SafetensorsFile::view and ::release of the tensor's shard (see safetensors.h).
     at::Tensor view(const std::string& name);
@@ -45,5 +48,14 @@ private:
     std::map<std::string, std::string> m_weightMap; // tensor -> file name (relative)
     std::map<std::string, std::unique_ptr<SafetensorsFile>> m_open;
 };
+
+// Writes `specs` (in order) as a checkpoint into the existing folder dir, tensor by tensor:
+// shards of at most maxShardBytes of tensor data (a larger tensor gets a shard of its own)
+// named model-0000k-of-0000n.safetensors with model.safetensors.index.json; a single shard is
+// model.safetensors without an index unless indexAlways. writeTensor(spec, writer) writes each
+// tensor's bytes (SafetensorsStreamWriter::write or writeBytes). Returns the shard count.
+int writeShardedCheckpoint(const std::string& dir, const std::vector<TensorSpec>& specs, int64_t maxShardBytes,
+                           bool indexAlways, const std::map<std::string, std::string>& metadata,
+                           const std::function<void(const TensorSpec&, SafetensorsStreamWriter&)>& writeTensor);
 
 } // namespace mq::core

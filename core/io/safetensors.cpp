@@ -395,8 +395,8 @@ at::Tensor SafetensorsFile::loadFloat(const std::string& name) const
         throw InputError(describe(m_path, name, std::string("dtype is ") + dtypeName(ti.dtype)
                                                     + ", expected a floating dtype (F32, F16, BF16"
                                                       " or F64) to load as float32"));
-    at::Tensor t = load(name);
-    return ti.dtype == DType::F32 ? t : t.to(at::kFloat);
+    // One pass from the mapped bytes to a float32 copy (view() copies only misaligned bytes).
+    return view(name).to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
 }
 
 void writeSafetensors(const std::string& path, const std::map<std::string, at::Tensor>& tensors,
@@ -442,29 +442,6 @@ uint64_t TensorSpec::bytes() const
     if (!byteSize(shape, dtype, &n))
         throw Error(describe("", name, "tensor too large"));
     return n;
-}
-
-std::vector<std::vector<size_t>> packShards(const std::vector<TensorSpec>& specs, int64_t maxBytes)
-{
-    std::vector<std::vector<size_t>> shards(1);
-    uint64_t inShard = 0;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        const uint64_t b = specs[i].bytes();
-        if (!shards.back().empty() && maxBytes > 0 && inShard + b > uint64_t(maxBytes)) {
-            shards.emplace_back();
-            inShard = 0;
-        }
-        shards.back().push_back(i);
-        inShard += b;
-    }
-    return shards;
-}
-
-std::string shardFileName(size_t k, size_t n)
-{
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", k + 1, n);
-    return buf;
 }
 
 std::string safetensorsHeader(const std::vector<TensorSpec>& specs, const std::map<std::string, std::string>& metadata)

@@ -111,12 +111,6 @@ private:
     std::unique_ptr<Impl> d;
 };
 
-// Splits specs (in order) into shards of at most maxBytes of tensor data each (a larger tensor
-// gets a shard of its own; maxBytes <= 0: one shard). Returns the spec indices of each shard.
-std::vector<std::vector<size_t>> packShards(const std::vector<TensorSpec>& specs, int64_t maxBytes);
-// "model-0000k-of-0000n.safetensors" (k counted from 0).
-std::string shardFileName(size_t k, size_t n);
-
 // The header bytes (length prefix + JSON padded to 8) of specs laid out in order.
 std::string safetensorsHeader(const std::vector<TensorSpec>& specs, const std::map<std::string, std::string>& metadata);
 

@@ -103,23 +103,10 @@ DecoderModel DecoderModel::build(const ModelConfig& cfg, Checkpoint& ck, const s
     const int64_t h = cfg.hiddenSize, inter = cfg.intermediateSize, hd = cfg.headDim;
     const int64_t qOut = int64_t(cfg.numHeads) * hd, kvOut = int64_t(cfg.numKvHeads) * hd;
     // A streamed model checks names, shapes and dtypes now and reads the bytes later.
-    auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
-        if (!ck.contains(name))
-            throw InputError(describe(ck.dir(), name, "missing from the checkpoint (expected shape " + shapeText(shape)
-                                                          + " from config.json)"));
-        const TensorInfo& ti = ck.info(name);
-        if (ti.shape != shape)
-            throw InputError(describe(ck.fileOf(name), name,
-                                      "shape " + shapeText(ti.shape) + " does not match config.json, which implies "
-                                          + shapeText(shape)));
-        if (ti.dtype != DType::F32 && ti.dtype != DType::F16 && ti.dtype != DType::BF16 && ti.dtype != DType::F64)
-            throw InputError(describe(ck.fileOf(name), name, std::string("dtype is ") + dtypeName(ti.dtype)
-                                                                 + ", expected a floating dtype (F32, F16, BF16 or F64)"));
-    };
     auto big = [&](const std::string& name, const std::vector<int64_t>& shape) {
         if (resident)
             return ck.loadFloatChecked(name, shape, "config.json");
-        check(name, shape);
+        ck.infoChecked(name, shape, "config.json");
         return at::Tensor();
     };
     auto small = [&](const std::string& name, const std::vector<int64_t>& shape) {

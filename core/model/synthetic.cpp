@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "io/atomic_file.h"
+#include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "model/tiny_omni.h"
 
@@ -116,12 +117,9 @@ SyntheticSummary writeSynthetic(const std::string& outDir, const SyntheticSpec& 
     add("model.norm.weight", {s.hidden});
     add("lm_head.weight", {s.vocab, s.hidden});
 
-    const std::vector<std::vector<size_t>> shards = packShards(specs, spec.shardBytes);
     uint64_t total = 0;
     for (const TensorSpec& t : specs)
         total += t.bytes();
-    const size_t n = shards.size();
-    auto fileName = [n](size_t k) { return shardFileName(k, n); };
 
     at::Generator gen = at::detail::createCPUGenerator(spec.seed);
     // Outlier channels: fixed per seed, a few per model.
@@ -157,24 +155,13 @@ SyntheticSummary writeSynthetic(const std::string& outDir, const SyntheticSpec& 
     SyntheticSummary sum;
     sum.layers = layers;
     sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
-        json weightMap = json::object();
         uint64_t written = 0;
-        for (size_t k = 0; k < n; ++k) {
-            std::vector<TensorSpec> part;
-            for (size_t i : shards[k]) {
-                part.push_back(specs[i]);
-                weightMap[specs[i].name] = fileName(k);
-            }
-            SafetensorsStreamWriter w(dir + "/" + fileName(k), part, {{"format", "pt"}});
-            for (const TensorSpec& t : part) {
-                w.write(t.name, make(t));
-                written += t.bytes();
-                report(progress, "write", double(written) / double(total), t.name);
-            }
-            w.commit();
-        }
-        writeFileAtomic(dir + "/model.safetensors.index.json",
-                        json({{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}}).dump(2) + "\n");
+        sum.shards = writeShardedCheckpoint(dir, specs, spec.shardBytes, true, {{"format", "pt"}},
+                                            [&](const TensorSpec& t, SafetensorsStreamWriter& w) {
+                                                w.write(t.name, make(t));
+                                                written += t.bytes();
+                                                report(progress, "write", double(written) / double(total), t.name);
+                                            });
         writeFileAtomic(dir + "/config.json", configOf(s, layers).dump(2) + "\n");
         writeFileAtomic(dir + "/tokenizer.json", tinyTokenizerJson());
         writeTokens(dir + "/calibration.jsonl", spec.calibSequences, spec.sequenceLength, s.vocab, spec.seed + 1);
@@ -188,7 +175,6 @@ SyntheticSummary writeSynthetic(const std::string& outDir, const SyntheticSpec& 
         sum.parameters += e;
     }
     sum.bytes = int64_t(total);
-    sum.shards = int(n);
     return sum;
 }
 
