@@ -278,10 +278,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
-    if (s.stats.empty())
-        throw Error("the session has no calibration statistics: calibrate first");
     Session w = s;
-    const QuantSettings settings = preparePlan(w, settingsIn);
+    const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
 
     if (settings.act == ActScheme::PerChannelStatic) {
         DecoderModel qmodel = quantizeWeights(model, settings.weight);

@@ -280,10 +280,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                        const QuantSettings& settingsIn, const ProgressSink& progress, const CancelToken* cancel,
                        const SampledCaptureObserver& onCapture, const StreamOptions& options)
 {
-    if (s.stats.empty())
-        throw Error("the session has no calibration statistics: calibrate first");
     Session w = s;
-    const QuantSettings settings = preparePlan(w, settingsIn);
+    const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
     if (settings.act == ActScheme::PerChannelStatic) {
         c10::InferenceMode guard;
         const DecoderModel qmodel = quantizeWeights(model, settings.weight);
