@@ -221,8 +221,10 @@ void Engine::quantize(Session& s, const QuantSettings& settings, const ProgressS
         cache->groups[model.groups().at(size_t(group))] = std::move(in);
     };
     Session w = s;
-    buildPlanStreamed(w, model, data, settings, progress, cancel, onCapture, streamOptions);
-    w.errors = computeLayerErrorsStreamed(model, w, data, 2, progress, cancel, streamOptions);
+    // The plan and its layer errors in one layer-wise pass.
+    std::vector<ModuleError> errors;
+    buildPlanStreamed(w, model, data, settings, progress, cancel, onCapture, streamOptions, &errors, 2);
+    w.errors = std::move(errors);
     s = std::move(w);
     std::lock_guard<std::mutex> previewLock(d->previewMutex);
     d->preview = std::move(cache);

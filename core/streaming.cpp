@@ -178,15 +178,25 @@ public:
             m_states.put(i, out);
         return out;
     }
-    // Layer w over batch i until the hook throws StopForward (a capture): nothing kept.
-    void probe(size_t i, const LayerWeights& w, ForwardHook* hook)
+    // Batch i's cursor in the current layer at `stage`, its group input `pending` (stages 1-4)
+    // taken from a store the caller keeps; the residual is the batch's state.
+    LayerCursor cursor(size_t i, int stage, const at::Tensor& pending) const
     {
-        try {
-            step(i, w, hook, false);
-        } catch (const StopForward&) {
-        }
+        LayerCursor c;
+        c.stage = stage;
+        c.residual = m_states.get(i);
+        c.pending = pending;
+        return c;
     }
+    // Advances batch i's cursor to `until` (DecoderModel::layerAdvance).
+    void advance(size_t i, const LayerWeights& w, LayerCursor& c, int until, ForwardHook* hook) const
+    {
+        const Batch& b = m_batches[i];
+        m_model.layerAdvance(w, c, until, hook, b.tags, m_model.rotary(b.positions, b.B, b.T));
+    }
+    void setState(size_t i, const at::Tensor& t) { m_states.put(i, t); }
     at::Tensor state(size_t i) const { return m_states.get(i); }
+    int64_t residentBytes() const { return m_states.residentBytes(); }
     const at::Tensor& ids(size_t i) const { return m_batches[i].ids; }
 
 private:
@@ -201,16 +211,12 @@ private:
 };
 
 // Keeps every stride-th row (global row order over the batches) of one group's input and the
-// running max |X_c| over all rows, then stops the forward; other groups go to inner.
-class SampledCapture : public ForwardHook {
+// running max |X_c| over all rows.
+class RowSampler {
 public:
-    SampledCapture(int target, ForwardHook* inner, int64_t stride) : m_target(target), m_inner(inner), m_stride(stride)
+    explicit RowSampler(int64_t stride) : m_stride(stride) {}
+    void add(const at::Tensor& x)
     {
-    }
-    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
-    {
-        if (group != m_target)
-            return m_inner ? m_inner->onLinearInput(group, x, modality) : x;
         const at::Tensor a = x.abs().amax(0);
         m_absMax = m_absMax.defined() ? at::maximum(m_absMax, a) : a;
         const int64_t n = x.size(0);
@@ -223,14 +229,11 @@ public:
                 m_parts.push_back(x.slice(0, first, n, m_stride).clone());
         }
         m_seen += n;
-        throw StopForward{};
     }
     at::Tensor rows() const { return at::cat(m_parts, 0); }
     at::Tensor alpha0() const { return m_absMax.clamp_min(1e-8); }
 
 private:
-    int m_target;
-    ForwardHook* m_inner;
     int64_t m_stride;
     int64_t m_seen = 0;
     std::vector<at::Tensor> m_parts;
@@ -278,33 +281,79 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
 
 void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationData& calib,
                        const QuantSettings& settingsIn, const ProgressSink& progress, const CancelToken* cancel,
-                       const SampledCaptureObserver& onCapture, const StreamOptions& options)
+                       const SampledCaptureObserver& onCapture, const StreamOptions& options,
+                       std::vector<ModuleError>* errors, int errorBatches)
 {
     Session w = s;
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
-    if (settings.act == ActScheme::PerChannelStatic) {
-        c10::InferenceMode guard;
-        const DecoderModel qmodel = quantizeWeights(model, settings.weight);
-        const size_t n = model.groups().size();
-        QuantSimHook prefix(settings, std::vector<GroupQuant>(n));
-        LayerwiseRun run(qmodel, options);
+    const bool staticActs = settings.act == ActScheme::PerChannelStatic;
+    if (!staticActs && !errors) {
+        s = std::move(w);
+        return;
+    }
+    c10::InferenceMode guard;
+    const DecoderModel qmodel = quantizeWeights(model, settings.weight);
+    const size_t n = model.groups().size();
+    // The plan so far (static activations), or the plan's per-token quantizer (rtn).
+    QuantSimHook prefix(settings, std::vector<GroupQuant>(n));
+
+    // The quantized model's hidden states (what MDQFO works on).
+    LayerwiseRun run(qmodel, options);
+    if (staticActs) {
         for (size_t i = 0; i < calib.batches(); ++i) {
             checkCancel(cancel);
             run.add(calib.prepare(i, qmodel, nullptr, false));
         }
-        for (int l = 0; l < qmodel.numLayers(); ++l) {
-            checkCancel(cancel);
-            const LayerWeights wq = qmodel.layerWeights(l);
-            for (int g : qmodel.layerGroups(l)) {
-                checkCancel(cancel);
+    }
+    // The full-precision hidden states of the error sample, each layer measured once its plan is
+    // complete (computeLayerErrorsStreamed in the same pass).
+    LayerWeights wq;
+    std::unique_ptr<LayerwiseRun> fpRun;
+    std::unique_ptr<LayerErrorHook> errorHook;
+    if (errors) {
+        StreamOptions fpOptions = options;
+        fpOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes());
+        fpRun = std::make_unique<LayerwiseRun>(model, fpOptions);
+        for (const DecoderInput& in : errorInputs(calib, model, errorBatches))
+            fpRun->add(in);
+        errorHook = std::make_unique<LayerErrorHook>(model, &prefix, [&wq](int i) { return wq.weight(i); });
+    }
+    // Each group input of a layer is computed once: the batches stop at the group's input
+    // (LayerCursor), MDQFO plans the group on a row sample, and the batches go on from there.
+    StreamOptions pendingOptions = options;
+    EtaClock clock;
+    const int L = qmodel.numLayers();
+    for (int l = 0; l < L; ++l) {
+        checkCancel(cancel);
+        LayerWeights wfp;
+        wq = LayerWeights();
+        if (errors) {
+            wfp = model.layerWeights(l);
+            wq = qmodel.layerWeightsFrom(wfp, model.transformCount()); // one read of the layer
+        } else {
+            wq = qmodel.layerWeights(l);
+        }
+        const std::array<int, 4> gs = qmodel.layerGroups(l);
+        if (staticActs) {
+            pendingOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes());
+            std::unique_ptr<StateStore> pending;
+            for (int k = 0; k < 4; ++k) {
+                const int g = gs[size_t(k)];
                 const std::string& name = model.groups()[size_t(g)];
                 prefix.setActiveLimit(g);
-                SampledCapture cap(g, &prefix,
-                                   sampleStride(run.rows(), model.groupChannels(g), settings.mdqfo));
+                RowSampler cap(sampleStride(run.rows(), model.groupChannels(g), settings.mdqfo));
+                auto next = std::make_unique<StateStore>(pendingOptions);
                 for (size_t i = 0; i < run.batches(); ++i) {
                     checkCancel(cancel);
-                    run.probe(i, wq, &cap);
+                    LayerCursor c = run.cursor(i, k, k > 0 ? pending->get(i) : at::Tensor());
+                    run.advance(i, wq, c, k + 1, &prefix);
+                    const at::Tensor x = c.pending.contiguous();
+                    cap.add(x);
+                    next->put(i, x);
+                    if (k == 2) // past the attention block: the residual moved on
+                        run.setState(i, c.residual);
                 }
+                pending = std::move(next);
                 const at::Tensor x = cap.rows(), alpha0 = cap.alpha0();
                 if (onCapture)
                     onCapture(g, x, alpha0);
@@ -312,12 +361,27 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 reportGroupPlan(progress, size_t(g), n, name, w);
             }
             // The layer's outputs with all its groups quantized: the next layer's inputs.
-            prefix.setActiveLimit(qmodel.layerGroups(l)[3] + 1);
+            prefix.setActiveLimit(gs[3] + 1);
             for (size_t i = 0; i < run.batches(); ++i) {
                 checkCancel(cancel);
-                run.step(i, wq, &prefix, true);
+                LayerCursor c = run.cursor(i, 4, pending->get(i));
+                run.advance(i, wq, c, 5, &prefix);
+                run.setState(i, c.residual);
             }
         }
+        if (errors) {
+            prefix.setActiveLimit(gs[3] + 1);
+            for (size_t i = 0; i < fpRun->batches(); ++i) {
+                checkCancel(cancel);
+                fpRun->step(i, wfp, errorHook.get(), true);
+            }
+            report(progress, "errors", double(l + 1) / double(L), layerText(l, L),
+                   {{"tokens_per_s", double(errorHook->tokens()) / std::max(1e-9, clock.elapsedSeconds())}});
+        }
+    }
+    if (errors) {
+        checkCancel(cancel);
+        *errors = errorHook->results();
     }
     s = std::move(w);
 }
@@ -333,11 +397,10 @@ std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, cons
     QuantizedModel q = makeQuantizedModel(fp, s);
     LayerWeights wfp, wq;
     LayerErrorHook hook(fp, q.hook.get(), [&wq](int i) { return wq.weight(i); });
-    const size_t total = maxBatches > 0 ? std::min(calib.batches(), size_t(maxBatches)) : calib.batches();
     LayerwiseRun run(fp, options);
-    for (size_t i = 0; i < total; ++i) {
+    for (const DecoderInput& in : errorInputs(calib, fp, maxBatches)) {
         checkCancel(cancel);
-        run.add(calib.prepare(i, fp, nullptr, false));
+        run.add(in);
     }
     EtaClock clock;
     const int L = fp.numLayers();
@@ -347,7 +410,7 @@ std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, cons
         wfp = LayerWeights();
         wq = LayerWeights();
         wfp = fp.layerWeights(l);
-        wq = q.model.layerWeights(l);
+        wq = q.model.layerWeightsFrom(wfp, fp.transformCount());
         for (size_t i = 0; i < run.batches(); ++i) {
             checkCancel(cancel);
             run.step(i, wfp, &hook, true);

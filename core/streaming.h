@@ -17,6 +17,7 @@
 
 #include "calib/calib_data.h"
 #include "common/progress.h"
+#include "eval/layer_error.h"
 #include "eval/perplexity.h"
 #include "io/token_data.h"
 #include "model/decoder.h"
@@ -60,16 +61,21 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
                        const StreamOptions& options = {});
 
 // buildPlan() of pipeline.h, layer by layer: each group's input is captured through the layers
-// and groups already quantized before it, exactly as buildPlan does. onCapture sees, per
-// group, the rows MDQFO works on (every n-th row, MdqfoSettings::sampleElements) and alpha0
-// (max |X_c| over every row).
+// and groups already quantized before it, exactly as buildPlan does, but computed once (the
+// batches stop at each group's input and go on from there after its MDQFO: one forward of the
+// layer in all instead of one per group). onCapture sees, per group, the rows MDQFO works on
+// (every n-th row, MdqfoSettings::sampleElements) and alpha0 (max |X_c| over every row).
+// With errors non-null, the layer errors of the new plan (computeLayerErrorsStreamed with
+// errorBatches) are measured in the same pass, each layer's weights read once for both.
 using SampledCaptureObserver = std::function<void(int group, const at::Tensor& rows, const at::Tensor& alpha0)>;
 void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationData& calib,
                        const QuantSettings& settings, const ProgressSink& progress = {},
                        const CancelToken* cancel = nullptr, const SampledCaptureObserver& onCapture = {},
-                       const StreamOptions& options = {});
+                       const StreamOptions& options = {}, std::vector<ModuleError>* errors = nullptr,
+                       int errorBatches = 2);
 
-// computeLayerErrors() of eval/layer_error.h, layer by layer.
+// computeLayerErrors() of eval/layer_error.h, layer by layer (on the same error sample,
+// errorInputs()).
 std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, const Session& s,
                                                     const CalibrationData& calib, int maxBatches = 2,
                                                     const ProgressSink& progress = {},

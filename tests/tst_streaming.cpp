@@ -123,10 +123,94 @@ private slots:
         calibrateStreamed(b, streamed, calib);
         const QuantSettings st = morphoquantW4A4();
         buildPlan(a, resident, calib, st);
-        buildPlanStreamed(b, streamed, calib, st);
+        std::vector<ModuleError> fused;
+        buildPlanStreamed(b, streamed, calib, st, {}, nullptr, {}, {}, &fused, 2);
         compareSessions(a, b);
         QVERIFY(!a.curves.empty());
-        compareErrors(computeLayerErrors(resident, a, calib, 2), computeLayerErrorsStreamed(streamed, b, calib, 2));
+        // The errors measured in the plan's own pass equal the separate passes.
+        const std::vector<ModuleError> ref = computeLayerErrors(resident, a, calib, 2);
+        compareErrors(ref, computeLayerErrorsStreamed(streamed, b, calib, 2));
+        compareErrors(ref, fused);
+        QCOMPARE(ref.front().pooled.tokens, int64_t(8 * 257)); // two batches of 4, whole
+
+        // rtn: no plan to build, the errors of its per-token quantizer in the same way.
+        QuantSettings rtn = st;
+        rtn.method = "rtn";
+        Session c = b;
+        buildPlanStreamed(c, streamed, calib, rtn, {}, nullptr, {}, {}, &fused, 2);
+        Session d = a;
+        preparePlan(d, rtn);
+        compareErrors(computeLayerErrors(resident, d, calib, 2), fused);
+    }
+
+    // A decoder layer stopped at each group's input and resumed gives layerForward's output bit
+    // for bit, and the hook sees the same inputs.
+    void layerAdvanceResumesExactly()
+    {
+        const DecoderModel m = DecoderModel::load(mq::test::storiesDir());
+        at::manual_seed(3);
+        const at::Tensor x = at::randn({2, 9, m.config().hiddenSize});
+        const at::Tensor tags = at::zeros({18}, at::TensorOptions().dtype(at::kByte));
+        const Rotary rot = m.rotary(at::Tensor(), 2, 9);
+        const LayerWeights w = m.layerWeights(1);
+        const at::Tensor ref = m.layerForward(w, x, nullptr, tags, rot);
+        for (int stop = 1; stop <= 4; ++stop) {
+            LayerCursor c;
+            c.residual = x;
+            m.layerAdvance(w, c, stop, nullptr, tags, rot);
+            QCOMPARE(c.stage, stop);
+            QVERIFY(c.pending.defined());
+            // what the hook will see at this stage: the group's input (stage 4: the MLP's hidden)
+            const int64_t k = stop == 2 ? m.config().numHeads * m.config().headDim
+                                        : (stop == 4 ? m.config().intermediateSize : m.config().hiddenSize);
+            QCOMPARE(c.pending.size(1), k);
+            // the pending input survives a copy (a spill) unchanged
+            c.pending = c.pending.contiguous().clone();
+            m.layerAdvance(w, c, 5, nullptr, tags, rot);
+            QVERIFY2(at::equal(c.residual, ref), ("resumed at stage " + std::to_string(stop)).c_str());
+        }
+        LayerCursor done;
+        done.residual = x;
+        m.layerAdvance(w, done, 5, nullptr, tags, rot);
+        QVERIFY_THROWS_EXCEPTION(mq::core::Error, m.layerAdvance(w, done, 5, nullptr, tags, rot));
+    }
+
+    // The error sample: whole sequences of the first batches within the element budget, at
+    // least one sequence; modality and positions cut with the embeddings.
+    void errorSampleKeepsWholeSequencesWithinBudget()
+    {
+        const std::string dir = mq::test::storiesDir();
+        TokenDataset all = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        all.sequences.resize(12);
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        TokenCalibration calib(all, 4);
+        const int64_t seq = 257 * m.config().hiddenSize;
+        auto sequences = [](const std::vector<DecoderInput>& in) -> int64_t {
+            int64_t n = 0;
+            for (const DecoderInput& d : in) {
+                if (d.ids.size(0) != d.embeds.size(0))
+                    return -1; // ids and embeddings cut differently
+                n += d.embeds.size(0);
+            }
+            return n;
+        };
+        QCOMPARE(sequences(errorInputs(calib, m, 2)), int64_t(8));     // default budget: 2 whole batches
+        QCOMPARE(sequences(errorInputs(calib, m, 0)), int64_t(12));    // every batch
+        QCOMPARE(sequences(errorInputs(calib, m, 0, 5 * seq)), int64_t(5));
+        QCOMPARE(sequences(errorInputs(calib, m, 0, 5 * seq + seq / 2)), int64_t(5)); // no partial sequence
+        QCOMPARE(sequences(errorInputs(calib, m, 2, 1)), int64_t(1));  // at least one
+        // Omni (one sample per batch, [3, 1, T] positions): whole samples, at least the first.
+        const std::string model = m_tmp.filePath("tiny-omni-cut").toStdString();
+        writeTinyOmni(model, 6);
+        const DecoderModel om = DecoderModel::load(model, Residency::Streamed);
+        OmniCalibration oc(model, std::string(MQ_TEST_DATA_DIR) + "/manifest/mixed.jsonl");
+        QVERIFY(oc.samples() >= 3);
+        const std::vector<DecoderInput> all3 = errorInputs(oc, om, 0);
+        QCOMPARE(all3.size(), oc.samples()); // a tiny model: every sample fits
+        const std::vector<DecoderInput> one = errorInputs(oc, om, 0, 1);
+        QCOMPARE(one.size(), size_t(1));
+        QCOMPARE(one[0].positions.dim(), int64_t(3));
+        QCOMPARE(one[0].positions.size(2), one[0].embeds.size(1));
     }
 
     // The same through a budget of 64 KiB: the hidden states live in the spill file.
@@ -142,9 +226,11 @@ private slots:
         Session a, b;
         calibrateStreamed(a, streamed, calib);
         calibrateStreamed(b, streamed, calib, {}, nullptr, tiny);
-        buildPlanStreamed(a, streamed, calib, morphoquantW4A4());
-        buildPlanStreamed(b, streamed, calib, morphoquantW4A4(), {}, nullptr, {}, tiny);
+        std::vector<ModuleError> ea, eb;
+        buildPlanStreamed(a, streamed, calib, morphoquantW4A4(), {}, nullptr, {}, {}, &ea, 2);
+        buildPlanStreamed(b, streamed, calib, morphoquantW4A4(), {}, nullptr, {}, tiny, &eb, 2);
         compareSessions(a, b);
+        compareErrors(ea, eb);
     }
 
     void stateStoreSpillsAndReadsBack()
@@ -218,9 +304,12 @@ private slots:
         QCOMPARE(cb.cachedFeatures(), cb.samples()); // computed once, kept for the next stages
         const QuantSettings st = morphoquantW4A4();
         buildPlan(a, resident, ca, st);
-        buildPlanStreamed(b, streamed, cb, st);
+        std::vector<ModuleError> fused;
+        buildPlanStreamed(b, streamed, cb, st, {}, nullptr, {}, {}, &fused, 2);
         compareSessions(a, b);
-        compareErrors(computeLayerErrors(resident, a, ca, 2), computeLayerErrorsStreamed(streamed, b, cb, 2));
+        const std::vector<ModuleError> ref = computeLayerErrors(resident, a, ca, 2);
+        compareErrors(ref, computeLayerErrorsStreamed(streamed, b, cb, 2));
+        compareErrors(ref, fused);
     }
 
     // A streamed export in shards of 100 KB reloads (index and all) as the quantized model the

@@ -138,6 +138,40 @@ ErrorStat errorStat(const ErrorSums& s)
     return e;
 }
 
+std::vector<DecoderInput> errorInputs(const CalibrationData& calib, const DecoderModel& model, int maxBatches,
+                                      int64_t maxElements)
+{
+    const size_t total = maxBatches > 0 ? std::min(calib.batches(), size_t(maxBatches)) : calib.batches();
+    const int64_t hidden = model.config().hiddenSize;
+    std::vector<DecoderInput> out;
+    int64_t elements = 0;
+    for (size_t b = 0; b < total; ++b) {
+        DecoderInput in = calib.prepare(b, model, nullptr, false);
+        const int64_t B = in.embeds.size(0), T = in.embeds.size(1);
+        int64_t keep = B;
+        if (maxElements > 0) {
+            const int64_t room = (maxElements - elements) / std::max<int64_t>(1, T * hidden);
+            keep = std::min(B, std::max<int64_t>(out.empty() ? 1 : 0, room));
+        }
+        if (keep <= 0)
+            break;
+        if (keep < B) {
+            in.embeds = in.embeds.narrow(0, 0, keep);
+            if (in.modality.defined())
+                in.modality = in.modality.narrow(0, 0, keep);
+            if (in.positions.defined())
+                in.positions = in.positions.narrow(in.positions.dim() == 3 ? 1 : 0, 0, keep);
+            if (in.ids.defined())
+                in.ids = in.ids.narrow(0, 0, keep);
+        }
+        elements += keep * T * hidden;
+        out.push_back(std::move(in));
+        if (keep < B)
+            break;
+    }
+    return out;
+}
+
 std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Session& s, const CalibrationData& calib,
                                             int maxBatches, const ProgressSink& progress, const CancelToken* cancel)
 {
@@ -146,13 +180,13 @@ std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Sessio
     c10::InferenceMode guard;
     QuantizedModel q = makeQuantizedModel(fp, s);
     LayerErrorHook hook(fp, q.hook.get(), [&q](int i) { return q.model.linearWeight(i); });
-    const size_t total = maxBatches > 0 ? std::min(calib.batches(), size_t(maxBatches)) : calib.batches();
+    const std::vector<DecoderInput> inputs = errorInputs(calib, fp, maxBatches);
     EtaClock clock;
-    for (size_t b = 0; b < total; ++b) {
+    for (size_t b = 0; b < inputs.size(); ++b) {
         if (cancel)
             cancel->check();
-        calib.run(b, fp, &hook);
-        reportBatch(progress, b + 1, total, double(hook.tokens()) / std::max(1e-9, clock.elapsedSeconds()));
+        fp.forwardEmbeds(inputs[b].embeds, &hook, inputs[b].modality, inputs[b].positions);
+        reportBatch(progress, b + 1, inputs.size(), double(hook.tokens()) / std::max(1e-9, clock.elapsedSeconds()));
     }
     if (cancel)
         cancel->check();

@@ -70,8 +70,18 @@ private:
     void accumulate(int module, const at::Tensor& y, const at::Tensor& yq);
 };
 
+// The error sample: the first maxBatches batches of calib (maxBatches <= 0: all of them), cut
+// to whole sequences so that tokens x hidden stays within maxElements (at least one sequence).
+// The default, 2^21 elements (8 MB of float32 hidden states), leaves stories260K's two batches
+// of 8 x 257 tokens whole (263K elements) and takes 2 sequences of 256 tokens on a 7B-shaped
+// model (hidden 3584): the error pass then costs about a quarter of a forward over a
+// 2048-token calibration set instead of two (bench/README.md, "Where the time goes").
+constexpr int64_t kErrorSampleElements = int64_t(1) << 21;
+std::vector<DecoderInput> errorInputs(const CalibrationData& calib, const DecoderModel& model, int maxBatches,
+                                      int64_t maxElements = kErrorSampleElements);
+
 // Session::errors for the session's plan: one ModuleError per decoder Linear in network order,
-// measured on the first maxBatches batches of calib (maxBatches <= 0: all of them). fp is the
+// measured on the error sample (errorInputs). fp is the
 // full-precision model the plan was built for. Reports stage "errors" after each batch and
 // checks cancel before each. Throws Error when the session has no plan.
 std::vector<ModuleError> computeLayerErrors(const DecoderModel& fp, const Session& s, const CalibrationData& calib,

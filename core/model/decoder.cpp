@@ -202,6 +202,21 @@ void DecoderModel::setWeightTransform(const WeightTransform& fn)
         m_transforms.push_back(fn);
 }
 
+LayerWeights DecoderModel::layerWeightsFrom(const LayerWeights& base, size_t firstTransform) const
+{
+    if (!m_source)
+        return layerWeights(base.layer);
+    LayerWeights w = base;
+    for (int i = 0; i < LayerWeights::kLinears; ++i) {
+        const int module = w.firstModule + i;
+        at::Tensor t = w.w[size_t(i)];
+        for (size_t k = firstTransform; k < m_transforms.size(); ++k)
+            t = m_transforms[k](module, t);
+        w.w[size_t(i)] = t;
+    }
+    return w;
+}
+
 LayerWeights DecoderModel::layerWeights(int layer) const
 {
     const Layer& L = m_layers.at(size_t(layer));
@@ -280,7 +295,18 @@ Rotary DecoderModel::rotary(const at::Tensor& positions, int64_t B, int64_t T) c
 at::Tensor DecoderModel::layerForward(const LayerWeights& W, const at::Tensor& x, ForwardHook* hook,
                                       const at::Tensor& tags, const Rotary& rot) const
 {
-    const int64_t B = x.size(0), T = x.size(1), H = m_cfg.hiddenSize;
+    LayerCursor c;
+    c.residual = x;
+    layerAdvance(W, c, 5, hook, tags, rot);
+    return c.residual;
+}
+
+void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until, ForwardHook* hook,
+                                const at::Tensor& tags, const Rotary& rot) const
+{
+    if (until <= c.stage || until > 5)
+        throw Error("layerAdvance: stage " + std::to_string(c.stage) + " cannot advance to " + std::to_string(until));
+    const int64_t B = c.residual.size(0), T = c.residual.size(1), H = m_cfg.hiddenSize;
     const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads, hd = m_cfg.headDim;
     const Layer& L = m_layers.at(size_t(W.layer));
     auto input = [&](int group, const at::Tensor& x2d) {
@@ -294,26 +320,45 @@ at::Tensor DecoderModel::layerForward(const LayerWeights& W, const at::Tensor& x
             hook->onLinearOutput(module, in, y);
         return y;
     };
-    at::Tensor causal = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(x.device())).triu(1);
-    const double scale = 1.0 / std::sqrt(double(hd));
-
-    at::Tensor hIn = input(L.gQkv, rmsNorm(x, W.inNorm).reshape({B * T, H}));
-    at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
-    at::Tensor k = linear(L.k, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
-    at::Tensor v = linear(L.v, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
-    q = q * rot.cos + rotateHalf(q) * rot.sin;
-    k = k * rot.cos + rotateHalf(k) * rot.sin;
-    if (nkv != nh) {
-        k = k.repeat_interleave(nh / nkv, 1);
-        v = v.repeat_interleave(nh / nkv, 1);
+    while (c.stage < until) {
+        switch (c.stage) {
+        case 0: // -> the attention block's input
+            c.pending = rmsNorm(c.residual, W.inNorm).reshape({B * T, H});
+            break;
+        case 1: { // attention -> o_proj's input
+            const at::Tensor hIn = input(L.gQkv, c.pending);
+            at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
+            at::Tensor k = linear(L.k, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
+            at::Tensor v = linear(L.v, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
+            q = q * rot.cos + rotateHalf(q) * rot.sin;
+            k = k * rot.cos + rotateHalf(k) * rot.sin;
+            if (nkv != nh) {
+                k = k.repeat_interleave(nh / nkv, 1);
+                v = v.repeat_interleave(nh / nkv, 1);
+            }
+            const at::Tensor causal =
+                at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(c.residual.device())).triu(1);
+            const double scale = 1.0 / std::sqrt(double(hd));
+            at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale).masked_fill_(causal, -INFINITY);
+            c.pending = at::matmul(at::softmax(att, -1), v).transpose(1, 2).reshape({B * T, nh * hd});
+            break;
+        }
+        case 2: // o_proj and the residual -> the MLP's input
+            c.residual = c.residual + linear(L.o, input(L.gO, c.pending)).reshape({B, T, H});
+            c.pending = rmsNorm(c.residual, W.postNorm).reshape({B * T, H});
+            break;
+        case 3: { // gate / up -> down_proj's input
+            const at::Tensor hMlp = input(L.gGateUp, c.pending);
+            c.pending = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
+            break;
+        }
+        case 4: // down_proj and the residual -> the layer's output
+            c.residual = c.residual + linear(L.down, input(L.gDown, c.pending)).reshape({B, T, H});
+            c.pending = at::Tensor();
+            break;
+        }
+        ++c.stage;
     }
-    at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale).masked_fill_(causal, -INFINITY);
-    at::Tensor ctx = at::matmul(at::softmax(att, -1), v).transpose(1, 2).reshape({B * T, nh * hd});
-    at::Tensor out = x + linear(L.o, input(L.gO, ctx)).reshape({B, T, H});
-
-    at::Tensor hMlp = input(L.gGateUp, rmsNorm(out, W.postNorm).reshape({B * T, H}));
-    at::Tensor act = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
-    return out + linear(L.down, input(L.gDown, act)).reshape({B, T, H});
 }
 
 at::Tensor DecoderModel::forwardEmbeds(const at::Tensor& embeds, ForwardHook* hook, const at::Tensor& modality,

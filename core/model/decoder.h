@@ -45,6 +45,16 @@ struct LayerWeights {
     const at::Tensor& bias(int module) const { return b[size_t(module - firstModule)]; }
 };
 
+// A decoder layer's forward taken in steps, one per input group, so that a layer-wise run can
+// stop at a group's input, work on it (MDQFO) and go on later without computing the start of
+// the layer again. Stages: 0 at the layer's input; 1..4 at the input of the layer's group
+// stage-1 (qkv_in, o_in, gate_up_in, down_in), before the hook has seen it; 5 done.
+struct LayerCursor {
+    int stage = 0;
+    at::Tensor residual; // [B, T, hidden]: the layer input (stages 0-2), after attention (3-4), the output (5)
+    at::Tensor pending;  // [B*T, K]: stages 1-4, the group's input as computed (not yet hooked)
+};
+
 // cos / sin tables [B, 1, T, headDim] float32 for one batch's positions.
 struct Rotary {
     at::Tensor cos, sin;
@@ -119,6 +129,17 @@ public:
     // the hook sees the layer's four Linear inputs (group indices as groups()).
     at::Tensor layerForward(const LayerWeights& w, const at::Tensor& hidden, ForwardHook* hook, const at::Tensor& tags,
                             const Rotary& rot) const;
+    // The same in steps: advances c to stage `until` (c.stage < until <= 5). layerForward is
+    // layerAdvance from stage 0 to 5; stopping and resuming gives the same result bit for bit.
+    void layerAdvance(const LayerWeights& w, LayerCursor& c, int until, ForwardHook* hook, const at::Tensor& tags,
+                      const Rotary& rot) const;
+    // Layer `base.layer`'s weights as this model materializes them, from base (this model's
+    // weights before its transforms number firstTransform and later, e.g. the full-precision
+    // weights of the model quantizeWeights copied): a streamed model transforms base's tensors
+    // instead of reading the checkpoint again; a resident one returns layerWeights().
+    LayerWeights layerWeightsFrom(const LayerWeights& base, size_t firstTransform) const;
+    // Weight transforms set so far on a streamed model (resident ones apply them at once: 0).
+    size_t transformCount() const { return m_transforms.size(); }
     // Final norm and lm_head: logits [B, T, vocab] float32.
     at::Tensor logits(const at::Tensor& hidden) const;
     // Final norm, then the next-token NLL of ids [B, T] with lm_head applied in vocabulary chunks
