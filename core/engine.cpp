@@ -220,12 +220,11 @@ void Engine::quantize(Session& s, const QuantSettings& settings, const ProgressS
         in.alpha0Values.assign(a0.data_ptr<float>(), a0.data_ptr<float>() + a0.numel());
         cache->groups[model.groups().at(size_t(group))] = std::move(in);
     };
-    Session w = s;
-    // The plan and its layer errors in one layer-wise pass.
+    // The plan and its layer errors in one layer-wise pass; s changes only when both are done
+    // (buildPlanStreamed works on a copy that borrows the statistics).
     std::vector<ModuleError> errors;
-    buildPlanStreamed(w, model, data, settings, progress, cancel, onCapture, streamOptions, &errors, 2);
-    w.errors = std::move(errors);
-    s = std::move(w);
+    buildPlanStreamed(s, model, data, settings, progress, cancel, onCapture, streamOptions, &errors, 2);
+    s.errors = std::move(errors);
     std::lock_guard<std::mutex> previewLock(d->previewMutex);
     d->preview = std::move(cache);
 }

@@ -253,6 +253,31 @@ void buildPlan(Session& s, const DecoderModel& model, const TokenDataset& calib,
     buildPlan(s, model, TokenCalibration(calib, batchSize), settings, progress, cancel);
 }
 
+PlanWorkingCopy::PlanWorkingCopy(Session& s) : m_s(s)
+{
+    std::map<std::string, InputStats> stats = std::move(s.stats);
+    s.stats.clear();
+    try {
+        m_w = s;
+    } catch (...) {
+        s.stats = std::move(stats);
+        throw;
+    }
+    m_w.stats = std::move(stats);
+}
+
+PlanWorkingCopy::~PlanWorkingCopy()
+{
+    if (!m_done) // the stage failed: s is as it was, statistics returned
+        m_s.stats = std::move(m_w.stats);
+}
+
+void PlanWorkingCopy::commit()
+{
+    m_s = std::move(m_w);
+    m_done = true;
+}
+
 QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 {
     if (w.stats.empty())
@@ -278,7 +303,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
-    Session w = s;
+    PlanWorkingCopy copy(s);
+    Session& w = copy.get();
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
 
     if (settings.act == ActScheme::PerChannelStatic) {
@@ -298,7 +324,7 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
             reportGroupPlan(progress, g, n, name, w);
         }
     }
-    s = std::move(w);
+    copy.commit();
 }
 
 QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo)

@@ -1,5 +1,6 @@
 // morphoquant-cli end to end on the really trained stories260K: full-precision eval, W4A4 RTN
-// and MorphoQuant with session and export, reload of the export, inspect, and bad input.
+// and MorphoQuant with session and export, reload of the export, inspect, and bad input; and the
+// launcher (morphoquant-cli) answering help and usage errors without the engine or libtorch.
 #include "test_util.h"
 
 #include "io/session_store.h"
@@ -18,10 +19,17 @@ struct Run {
     json last; // last stdout line parsed as JSON (null if it is not JSON)
 };
 
-Run cli(const QStringList& args, int timeoutMs = 300000)
+// Runs `program` (default: the launcher, morphoquant-cli); env: extra environment variables.
+Run cli(const QStringList& args, int timeoutMs = 300000, const QString& program = "morphoquant-cli",
+        const QMap<QString, QString>& env = {})
 {
     QProcess p;
-    p.start(QString::fromStdString(mq::test::binDir() + "/morphoquant-cli"), args);
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.remove("MQ_CLI_ENGINE");
+    for (auto it = env.begin(); it != env.end(); ++it)
+        e.insert(it.key(), it.value());
+    p.setProcessEnvironment(e);
+    p.start(program.startsWith('/') ? program : QString::fromStdString(mq::test::binDir()) + "/" + program, args);
     Run r;
     if (!p.waitForFinished(timeoutMs)) {
         p.kill();
@@ -37,6 +45,9 @@ Run cli(const QStringList& args, int timeoutMs = 300000)
 }
 
 QString stories() { return QString::fromStdString(mq::test::storiesDir()); }
+
+// The launcher with an engine that cannot start: whatever it answers, it answered alone.
+const QMap<QString, QString> kNoEngine{{"MQ_CLI_ENGINE", "/nonexistent/engine"}};
 
 } // namespace
 
@@ -196,7 +207,7 @@ private slots:
     void helpForEveryCommand_data()
     {
         QTest::addColumn<QString>("cmd");
-        for (const char* c : {"eval", "quantize", "inspect", "calibrate", "make-tiny-omni"})
+        for (const char* c : {"eval", "quantize", "inspect", "calibrate", "make-tiny-omni", "make-synthetic"})
             QTest::newRow(c) << c;
     }
     void helpForEveryCommand()
@@ -205,6 +216,185 @@ private slots:
         Run r = cli({cmd, "--help"});
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.startsWith("usage: morphoquant-cli " + cmd));
+    }
+
+    // Help, unknown commands and usage errors are the launcher's (no engine, no libtorch): the
+    // same exit code, stdout and stderr as the engine run directly (what morphoquant-cli was
+    // before the launcher), while the engine named by MQ_CLI_ENGINE does not exist.
+    void launcherAnswersWithoutTheEngine_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("needle"); // in stdout for code 0, else in stderr
+        const QString m = stories(), calib = stories() + "/calibration.jsonl";
+        const QStringList q{"quantize", "--model", m, "--calib", calib, "--method", "rtn"};
+        QTest::newRow("no command") << QStringList{} << 2 << "usage: morphoquant-cli COMMAND";
+        QTest::newRow("--help") << QStringList{"--help"} << 0 << "usage: morphoquant-cli COMMAND";
+        QTest::newRow("-h") << QStringList{"-h"} << 0 << "`morphoquant-cli COMMAND --help`";
+        QTest::newRow("quantize --help") << QStringList{"quantize", "--help"} << 0 << "--mdqfo-tokens N";
+        QTest::newRow("help after a bad option") << QStringList{"eval", "--modle", "-h"} << 0 << "--mem-budget S";
+        QTest::newRow("make-synthetic --help") << QStringList{"make-synthetic", "--help"} << 0 << "--shape SHAPE";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2
+                                         << "morphoquant-cli: unknown command 'frobnicate'";
+        QTest::newRow("unknown option") << QStringList{"eval", "--modle", "x"} << 2
+                                        << "morphoquant-cli eval: unknown option --modle (see --help)";
+        QTest::newRow("missing value") << QStringList{"eval", "--data", "x", "--model"} << 2
+                                       << "morphoquant-cli eval: --model needs a value (see --help)";
+        QTest::newRow("flag with a value") << QStringList{"eval", "--json=1"} << 2 << "--json takes no value";
+        QTest::newRow("missing required") << QStringList{"eval", "--model", m} << 2
+                                          << "morphoquant-cli eval: --data is required (see --help)";
+        QTest::newRow("not an integer") << QStringList{"eval", "--model", m, "--data", "x", "--threads", "two"} << 2
+                                        << "--threads expects an integer, got 'two'";
+        QTest::newRow("eval batch") << QStringList{"eval", "--model", m, "--data", "x", "--batch", "8x"} << 2
+                                    << "--batch expects an integer, got '8x'";
+        QTest::newRow("bad size") << QStringList{"eval", "--model", m, "--data", "x", "--mem-budget", "4X"} << 2
+                                  << "morphoquant-cli eval: --mem-budget: '4X': unknown unit 'X'";
+        QTest::newRow("method required") << QStringList{"quantize", "--model", m, "--calib", calib} << 2
+                                         << "--method is required";
+        QTest::newRow("bad method") << QStringList{"quantize", "--model", m, "--calib", calib, "--method", "gptq",
+                                                   "--wbits", "4", "--abits", "4"}
+                                    << 2 << "--method must be rtn or morphoquant, got 'gptq'";
+        QTest::newRow("bits required") << q + QStringList{"--wbits", "4"} << 2 << "--wbits and --abits are required";
+        QTest::newRow("wbits 9") << q + QStringList{"--wbits", "9", "--abits", "4"} << 2
+                                 << "morphoquant-cli quantize: --wbits must be 2..8 or 16, got 9 (see --help)";
+        QTest::newRow("wbits 1") << q + QStringList{"--wbits", "1", "--abits", "4"} << 2
+                                 << "--wbits must be 2..8 or 16, got 1";
+        QTest::newRow("abits 1") << q + QStringList{"--wbits", "4", "--abits", "1"} << 2
+                                 << "--abits must be 2..8 or 16, got 1";
+        QTest::newRow("nf4 needs 4 bits") << q + QStringList{"--wbits", "8", "--abits", "8", "--wformat", "nf4"} << 2
+                                          << "--wformat nf4 is a 4-bit format; got --wbits 8";
+        QTest::newRow("int4 vs 8 bits") << q + QStringList{"--wbits", "8", "--abits", "8", "--wformat", "int4"} << 2
+                                        << "--wformat int4 contradicts --wbits 8";
+        QTest::newRow("format at 16 bits") << q + QStringList{"--wbits", "16", "--abits", "8", "--wformat", "int"} << 2
+                                           << "--wformat int needs --wbits 4 or 8";
+        QTest::newRow("bad format") << q + QStringList{"--wbits", "4", "--abits", "4", "--wformat", "fp8"} << 2
+                                    << "--wformat must be int, int4, int8 or nf4, got 'fp8'";
+        QTest::newRow("bad group size") << q + QStringList{"--wbits", "4", "--abits", "4", "--group-size", "g"} << 2
+                                        << "--group-size expects an integer, got 'g'";
+        QTest::newRow("bad k") << q + QStringList{"--wbits", "4", "--abits", "4", "--k", "two"} << 2
+                               << "--k expects a number, got 'two'";
+        // The dispersion form has always been the engine's InputError: exit 1, "error:".
+        QTest::newRow("bad score") << q + QStringList{"--wbits", "4", "--abits", "4", "--score", "mean"} << 1
+                                   << "morphoquant-cli quantize: error: unknown dispersion form 'mean' (expected "
+                                      "paper or code)";
+        QTest::newRow("bad solver") << q + QStringList{"--wbits", "4", "--abits", "4", "--solver", "sgd"} << 2
+                                    << "--solver must be grid or adam, got 'sgd'";
+        QTest::newRow("negative mdqfo-tokens") << q + QStringList{"--wbits", "4", "--abits", "4", "--mdqfo-tokens", "-1"}
+                                               << 2 << "--mdqfo-tokens must be >= 0";
+        QTest::newRow("batch 0") << q + QStringList{"--wbits", "4", "--abits", "4", "--batch", "0"} << 2
+                                 << "--batch must be at least 1";
+        QTest::newRow("calib and manifest") << q + QStringList{"--wbits", "4", "--abits", "4", "--manifest", "x"} << 2
+                                            << "give exactly one of --calib FILE and --manifest FILE";
+        QTest::newRow("eval-fp needs eval") << q + QStringList{"--wbits", "4", "--abits", "4", "--eval-fp"} << 2
+                                            << "--eval-fp needs --eval FILE";
+        QTest::newRow("quantize bad size") << q + QStringList{"--wbits", "4", "--abits", "4", "--mem-budget", "lots"}
+                                           << 2 << "--mem-budget: 'lots' is not a size";
+        QTest::newRow("calibrate no source") << QStringList{"calibrate", "--model", m, "--session", "s.mqs"} << 2
+                                             << "give exactly one of --calib FILE and --manifest FILE";
+        QTest::newRow("calibrate no session") << QStringList{"calibrate", "--model", m, "--calib", calib} << 2
+                                              << "--session is required";
+        QTest::newRow("inspect two files") << QStringList{"inspect", "a.mqs", "b.mqs"} << 2
+                                           << "inspect takes one session file";
+        QTest::newRow("tiny-omni seed") << QStringList{"make-tiny-omni", "out", "--seed", "-1"} << 2
+                                        << "--seed must be >= 0";
+        QTest::newRow("synthetic folder") << QStringList{"make-synthetic", "--shape", "test-wide"} << 2
+                                          << "make-synthetic takes one output folder";
+        QTest::newRow("synthetic shape required") << QStringList{"make-synthetic", "out"} << 2 << "--shape is required";
+        QTest::newRow("synthetic shape unknown") << QStringList{"make-synthetic", "out", "--shape", "qwen2.5-13b"} << 2
+                                                 << "--shape must be one of qwen2.5-7b, qwen2.5-omni-7b";
+    }
+    void launcherAnswersWithoutTheEngine()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(int, code);
+        QFETCH(QString, needle);
+        const Run launcher = cli(args, 30000, "morphoquant-cli", kNoEngine);
+        QCOMPARE(launcher.code, code);
+        QVERIFY2((code == 0 ? launcher.out : launcher.err).contains(needle),
+                 qPrintable(launcher.out + launcher.err));
+        QVERIFY2(!launcher.err.contains("/nonexistent/engine"), qPrintable(launcher.err));
+        const Run engine = cli(args, 60000, "morphoquant-cli-engine");
+        QCOMPARE(launcher.code, engine.code);
+        QCOMPARE(launcher.out, engine.out);
+        QCOMPARE(launcher.err, engine.err);
+    }
+
+    // A command line that passes every check is the engine's: with no engine to start, the
+    // launcher says which path it tried and exits 1.
+    void launcherNamesTheEngineItCannotStart_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("eval") << QStringList{"eval", "--model", stories(), "--data", "x.jsonl"};
+        QTest::newRow("quantize") << QStringList{"quantize", "--model", stories(), "--calib", "x", "--method",
+                                                 "morphoquant", "--wbits", "3", "--abits", "16", "--eval", "y",
+                                                 "--eval-fp", "--mem-budget", "512M", "--score", "paper"};
+        QTest::newRow("inspect") << QStringList{"inspect", "a.mqs"};
+        QTest::newRow("make-synthetic") << QStringList{"make-synthetic", "out", "--shape", "qwen2.5-omni-3b"};
+    }
+    void launcherNamesTheEngineItCannotStart()
+    {
+        QFETCH(QStringList, args);
+        const Run r = cli(args, 30000, "morphoquant-cli", kNoEngine);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.startsWith("morphoquant-cli " + args[0] + ": error: cannot start the engine: tried "
+                                  "/nonexistent/engine (No such file or directory)"),
+                 qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    // The installed layout: bin/morphoquant-cli finds ../libexec/morphoquant/morphoquant-cli-engine.
+    void launcherFindsTheInstalledEngine()
+    {
+        QTemporaryDir tmp;
+        const QDir root(QFileInfo(tmp.path()).canonicalFilePath()); // as /proc/self/exe names it
+        QVERIFY(root.mkpath("bin") && root.mkpath("libexec/morphoquant"));
+        const QString bin = QString::fromStdString(mq::test::binDir());
+        const QString launcher = root.filePath("bin/morphoquant-cli");
+        const QString engine = root.filePath("libexec/morphoquant/morphoquant-cli-engine");
+        // A copy (the launcher resolves /proc/self/exe, so a link would point back to the build tree).
+        QVERIFY(QFile::copy(bin + "/morphoquant-cli", launcher));
+        QVERIFY(QFile::setPermissions(launcher, QFile::permissions(bin + "/morphoquant-cli")));
+        QVERIFY(QFile::link(bin + "/morphoquant-cli-engine", engine));
+        Run r = cli({"inspect", "/nonexistent/session.mqs"}, 60000, launcher);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("/nonexistent/session.mqs") && !r.err.contains("cannot start the engine"),
+                 qPrintable(r.err));
+        QVERIFY(QFile::remove(engine));
+        r = cli({"inspect", "/nonexistent/session.mqs"}, 60000, launcher);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("cannot start the engine: tried " + root.filePath("bin/morphoquant-cli-engine")
+                                + " (No such file or directory), " + root.filePath("bin")
+                                + "/../libexec/morphoquant/morphoquant-cli-engine (No such file or directory); "
+                                  "set MQ_CLI_ENGINE"),
+                 qPrintable(r.err));
+    }
+
+    // The launcher does not link libtorch (nor anything that does): the dynamic loader's list of
+    // what it loads (ldd), else the ELF's DT_NEEDED entries (readelf -d). The engine does.
+    void launcherLinksNoLibtorch()
+    {
+        QString tool = QStandardPaths::findExecutable("ldd");
+        QStringList toolArgs;
+        if (!tool.isEmpty()) {
+            toolArgs = {};
+        } else {
+            tool = QStandardPaths::findExecutable("readelf");
+            toolArgs = {"-d"};
+        }
+        if (tool.isEmpty())
+            QSKIP("neither ldd nor readelf is installed: cannot list the launcher's dynamic dependencies");
+        auto deps = [&](const QString& binary) {
+            QProcess p;
+            p.start(tool, toolArgs + QStringList{QString::fromStdString(mq::test::binDir()) + "/" + binary});
+            if (!p.waitForFinished(30000) || p.exitCode() != 0)
+                return QString();
+            return QString::fromUtf8(p.readAllStandardOutput());
+        };
+        const QRegularExpression torch("lib(torch|c10)[^ ]*\\.so");
+        const QString launcher = deps("morphoquant-cli"), engine = deps("morphoquant-cli-engine");
+        QVERIFY2(launcher.contains("libc.so"), qPrintable(tool + ": " + launcher));
+        QVERIFY2(!launcher.contains(torch), qPrintable(launcher));
+        QVERIFY2(engine.contains(torch), qPrintable(engine)); // the check would see libtorch
     }
 };
 

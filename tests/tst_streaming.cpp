@@ -376,9 +376,91 @@ private slots:
         QCOMPARE(code, 0);
         const QString ev = run({"eval", "--model", out, "--data", out + "/evaluation.jsonl", "--quiet", "--json"}, &code);
         QVERIFY2(code == 0 && ev.contains("\"tokens\":120"), qPrintable(ev)); // 8 sequences x 15 predicted
-        const QString omni = run({"make-synthetic", out + "-o", "--shape", "qwen2.5-omni-7b"}, &code);
+        const QString unknown = run({"make-synthetic", out + "-x", "--shape", "qwen2.5-13b"}, &code);
         QCOMPARE(code, 2);
-        QVERIFY2(omni.contains("make-tiny-omni"), qPrintable(omni));
+        QVERIFY2(unknown.contains("qwen2.5-omni-7b"), qPrintable(unknown)); // the message lists the shapes
+        // The Omni layout end to end: its own mixed manifest calibrates every modality.
+        const QString omni = m_tmp.filePath("cli-synth-omni");
+        run({"make-synthetic", omni, "--shape", "test-omni", "--layers", "1", "--calib-seqs", "5", "--quiet"}, &code);
+        QCOMPARE(code, 0);
+        const QString q = run({"quantize", "--model", omni, "--manifest", omni + "/manifest.jsonl", "--method",
+                               "morphoquant", "--wbits", "4", "--abits", "4", "--quiet", "--json"},
+                              &code);
+        QVERIFY2(code == 0, qPrintable(q));
+        const QString calibLine = q.split('\n').filter("calibration").value(0);
+        for (const char* m : {"text ", "image ", "audio ", "video "})
+            QVERIFY2(calibLine.contains(m), qPrintable(q));
+    }
+
+    // make-synthetic's Omni shapes carry the released layout: tensor and parameter counts of the
+    // thinker as published for Qwen2.5-Omni-7B (1346 tensors, 8,931,813,888 parameters) and
+    // derived for the 3B (4,703,464,448), talker and token2wav counts as public loaders of the
+    // released files list them (293 and 809 tensors; token2wav float32).
+    void syntheticOmniShapesMatchReleasedCounts()
+    {
+        struct Part {
+            int64_t tensors = 0, params = 0;
+            bool allF32 = true, allBf16 = true;
+        };
+        auto parts = [](const std::string& shape) {
+            SyntheticSpec spec;
+            spec.shape = shape;
+            std::map<std::string, Part> out;
+            for (const TensorSpec& t : syntheticTensors(spec)) {
+                const std::string part = t.name.substr(0, t.name.find('.'));
+                Part& p = out[part];
+                int64_t n = 1;
+                for (int64_t d : t.shape)
+                    n *= d;
+                ++p.tensors;
+                p.params += n;
+                p.allF32 = p.allF32 && t.dtype == DType::F32;
+                p.allBf16 = p.allBf16 && t.dtype == DType::BF16;
+            }
+            return out;
+        };
+        auto seven = parts("qwen2.5-omni-7b");
+        QCOMPARE(seven["thinker"].tensors, int64_t(1346));
+        QCOMPARE(seven["thinker"].params, int64_t(8931813888));
+        QVERIFY(seven["thinker"].allBf16 && seven["talker"].allBf16 && seven["token2wav"].allF32);
+        QCOMPARE(seven["talker"].tensors, int64_t(293));
+        QCOMPARE(seven["talker"].params, int64_t(1351360256));
+        QCOMPARE(seven["token2wav"].tensors, int64_t(809));
+        QCOMPARE(seven["token2wav"].params, int64_t(449051264 + 32)); // + the DiT's stored inv_freq
+        auto three = parts("qwen2.5-omni-3b");
+        QCOMPARE(three["thinker"].params, int64_t(4703464448));
+        QCOMPARE(three["talker"].params, int64_t(384604928));
+        QCOMPARE(three["token2wav"].params, seven["token2wav"].params);
+        auto plain = parts("qwen2.5-7b"); // the text model alone: model.* and lm_head.*
+        QCOMPARE(plain.size(), size_t(2));
+        QCOMPARE(plain["model"].params + plain["lm_head"].params, int64_t(7615616512)); // Qwen2.5-7B's count
+    }
+
+    // A small Omni layout written for real: loadable, Qwen's special ids, every modality of
+    // its manifest reaches the decoder.
+    void syntheticOmniFolderLoadsAndCalibrates()
+    {
+        const std::string dir = m_tmp.filePath("synth-omni").toStdString();
+        SyntheticSpec spec;
+        spec.shape = "test-omni";
+        spec.layers = 2;
+        spec.calibSequences = 5;
+        spec.sequenceLength = 16;
+        const SyntheticSummary sum = writeSynthetic(dir, spec, false);
+        QCOMPARE(sum.layers, 2);
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        QCOMPARE(m.tensorPrefix(), std::string("thinker."));
+        QCOMPARE(m.numLayers(), 2);
+        Checkpoint ck(dir);
+        QVERIFY(ck.contains("thinker.visual.blocks.1.attn.q.weight"));
+        QVERIFY(ck.contains("thinker.audio_tower.layers.1.fc2.bias"));
+        QVERIFY(ck.contains("talker.codec_head.weight"));
+        OmniCalibration calib(dir, dir + "/manifest.jsonl");
+        QCOMPARE(calib.samples(), size_t(5));
+        Session s;
+        calibrateStreamed(s, m, calib);
+        for (Modality mod : {Modality::Text, Modality::Image, Modality::Video, Modality::Audio})
+            QVERIFY2(s.calibration.tokens[size_t(mod)] > 0, modalityName(mod));
     }
 
     // Peak resident memory of a streamed eval in a child process, on synthetic 2- and 8-layer

@@ -141,6 +141,7 @@ private slots:
     void sessionModelSorts();
     void heatmapCells_data();
     void heatmapCells();
+    void heatmapBinsWideModelsAndZoomsToChannels();
     void outlierHistograms();
     void lossCurve();
     void maskBars_data();
@@ -252,6 +253,77 @@ void TestWidgets::heatmapCells()
     view.setSession(&textOnly);
     QCOMPARE(view.modality(), -1);
     QCOMPARE(data->cell(0, 0), dispersionScores(s.stats.at(s.groups[0]).pooled, view.dispersionForm())[0]);
+}
+
+// A map wider than the full-resolution limit is drawn at display resolution: each cell the max
+// of a run of channels (an outlier stays visible), full resolution once zoomed in; hover and
+// click name the channel under the cursor whatever the binning.
+void TestWidgets::heatmapBinsWideModelsAndZoomsToChannels()
+{
+    Session s;
+    s.model.path = "/models/wide";
+    const int rows = 6, k = 3000;
+    for (int g = 0; g < rows; ++g) {
+        s.groups.push_back("layers." + std::to_string(g / 4) + ".group" + std::to_string(g % 4));
+        InputStats st;
+        st.perModality[0].reset(k);
+        std::vector<float> x(size_t(4 * k));
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < k; ++c) // a smooth profile with one spike per row
+                x[size_t(r * k + c)] = float((r % 2 ? -1 : 1) * (1.0 + 0.001 * c + (c == 700 + 311 * g ? 50.0 : 0.0)));
+        st.perModality[0].accumulate(x.data(), 4, "text");
+        st.pooled.reset(k);
+        st.pooled.merge(st.perModality[0]);
+        s.stats[s.groups.back()] = st;
+    }
+    s.calibration.tokens = {4, 0, 0, 0};
+    DispersionHeatmapView view;
+    view.setFullResolutionCells(1000); // 18000 cells: binned
+    view.resize(900, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setSession(&s);
+    QCPColorMapData* data = view.colorMap()->data();
+    const int step = view.channelsPerCell();
+    QVERIFY2(step > 1, qPrintable(QString::number(step)));
+    QVERIFY(data->keySize() <= view.plot()->width()); // one cell per pixel column at most
+    QCOMPARE(data->valueSize(), rows);
+    for (int r = 0; r < rows; ++r) {
+        const std::vector<double> d = dispersionScores(s.stats.at(s.groups[size_t(r)]).pooled, DispersionForm::Code);
+        for (int i = 0; i < data->keySize(); ++i) {
+            double mx = -1e300;
+            for (int c = i * step; c < std::min(k, (i + 1) * step); ++c)
+                mx = std::max(mx, d[size_t(c)]);
+            QCOMPARE(data->cell(i, r), mx);
+        }
+        // the spike's cell holds the spike
+        const int spike = 700 + 311 * r;
+        QCOMPARE(data->cell(spike / step, r), d[size_t(spike)]);
+        QVERIFY(d[size_t(spike)] > 2 * d[size_t(spike + 1)]);
+    }
+    // Zoomed in to 51 channels: one cell per channel, the exact scores.
+    view.plot()->xAxis->setRange(99.5, 150.5);
+    QCOMPARE(view.channelsPerCell(), 1);
+    QCOMPARE(view.firstChannel(), 100);
+    QCOMPARE(data->keySize(), 51);
+    const std::vector<double> d2 = dispersionScores(s.stats.at(s.groups[2]).pooled, DispersionForm::Code);
+    for (int i = 0; i < 51; ++i)
+        QCOMPARE(data->cell(i, 2), d2[size_t(100 + i)]);
+    double key = 0, value = 0;
+    data->cellToCoord(7, 2, &key, &value);
+    QCOMPARE(key, 107.0); // cell centres sit on their channels
+    // A click names the channel under the cursor, binned or not.
+    view.plot()->xAxis->setRange(-0.5, k - 0.5);
+    view.plot()->replot();
+    QVERIFY(view.channelsPerCell() > 1);
+    QSignalSpy clicked(&view, &DispersionHeatmapView::channelClicked);
+    const QPoint at(int(std::lround(view.plot()->xAxis->coordToPixel(1234))),
+                    int(std::lround(view.plot()->yAxis->coordToPixel(3))));
+    QTest::mouseClick(view.plot(), Qt::LeftButton, {}, at);
+    QCOMPARE(clicked.size(), 1);
+    QCOMPARE(clicked.at(0).at(0).toString(), QString::fromStdString(s.groups[3]));
+    const int channel = clicked.at(0).at(1).toInt();
+    QVERIFY2(std::abs(channel - 1234) <= view.channelsPerCell(), qPrintable(QString::number(channel)));
 }
 
 void TestWidgets::outlierHistograms()

@@ -10,10 +10,12 @@
 #include <QLabel>
 #include <QSignalBlocker>
 #include <QStandardItemModel>
+#include <QResizeEvent>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -75,6 +77,10 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
             [this](int i) { setModality(m_modalityBox->itemData(i).toInt()); });
     connect(m_plot, &QCustomPlot::mouseMove, this, &DispersionHeatmapView::onMouseMove);
     connect(m_plot, &QCustomPlot::mousePress, this, &DispersionHeatmapView::onMousePress);
+    connect(m_plot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange&) {
+        if (!m_refreshing)
+            refreshCells();
+    });
     rebuild();
 }
 
@@ -138,44 +144,108 @@ int DispersionHeatmapView::rowOfGroup(const QString& group) const
 
 void DispersionHeatmapView::rebuild()
 {
-    m_map->data()->clear();
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-    int rows = 0;
-    int64_t width = 0;
-    if (m_session) {
-        rows = int(m_session->groups.size());
-        for (const auto& [g, st] : m_session->stats)
-            width = std::max(width, st.pooled.channels);
-    }
-    if (rows > 0 && width > 0) {
-        m_map->data()->setSize(int(width), rows);
-        m_map->data()->setRange(QCPRange(0, double(width - 1)), QCPRange(0, double(rows - 1)));
-        const double nan = std::numeric_limits<double>::quiet_NaN();
-        m_map->data()->fill(nan);
-        const int every = std::max(1, rows / 32); // keep tick labels legible on deep models
-        for (int r = 0; r < rows; ++r) {
-            const std::string& g = m_session->groups[size_t(r)];
-            if (r % every == 0)
-                ticker->addTick(r, QString::fromStdString(g));
-            auto it = m_session->stats.find(g);
-            if (it == m_session->stats.end())
-                continue;
+    m_scores.clear();
+    m_width = 0;
+    const int rows = m_session ? int(m_session->groups.size()) : 0;
+    for (int r = 0; r < rows; ++r) {
+        const std::string& g = m_session->groups[size_t(r)];
+        auto it = m_session->stats.find(g);
+        std::vector<double> d;
+        if (it != m_session->stats.end()) {
+            m_width = std::max(m_width, int(it->second.pooled.channels));
             const core::ChannelStats& st =
                 m_modality < 0 ? it->second.pooled : it->second.perModality[size_t(m_modality)];
-            if (st.empty())
-                continue;
-            const std::vector<double> d = core::dispersionScores(st, m_form);
-            for (size_t c = 0; c < d.size(); ++c)
-                m_map->data()->setCell(int(c), r, d[c]);
+            if (!st.empty())
+                d = core::dispersionScores(st, m_form);
         }
-        m_map->rescaleDataRange(true);
-        m_plot->xAxis->setRange(-0.5, double(width) - 0.5);
-        m_plot->yAxis->setRange(-0.5, double(rows) - 0.5);
+        m_scores.push_back(std::move(d));
     }
+    const int every = std::max(1, rows / 32); // keep tick labels legible on deep models
+    for (int r = 0; r < rows; r += every)
+        ticker->addTick(r, QString::fromStdString(m_session->groups[size_t(r)]));
     m_plot->yAxis->setTicker(ticker);
     m_plot->yAxis->setTickLabelFont(QFont(font().family(), 7));
+    {
+        m_refreshing = true; // one refresh below, not one per axis change
+        if (rows > 0 && m_width > 0) {
+            m_plot->xAxis->setRange(-0.5, double(m_width) - 0.5);
+            m_plot->yAxis->setRange(-0.5, double(rows) - 0.5);
+        }
+        m_refreshing = false;
+    }
+    refreshCells();
+    // The colour scale spans every score at full resolution (not only the drawn cells), and stays
+    // put while zooming.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const std::vector<double>& d : m_scores)
+        for (double v : d)
+            if (!std::isnan(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+    if (lo <= hi)
+        m_map->setDataRange(QCPRange(lo, hi > lo ? hi : lo + 1e-12));
     setCurrentGroup(m_currentGroup);
-    m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
+double DispersionHeatmapView::score(int row, int channel) const
+{
+    if (row < 0 || row >= int(m_scores.size()) || channel < 0 || channel >= int(m_scores[size_t(row)].size()))
+        return std::numeric_limits<double>::quiet_NaN();
+    return m_scores[size_t(row)][size_t(channel)];
+}
+
+void DispersionHeatmapView::refreshCells()
+{
+    QCPColorMapData* data = m_map->data();
+    const int rows = int(m_scores.size());
+    if (rows == 0 || m_width == 0) {
+        data->clear();
+        m_step = 1;
+        m_first = 0;
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    // The channels to draw: every one when the whole map is small, else the visible range.
+    int first = 0, last = m_width - 1;
+    int step = 1;
+    if (int64_t(m_width) * rows > m_fullCells) {
+        const QCPRange x = m_plot->xAxis->range();
+        first = std::clamp(int(std::floor(x.lower + 0.5)), 0, m_width - 1);
+        last = std::clamp(int(std::ceil(x.upper - 0.5)), first, m_width - 1);
+        // the plot's width bounds its axis rect's (which is only laid out at the next replot)
+        const int columns = std::max(64, m_plot->width());
+        const int n = last - first + 1;
+        step = std::max(1, (n + columns - 1) / columns);
+    }
+    const int cells = (last - first) / step + 1;
+    m_step = step;
+    m_first = first;
+    data->setSize(cells, rows);
+    // Cell i covers channels first + i*step .. +step-1; its centre sits in the middle of them.
+    const double half = (step - 1) / 2.0;
+    data->setRange(QCPRange(first + half, first + (cells - 1) * double(step) + half), QCPRange(0, double(rows - 1)));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int r = 0; r < rows; ++r) {
+        const std::vector<double>& d = m_scores[size_t(r)];
+        for (int i = 0; i < cells; ++i) {
+            const int c0 = first + i * step, c1 = std::min(c0 + step, int(d.size()));
+            double v = nan;
+            for (int c = c0; c < c1; ++c) // the max of the run: an outlier channel stays visible
+                if (!std::isnan(d[size_t(c)]) && (std::isnan(v) || d[size_t(c)] > v))
+                    v = d[size_t(c)];
+            data->setCell(i, r, v);
+        }
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void DispersionHeatmapView::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    if (int64_t(m_width) * int64_t(m_scores.size()) > m_fullCells)
+        refreshCells(); // the bins follow the plot's width
 }
 
 void DispersionHeatmapView::setCurrentGroup(const QString& group)
@@ -184,12 +254,11 @@ void DispersionHeatmapView::setCurrentGroup(const QString& group)
     const int row = rowOfGroup(group);
     m_highlight->setVisible(row >= 0);
     if (row >= 0) {
-        const int width = m_map->data()->keySize();
         m_highlight->topLeft->setCoords(-0.5, row - 0.5);
-        m_highlight->bottomRight->setCoords(width - 0.5, row + 0.5);
+        m_highlight->bottomRight->setCoords(m_width - 0.5, row + 0.5);
     }
-    const int rows = m_map->data()->valueSize();
-    const bool column = m_channel >= 0 && m_channel < m_map->data()->keySize() && rows > 0;
+    const int rows = int(m_scores.size());
+    const bool column = m_channel >= 0 && m_channel < m_width && rows > 0;
     m_channelOutline->setVisible(column);
     if (column) {
         m_channelOutline->topLeft->setCoords(m_channel - 0.5, -0.5);
@@ -206,18 +275,15 @@ void DispersionHeatmapView::setChannel(int channel)
 
 bool DispersionHeatmapView::cellAt(const QPoint& pos, int* row, int* channel) const
 {
-    if (!m_session || m_map->data()->isEmpty() || !m_plot->axisRect()->rect().contains(pos))
+    if (!m_session || m_scores.empty() || !m_plot->axisRect()->rect().contains(pos))
         return false;
-    double key = 0, value = 0;
-    m_map->pixelsToCoords(pos, key, value);
-    int k = 0, v = 0;
-    m_map->data()->coordToCell(key, value, &k, &v);
-    if (k < 0 || v < 0 || k >= m_map->data()->keySize() || v >= m_map->data()->valueSize())
+    // From pixel to channel directly: a cell may hold several channels.
+    const int c = int(std::floor(m_plot->xAxis->pixelToCoord(pos.x()) + 0.5));
+    const int r = int(std::floor(m_plot->yAxis->pixelToCoord(pos.y()) + 0.5));
+    if (std::isnan(score(r, c)))
         return false;
-    if (std::isnan(m_map->data()->cell(k, v)))
-        return false;
-    *row = v;
-    *channel = k;
+    *row = r;
+    *channel = c;
     return true;
 }
 
@@ -228,12 +294,13 @@ void DispersionHeatmapView::onMouseMove(QMouseEvent* event)
         QToolTip::hideText();
         return;
     }
-    QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("group %1\nchannel %2\nD_c = %3")
-                           .arg(QString::fromStdString(m_session->groups[size_t(row)]))
-                           .arg(channel)
-                           .arg(m_map->data()->cell(channel, row), 0, 'g', 5),
-                       m_plot);
+    QString text = tr("group %1\nchannel %2\nD_c = %3")
+                       .arg(QString::fromStdString(m_session->groups[size_t(row)]))
+                       .arg(channel)
+                       .arg(score(row, channel), 0, 'g', 5);
+    if (m_step > 1)
+        text += tr("\n(each column shows the largest D_c of %1 channels; zoom in to see each one)").arg(m_step);
+    QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
 }
 
 void DispersionHeatmapView::onMousePress(QMouseEvent* event)

@@ -3,7 +3,15 @@
 // column per input channel; shorter groups are padded with NaN (drawn transparent). The scores
 // are those of every token (pooled) or of one modality's tokens; a group the modality never
 // reached is a transparent row.
+//
+// Deep and wide models (a 7B model: 112 rows of up to 18944 channels) are drawn at display
+// resolution: when the visible channel range holds more channels than the plot has pixel
+// columns, each cell of the color map is the maximum D_c of a run of adjacent channels (the
+// outliers stay visible); zooming in until a cell is one channel shows full resolution. Hover
+// and click always name the channel under the cursor and its own score.
 #include <QWidget>
+
+#include <vector>
 
 #include "quant/quant_settings.h"
 
@@ -13,6 +21,7 @@ class QCPColorMap;
 class QCPColorScale;
 class QCPItemRect;
 class QMouseEvent;
+class QResizeEvent;
 
 namespace mq::core {
 struct Session;
@@ -44,6 +53,14 @@ public:
     QCPColorMap* colorMap() const { return m_map; }
     // Row of the color map holding `group` (cell y index), -1 if absent.
     int rowOfGroup(const QString& group) const;
+    // Channels per color-map cell along x (1: full resolution) and the first channel of cell 0.
+    int channelsPerCell() const { return m_step; }
+    int firstChannel() const { return m_first; }
+    // The full-resolution score of (row, channel); NaN where the row has no such channel.
+    double score(int row, int channel) const;
+    // Whole heatmaps up to this many cells are held at full resolution (tests lower it).
+    static constexpr int64_t kFullResolutionCells = int64_t(1) << 20;
+    void setFullResolutionCells(int64_t cells) { m_fullCells = cells; }
 
 signals:
     void channelClicked(const QString& group, int channel);
@@ -51,6 +68,9 @@ signals:
 
 private:
     void rebuild();
+    // Fills the color map for the visible channel range (binned when wider than the plot).
+    void refreshCells();
+    void resizeEvent(QResizeEvent* event) override;
     bool cellAt(const QPoint& pos, int* row, int* channel) const;
     void onMouseMove(QMouseEvent* event);
     void onMousePress(QMouseEvent* event);
@@ -67,6 +87,11 @@ private:
     QCPItemRect* m_highlight = nullptr;
     QCPItemRect* m_channelOutline = nullptr;
     int m_channel = -1;
+    std::vector<std::vector<double>> m_scores; // per row, full resolution
+    int m_width = 0;                           // widest row
+    int m_step = 1, m_first = 0;
+    int64_t m_fullCells = kFullResolutionCells;
+    bool m_refreshing = false;
 };
 
 } // namespace mq::ui

@@ -2,6 +2,7 @@
 
 #include "args.h"
 #include "progress_printer.h"
+#include "usage.h"
 
 #include "common/error.h"
 #include "common/runtime.h"
@@ -34,105 +35,6 @@ namespace core = mq::core;
 
 namespace {
 
-const char* kEvalHelp = R"(usage: morphoquant-cli eval --model DIR --data FILE [options]
-
-Mean next-token NLL and perplexity of a model folder over a JSONL token file. A folder written
-by `quantize --export` is evaluated as the quantized model it holds.
-
-  --model DIR     Hugging Face folder (config.json + safetensors)
-  --data FILE     JSONL, one {"input_ids": [...]} per line
-  --batch N       sequences per forward (default 8)
-  --threads N     CPU threads, libtorch's and OpenBLAS's (default: all cores)
-  --mem-budget S  hidden states kept in memory (default 4G); past it they are spilled to a
-                  temporary file. Weights are streamed from the checkpoint one layer at a time.
-  --json          last line of stdout is one JSON object {nll, ppl, tokens, ...}
-  --quiet         no progress on stderr
-)";
-
-const char* kQuantizeHelp = R"(usage: morphoquant-cli quantize --model DIR --calib FILE --method {rtn,morphoquant}
-                             --wbits N --abits N [options]
-
-Calibrates on FILE, builds the quantization plan, measures each Linear's output error under
-it (SQNR and cosine on two calibration batches; kept in --session) and reports (with --eval)
-the perplexity of the simulated quantized model. rtn: round-to-nearest weights and per-token dynamic activations.
-morphoquant: static per-channel activations whose clipping bounds MDQFO learns, with DABC
-compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
-
-  --model DIR          Hugging Face folder
-  --calib FILE         JSONL token file for calibration
-  --manifest FILE      instead of --calib: a Qwen2.5-Omni calibration manifest (JSONL of
-                       {"text", "image", "audio", "video"}; see README)
-  --method M           rtn | morphoquant
-  --wbits N            weight bits: 4, 8 or 16 (16 = unquantized)
-  --abits N            activation bits: 4, 8 or 16 (16 = unquantized)
-  --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax)
-  --group-size N       integer weights: scale per group of N inputs (default: per channel)
-  --asym               integer weights: asymmetric (min/max) instead of symmetric
-  --eval FILE          evaluate the quantized model on a JSONL token file
-  --eval-fp            also evaluate the full-precision model on --eval FILE
-  --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
-  --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
-  --overwrite          allow --export to replace an existing folder
-  --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
-  --batch N            sequences per forward (default 8)
-  --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
-                       to a temporary file. Every stage runs layer by layer, reading one layer's
-                       weights at a time from the checkpoint.
-  --json               last line of stdout is one JSON object
-  --quiet              no progress on stderr
- DABC:
-  --k X                threshold mu + k*sigma (default 2)
-  --no-local           switch the per-module threshold off
-  --no-global          switch the all-modules threshold off
-  --score F            dispersion form: code (default, the authors' code) | paper (Eq. 5)
-  --rho X              compensate only |x| > rho*alpha in masked channels (default 0)
-  --force-mask KIND    mask every channel of this module kind (repeatable; default down_proj,
-                       as the authors' code; `--force-mask none` for the pure Eq. 6)
-  --any-modality       mask a channel that is an outlier for any modality (default: pooled scores)
-  --no-dabc            no compensation
- MDQFO:
-  --solver S           grid (default) | adam
-  --p X                L_p exponent (default 2)
-  --lambda-cos X       weight of the cosine term (default 1)
-  --ratios N           grid points over [0.6, 1] (default 15)
-  --adam-steps N       Adam steps per group (default 100)
-  --mdqfo-tokens N     rows MDQFO optimizes on per group (default: every n-th row so that
-                       rows x channels <= 2^24; alpha0 = max|X_c| always uses every row;
-                       0 = every row)
-  --no-mdqfo           keep alpha = max|X_c|
-)";
-
-const char* kMakeTinyOmniHelp = R"(usage: morphoquant-cli make-tiny-omni OUTDIR [--seed N] [--overwrite] [--json]
-
-Writes a tiny Qwen2.5-Omni checkpoint: the released models' config keys, tensor names and
-bf16 dtype in two shards with model.safetensors.index.json, and a small byte-level BPE
-tokenizer.json. Hidden size 64, so tests and demos run it in seconds.
-)";
-
-const char* kInspectHelp = R"(usage: morphoquant-cli inspect SESSION.mqs [--json]
-
-Prints what a session holds: model, modules, calibration token counts per modality, DABC
-masks, the method and its settings, MDQFO losses, evaluation figures and the layer errors of
-the plan (per Linear: SQNR and cosine of its output, pooled and per modality). With --json the
-last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db", "cosine"},
-"text": {...}, ...}] (modalities without tokens left out).
-)";
-
-bool wantsHelp(int argc, char** argv)
-{
-    for (int i = 2; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--help" || a == "-h")
-            return true;
-    }
-    return false;
-}
-
-void setThreads(const Args& a)
-{
-    core::initRuntime(a.intValue("threads", 0));
-}
-
 // --report-peak-rss: the process's peak resident memory on stdout (tests and benchmarks).
 void reportPeakRss(const Args& a)
 {
@@ -141,19 +43,6 @@ void reportPeakRss(const Args& a)
     struct rusage ru {};
     ::getrusage(RUSAGE_SELF, &ru);
     std::printf("peak_rss_kib %ld\n", long(ru.ru_maxrss));
-}
-
-core::StreamOptions streamOptions(const Args& a)
-{
-    core::StreamOptions o;
-    if (a.has("mem-budget")) {
-        try {
-            o.memBudget = core::parseByteSize(a.value("mem-budget"));
-        } catch (const core::InputError& e) {
-            throw UsageError(std::string("--mem-budget: ") + e.what());
-        }
-    }
-    return o;
 }
 
 json nllJson(const core::NllResult& r)
@@ -166,19 +55,11 @@ void printNll(const std::string& label, double nll, double ppl, int64_t tokens)
     std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label.c_str(), nll, ppl, static_cast<long long>(tokens));
 }
 
-void requireOneCalibrationSource(const Args& a)
+core::CalibrationSourceSpec calibrationSpec(const std::string& kind, const std::string& path, int batch)
 {
-    if (a.has("calib") == a.has("manifest"))
-        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
-}
-
-// --calib FILE (token JSONL) or --manifest FILE (Qwen2.5-Omni), exactly one of them.
-core::CalibrationSourceSpec calibrationSource(const Args& a, int batch)
-{
-    requireOneCalibrationSource(a);
     core::CalibrationSourceSpec spec;
-    spec.kind = a.has("calib") ? "tokens" : "manifest";
-    spec.path = a.value(a.has("calib") ? "calib" : "manifest");
+    spec.kind = kind;
+    spec.path = path;
     spec.batchSize = batch;
     return spec;
 }
@@ -278,49 +159,15 @@ const core::EvalResult* findEval(const core::Session& s, const std::string& labe
     return nullptr;
 }
 
-core::WeightQuantSpec weightSpec(const Args& a, int wbits)
-{
-    core::WeightQuantSpec w;
-    std::string f = a.value("wformat", "int");
-    if (wbits >= 16) {
-        if (a.has("wformat") && f != "none")
-            throw UsageError("--wformat " + f + " needs --wbits 4 or 8");
-        return w;
-    }
-    if (f == "int4" || f == "int8") {
-        if (std::stoi(f.substr(3)) != wbits)
-            throw UsageError("--wformat " + f + " contradicts --wbits " + std::to_string(wbits));
-        f = "int";
-    }
-    if (f == "nf4") {
-        if (wbits != 4)
-            throw UsageError("--wformat nf4 is a 4-bit format; got --wbits " + std::to_string(wbits));
-        w.format = core::WeightFormat::NF4;
-    } else if (f == "int") {
-        if (wbits < 2 || wbits > 8)
-            throw UsageError("--wbits must be 2..8 or 16, got " + std::to_string(wbits));
-        w.format = core::WeightFormat::Int;
-        w.bits = wbits;
-        w.groupSize = a.intValue("group-size", 0);
-        w.symmetric = !a.flag("asym");
-    } else {
-        throw UsageError("--wformat must be int, int4, int8 or nf4, got '" + f + "'");
-    }
-    return w;
-}
-
 } // namespace
 
 int cmdEval(int argc, char** argv)
 {
-    if (wantsHelp(argc, argv)) {
-        std::fputs(kEvalHelp, stdout);
-        return 0;
-    }
-    Args a(argc, argv, 2, {"model", "data", "batch", "threads", "mem-budget"}, {"json", "quiet", "report-peak-rss"});
-    setThreads(a);
-    const std::string modelDir = a.required("model"), dataPath = a.required("data");
-    const core::StreamOptions stream = streamOptions(a);
+    const Args a = parseArgs("eval", argc, argv);
+    const EvalOptions o = evalOptions(a);
+    core::initRuntime(o.threads);
+    const std::string& modelDir = o.model;
+    const std::string& dataPath = o.data;
     core::LoadedModel lm = core::loadModelForEval(modelDir, core::Residency::Streamed);
     core::TokenDataset data = core::loadTokenDataset(dataPath, lm.model.config().vocabSize);
     std::unique_ptr<core::QuantSimHook> hook;
@@ -328,7 +175,7 @@ int cmdEval(int argc, char** argv)
         hook = std::make_unique<core::QuantSimHook>(*lm.settings, lm.groups);
     ProgressPrinter pp(a.flag("quiet"));
     core::NllResult r =
-        core::evaluateStreamed(lm.model, data, hook.get(), a.intValue("batch", 8), pp.sink(), nullptr, stream);
+        core::evaluateStreamed(lm.model, data, hook.get(), o.batch, pp.sink(), nullptr, o.stream);
     pp.finishLine();
     const std::string label = lm.settings ? lm.settings->label() : "full precision";
     printNll(label, r.nll, r.ppl, r.tokens);
@@ -347,71 +194,18 @@ int cmdEval(int argc, char** argv)
 
 int cmdQuantize(int argc, char** argv)
 {
-    if (wantsHelp(argc, argv)) {
-        std::fputs(kQuantizeHelp, stdout);
-        return 0;
-    }
-    Args a(argc, argv, 2,
-           {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session", "export",
-            "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
-            "adam-steps", "mem-budget", "mdqfo-tokens"},
-           {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
-            "any-modality", "report-peak-rss"});
-    setThreads(a);
-    core::QuantSettings st;
-    st.method = a.required("method");
-    if (st.method != "rtn" && st.method != "morphoquant")
-        throw UsageError("--method must be rtn or morphoquant, got '" + st.method + "'");
-    const int wbits = a.intValue("wbits", 16);
-    if (!a.has("wbits") || !a.has("abits"))
-        throw UsageError("--wbits and --abits are required");
-    st.weight = weightSpec(a, wbits);
-    st.abits = a.intValue("abits", 16);
-    if (st.abits != 16 && (st.abits < 2 || st.abits > 8))
-        throw UsageError("--abits must be 2..8 or 16, got " + std::to_string(st.abits));
-    st.dabc.k = a.doubleValue("k", st.dabc.k);
-    st.dabc.useLocal = !a.flag("no-local");
-    st.dabc.useGlobal = !a.flag("no-global");
-    st.dabc.enabled = !a.flag("no-dabc");
-    st.dabc.anyModality = a.flag("any-modality");
-    st.dabc.form = core::parseDispersionForm(a.value("score", "code"));
-    st.dabc.rho = a.doubleValue("rho", 0.0);
-    if (a.has("force-mask")) {
-        st.dabc.forceKinds.clear();
-        for (const std::string& kind : a.values("force-mask"))
-            if (kind != "none")
-                st.dabc.forceKinds.push_back(kind);
-    }
-    const std::string solver = a.value("solver", "grid");
-    if (solver != "grid" && solver != "adam")
-        throw UsageError("--solver must be grid or adam, got '" + solver + "'");
-    st.mdqfo.solver = solver == "adam" ? core::MdqfoSolver::Adam : core::MdqfoSolver::GridSearch;
-    st.mdqfo.p = a.doubleValue("p", st.mdqfo.p);
-    st.mdqfo.lambdaCos = a.doubleValue("lambda-cos", st.mdqfo.lambdaCos);
-    st.mdqfo.ratios = a.intValue("ratios", st.mdqfo.ratios);
-    st.mdqfo.adamSteps = a.intValue("adam-steps", st.mdqfo.adamSteps);
-    st.mdqfo.enabled = !a.flag("no-mdqfo");
-    if (a.has("mdqfo-tokens")) {
-        const int rows = a.intValue("mdqfo-tokens", 0);
-        if (rows < 0)
-            throw UsageError("--mdqfo-tokens must be >= 0");
-        st.mdqfo.sampleRows = rows;
-        if (rows == 0)
-            st.mdqfo.sampleElements = 0; // every row
-    }
-    const int batch = a.intValue("batch", 8);
-    if (batch < 1)
-        throw UsageError("--batch must be at least 1");
-
-    const core::CalibrationSourceSpec calibSpec = calibrationSource(a, batch);
-    const std::string modelDir = a.required("model");
-    const std::string sessionPath = a.value("session"), exportDir = a.value("export"), evalPath = a.value("eval");
-    if (a.flag("eval-fp") && evalPath.empty())
-        throw UsageError("--eval-fp needs --eval FILE");
+    const Args a = parseArgs("quantize", argc, argv);
+    const QuantizeOptions o = quantizeOptions(a);
+    core::initRuntime(o.threads);
+    const core::QuantSettings& st = o.settings;
+    const int wbits = o.wbits, batch = o.batch;
+    const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, batch);
+    const std::string& modelDir = o.model;
+    const std::string &sessionPath = o.session, &exportDir = o.exportDir, &evalPath = o.evalPath;
 
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
-    engine.streamOptions = streamOptions(a);
+    engine.streamOptions = o.stream;
     engine.keepPreviewCache = false; // no live preview on the command line
     core::Session session;
     engine.openModel(session, modelDir, pp.sink());
@@ -488,31 +282,16 @@ int cmdQuantize(int argc, char** argv)
     return 0;
 }
 
-const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
-                              [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
-
-Runs the calibration data through the full-precision model and stores per-modality and pooled
-statistics of every Linear input (decoder, and for a manifest also the vision and audio
-encoders) in a new session file.
-)";
-
 int cmdCalibrate(int argc, char** argv)
 {
-    if (wantsHelp(argc, argv)) {
-        std::fputs(kCalibrateHelp, stdout);
-        return 0;
-    }
-    Args a(argc, argv, 2, {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget"},
-           {"json", "quiet", "report-peak-rss"});
-    setThreads(a);
-    const int batch = a.intValue("batch", 8);
-    if (batch < 1)
-        throw UsageError("--batch must be at least 1");
-    const core::CalibrationSourceSpec calibSpec = calibrationSource(a, batch);
-    const std::string modelDir = a.required("model"), sessionPath = a.required("session");
+    const Args a = parseArgs("calibrate", argc, argv);
+    const CalibrateOptions o = calibrateOptions(a);
+    core::initRuntime(o.threads);
+    const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, o.batch);
+    const std::string &modelDir = o.model, &sessionPath = o.session;
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
-    engine.streamOptions = streamOptions(a);
+    engine.streamOptions = o.stream;
     core::Session session;
     engine.openModel(session, modelDir, pp.sink());
     engine.calibrate(session, calibSpec, pp.sink());
@@ -534,53 +313,19 @@ int cmdCalibrate(int argc, char** argv)
     return 0;
 }
 
-const char* kMakeSyntheticHelp = R"(usage: morphoquant-cli make-synthetic OUTDIR --shape SHAPE [--layers N] [--seed S]
-                                   [--calib-seqs N] [--eval-seqs N] [--seq-len N] [--overwrite] [--json]
-
-Writes a checkpoint with a released model's layout and random weights, to measure the engine at
-real sizes: config.json, bf16 tensors under the released names and shapes in shards of at most
-2 GB with model.safetensors.index.json, a small tokenizer.json, and calibration.jsonl /
-evaluation.jsonl of random token ids. A few channels are strong outliers (RMSNorm weights of 8,
-up_proj rows 10 times larger), as DABC expects of real models. Written tensor by tensor.
-
-  --shape SHAPE     qwen2.5-7b (hidden 3584, intermediate 18944, 28/4 heads, vocab 152064,
-                    28 layers) | test-wide (hidden 256, for tests). The Qwen2.5-Omni layout is
-                    written at tiny sizes by make-tiny-omni.
-  --layers N        decoder layers (default: the shape's own)
-  --seed S          random seed (default 0)
-  --calib-seqs N    sequences in calibration.jsonl (default 8)
-  --eval-seqs N     sequences in evaluation.jsonl (default 8)
-  --seq-len N       tokens per sequence (default 256)
-)";
-
 int cmdMakeSynthetic(int argc, char** argv)
 {
-    if (wantsHelp(argc, argv)) {
-        std::fputs(kMakeSyntheticHelp, stdout);
-        return 0;
-    }
-    Args a(argc, argv, 2, {"shape", "layers", "seed", "calib-seqs", "eval-seqs", "seq-len"}, {"overwrite", "json", "quiet"});
-    if (a.positional().size() != 1)
-        throw UsageError("make-synthetic takes one output folder");
+    const Args a = parseArgs("make-synthetic", argc, argv);
+    const SyntheticOptions o = syntheticOptions(a);
     core::SyntheticSpec spec;
-    spec.shape = a.required("shape");
-    const auto shapes = core::syntheticShapes();
-    if (std::find(shapes.begin(), shapes.end(), spec.shape) == shapes.end()) {
-        if (spec.shape == "qwen2.5-omni-3b" || spec.shape == "qwen2.5-omni-7b")
-            throw UsageError("--shape " + spec.shape + " is not written yet at its real size; make-tiny-omni writes "
-                             "the Qwen2.5-Omni layout at tiny sizes");
-        throw UsageError("--shape must be qwen2.5-7b or test-wide, got '" + spec.shape + "'");
-    }
-    spec.layers = a.intValue("layers", 0);
-    const int seed = a.intValue("seed", 0);
-    spec.calibSequences = a.intValue("calib-seqs", spec.calibSequences);
-    spec.evalSequences = a.intValue("eval-seqs", spec.evalSequences);
-    spec.sequenceLength = a.intValue("seq-len", spec.sequenceLength);
-    if (spec.layers < 0 || seed < 0 || spec.calibSequences < 1 || spec.evalSequences < 1 || spec.sequenceLength < 2)
-        throw UsageError("--layers, --seed must be >= 0; --calib-seqs, --eval-seqs >= 1; --seq-len >= 2");
-    spec.seed = uint64_t(seed);
+    spec.shape = o.shape;
+    spec.layers = o.layers;
+    spec.seed = uint64_t(o.seed);
+    spec.calibSequences = o.calibSequences.value_or(spec.calibSequences);
+    spec.evalSequences = o.evalSequences.value_or(spec.evalSequences);
+    spec.sequenceLength = o.sequenceLength.value_or(spec.sequenceLength);
     ProgressPrinter pp(a.flag("quiet"));
-    const core::SyntheticSummary s = core::writeSynthetic(a.positional()[0], spec, a.flag("overwrite"), pp.sink());
+    const core::SyntheticSummary s = core::writeSynthetic(o.dir, spec, a.flag("overwrite"), pp.sink());
     pp.finishLine();
     std::printf("synthetic %s  %s: %d layers, %lld tensors, %lld parameters (bf16, %.2f GB), %d shards\n",
                 spec.shape.c_str(), s.dir.c_str(), s.layers, static_cast<long long>(s.tensors),
@@ -596,17 +341,9 @@ int cmdMakeSynthetic(int argc, char** argv)
 
 int cmdMakeTinyOmni(int argc, char** argv)
 {
-    if (wantsHelp(argc, argv)) {
-        std::fputs(kMakeTinyOmniHelp, stdout);
-        return 0;
-    }
-    Args a(argc, argv, 2, {"seed"}, {"overwrite", "json"});
-    if (a.positional().size() != 1)
-        throw UsageError("make-tiny-omni takes one output folder");
-    const int seed = a.intValue("seed", 0);
-    if (seed < 0)
-        throw UsageError("--seed must be >= 0");
-    core::TinyOmniSummary s = core::writeTinyOmni(a.positional()[0], uint64_t(seed), a.flag("overwrite"));
+    const Args a = parseArgs("make-tiny-omni", argc, argv);
+    const TinyOmniOptions o = tinyOmniOptions(a);
+    core::TinyOmniSummary s = core::writeTinyOmni(o.dir, uint64_t(o.seed), a.flag("overwrite"));
     std::printf("tiny Qwen2.5-Omni  %s: %lld tensors, %lld parameters (bf16), %d shards\n", s.dir.c_str(),
                 static_cast<long long>(s.tensors), static_cast<long long>(s.parameters), s.shards);
     if (a.flag("json"))
@@ -619,14 +356,8 @@ int cmdMakeTinyOmni(int argc, char** argv)
 
 int cmdInspect(int argc, char** argv)
 {
-    if (wantsHelp(argc, argv)) {
-        std::fputs(kInspectHelp, stdout);
-        return 0;
-    }
-    Args a(argc, argv, 2, {}, {"json"});
-    if (a.positional().size() != 1)
-        throw UsageError("inspect takes one session file");
-    const std::string path = a.positional()[0];
+    const Args a = parseArgs("inspect", argc, argv);
+    const std::string path = inspectPath(a);
     const core::Session s = core::loadSession(path);
     json j;
     j["command"] = "inspect";

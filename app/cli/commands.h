@@ -1,6 +1,7 @@
 #pragma once
 // The CLI's subcommands. Each returns the process exit code; errors propagate as exceptions
-// (mq::core::Error, UsageError) to main(), which prints them.
+// (mq::core::Error, UsageError) to main(), which prints them. Each first checks its command line
+// with usage.h (the checks the launcher, morphoquant-cli, makes without libtorch).
 namespace mq::cli {
 
 int cmdEval(int argc, char** argv);

@@ -135,8 +135,11 @@ std::map<std::string, InputStats> StatsCollector::finish()
         InputStats st = m_stats[g];
         st.pooled = ChannelStats();
         st.pooled.reset(st.perModality[0].channels);
-        for (const auto& s : st.perModality)
+        for (auto& s : st.perModality) {
             st.pooled.merge(s);
+            if (s.empty())
+                s = ChannelStats(); // a modality no token had: no arrays (as a loaded session has it)
+        }
         out[m_names[g]] = std::move(st);
     }
     return out;

@@ -11,12 +11,19 @@
 #include <vector>
 
 #include "common/progress.h"
+#include "io/safetensors.h"
+#include "model/synthetic_shapes.h"
 
 namespace mq::core {
 
 struct SyntheticSpec {
-    // "qwen2.5-7b" (hidden 3584, intermediate 18944, 28/4 heads, vocab 152064, q/k/v biases),
-    // or "test-wide" (hidden 256, intermediate 1024, 4/2 heads, vocab 1024: tests).
+    // "qwen2.5-7b" (hidden 3584, intermediate 18944, 28/4 heads, vocab 152064, q/k/v biases);
+    // "qwen2.5-omni-7b" / "qwen2.5-omni-3b": the whole Qwen2.5-Omni checkpoint, the thinker
+    // (decoder under "thinker.", vision and audio encoders at their released sizes) beside the
+    // talker and token2wav (float32), with Qwen's special-token ids in config and tokenizer and a
+    // mixed manifest.jsonl (text, images, audio, video frames under media/); or the test shapes
+    // "test-wide" (hidden 256, intermediate 1024, 4/2 heads, vocab 1024) and "test-omni" (the
+    // Omni layout at hidden 256 with small encoders).
     std::string shape = "qwen2.5-7b";
     int layers = 0;          // 0: the shape's own depth (28 for qwen2.5-7b)
     uint64_t seed = 0;
@@ -35,8 +42,8 @@ struct SyntheticSummary {
     int layers = 0;
 };
 
-// The shapes writeSynthetic knows.
-std::vector<std::string> syntheticShapes();
+// The tensors writeSynthetic writes for spec, in file order (InputError for an unknown shape).
+std::vector<TensorSpec> syntheticTensors(const SyntheticSpec& spec);
 
 // Writes the folder atomically (writeFolderAtomic). InputError for an unknown shape or bad counts.
 SyntheticSummary writeSynthetic(const std::string& outDir, const SyntheticSpec& spec, bool overwrite,

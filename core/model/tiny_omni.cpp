@@ -90,7 +90,7 @@ std::string byteSymbol(int b)
     return s;
 }
 
-json tinyTokenizer()
+json byteLevelTokenizer(const std::vector<std::pair<std::string, int>>& specials)
 {
     json vocab = json::object();
     for (int b = 0; b < 256; ++b)
@@ -106,8 +106,8 @@ json tinyTokenizer()
         vocab[a + b] = next++;
     }
     json added = json::array();
-    for (const char* tok : kSpecials)
-        added.push_back({{"id", specialId(tok)}, {"content", tok}, {"single_word", false}, {"lstrip", false},
+    for (const auto& [tok, id] : specials)
+        added.push_back({{"id", id}, {"content", tok}, {"single_word", false}, {"lstrip", false},
                          {"rstrip", false}, {"normalized", false}, {"special", true}});
     const char* pattern = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
     return {{"version", "1.0"},
@@ -219,7 +219,26 @@ std::map<std::string, at::Tensor> tinyTensors(uint64_t seed)
 
 } // namespace
 
-std::string tinyTokenizerJson() { return tinyTokenizer().dump(2) + "\n"; }
+std::string tinyTokenizerJson()
+{
+    std::vector<std::pair<std::string, int>> specials;
+    for (const char* tok : kSpecials)
+        specials.emplace_back(tok, specialId(tok));
+    return byteLevelTokenizer(specials).dump(2) + "\n";
+}
+
+std::string byteLevelTokenizerJson(const std::vector<std::pair<std::string, int>>& specials)
+{
+    return byteLevelTokenizer(specials).dump(2) + "\n";
+}
+
+std::vector<std::pair<std::string, int>> qwenSpecialTokens()
+{
+    // Qwen2.5-Omni's ids (QWEN25_OMNI.md, thinker_config).
+    return {{"<|endoftext|>", 151643}, {"<|im_start|>", 151644}, {"<|im_end|>", 151645}, {"<|AUDIO|>", 151646},
+            {"<|audio_bos|>", 151647}, {"<|audio_eos|>", 151648}, {"<|vision_bos|>", 151652},
+            {"<|vision_eos|>", 151653}, {"<|vision_pad|>", 151654}, {"<|IMAGE|>", 151655}, {"<|VIDEO|>", 151656}};
+}
 
 TinyOmniSummary writeTinyOmni(const std::string& outDir, uint64_t seed, bool overwrite)
 {

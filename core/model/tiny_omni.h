@@ -7,6 +7,8 @@
 // carry the ids the config names. Sizes are tiny (hidden 64) so CI runs it in seconds.
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mq::core {
 
@@ -23,5 +25,10 @@ TinyOmniSummary writeTinyOmni(const std::string& outDir, uint64_t seed = 0, bool
 // The tiny byte-level BPE tokenizer.json (256 bytes, 16 merges, the Qwen special tokens at
 // ids 500..510), as written beside the tiny model.
 std::string tinyTokenizerJson();
+
+// The same byte-level BPE with the given special tokens and ids (make-synthetic's Omni shapes
+// use Qwen2.5-Omni's own ids, qwenSpecialTokens()).
+std::string byteLevelTokenizerJson(const std::vector<std::pair<std::string, int>>& specials);
+std::vector<std::pair<std::string, int>> qwenSpecialTokens();
 
 } // namespace mq::core

@@ -1,0 +1,455 @@
+#include "usage.h"
+
+#include "model/synthetic_shapes.h"
+
+#include "common/error.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+
+namespace mq::cli {
+
+namespace core = mq::core;
+
+namespace {
+
+const char* kHelp = R"(usage: morphoquant-cli COMMAND [options]
+
+MorphoQuant Workbench, headless: modality-aware 4-bit post-training quantization
+(DABC + MDQFO) of Llama / Qwen2-family decoders.
+
+commands:
+  eval       perplexity of a model folder (or of an exported quantized model)
+  calibrate  statistics of every Linear input (per modality) into a session
+  quantize   calibrate, plan (rtn or morphoquant), evaluate, save a session, export
+  inspect    what a session file holds
+  make-tiny-omni  write a tiny Qwen2.5-Omni checkpoint (real layout) for tests and demos
+  make-synthetic  write a random checkpoint of a released shape (qwen2.5-7b) for benchmarks
+
+`morphoquant-cli COMMAND --help` describes each command.
+)";
+
+const char* kEvalHelp = R"(usage: morphoquant-cli eval --model DIR --data FILE [options]
+
+Mean next-token NLL and perplexity of a model folder over a JSONL token file. A folder written
+by `quantize --export` is evaluated as the quantized model it holds.
+
+  --model DIR     Hugging Face folder (config.json + safetensors)
+  --data FILE     JSONL, one {"input_ids": [...]} per line
+  --batch N       sequences per forward (default 8)
+  --threads N     CPU threads, libtorch's and OpenBLAS's (default: all cores)
+  --mem-budget S  hidden states kept in memory (default 4G); past it they are spilled to a
+                  temporary file. Weights are streamed from the checkpoint one layer at a time.
+  --json          last line of stdout is one JSON object {nll, ppl, tokens, ...}
+  --quiet         no progress on stderr
+)";
+
+const char* kQuantizeHelp = R"(usage: morphoquant-cli quantize --model DIR --calib FILE --method {rtn,morphoquant}
+                             --wbits N --abits N [options]
+
+Calibrates on FILE, builds the quantization plan, measures each Linear's output error under
+it (SQNR and cosine on two calibration batches; kept in --session) and reports (with --eval)
+the perplexity of the simulated quantized model. rtn: round-to-nearest weights and per-token dynamic activations.
+morphoquant: static per-channel activations whose clipping bounds MDQFO learns, with DABC
+compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
+
+  --model DIR          Hugging Face folder
+  --calib FILE         JSONL token file for calibration
+  --manifest FILE      instead of --calib: a Qwen2.5-Omni calibration manifest (JSONL of
+                       {"text", "image", "audio", "video"}; see README)
+  --method M           rtn | morphoquant
+  --wbits N            weight bits: 4, 8 or 16 (16 = unquantized)
+  --abits N            activation bits: 4, 8 or 16 (16 = unquantized)
+  --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax)
+  --group-size N       integer weights: scale per group of N inputs (default: per channel)
+  --asym               integer weights: asymmetric (min/max) instead of symmetric
+  --eval FILE          evaluate the quantized model on a JSONL token file
+  --eval-fp            also evaluate the full-precision model on --eval FILE
+  --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
+  --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
+  --overwrite          allow --export to replace an existing folder
+  --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
+  --batch N            sequences per forward (default 8)
+  --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
+                       to a temporary file. Every stage runs layer by layer, reading one layer's
+                       weights at a time from the checkpoint.
+  --json               last line of stdout is one JSON object
+  --quiet              no progress on stderr
+ DABC:
+  --k X                threshold mu + k*sigma (default 2)
+  --no-local           switch the per-module threshold off
+  --no-global          switch the all-modules threshold off
+  --score F            dispersion form: code (default, the authors' code) | paper (Eq. 5)
+  --rho X              compensate only |x| > rho*alpha in masked channels (default 0)
+  --force-mask KIND    mask every channel of this module kind (repeatable; default down_proj,
+                       as the authors' code; `--force-mask none` for the pure Eq. 6)
+  --any-modality       mask a channel that is an outlier for any modality (default: pooled scores)
+  --no-dabc            no compensation
+ MDQFO:
+  --solver S           grid (default) | adam
+  --p X                L_p exponent (default 2)
+  --lambda-cos X       weight of the cosine term (default 1)
+  --ratios N           grid points over [0.6, 1] (default 15)
+  --adam-steps N       Adam steps per group (default 100)
+  --mdqfo-tokens N     rows MDQFO optimizes on per group (default: every n-th row so that
+                       rows x channels <= 2^24; alpha0 = max|X_c| always uses every row;
+                       0 = every row)
+  --no-mdqfo           keep alpha = max|X_c|
+)";
+
+const char* kMakeTinyOmniHelp = R"(usage: morphoquant-cli make-tiny-omni OUTDIR [--seed N] [--overwrite] [--json]
+
+Writes a tiny Qwen2.5-Omni checkpoint: the released models' config keys, tensor names and
+bf16 dtype in two shards with model.safetensors.index.json, and a small byte-level BPE
+tokenizer.json. Hidden size 64, so tests and demos run it in seconds.
+)";
+
+const char* kInspectHelp = R"(usage: morphoquant-cli inspect SESSION.mqs [--json]
+
+Prints what a session holds: model, modules, calibration token counts per modality, DABC
+masks, the method and its settings, MDQFO losses, evaluation figures and the layer errors of
+the plan (per Linear: SQNR and cosine of its output, pooled and per modality). With --json the
+last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db", "cosine"},
+"text": {...}, ...}] (modalities without tokens left out).
+)";
+
+const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
+                              [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
+
+Runs the calibration data through the full-precision model and stores per-modality and pooled
+statistics of every Linear input (decoder, and for a manifest also the vision and audio
+encoders) in a new session file.
+)";
+
+const char* kMakeSyntheticHelp = R"(usage: morphoquant-cli make-synthetic OUTDIR --shape SHAPE [--layers N] [--seed S]
+                                   [--calib-seqs N] [--eval-seqs N] [--seq-len N] [--overwrite] [--json]
+
+Writes a checkpoint with a released model's layout and random weights, to measure the engine at
+real sizes: config.json, bf16 tensors under the released names and shapes in shards of at most
+2 GB with model.safetensors.index.json, a small tokenizer.json, and calibration.jsonl /
+evaluation.jsonl of random token ids. A few channels are strong outliers (RMSNorm weights of 8,
+up_proj rows 10 times larger), as DABC expects of real models. Written tensor by tensor.
+
+  --shape SHAPE     qwen2.5-7b       Qwen2.5-7B: hidden 3584, intermediate 18944, 28/4 heads,
+                                     vocab 152064, 28 layers (about 15 GB)
+                    qwen2.5-omni-7b  the whole Qwen2.5-Omni-7B checkpoint: the thinker (28
+                                     layers as above, vision and audio encoders of 32 layers),
+                                     talker and token2wav (float32), Qwen's special-token ids,
+                                     and manifest.jsonl with images, audio and video frames
+                                     under media/ (about 22 GB)
+                    qwen2.5-omni-3b  the same at 3B (thinker hidden 2048, 36 layers; about 12 GB)
+                    test-wide, test-omni  small versions for tests
+  --layers N        thinker / decoder layers (default: the shape's own)
+  --seed S          random seed (default 0)
+  --calib-seqs N    sequences in calibration.jsonl (default 8)
+  --eval-seqs N     sequences in evaluation.jsonl (default 8)
+  --seq-len N       tokens per sequence (default 256)
+)";
+
+bool wantsHelp(int argc, char** argv)
+{
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h")
+            return true;
+    }
+    return false;
+}
+
+// --threads N (0 or less: every core).
+int threadsOption(const Args& a)
+{
+    return a.intValue("threads", 0);
+}
+
+core::StreamOptions streamOptions(const Args& a)
+{
+    core::StreamOptions o;
+    if (a.has("mem-budget")) {
+        try {
+            o.memBudget = core::parseByteSize(a.value("mem-budget"));
+        } catch (const core::InputError& e) {
+            throw UsageError(std::string("--mem-budget: ") + e.what());
+        }
+    }
+    return o;
+}
+
+int batchOption(const Args& a)
+{
+    const int batch = a.intValue("batch", 8);
+    if (batch < 1)
+        throw UsageError("--batch must be at least 1");
+    return batch;
+}
+
+// --calib FILE (token JSONL) or --manifest FILE (Qwen2.5-Omni), exactly one of them:
+// {kind, path} with kind "tokens" or "manifest".
+std::pair<std::string, std::string> calibrationSource(const Args& a)
+{
+    if (a.has("calib") == a.has("manifest"))
+        throw UsageError("give exactly one of --calib FILE and --manifest FILE");
+    return {a.has("calib") ? "tokens" : "manifest", a.value(a.has("calib") ? "calib" : "manifest")};
+}
+
+core::WeightQuantSpec weightSpec(const Args& a, int wbits)
+{
+    core::WeightQuantSpec w;
+    std::string f = a.value("wformat", "int");
+    if (wbits >= 16) {
+        if (a.has("wformat") && f != "none")
+            throw UsageError("--wformat " + f + " needs --wbits 4 or 8");
+        return w;
+    }
+    if (f == "int4" || f == "int8") {
+        if (std::stoi(f.substr(3)) != wbits)
+            throw UsageError("--wformat " + f + " contradicts --wbits " + std::to_string(wbits));
+        f = "int";
+    }
+    if (f == "nf4") {
+        if (wbits != 4)
+            throw UsageError("--wformat nf4 is a 4-bit format; got --wbits " + std::to_string(wbits));
+        w.format = core::WeightFormat::NF4;
+    } else if (f == "int") {
+        if (wbits < 2 || wbits > 8)
+            throw UsageError("--wbits must be 2..8 or 16, got " + std::to_string(wbits));
+        w.format = core::WeightFormat::Int;
+        w.bits = wbits;
+        w.groupSize = a.intValue("group-size", 0);
+        w.symmetric = !a.flag("asym");
+    } else {
+        throw UsageError("--wformat must be int, int4, int8 or nf4, got '" + f + "'");
+    }
+    return w;
+}
+
+} // namespace
+
+const std::vector<Command>& commands()
+{
+    static const std::vector<Command> list = {
+        {"eval", kEvalHelp, {"model", "data", "batch", "threads", "mem-budget"}, {"json", "quiet", "report-peak-rss"}},
+        {"calibrate", kCalibrateHelp, {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget"},
+         {"json", "quiet", "report-peak-rss"}},
+        {"quantize", kQuantizeHelp,
+         {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
+          "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
+          "adam-steps", "mem-budget", "mdqfo-tokens"},
+         {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
+          "any-modality", "report-peak-rss"}},
+        {"inspect", kInspectHelp, {}, {"json"}},
+        {"make-tiny-omni", kMakeTinyOmniHelp, {"seed"}, {"overwrite", "json"}},
+        {"make-synthetic", kMakeSyntheticHelp, {"shape", "layers", "seed", "calib-seqs", "eval-seqs", "seq-len"},
+         {"overwrite", "json", "quiet"}},
+    };
+    return list;
+}
+
+const Command* findCommand(const std::string& name)
+{
+    for (const Command& c : commands())
+        if (c.name == name)
+            return &c;
+    return nullptr;
+}
+
+Args parseArgs(const std::string& command, int argc, char** argv)
+{
+    const Command* c = findCommand(command);
+    if (!c) // a caller's bug: main() only runs known commands
+        throw std::logic_error("no command '" + command + "'");
+    return Args(argc, argv, 2, c->valueOptions, c->flags);
+}
+
+int answerHelp(int argc, char** argv)
+{
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        std::fputs(kHelp, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const Command* c = findCommand(argv[1]);
+    if (!c) {
+        std::fprintf(stderr, "morphoquant-cli: unknown command '%s'\n\n%s", argv[1], kHelp);
+        return 2;
+    }
+    if (wantsHelp(argc, argv)) {
+        std::fputs(c->help, stdout);
+        return 0;
+    }
+    return -1;
+}
+
+int reportErrors(const std::string& command, const std::function<int()>& body)
+{
+    try {
+        return body();
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "morphoquant-cli %s: %s (see --help)\n", command.c_str(), e.what());
+        return 2;
+    } catch (const core::Error& e) {
+        std::fprintf(stderr, "morphoquant-cli %s: error: %s\n", command.c_str(), e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "morphoquant-cli %s: error: %s\n", command.c_str(), e.what());
+        return 1;
+    }
+}
+
+void checkUsage(int argc, char** argv)
+{
+    const std::string cmd = argv[1];
+    const Args a = parseArgs(cmd, argc, argv);
+    if (cmd == "eval")
+        evalOptions(a);
+    else if (cmd == "quantize")
+        quantizeOptions(a);
+    else if (cmd == "calibrate")
+        calibrateOptions(a);
+    else if (cmd == "make-synthetic")
+        syntheticOptions(a);
+    else if (cmd == "make-tiny-omni")
+        tinyOmniOptions(a);
+    else if (cmd == "inspect")
+        inspectPath(a);
+    else
+        throw std::logic_error("no checks for command '" + cmd + "'");
+}
+
+EvalOptions evalOptions(const Args& a)
+{
+    EvalOptions o;
+    o.threads = threadsOption(a);
+    o.model = a.required("model");
+    o.data = a.required("data");
+    o.stream = streamOptions(a);
+    o.batch = a.intValue("batch", 8); // below 1: one sequence per forward, as always
+    return o;
+}
+
+QuantizeOptions quantizeOptions(const Args& a)
+{
+    QuantizeOptions o;
+    o.threads = threadsOption(a);
+    core::QuantSettings& st = o.settings;
+    st.method = a.required("method");
+    if (st.method != "rtn" && st.method != "morphoquant")
+        throw UsageError("--method must be rtn or morphoquant, got '" + st.method + "'");
+    o.wbits = a.intValue("wbits", 16);
+    if (!a.has("wbits") || !a.has("abits"))
+        throw UsageError("--wbits and --abits are required");
+    st.weight = weightSpec(a, o.wbits);
+    st.abits = a.intValue("abits", 16);
+    if (st.abits != 16 && (st.abits < 2 || st.abits > 8))
+        throw UsageError("--abits must be 2..8 or 16, got " + std::to_string(st.abits));
+    st.dabc.k = a.doubleValue("k", st.dabc.k);
+    st.dabc.useLocal = !a.flag("no-local");
+    st.dabc.useGlobal = !a.flag("no-global");
+    st.dabc.enabled = !a.flag("no-dabc");
+    st.dabc.anyModality = a.flag("any-modality");
+    st.dabc.form = core::parseDispersionForm(a.value("score", "code")); // InputError: exit 1, as always
+    st.dabc.rho = a.doubleValue("rho", 0.0);
+    if (a.has("force-mask")) {
+        st.dabc.forceKinds.clear();
+        for (const std::string& kind : a.values("force-mask"))
+            if (kind != "none")
+                st.dabc.forceKinds.push_back(kind);
+    }
+    const std::string solver = a.value("solver", "grid");
+    if (solver != "grid" && solver != "adam")
+        throw UsageError("--solver must be grid or adam, got '" + solver + "'");
+    st.mdqfo.solver = solver == "adam" ? core::MdqfoSolver::Adam : core::MdqfoSolver::GridSearch;
+    st.mdqfo.p = a.doubleValue("p", st.mdqfo.p);
+    st.mdqfo.lambdaCos = a.doubleValue("lambda-cos", st.mdqfo.lambdaCos);
+    st.mdqfo.ratios = a.intValue("ratios", st.mdqfo.ratios);
+    st.mdqfo.adamSteps = a.intValue("adam-steps", st.mdqfo.adamSteps);
+    st.mdqfo.enabled = !a.flag("no-mdqfo");
+    if (a.has("mdqfo-tokens")) {
+        const int rows = a.intValue("mdqfo-tokens", 0);
+        if (rows < 0)
+            throw UsageError("--mdqfo-tokens must be >= 0");
+        st.mdqfo.sampleRows = rows;
+        if (rows == 0)
+            st.mdqfo.sampleElements = 0; // every row
+    }
+    o.batch = batchOption(a);
+    std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
+    o.model = a.required("model");
+    o.session = a.value("session");
+    o.exportDir = a.value("export");
+    o.evalPath = a.value("eval");
+    if (a.flag("eval-fp") && o.evalPath.empty())
+        throw UsageError("--eval-fp needs --eval FILE");
+    o.stream = streamOptions(a);
+    return o;
+}
+
+CalibrateOptions calibrateOptions(const Args& a)
+{
+    CalibrateOptions o;
+    o.threads = threadsOption(a);
+    o.batch = batchOption(a);
+    std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
+    o.model = a.required("model");
+    o.session = a.required("session");
+    o.stream = streamOptions(a);
+    return o;
+}
+
+SyntheticOptions syntheticOptions(const Args& a)
+{
+    if (a.positional().size() != 1)
+        throw UsageError("make-synthetic takes one output folder");
+    SyntheticOptions o;
+    o.dir = a.positional()[0];
+    o.shape = a.required("shape");
+    const std::vector<std::string> shapes = core::syntheticShapes();
+    if (std::find(shapes.begin(), shapes.end(), o.shape) == shapes.end()) {
+        std::string list;
+        for (const std::string& s : shapes)
+            list += (list.empty() ? "" : ", ") + s;
+        throw UsageError("--shape must be one of " + list + "; got '" + o.shape + "'");
+    }
+    o.layers = a.intValue("layers", 0);
+    o.seed = a.intValue("seed", 0);
+    auto count = [&](const char* name) {
+        return a.has(name) ? std::optional<int>(a.intValue(name, 0)) : std::nullopt;
+    };
+    o.calibSequences = count("calib-seqs");
+    o.evalSequences = count("eval-seqs");
+    o.sequenceLength = count("seq-len");
+    if (o.layers < 0 || o.seed < 0 || o.calibSequences.value_or(1) < 1 || o.evalSequences.value_or(1) < 1
+        || o.sequenceLength.value_or(2) < 2)
+        throw UsageError("--layers, --seed must be >= 0; --calib-seqs, --eval-seqs >= 1; --seq-len >= 2");
+    return o;
+}
+
+TinyOmniOptions tinyOmniOptions(const Args& a)
+{
+    if (a.positional().size() != 1)
+        throw UsageError("make-tiny-omni takes one output folder");
+    TinyOmniOptions o;
+    o.dir = a.positional()[0];
+    o.seed = a.intValue("seed", 0);
+    if (o.seed < 0)
+        throw UsageError("--seed must be >= 0");
+    return o;
+}
+
+std::string inspectPath(const Args& a)
+{
+    if (a.positional().size() != 1)
+        throw UsageError("inspect takes one session file");
+    return a.positional()[0];
+}
+
+} // namespace mq::cli
+
+// This file is compiled into the launcher, which must not load libtorch: fail the build if a
+// libtorch header was reached (c10/util/Exception.h defines TORCH_CHECK, ATen includes it).
+#if defined(TORCH_CHECK) || defined(AT_ASSERT) || defined(C10_API)
+#error "app/cli/usage.cpp must stay libtorch-free"
+#endif
