@@ -79,7 +79,7 @@ int main(int argc, char** argv)
     st.abits = 4;
     auto t0 = Clock::now();
     engine.openModel(s, dir);
-    engine.calibrate(s, {calib, "tokens", 8});
+    engine.calibrate(s, {calib, "tokens", 8, ""});
     const double calibS = secondsSince(t0);
     t0 = Clock::now();
     engine.quantize(s, st);

@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "quant/rotation.h"
 
 #include "calib/calib_data.h"
 #include "common/error.h"
@@ -78,6 +79,7 @@ struct Engine::Impl {
     std::mutex mutex; // serializes the stages (everything but the preview below)
 
     std::optional<DecoderModel> model; // full precision, as loaded
+    std::optional<DecoderModel> rotatedModel; // the same in a rotated basis (one at a time)
     std::string loadedPath, loadedFingerprint;
     std::unique_ptr<LoadedCalibration> calib;
 
@@ -91,6 +93,7 @@ struct Engine::Impl {
         // One model in memory at a time (a 7B decoder is large): the old one goes first. A folder
         // that fails to load leaves no model cached (the next stage loads the session's again).
         model.reset();
+        rotatedModel.reset();
         loadedPath.clear();
         loadedFingerprint.clear();
         calib.reset();
@@ -100,9 +103,23 @@ struct Engine::Impl {
         return *model;
     }
 
-    // The session's model: the cached one when the path and fingerprint match, else loaded
-    // again after checking that the folder still is what the session was made with.
-    const DecoderModel& modelOf(const Session& s)
+    // model, or its rotation named by key (quant/rotation_key.h), built once and kept.
+    const DecoderModel& inBasis(const DecoderModel& base, const std::string& key)
+    {
+        if (key.empty())
+            return base;
+        if (!rotatedModel || rotatedModel->rotationKey() != key) {
+            rotatedModel.reset();
+            rotatedModel = rotateModel(base, key);
+        }
+        return *rotatedModel;
+    }
+
+    // The session's model (in the basis of its statistics): the cached one when the path and
+    // fingerprint match, else loaded again after checking that the folder still is what the
+    // session was made with.
+    const DecoderModel& modelOf(const Session& s) { return inBasis(baseModelOf(s), s.calibration.rotation); }
+    const DecoderModel& baseModelOf(const Session& s)
     {
         if (s.model.path.empty())
             throw Error("the session has no model: open a model first");
@@ -190,7 +207,7 @@ void Engine::calibrate(Session& s, const CalibrationSourceSpec& source, const Pr
                        const CancelToken* cancel)
 {
     std::lock_guard<std::mutex> lock(d->mutex);
-    const DecoderModel& model = d->modelOf(s);
+    const DecoderModel& model = d->inBasis(d->baseModelOf(s), source.rotation);
     const CalibrationData& data = d->calibration(model, source.path, source.kind, source.batchSize);
     Session w = s;
     calibrateStreamed(w, model, data, progress, cancel, streamOptions); // also clears plan, curves and errors

@@ -25,6 +25,9 @@ struct CalibrationSourceSpec {
     std::string path;
     std::string kind = "tokens"; // "tokens" | "manifest"
     int batchSize = 8;
+    // The basis to calibrate in: "" or "hadamard:SEED" (quant/rotation_key.h); plans built on
+    // the statistics work in it too.
+    std::string rotation;
 };
 
 // What an export produced, with the figures a person checks afterwards.

@@ -209,6 +209,7 @@ void storeCalibration(Session& s, const DecoderModel& model, const CalibrationDa
     w.calibration.kind = calib.kind();
     w.calibration.batchSize = calib.batchSize();
     w.calibration.sequences = int64_t(calib.samples());
+    w.calibration.rotation = model.rotationKey();
     // Every decoder token passes the first group (layer 0's q/k/v input) exactly once.
     for (int m = 0; m < kNumModalities; ++m)
         w.calibration.tokens[size_t(m)] = w.stats[names.front()].perModality[size_t(m)].count;
@@ -283,6 +284,7 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     if (w.stats.empty())
         throw Error("the session has no calibration statistics: calibrate first");
     QuantSettings settings = settingsIn;
+    settings.rotation = w.calibration.rotation; // the plan works in the statistics' basis
     w.curves.clear();
     w.errors.clear();
     if (settings.method == "rtn") {

@@ -46,6 +46,9 @@ struct CalibrationInfo {
     int batchSize = 8;         // sequences per batch (tokens) as calibrated
     int64_t sequences = 0;
     std::array<int64_t, kNumModalities> tokens{}; // per modality
+    // The basis the statistics were taken in: "" (the model's own) or "hadamard:SEED" (the
+    // rotated model, quant/rotation.h). A plan built on them works in the same basis.
+    std::string rotation;
     int64_t totalTokens() const;
 };
 

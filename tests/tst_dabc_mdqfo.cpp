@@ -99,9 +99,12 @@ DabcSettings explicitSettings(double k, bool local, bool global, std::vector<std
     st.form = DispersionForm::Code;
     st.anyModality = false;
     st.rho = 0.0;
-    st.forceKinds = std::move(force); // default is {"down_proj"}: always set it explicitly
+    st.forceKinds = std::move(force); // set explicitly
+    st.maxShare = 1.0;                 // no cap: these tests check the thresholds themselves
     return st;
 }
+
+int ones(const std::vector<uint8_t>& m) { return int(std::count(m.begin(), m.end(), uint8_t(1))); }
 
 bool relClose(double got, double want, double rel)
 {
@@ -168,6 +171,7 @@ private slots:
     void maskScores();
     void masks_data();
     void masks();
+    void maskCapKeepsHighestScores();
     void handEditsSurvive();
     void anyModality();
     void disabledGivesZeroMask();
@@ -300,6 +304,38 @@ void TestDabcMdqfo::masks_data()
                                                     << "011" << a2 << b2 << g2;
     QTest::newRow("force unknown kind") << 2.0 << true << true << QStringList{"o_proj"} << "0000000001" << "011"
                                         << a2 << b2 << g2;
+}
+
+// The budget cap: at most floor(share * K) channels per group stay compensated, those of the
+// highest scores; forced groups are capped too; a hand-edited bit is kept whatever the cap.
+void TestDabcMdqfo::maskCapKeepsHighestScores()
+{
+    Session s = handSession();
+    DabcSettings st = explicitSettings(-1.0, true, true, {}); // k = -1: most channels flagged
+    computeMasks(s, st);
+    const std::vector<uint8_t> uncapped = s.plans.at(kGroupA).mask;
+    QVERIFY(ones(uncapped) > 2);
+    st.maxShare = 0.25; // group A (10 channels): 2; group B (3 channels): 0
+    computeMasks(s, st);
+    const GroupPlan& a = s.plans.at(kGroupA);
+    QCOMPARE(ones(a.mask), 2);
+    QCOMPARE(ones(s.plans.at(kGroupB).mask), 0);
+    for (size_t c = 0; c < a.mask.size(); ++c)
+        for (size_t d = 0; d < a.mask.size(); ++d)
+            if (a.mask[c] && !a.mask[d] && uncapped[d])
+                QVERIFY(a.scores[c] >= a.scores[d]); // the dropped ones score lower
+    // Forced groups are capped as well; a hand edit survives the cap.
+    st.forceKinds = {"down_proj"};
+    st.maxShare = 0.34; // B: 1 of 3
+    computeMasks(s, st);
+    QCOMPARE(ones(s.plans.at(kGroupB).mask), 1);
+    GroupPlan& b = s.plans.at(kGroupB);
+    const size_t off = b.mask[0] ? 1 : 0;
+    b.mask[off] = 1;
+    b.handEdited[off] = 1;
+    computeMasks(s, st);
+    QCOMPARE(ones(s.plans.at(kGroupB).mask), 2);
+    QCOMPARE(int(s.plans.at(kGroupB).mask[off]), 1);
 }
 
 void TestDabcMdqfo::masks()

@@ -400,6 +400,7 @@ void TestJobs::tuningRecomputesMaskAndPreview()
     QSignalSpy previewFailed(w.previewJob(), &PreviewJob::failed);
     QuantSettings st = w.quantSettings();
     st.dabc.k = 0.5;
+    st.dabc.maxShare = 1.0; // no cap, so that the threshold alone decides
     w.setQuantSettings(st);
     QTRY_VERIFY_WITH_TIMEOUT(masks.count() > 0, 10000);
     // MDQFO's bounds depend on the mask: the preview of the current layer follows.

@@ -106,6 +106,8 @@ Session makeSession()
     s.curves.push_back(curve);
     QuantSettings q;
     q.method = "morphoquant";
+    q.dabc.forceKinds = {"down_proj"}; // the authors' masks: groups of 4-6 channels, no cap
+    q.dabc.maxShare = 1.0;
     s.settings = q;
     return s;
 }

@@ -55,6 +55,12 @@ D_c = %3</source>
 D_c = %3</translation>
     </message>
     <message>
+        <source>
+(each column shows the largest D_c of %1 channels; zoom in to see each one)</source>
+        <translation>
+（各列は %1 チャネルのうち最大の D_c を示します。拡大すると各チャネルを表示）</translation>
+    </message>
+    <message>
         <source>Tokens:</source>
         <translation>トークン:</translation>
     </message>
@@ -1291,6 +1297,25 @@ input group %2</source>
     <message>
         <source>No plan yet.</source>
         <translation>プランはまだありません。</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::Cost</name>
+    <message>
+        <source>Cost: activations %1 bits per element%2 (%3 per multiply-add); DABC %4 of %5 channels, +%6% multiply-adds; weights %7 bits; %8</source>
+        <translation>コスト：活性化 要素あたり %1 ビット%2（積和あたり %3 ビット）、DABC %5 チャネル中 %4、積和 +%6%、重み %7 ビット、%8</translation>
+    </message>
+    <message>
+        <source> at most</source>
+        <translation>（上限）</translation>
+    </message>
+    <message>
+        <source>deployable</source>
+        <translation>デプロイ可能</translation>
+    </message>
+    <message>
+        <source>simulated</source>
+        <translation>シミュレーション</translation>
     </message>
 </context>
 </TS>

@@ -55,6 +55,12 @@ D_c = %3</source>
 D_c = %3</translation>
     </message>
     <message>
+        <source>
+(each column shows the largest D_c of %1 channels; zoom in to see each one)</source>
+        <translation>
+（每一列显示 %1 个通道中最大的 D_c；放大可逐个查看）</translation>
+    </message>
+    <message>
         <source>Tokens:</source>
         <translation>Token：</translation>
     </message>
@@ -1291,6 +1297,25 @@ input group %2</source>
     <message>
         <source>No plan yet.</source>
         <translation>尚无方案。</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::Cost</name>
+    <message>
+        <source>Cost: activations %1 bits per element%2 (%3 per multiply-add); DABC %4 of %5 channels, +%6% multiply-adds; weights %7 bits; %8</source>
+        <translation>开销：激活每元素 %1 位%2（每次乘加 %3 位）；DABC 补偿 %5 个通道中的 %4 个，乘加 +%6%；权重 %7 位；%8</translation>
+    </message>
+    <message>
+        <source> at most</source>
+        <translation>（上限）</translation>
+    </message>
+    <message>
+        <source>deployable</source>
+        <translation>可部署</translation>
+    </message>
+    <message>
+        <source>simulated</source>
+        <translation>模拟</translation>
     </message>
 </context>
 </TS>

@@ -23,4 +23,19 @@ QString evalLabel(const std::string& label)
     return QString::fromStdString(label);
 }
 
+QString costLine(const core::QuantCost& c)
+{
+    const QString mode = c.mode == "deployable" ? QCoreApplication::translate("mq::ui::Cost", "deployable") : QCoreApplication::translate("mq::ui::Cost", "simulated");
+    return QCoreApplication::translate("mq::ui::Cost", "Cost: activations %1 bits per element%2 (%3 per multiply-add); DABC %4 of %5 channels, "
+                       "+%6% multiply-adds; weights %7 bits; %8")
+        .arg(c.actBitsEffective, 0, 'f', 2)
+        .arg(c.actUpperBound ? QCoreApplication::translate("mq::ui::Cost", " at most") : QString())
+        .arg(c.actBitsEffectiveMac, 0, 'f', 2)
+        .arg(c.compensatedChannels)
+        .arg(c.channels)
+        .arg(100.0 * c.dabcExtraMacs, 0, 'f', 1)
+        .arg(c.weightBitsEffective, 0, 'f', 2)
+        .arg(mode);
+}
+
 } // namespace mq::ui

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "quant/cost.h"
+
 namespace mq::ui {
 
 // -1 is "pooled" (all tokens), 0..3 follow core::Modality (text, image, video, audio).
@@ -11,5 +13,9 @@ QString modalityLabel(int modality);
 // An EvalResult's label: the engine's "full precision" translated; a plan's label (method and
 // formats, e.g. "morphoquant W4A4 (int4-sym-ch, ...)") as it is.
 QString evalLabel(const std::string& label);
+// What a plan costs (core::QuantCost, README "What a figure costs"), in one translated line:
+// effective activation bits per element and per multiply-add, DABC's channels and extra
+// multiply-adds, effective weight bits, simulated or deployable.
+QString costLine(const core::QuantCost& c);
 
 } // namespace mq::ui

@@ -221,6 +221,8 @@ void LayerErrorView::setSession(const core::Session* session)
                 line += tr(", %1% vs full precision").arg(QString::asprintf("%+.1f", 100.0 * (e.ppl / fp->ppl - 1.0)));
             lines << line;
         }
+        if (session->settings)
+            lines << costLine(core::quantCost(*session)).toHtmlEscaped();
         m_ppl->setText(lines.join(QStringLiteral("<br>")) + QStringLiteral("<br>") + m_ppl->text().toHtmlEscaped());
     }
     m_table->resizeColumnsToContents();

@@ -1104,7 +1104,8 @@ void MainWindow::updateSummary()
     if (s.settings)
         text += tr("\nPlan: %1, %2 channels compensated by DABC")
                     .arg(QString::fromStdString(s.settings->label()))
-                    .arg(masked);
+                    .arg(masked)
+                + QStringLiteral("\n") + costLine(core::quantCost(s));
     for (const auto& e : s.evals)
         text += tr("\n%1: perplexity %2").arg(evalLabel(e.label)).arg(e.ppl, 0, 'f', 4);
     if (!m_group.isEmpty())

@@ -72,7 +72,8 @@ bool sameMdqfo(const core::MdqfoSettings& a, const core::MdqfoSettings& b)
 bool sameMaskFields(const core::DabcSettings& a, const core::DabcSettings& b)
 {
     return a.enabled == b.enabled && a.k == b.k && a.useLocal == b.useLocal && a.useGlobal == b.useGlobal
-        && a.form == b.form && a.anyModality == b.anyModality && a.forceKinds == b.forceKinds;
+        && a.form == b.form && a.anyModality == b.anyModality && a.forceKinds == b.forceKinds
+        && a.maxShare == b.maxShare;
 }
 } // namespace
 

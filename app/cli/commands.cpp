@@ -17,6 +17,7 @@
 #include "model/synthetic.h"
 #include "model/tiny_omni.h"
 #include "pipeline.h"
+#include "quant/cost.h"
 #include "streaming.h"
 
 #include <nlohmann/json.hpp>
@@ -55,12 +56,14 @@ void printNll(const std::string& label, double nll, double ppl, int64_t tokens)
     std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label.c_str(), nll, ppl, static_cast<long long>(tokens));
 }
 
-core::CalibrationSourceSpec calibrationSpec(const std::string& kind, const std::string& path, int batch)
+core::CalibrationSourceSpec calibrationSpec(const std::string& kind, const std::string& path, int batch,
+                                            const std::string& rotation)
 {
     core::CalibrationSourceSpec spec;
     spec.kind = kind;
     spec.path = path;
     spec.batchSize = batch;
+    spec.rotation = rotation;
     return spec;
 }
 
@@ -159,6 +162,20 @@ const core::EvalResult* findEval(const core::Session& s, const std::string& labe
     return nullptr;
 }
 
+// What the plan costs: one line, and the JSON keys act_bits_effective, act_bits_effective_mac,
+// dabc_extra_macs, weight_bits_effective, mode (README, "What a figure costs").
+void addCost(json& out, const core::QuantCost& c)
+{
+    std::printf("cost         %s\n", core::costSummary(c).c_str());
+    out["act_bits_effective"] = c.actBitsEffective;
+    out["act_bits_effective_mac"] = c.actBitsEffectiveMac;
+    out["act_bits_upper_bound"] = c.actUpperBound;
+    out["dabc_extra_macs"] = c.dabcExtraMacs;
+    out["dabc_compensated_share"] = c.compensatedShare;
+    out["weight_bits_effective"] = c.weightBitsEffective;
+    out["mode"] = c.mode;
+}
+
 } // namespace
 
 int cmdEval(int argc, char** argv)
@@ -199,7 +216,7 @@ int cmdQuantize(int argc, char** argv)
     core::initRuntime(o.threads);
     const core::QuantSettings& st = o.settings;
     const int wbits = o.wbits, batch = o.batch;
-    const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, batch);
+    const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, batch, o.rotation);
     const std::string& modelDir = o.model;
     const std::string &sessionPath = o.session, &exportDir = o.exportDir, &evalPath = o.evalPath;
 
@@ -225,6 +242,7 @@ int cmdQuantize(int argc, char** argv)
     printInventory(modelDir);
     printCalibration(session);
     std::printf("method       %s\n", session.settings->label().c_str());
+    addCost(out, core::quantCost(session));
     if (st.method == "morphoquant") {
         const core::ChannelCount c = core::maskedChannels(session); // the decoder's groups: what the plan quantizes
         double first = 0, last = 0;
@@ -287,7 +305,7 @@ int cmdCalibrate(int argc, char** argv)
     const Args a = parseArgs("calibrate", argc, argv);
     const CalibrateOptions o = calibrateOptions(a);
     core::initRuntime(o.threads);
-    const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, o.batch);
+    const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, o.batch, o.rotation);
     const std::string &modelDir = o.model, &sessionPath = o.session;
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
@@ -428,8 +446,10 @@ int cmdInspect(int argc, char** argv)
         std::printf(" %s %lld", core::modalityName(core::Modality(m)),
                     static_cast<long long>(s.calibration.tokens[size_t(m)]));
     std::printf(" tokens\n");
-    if (s.settings)
+    if (s.settings) {
         std::printf("plan         %s\n", s.settings->label().c_str());
+        addCost(j, core::quantCost(s));
+    }
     for (const auto& g : groups) {
         std::printf("  %-24s K=%-5lld", g["name"].get<std::string>().c_str(),
                     static_cast<long long>(g.value("channels", int64_t(0))));

@@ -1,6 +1,7 @@
 #include "usage.h"
 
 #include "model/synthetic_shapes.h"
+#include "quant/rotation_key.h"
 
 #include "common/error.h"
 
@@ -77,16 +78,29 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
                        to a temporary file. Every stage runs layer by layer, reading one layer's
                        weights at a time from the checkpoint.
-  --json               last line of stdout is one JSON object
+  --json               last line of stdout is one JSON object (with the plan's cost:
+                       act_bits_effective, act_bits_effective_mac, dabc_extra_macs,
+                       weight_bits_effective, mode; README "What a figure costs")
   --quiet              no progress on stderr
+  --rotate R           none (default) | hadamard: turn the residual stream by a random-sign
+                       Hadamard matrix merged into the weights and down_proj's input by one
+                       applied online (QuaRot-style; README "Rotation"); statistics, plan and
+                       evaluation then work in the rotated basis. Not yet with --export.
+  --rotate-seed N      seed of the random signs (default 0)
+  --preset P           budget (default): DABC compensates at most 1/24 of each group's
+                       channels, so 4-bit activations cost at most 4.5 bits per element;
+                       authors: the authors' code (every down_proj input compensated, no cap:
+                       about 9.8 bits per element on stories260K). Options below override it.
  DABC:
   --k X                threshold mu + k*sigma (default 2)
   --no-local           switch the per-module threshold off
   --no-global          switch the all-modules threshold off
   --score F            dispersion form: code (default, the authors' code) | paper (Eq. 5)
   --rho X              compensate only |x| > rho*alpha in masked channels (default 0)
-  --force-mask KIND    mask every channel of this module kind (repeatable; default down_proj,
-                       as the authors' code; `--force-mask none` for the pure Eq. 6)
+  --force-mask KIND    mask every channel of this module kind (repeatable; default none, the
+                       pure Eq. 6; --preset authors forces down_proj)
+  --dabc-max-share X   compensate at most this share of each group's channels, the highest
+                       D_c first (default 1/24; 1 = no cap)
   --any-modality       mask a channel that is an outlier for any modality (default: pooled scores)
   --no-dabc            no compensation
  MDQFO:
@@ -118,11 +132,13 @@ last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db
 )";
 
 const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
-                              [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
+                              [--batch N] [--threads N] [--mem-budget S] [--rotate hadamard
+                              [--rotate-seed N]] [--json] [--quiet]
 
 Runs the calibration data through the full-precision model and stores per-modality and pooled
 statistics of every Linear input (decoder, and for a manifest also the vision and audio
-encoders) in a new session file.
+encoders) in a new session file. With --rotate the statistics are those of the rotated model
+(see quantize --help), and plans built on them work in that basis.
 )";
 
 const char* kMakeSyntheticHelp = R"(usage: morphoquant-cli make-synthetic OUTDIR --shape SHAPE [--layers N] [--seed S]
@@ -233,12 +249,13 @@ const std::vector<Command>& commands()
 {
     static const std::vector<Command> list = {
         {"eval", kEvalHelp, {"model", "data", "batch", "threads", "mem-budget"}, {"json", "quiet", "report-peak-rss"}},
-        {"calibrate", kCalibrateHelp, {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget"},
+        {"calibrate", kCalibrateHelp,
+         {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget", "rotate", "rotate-seed"},
          {"json", "quiet", "report-peak-rss"}},
         {"quantize", kQuantizeHelp,
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
-          "adam-steps", "mem-budget", "mdqfo-tokens"},
+          "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss"}},
         {"inspect", kInspectHelp, {}, {"json"}},
@@ -319,6 +336,20 @@ void checkUsage(int argc, char** argv)
         throw std::logic_error("no checks for command '" + cmd + "'");
 }
 
+// --rotate {none,hadamard} and --rotate-seed N as a rotation key.
+std::string rotationOption(const Args& a)
+{
+    const std::string kind = a.value("rotate", "none");
+    if (kind != "none" && kind != "hadamard")
+        throw UsageError("--rotate must be none or hadamard, got '" + kind + "'");
+    const int seed = a.intValue("rotate-seed", 0);
+    if (seed < 0)
+        throw UsageError("--rotate-seed must be >= 0");
+    if (a.has("rotate-seed") && kind == "none")
+        throw UsageError("--rotate-seed needs --rotate hadamard");
+    return core::makeRotationKey(kind, uint64_t(seed));
+}
+
 EvalOptions evalOptions(const Args& a)
 {
     EvalOptions o;
@@ -345,6 +376,19 @@ QuantizeOptions quantizeOptions(const Args& a)
     st.abits = a.intValue("abits", 16);
     if (st.abits != 16 && (st.abits < 2 || st.abits > 8))
         throw UsageError("--abits must be 2..8 or 16, got " + std::to_string(st.abits));
+    // A preset first; the options below override its values.
+    const std::string preset = a.value("preset", "budget");
+    if (preset == "authors") { // the authors' code: every down_proj input compensated, no cap
+        st.dabc.forceKinds = {"down_proj"};
+        st.dabc.maxShare = 1.0;
+    } else if (preset != "budget") {
+        throw UsageError("--preset must be budget or authors, got '" + preset + "'");
+    }
+    if (a.has("dabc-max-share")) {
+        st.dabc.maxShare = a.doubleValue("dabc-max-share", st.dabc.maxShare);
+        if (!(st.dabc.maxShare >= 0.0 && st.dabc.maxShare <= 1.0))
+            throw UsageError("--dabc-max-share must be within 0..1");
+    }
     st.dabc.k = a.doubleValue("k", st.dabc.k);
     st.dabc.useLocal = !a.flag("no-local");
     st.dabc.useGlobal = !a.flag("no-global");
@@ -377,9 +421,12 @@ QuantizeOptions quantizeOptions(const Args& a)
     }
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
+    o.rotation = rotationOption(a);
     o.model = a.required("model");
     o.session = a.value("session");
     o.exportDir = a.value("export");
+    if (!o.rotation.empty() && !o.exportDir.empty())
+        throw UsageError("--export of a rotated plan (--rotate) is not written yet");
     o.evalPath = a.value("eval");
     if (a.flag("eval-fp") && o.evalPath.empty())
         throw UsageError("--eval-fp needs --eval FILE");
@@ -393,6 +440,7 @@ CalibrateOptions calibrateOptions(const Args& a)
     o.threads = threadsOption(a);
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
+    o.rotation = rotationOption(a);
     o.model = a.required("model");
     o.session = a.required("session");
     o.stream = streamOptions(a);

@@ -61,6 +61,7 @@ struct QuantizeOptions {
     int wbits = 16; // as given (settings.weight holds the format it means)
     int batch = 8;
     std::string calibKind, calibPath; // "tokens" (--calib) or "manifest" (--manifest)
+    std::string rotation;             // --rotate / --rotate-seed as a key ("" or "hadamard:SEED")
     std::string model, session, exportDir, evalPath;
     core::StreamOptions stream;
 };
@@ -70,6 +71,7 @@ struct CalibrateOptions {
     int threads = 0;
     int batch = 8;
     std::string calibKind, calibPath;
+    std::string rotation;
     std::string model, session;
     core::StreamOptions stream;
 };

@@ -36,6 +36,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     };
     if (!s.settings)
         throw Error("nothing to export: the session has no quantization plan");
+    if (!fp.rotationKey().empty() || !s.calibration.rotation.empty())
+        throw InputError("the plan works in a rotated basis (" + s.calibration.rotation
+                         + "): exporting a rotated model is not written yet; nothing was written");
     const QuantSettings& st = *s.settings;
     checkFolderTarget(outDir, overwrite); // fail before the work, not after
 

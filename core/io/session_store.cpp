@@ -1,4 +1,5 @@
 #include "io/session_store.h"
+#include "quant/rotation_key.h"
 
 #include <H5Cpp.h>
 #include <nlohmann/json.hpp>
@@ -290,6 +291,12 @@ void Writer::write(H5::H5File& f, const Session& s)
                          + " (expected at least 1)");
     numAttr<int64_t>(calib, "/calibration", "batch_size", s.calibration.batchSize);
     numAttr<int64_t>(calib, "/calibration", "sequences", s.calibration.sequences);
+    if (!s.calibration.rotation.empty()) {
+        if (!validRotationKey(s.calibration.rotation))
+            throw InputError(m_file + ": /calibration@rotation: '" + s.calibration.rotation
+                             + "' (expected hadamard:SEED)");
+        stringAttr(calib, "/calibration", "rotation", s.calibration.rotation);
+    }
     array(calib, "/calibration", "tokens_per_modality",
           std::vector<int64_t>(s.calibration.tokens.begin(), s.calibration.tokens.end()));
 
@@ -572,6 +579,11 @@ Session Reader::read(H5::H5File& f)
         s.calibration.batchSize = int(batch);
     }
     s.calibration.sequences = numAttr<int64_t>(calib, "/calibration", "sequences");
+    if (calib.attrExists("rotation")) {
+        s.calibration.rotation = stringAttr(calib, "/calibration", "rotation");
+        if (!validRotationKey(s.calibration.rotation))
+            fail("/calibration@rotation", "'" + s.calibration.rotation + "'; expected hadamard:SEED");
+    }
     const std::vector<int64_t> tokens = array<int64_t>(calib, "/calibration", "tokens_per_modality");
     if (tokens.size() != size_t(kNumModalities))
         fail("/calibration/tokens_per_modality", std::to_string(tokens.size()) + " values, expected "

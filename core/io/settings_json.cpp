@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "quant/rotation_key.h"
 
 namespace mq::core {
 
@@ -154,6 +155,8 @@ std::string settingsToJson(const QuantSettings& s)
                    {"nf4_block", s.weight.nf4Block}};
     j["abits"] = s.abits;
     j["act"] = actSchemeName(s.act);
+    if (!s.rotation.empty())
+        j["rotation"] = s.rotation;
     j["dabc"] = {{"enabled", s.dabc.enabled},
                  {"k", s.dabc.k},
                  {"use_local", s.dabc.useLocal},
@@ -161,7 +164,8 @@ std::string settingsToJson(const QuantSettings& s)
                  {"form", dispersionFormName(s.dabc.form)},
                  {"any_modality", s.dabc.anyModality},
                  {"rho", s.dabc.rho},
-                 {"force_kinds", s.dabc.forceKinds}};
+                 {"force_kinds", s.dabc.forceKinds},
+                 {"max_share", s.dabc.maxShare}};
     j["mdqfo"] = {{"enabled", s.mdqfo.enabled},
                   {"solver", s.mdqfo.solver == MdqfoSolver::Adam ? "adam" : "grid"},
                   {"p", s.mdqfo.p},
@@ -193,7 +197,10 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "dabc", "mdqfo"});
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "dabc", "mdqfo", "rotation"});
+    r.get(j, "", "rotation", s.rotation);
+    if (!validRotationKey(s.rotation))
+        throw InputError(source + ": rotation '" + s.rotation + "' (expected hadamard:SEED)");
     r.get(j, "", "method", s.method);
     r.get(j, "", "mode", s.mode);
     r.get(j, "", "abits", s.abits, 2, 16);
@@ -215,7 +222,8 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     }
     if (const auto* d = r.object(j, "dabc")) {
         const std::string p = "dabc.";
-        r.onlyKeys(*d, p, {"enabled", "k", "use_local", "use_global", "form", "any_modality", "rho", "force_kinds"});
+        r.onlyKeys(*d, p,
+                   {"enabled", "k", "use_local", "use_global", "form", "any_modality", "rho", "force_kinds", "max_share"});
         r.get(*d, p, "enabled", s.dabc.enabled);
         r.get(*d, p, "k", s.dabc.k);
         r.get(*d, p, "use_local", s.dabc.useLocal);
@@ -224,6 +232,9 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
         r.get(*d, p, "any_modality", s.dabc.anyModality);
         r.get(*d, p, "rho", s.dabc.rho);
         r.get(*d, p, "force_kinds", s.dabc.forceKinds);
+        // Sessions written before the cap existed had none: their masks are kept as they were.
+        s.dabc.maxShare = 1.0;
+        r.get(*d, p, "max_share", s.dabc.maxShare);
     }
     if (const auto* m = r.object(j, "mdqfo")) {
         const std::string p = "mdqfo.";

@@ -202,6 +202,62 @@ void DecoderModel::setWeightTransform(const WeightTransform& fn)
         m_transforms.push_back(fn);
 }
 
+at::Tensor DecoderModel::toResidualBasis(const at::Tensor& x) const
+{
+    return m_rotQ.defined() ? at::matmul(x, m_rotQ.to(x.device(), x.scalar_type())) : x;
+}
+
+DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn, const std::string& key) const
+{
+    if (m_rotQ.defined())
+        throw Error("the model is rotated already (" + m_rotationKey + ")");
+    const int64_t H = m_cfg.hiddenSize, I = m_cfg.intermediateSize;
+    if (qIn.sizes() != at::IntArrayRef({H, H}) || hIn.sizes() != at::IntArrayRef({I, I}))
+        throw Error("rotation matrices must be [hidden, hidden] and [intermediate, intermediate]");
+    if (I > 8192)
+        throw InputError("rotation: intermediate size " + std::to_string(I)
+                         + " is past 8192; the online down_proj rotation is a dense product here (a fast "
+                           "Hadamard transform for real model sizes is not written yet)");
+    std::vector<at::Tensor> inNorm, postNorm;
+    for (const Layer& L : m_layers) {
+        inNorm.push_back(L.inNorm.to(at::kFloat));
+        postNorm.push_back(L.postNorm.to(at::kFloat));
+    }
+    std::vector<std::string> kinds;
+    std::vector<int> layers;
+    for (size_t i = 0; i < m_modules.size(); ++i) {
+        const ModuleInfo& m = m_modules[i];
+        if ((m.kind == "o_proj" || m.kind == "down_proj") && m_linB[i].defined())
+            throw InputError(m.name + " has a bias: the rotation of the residual stream does not handle one yet");
+        kinds.push_back(m.kind);
+        layers.push_back(m.layer);
+    }
+    DecoderModel r = *this;
+    const at::Tensor q = qIn.to(m_finalNorm.device(), at::kFloat).contiguous();
+    const at::Tensor h = hIn.to(m_finalNorm.device(), at::kFloat).contiguous();
+    r.m_rotQ = q;
+    r.m_rotDown = h;
+    r.m_rotationKey = key;
+    for (Layer& L : r.m_layers) {
+        L.inNorm = at::ones_like(L.inNorm);
+        L.postNorm = at::ones_like(L.postNorm);
+    }
+    r.setWeightTransform([q, h, kinds, layers, inNorm, postNorm](int module, const at::Tensor& w) {
+        const std::string& kind = kinds[size_t(module)];
+        const size_t l = size_t(layers[size_t(module)]);
+        if (kind == "q_proj" || kind == "k_proj" || kind == "v_proj")
+            return at::matmul(w * inNorm[l].unsqueeze(0), q);
+        if (kind == "gate_proj" || kind == "up_proj")
+            return at::matmul(w * postNorm[l].unsqueeze(0), q);
+        if (kind == "o_proj")
+            return at::matmul(q.t(), w);
+        if (kind == "down_proj")
+            return at::matmul(at::matmul(q.t(), w), h);
+        throw Error("rotation: unknown module kind '" + kind + "'");
+    });
+    return r;
+}
+
 LayerWeights DecoderModel::layerWeightsFrom(const LayerWeights& base, size_t firstTransform) const
 {
     if (!m_source)
@@ -250,7 +306,7 @@ at::Tensor DecoderModel::embed(const at::Tensor& ids) const
     }
     at::Tensor rows = m_embed.defined() ? m_embed.index_select(0, flat.to(m_embed.device()))
                                         : m_source->gather(m_embedName, flat);
-    return rows.reshape({ids.size(0), ids.size(1), -1});
+    return toResidualBasis(rows.reshape({ids.size(0), ids.size(1), -1}));
 }
 
 at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardHook* hook, const at::Tensor& modality,
@@ -350,6 +406,8 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
         case 3: { // gate / up -> down_proj's input
             const at::Tensor hMlp = input(L.gGateUp, c.pending);
             c.pending = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
+            if (m_rotDown.defined()) // the online rotation of down_proj's input
+                c.pending = at::matmul(c.pending, m_rotDown);
             break;
         }
         case 4: // down_proj and the residual -> the layer's output
@@ -383,16 +441,18 @@ at::Tensor DecoderModel::headRows(int64_t begin, int64_t n) const
     return m_source->rows(m_headName, begin, n);
 }
 
-at::Tensor DecoderModel::logits(const at::Tensor& hidden) const
+at::Tensor DecoderModel::logits(const at::Tensor& hiddenIn) const
 {
+    const at::Tensor hidden = m_rotQ.defined() ? at::matmul(hiddenIn, m_rotQ.t()) : hiddenIn;
     const at::Tensor h = rmsNorm(hidden, m_finalNorm);
     if (m_lmHead.defined())
         return at::linear(h, m_lmHead);
     return at::linear(h, headRows(0, m_cfg.vocabSize));
 }
 
-NllSum DecoderModel::nextTokenNll(const at::Tensor& hidden, const at::Tensor& ids) const
+NllSum DecoderModel::nextTokenNll(const at::Tensor& hiddenIn, const at::Tensor& ids) const
 {
+    const at::Tensor hidden = m_rotQ.defined() ? at::matmul(hiddenIn, m_rotQ.t()) : hiddenIn;
     NllSum r;
     const int64_t B = hidden.size(0), T = hidden.size(1), H = m_cfg.hiddenSize, V = m_cfg.vocabSize;
     if (T < 2)
@@ -428,6 +488,9 @@ NllSum DecoderModel::nextTokenNll(const at::Tensor& hidden, const at::Tensor& id
 
 std::map<std::string, at::Tensor> DecoderModel::stateDict() const
 {
+    if (m_rotQ.defined())
+        throw InputError("the plan works in a rotated basis (" + m_rotationKey
+                         + "); exporting a rotated model is not written yet");
     std::map<std::string, at::Tensor> sd;
     sd[m_embedName] = m_embed.defined() ? m_embed : m_source->loadFloat(m_embedName);
     sd[m_prefix + "model.norm.weight"] = m_finalNorm;

@@ -145,6 +145,19 @@ public:
     // Final norm, then the next-token NLL of ids [B, T] with lm_head applied in vocabulary chunks
     // (log-sum-exp kept in float64), never holding the full logits.
     NllSum nextTokenNll(const at::Tensor& hidden, const at::Tensor& ids) const;
+    // A copy computing the same function in a rotated basis (quant/rotation.h): RMSNorm scales
+    // folded into the Linears after them (the norms become 1), the residual stream turned by the
+    // orthogonal q (the embedding rows times q, every Linear reading the stream W q, o_proj and
+    // down_proj q^T W, the final hidden turned back before the final norm and lm_head), and
+    // down_proj's input turned online by the orthogonal h (its weight times h). key names the
+    // rotation ("hadamard:SEED"). Throws Error for a model already rotated, an o_proj or
+    // down_proj with a bias, or an intermediate size past 8192 (the online h is dense here).
+    DecoderModel rotated(const at::Tensor& q, const at::Tensor& h, const std::string& key) const;
+    // "" when not rotated.
+    const std::string& rotationKey() const { return m_rotationKey; }
+    // x [..., hidden] in the model's residual basis: x q when rotated, else x (encoder features
+    // placed among the token embeddings go through it).
+    at::Tensor toResidualBasis(const at::Tensor& x) const;
     // Prefix of the decoder's tensor names: "" or "thinker." (Qwen2.5-Omni).
     const std::string& tensorPrefix() const { return m_prefix; }
 
@@ -179,6 +192,8 @@ private:
     std::vector<at::Tensor> m_linW, m_linB;    // m_linW[i] undefined: streamed from the source
     std::shared_ptr<Source> m_source;
     std::vector<WeightTransform> m_transforms;
+    at::Tensor m_rotQ, m_rotDown; // rotated(): residual and down_proj-input rotations
+    std::string m_rotationKey;
 };
 
 } // namespace mq::core

@@ -167,7 +167,7 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
         if (rows.numel() != features.size(0))
             throw Error(std::string(what) + ": " + std::to_string(features.size(0)) + " encoder tokens for "
                         + std::to_string(rows.numel()) + " placeholders");
-        embeds[0].index_copy_(0, rows, features.to(embeds.dtype()));
+        embeds[0].index_copy_(0, rows, decoder.toResidualBasis(features.to(embeds.dtype())));
     };
     if (f.image.defined())
         place(m_impl->ids.image, f.image, "image");

@@ -60,6 +60,24 @@ void flagOutliers(const std::map<std::string, std::vector<double>>& scores, cons
     }
 }
 
+// Keeps at most floor(share * K) set bits: those of the highest scores (ties: lower channel).
+void capMask(std::vector<uint8_t>& m, const std::vector<double>& scores, double share)
+{
+    if (share >= 1.0 || m.empty())
+        return;
+    const size_t keep = size_t(std::floor(std::max(0.0, share) * double(m.size()) + 1e-9));
+    std::vector<size_t> set;
+    for (size_t c = 0; c < m.size(); ++c)
+        if (m[c])
+            set.push_back(c);
+    if (set.size() <= keep)
+        return;
+    auto score = [&](size_t c) { return c < scores.size() && std::isfinite(scores[c]) ? scores[c] : -INFINITY; };
+    std::stable_sort(set.begin(), set.end(), [&](size_t a, size_t b) { return score(a) > score(b); });
+    for (size_t i = keep; i < set.size(); ++i)
+        m[set[i]] = 0;
+}
+
 } // namespace
 
 void computeMasks(Session& s, const DabcSettings& st)
@@ -95,6 +113,7 @@ void computeMasks(Session& s, const DabcSettings& st)
             std::fill(m.begin(), m.end(), 0);
         else if (forcedGroup(s, g, st))
             std::fill(m.begin(), m.end(), 1);
+        capMask(m, p.scores, st.maxShare);
         if (p.handEdited.size() == m.size()) {
             for (size_t c = 0; c < m.size(); ++c)
                 if (p.handEdited[c])

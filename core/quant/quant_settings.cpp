@@ -52,7 +52,8 @@ DispersionForm parseDispersionForm(const std::string& s)
 std::string QuantSettings::label() const
 {
     const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::NF4 ? 4 : weight.bits);
-    return method + " W" + std::to_string(wb) + "A" + std::to_string(abits) + " (" + weight.label() + ", "
+    const std::string rot = rotation.empty() ? "" : rotation.substr(0, rotation.find(':')) + ", ";
+    return method + " W" + std::to_string(wb) + "A" + std::to_string(abits) + " (" + rot + weight.label() + ", "
         + actSchemeName(act) + ", " + mode + ")";
 }
 

@@ -37,9 +37,13 @@ struct DabcSettings {
     DispersionForm form = DispersionForm::Code;
     bool anyModality = false;  // false: pooled scores; true: outlier in any modality
     double rho = 0.0;          // element threshold: compensate |x| > rho * alpha_c only
-    // Module kinds masked entirely. The authors' code forces every mlp.down_proj input, and so
-    // does our default; an empty list is the pure Eq. 6.
-    std::vector<std::string> forceKinds{"down_proj"};
+    // Module kinds masked entirely. The authors' code forces every mlp.down_proj input (the
+    // preset "authors"); our default is the pure Eq. 6 (empty list).
+    std::vector<std::string> forceKinds;
+    // At most this share of each group's channels is compensated (the highest D_c first; hand
+    // edits are kept): a compensated element costs 16 bits, so 1/24 keeps 4-bit activations
+    // within 4.5 effective bits per element (quant/cost.h). 1 = no cap (the authors' code).
+    double maxShare = 1.0 / 24.0;
 };
 
 enum class MdqfoSolver { GridSearch, Adam };
@@ -71,7 +75,9 @@ struct QuantSettings {
     ActScheme act = ActScheme::None;
     DabcSettings dabc;
     MdqfoSettings mdqfo;
-    std::string label() const;      // "morphoquant W4A4 (nf4-b64, per-channel-static)"
+    // The basis the plan works in: "" or "hadamard:SEED" (the calibration's; quant/rotation.h).
+    std::string rotation;
+    std::string label() const;      // "morphoquant W4A4 (nf4-b64, per-channel-static, simulated)"
 };
 
 } // namespace mq::core

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The stories260K quality table of bench/README.md: every recipe quantized on the calibration set
+# and evaluated on all 64 evaluation sequences, with what it costs (effective activation bits per
+# element and per multiply-add, DABC's extra multiply-adds, effective weight bits; quant/cost.h).
+# Prints one markdown row per recipe with its command line. usage: bench/quality_stories.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLI=build/bin/morphoquant-cli
+M=${M:-../shared/models/stories260K}
+THREADS=${THREADS:-2}
+row() { # label, quantize options...
+  local label="$1"; shift
+  local out
+  out=$($CLI quantize --model "$M" --calib "$M/calibration.jsonl" --eval "$M/evaluation.jsonl" \
+          --threads "$THREADS" --quiet --json "$@" | tail -1)
+  python3 - "$label" "$out" "$*" <<'PY'
+import json, sys
+label, j, args = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+ub = " (at most)" if j.get("act_bits_upper_bound") else ""
+print(f"| {label} | {j['ppl']:.4f} | {j['act_bits_effective']:.2f}{ub} | {j['act_bits_effective_mac']:.2f} "
+      f"| {100*j['dabc_extra_macs']:.1f}% | {j['weight_bits_effective']:.2f} | `{args}` |")
+PY
+}
+echo "| recipe | PPL | act bits/element | act bits/MAC | DABC extra MACs | weight bits | options |"
+echo "|---|---|---|---|---|---|---|"
+row "RTN W8A8" --method rtn --wbits 8 --abits 8
+row "RTN W4A16" --method rtn --wbits 4 --abits 16
+row "RTN W4A4 (per-token)" --method rtn --wbits 4 --abits 4
+row "Hadamard + RTN W4A4" --method rtn --wbits 4 --abits 4 --rotate hadamard
+row "MorphoQuant W4A4, default (budget: at most 1/24 of each group compensated)" --method morphoquant --wbits 4 --abits 4
+row "MorphoQuant W4A4, pure Eq. 6 mask, no cap" --method morphoquant --wbits 4 --abits 4 --dabc-max-share 1
+row "MorphoQuant W4A4, no DABC" --method morphoquant --wbits 4 --abits 4 --no-dabc
+row "Hadamard + MorphoQuant W4A4 (budget)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard
+row "MorphoQuant W4A4, \`--preset authors\` (down_proj inputs kept 16-bit)" --method morphoquant --wbits 4 --abits 4 --preset authors
+row "MorphoQuant W8A8 (budget)" --method morphoquant --wbits 8 --abits 8

@@ -1,0 +1,100 @@
+#include "quant/cost.h"
+
+#include <cstdio>
+#include <map>
+
+namespace mq::core {
+
+namespace {
+
+constexpr double kScaleBits = 16.0; // a scale or zero point as an export stores it (fp16 / bf16)
+
+double weightBits(const WeightQuantSpec& w, int64_t inFeatures)
+{
+    switch (w.format) {
+    case WeightFormat::None:
+        return 16.0;
+    case WeightFormat::NF4:
+        return 4.0 + 32.0 / double(w.nf4Block); // fp32 absmax per block
+    case WeightFormat::Int: {
+        const double n = double(w.groupSize > 0 ? w.groupSize : inFeatures);
+        return double(w.bits) + (w.symmetric ? kScaleBits : 2 * kScaleBits) / n;
+    }
+    }
+    return 16.0;
+}
+
+} // namespace
+
+QuantCost quantCost(const Session& s)
+{
+    QuantCost c;
+    // Per decoder input group: channels K and the output features of the Linears reading it.
+    std::map<std::string, int64_t> outOf, inOf;
+    double weightElems = 0.0, weightBitSum = 0.0;
+    for (const ModuleInfo& m : s.modules) {
+        outOf[m.inputGroup] += m.outFeatures;
+        inOf[m.inputGroup] = m.inFeatures;
+        const double e = double(m.inFeatures) * double(m.outFeatures);
+        weightElems += e;
+        weightBitSum += e * (s.settings ? weightBits(s.settings->weight, m.inFeatures) : 16.0);
+    }
+    if (weightElems > 0)
+        c.weightBitsEffective = weightBitSum / weightElems;
+    if (!s.settings)
+        return c;
+    const QuantSettings& q = *s.settings;
+    c.mode = q.mode;
+    const bool quantized = q.abits < 16 && q.act != ActScheme::None;
+    const bool dabc = quantized && q.act == ActScheme::PerChannelStatic && q.dabc.enabled;
+    c.actUpperBound = dabc && q.dabc.rho > 0.0;
+    double elems = 0, bits = 0, macs = 0, macBits = 0, extraMacs = 0, compensated = 0;
+    for (const auto& [group, k] : inOf) {
+        const double K = double(k), N = double(outOf[group]);
+        int64_t masked = 0;
+        if (dabc) {
+            auto it = s.plans.find(group);
+            if (it != s.plans.end())
+                for (uint8_t b : it->second.mask)
+                    masked += b ? 1 : 0;
+        }
+        double b = 16.0;
+        if (quantized) {
+            b = double(q.abits);
+            if (q.act == ActScheme::PerTokenDynamic)
+                b += kScaleBits / K;
+            b += (16.0 - double(q.abits)) * double(masked) / K; // a compensated element: 16 bits in all
+        }
+        c.channels += k;
+        c.compensatedChannels += masked;
+        elems += K;
+        bits += K * b;
+        macs += K * N;
+        macBits += K * N * b;
+        extraMacs += double(masked) * N;
+        compensated += double(masked);
+    }
+    if (elems > 0) {
+        c.actBitsEffective = bits / elems;
+        c.compensatedShare = compensated / elems;
+    }
+    if (macs > 0) {
+        c.actBitsEffectiveMac = macBits / macs;
+        c.dabcExtraMacs = extraMacs / macs;
+    }
+    return c;
+}
+
+std::string costSummary(const QuantCost& c)
+{
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "activations %.2f bits/element%s (%.2f per multiply-add), DABC %lld of %lld channels "
+                  "(+%.1f%% multiply-adds), weights %.2f bits, %s",
+                  c.actBitsEffective, c.actUpperBound ? " at most" : "", c.actBitsEffectiveMac,
+                  static_cast<long long>(c.compensatedChannels), static_cast<long long>(c.channels),
+                  100.0 * c.dabcExtraMacs, c.weightBitsEffective, c.mode.c_str());
+    return buf;
+}
+
+} // namespace mq::core
