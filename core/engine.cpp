@@ -279,13 +279,19 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
         return e;
     };
     std::vector<EvalResult> results;
-    if (fpToo)
-        results.push_back(result("full precision", evaluateStreamed(model, data, nullptr, batchSize, progress, cancel, streamOptions)));
     if (s.settings) {
+        // The quantized model beside its full-precision reference, in one layer-wise pass: both
+        // perplexities and the KL divergence of the quantized next-token distributions.
         QuantizedModel q = makeQuantizedModel(model, s);
-        results.push_back(
-            result(s.settings->label(),
-                   evaluateStreamed(q.model, data, q.hook.get(), batchSize, progress, cancel, streamOptions)));
+        const EvalPair pair =
+            evaluatePairStreamed(model, q.model, q.hook.get(), data, batchSize, progress, cancel, streamOptions);
+        if (fpToo)
+            results.push_back(result("full precision", pair.ref));
+        EvalResult e = result(s.settings->label(), pair.quantized);
+        e.kl = pair.kl;
+        results.push_back(std::move(e));
+    } else {
+        results.push_back(result("full precision", evaluateStreamed(model, data, nullptr, batchSize, progress, cancel, streamOptions)));
     }
     // Only now touch the session: a result replaces an earlier one of the same label and data.
     for (EvalResult& e : results) {

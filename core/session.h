@@ -81,6 +81,9 @@ struct EvalResult {
     double nll = 0.0;             // mean nats / predicted token
     double ppl = 0.0;
     int64_t tokens = 0;
+    // Mean KL(full precision || this model) of the next-token distributions, nats per predicted
+    // token; negative when not measured (full-precision results, older sessions).
+    double kl = -1.0;
 };
 
 // Quantization error of one Linear's output over tokens of one modality (or pooled), the

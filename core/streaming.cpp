@@ -441,4 +441,65 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     return r;
 }
 
+EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
+                              const TokenDataset& data, int batchSize, const ProgressSink& progress,
+                              const CancelToken* cancel, const StreamOptions& options)
+{
+    c10::InferenceMode guard;
+    StreamOptions half = options;
+    half.memBudget = options.memBudget / 2;
+    LayerwiseRun runF(fp, half), runQ(q, half);
+    for (const auto& b : equalLengthBatches(data, std::max(1, batchSize))) {
+        checkCancel(cancel);
+        if (data.sequences[b.front()].size() < 2)
+            continue;
+        DecoderInput in;
+        in.ids = batchTensor(data, b);
+        in.embeds = fp.embed(in.ids);
+        runF.add(in);
+        runQ.add(in);
+    }
+    EtaClock clock;
+    const int L = fp.numLayers();
+    const double steps = double(L) + 1.0;
+    for (int l = 0; l < L; ++l) {
+        checkCancel(cancel);
+        const LayerWeights wf = fp.layerWeights(l);
+        // A quantized copy of fp transforms fp's weights (one read for both); a separate model
+        // (an exported folder) reads its own.
+        const LayerWeights wq = q.dir() == fp.dir() ? q.layerWeightsFrom(wf, fp.transformCount()) : q.layerWeights(l);
+        for (size_t i = 0; i < runF.batches(); ++i) {
+            checkCancel(cancel);
+            runF.step(i, wf, nullptr, true);
+            runQ.step(i, wq, qHook, true);
+        }
+        report(progress, "eval", double(l + 1) / steps, layerText(l, L) + " (full precision and quantized)",
+               {{"tokens_per_s", 2.0 * double(runF.rows()) * (l + 1) / L / std::max(1e-9, clock.elapsedSeconds())}});
+    }
+    EvalPair r;
+    double nllF = 0, nllQ = 0, kl = 0;
+    int64_t tokens = 0;
+    for (size_t i = 0; i < runF.batches(); ++i) {
+        checkCancel(cancel);
+        const NllPairSum part = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i));
+        nllF += part.ref.nll;
+        nllQ += part.other.nll;
+        kl += part.kl;
+        tokens += part.ref.tokens;
+        report(progress, "eval", (double(L) + double(i + 1) / double(runF.batches())) / steps,
+               "lm_head " + std::to_string(i + 1) + "/" + std::to_string(runF.batches()));
+    }
+    auto result = [&](double nll) {
+        NllResult n;
+        n.tokens = tokens;
+        n.nll = tokens ? nll / double(tokens) : 0.0;
+        n.ppl = std::exp(n.nll);
+        return n;
+    };
+    r.ref = result(nllF);
+    r.quantized = result(nllQ);
+    r.kl = tokens ? kl / double(tokens) : 0.0;
+    return r;
+}
+
 } // namespace mq::core

@@ -88,6 +88,20 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
                            int batchSize = 8, const ProgressSink& progress = {}, const CancelToken* cancel = nullptr,
                            const StreamOptions& options = {});
 
+// A quantized model and its full-precision reference evaluated together, layer by layer, on
+// the same batches: both perplexities and the mean per-token KL(reference || quantized) of the
+// next-token distributions (nats). q is a quantized copy of fp (quantizeWeights: each layer's
+// weights are then read once for both) or another folder with the same architecture, final
+// norm and lm_head (an export); qHook is its activation quantization. Memory: the hidden states
+// of both runs, within options.memBudget together.
+struct EvalPair {
+    NllResult ref, quantized;
+    double kl = 0.0; // mean over predicted tokens
+};
+EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
+                              const TokenDataset& data, int batchSize = 8, const ProgressSink& progress = {},
+                              const CancelToken* cancel = nullptr, const StreamOptions& options = {});
+
 // The n of "every n-th row" MDQFO keeps of `rows` captured rows of a group of `channels`:
 // at most st.sampleRows rows when set, else rows * channels <= st.sampleElements (0: all).
 int64_t sampleStride(int64_t rows, int64_t channels, const MdqfoSettings& st);

@@ -274,6 +274,45 @@ private slots:
     }
 
     // MDQFO's row sample: every n-th row in the global order over batches.
+    // KL divergence of the quantized next-token distributions: the one-sweep formula equals a
+    // float64 computation over the full logits (1e-9 relative: float32 logits summed in another
+    // order), identical inputs give 0, and the paired evaluation gives both perplexities exactly
+    // as the separate evaluations do.
+    void klDivergenceAgainstReference()
+    {
+        const std::string dir = mq::test::storiesDir();
+        const DecoderModel m = DecoderModel::load(dir);
+        at::manual_seed(11);
+        const int64_t H = m.config().hiddenSize;
+        const at::Tensor ids = at::randint(0, m.config().vocabSize, {2, 9}, at::kLong);
+        const at::Tensor hf = at::randn({2, 9, H}), hq = hf + 0.3 * at::randn({2, 9, H});
+        const NllPairSum same = m.nextTokenNllPair(hf, hf, ids);
+        QVERIFY(same.kl < 1e-9);
+        QCOMPARE(same.ref.nll, m.nextTokenNll(hf, ids).nll);
+        const NllPairSum p = m.nextTokenNllPair(hf, hq, ids);
+        const at::Tensor lf = m.logits(hf).narrow(1, 0, 8).to(at::kDouble).log_softmax(-1);
+        const at::Tensor lq = m.logits(hq).narrow(1, 0, 8).to(at::kDouble).log_softmax(-1);
+        const double want = (lf.exp() * (lf - lq)).sum().item<double>();
+        QVERIFY2(std::abs(p.kl / want - 1.0) < 1e-9, qPrintable(QString("%1 vs %2").arg(p.kl).arg(want)));
+        QCOMPARE(p.other.nll, m.nextTokenNll(hq, ids).nll);
+
+        TokenDataset data = loadTokenDataset(dir + "/evaluation.jsonl", 512);
+        data.sequences.resize(8);
+        TokenDataset calibSet = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        calibSet.sequences.resize(8);
+        const DecoderModel streamed = DecoderModel::load(dir, Residency::Streamed);
+        TokenCalibration calib(calibSet, 4);
+        Session s;
+        calibrateStreamed(s, streamed, calib);
+        buildPlanStreamed(s, streamed, calib, morphoquantW4A4());
+        QuantizedModel q = makeQuantizedModel(streamed, s);
+        const EvalPair pair = evaluatePairStreamed(streamed, q.model, q.hook.get(), data, 4);
+        QCOMPARE(pair.ref.nll, evaluateStreamed(streamed, data, nullptr, 4).nll);
+        QCOMPARE(pair.quantized.nll, evaluateStreamed(q.model, data, q.hook.get(), 4).nll);
+        QCOMPARE(pair.quantized.tokens, int64_t(8 * 256));
+        QVERIFY(pair.kl > 0.0 && pair.kl < pair.quantized.nll);
+    }
+
     void sampleStrideBoundsRows()
     {
         MdqfoSettings st;
@@ -302,6 +341,10 @@ private slots:
         calibrate(a, resident, ca);
         calibrateStreamed(b, streamed, cb);
         QCOMPARE(cb.cachedFeatures(), cb.samples()); // computed once, kept for the next stages
+        QVERIFY(!cb.encodersLoaded());                // and the encoders released
+        Session again;
+        calibrateStreamed(again, streamed, cb);       // observing the encoders loads them again
+        compareSessions(again, b);
         const QuantSettings st = morphoquantW4A4();
         buildPlan(a, resident, ca, st);
         std::vector<ModuleError> fused;

@@ -290,6 +290,10 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
         <source>, %1% vs full precision</source>
         <translation>、完全精度比 %1%</translation>
     </message>
+    <message>
+        <source>, KL divergence %1 nats per token</source>
+        <translation>、KL ダイバージェンス トークンあたり %1 ナット</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::LossCurveView</name>

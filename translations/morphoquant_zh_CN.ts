@@ -290,6 +290,10 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
         <source>, %1% vs full precision</source>
         <translation>，相对全精度 %1%</translation>
     </message>
+    <message>
+        <source>, KL divergence %1 nats per token</source>
+        <translation>，KL 散度 每词元 %1 奈特</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::LossCurveView</name>

@@ -219,6 +219,8 @@ void LayerErrorView::setSession(const core::Session* session)
                                .arg(e.tokens);
             if (fp && &e != fp && fp->data == e.data && fp->ppl > 0)
                 line += tr(", %1% vs full precision").arg(QString::asprintf("%+.1f", 100.0 * (e.ppl / fp->ppl - 1.0)));
+            if (e.kl >= 0.0)
+                line += tr(", KL divergence %1 nats per token").arg(e.kl, 0, 'f', 4);
             lines << line;
         }
         if (session->settings)

@@ -123,7 +123,10 @@ void printCalibration(const core::Session& s)
 
 json evalJson(const core::EvalResult& e)
 {
-    return json{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
+    json j{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
+    if (e.kl >= 0.0)
+        j["kl"] = e.kl;
+    return j;
 }
 
 // The JSON keys of the layer errors (fixed: the GUI's tests compare against them).
@@ -191,13 +194,37 @@ int cmdEval(int argc, char** argv)
     if (lm.settings)
         hook = std::make_unique<core::QuantSimHook>(*lm.settings, lm.groups);
     ProgressPrinter pp(a.flag("quiet"));
-    core::NllResult r =
-        core::evaluateStreamed(lm.model, data, hook.get(), o.batch, pp.sink(), nullptr, o.stream);
+    core::NllResult r;
+    double kl = -1.0;
+    core::NllResult ref;
+    if (!o.reference.empty()) {
+        const core::DecoderModel fp = core::DecoderModel::load(o.reference, core::Residency::Streamed);
+        const core::ModelConfig& a1 = fp.config();
+        const core::ModelConfig& b1 = lm.model.config();
+        if (a1.hiddenSize != b1.hiddenSize || a1.vocabSize != b1.vocabSize || fp.numLayers() != lm.model.numLayers())
+            throw core::InputError(o.reference + ": the reference model's shape (hidden, vocabulary, layers) is not "
+                                   + modelDir + "'s");
+        const core::EvalPair pair =
+            core::evaluatePairStreamed(fp, lm.model, hook.get(), data, o.batch, pp.sink(), nullptr, o.stream);
+        r = pair.quantized;
+        ref = pair.ref;
+        kl = pair.kl;
+    } else {
+        r = core::evaluateStreamed(lm.model, data, hook.get(), o.batch, pp.sink(), nullptr, o.stream);
+    }
     pp.finishLine();
     const std::string label = lm.settings ? lm.settings->label() : "full precision";
+    if (kl >= 0.0)
+        printNll("reference " + o.reference, ref.nll, ref.ppl, ref.tokens);
     printNll(label, r.nll, r.ppl, r.tokens);
+    if (kl >= 0.0)
+        std::printf("%-28s %.6f nats per token against the reference\n", "KL divergence", kl);
     if (a.flag("json")) {
         json j = nllJson(r);
+        if (kl >= 0.0) {
+            j["kl"] = kl;
+            j["reference"] = nllJson(ref);
+        }
         j["command"] = "eval";
         j["model"] = modelDir;
         j["data"] = dataPath;
@@ -278,9 +305,11 @@ int cmdQuantize(int argc, char** argv)
         }
         const core::EvalResult* q = findEval(session, session.settings->label(), evalPath);
         printNll(q->label, q->nll, q->ppl, q->tokens);
+        std::printf("%-28s %.6f nats per token against full precision\n", "KL divergence", q->kl);
         out["nll"] = q->nll;
         out["ppl"] = q->ppl;
         out["tokens"] = q->tokens;
+        out["kl"] = q->kl;
     }
     if (!sessionPath.empty()) {
         core::saveSession(session, sessionPath);
@@ -428,8 +457,12 @@ int cmdInspect(int argc, char** argv)
         j["label"] = s.settings->label();
     }
     json evals = json::array();
-    for (const auto& e : s.evals)
-        evals.push_back({{"label", e.label}, {"data", e.data}, {"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}});
+    for (const auto& e : s.evals) {
+        json ej{{"label", e.label}, {"data", e.data}, {"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
+        if (e.kl >= 0.0)
+            ej["kl"] = e.kl;
+        evals.push_back(ej);
+    }
     j["evals"] = evals;
     json errors = json::array();
     for (const auto& me : s.errors)
@@ -460,9 +493,13 @@ int cmdInspect(int argc, char** argv)
                         g["mdqfo_loss_final"].get<double>());
         std::printf("\n");
     }
-    for (const auto& e : s.evals)
-        std::printf("eval         %-40s nll %.6f ppl %.4f (%lld tokens)\n", e.label.c_str(), e.nll, e.ppl,
+    for (const auto& e : s.evals) {
+        std::printf("eval         %-40s nll %.6f ppl %.4f (%lld tokens)", e.label.c_str(), e.nll, e.ppl,
                     static_cast<long long>(e.tokens));
+        if (e.kl >= 0.0)
+            std::printf(" KL %.6f", e.kl);
+        std::printf("\n");
+    }
     if (!s.errors.empty()) {
         std::printf("layer errors of the plan (SQNR in dB; per modality where it has tokens)\n");
         std::printf("  %-36s %8s %9s %9s", "module", "SQNR", "cosine", "tokens");

@@ -41,6 +41,9 @@ by `quantize --export` is evaluated as the quantized model it holds.
 
   --model DIR     Hugging Face folder (config.json + safetensors)
   --data FILE     JSONL, one {"input_ids": [...]} per line
+  --reference DIR the full-precision model a quantized folder came from: also its perplexity
+                  and the mean per-token KL divergence KL(reference || model) of the next-token
+                  distributions (nats; `quantize --eval` reports it always)
   --batch N       sequences per forward (default 8)
   --threads N     CPU threads, libtorch's and OpenBLAS's (default: all cores)
   --mem-budget S  hidden states kept in memory (default 4G); past it they are spilled to a
@@ -248,7 +251,7 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits)
 const std::vector<Command>& commands()
 {
     static const std::vector<Command> list = {
-        {"eval", kEvalHelp, {"model", "data", "batch", "threads", "mem-budget"}, {"json", "quiet", "report-peak-rss"}},
+        {"eval", kEvalHelp, {"model", "data", "batch", "threads", "mem-budget", "reference"}, {"json", "quiet", "report-peak-rss"}},
         {"calibrate", kCalibrateHelp,
          {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget", "rotate", "rotate-seed"},
          {"json", "quiet", "report-peak-rss"}},
@@ -356,6 +359,7 @@ EvalOptions evalOptions(const Args& a)
     o.threads = threadsOption(a);
     o.model = a.required("model");
     o.data = a.required("data");
+    o.reference = a.value("reference");
     o.stream = streamOptions(a);
     o.batch = a.intValue("batch", 8); // below 1: one sequence per forward, as always
     return o;

@@ -50,6 +50,7 @@ void checkUsage(int argc, char** argv);
 struct EvalOptions {
     int threads = 0; // 0: all cores
     std::string model, data;
+    std::string reference; // --reference DIR: the full-precision model for the KL divergence
     core::StreamOptions stream;
     int batch = 8;
 };

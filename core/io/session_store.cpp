@@ -380,6 +380,8 @@ void Writer::write(H5::H5File& f, const Session& s)
         numAttr<double>(ds, path, "nll", e.nll);
         numAttr<double>(ds, path, "ppl", e.ppl);
         numAttr<int64_t>(ds, path, "tokens", e.tokens);
+        if (e.kl >= 0.0)
+            numAttr<double>(ds, path, "kl", e.kl);
     }
 
     if (!s.errors.empty()) {
@@ -691,6 +693,11 @@ Session Reader::read(H5::H5File& f)
         e.nll = numAttr<double>(ds, path, "nll");
         e.ppl = numAttr<double>(ds, path, "ppl");
         e.tokens = numAttr<int64_t>(ds, path, "tokens");
+        if (ds.attrExists("kl")) { // optional: measured beside the full-precision model
+            e.kl = numAttr<double>(ds, path, "kl");
+            if (!(e.kl >= 0.0) || !std::isfinite(e.kl))
+                fail(path + "@kl", "KL divergence " + std::to_string(e.kl) + "; expected a finite value >= 0");
+        }
         s.evals.push_back(std::move(e));
     }
 

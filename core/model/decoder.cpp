@@ -450,6 +450,61 @@ at::Tensor DecoderModel::logits(const at::Tensor& hiddenIn) const
     return at::linear(h, headRows(0, m_cfg.vocabSize));
 }
 
+NllPairSum DecoderModel::nextTokenNllPair(const at::Tensor& refIn, const at::Tensor& otherIn,
+                                          const at::Tensor& ids) const
+{
+    NllPairSum r;
+    const int64_t B = refIn.size(0), T = refIn.size(1), H = m_cfg.hiddenSize, V = m_cfg.vocabSize;
+    if (T < 2)
+        return r;
+    auto normed = [&](const at::Tensor& in) {
+        const at::Tensor hidden = m_rotQ.defined() ? at::matmul(in, m_rotQ.t()) : in;
+        return rmsNorm(hidden.narrow(1, 0, T - 1), m_finalNorm).reshape({B * (T - 1), H}).contiguous();
+    };
+    const at::Tensor hf = normed(refIn), hq = normed(otherIn);
+    const at::Tensor target = ids.narrow(1, 1, T - 1).reshape({-1}).to(hf.device(), at::kLong);
+    const int64_t rows = hf.size(0);
+    constexpr int64_t kRowBlock = 1024, kVocabChunk = 8192;
+    const auto dbl = hf.options().dtype(at::kDouble);
+    double nllF = 0.0, nllQ = 0.0, kl = 0.0;
+    for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+        const int64_t nr = std::min(kRowBlock, rows - r0);
+        const at::Tensor fb = hf.narrow(0, r0, nr), qb = hq.narrow(0, r0, nr);
+        const at::Tensor tb = target.narrow(0, r0, nr);
+        // Running max and sum of exp for both; S = sum exp(lf - maxF) (lf - lq) for E_ref[lf - lq].
+        at::Tensor maxF = at::full({nr}, -INFINITY, dbl), sumF = at::zeros({nr}, dbl), S = at::zeros({nr}, dbl);
+        at::Tensor maxQ = at::full({nr}, -INFINITY, dbl), sumQ = at::zeros({nr}, dbl);
+        at::Tensor tf = at::zeros({nr}, dbl), tq = at::zeros({nr}, dbl);
+        for (int64_t v0 = 0; v0 < V; v0 += kVocabChunk) {
+            const int64_t nv = std::min(kVocabChunk, V - v0);
+            const at::Tensor w = headRows(v0, nv);
+            const at::Tensor lf = at::linear(fb, w).to(at::kDouble), lq = at::linear(qb, w).to(at::kDouble);
+            const at::Tensor newF = at::maximum(maxF, std::get<0>(lf.max(1)));
+            const at::Tensor scaleF = (maxF - newF).exp();
+            const at::Tensor ef = (lf - newF.unsqueeze(1)).exp();
+            sumF = sumF * scaleF + ef.sum(1);
+            S = S * scaleF + (ef * (lf - lq)).sum(1);
+            maxF = newF;
+            const at::Tensor newQ = at::maximum(maxQ, std::get<0>(lq.max(1)));
+            sumQ = sumQ * (maxQ - newQ).exp() + (lq - newQ.unsqueeze(1)).exp().sum(1);
+            maxQ = newQ;
+            const at::Tensor inChunk = tb.ge(v0).logical_and(tb.lt(v0 + nv));
+            const at::Tensor local = (tb - v0).clamp(0, nv - 1).unsqueeze(1);
+            tf += at::where(inChunk, lf.gather(1, local).squeeze(1), at::zeros_like(tf));
+            tq += at::where(inChunk, lq.gather(1, local).squeeze(1), at::zeros_like(tq));
+        }
+        const at::Tensor lseF = maxF + sumF.log(), lseQ = maxQ + sumQ.log();
+        nllF += (lseF - tf).sum().item<double>();
+        nllQ += (lseQ - tq).sum().item<double>();
+        // KL >= 0 in exact arithmetic; rounding can leave -1e-16 on identical rows.
+        kl += (S / sumF - lseF + lseQ).clamp_min(0.0).sum().item<double>();
+    }
+    r.ref = {nllF, rows};
+    r.other = {nllQ, rows};
+    r.kl = kl;
+    return r;
+}
+
 NllSum DecoderModel::nextTokenNll(const at::Tensor& hiddenIn, const at::Tensor& ids) const
 {
     const at::Tensor hidden = m_rotQ.defined() ? at::matmul(hiddenIn, m_rotQ.t()) : hiddenIn;

@@ -74,6 +74,13 @@ struct NllSum {
     int64_t tokens = 0; // predicted tokens
 };
 
+// The same for a reference and another model on one batch, with the sum of the per-token
+// KL(reference || other) of their next-token distributions.
+struct NllPairSum {
+    NllSum ref, other;
+    double kl = 0.0;
+};
+
 class DecoderModel {
 public:
     // Loads config.json and checks every tensor the architecture needs in dir; throws
@@ -145,6 +152,12 @@ public:
     // Final norm, then the next-token NLL of ids [B, T] with lm_head applied in vocabulary chunks
     // (log-sum-exp kept in float64), never holding the full logits.
     NllSum nextTokenNll(const at::Tensor& hidden, const at::Tensor& ids) const;
+    // Both at once from the final hidden states of this model (the reference) and of another
+    // whose final norm and lm_head are this model's (a quantized copy: only decoder Linears and
+    // activations differ), in one sweep over the vocabulary: the NLL of each and
+    // KL(p_ref || p_other) = E_ref[l_ref - l_other] - lse_ref + lse_other per token, every sum
+    // in float64 with the running maximum rescaled as the chunks go.
+    NllPairSum nextTokenNllPair(const at::Tensor& hiddenRef, const at::Tensor& hiddenOther, const at::Tensor& ids) const;
     // A copy computing the same function in a rotated basis (quant/rotation.h): RMSNorm scales
     // folded into the Linears after them (the norms become 1), the residual stream turned by the
     // orthogonal q (the embedding rows times q, every Linear reading the stream W q, o_proj and

@@ -27,8 +27,24 @@ struct Prepared {
 } // namespace
 
 struct OmniCalibration::Impl {
-    std::optional<VisionEncoder> vision;
-    std::optional<AudioEncoder> audio;
+    // The encoders are loaded when features must be computed and released once every sample's
+    // features are cached (a 7B model's encoders hold 2.6 GB): later passes read the cache.
+    std::string modelDir;
+    std::optional<VisionConfig> visionCfg;
+    std::optional<AudioConfig> audioCfg;
+    mutable std::mutex encoderMutex;
+    mutable std::shared_ptr<const VisionEncoder> vision;
+    mutable std::shared_ptr<const AudioEncoder> audio;
+    void ensureEncoders(bool needVision, bool needAudio) const
+    {
+        if ((!needVision || vision) && (!needAudio || audio))
+            return;
+        Checkpoint ck(modelDir);
+        if (needVision && !vision)
+            vision = std::make_shared<const VisionEncoder>(VisionEncoder::load(*visionCfg, ck));
+        if (needAudio && !audio)
+            audio = std::make_shared<const AudioEncoder>(AudioEncoder::load(*audioCfg, ck));
+    }
     std::vector<std::string> visionGroups, audioGroups;
     std::vector<Prepared> samples;
     OmniTokenIds ids;
@@ -59,16 +75,17 @@ OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string&
         needVision = needVision || !s.image.empty() || !s.video.empty();
         needAudio = needAudio || !s.audio.empty();
     }
+    m_impl->modelDir = modelDir;
     if (needVision) {
-        m_impl->vision = VisionEncoder::load(VisionConfig::fromJson(thinker.value("vision_config", nlohmann::json()),
-                                                                    cfgPath + " (thinker_config.vision_config)"),
-                                             ck);
+        m_impl->visionCfg = VisionConfig::fromJson(thinker.value("vision_config", nlohmann::json()),
+                                                   cfgPath + " (thinker_config.vision_config)");
+        m_impl->vision = std::make_shared<const VisionEncoder>(VisionEncoder::load(*m_impl->visionCfg, ck));
         m_impl->visionGroups = m_impl->vision->groups();
     }
     if (needAudio) {
-        m_impl->audio = AudioEncoder::load(AudioConfig::fromJson(thinker.value("audio_config", nlohmann::json()),
-                                                                 cfgPath + " (thinker_config.audio_config)"),
-                                           ck);
+        m_impl->audioCfg = AudioConfig::fromJson(thinker.value("audio_config", nlohmann::json()),
+                                                 cfgPath + " (thinker_config.audio_config)");
+        m_impl->audio = std::make_shared<const AudioEncoder>(AudioEncoder::load(*m_impl->audioCfg, ck));
         m_impl->audioGroups = m_impl->audio->groups();
     }
     for (const ManifestSample& s : manifest) {
@@ -90,7 +107,7 @@ OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string&
             }
             if (!s.audio.empty()) {
                 const AudioClip clip = loadAudio(s.audio);
-                const LogMel mel = whisperLogMel(clip.samples, m_impl->audio->config().numMelBins);
+                const LogMel mel = whisperLogMel(clip.samples, m_impl->audioCfg->numMelBins);
                 p.mel = at::from_blob(const_cast<float*>(mel.data.data()), {mel.nMels, mel.frames}, at::kFloat)
                             .narrow(1, 0, mel.validFrames)
                             .clone();
@@ -113,6 +130,12 @@ std::vector<std::string> OmniCalibration::extraGroups() const
     std::vector<std::string> g = m_impl->visionGroups;
     g.insert(g.end(), m_impl->audioGroups.begin(), m_impl->audioGroups.end());
     return g;
+}
+
+bool OmniCalibration::encodersLoaded() const
+{
+    std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
+    return m_impl->vision || m_impl->audio;
 }
 
 size_t OmniCalibration::cachedFeatures() const
@@ -142,14 +165,22 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
             f = m_impl->features[i];
     }
     if (!f.done) {
+        std::shared_ptr<const VisionEncoder> vision;
+        std::shared_ptr<const AudioEncoder> audio;
+        {
+            std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
+            m_impl->ensureEncoders(p.image || p.video, p.mel.defined());
+            vision = m_impl->vision;
+            audio = m_impl->audio;
+        }
         if (p.image)
-            f.image = m_impl->vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook,
-                                              visionOffset, uint8_t(Modality::Image));
+            f.image = vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook,
+                                      visionOffset, uint8_t(Modality::Image));
         if (p.video)
-            f.video = m_impl->vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook,
-                                              visionOffset, uint8_t(Modality::Video));
+            f.video = vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook,
+                                      visionOffset, uint8_t(Modality::Video));
         if (p.mel.defined())
-            f.audio = m_impl->audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio));
+            f.audio = audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio));
         f.done = true;
         int64_t bytes = 0;
         for (const at::Tensor* t : {&f.image, &f.video, &f.audio})
@@ -159,6 +190,14 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
         if (!m_impl->features[i].done && m_impl->cachedBytes + bytes <= featureCacheBytes) {
             m_impl->features[i] = f;
             m_impl->cachedBytes += bytes;
+        }
+        bool all = true;
+        for (const Impl::Features& c : m_impl->features)
+            all = all && c.done;
+        if (all) { // every sample served from the cache from now on: the encoders can go
+            std::lock_guard<std::mutex> encLock(m_impl->encoderMutex);
+            m_impl->vision.reset();
+            m_impl->audio.reset();
         }
     }
     // Encoder outputs overwrite the placeholder embeddings in order; counts must agree.

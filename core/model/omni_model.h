@@ -34,6 +34,9 @@ public:
     int64_t featureCacheBytes = int64_t(1) << 30;
     // Samples whose features are cached (tests).
     size_t cachedFeatures() const;
+    // Whether the encoders are in memory now: they are released once every sample's features
+    // are cached, and loaded again when features must be computed (tests).
+    bool encodersLoaded() const;
 
 private:
     struct Impl;
