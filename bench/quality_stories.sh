@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The stories260K quality table of bench/README.md: every recipe quantized on the calibration set
 # and evaluated on all 64 evaluation sequences, with what it costs (effective activation bits per
-# element and per multiply-add, DABC's extra multiply-adds, effective weight bits; quant/cost.h).
+# element and per multiply-add, DABC's extra multiply-adds, effective weight bits; quant/cost.h)
+# and the mean per-token KL divergence from the full-precision model.
 # Prints one markdown row per recipe with its command line. usage: bench/quality_stories.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +18,12 @@ row() { # label, quantize options...
 import json, sys
 label, j, args = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 ub = " (at most)" if j.get("act_bits_upper_bound") else ""
-print(f"| {label} | {j['ppl']:.4f} | {j['act_bits_effective']:.2f}{ub} | {j['act_bits_effective_mac']:.2f} "
+print(f"| {label} | {j['ppl']:.4f} | {j['kl']:.4f} | {j['act_bits_effective']:.2f}{ub} | {j['act_bits_effective_mac']:.2f} "
       f"| {100*j['dabc_extra_macs']:.1f}% | {j['weight_bits_effective']:.2f} | `{args}` |")
 PY
 }
-echo "| recipe | PPL | act bits/element | act bits/MAC | DABC extra MACs | weight bits | options |"
-echo "|---|---|---|---|---|---|---|"
+echo "| recipe | PPL | KL (nats/token) | act bits/element | act bits/MAC | DABC extra MACs | weight bits | options |"
+echo "|---|---|---|---|---|---|---|---|"
 row "RTN W8A8" --method rtn --wbits 8 --abits 8
 row "RTN W4A16" --method rtn --wbits 4 --abits 16
 row "RTN W4A4 (per-token)" --method rtn --wbits 4 --abits 4
