@@ -217,6 +217,17 @@ private:
 
 std::string layerText(int l, int L) { return "layer " + std::to_string(l + 1) + "/" + std::to_string(L); }
 
+// fn(ids [B, T]) for each evaluation batch (equal-length sequences of at least 2 tokens).
+template <typename Fn>
+void forEachEvalBatch(const TokenDataset& data, int batchSize, const CancelToken* cancel, Fn fn)
+{
+    for (const auto& b : equalLengthBatches(data, std::max(1, batchSize))) {
+        checkCancel(cancel);
+        if (data.sequences[b.front()].size() >= 2)
+            fn(batchTensor(data, b));
+    }
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -404,15 +415,12 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     c10::InferenceMode guard;
     NllResult r;
     LayerwiseRun run(model, options);
-    for (const auto& b : equalLengthBatches(data, std::max(1, batchSize))) {
-        checkCancel(cancel);
-        if (data.sequences[b.front()].size() < 2)
-            continue;
+    forEachEvalBatch(data, batchSize, cancel, [&](const at::Tensor& ids) {
         DecoderInput in;
-        in.ids = batchTensor(data, b);
-        in.embeds = model.embed(in.ids);
+        in.ids = ids;
+        in.embeds = model.embed(ids);
         run.add(in);
-    }
+    });
     EtaClock clock;
     const int L = model.numLayers();
     const double steps = double(L) + 1.0;
@@ -449,16 +457,13 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
     StreamOptions half = options;
     half.memBudget = options.memBudget / 2;
     LayerwiseRun runF(fp, half), runQ(q, half);
-    for (const auto& b : equalLengthBatches(data, std::max(1, batchSize))) {
-        checkCancel(cancel);
-        if (data.sequences[b.front()].size() < 2)
-            continue;
+    forEachEvalBatch(data, batchSize, cancel, [&](const at::Tensor& ids) {
         DecoderInput in;
-        in.ids = batchTensor(data, b);
-        in.embeds = fp.embed(in.ids);
+        in.ids = ids;
+        in.embeds = fp.embed(ids);
         runF.add(in);
         runQ.add(in);
-    }
+    });
     EtaClock clock;
     const int L = fp.numLayers();
     const double steps = double(L) + 1.0;

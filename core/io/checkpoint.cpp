@@ -175,6 +175,18 @@ const TensorInfo& Checkpoint::infoChecked(const std::string& name, const std::ve
     return ti;
 }
 
+at::Tensor Checkpoint::loadStoredChecked(const std::string& name, const std::vector<int64_t>& shape,
+                                         const std::string& origin)
+{
+    at::Tensor t = loadFloatChecked(name, shape, origin);
+    const DType dt = info(name).dtype;
+    if (dt == DType::BF16)
+        return t.to(at::kBFloat16);
+    if (dt == DType::F16)
+        return t.to(at::kHalf);
+    return t;
+}
+
 at::Tensor Checkpoint::loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape,
                                         const std::string& origin)
 {

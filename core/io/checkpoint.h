@@ -12,6 +12,9 @@
 
 namespace mq::core {
 
+// t as float32 (a weight kept in bf16 / f16 by loadStoredChecked, converted for a product).
+inline at::Tensor asFloat(const at::Tensor& t) { return t.scalar_type() == at::kFloat ? t : t.to(at::kFloat); }
+
 class Checkpoint {
 public:
     // Throws InputError when neither file exists, the index is malformed or names a shard that
@@ -31,6 +34,10 @@ public:
     // naming the folder or shard, the tensor, both shapes and `origin` (what implies the shape,
     // e.g. "config.json").
     at::Tensor loadFloatChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
+    // loadFloatChecked, then kept in the file's dtype when that is bf16 or f16 (exact: the
+    // float32 values came from it): large weights held for many products take half the memory;
+    // asFloat() converts at use.
+    at::Tensor loadStoredChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
     // The checks of loadFloatChecked without reading the bytes (a floating dtype, the shape).
     const TensorInfo& infoChecked(const std::string& name, const std::vector<int64_t>& shape, const std::string& origin);
     std::vector<std::string> files() const; // shard paths, sorted

@@ -11,24 +11,6 @@ namespace mq::core {
 
 namespace {
 
-// Large weight matrices stay in their file dtype (bf16 or f16 in the released checkpoints; the
-// conversion back to float32 at use is exact) so a 7B model's encoders hold 2.6 GB, not 5.3.
-at::Tensor compactWeight(Checkpoint& ck, const std::string& name, const std::vector<int64_t>& shape,
-                         const std::string& origin)
-{
-    at::Tensor t = ck.loadFloatChecked(name, shape, origin);
-    const DType dt = ck.info(name).dtype;
-    if (dt == DType::BF16)
-        return t.to(at::kBFloat16);
-    if (dt == DType::F16)
-        return t.to(at::kHalf);
-    return t;
-}
-
-// A stored weight as float32 for a product.
-at::Tensor f32(const at::Tensor& t) { return t.scalar_type() == at::kFloat ? t : t.to(at::kFloat); }
-
-
 // Python's // for the token-count formulas: (L-2)//2 is -1 for L = 1, not 0.
 int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -108,19 +90,19 @@ AudioEncoder AudioEncoder::load(const AudioConfig& cfg, Checkpoint& ck, const st
         Impl::Layer L;
         L.lnAttnW = ck.loadFloatChecked(l + "self_attn_layer_norm.weight", {D}, "audio_config");
         L.lnAttnB = ck.loadFloatChecked(l + "self_attn_layer_norm.bias", {D}, "audio_config");
-        L.qW = compactWeight(ck, l + "self_attn.q_proj.weight", {D, D}, "audio_config");
+        L.qW = ck.loadStoredChecked(l + "self_attn.q_proj.weight", {D, D}, "audio_config");
         L.qB = ck.loadFloatChecked(l + "self_attn.q_proj.bias", {D}, "audio_config");
         // Whisper: k_proj has no bias
-        L.kW = compactWeight(ck, l + "self_attn.k_proj.weight", {D, D}, "audio_config");
-        L.vW = compactWeight(ck, l + "self_attn.v_proj.weight", {D, D}, "audio_config");
+        L.kW = ck.loadStoredChecked(l + "self_attn.k_proj.weight", {D, D}, "audio_config");
+        L.vW = ck.loadStoredChecked(l + "self_attn.v_proj.weight", {D, D}, "audio_config");
         L.vB = ck.loadFloatChecked(l + "self_attn.v_proj.bias", {D}, "audio_config");
-        L.oW = compactWeight(ck, l + "self_attn.out_proj.weight", {D, D}, "audio_config");
+        L.oW = ck.loadStoredChecked(l + "self_attn.out_proj.weight", {D, D}, "audio_config");
         L.oB = ck.loadFloatChecked(l + "self_attn.out_proj.bias", {D}, "audio_config");
         L.lnFfnW = ck.loadFloatChecked(l + "final_layer_norm.weight", {D}, "audio_config");
         L.lnFfnB = ck.loadFloatChecked(l + "final_layer_norm.bias", {D}, "audio_config");
-        L.fc1W = compactWeight(ck, l + "fc1.weight", {F, D}, "audio_config");
+        L.fc1W = ck.loadStoredChecked(l + "fc1.weight", {F, D}, "audio_config");
         L.fc1B = ck.loadFloatChecked(l + "fc1.bias", {F}, "audio_config");
-        L.fc2W = compactWeight(ck, l + "fc2.weight", {D, F}, "audio_config");
+        L.fc2W = ck.loadStoredChecked(l + "fc2.weight", {D, F}, "audio_config");
         L.fc2B = ck.loadFloatChecked(l + "fc2.bias", {D}, "audio_config");
         impl->layers.push_back(std::move(L));
     }
@@ -245,12 +227,12 @@ at::Tensor AudioEncoder::forward(const at::Tensor& melIn, ForwardHook* hook, int
     };
     for (const Impl::Layer& l : w.layers) {
         at::Tensor h = input(layerNorm(x, l.lnAttnW, l.lnAttnB));
-        at::Tensor q = at::linear(h, f32(l.qW), l.qB).reshape({T, nh, hd});
-        at::Tensor k = at::linear(h, f32(l.kW)).reshape({T, nh, hd});
-        at::Tensor v = at::linear(h, f32(l.vW), l.vB).reshape({T, nh, hd});
-        x = x + at::linear(input(attend(q, k, v)), f32(l.oW), l.oB);
-        at::Tensor f = geluExact(at::linear(input(layerNorm(x, l.lnFfnW, l.lnFfnB)), f32(l.fc1W), l.fc1B));
-        x = x + at::linear(input(f), f32(l.fc2W), l.fc2B);
+        at::Tensor q = at::linear(h, asFloat(l.qW), l.qB).reshape({T, nh, hd});
+        at::Tensor k = at::linear(h, asFloat(l.kW)).reshape({T, nh, hd});
+        at::Tensor v = at::linear(h, asFloat(l.vW), l.vB).reshape({T, nh, hd});
+        x = x + at::linear(input(attend(q, k, v)), asFloat(l.oW), l.oB);
+        at::Tensor f = geluExact(at::linear(input(layerNorm(x, l.lnFfnW, l.lnFfnB)), asFloat(l.fc1W), l.fc1B));
+        x = x + at::linear(input(f), asFloat(l.fc2W), l.fc2B);
     }
     // AvgPool1d(2, 2) over the whole clip, as HF splits the encoder output per
     // clip (not per chunk) before avg_pooler. With an even n_window (100) no

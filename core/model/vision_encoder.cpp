@@ -11,24 +11,6 @@ namespace mq::core {
 
 namespace {
 
-// Large weight matrices stay in their file dtype (bf16 or f16 in the released checkpoints; the
-// conversion back to float32 at use is exact) so a 7B model's encoders hold 2.6 GB, not 5.3.
-at::Tensor compactWeight(Checkpoint& ck, const std::string& name, const std::vector<int64_t>& shape,
-                         const std::string& origin)
-{
-    at::Tensor t = ck.loadFloatChecked(name, shape, origin);
-    const DType dt = ck.info(name).dtype;
-    if (dt == DType::BF16)
-        return t.to(at::kBFloat16);
-    if (dt == DType::F16)
-        return t.to(at::kHalf);
-    return t;
-}
-
-// A stored weight as float32 for a product.
-at::Tensor f32(const at::Tensor& t) { return t.scalar_type() == at::kFloat ? t : t.to(at::kFloat); }
-
-
 using nlohmann::json;
 
 constexpr double kRmsEps = 1e-6;
@@ -151,28 +133,28 @@ VisionEncoder VisionEncoder::load(const VisionConfig& cfg, Checkpoint& ck, const
         Impl::Block b;
         b.norm1 = ck.loadFloatChecked(p + "norm1.weight", {d}, "vision_config");
         b.norm2 = ck.loadFloatChecked(p + "norm2.weight", {d}, "vision_config");
-        b.qW = compactWeight(ck, p + "attn.q.weight", {d, d}, "vision_config");
+        b.qW = ck.loadStoredChecked(p + "attn.q.weight", {d, d}, "vision_config");
         b.qB = ck.loadFloatChecked(p + "attn.q.bias", {d}, "vision_config");
-        b.kW = compactWeight(ck, p + "attn.k.weight", {d, d}, "vision_config");
+        b.kW = ck.loadStoredChecked(p + "attn.k.weight", {d, d}, "vision_config");
         b.kB = ck.loadFloatChecked(p + "attn.k.bias", {d}, "vision_config");
-        b.vW = compactWeight(ck, p + "attn.v.weight", {d, d}, "vision_config");
+        b.vW = ck.loadStoredChecked(p + "attn.v.weight", {d, d}, "vision_config");
         b.vB = ck.loadFloatChecked(p + "attn.v.bias", {d}, "vision_config");
-        b.projW = compactWeight(ck, p + "attn.proj.weight", {d, d}, "vision_config");
+        b.projW = ck.loadStoredChecked(p + "attn.proj.weight", {d, d}, "vision_config");
         b.projB = ck.loadFloatChecked(p + "attn.proj.bias", {d}, "vision_config");
-        b.gateW = compactWeight(ck, p + "mlp.gate_proj.weight", {inter, d}, "vision_config");
+        b.gateW = ck.loadStoredChecked(p + "mlp.gate_proj.weight", {inter, d}, "vision_config");
         b.gateB = ck.loadFloatChecked(p + "mlp.gate_proj.bias", {inter}, "vision_config");
-        b.upW = compactWeight(ck, p + "mlp.up_proj.weight", {inter, d}, "vision_config");
+        b.upW = ck.loadStoredChecked(p + "mlp.up_proj.weight", {inter, d}, "vision_config");
         b.upB = ck.loadFloatChecked(p + "mlp.up_proj.bias", {inter}, "vision_config");
-        b.downW = compactWeight(ck, p + "mlp.down_proj.weight", {d, inter}, "vision_config");
+        b.downW = ck.loadStoredChecked(p + "mlp.down_proj.weight", {d, inter}, "vision_config");
         b.downB = ck.loadFloatChecked(p + "mlp.down_proj.bias", {d}, "vision_config");
         for (int f : cfg.fullAttBlockIndexes)
             b.full = b.full || f == i;
         impl->blocks.push_back(b);
     }
     impl->lnQ = ck.loadFloatChecked(prefix + "merger.ln_q.weight", {d}, "vision_config");
-    impl->mlp0W = compactWeight(ck, prefix + "merger.mlp.0.weight", {merged, merged}, "vision_config");
+    impl->mlp0W = ck.loadStoredChecked(prefix + "merger.mlp.0.weight", {merged, merged}, "vision_config");
     impl->mlp0B = ck.loadFloatChecked(prefix + "merger.mlp.0.bias", {merged}, "vision_config");
-    impl->mlp2W = compactWeight(ck, prefix + "merger.mlp.2.weight", {cfg.outHiddenSize, merged}, "vision_config");
+    impl->mlp2W = ck.loadStoredChecked(prefix + "merger.mlp.2.weight", {cfg.outHiddenSize, merged}, "vision_config");
     impl->mlp2B = ck.loadFloatChecked(prefix + "merger.mlp.2.bias", {cfg.outHiddenSize}, "vision_config");
     VisionEncoder e;
     e.m_cfg = cfg;
@@ -277,18 +259,18 @@ at::Tensor VisionEncoder::forward(const at::Tensor& patches, int64_t gridT, int6
             const at::Tensor v = t.view({n, heads, hd});
             return v * cosE + rotateHalf(v) * sinE;
         };
-        const at::Tensor q = rope(at::linear(h, f32(b.qW), b.qB)), k = rope(at::linear(h, f32(b.kW), b.kB));
-        const at::Tensor v = at::linear(h, f32(b.vW), b.vB).view({n, heads, hd});
+        const at::Tensor q = rope(at::linear(h, asFloat(b.qW), b.qB)), k = rope(at::linear(h, asFloat(b.kW), b.kB));
+        const at::Tensor v = at::linear(h, asFloat(b.vW), b.vB).view({n, heads, hd});
         const at::Tensor ctx = segmentAttention(q, k, v, b.full ? slices : windows, scale);
-        x = x + at::linear(observe(g + 1, ctx), f32(b.projW), b.projB);
+        x = x + at::linear(observe(g + 1, ctx), asFloat(b.projW), b.projB);
         const at::Tensor h2 = observe(g + 2, rmsNorm(x, b.norm2));
-        const at::Tensor act = at::silu(at::linear(h2, f32(b.gateW), b.gateB)) * at::linear(h2, f32(b.upW), b.upB);
-        x = x + at::linear(observe(g + 3, act), f32(b.downW), b.downB);
+        const at::Tensor act = at::silu(at::linear(h2, asFloat(b.gateW), b.gateB)) * at::linear(h2, asFloat(b.upW), b.upB);
+        x = x + at::linear(observe(g + 3, act), asFloat(b.downW), b.downB);
     }
 
     const int gm = int(im.blocks.size()) * 4;
     const at::Tensor hm = observe(gm, rmsNorm(x, im.lnQ).reshape({n / unit, unit * d}));
-    const at::Tensor y = at::linear(observe(gm + 1, at::gelu(at::linear(hm, f32(im.mlp0W), im.mlp0B))), f32(im.mlp2W), im.mlp2B);
+    const at::Tensor y = at::linear(observe(gm + 1, at::gelu(at::linear(hm, asFloat(im.mlp0W), im.mlp0B))), asFloat(im.mlp2W), im.mlp2B);
     // Undo the window order: row j of y belongs to merge unit order[j].
     return at::empty_like(y).index_copy_(0, orderT, y);
 }
