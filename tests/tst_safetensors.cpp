@@ -282,6 +282,20 @@ void TestSafetensors::badInput_data()
         << stFile(R"({"__metadata__": {"format": 1}})", 0) << "" << "\"__metadata__\" key \"format\"";
     QTest::newRow("metadata not object")
         << stFile(R"({"__metadata__": [1]})", 0) << "" << "\"__metadata__\" is array";
+    // The data section must be covered exactly: otherwise every tensor would be read shifted.
+    const QByteArray one = R"({"layer.w": {)" + w2 + R"(, "data_offsets":[0,8]}})";
+    QTest::newRow("header length short (padding cut)")
+        << le64(quint64(one.size())) + one + QByteArray("    ") + QByteArray(8, '\0') << "layer.w"
+        << "the tensors end at byte 8 of the data section, which holds 12 bytes";
+    QTest::newRow("data section longer than the tensors") << stFile(one, 12) << "layer.w"
+                                                          << "end at byte 8 of the data section, which holds 12";
+    QTest::newRow("gap between tensors")
+        << stFile(R"({"layer.a": {)" + w2 + R"(, "data_offsets":[0,8]}, "layer.b": {)" + w2
+                      + R"(, "data_offsets":[12,20]}})",
+                  20)
+        << "layer.b" << "leave bytes [8, 12]";
+    QTest::newRow("first tensor not at 0")
+        << stFile(R"({"layer.w": {)" + w2 + R"(, "data_offsets":[4,12]}})", 12) << "layer.w" << "leave bytes [0, 4]";
 }
 
 void TestSafetensors::badInput()

@@ -140,8 +140,12 @@ void parseMetadata(const std::string& file, const json& m, std::map<std::string,
     }
 }
 
-// Rejects two tensors that claim the same bytes: a writer bug that would silently alias them.
-void checkOverlap(const std::string& file, const std::map<std::string, TensorInfo>& tensors)
+// Rejects two tensors that claim the same bytes (a writer bug that would silently alias them),
+// and a data section the tensors do not cover exactly, from byte 0 to its end without a gap: a
+// header length a few bytes off still parses (the JSON padding absorbs it) but shifts every
+// tensor, and a truncated or padded file leaves bytes no tensor owns. Both would read wrong
+// numbers silently; the reference implementation refuses them too.
+void checkLayout(const std::string& file, const std::map<std::string, TensorInfo>& tensors, uint64_t dataSize)
 {
     std::vector<const TensorInfo*> byBegin;
     for (const auto& [name, info] : tensors) {
@@ -157,9 +161,24 @@ void checkOverlap(const std::string& file, const std::map<std::string, TensorInf
             throw InputError(describe(file, t->name, "\"data_offsets\" " + rangeText(t->begin, t->end)
                                                          + " overlap those of tensor '" + reach->name
                                                          + "' " + rangeText(reach->begin, reach->end)));
+        const uint64_t expected = reach ? reach->end : 0;
+        if (t->begin != expected)
+            throw InputError(describe(file, t->name,
+                                      "\"data_offsets\" " + rangeText(t->begin, t->end) + " leave bytes "
+                                          + rangeText(expected, t->begin)
+                                          + " of the data section to no tensor; expected it to start at "
+                                          + std::to_string(expected)
+                                          + " (a wrong header length or a damaged header shifts every tensor)"));
         if (!reach || t->end > reach->end)
             reach = t;
     }
+    const uint64_t end = reach ? reach->end : 0;
+    if (end != dataSize)
+        throw InputError(describe(file, reach ? reach->name : "",
+                                  "the tensors end at byte " + std::to_string(end) + " of the data section, which holds "
+                                      + std::to_string(dataSize)
+                                      + " bytes: the header length or the file size is wrong (a truncated, padded "
+                                        "or damaged file); nothing was read"));
 }
 
 // Tensors as they will be stored: sorted by name (std::map), contiguous CPU, with offsets.
@@ -354,7 +373,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_path(path)
             else
                 m_tensors.emplace(it.key(), parseEntry(path, it.key(), it.value(), dataSize));
         }
-        checkOverlap(path, m_tensors);
+        checkLayout(path, m_tensors, dataSize);
     } catch (...) {
         release();
         throw;
