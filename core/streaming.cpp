@@ -412,6 +412,7 @@ std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, cons
 NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, ForwardHook* hook, int batchSize,
                            const ProgressSink& progress, const CancelToken* cancel, const StreamOptions& options)
 {
+    requirePredictedTokens(data);
     c10::InferenceMode guard;
     NllResult r;
     LayerwiseRun run(model, options);
@@ -453,6 +454,7 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
                               const TokenDataset& data, int batchSize, const ProgressSink& progress,
                               const CancelToken* cancel, const StreamOptions& options)
 {
+    requirePredictedTokens(data);
     c10::InferenceMode guard;
     StreamOptions half = options;
     half.memBudget = options.memBudget / 2;

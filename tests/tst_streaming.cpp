@@ -313,6 +313,33 @@ private slots:
         QVERIFY(pair.kl > 0.0 && pair.kl < pair.quantized.nll);
     }
 
+    // A file of one-token sequences has nothing to predict: every evaluation says so, naming
+    // the file, instead of "perplexity 1 over 0 tokens".
+    void evaluationNeedsATokenToPredict()
+    {
+        const DecoderModel m = DecoderModel::load(mq::test::storiesDir(), Residency::Streamed);
+        TokenDataset data;
+        data.path = "/data/one-token.jsonl";
+        data.sequences = {{5}, {7}};
+        for (int which = 0; which < 3; ++which) {
+            try {
+                if (which == 0)
+                    evaluateStreamed(m, data);
+                else if (which == 1)
+                    evaluateNll(m, data);
+                else
+                    evaluatePairStreamed(m, m, nullptr, data);
+                QFAIL("no InputError");
+            } catch (const InputError& e) {
+                QVERIFY2(std::string(e.what()).find("/data/one-token.jsonl: no sequence has two or more tokens")
+                             != std::string::npos,
+                         e.what());
+            }
+        }
+        data.sequences.push_back({1, 2, 3}); // one sequence with something to predict is enough
+        QCOMPARE(evaluateStreamed(m, data).tokens, int64_t(2));
+    }
+
     void sampleStrideBoundsRows()
     {
         MdqfoSettings st;

@@ -66,8 +66,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --manifest FILE      instead of --calib: a Qwen2.5-Omni calibration manifest (JSONL of
                        {"text", "image", "audio", "video"}; see README)
   --method M           rtn | morphoquant
-  --wbits N            weight bits: 4, 8 or 16 (16 = unquantized)
-  --abits N            activation bits: 4, 8 or 16 (16 = unquantized)
+  --wbits N            weight bits: 2..8 (integer weights) or 16 (unquantized); NF4 is 4
+  --abits N            activation bits: 2..8 or 16 (unquantized)
   --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax)
   --group-size N       integer weights: scale per group of N inputs (default: per channel)
   --asym               integer weights: asymmetric (min/max) instead of symmetric

@@ -1,5 +1,7 @@
 #include "eval/perplexity.h"
 
+#include "common/error.h"
+
 #include <cmath>
 
 namespace mq::core {
@@ -29,6 +31,7 @@ at::Tensor batchTensor(const TokenDataset& data, const std::vector<size_t>& idx)
 NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, ForwardHook* hook, int batchSize,
                       const ProgressSink& progress, const CancelToken* cancel)
 {
+    requirePredictedTokens(data);
     c10::InferenceMode guard;
     NllResult r;
     double sum = 0.0;
@@ -59,6 +62,15 @@ NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, Forwa
     r.nll = r.tokens ? sum / double(r.tokens) : 0.0;
     r.ppl = std::exp(r.nll);
     return r;
+}
+
+void requirePredictedTokens(const TokenDataset& data)
+{
+    for (const auto& seq : data.sequences)
+        if (seq.size() >= 2)
+            return;
+    throw InputError(data.path + ": no sequence has two or more tokens, so there is no next token to predict ("
+                     + std::to_string(data.sequences.size()) + " sequences)");
 }
 
 } // namespace mq::core
