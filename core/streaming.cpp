@@ -316,7 +316,7 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
         wq = LayerWeights();
         if (errors) {
             wfp = model.layerWeights(l);
-            wq = qmodel.layerWeightsFrom(wfp, model.transformCount()); // one read of the layer
+            wq = qmodel.layerWeightsFrom(model, wfp); // one read of the layer
         } else {
             wq = qmodel.layerWeights(l);
         }
@@ -397,7 +397,7 @@ std::vector<ModuleError> computeLayerErrorsStreamed(const DecoderModel& fp, cons
         wfp = LayerWeights();
         wq = LayerWeights();
         wfp = fp.layerWeights(l);
-        wq = q.model.layerWeightsFrom(wfp, fp.transformCount());
+        wq = q.model.layerWeightsFrom(fp, wfp);
         for (size_t i = 0; i < run.batches(); ++i) {
             checkCancel(cancel);
             run.step(i, wfp, &hook, true);
@@ -474,7 +474,7 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
         const LayerWeights wf = fp.layerWeights(l);
         // A quantized copy of fp transforms fp's weights (one read for both); a separate model
         // (an exported folder) reads its own.
-        const LayerWeights wq = q.dir() == fp.dir() ? q.layerWeightsFrom(wf, fp.transformCount()) : q.layerWeights(l);
+        const LayerWeights wq = q.layerWeightsFrom(fp, wf);
         for (size_t i = 0; i < runF.batches(); ++i) {
             checkCancel(cancel);
             runF.step(i, wf, nullptr, true);

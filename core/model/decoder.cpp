@@ -258,15 +258,15 @@ DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn,
     return r;
 }
 
-LayerWeights DecoderModel::layerWeightsFrom(const LayerWeights& base, size_t firstTransform) const
+LayerWeights DecoderModel::layerWeightsFrom(const DecoderModel& base, const LayerWeights& baseWeights) const
 {
-    if (!m_source)
-        return layerWeights(base.layer);
-    LayerWeights w = base;
+    if (!m_source || m_source != base.m_source || base.m_transforms.size() > m_transforms.size())
+        return layerWeights(baseWeights.layer);
+    LayerWeights w = baseWeights;
     for (int i = 0; i < LayerWeights::kLinears; ++i) {
         const int module = w.firstModule + i;
         at::Tensor t = w.w[size_t(i)];
-        for (size_t k = firstTransform; k < m_transforms.size(); ++k)
+        for (size_t k = base.m_transforms.size(); k < m_transforms.size(); ++k)
             t = m_transforms[k](module, t);
         w.w[size_t(i)] = t;
     }
@@ -441,10 +441,9 @@ at::Tensor DecoderModel::headRows(int64_t begin, int64_t n) const
     return m_source->rows(m_headName, begin, n);
 }
 
-at::Tensor DecoderModel::logits(const at::Tensor& hiddenIn) const
+at::Tensor DecoderModel::logits(const at::Tensor& hidden) const
 {
-    const at::Tensor hidden = m_rotQ.defined() ? at::matmul(hiddenIn, m_rotQ.t()) : hiddenIn;
-    const at::Tensor h = rmsNorm(hidden, m_finalNorm);
+    const at::Tensor h = rmsNorm(fromResidualBasis(hidden), m_finalNorm);
     if (m_lmHead.defined())
         return at::linear(h, m_lmHead);
     return at::linear(h, headRows(0, m_cfg.vocabSize));
@@ -454,14 +453,10 @@ NllPairSum DecoderModel::nextTokenNllPair(const at::Tensor& refIn, const at::Ten
                                           const at::Tensor& ids) const
 {
     NllPairSum r;
-    const int64_t B = refIn.size(0), T = refIn.size(1), H = m_cfg.hiddenSize, V = m_cfg.vocabSize;
+    const int64_t T = refIn.size(1), V = m_cfg.vocabSize;
     if (T < 2)
         return r;
-    auto normed = [&](const at::Tensor& in) {
-        const at::Tensor hidden = m_rotQ.defined() ? at::matmul(in, m_rotQ.t()) : in;
-        return rmsNorm(hidden.narrow(1, 0, T - 1), m_finalNorm).reshape({B * (T - 1), H}).contiguous();
-    };
-    const at::Tensor hf = normed(refIn), hq = normed(otherIn);
+    const at::Tensor hf = headInputs(refIn), hq = headInputs(otherIn);
     const at::Tensor target = ids.narrow(1, 1, T - 1).reshape({-1}).to(hf.device(), at::kLong);
     const int64_t rows = hf.size(0);
     constexpr int64_t kRowBlock = 1024, kVocabChunk = 8192;
@@ -505,14 +500,24 @@ NllPairSum DecoderModel::nextTokenNllPair(const at::Tensor& refIn, const at::Ten
     return r;
 }
 
-NllSum DecoderModel::nextTokenNll(const at::Tensor& hiddenIn, const at::Tensor& ids) const
+at::Tensor DecoderModel::fromResidualBasis(const at::Tensor& x) const
 {
-    const at::Tensor hidden = m_rotQ.defined() ? at::matmul(hiddenIn, m_rotQ.t()) : hiddenIn;
+    return m_rotQ.defined() ? at::matmul(x, m_rotQ.t()) : x;
+}
+
+at::Tensor DecoderModel::headInputs(const at::Tensor& hidden) const
+{
+    const int64_t B = hidden.size(0), T = hidden.size(1), H = m_cfg.hiddenSize;
+    return rmsNorm(fromResidualBasis(hidden).narrow(1, 0, T - 1), m_finalNorm).reshape({B * (T - 1), H}).contiguous();
+}
+
+NllSum DecoderModel::nextTokenNll(const at::Tensor& hidden, const at::Tensor& ids) const
+{
     NllSum r;
-    const int64_t B = hidden.size(0), T = hidden.size(1), H = m_cfg.hiddenSize, V = m_cfg.vocabSize;
+    const int64_t T = hidden.size(1), V = m_cfg.vocabSize;
     if (T < 2)
         return r;
-    const at::Tensor h = rmsNorm(hidden.narrow(1, 0, T - 1), m_finalNorm).reshape({B * (T - 1), H}).contiguous();
+    const at::Tensor h = headInputs(hidden);
     const at::Tensor target = ids.narrow(1, 1, T - 1).reshape({-1}).to(h.device(), at::kLong);
     const int64_t rows = h.size(0);
     // Rows and vocabulary in blocks: a [rows, chunk] float64 block at a time (64 MB), never [rows, V].

@@ -140,13 +140,12 @@ public:
     // layerAdvance from stage 0 to 5; stopping and resuming gives the same result bit for bit.
     void layerAdvance(const LayerWeights& w, LayerCursor& c, int until, ForwardHook* hook, const at::Tensor& tags,
                       const Rotary& rot) const;
-    // Layer `base.layer`'s weights as this model materializes them, from base (this model's
-    // weights before its transforms number firstTransform and later, e.g. the full-precision
-    // weights of the model quantizeWeights copied): a streamed model transforms base's tensors
-    // instead of reading the checkpoint again; a resident one returns layerWeights().
-    LayerWeights layerWeightsFrom(const LayerWeights& base, size_t firstTransform) const;
-    // Weight transforms set so far on a streamed model (resident ones apply them at once: 0).
-    size_t transformCount() const { return m_transforms.size(); }
+    // Layer w.layer's weights as this model materializes them, from baseWeights (that layer as
+    // `base` materialized it): when this model is a copy of `base` with weight transforms added
+    // (quantizeWeights) and streams from the same mapped checkpoint, only the added transforms
+    // are applied to baseWeights instead of reading the checkpoint again; otherwise (a resident
+    // model, another folder) it is layerWeights().
+    LayerWeights layerWeightsFrom(const DecoderModel& base, const LayerWeights& baseWeights) const;
     // Final norm and lm_head: logits [B, T, vocab] float32.
     at::Tensor logits(const at::Tensor& hidden) const;
     // Final norm, then the next-token NLL of ids [B, T] with lm_head applied in vocabulary chunks
@@ -191,6 +190,11 @@ private:
                   const at::Tensor& w, const at::Tensor& b);
     int addGroup(const std::string& name);
     // lm_head rows [begin, begin + n) as float32.
+    // The residual stream back in the model's own basis (x q^T when rotated; toResidualBasis's
+    // inverse), and the final norm of positions 0..T-2 as [B*(T-1), hidden]: lm_head's inputs
+    // for next-token prediction.
+    at::Tensor fromResidualBasis(const at::Tensor& x) const;
+    at::Tensor headInputs(const at::Tensor& hidden) const;
     at::Tensor headRows(int64_t begin, int64_t n) const;
 
     ModelConfig m_cfg;

@@ -106,6 +106,29 @@ json configOf(const Shape& s, int layers)
 
 using AddTensor = std::function<void(const std::string&, std::vector<int64_t>, DType)>;
 
+// Qwen2 decoder layers 0..layers-1 under `prefix` (the thinker's decoder, the talker): RMSNorms,
+// q/k/v with biases, o_proj and the SwiGLU MLP without.
+void addQwen2Layers(const std::function<void(const std::string&, std::vector<int64_t>)>& add,
+                    const std::string& prefix, int64_t layers, int64_t hidden, int64_t qOut, int64_t kvOut,
+                    int64_t inter)
+{
+    for (int64_t l = 0; l < layers; ++l) {
+        const std::string p = prefix + std::to_string(l) + ".";
+        add(p + "input_layernorm.weight", {hidden});
+        add(p + "self_attn.q_proj.weight", {qOut, hidden});
+        add(p + "self_attn.q_proj.bias", {qOut});
+        add(p + "self_attn.k_proj.weight", {kvOut, hidden});
+        add(p + "self_attn.k_proj.bias", {kvOut});
+        add(p + "self_attn.v_proj.weight", {kvOut, hidden});
+        add(p + "self_attn.v_proj.bias", {kvOut});
+        add(p + "self_attn.o_proj.weight", {hidden, qOut});
+        add(p + "post_attention_layernorm.weight", {hidden});
+        add(p + "mlp.gate_proj.weight", {inter, hidden});
+        add(p + "mlp.up_proj.weight", {inter, hidden});
+        add(p + "mlp.down_proj.weight", {hidden, inter});
+    }
+}
+
 // The talker: thinker states projected to its width, a Qwen2 decoder, the codec head.
 void addTalker(const Shape& s, const AddTensor& addAs)
 {
@@ -115,21 +138,7 @@ void addTalker(const Shape& s, const AddTensor& addAs)
     add("talker.thinker_to_talker_proj.weight", {t.hidden, s.hidden});
     add("talker.thinker_to_talker_proj.bias", {t.hidden});
     add("talker.model.embed_tokens.weight", {t.vocab, s.hidden});
-    for (int64_t l = 0; l < t.layers; ++l) {
-        const std::string p = "talker.model.layers." + std::to_string(l) + ".";
-        add(p + "input_layernorm.weight", {t.hidden});
-        add(p + "self_attn.q_proj.weight", {q, t.hidden});
-        add(p + "self_attn.q_proj.bias", {q});
-        add(p + "self_attn.k_proj.weight", {kv, t.hidden});
-        add(p + "self_attn.k_proj.bias", {kv});
-        add(p + "self_attn.v_proj.weight", {kv, t.hidden});
-        add(p + "self_attn.v_proj.bias", {kv});
-        add(p + "self_attn.o_proj.weight", {t.hidden, q});
-        add(p + "post_attention_layernorm.weight", {t.hidden});
-        add(p + "mlp.gate_proj.weight", {t.inter, t.hidden});
-        add(p + "mlp.up_proj.weight", {t.inter, t.hidden});
-        add(p + "mlp.down_proj.weight", {t.hidden, t.inter});
-    }
+    addQwen2Layers(add, "talker.model.layers.", t.layers, t.hidden, q, kv, t.inter);
     add("talker.model.norm.weight", {t.hidden});
     add("talker.codec_head.weight", {t.vocab, t.hidden});
 }
@@ -450,21 +459,7 @@ std::vector<TensorSpec> syntheticTensors(const SyntheticSpec& spec)
     };
     const std::string pre = s.omni ? "thinker." : "";
     add(pre + "model.embed_tokens.weight", {s.vocab, s.hidden});
-    for (int l = 0; l < layers; ++l) {
-        const std::string p = pre + "model.layers." + std::to_string(l) + ".";
-        add(p + "input_layernorm.weight", {s.hidden});
-        add(p + "self_attn.q_proj.weight", {qOut, s.hidden});
-        add(p + "self_attn.q_proj.bias", {qOut});
-        add(p + "self_attn.k_proj.weight", {kvOut, s.hidden});
-        add(p + "self_attn.k_proj.bias", {kvOut});
-        add(p + "self_attn.v_proj.weight", {kvOut, s.hidden});
-        add(p + "self_attn.v_proj.bias", {kvOut});
-        add(p + "self_attn.o_proj.weight", {s.hidden, qOut});
-        add(p + "post_attention_layernorm.weight", {s.hidden});
-        add(p + "mlp.gate_proj.weight", {s.inter, s.hidden});
-        add(p + "mlp.up_proj.weight", {s.inter, s.hidden});
-        add(p + "mlp.down_proj.weight", {s.hidden, s.inter});
-    }
+    addQwen2Layers(add, pre + "model.layers.", layers, s.hidden, qOut, kvOut, s.inter);
     add(pre + "model.norm.weight", {s.hidden});
     add(pre + "lm_head.weight", {s.vocab, s.hidden});
     if (s.omni)
