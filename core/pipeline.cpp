@@ -171,6 +171,7 @@ void attachModel(Session& s, const DecoderModel& model)
         s.curves.clear();
         s.evals.clear();
         s.errors.clear();
+        s.weights.clear();
         s.settings.reset();
         s.calibration = CalibrationInfo();
     }
@@ -215,6 +216,7 @@ void storeCalibration(Session& s, const DecoderModel& model, const CalibrationDa
         w.calibration.tokens[size_t(m)] = w.stats[names.front()].perModality[size_t(m)].count;
     // Statistics changed: any plan built on the old ones is stale.
     w.plans.clear();
+    w.weights.clear();
     w.curves.clear();
     w.errors.clear();
     w.settings.reset();
@@ -287,6 +289,17 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     settings.rotation = w.calibration.rotation; // the plan works in the statistics' basis
     w.curves.clear();
     w.errors.clear();
+    w.weights.clear();
+    if (settings.gptq.enabled && settings.weight.format != WeightFormat::Int)
+        throw InputError("GPTQ quantizes integer weights: --wformat int with --wbits 2..8, not "
+                         + settings.weight.label());
+    if (settings.actClip != 1.0 || settings.actAsym) {
+        if (!(settings.actClip > 0.0 && settings.actClip <= 1.0))
+            throw InputError("the activation clip ratio must be in (0, 1], got " + std::to_string(settings.actClip));
+        if (settings.method != "rtn")
+            throw InputError("activation clipping and asymmetric activations apply to per-token activations "
+                             "(--method rtn); MorphoQuant's static bounds come from MDQFO");
+    }
     if (settings.method == "rtn") {
         settings.act = settings.abits < 16 ? ActScheme::PerTokenDynamic : ActScheme::None;
         settings.dabc.enabled = false;
@@ -305,6 +318,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
+    if (settingsIn.gptq.enabled)
+        throw Error("GPTQ runs in the layer-wise plan (buildPlanStreamed), not in this in-memory one");
     PlanWorkingCopy copy(s);
     Session& w = copy.get();
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
@@ -333,7 +348,7 @@ QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, b
 {
     if (!s.settings)
         throw Error("the session has no quantization plan");
-    QuantizedModel q{quantizeWeightsToo ? quantizeWeights(model, s.settings->weight) : model, nullptr};
+    QuantizedModel q{quantizeWeightsToo ? quantizeWeights(model, s.settings->weight, &s.weights) : model, nullptr};
     q.hook = std::make_unique<QuantSimHook>(*s.settings, groupQuantFromPlan(model, s));
     return q;
 }

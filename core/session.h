@@ -103,6 +103,18 @@ struct ModuleError {
     ErrorStat pooled;
 };
 
+// A Linear's weight as a calibration-driven quantizer (GPTQ) chose it: integer codes and their
+// scales, dequantized as scale * (code - zero) (the simulation and exports read it from here).
+struct StoredWeight {
+    int64_t rows = 0, cols = 0;  // [out, in]
+    int bits = 4;
+    int64_t groupSize = 0;       // inputs per scale (cols: one per output channel)
+    bool symmetric = true;
+    std::vector<uint8_t> codes;  // rows * cols, row-major, each in [0, 2^bits - 1]
+    std::vector<float> scales;   // rows * (cols / groupSize)
+    std::vector<float> zeros;    // asymmetric: as scales (whole numbers); symmetric: empty, 2^(bits-1)
+};
+
 struct Session {
     ModelRef model;
     CalibrationInfo calibration;
@@ -114,6 +126,7 @@ struct Session {
     std::vector<LossCurve> curves;
     std::vector<EvalResult> evals;
     std::vector<ModuleError> errors;            // of the current plan, network order (may be empty)
+    std::map<std::string, StoredWeight> weights; // by Linear name: weights the plan chose (GPTQ)
 
     const ModuleInfo* findModule(const std::string& name) const;
     // Members of an input group, in network order.

@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "eval/layer_error.h"
 #include "quant/dabc.h"
+#include "quant/gptq.h"
 #include "quant/quant_linear.h"
 
 #include <algorithm>
@@ -173,6 +174,7 @@ public:
     at::Tensor state(size_t i) const { return m_states.get(i); }
     int64_t residentBytes() const { return m_states.residentBytes(); }
     const at::Tensor& ids(size_t i) const { return m_batches[i].ids; }
+    const at::Tensor& tags(size_t i) const { return m_batches[i].tags; }
 
 private:
     struct Batch {
@@ -265,6 +267,50 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
     storeCalibration(s, model, calib, names, collector.finish());
 }
 
+namespace {
+
+// GPTQ of one input group's Linears (settings.gptq) from the group's inputs in `xs` (one slot per
+// batch of `run`): H = A^T A over every row, A the input the Linear sees (x itself, or with the
+// GPTAQ-style target the activation-quantized x, with C = X_fp^T A from `fps`). The Linears'
+// weights in wq are replaced by the quantized ones and stored in w.weights.
+void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings& settings, LayerWeights& wq,
+               const LayerwiseRun& run, const StateStore& xs, const StateStore* fps, QuantSimHook& prefix,
+               const CancelToken* cancel)
+{
+    const int64_t k = model.groupChannels(g);
+    at::Tensor h = at::zeros({k, k}, at::kDouble), c;
+    if (fps)
+        c = at::zeros({k, k}, at::kDouble);
+    prefix.setActiveLimit(g + 1);
+    for (size_t i = 0; i < run.batches(); ++i) {
+        checkCancel(cancel);
+        at::Tensor a = xs.get(i);
+        if (fps)
+            a = prefix.onLinearInput(g, a, run.tags(i));
+        h.add_(a.t().matmul(a).to(at::kDouble));
+        if (fps)
+            c.add_(fps->get(i).t().matmul(a).to(at::kDouble));
+    }
+    prefix.setActiveLimit(g);
+    for (int m : model.groupMembers(g)) {
+        checkCancel(cancel);
+        at::Tensor wm = wq.weight(m);
+        if (fps)
+            wm = fpTargetWeight(wm, h, c, settings.gptq.damp);
+        const std::string& name = model.modules()[size_t(m)].name;
+        GptqResult r;
+        try {
+            r = gptqQuantize(wm, h, settings.weight, settings.gptq);
+        } catch (const Error& e) {
+            throw Error(name + ": " + e.what());
+        }
+        wq.w[size_t(m - wq.firstModule)] = r.weight;
+        w.weights[name] = std::move(r.stored);
+    }
+}
+
+} // namespace
+
 void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationData& calib,
                        const QuantSettings& settingsIn, const ProgressSink& progress, const CancelToken* cancel,
                        const SampledCaptureObserver& onCapture, const StreamOptions& options,
@@ -274,22 +320,38 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     Session& w = copy.get();
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
     const bool staticActs = settings.act == ActScheme::PerChannelStatic;
-    if (!staticActs && !errors) {
+    const bool gptq = settings.gptq.enabled;
+    const bool fpTarget = gptq && settings.gptq.fpTarget;
+    // The batches stop at every group's input for MDQFO (static activations) and GPTQ.
+    const bool capture = staticActs || gptq;
+    if (!capture && !errors) {
         copy.commit();
         return;
     }
     c10::InferenceMode guard;
-    const DecoderModel qmodel = quantizeWeights(model, settings.weight);
+    // GPTQ replaces each layer's weights group by group as the pass goes; otherwise the weights
+    // are rounded to nearest as they are read.
+    const DecoderModel qmodel = gptq ? model : quantizeWeights(model, settings.weight);
     const size_t n = model.groups().size();
     // The plan so far (static activations), or the plan's per-token quantizer (rtn).
     QuantSimHook prefix(settings, std::vector<GroupQuant>(n));
 
-    // The quantized model's hidden states (what MDQFO works on).
+    // The quantized model's hidden states (what MDQFO and GPTQ work on), and with the GPTAQ-style
+    // target the full-precision model's on the same batches.
     LayerwiseRun run(qmodel, options);
-    if (staticActs) {
+    std::unique_ptr<LayerwiseRun> fpCalib;
+    if (fpTarget) {
+        StreamOptions half = options;
+        half.memBudget = options.memBudget / 2;
+        fpCalib = std::make_unique<LayerwiseRun>(model, half);
+    }
+    if (capture) {
         for (size_t i = 0; i < calib.batches(); ++i) {
             checkCancel(cancel);
-            run.add(calib.prepare(i, qmodel, nullptr, false));
+            const DecoderInput in = calib.prepare(i, qmodel, nullptr, false);
+            run.add(in);
+            if (fpCalib)
+                fpCalib->add(in);
         }
     }
     // The full-precision hidden states of the error sample, each layer measured once its plan is
@@ -299,14 +361,16 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     std::unique_ptr<LayerErrorHook> errorHook;
     if (errors) {
         StreamOptions fpOptions = options;
-        fpOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes());
+        fpOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes()
+                                                       - (fpCalib ? fpCalib->residentBytes() : 0));
         fpRun = std::make_unique<LayerwiseRun>(model, fpOptions);
         for (const DecoderInput& in : errorInputs(calib, model, errorBatches))
             fpRun->add(in);
         errorHook = std::make_unique<LayerErrorHook>(model, &prefix, [&wq](int i) { return wq.weight(i); });
     }
     // Each group input of a layer is computed once: the batches stop at the group's input
-    // (LayerCursor), MDQFO plans the group on a row sample, and the batches go on from there.
+    // (LayerCursor), MDQFO plans the group on a row sample, GPTQ quantizes its Linears from
+    // every row, and the batches go on from there.
     StreamOptions pendingOptions = options;
     EtaClock clock;
     const int L = qmodel.numLayers();
@@ -314,16 +378,17 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
         checkCancel(cancel);
         LayerWeights wfp;
         wq = LayerWeights();
-        if (errors) {
+        if (errors || fpTarget) {
             wfp = model.layerWeights(l);
             wq = qmodel.layerWeightsFrom(model, wfp); // one read of the layer
         } else {
             wq = qmodel.layerWeights(l);
         }
         const std::array<int, 4> gs = qmodel.layerGroups(l);
-        if (staticActs) {
-            pendingOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes());
-            std::unique_ptr<StateStore> pending;
+        if (capture) {
+            pendingOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes()
+                                                                - (fpCalib ? fpCalib->residentBytes() : 0));
+            std::unique_ptr<StateStore> pending, fpPending;
             for (int k = 0; k < 4; ++k) {
                 const int g = gs[size_t(k)];
                 const std::string& name = model.groups()[size_t(g)];
@@ -335,17 +400,36 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                     LayerCursor c = run.cursor(i, k, k > 0 ? pending->get(i) : at::Tensor());
                     run.advance(i, wq, c, k + 1, &prefix);
                     const at::Tensor x = c.pending.contiguous();
-                    cap.add(x);
+                    if (staticActs)
+                        cap.add(x);
                     next->put(i, x);
                     if (k == 2) // past the attention block: the residual moved on
                         run.setState(i, c.residual);
                 }
                 pending = std::move(next);
-                const at::Tensor x = cap.rows(), alpha0 = cap.alpha0();
-                if (onCapture)
-                    onCapture(g, x, alpha0);
-                prefix.setGroup(g, planGroup(w, name, x, alpha0, settings, cancel));
-                reportGroupPlan(progress, size_t(g), n, name, w);
+                if (fpCalib) { // the same stop in the full-precision model
+                    auto fpNext = std::make_unique<StateStore>(pendingOptions);
+                    for (size_t i = 0; i < fpCalib->batches(); ++i) {
+                        checkCancel(cancel);
+                        LayerCursor c = fpCalib->cursor(i, k, k > 0 ? fpPending->get(i) : at::Tensor());
+                        fpCalib->advance(i, wfp, c, k + 1, nullptr);
+                        fpNext->put(i, c.pending.contiguous());
+                        if (k == 2)
+                            fpCalib->setState(i, c.residual);
+                    }
+                    fpPending = std::move(fpNext);
+                }
+                if (staticActs) {
+                    const at::Tensor x = cap.rows(), alpha0 = cap.alpha0();
+                    if (onCapture)
+                        onCapture(g, x, alpha0);
+                    prefix.setGroup(g, planGroup(w, name, x, alpha0, settings, cancel));
+                    reportGroupPlan(progress, size_t(g), n, name, w);
+                }
+                if (gptq) {
+                    gptqGroup(w, model, g, settings, wq, run, *pending, fpPending.get(), prefix, cancel);
+                    report(progress, "gptq", double(g + 1) / double(n), name);
+                }
             }
             // The layer's outputs with all its groups quantized: the next layer's inputs.
             prefix.setActiveLimit(gs[3] + 1);
@@ -354,6 +438,14 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 LayerCursor c = run.cursor(i, 4, pending->get(i));
                 run.advance(i, wq, c, 5, &prefix);
                 run.setState(i, c.residual);
+            }
+            if (fpCalib) {
+                for (size_t i = 0; i < fpCalib->batches(); ++i) {
+                    checkCancel(cancel);
+                    LayerCursor c = fpCalib->cursor(i, 4, fpPending->get(i));
+                    fpCalib->advance(i, wfp, c, 5, nullptr);
+                    fpCalib->setState(i, c.residual);
+                }
             }
         }
         if (errors) {

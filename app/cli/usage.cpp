@@ -116,6 +116,20 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        rows x channels <= 2^24; alpha0 = max|X_c| always uses every row;
                        0 = every row)
   --no-mdqfo           keep alpha = max|X_c|
+ GPTQ (integer weights; README "GPTQ"):
+  --gptq               weights by GPTQ from each Linear's calibration inputs (H = X^T X), the
+                       layers in order, each seeing the quantized layers before it
+  --gptq-damp X        dampening: H += X * mean(diag H) * I (default 0.01)
+  --gptq-block N       columns per lazy update (default 128)
+  --gptq-no-act-order  columns in their own order (default: decreasing diag H)
+  --gptq-clip N        per-row (per-group) clip search over N+1 factors from 1 down to 0.7,
+                       weighted by diag H (default 0: none)
+  --gptq-fp-target     aim at the full-precision model's outputs from the quantized model's
+                       (activation-quantized) inputs (GPTAQ-style)
+ Per-token activations (--method rtn):
+  --aclip X            scale from X * max|x| of each token, values past it clamp (default 1)
+  --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
+                       per token, counted in the cost)
 )";
 
 const char* kMakeTinyOmniHelp = R"(usage: morphoquant-cli make-tiny-omni OUTDIR [--seed N] [--overwrite] [--json]
@@ -258,9 +272,10 @@ const std::vector<Command>& commands()
         {"quantize", kQuantizeHelp,
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
-          "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed"},
+          "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
-          "any-modality", "report-peak-rss"}},
+          "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"inspect", kInspectHelp, {}, {"json"}},
         {"make-tiny-omni", kMakeTinyOmniHelp, {"seed"}, {"overwrite", "json"}},
         {"make-synthetic", kMakeSyntheticHelp, {"shape", "layers", "seed", "calib-seqs", "eval-seqs", "seq-len"},
@@ -423,6 +438,31 @@ QuantizeOptions quantizeOptions(const Args& a)
         if (rows == 0)
             st.mdqfo.sampleElements = 0; // every row
     }
+    // Weights by GPTQ, and per-token activation clipping (rtn).
+    st.gptq.enabled = a.flag("gptq");
+    const bool gptqTuned = a.has("gptq-damp") || a.has("gptq-block") || a.has("gptq-clip")
+        || a.flag("gptq-no-act-order") || a.flag("gptq-fp-target");
+    if (gptqTuned && !st.gptq.enabled)
+        throw UsageError("--gptq-damp, --gptq-block, --gptq-clip, --gptq-no-act-order and --gptq-fp-target need --gptq");
+    st.gptq.damp = a.doubleValue("gptq-damp", st.gptq.damp);
+    if (!(st.gptq.damp >= 0.0))
+        throw UsageError("--gptq-damp must be >= 0");
+    st.gptq.blockSize = a.intValue("gptq-block", st.gptq.blockSize);
+    if (st.gptq.blockSize < 1)
+        throw UsageError("--gptq-block must be >= 1");
+    st.gptq.clipSteps = a.intValue("gptq-clip", st.gptq.clipSteps);
+    if (st.gptq.clipSteps < 0 || st.gptq.clipSteps > 1000)
+        throw UsageError("--gptq-clip must be 0..1000 (clip factors tried between 1 and 0.7)");
+    st.gptq.actOrder = !a.flag("gptq-no-act-order");
+    st.gptq.fpTarget = a.flag("gptq-fp-target");
+    if (st.gptq.enabled && (st.weight.format != core::WeightFormat::Int))
+        throw UsageError("--gptq quantizes integer weights: --wbits 2..8 with --wformat int");
+    st.actClip = a.doubleValue("aclip", 1.0);
+    if (!(st.actClip > 0.0 && st.actClip <= 1.0))
+        throw UsageError("--aclip must be in (0, 1]");
+    st.actAsym = a.flag("aasym");
+    if ((a.has("aclip") || st.actAsym) && st.method != "rtn")
+        throw UsageError("--aclip and --aasym apply to per-token activations (--method rtn)");
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
     o.rotation = rotationOption(a);

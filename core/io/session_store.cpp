@@ -145,6 +145,34 @@ constexpr int kErrorRows = kNumModalities + 1; // the modalities, then pooled
 constexpr int kErrorColumns = 3;               // tokens, sqnr_db, cosine
 constexpr double kMaxExactInteger = 9007199254740992.0; // 2^53: token counts stay exact in f64
 
+// "" when a stored weight's arrays agree with its shape, group size and bits.
+std::string checkStoredWeight(const StoredWeight& sw)
+{
+    if (sw.rows <= 0 || sw.cols <= 0)
+        return "empty weight";
+    if (sw.groupSize <= 0 || sw.cols % sw.groupSize != 0)
+        return "group size " + std::to_string(sw.groupSize) + " does not divide the " + std::to_string(sw.cols)
+            + " input columns";
+    const size_t groups = size_t(sw.rows * (sw.cols / sw.groupSize));
+    if (sw.codes.size() != size_t(sw.rows * sw.cols))
+        return "codes do not match the shape";
+    if (sw.scales.size() != groups || (!sw.symmetric && sw.zeros.size() != groups))
+        return "scales or zero points: " + std::to_string(sw.scales.size()) + " values, expected "
+            + std::to_string(groups) + " (one per row and group)";
+    const unsigned maxCode = (1u << sw.bits) - 1u;
+    for (uint8_t c : sw.codes)
+        if (c > maxCode)
+            return "a code " + std::to_string(int(c)) + " past " + std::to_string(maxCode) + " (" + std::to_string(sw.bits)
+                + " bits)";
+    for (float v : sw.scales)
+        if (!(v > 0.0f) || !std::isfinite(v))
+            return "a scale that is not a finite value > 0";
+    for (float v : sw.zeros)
+        if (!std::isfinite(v) || std::floor(v) != v)
+            return "a zero point that is not a whole number";
+    return "";
+}
+
 bool knownCalibrationKind(const std::string& kind) { return kind == "tokens" || kind == "manifest"; }
 
 // Every figure must survive the trip (finite, whole non-negative token counts); the writer and
@@ -382,6 +410,26 @@ void Writer::write(H5::H5File& f, const Session& s)
         numAttr<int64_t>(ds, path, "tokens", e.tokens);
         if (e.kl >= 0.0)
             numAttr<double>(ds, path, "kl", e.kl);
+    }
+
+    if (!s.weights.empty()) {
+        H5::Group weights = group(root, "/", "weights");
+        for (const auto& [name, sw] : s.weights) {
+            checkLinkName(m_file, "/weights", name);
+            const std::string gPath = join("/weights", name);
+            const std::string problem = checkStoredWeight(sw);
+            if (!problem.empty())
+                throw InputError(m_file + ": " + gPath + ": " + problem);
+            H5::Group g = group(weights, "/weights", name);
+            numAttr<int64_t>(g, gPath, "bits", sw.bits);
+            numAttr<int64_t>(g, gPath, "group_size", sw.groupSize);
+            numAttr<int64_t>(g, gPath, "symmetric", sw.symmetric ? 1 : 0);
+            array(g, gPath, "codes", sw.codes, {hsize_t(sw.rows), hsize_t(sw.cols)});
+            const hsize_t groups = hsize_t(sw.cols / sw.groupSize);
+            array(g, gPath, "scales", sw.scales, {hsize_t(sw.rows), groups});
+            if (!sw.symmetric)
+                array(g, gPath, "zeros", sw.zeros, {hsize_t(sw.rows), groups});
+        }
     }
 
     if (!s.errors.empty()) {
@@ -699,6 +747,32 @@ Session Reader::read(H5::H5File& f)
                 fail(path + "@kl", "KL divergence " + std::to_string(e.kl) + "; expected a finite value >= 0");
         }
         s.evals.push_back(std::move(e));
+    }
+
+    if (root.nameExists("weights")) { // optional: plans without GPTQ have none
+        H5::Group weights = group(root, "/", "weights");
+        for (const std::string& name : children(weights)) {
+            const std::string gPath = join("/weights", name);
+            H5::Group g = group(weights, "/weights", name);
+            StoredWeight sw;
+            const int64_t bits = numAttr<int64_t>(g, gPath, "bits");
+            if (bits < 2 || bits > 8)
+                fail(gPath + "@bits", std::to_string(bits) + " bits; expected 2..8");
+            sw.bits = int(bits);
+            sw.groupSize = numAttr<int64_t>(g, gPath, "group_size");
+            sw.symmetric = numAttr<int64_t>(g, gPath, "symmetric") != 0;
+            std::vector<hsize_t> dims;
+            sw.codes = array<uint8_t>(g, gPath, "codes", 2, &dims);
+            sw.rows = int64_t(dims[0]);
+            sw.cols = int64_t(dims[1]);
+            sw.scales = array<float>(g, gPath, "scales", 2, &dims);
+            if (!sw.symmetric)
+                sw.zeros = array<float>(g, gPath, "zeros", 2, &dims);
+            const std::string problem = checkStoredWeight(sw);
+            if (!problem.empty())
+                fail(gPath, problem);
+            s.weights[name] = std::move(sw);
+        }
     }
 
     if (root.nameExists("errors")) { // optional: files from before layer errors have none

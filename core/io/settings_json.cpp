@@ -155,6 +155,17 @@ std::string settingsToJson(const QuantSettings& s)
                    {"nf4_block", s.weight.nf4Block}};
     j["abits"] = s.abits;
     j["act"] = actSchemeName(s.act);
+    if (s.actClip != 1.0)
+        j["act_clip"] = s.actClip;
+    if (s.actAsym)
+        j["act_asym"] = true;
+    if (s.gptq.enabled)
+        j["gptq"] = {{"damp", s.gptq.damp},
+                     {"block_size", s.gptq.blockSize},
+                     {"act_order", s.gptq.actOrder},
+                     {"clip_steps", s.gptq.clipSteps},
+                     {"clip_min", s.gptq.clipMin},
+                     {"fp_target", s.gptq.fpTarget}};
     if (!s.rotation.empty())
         j["rotation"] = s.rotation;
     j["dabc"] = {{"enabled", s.dabc.enabled},
@@ -197,7 +208,25 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "dabc", "mdqfo", "rotation"});
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "gptq", "dabc", "mdqfo",
+                       "rotation"});
+    r.get(j, "", "act_clip", s.actClip);
+    if (!(s.actClip > 0.0 && s.actClip <= 1.0))
+        throw InputError(source + ": act_clip " + std::to_string(s.actClip) + " (expected a ratio in (0, 1])");
+    r.get(j, "", "act_asym", s.actAsym);
+    if (const auto* g = r.object(j, "gptq")) { // present: GPTQ on
+        const std::string p = "gptq.";
+        r.onlyKeys(*g, p, {"damp", "block_size", "act_order", "clip_steps", "clip_min", "fp_target"});
+        s.gptq.enabled = true;
+        r.get(*g, p, "damp", s.gptq.damp);
+        r.get(*g, p, "block_size", s.gptq.blockSize, 1, kMaxInt);
+        r.get(*g, p, "act_order", s.gptq.actOrder);
+        r.get(*g, p, "clip_steps", s.gptq.clipSteps, 0, 1000);
+        r.get(*g, p, "clip_min", s.gptq.clipMin);
+        r.get(*g, p, "fp_target", s.gptq.fpTarget);
+        if (!(s.gptq.damp >= 0.0) || !(s.gptq.clipMin > 0.0 && s.gptq.clipMin <= 1.0))
+            throw InputError(source + ": gptq.damp must be >= 0 and gptq.clip_min in (0, 1]");
+    }
     r.get(j, "", "rotation", s.rotation);
     if (!validRotationKey(s.rotation))
         throw InputError(source + ": rotation '" + s.rotation + "' (expected hadamard:SEED)");

@@ -24,6 +24,25 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits)
     return at::clamp(at::round(x / scale), -qmax, qmax) * scale;
 }
 
+at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool asym)
+{
+    if (!asym && clip == 1.0)
+        return fakeQuantPerToken(x, bits);
+    checkBits(bits);
+    if (!(clip > 0.0 && clip <= 1.0))
+        throw InputError("activation clip ratio must be in (0, 1], got " + std::to_string(clip));
+    if (!asym) {
+        const double qmax = double((1 << (bits - 1)) - 1);
+        at::Tensor scale = x.abs().amax(-1, true).mul(clip / qmax).clamp_min(1e-12);
+        return at::clamp(at::round(x / scale), -qmax, qmax) * scale;
+    }
+    const double qmax = double((1 << bits) - 1);
+    at::Tensor lo = x.amin(-1, true).clamp_max(0.0).mul(clip), hi = x.amax(-1, true).clamp_min(0.0).mul(clip);
+    at::Tensor scale = (hi - lo).div(qmax).clamp_min(1e-12);
+    at::Tensor zero = at::round(-lo / scale);
+    return (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
+}
+
 at::Tensor fakeQuantPerChannel(const at::Tensor& x, const at::Tensor& alpha, int bits)
 {
     checkBits(bits);

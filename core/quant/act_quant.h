@@ -10,6 +10,11 @@ namespace mq::core {
 
 // One scale per token (row): s_t = max_c |x_tc| / qmax.
 at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits);
+// With a clip ratio c in (0, 1]: s_t = c max_c |x_tc| / qmax (values past it clamp). asym: the
+// token's range [c min(min x, 0), c max(max x, 0)] (zero stays exact) on 2^bits - 1 steps with a
+// zero point z_t = round(-lo / s_t),
+// x -> s_t (clamp(round(x / s_t) + z_t, 0, 2^bits - 1) - z_t). clip 1, symmetric: the above.
+at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool asym);
 
 // Static per-channel clipping bounds alpha [K] > 0: s_c = alpha_c / qmax, values clamp to
 // [-alpha_c, alpha_c]. This is the grid MDQFO optimises.

@@ -62,7 +62,7 @@ QuantCost quantCost(const Session& s)
         if (quantized) {
             b = double(q.abits);
             if (q.act == ActScheme::PerTokenDynamic)
-                b += kScaleBits / K;
+                b += (q.actAsym ? 2.0 : 1.0) * kScaleBits / K; // a scale (and a zero point) per token
             b += (16.0 - double(q.abits)) * double(masked) / K; // a compensated element: 16 bits in all
         }
         c.channels += k;

@@ -6,9 +6,9 @@
 // Activations, over the inputs of every quantized decoder Linear (token x channel elements of
 // each input group, so q/k/v count once):
 // - per element: the activation bits, plus for per-token dynamic scales one 16-bit scale per
-//   token and group (16 / K bits per element); an element DABC compensates counts 16 bits in
-//   all (its residual x - Q(x) is kept in 16 bits: as good as keeping the element itself in 16
-//   bits, the cheaper of the two); static per-channel scales are fixed per channel, so they
+//   token and group (16 / K bits per element; asymmetric tokens add a 16-bit zero point); an
+//   element DABC compensates counts 16 bits in all (its residual x - Q(x) is kept in 16 bits:
+//   as good as keeping the element itself in 16 bits, the cheaper of the two); static per-channel scales are fixed per channel, so they
 //   cost nothing per element;
 // - per multiply-add: the same weighted by the multiply-adds each element takes part in (the
 //   output features of the Linears that read the group);

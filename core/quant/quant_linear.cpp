@@ -1,8 +1,11 @@
 #include "quant/quant_linear.h"
 
+#include <memory>
+
 #include "common/error.h"
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
+#include "quant/gptq.h"
 #include "quant/weight_quant.h"
 
 namespace mq::core {
@@ -21,7 +24,7 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at:
     case ActScheme::None:
         return x;
     case ActScheme::PerTokenDynamic:
-        return fakeQuantPerToken(x, m_settings.abits);
+        return fakeQuantPerToken(x, m_settings.abits, m_settings.actClip, m_settings.actAsym);
     case ActScheme::PerChannelStatic: {
         const GroupQuant& q = m_groups.at(size_t(group));
         if (!q.alpha.defined())
@@ -34,16 +37,35 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at:
     return x;
 }
 
-DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec)
+DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
+                             const std::map<std::string, StoredWeight>* storedIn)
 {
     DecoderModel q = model;
-    if (spec.format == WeightFormat::None)
+    if (spec.format == WeightFormat::None && (!storedIn || storedIn->empty()))
         return q;
     std::vector<std::string> names;
     for (const ModuleInfo& m : model.modules())
         names.push_back(m.name);
+    // The stored weights of this model's Linears, by module index.
+    auto stored = std::make_shared<std::vector<const StoredWeight*>>(names.size(), nullptr);
+    std::shared_ptr<const std::map<std::string, StoredWeight>> keep;
+    if (storedIn && !storedIn->empty()) {
+        keep = std::make_shared<const std::map<std::string, StoredWeight>>(*storedIn);
+        for (size_t i = 0; i < names.size(); ++i) {
+            auto it = keep->find(names[i]);
+            if (it != keep->end())
+                (*stored)[i] = &it->second;
+        }
+    }
     // Resident weights are quantized now; a streamed model quantizes each layer as it is read.
-    q.setWeightTransform([spec, names](int module, const at::Tensor& w) {
+    q.setWeightTransform([spec, names, stored, keep](int module, const at::Tensor& w) {
+        if (const StoredWeight* sw = (*stored)[size_t(module)]) {
+            if (sw->rows != w.size(0) || sw->cols != w.size(1))
+                throw Error(names[size_t(module)] + ": the plan's stored weight is [" + std::to_string(sw->rows) + ", "
+                            + std::to_string(sw->cols) + "], the model's [" + std::to_string(w.size(0)) + ", "
+                            + std::to_string(w.size(1)) + "]");
+            return dequantize(*sw);
+        }
         try {
             return fakeQuantWeight(w, spec);
         } catch (const InputError& e) {

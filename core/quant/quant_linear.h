@@ -4,6 +4,8 @@
 // static per-channel with the MDQFO bounds plus the DABC compensation of Eq. 7).
 #include <ATen/ATen.h>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "model/decoder.h"
@@ -32,8 +34,10 @@ private:
     int m_limit = 1 << 30;
 };
 
-// A copy of the model whose Linear weights are quantized per settings.weight (simulated).
-DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec);
+// A copy of the model whose Linear weights are quantized per settings.weight (simulated); a
+// Linear with a weight in `stored` (the plan's GPTQ weights, by module name) gets that instead.
+DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
+                             const std::map<std::string, StoredWeight>* stored = nullptr);
 
 // The hook's parameters from a session plan (groups in model order). Throws Error when the
 // plan lacks a group the settings need.

@@ -1,5 +1,7 @@
 #include "quant/quant_settings.h"
 
+#include <cstdio>
+
 #include "common/error.h"
 
 namespace mq::core {
@@ -53,8 +55,17 @@ std::string QuantSettings::label() const
 {
     const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::NF4 ? 4 : weight.bits);
     const std::string rot = rotation.empty() ? "" : rotation.substr(0, rotation.find(':')) + ", ";
-    return method + " W" + std::to_string(wb) + "A" + std::to_string(abits) + " (" + rot + weight.label() + ", "
-        + actSchemeName(act) + ", " + mode + ")";
+    std::string w = weight.label();
+    if (gptq.enabled)
+        w += std::string(gptq.fpTarget ? ", gptaq" : ", gptq") + (gptq.clipSteps > 0 ? "+clip" : "");
+    std::string a = actSchemeName(act);
+    if (act == ActScheme::PerTokenDynamic && (actAsym || actClip != 1.0)) {
+        char clip[32];
+        std::snprintf(clip, sizeof clip, "%.3g", actClip);
+        a += std::string(actAsym ? "-asym" : "") + (actClip != 1.0 ? std::string("-clip") + clip : "");
+    }
+    return method + " W" + std::to_string(wb) + "A" + std::to_string(abits) + " (" + rot + w + ", " + a + ", "
+        + mode + ")";
 }
 
 } // namespace mq::core

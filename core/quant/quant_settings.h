@@ -67,12 +67,35 @@ struct MdqfoSettings {
     double adamLr = 0.01;
 };
 
+// GPTQ (Frantar et al. 2023) as the weight quantizer: each Linear's weights rounded column by
+// column, the rounding error spread over the columns not yet rounded through the inverse Hessian
+// of its inputs, H = X^T X over the calibration rows (quant/gptq.h). Integer weights only.
+struct GptqSettings {
+    bool enabled = false;
+    double damp = 0.01;     // H += damp * mean(diag H) * I
+    int blockSize = 128;    // columns per lazy update
+    bool actOrder = true;   // columns in order of decreasing diag(H)
+    // Per-row (per-group) clip search before the rounding: scales from p * max|w| for the p in
+    // {1, 1 - (1 - clipMin)/clipSteps, ..., clipMin} with the least diag(H)-weighted error.
+    int clipSteps = 0;      // 0: no search (p = 1)
+    double clipMin = 0.7;
+    // GPTAQ-style target: the full-precision model's output W X_fp from the inputs the quantized
+    // model gives the Linear, A = Q_act(X_q): GPTQ on W* = W (X_fp^T A)(A^T A)^-1 with H = A^T A,
+    // which minimizes the same ||X_fp W^T - A Q^T|| (the rest is orthogonal to A's columns).
+    bool fpTarget = false;
+};
+
 struct QuantSettings {
     std::string method = "rtn";     // "rtn" | "morphoquant"
     std::string mode = "simulated"; // "simulated" (paper: W and X quantized separately)
     WeightQuantSpec weight;
     int abits = 16;                 // 16 = activations unquantized
     ActScheme act = ActScheme::None;
+    // Per-token dynamic activations: scale from actClip * max|x_t| (values past it clamp), and
+    // asymmetric (min/max of the token, a zero point per token) instead of symmetric.
+    double actClip = 1.0;
+    bool actAsym = false;
+    GptqSettings gptq;
     DabcSettings dabc;
     MdqfoSettings mdqfo;
     // The basis the plan works in: "" or "hadamard:SEED" (the calibration's; quant/rotation.h).
