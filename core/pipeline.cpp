@@ -293,7 +293,7 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     if (settings.gptq.enabled && settings.weight.format != WeightFormat::Int)
         throw InputError("GPTQ quantizes integer weights: --wformat int with --wbits 2..8, not "
                          + settings.weight.label());
-    if (settings.actClip != 1.0 || settings.actAsym) {
+    if (settings.actClip != 1.0 || settings.actAsym || settings.actClipSearch > 0) {
         if (!(settings.actClip > 0.0 && settings.actClip <= 1.0))
             throw InputError("the activation clip ratio must be in (0, 1], got " + std::to_string(settings.actClip));
         if (settings.method != "rtn")
@@ -318,8 +318,9 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
-    if (settingsIn.gptq.enabled)
-        throw Error("GPTQ runs in the layer-wise plan (buildPlanStreamed), not in this in-memory one");
+    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0)
+        throw Error("GPTQ and the activation clip search run in the layer-wise plan (buildPlanStreamed), not in "
+                    "this in-memory one");
     PlanWorkingCopy copy(s);
     Session& w = copy.get();
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics

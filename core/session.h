@@ -61,6 +61,7 @@ struct GroupPlan {
     double tauGlobal = 0.0;       // mu_g + k sigma_g over all groups
     std::vector<float> alpha0;    // initial clipping bound max|X_c|
     std::vector<float> alpha;     // clipping bound after MDQFO
+    double tokenClip = 0.0;       // per-token activations: this group's clip ratio (0: the settings')
 };
 
 struct LossPoint {

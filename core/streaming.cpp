@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "eval/layer_error.h"
 #include "quant/dabc.h"
+#include "quant/act_quant.h"
 #include "quant/gptq.h"
 #include "quant/quant_linear.h"
 
@@ -323,7 +324,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     const bool gptq = settings.gptq.enabled;
     const bool fpTarget = gptq && settings.gptq.fpTarget;
     // The batches stop at every group's input for MDQFO (static activations) and GPTQ.
-    const bool capture = staticActs || gptq;
+    const bool clipSearch = settings.act == ActScheme::PerTokenDynamic && settings.actClipSearch > 0;
+    const bool capture = staticActs || gptq || clipSearch;
     if (!capture && !errors) {
         copy.commit();
         return;
@@ -400,7 +402,7 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                     LayerCursor c = run.cursor(i, k, k > 0 ? pending->get(i) : at::Tensor());
                     run.advance(i, wq, c, k + 1, &prefix);
                     const at::Tensor x = c.pending.contiguous();
-                    if (staticActs)
+                    if (staticActs || clipSearch)
                         cap.add(x);
                     next->put(i, x);
                     if (k == 2) // past the attention block: the residual moved on
@@ -425,6 +427,18 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                         onCapture(g, x, alpha0);
                     prefix.setGroup(g, planGroup(w, name, x, alpha0, settings, cancel));
                     reportGroupPlan(progress, size_t(g), n, name, w);
+                }
+                if (clipSearch) { // this group's per-token clip ratio, from the row sample
+                    at::Tensor gram;
+                    for (int m : model.groupMembers(g)) {
+                        const at::Tensor wm = wq.weight(m);
+                        gram = gram.defined() ? gram + wm.t().matmul(wm) : wm.t().matmul(wm);
+                    }
+                    GroupQuant gq;
+                    gq.tokenClip = searchTokenClip(cap.rows(), gram, settings.abits, settings.actAsym,
+                                                   settings.actClipSearch);
+                    w.plans[name].tokenClip = gq.tokenClip;
+                    prefix.setGroup(g, gq);
                 }
                 if (gptq) {
                     gptqGroup(w, model, g, settings, wq, run, *pending, fpPending.get(), prefix, cancel);

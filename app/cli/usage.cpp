@@ -89,6 +89,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        Hadamard matrix merged into the weights and down_proj's input by one
                        applied online (QuaRot-style; README "Rotation"); statistics, plan and
                        evaluation then work in the rotated basis. Not yet with --export.
+                       hadamard-heads: also each attention head's values and o_proj's
+                       inputs, by a head_dim rotation merged into v_proj and o_proj (free)
   --rotate-seed N      seed of the random signs (default 0)
   --preset P           budget (default): DABC compensates at most 1/24 of each group's
                        channels, so 4-bit activations cost at most 4.5 bits per element;
@@ -128,6 +130,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        (activation-quantized) inputs (GPTAQ-style)
  Per-token activations (--method rtn):
   --aclip X            scale from X * max|x| of each token, values past it clamp (default 1)
+  --aclip-search N     each input group's clip ratio instead: the one of N+1 ratios from 1
+                       down to 0.7 with the least output error on calibration rows
   --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
                        per token, counted in the cost)
 )";
@@ -149,8 +153,8 @@ last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db
 )";
 
 const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
-                              [--batch N] [--threads N] [--mem-budget S] [--rotate hadamard
-                              [--rotate-seed N]] [--json] [--quiet]
+                              [--batch N] [--threads N] [--mem-budget S] [--rotate
+                              hadamard|hadamard-heads [--rotate-seed N]] [--json] [--quiet]
 
 Runs the calibration data through the full-precision model and stores per-modality and pooled
 statistics of every Linear input (decoder, and for a manifest also the vision and audio
@@ -273,7 +277,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip"},
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"inspect", kInspectHelp, {}, {"json"}},
@@ -354,17 +358,17 @@ void checkUsage(int argc, char** argv)
         throw std::logic_error("no checks for command '" + cmd + "'");
 }
 
-// --rotate {none,hadamard} and --rotate-seed N as a rotation key.
+// --rotate {none,hadamard,hadamard-heads} and --rotate-seed N as a rotation key.
 std::string rotationOption(const Args& a)
 {
     const std::string kind = a.value("rotate", "none");
-    if (kind != "none" && kind != "hadamard")
-        throw UsageError("--rotate must be none or hadamard, got '" + kind + "'");
+    if (kind != "none" && kind != "hadamard" && kind != "hadamard-heads")
+        throw UsageError("--rotate must be none, hadamard or hadamard-heads, got '" + kind + "'");
     const int seed = a.intValue("rotate-seed", 0);
     if (seed < 0)
         throw UsageError("--rotate-seed must be >= 0");
     if (a.has("rotate-seed") && kind == "none")
-        throw UsageError("--rotate-seed needs --rotate hadamard");
+        throw UsageError("--rotate-seed needs --rotate hadamard or hadamard-heads");
     return core::makeRotationKey(kind, uint64_t(seed));
 }
 
@@ -461,8 +465,13 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (!(st.actClip > 0.0 && st.actClip <= 1.0))
         throw UsageError("--aclip must be in (0, 1]");
     st.actAsym = a.flag("aasym");
-    if ((a.has("aclip") || st.actAsym) && st.method != "rtn")
-        throw UsageError("--aclip and --aasym apply to per-token activations (--method rtn)");
+    st.actClipSearch = a.intValue("aclip-search", 0);
+    if (st.actClipSearch < 0 || st.actClipSearch > 1000)
+        throw UsageError("--aclip-search must be 0..1000");
+    if (a.has("aclip") && st.actClipSearch > 0)
+        throw UsageError("--aclip and --aclip-search exclude each other (the search picks each group's ratio)");
+    if ((a.has("aclip") || st.actAsym || st.actClipSearch > 0) && st.method != "rtn")
+        throw UsageError("--aclip, --aclip-search and --aasym apply to per-token activations (--method rtn)");
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
     o.rotation = rotationOption(a);

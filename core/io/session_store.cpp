@@ -378,6 +378,8 @@ void Writer::write(H5::H5File& f, const Session& s)
         array(g, gPath, "alpha", p.alpha);
         numAttr<double>(g, gPath, "tau_local", p.tauLocal);
         numAttr<double>(g, gPath, "tau_global", p.tauGlobal);
+        if (p.tokenClip > 0.0)
+            numAttr<double>(g, gPath, "token_clip", p.tokenClip);
     }
 
     H5::Group mdqfo = group(root, "/", "mdqfo");
@@ -697,6 +699,11 @@ Session Reader::read(H5::H5File& f)
         p.alpha = array<float>(g, gPath, "alpha");
         p.tauLocal = numAttr<double>(g, gPath, "tau_local");
         p.tauGlobal = numAttr<double>(g, gPath, "tau_global");
+        if (g.attrExists("token_clip")) {
+            p.tokenClip = numAttr<double>(g, gPath, "token_clip");
+            if (!(p.tokenClip > 0.0 && p.tokenClip <= 1.0))
+                fail(gPath + "@token_clip", std::to_string(p.tokenClip) + "; expected a clip ratio in (0, 1]");
+        }
         const std::string problem = checkPlan(p);
         if (!problem.empty())
             fail(gPath, problem);

@@ -14,7 +14,8 @@
 //                         with count 0 is not written and reads back as an empty ChannelStats.
 //   /plan                 attr settings_json (QuantSettings as JSON; absent: no settings)
 //   /plan/<group>         scores f64, mask u8, hand_edited u8, alpha0 f32, alpha f32;
-//                         attrs tau_local, tau_global (f64). mask is as long as scores; every
+//                         attrs tau_local, tau_global (f64), token_clip (f64, optional: the
+//                         group's per-token clip ratio). mask is as long as scores; every
 //                         other array is empty (step not run) or of that same length
 //   /mdqfo/<group>        dataset loss [steps, 4] f64 (step, L_p, L_cos, total); attr index
 //                         (int64): position in Session::curves

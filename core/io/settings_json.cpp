@@ -159,6 +159,8 @@ std::string settingsToJson(const QuantSettings& s)
         j["act_clip"] = s.actClip;
     if (s.actAsym)
         j["act_asym"] = true;
+    if (s.actClipSearch > 0)
+        j["act_clip_search"] = s.actClipSearch;
     if (s.gptq.enabled)
         j["gptq"] = {{"damp", s.gptq.damp},
                      {"block_size", s.gptq.blockSize},
@@ -208,12 +210,13 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "gptq", "dabc", "mdqfo",
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "gptq", "dabc", "mdqfo",
                        "rotation"});
     r.get(j, "", "act_clip", s.actClip);
     if (!(s.actClip > 0.0 && s.actClip <= 1.0))
         throw InputError(source + ": act_clip " + std::to_string(s.actClip) + " (expected a ratio in (0, 1])");
     r.get(j, "", "act_asym", s.actAsym);
+    r.get(j, "", "act_clip_search", s.actClipSearch, 0, 1000);
     if (const auto* g = r.object(j, "gptq")) { // present: GPTQ on
         const std::string p = "gptq.";
         r.onlyKeys(*g, p, {"damp", "block_size", "act_order", "clip_steps", "clip_min", "fp_target"});

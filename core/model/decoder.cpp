@@ -207,7 +207,8 @@ at::Tensor DecoderModel::toResidualBasis(const at::Tensor& x) const
     return m_rotQ.defined() ? at::matmul(x, m_rotQ.to(x.device(), x.scalar_type())) : x;
 }
 
-DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn, const std::string& key) const
+DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn, const std::string& key,
+                                   const at::Tensor& headIn) const
 {
     if (m_rotQ.defined())
         throw Error("the model is rotated already (" + m_rotationKey + ")");
@@ -242,15 +243,35 @@ DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn,
         L.inNorm = at::ones_like(L.inNorm);
         L.postNorm = at::ones_like(L.postNorm);
     }
-    r.setWeightTransform([q, h, kinds, layers, inNorm, postNorm](int module, const at::Tensor& w) {
+    // Per-head value rotation: [heads * d, K] rows of v_proj times head block by block, and
+    // o_proj's [N, heads * d] columns times head^T.
+    at::Tensor hd;
+    const int64_t d = m_cfg.headDim;
+    if (headIn.defined()) {
+        if (headIn.sizes() != at::IntArrayRef({d, d}))
+            throw Error("the head rotation must be [head_dim, head_dim]");
+        hd = headIn.to(m_finalNorm.device(), at::kFloat).contiguous();
+        for (size_t i = 0; i < m_modules.size(); ++i)
+            if (m_modules[i].kind == "v_proj" && m_linB[i].defined())
+                r.m_linB[i] = at::matmul(m_linB[i].to(at::kFloat).reshape({-1, d}), hd.t()).reshape({-1});
+    }
+    auto turnRows = [hd, d](const at::Tensor& w) { // each head's d rows times hd
+        return hd.defined() ? at::matmul(hd, w.reshape({-1, d, w.size(1)})).reshape(w.sizes()) : w;
+    };
+    auto turnCols = [hd, d](const at::Tensor& w) { // each head's d columns times hd^T
+        return hd.defined() ? at::matmul(w.reshape({w.size(0), -1, d}), hd.t()).reshape(w.sizes()) : w;
+    };
+    r.setWeightTransform([q, h, kinds, layers, inNorm, postNorm, turnRows, turnCols](int module, const at::Tensor& w) {
         const std::string& kind = kinds[size_t(module)];
         const size_t l = size_t(layers[size_t(module)]);
-        if (kind == "q_proj" || kind == "k_proj" || kind == "v_proj")
+        if (kind == "q_proj" || kind == "k_proj")
             return at::matmul(w * inNorm[l].unsqueeze(0), q);
+        if (kind == "v_proj")
+            return turnRows(at::matmul(w * inNorm[l].unsqueeze(0), q));
         if (kind == "gate_proj" || kind == "up_proj")
             return at::matmul(w * postNorm[l].unsqueeze(0), q);
         if (kind == "o_proj")
-            return at::matmul(q.t(), w);
+            return at::matmul(q.t(), turnCols(w));
         if (kind == "down_proj")
             return at::matmul(at::matmul(q.t(), w), h);
         throw Error("rotation: unknown module kind '" + kind + "'");

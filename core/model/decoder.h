@@ -161,10 +161,14 @@ public:
     // folded into the Linears after them (the norms become 1), the residual stream turned by the
     // orthogonal q (the embedding rows times q, every Linear reading the stream W q, o_proj and
     // down_proj q^T W, the final hidden turned back before the final norm and lm_head), and
-    // down_proj's input turned online by the orthogonal h (its weight times h). key names the
-    // rotation ("hadamard:SEED"). Throws Error for a model already rotated, an o_proj or
+    // down_proj's input turned online by the orthogonal h (its weight times h). With `head`
+    // [head_dim, head_dim] defined, each key/value head's values are turned too (v_proj's rows
+    // and bias per head times head, o_proj's input columns per attention head times head^T:
+    // merged into the weights, attention mixes tokens, not channels). key names the rotation
+    // ("hadamard:SEED", "hadamard-heads:SEED"). Throws Error for a model already rotated, an o_proj or
     // down_proj with a bias, or an intermediate size past 8192 (the online h is dense here).
-    DecoderModel rotated(const at::Tensor& q, const at::Tensor& h, const std::string& key) const;
+    DecoderModel rotated(const at::Tensor& q, const at::Tensor& h, const std::string& key,
+                         const at::Tensor& head = at::Tensor()) const;
     // "" when not rotated.
     const std::string& rotationKey() const { return m_rotationKey; }
     // x [..., hidden] in the model's residual basis: x q when rotated, else x (encoder features

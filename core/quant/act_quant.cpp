@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <algorithm>
 #include <string>
 
 namespace mq::core {
@@ -41,6 +42,21 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
     at::Tensor scale = (hi - lo).div(qmax).clamp_min(1e-12);
     at::Tensor zero = at::round(-lo / scale);
     return (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
+}
+
+double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps)
+{
+    double best = 1.0, bestErr = 0.0;
+    for (int i = 0; i <= std::max(0, steps); ++i) {
+        const double clip = steps > 0 ? 1.0 - 0.3 * double(i) / double(steps) : 1.0;
+        const at::Tensor d = x - fakeQuantPerToken(x, bits, clip, asym);
+        const double err = (d.matmul(gram) * d).sum().item<double>();
+        if (i == 0 || err < bestErr) {
+            best = clip;
+            bestErr = err;
+        }
+    }
+    return best;
 }
 
 at::Tensor fakeQuantPerChannel(const at::Tensor& x, const at::Tensor& alpha, int bits)

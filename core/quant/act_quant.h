@@ -16,6 +16,11 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits);
 // x -> s_t (clamp(round(x / s_t) + z_t, 0, 2^bits - 1) - z_t). clip 1, symmetric: the above.
 at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool asym);
 
+// The per-token clip ratio of {1, 1 - 0.3/steps, ..., 0.7} with the least output error on rows
+// x [rows, K]: sum over the Linears reading x of ||(x - Q(x)) W^T||^2, given G = sum W^T W
+// [K, K] (float32). Ties keep the larger ratio.
+double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps);
+
 // Static per-channel clipping bounds alpha [K] > 0: s_c = alpha_c / qmax, values clamp to
 // [-alpha_c, alpha_c]. This is the grid MDQFO optimises.
 at::Tensor fakeQuantPerChannel(const at::Tensor& x, const at::Tensor& alpha, int bits);

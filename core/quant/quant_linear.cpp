@@ -24,7 +24,12 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at:
     case ActScheme::None:
         return x;
     case ActScheme::PerTokenDynamic:
-        return fakeQuantPerToken(x, m_settings.abits, m_settings.actClip, m_settings.actAsym);
+    {
+        const double clip = size_t(group) < m_groups.size() && m_groups[size_t(group)].tokenClip > 0.0
+            ? m_groups[size_t(group)].tokenClip
+            : m_settings.actClip;
+        return fakeQuantPerToken(x, m_settings.abits, clip, m_settings.actAsym);
+    }
     case ActScheme::PerChannelStatic: {
         const GroupQuant& q = m_groups.at(size_t(group));
         if (!q.alpha.defined())
@@ -80,7 +85,10 @@ std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Sess
     std::vector<GroupQuant> out(model.groups().size());
     for (size_t g = 0; g < out.size(); ++g) {
         auto it = s.plans.find(model.groups()[g]);
-        if (it == s.plans.end() || it->second.alpha.empty())
+        if (it == s.plans.end())
+            continue;
+        out[g].tokenClip = it->second.tokenClip;
+        if (it->second.alpha.empty())
             continue;
         const GroupPlan& p = it->second;
         const int64_t k = model.groupChannels(int(g));

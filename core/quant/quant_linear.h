@@ -17,6 +17,7 @@ namespace mq::core {
 struct GroupQuant {
     at::Tensor alpha; // [K] clipping bounds (per-channel static)
     at::Tensor mask;  // [K] float 0/1 DABC mask (per-channel static)
+    double tokenClip = 0.0; // per-token dynamic: this group's clip ratio (0: the settings')
 };
 
 class QuantSimHook : public ForwardHook {

@@ -95,6 +95,10 @@ struct QuantSettings {
     // asymmetric (min/max of the token, a zero point per token) instead of symmetric.
     double actClip = 1.0;
     bool actAsym = false;
+    // > 0: each input group's clip ratio chosen on calibration rows instead, the one of
+    // {1, 1 - 0.3/n, ..., 0.7} (n = actClipSearch) with the least output error
+    // sum over the group's Linears ||(X - Q(X)) W^T||^2 (GroupPlan::tokenClip).
+    int actClipSearch = 0;
     GptqSettings gptq;
     DabcSettings dabc;
     MdqfoSettings mdqfo;

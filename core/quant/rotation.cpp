@@ -173,11 +173,13 @@ at::Tensor randomOrthogonal(int64_t n, uint64_t seed, std::string* how)
     return q;
 }
 
-Rotation makeRotation(const DecoderModel& model, uint64_t seed)
+Rotation makeRotation(const DecoderModel& model, uint64_t seed, bool heads)
 {
     Rotation r;
     r.residual = randomOrthogonal(model.config().hiddenSize, seed, &r.residualHow);
     r.down = randomOrthogonal(model.config().intermediateSize, seed + 1, &r.downHow);
+    if (heads)
+        r.head = randomOrthogonal(model.config().headDim, seed + 2, &r.headHow);
     return r;
 }
 
@@ -185,8 +187,8 @@ DecoderModel rotateModel(const DecoderModel& model, const std::string& key)
 {
     if (key.empty())
         return model;
-    const Rotation r = makeRotation(model, rotationSeed(key));
-    return model.rotated(r.residual, r.down, key);
+    const Rotation r = makeRotation(model, rotationSeed(key), rotatesHeads(key));
+    return model.rotated(r.residual, r.down, key, r.head);
 }
 
 } // namespace mq::core

@@ -32,11 +32,13 @@ at::Tensor randomOrthogonal(int64_t n, uint64_t seed, std::string* how = nullptr
 struct Rotation {
     at::Tensor residual; // Q [hidden, hidden]
     at::Tensor down;     // H [intermediate, intermediate]
-    std::string residualHow, downHow;
+    at::Tensor head;     // [head_dim, head_dim] for hadamard-heads keys, else undefined
+    std::string residualHow, downHow, headHow;
 };
 
-// The rotation of a decoder model's residual stream and down_proj inputs from a seed.
-Rotation makeRotation(const DecoderModel& model, uint64_t seed);
+// The rotation of a decoder model's residual stream and down_proj inputs from a seed (heads:
+// also the per-head value rotation, from seed + 2).
+Rotation makeRotation(const DecoderModel& model, uint64_t seed, bool heads = false);
 
 // model rotated as key says (quant/rotation_key.h; "" returns a copy of model).
 DecoderModel rotateModel(const DecoderModel& model, const std::string& key);

@@ -8,7 +8,18 @@ namespace mq::core {
 
 namespace {
 const std::string kHadamard = "hadamard:";
+const std::string kHadamardHeads = "hadamard-heads:";
+
+// The prefix of a key of a known kind ("" for none).
+const std::string* prefixOf(const std::string& key)
+{
+    if (key.rfind(kHadamardHeads, 0) == 0)
+        return &kHadamardHeads;
+    if (key.rfind(kHadamard, 0) == 0)
+        return &kHadamard;
+    return nullptr;
 }
+} // namespace
 
 std::string makeRotationKey(const std::string& kind, uint64_t seed)
 {
@@ -16,16 +27,19 @@ std::string makeRotationKey(const std::string& kind, uint64_t seed)
         return "";
     if (kind == "hadamard")
         return kHadamard + std::to_string(seed);
-    throw InputError("unknown rotation '" + kind + "' (expected none or hadamard)");
+    if (kind == "hadamard-heads")
+        return kHadamardHeads + std::to_string(seed);
+    throw InputError("unknown rotation '" + kind + "' (expected none, hadamard or hadamard-heads)");
 }
 
 bool validRotationKey(const std::string& key)
 {
     if (key.empty())
         return true;
-    if (key.rfind(kHadamard, 0) != 0 || key.size() == kHadamard.size() || key.size() > kHadamard.size() + 20)
+    const std::string* prefix = prefixOf(key);
+    if (!prefix || key.size() == prefix->size() || key.size() > prefix->size() + 20)
         return false;
-    for (size_t i = kHadamard.size(); i < key.size(); ++i)
+    for (size_t i = prefix->size(); i < key.size(); ++i)
         if (!std::isdigit(static_cast<unsigned char>(key[i])))
             return false;
     return true;
@@ -34,8 +48,13 @@ bool validRotationKey(const std::string& key)
 uint64_t rotationSeed(const std::string& key)
 {
     if (key.empty() || !validRotationKey(key))
-        throw InputError("'" + key + "' is not a rotation (expected hadamard:SEED)");
-    return std::stoull(key.substr(kHadamard.size()));
+        throw InputError("'" + key + "' is not a rotation (expected hadamard:SEED or hadamard-heads:SEED)");
+    return std::stoull(key.substr(prefixOf(key)->size()));
+}
+
+bool rotatesHeads(const std::string& key)
+{
+    return key.rfind(kHadamardHeads, 0) == 0;
 }
 
 } // namespace mq::core
