@@ -11,6 +11,7 @@
 #include "io/session_store.h"
 #include "io/token_data.h"
 #include "model/decoder.h"
+#include "model/tiny_omni.h"
 #include "pipeline.h"
 #include "quant/quant_linear.h"
 #include "quant/rotation.h"
@@ -105,8 +106,35 @@ private slots:
             QVERIFY2(std::abs(b / a - 1.0) < 1e-5, qPrintable(QString("%1 vs %2").arg(a, 0, 'g', 10).arg(b, 0, 'g', 10)));
             const double c = evaluateStreamed(rot, data).ppl;
             QVERIFY2(std::abs(c / a - 1.0) < 1e-5, qPrintable(QString::number(c, 'g', 10)));
+            // With the value/output heads turned too: v_proj and o_proj change, q/k do not.
+            const DecoderModel heads = rotateModel(m, "hadamard-heads:3");
+            QVERIFY(at::equal(heads.linearWeight(0), rot.linearWeight(0)));
+            QVERIFY(!at::allclose(heads.linearWeight(2), rot.linearWeight(2)));
+            QVERIFY(!at::allclose(heads.linearWeight(3), rot.linearWeight(3)));
+            const double d = evaluateStreamed(heads, data).ppl;
+            QVERIFY2(std::abs(d / a - 1.0) < 1e-5, qPrintable(QString::number(d, 'g', 10)));
             QVERIFY_THROWS_EXCEPTION(Error, rotateModel(rot, "hadamard:4")); // no double rotation
         }
+    }
+
+    // A Qwen2 thinker with q/k/v biases (the tiny Qwen2.5-Omni): the head rotation turns
+    // v_proj's bias with its rows; the function is kept within 1e-5 relative.
+    void headRotationTurnsTheValueBias()
+    {
+        const std::string dir = m_tmp.filePath("tiny-omni").toStdString();
+        writeTinyOmni(dir, 4);
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        int v = 0;
+        while (m.modules()[size_t(v)].kind != "v_proj")
+            ++v;
+        QVERIFY(m.linearBias(v).defined());
+        const DecoderModel heads = rotateModel(m, "hadamard-heads:1");
+        QVERIFY(!at::allclose(heads.linearBias(v), m.linearBias(v)));
+        QVERIFY(at::allclose(heads.linearBias(v).norm(), m.linearBias(v).norm(), 1e-5, 1e-6));
+        at::Generator gen = at::detail::createCPUGenerator(1);
+        const at::Tensor ids = at::randint(0, 200, {2, 24}, gen, at::kLong);
+        const at::Tensor a = m.forward(ids), b = heads.forward(ids);
+        QVERIFY2(((a - b).norm() / a.norm()).item<double>() < 1e-5, "logits differ");
     }
 
     // Rotation through the engine: statistics in the rotated basis, the plan says so (settings,

@@ -95,7 +95,11 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --preset P           budget (default): DABC compensates at most 1/24 of each group's
                        channels, so 4-bit activations cost at most 4.5 bits per element;
                        authors: the authors' code (every down_proj input compensated, no cap:
-                       about 9.8 bits per element on stories260K). Options below override it.
+                       about 9.8 bits per element on stories260K);
+                       w4a4-best: the best true 4-bit recipe found on stories260K, everything
+                       4-bit: --method rtn --wbits 4 --abits 4 --rotate hadamard-heads --gptq
+                       --gptq-clip 20 --gptq-fp-target --gptq-damp 0.001 --aasym --aclip 0.9
+                       (--method/--wbits/--abits then optional). Options given override it.
  DABC:
   --k X                threshold mu + k*sigma (default 2)
   --no-local           switch the per-module threshold off
@@ -389,23 +393,25 @@ QuantizeOptions quantizeOptions(const Args& a)
     QuantizeOptions o;
     o.threads = threadsOption(a);
     core::QuantSettings& st = o.settings;
-    st.method = a.required("method");
+    // A preset first; the options below override its values. w4a4-best is a whole recipe (README
+    // "The best true 4-bit recipe"): method, bits, rotation, GPTQ and activation settings.
+    const std::string preset = a.value("preset", "budget");
+    const bool best = preset == "w4a4-best";
+    if (preset != "budget" && preset != "authors" && !best)
+        throw UsageError("--preset must be budget, authors or w4a4-best, got '" + preset + "'");
+    st.method = best ? a.value("method", "rtn") : a.required("method");
     if (st.method != "rtn" && st.method != "morphoquant")
         throw UsageError("--method must be rtn or morphoquant, got '" + st.method + "'");
-    o.wbits = a.intValue("wbits", 16);
-    if (!a.has("wbits") || !a.has("abits"))
+    o.wbits = a.intValue("wbits", best ? 4 : 16);
+    if (!best && (!a.has("wbits") || !a.has("abits")))
         throw UsageError("--wbits and --abits are required");
     st.weight = weightSpec(a, o.wbits);
-    st.abits = a.intValue("abits", 16);
+    st.abits = a.intValue("abits", best ? 4 : 16);
     if (st.abits != 16 && (st.abits < 2 || st.abits > 8))
         throw UsageError("--abits must be 2..8 or 16, got " + std::to_string(st.abits));
-    // A preset first; the options below override its values.
-    const std::string preset = a.value("preset", "budget");
     if (preset == "authors") { // the authors' code: every down_proj input compensated, no cap
         st.dabc.forceKinds = {"down_proj"};
         st.dabc.maxShare = 1.0;
-    } else if (preset != "budget") {
-        throw UsageError("--preset must be budget or authors, got '" + preset + "'");
     }
     if (a.has("dabc-max-share")) {
         st.dabc.maxShare = a.doubleValue("dabc-max-share", st.dabc.maxShare);
@@ -443,10 +449,15 @@ QuantizeOptions quantizeOptions(const Args& a)
             st.mdqfo.sampleElements = 0; // every row
     }
     // Weights by GPTQ, and per-token activation clipping (rtn).
-    st.gptq.enabled = a.flag("gptq");
+    st.gptq.enabled = a.flag("gptq") || best;
+    if (best) {
+        st.gptq.clipSteps = 20;
+        st.gptq.fpTarget = true;
+        st.gptq.damp = 0.001;
+    }
     const bool gptqTuned = a.has("gptq-damp") || a.has("gptq-block") || a.has("gptq-clip")
         || a.flag("gptq-no-act-order") || a.flag("gptq-fp-target");
-    if (gptqTuned && !st.gptq.enabled)
+    if (gptqTuned && !st.gptq.enabled && !best)
         throw UsageError("--gptq-damp, --gptq-block, --gptq-clip, --gptq-no-act-order and --gptq-fp-target need --gptq");
     st.gptq.damp = a.doubleValue("gptq-damp", st.gptq.damp);
     if (!(st.gptq.damp >= 0.0))
@@ -458,23 +469,31 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (st.gptq.clipSteps < 0 || st.gptq.clipSteps > 1000)
         throw UsageError("--gptq-clip must be 0..1000 (clip factors tried between 1 and 0.7)");
     st.gptq.actOrder = !a.flag("gptq-no-act-order");
-    st.gptq.fpTarget = a.flag("gptq-fp-target");
+    st.gptq.fpTarget = st.gptq.fpTarget || a.flag("gptq-fp-target");
     if (st.gptq.enabled && (st.weight.format != core::WeightFormat::Int))
         throw UsageError("--gptq quantizes integer weights: --wbits 2..8 with --wformat int");
-    st.actClip = a.doubleValue("aclip", 1.0);
+    st.actClipSearch = a.intValue("aclip-search", 0);
+    st.actClip = a.doubleValue("aclip", best && st.actClipSearch == 0 ? 0.9 : 1.0);
     if (!(st.actClip > 0.0 && st.actClip <= 1.0))
         throw UsageError("--aclip must be in (0, 1]");
-    st.actAsym = a.flag("aasym");
-    st.actClipSearch = a.intValue("aclip-search", 0);
+    st.actAsym = a.flag("aasym") || best;
     if (st.actClipSearch < 0 || st.actClipSearch > 1000)
         throw UsageError("--aclip-search must be 0..1000");
     if (a.has("aclip") && st.actClipSearch > 0)
         throw UsageError("--aclip and --aclip-search exclude each other (the search picks each group's ratio)");
     if ((a.has("aclip") || st.actAsym || st.actClipSearch > 0) && st.method != "rtn")
-        throw UsageError("--aclip, --aclip-search and --aasym apply to per-token activations (--method rtn)");
+        throw UsageError("--aclip, --aclip-search, --aasym and --preset w4a4-best apply to per-token activations "
+                         "(--method rtn)");
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
-    o.rotation = rotationOption(a);
+    if (best && !a.has("rotate")) {
+        const int seed = a.intValue("rotate-seed", 0);
+        if (seed < 0)
+            throw UsageError("--rotate-seed must be >= 0");
+        o.rotation = core::makeRotationKey("hadamard-heads", uint64_t(seed));
+    } else {
+        o.rotation = rotationOption(a);
+    }
     o.model = a.required("model");
     o.session = a.value("session");
     o.exportDir = a.value("export");
