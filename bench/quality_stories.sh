@@ -34,3 +34,18 @@ row "MorphoQuant W4A4, no DABC" --method morphoquant --wbits 4 --abits 4 --no-da
 row "Hadamard + MorphoQuant W4A4 (budget)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard
 row "MorphoQuant W4A4, \`--preset authors\` (down_proj inputs kept 16-bit)" --method morphoquant --wbits 4 --abits 4 --preset authors
 row "MorphoQuant W8A8 (budget)" --method morphoquant --wbits 8 --abits 8
+# GPTQ and the true 4-bit recipes (README "Recipes at equal budgets").
+G="--gptq --gptq-clip 20 --gptq-fp-target --gptq-damp 0.001"
+row "GPTQ W4A16" --method rtn --wbits 4 --abits 16 --gptq
+row "Hadamard (heads) + GPTQ clip W4A16" --method rtn --wbits 4 --abits 16 --rotate hadamard-heads --gptq --gptq-clip 20
+row "Hadamard + GPTQ W4A4" --method rtn --wbits 4 --abits 4 --rotate hadamard --gptq
+row "Hadamard (heads) + GPTQ W4A4" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads --gptq
+row "Hadamard (heads) + GPTAQ-style GPTQ + clip search, per-token" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads $G
+row "the same, asymmetric per-token" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads $G --aasym
+row "the same, asymmetric, per-group clip search" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads $G --aasym --aclip-search 12
+row "**\`--preset w4a4-best\`** (asymmetric, clip 0.9)" --preset w4a4-best
+row "w4a4-best, rotation seed 1" --preset w4a4-best --rotate-seed 1
+row "w4a4-best, rotation seed 2" --preset w4a4-best --rotate-seed 2
+row "Hadamard (heads) + GPTQ + MorphoQuant (DABC budget + MDQFO)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard-heads $G
+row "the same, no DABC (static per-channel, exactly 4 bits)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard-heads $G --no-dabc
+row "the same, no MDQFO (alpha = max)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard-heads $G --no-mdqfo
