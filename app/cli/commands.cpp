@@ -287,6 +287,12 @@ int cmdQuantize(int argc, char** argv)
         out["mdqfo_loss_initial"] = first;
         out["mdqfo_loss_final"] = last;
     }
+    if (st.gptq.enabled) {
+        std::printf("GPTQ         %zu Linear weights chosen from their calibration inputs%s\n", session.weights.size(),
+                    st.gptq.fpTarget ? " (aimed at the full-precision outputs)" : "");
+        out["gptq_linears"] = session.weights.size();
+    }
+    out["rotation"] = session.calibration.rotation;
     if (const core::ModuleError* worst = worstModule(session.errors)) {
         std::printf("errors       worst layer SQNR %.2f dB (cosine %.5f) at %s, over %lld calibration tokens\n",
                     worst->pooled.sqnrDb, worst->pooled.cosine, worst->module.c_str(),
