@@ -170,6 +170,44 @@ private slots:
         QCOMPARE(s.evals.back().ppl, j["evals"][1]["ppl"].get<double>());
     }
 
+    // A sweep runs each recipe as quantize would (its RTN row is quantizeRtn's perplexity, to
+    // the last bit: the same computation), shares the calibration of recipes with one rotation,
+    // and checks every recipe before running any (a bad one: exit 1 naming the file and recipe).
+    void sweepRunsRecipes()
+    {
+        const QString file = m_tmp.filePath("recipes.json");
+        writeBytes(file, R"([{"name": "rtn", "options": "--method rtn --wbits 4 --abits 4"},
+            {"name": "rot gptq", "options": ["--method", "rtn", "--wbits", "4", "--abits", "4", "--rotate",
+             "hadamard", "--gptq"]}])");
+        const QStringList base{"sweep", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--eval",
+                               stories() + "/evaluation.jsonl", "--quiet"};
+        Run r = cli(base + QStringList{"--recipes", file, "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto& rows = r.last["recipes"];
+        QCOMPARE(rows.size(), size_t(2));
+        QCOMPARE(rows[0]["ppl"].get<double>(), m_rtnPpl);
+        QVERIFY(rows[1]["ppl"].get<double>() < rows[0]["ppl"].get<double>());
+        QVERIFY(rows[1]["label"].get<std::string>().find("gptq") != std::string::npos);
+        QVERIFY(std::fabs(r.last["fp"]["nll"].get<double>() - 1.278281) < 1e-4);
+        QVERIFY(r.out.contains("rot gptq"));
+        // Bad recipes, each refused before anything runs.
+        const std::pair<QByteArray, QString> bad[] = {
+            {R"([{"name": "x", "options": "--method rtn --wbits 4 --abits 4 --eval e.jsonl"}])",
+             "recipe 1 ('x'): --eval is the sweep's to set"},
+            {R"([{"name": "ok", "options": "--method rtn --wbits 4 --abits 4"}, {"name": "y", "options": "--wbits 4"}])",
+             "recipe 2 ('y'): --method is required"},
+            {R"([{"name": "z"}])", "recipe 1: expected an object"},
+            {R"({"recipes": 3})", "expected a non-empty array"},
+            {"[{", "not valid JSON"}};
+        for (const auto& [text, needle] : bad) {
+            writeBytes(file, text);
+            Run b = cli(base + QStringList{"--recipes", file});
+            QCOMPARE(b.code, 1);
+            QVERIFY2(b.err.contains(needle) && b.err.contains(file), qPrintable(b.err));
+            QVERIFY2(!b.out.contains("full precision"), qPrintable(b.out)); // nothing ran
+        }
+    }
+
     void exportNeverClobbersWithoutOverwrite()
     {
         const QString target = m_tmp.filePath("rtn-export/model.safetensors");
@@ -240,7 +278,7 @@ private slots:
     void helpForEveryCommand_data()
     {
         QTest::addColumn<QString>("cmd");
-        for (const char* c : {"eval", "quantize", "inspect", "calibrate", "make-tiny-omni", "make-synthetic"})
+        for (const char* c : {"eval", "quantize", "sweep", "inspect", "calibrate", "make-tiny-omni", "make-synthetic"})
             QTest::newRow(c) << c;
     }
     void helpForEveryCommand()

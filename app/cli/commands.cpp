@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "eval/perplexity.h"
 #include "export/hf_export.h"
+#include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "io/hf_config.h"
 #include "io/session_store.h"
@@ -23,6 +24,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <map>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -332,6 +336,135 @@ int cmdQuantize(int argc, char** argv)
     if (a.flag("json"))
         std::cout << out.dump() << std::endl;
     reportPeakRss(a);
+    return 0;
+}
+
+namespace {
+
+struct Recipe {
+    std::string name, options;
+    QuantizeOptions q;
+};
+
+// The recipes of a sweep file, each checked as quantize checks its command line.
+std::vector<Recipe> readRecipes(const SweepOptions& o)
+{
+    json j;
+    try {
+        j = json::parse(core::readTextFile(o.recipes));
+    } catch (const json::exception& e) {
+        throw core::InputError(o.recipes + ": not valid JSON: " + e.what());
+    }
+    if (j.is_object() && j.contains("recipes"))
+        j = j["recipes"];
+    if (!j.is_array() || j.empty())
+        throw core::InputError(o.recipes + ": expected a non-empty array of {\"name\", \"options\"} (or {\"recipes\": [...]})");
+    std::vector<Recipe> out;
+    for (size_t i = 0; i < j.size(); ++i) {
+        const json& r = j[i];
+        const std::string where = o.recipes + ": recipe " + std::to_string(i + 1);
+        if (!r.is_object() || !r.contains("name") || !r["name"].is_string() || !r.contains("options"))
+            throw core::InputError(where + ": expected an object with a string \"name\" and \"options\"");
+        Recipe rec;
+        rec.name = r["name"].get<std::string>();
+        std::vector<std::string> tokens;
+        const json& opt = r["options"];
+        if (opt.is_string()) {
+            std::string cur;
+            for (char c : opt.get<std::string>() + " ") {
+                if (c == ' ' || c == '\t') {
+                    if (!cur.empty())
+                        tokens.push_back(cur);
+                    cur.clear();
+                } else {
+                    cur += c;
+                }
+            }
+        } else if (opt.is_array()) {
+            for (const json& t : opt) {
+                if (!t.is_string())
+                    throw core::InputError(where + " ('" + rec.name + "'): options must be strings");
+                tokens.push_back(t.get<std::string>());
+            }
+        } else {
+            throw core::InputError(where + " ('" + rec.name + "'): options must be a string or a list of strings");
+        }
+        for (const std::string& t : tokens)
+            rec.options += (rec.options.empty() ? "" : " ") + t;
+        try {
+            rec.q = recipeOptions(o, tokens);
+        } catch (const UsageError& e) {
+            throw core::InputError(where + " ('" + rec.name + "'): " + e.what());
+        }
+        out.push_back(std::move(rec));
+    }
+    return out;
+}
+
+} // namespace
+
+int cmdSweep(int argc, char** argv)
+{
+    const Args a = parseArgs("sweep", argc, argv);
+    const SweepOptions o = sweepOptions(a);
+    const std::vector<Recipe> recipes = readRecipes(o); // every recipe checked before any runs
+    core::initRuntime(o.threads);
+    {
+        std::ifstream probe(o.eval);
+        if (!probe)
+            throw core::InputError(o.eval + ": cannot open the evaluation file");
+    }
+    ProgressPrinter pp(a.flag("quiet"));
+    core::Engine engine;
+    engine.streamOptions = o.stream;
+    engine.keepPreviewCache = false;
+    core::Session opened;
+    engine.openModel(opened, o.model, pp.sink());
+    std::map<std::string, core::Session> calibrated; // by rotation key
+    json rows = json::array();
+    std::printf("%-44s %9s %8s %7s %7s %7s %7s %8s\n", "recipe", "PPL", "KL", "A bits", "A/MAC", "+MACs", "W bits",
+                "seconds");
+    json fp;
+    for (const Recipe& r : recipes) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto it = calibrated.find(r.q.rotation);
+        if (it == calibrated.end()) {
+            core::Session s = opened;
+            engine.calibrate(s, calibrationSpec("tokens", o.calib, o.batch, r.q.rotation), pp.sink());
+            it = calibrated.emplace(r.q.rotation, std::move(s)).first;
+        }
+        core::Session s = it->second;
+        engine.quantize(s, r.q.settings, pp.sink());
+        const bool fpToo = fp.is_null();
+        engine.evaluate(s, o.eval, fpToo, o.batch, pp.sink());
+        pp.finishLine();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (fpToo) {
+            const core::EvalResult* f = findEval(s, "full precision", o.eval);
+            fp = evalJson(*f);
+            std::printf("%-44s %9.4f\n", "full precision", f->ppl);
+        }
+        const core::EvalResult* e = findEval(s, s.settings->label(), o.eval);
+        const core::QuantCost c = core::quantCost(s);
+        std::printf("%-44s %9.4f %8.4f %7.2f %7.2f %6.1f%% %7.2f %8.1f\n", r.name.c_str(), e->ppl, e->kl,
+                    c.actBitsEffective, c.actBitsEffectiveMac, 100.0 * c.dabcExtraMacs, c.weightBitsEffective, seconds);
+        std::fflush(stdout);
+        rows.push_back(json{{"name", r.name},
+                            {"options", r.options},
+                            {"label", s.settings->label()},
+                            {"nll", e->nll},
+                            {"ppl", e->ppl},
+                            {"kl", e->kl},
+                            {"tokens", e->tokens},
+                            {"act_bits_effective", c.actBitsEffective},
+                            {"act_bits_effective_mac", c.actBitsEffectiveMac},
+                            {"dabc_extra_macs", c.dabcExtraMacs},
+                            {"weight_bits_effective", c.weightBitsEffective},
+                            {"mode", c.mode},
+                            {"seconds", seconds}});
+    }
+    if (a.flag("json"))
+        std::cout << json{{"command", "sweep"}, {"model", o.model}, {"fp", fp}, {"recipes", rows}}.dump() << std::endl;
     return 0;
 }
 

@@ -10,5 +10,6 @@ int cmdInspect(int argc, char** argv);
 int cmdMakeTinyOmni(int argc, char** argv);
 int cmdMakeSynthetic(int argc, char** argv);
 int cmdCalibrate(int argc, char** argv);
+int cmdSweep(int argc, char** argv);
 
 } // namespace mq::cli

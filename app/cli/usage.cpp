@@ -27,6 +27,7 @@ commands:
   eval       perplexity of a model folder (or of an exported quantized model)
   calibrate  statistics of every Linear input (per modality) into a session
   quantize   calibrate, plan (rtn or morphoquant), evaluate, save a session, export
+  sweep      run several quantize recipes on one model and print one table
   inspect    what a session file holds
   make-tiny-omni  write a tiny Qwen2.5-Omni checkpoint (real layout) for tests and demos
   make-synthetic  write a random checkpoint of a released shape (qwen2.5-7b) for benchmarks
@@ -138,6 +139,23 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        down to 0.7 with the least output error on calibration rows
   --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
                        per token, counted in the cost)
+)";
+
+const char* kSweepHelp = R"(usage: morphoquant-cli sweep --model DIR --calib FILE --eval FILE --recipes FILE.json
+                          [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
+
+Runs quantize recipes one after another on one model and prints a table: perplexity, the mean
+per-token KL divergence from the full-precision model, effective activation bits per element
+and per multiply-add, DABC's extra multiply-adds, effective weight bits and wall time. Recipes
+with the same rotation share one calibration. FILE.json is a JSON array (or {"recipes": [...]})
+of {"name": "...", "options": "--method rtn --wbits 4 --abits 4 --rotate hadamard"} (options
+as one string or a list of strings): any quantize option except --model, --calib, --manifest,
+--eval, --eval-fp, --session, --export, --overwrite, --batch, --threads and --mem-budget,
+which the sweep sets. Every recipe is checked before the first one runs.
+
+  --json     last line of stdout: {"recipes": [{name, options, label, ppl, nll, kl, tokens,
+             act_bits_effective, act_bits_effective_mac, dabc_extra_macs,
+             weight_bits_effective, mode, seconds}, ...], "fp": {nll, ppl, tokens}}
 )";
 
 const char* kMakeTinyOmniHelp = R"(usage: morphoquant-cli make-tiny-omni OUTDIR [--seed N] [--overwrite] [--json]
@@ -284,6 +302,8 @@ const std::vector<Command>& commands()
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
+        {"sweep", kSweepHelp, {"model", "calib", "eval", "recipes", "batch", "threads", "mem-budget"},
+         {"json", "quiet"}},
         {"inspect", kInspectHelp, {}, {"json"}},
         {"make-tiny-omni", kMakeTinyOmniHelp, {"seed"}, {"overwrite", "json"}},
         {"make-synthetic", kMakeSyntheticHelp, {"shape", "layers", "seed", "calib-seqs", "eval-seqs", "seq-len"},
@@ -358,6 +378,8 @@ void checkUsage(int argc, char** argv)
         tinyOmniOptions(a);
     else if (cmd == "inspect")
         inspectPath(a);
+    else if (cmd == "sweep")
+        sweepOptions(a);
     else
         throw std::logic_error("no checks for command '" + cmd + "'");
 }
@@ -564,6 +586,45 @@ std::string inspectPath(const Args& a)
     if (a.positional().size() != 1)
         throw UsageError("inspect takes one session file");
     return a.positional()[0];
+}
+
+SweepOptions sweepOptions(const Args& a)
+{
+    SweepOptions o;
+    o.threads = threadsOption(a);
+    o.model = a.required("model");
+    o.calib = a.required("calib");
+    o.eval = a.required("eval");
+    o.recipes = a.required("recipes");
+    o.batch = batchOption(a);
+    o.stream = streamOptions(a);
+    return o;
+}
+
+QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::string>& tokens)
+{
+    static const std::set<std::string> reserved = {"model", "calib", "manifest", "eval", "eval-fp", "session",
+                                                   "export", "overwrite", "batch", "threads", "mem-budget"};
+    for (const std::string& t : tokens) {
+        if (t.rfind("--", 0) != 0)
+            continue;
+        const size_t eq = t.find('=');
+        const std::string name = t.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+        if (reserved.count(name))
+            throw UsageError("--" + name + " is the sweep's to set, not a recipe's");
+    }
+    std::vector<std::string> all = {"morphoquant-cli", "quantize", "--model", sweep.model, "--calib", sweep.calib};
+    all.insert(all.end(), tokens.begin(), tokens.end());
+    std::vector<char*> argv;
+    for (std::string& s : all)
+        argv.push_back(s.data());
+    const Command* q = findCommand("quantize");
+    const Args a(int(argv.size()), argv.data(), 2, q->valueOptions, q->flags);
+    QuantizeOptions o = quantizeOptions(a);
+    o.batch = sweep.batch;
+    o.stream = sweep.stream;
+    o.threads = sweep.threads;
+    return o;
 }
 
 } // namespace mq::cli

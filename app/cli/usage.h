@@ -93,6 +93,18 @@ struct TinyOmniOptions {
 };
 TinyOmniOptions tinyOmniOptions(const Args& a);
 
+struct SweepOptions {
+    int threads = 0;
+    std::string model, calib, eval, recipes;
+    int batch = 8;
+    core::StreamOptions stream;
+};
+SweepOptions sweepOptions(const Args& a);
+// One recipe's quantize options from its option tokens (quantize's checks; the sweep's model,
+// calibration, batch, threads and memory budget): UsageError for a bad option or one the sweep
+// sets itself.
+QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::string>& tokens);
+
 // The session file inspect reads.
 std::string inspectPath(const Args& a);
 
