@@ -336,7 +336,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     const DecoderModel qmodel = gptq ? model : quantizeWeights(model, settings.weight);
     const size_t n = model.groups().size();
     // The plan so far (static activations), or the plan's per-token quantizer (rtn).
-    QuantSimHook prefix(settings, std::vector<GroupQuant>(n));
+    const std::vector<GroupQuant> fromStats = groupQuantFromStats(model, w);
+    QuantSimHook prefix(settings, fromStats);
 
     // The quantized model's hidden states (what MDQFO and GPTQ work on), and with the GPTAQ-style
     // target the full-precision model's on the same batches.
@@ -434,7 +435,7 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                         const at::Tensor wm = wq.weight(m);
                         gram = gram.defined() ? gram + wm.t().matmul(wm) : wm.t().matmul(wm);
                     }
-                    GroupQuant gq;
+                    GroupQuant gq = fromStats[size_t(g)];
                     gq.tokenClip = searchTokenClip(cap.rows(), gram, settings.abits, settings.actAsym,
                                                    settings.actClipSearch);
                     w.plans[name].tokenClip = gq.tokenClip;

@@ -69,7 +69,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --method M           rtn | morphoquant
   --wbits N            weight bits: 2..8 (integer weights) or 16 (unquantized); NF4 is 4
   --abits N            activation bits: 2..8 or 16 (unquantized)
-  --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax)
+  --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax) |
+                       nvfp4 | mxfp4 | hif4 (4-bit block formats, FORMATS.md; simulated)
   --group-size N       integer weights: scale per group of N inputs (default: per channel)
   --asym               integer weights: asymmetric (min/max) instead of symmetric
   --eval FILE          evaluate the quantized model on a JSONL token file
@@ -137,6 +138,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --aclip X            scale from X * max|x| of each token, values past it clamp (default 1)
   --aclip-search N     each input group's clip ratio instead: the one of N+1 ratios from 1
                        down to 0.7 with the least output error on calibration rows
+  --aformat F          int (default) | nvfp4 (16-blocks, E4M3 scales, static global scale
+                       from calibration) | mxfp4 (32-blocks, E8M0) | hif4 (--abits 4) |
+                       hif8 (elements, no scale; --abits 8)
   --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
                        per token, counted in the cost)
 )";
@@ -269,10 +273,13 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits)
             throw UsageError("--wformat " + f + " contradicts --wbits " + std::to_string(wbits));
         f = "int";
     }
-    if (f == "nf4") {
+    if (f == "nf4" || f == "nvfp4" || f == "mxfp4" || f == "hif4") {
         if (wbits != 4)
-            throw UsageError("--wformat nf4 is a 4-bit format; got --wbits " + std::to_string(wbits));
-        w.format = core::WeightFormat::NF4;
+            throw UsageError("--wformat " + f + " is a 4-bit format; got --wbits " + std::to_string(wbits));
+        w.format = f == "nf4" ? core::WeightFormat::NF4
+            : f == "nvfp4"    ? core::WeightFormat::NVFP4
+            : f == "mxfp4"    ? core::WeightFormat::MXFP4
+                              : core::WeightFormat::HiF4;
     } else if (f == "int") {
         if (wbits < 2 || wbits > 8)
             throw UsageError("--wbits must be 2..8 or 16, got " + std::to_string(wbits));
@@ -281,7 +288,7 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits)
         w.groupSize = a.intValue("group-size", 0);
         w.symmetric = !a.flag("asym");
     } else {
-        throw UsageError("--wformat must be int, int4, int8 or nf4, got '" + f + "'");
+        throw UsageError("--wformat must be int, int4, int8, nf4, nvfp4, mxfp4 or hif4, got '" + f + "'");
     }
     return w;
 }
@@ -299,7 +306,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search"},
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"sweep", kSweepHelp, {"model", "calib", "eval", "recipes", "batch", "threads", "mem-budget"},
@@ -499,6 +506,19 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (!(st.actClip > 0.0 && st.actClip <= 1.0))
         throw UsageError("--aclip must be in (0, 1]");
     st.actAsym = a.flag("aasym") || best;
+    const std::string af = a.value("aformat", "int");
+    if (af != "int" && af != "nvfp4" && af != "mxfp4" && af != "hif8" && af != "hif4")
+        throw UsageError("--aformat must be int, nvfp4, mxfp4, hif8 or hif4, got '" + af + "'");
+    st.actFormat = core::parseActFormat(af);
+    if (af != "int") {
+        if (st.method != "rtn")
+            throw UsageError("--aformat " + af + " applies to per-token activations (--method rtn)");
+        if (st.abits != (af == "hif8" ? 8 : 4))
+            throw UsageError("--aformat " + af + " is a " + (af == "hif8" ? "8" : "4") + "-bit format; got --abits "
+                             + std::to_string(st.abits));
+        if (a.has("aclip") || st.actAsym || st.actClipSearch > 0)
+            throw UsageError("--aclip, --aclip-search and --aasym apply to --aformat int");
+    }
     if (st.actClipSearch < 0 || st.actClipSearch > 1000)
         throw UsageError("--aclip-search must be 0..1000");
     if (a.has("aclip") && st.actClipSearch > 0)

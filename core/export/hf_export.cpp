@@ -40,6 +40,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
         throw InputError("the plan works in a rotated basis (" + s.calibration.rotation
                          + "): exporting a rotated model is not written yet; nothing was written");
     const QuantSettings& st = *s.settings;
+    if (st.act == ActScheme::PerTokenDynamic && st.actFormat == ActFormat::NVFP4)
+        throw InputError("NVFP4 activations need their static global scales in the export, which this format does "
+                         "not carry yet; nothing was written");
     checkFolderTarget(outDir, overwrite); // fail before the work, not after
 
     // Every tensor of the source as stored (vision / audio towers, talker, ... stay untouched),

@@ -21,6 +21,9 @@ const char* weightFormatName(WeightFormat f)
     case WeightFormat::None: return "none";
     case WeightFormat::Int: return "int";
     case WeightFormat::NF4: return "nf4";
+    case WeightFormat::NVFP4: return "nvfp4";
+    case WeightFormat::MXFP4: return "mxfp4";
+    case WeightFormat::HiF4: return "hif4";
     }
     return "none";
 }
@@ -159,6 +162,8 @@ std::string settingsToJson(const QuantSettings& s)
         j["act_clip"] = s.actClip;
     if (s.actAsym)
         j["act_asym"] = true;
+    if (s.actFormat != ActFormat::Int)
+        j["act_format"] = actFormatName(s.actFormat);
     if (s.actClipSearch > 0)
         j["act_clip_search"] = s.actClipSearch;
     if (s.gptq.enabled)
@@ -210,13 +215,14 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "gptq", "dabc", "mdqfo",
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_format", "gptq", "dabc", "mdqfo",
                        "rotation"});
     r.get(j, "", "act_clip", s.actClip);
     if (!(s.actClip > 0.0 && s.actClip <= 1.0))
         throw InputError(source + ": act_clip " + std::to_string(s.actClip) + " (expected a ratio in (0, 1])");
     r.get(j, "", "act_asym", s.actAsym);
     r.get(j, "", "act_clip_search", s.actClipSearch, 0, 1000);
+    r.getEnum(j, "", "act_format", [&](const std::string& v) { s.actFormat = parseActFormat(v); });
     if (const auto* g = r.object(j, "gptq")) { // present: GPTQ on
         const std::string p = "gptq.";
         r.onlyKeys(*g, p, {"damp", "block_size", "act_order", "clip_steps", "clip_min", "fp_target"});
@@ -245,7 +251,10 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
             if (v == "none") s.weight.format = WeightFormat::None;
             else if (v == "int") s.weight.format = WeightFormat::Int;
             else if (v == "nf4") s.weight.format = WeightFormat::NF4;
-            else throw InputError("unknown weight format '" + v + "' (expected none, int or nf4)");
+            else if (v == "nvfp4") s.weight.format = WeightFormat::NVFP4;
+            else if (v == "mxfp4") s.weight.format = WeightFormat::MXFP4;
+            else if (v == "hif4") s.weight.format = WeightFormat::HiF4;
+            else throw InputError("unknown weight format '" + v + "' (expected none, int, nf4, nvfp4, mxfp4 or hif4)");
         });
         r.get(*w, p, "bits", s.weight.bits, 2, 8);
         r.get(*w, p, "group_size", s.weight.groupSize, 0, kMaxInt);

@@ -20,6 +20,12 @@ double weightBits(const WeightQuantSpec& w, int64_t inFeatures)
         const double n = double(w.groupSize > 0 ? w.groupSize : inFeatures);
         return double(w.bits) + (w.symmetric ? kScaleBits : 2 * kScaleBits) / n;
     }
+    case WeightFormat::NVFP4:
+        return 4.0 + 8.0 / 16.0; // an E4M3 scale per 16 (the float32 global scale per tensor: negligible)
+    case WeightFormat::MXFP4:
+        return 4.0 + 8.0 / 32.0; // an E8M0 scale per 32
+    case WeightFormat::HiF4:
+        return 4.5; // 32 bits of metadata per 64 elements
     }
     return 16.0;
 }
@@ -61,8 +67,17 @@ QuantCost quantCost(const Session& s)
         double b = 16.0;
         if (quantized) {
             b = double(q.abits);
-            if (q.act == ActScheme::PerTokenDynamic)
-                b += (q.actAsym ? 2.0 : 1.0) * kScaleBits / K; // a scale (and a zero point) per token
+            if (q.act == ActScheme::PerTokenDynamic) {
+                switch (q.actFormat) {
+                case ActFormat::Int:
+                    b += (q.actAsym ? 2.0 : 1.0) * kScaleBits / K; // a scale (and a zero point) per token
+                    break;
+                case ActFormat::NVFP4: b = 4.0 + 8.0 / 16.0; break; // E4M3 per 16 (a static global scale)
+                case ActFormat::MXFP4: b = 4.0 + 8.0 / 32.0; break; // E8M0 per 32
+                case ActFormat::HiF4: b = 4.5; break;
+                case ActFormat::HiF8: b = 8.0; break;
+                }
+            }
             b += (16.0 - double(q.abits)) * double(masked) / K; // a compensated element: 16 bits in all
         }
         c.channels += k;

@@ -1,10 +1,13 @@
 #include "quant/quant_linear.h"
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "common/error.h"
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
+#include "quant/formats.h"
 #include "quant/gptq.h"
 #include "quant/weight_quant.h"
 
@@ -25,6 +28,27 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at:
         return x;
     case ActScheme::PerTokenDynamic:
     {
+        switch (m_settings.actFormat) {
+        case ActFormat::Int:
+            break;
+        case ActFormat::HiF8: {
+            const at::Tensor xf = x.to(at::kFloat).contiguous();
+            at::Tensor out = at::empty_like(xf);
+            const float* src = xf.data_ptr<float>();
+            float* dst = out.data_ptr<float>();
+            for (int64_t i = 0; i < xf.numel(); ++i)
+                dst[i] = fmt::hif8Decode(fmt::hif8Encode(src[i], true));
+            return out;
+        }
+        case ActFormat::NVFP4: {
+            const float amax = m_groups.at(size_t(group)).actAmax;
+            return fakeQuantBlockFormat(x, WeightFormat::NVFP4, amax > 0.f ? fmt::nvfp4GlobalScale(amax) : 0.f);
+        }
+        case ActFormat::MXFP4:
+            return fakeQuantBlockFormat(x, WeightFormat::MXFP4);
+        case ActFormat::HiF4:
+            return fakeQuantBlockFormat(x, WeightFormat::HiF4);
+        }
         const double clip = size_t(group) < m_groups.size() && m_groups[size_t(group)].tokenClip > 0.0
             ? m_groups[size_t(group)].tokenClip
             : m_settings.actClip;
@@ -80,9 +104,26 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
     return q;
 }
 
-std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Session& s)
+std::vector<GroupQuant> groupQuantFromStats(const DecoderModel& model, const Session& s)
 {
     std::vector<GroupQuant> out(model.groups().size());
+    for (size_t g = 0; g < out.size(); ++g) {
+        auto it = s.stats.find(model.groups()[g]);
+        if (it == s.stats.end())
+            continue;
+        float amax = 0.f;
+        for (float v : it->second.pooled.min)
+            amax = std::max(amax, std::fabs(v));
+        for (float v : it->second.pooled.max)
+            amax = std::max(amax, std::fabs(v));
+        out[g].actAmax = amax;
+    }
+    return out;
+}
+
+std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Session& s)
+{
+    std::vector<GroupQuant> out = groupQuantFromStats(model, s);
     for (size_t g = 0; g < out.size(); ++g) {
         auto it = s.plans.find(model.groups()[g]);
         if (it == s.plans.end())

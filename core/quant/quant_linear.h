@@ -18,6 +18,7 @@ struct GroupQuant {
     at::Tensor alpha; // [K] clipping bounds (per-channel static)
     at::Tensor mask;  // [K] float 0/1 DABC mask (per-channel static)
     double tokenClip = 0.0; // per-token dynamic: this group's clip ratio (0: the settings')
+    float actAmax = 0.f;    // NVFP4 activations: the calibration's max |x| of the group (static global scale)
 };
 
 class QuantSimHook : public ForwardHook {
@@ -39,6 +40,10 @@ private:
 // Linear with a weight in `stored` (the plan's GPTQ weights, by module name) gets that instead.
 DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
                              const std::map<std::string, StoredWeight>* stored = nullptr);
+
+// What the hook takes from the calibration statistics alone (NVFP4 activations' static global
+// scale: max |x| of each group), groups in model order.
+std::vector<GroupQuant> groupQuantFromStats(const DecoderModel& model, const Session& s);
 
 // The hook's parameters from a session plan (groups in model order). Throws Error when the
 // plan lacks a group the settings need.

@@ -16,8 +16,36 @@ std::string WeightQuantSpec::label() const
     case WeightFormat::Int:
         return "int" + std::to_string(bits) + (symmetric ? "-sym" : "-asym")
             + (groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"));
+    case WeightFormat::NVFP4:
+        return "nvfp4";
+    case WeightFormat::MXFP4:
+        return "mxfp4";
+    case WeightFormat::HiF4:
+        return "hif4";
     }
     return "?";
+}
+
+const char* actFormatName(ActFormat f)
+{
+    switch (f) {
+    case ActFormat::Int: return "int";
+    case ActFormat::NVFP4: return "nvfp4";
+    case ActFormat::MXFP4: return "mxfp4";
+    case ActFormat::HiF8: return "hif8";
+    case ActFormat::HiF4: return "hif4";
+    }
+    return "?";
+}
+
+ActFormat parseActFormat(const std::string& s)
+{
+    if (s == "int") return ActFormat::Int;
+    if (s == "nvfp4") return ActFormat::NVFP4;
+    if (s == "mxfp4") return ActFormat::MXFP4;
+    if (s == "hif8") return ActFormat::HiF8;
+    if (s == "hif4") return ActFormat::HiF4;
+    throw InputError("unknown activation format '" + s + "' (expected int, nvfp4, mxfp4, hif8 or hif4)");
 }
 
 const char* actSchemeName(ActScheme s)
@@ -53,18 +81,22 @@ DispersionForm parseDispersionForm(const std::string& s)
 
 std::string QuantSettings::label() const
 {
-    const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::NF4 ? 4 : weight.bits);
+    const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::Int ? weight.bits : 4);
     const std::string rot = rotation.empty() ? "" : rotation.substr(0, rotation.find(':')) + ", ";
     std::string w = weight.label();
     if (gptq.enabled)
         w += std::string(gptq.fpTarget ? ", gptaq" : ", gptq") + (gptq.clipSteps > 0 ? "+clip" : "");
     std::string a = actSchemeName(act);
+    if (act == ActScheme::PerTokenDynamic && actFormat != ActFormat::Int)
+        a += std::string("-") + actFormatName(actFormat);
     if (act == ActScheme::PerTokenDynamic && (actAsym || actClip != 1.0)) {
         char clip[32];
         std::snprintf(clip, sizeof clip, "%.3g", actClip);
         a += std::string(actAsym ? "-asym" : "") + (actClip != 1.0 ? std::string("-clip") + clip : "");
     }
-    return method + " W" + std::to_string(wb) + "A" + std::to_string(abits) + " (" + rot + w + ", " + a + ", "
+    const int ab = act == ActScheme::PerTokenDynamic && actFormat == ActFormat::HiF8 ? 8
+        : (act == ActScheme::PerTokenDynamic && actFormat != ActFormat::Int ? 4 : abits);
+    return method + " W" + std::to_string(wb) + "A" + std::to_string(ab) + " (" + rot + w + ", " + a + ", "
         + mode + ")";
 }
 

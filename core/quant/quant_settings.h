@@ -6,7 +6,16 @@
 
 namespace mq::core {
 
-enum class WeightFormat { None, Int, NF4 };
+// Int, NF4: weight_quant.h; NVFP4, MXFP4, HiF4: the block formats of quant/formats.h
+// (FORMATS.md), fake-quantized row by row along the input dimension (a partial last block is
+// padded with zeros in the simulation; exports need whole blocks).
+enum class WeightFormat { None, Int, NF4, NVFP4, MXFP4, HiF4 };
+// Per-token activations: INT (symmetric or asymmetric per token, abits) or a block format of the
+// token's row (NVFP4 with a static global scale from the calibration's max |x| of the group,
+// MXFP4, HiF4), or HiF8 elements with no scale.
+enum class ActFormat { Int, NVFP4, MXFP4, HiF8, HiF4 };
+const char* actFormatName(ActFormat f);
+ActFormat parseActFormat(const std::string& s); // throws InputError
 
 struct WeightQuantSpec {
     WeightFormat format = WeightFormat::None;
@@ -14,7 +23,7 @@ struct WeightQuantSpec {
     int groupSize = 0;     // Int: 0 = one scale per output channel, else per group along K
     bool symmetric = true; // Int: symmetric [-qmax, qmax] with qmax = 2^(bits-1)-1, else min/max
     int nf4Block = 64;     // NF4: absmax block over the flattened weight (QLoRA); absmax in fp32
-    std::string label() const; // "int4-sym-g128", "nf4-b64", "fp"
+    std::string label() const; // "int4-sym-g128", "nf4-b64", "nvfp4", "fp"
 };
 
 enum class ActScheme { None, PerTokenDynamic, PerChannelStatic };
@@ -95,6 +104,7 @@ struct QuantSettings {
     // asymmetric (min/max of the token, a zero point per token) instead of symmetric.
     double actClip = 1.0;
     bool actAsym = false;
+    ActFormat actFormat = ActFormat::Int; // per-token activations only
     // > 0: each input group's clip ratio chosen on calibration rows instead, the one of
     // {1, 1 - 0.3/n, ..., 0.7} (n = actClipSearch) with the least output error
     // sum over the group's Linears ||(X - Q(X)) W^T||^2 (GroupPlan::tokenClip).

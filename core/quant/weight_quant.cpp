@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "quant/formats.h"
 
 namespace mq::core {
 
@@ -87,6 +88,38 @@ static at::Tensor fakeQuantNf4(const at::Tensor& w, int block)
     return (levels.index_select(0, idx.flatten()).reshape(x.sizes()) * absmax).reshape(w.sizes());
 }
 
+at::Tensor fakeQuantBlockFormat(const at::Tensor& w, WeightFormat f, float nvfp4GlobalScale)
+{
+    const int64_t block = f == WeightFormat::NVFP4 ? 16 : (f == WeightFormat::MXFP4 ? 32 : 64);
+    const at::Tensor x2 = w.reshape({-1, w.size(-1)}).to(at::kFloat);
+    const int64_t rows = x2.size(0), k = x2.size(1), kp = (k + block - 1) / block * block;
+    // A partial last block is padded with zeros (they change no block maximum) and cut off again.
+    const at::Tensor x = (kp == k ? x2 : at::constant_pad_nd(x2, {0, kp - k}, 0.0)).contiguous();
+    at::Tensor out = at::empty({rows, kp}, at::kFloat);
+    const float* src = x.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    switch (f) {
+    case WeightFormat::NVFP4: {
+        const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, rows, kp, nvfp4GlobalScale);
+        fmt::nvfp4Dequantize(q, dst);
+        break;
+    }
+    case WeightFormat::MXFP4: {
+        const fmt::Mxfp4 q = fmt::mxfp4Quantize(src, rows, kp);
+        fmt::mxfp4Dequantize(q, dst);
+        break;
+    }
+    case WeightFormat::HiF4: {
+        const fmt::Hif4 q = fmt::hif4Quantize(src, rows, kp);
+        fmt::hif4Dequantize(q, dst);
+        break;
+    }
+    default:
+        throw Error("fakeQuantBlockFormat: not a block format");
+    }
+    return (kp == k ? out : out.slice(1, 0, k).contiguous()).reshape(w.sizes());
+}
+
 at::Tensor fakeQuantIntAten(const at::Tensor& w, const WeightQuantSpec& spec)
 {
     return fakeQuantInt(w.to(at::kFloat).contiguous(), spec, false);
@@ -104,6 +137,10 @@ at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec)
         return fakeQuantInt(wf, spec);
     case WeightFormat::NF4:
         return fakeQuantNf4(wf, spec.nf4Block);
+    case WeightFormat::NVFP4:
+    case WeightFormat::MXFP4:
+    case WeightFormat::HiF4:
+        return fakeQuantBlockFormat(wf, spec.format);
     }
     return wf;
 }

@@ -15,6 +15,11 @@ const float* nf4Levels();
 // group size or the flattened size not a multiple of the NF4 block.
 at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec);
 
+// A block format (NVFP4, MXFP4, HiF4; quant/formats.h) of x [..., K] along its last dimension,
+// dequantized (float32, same shape); a partial last block is padded with zeros. NVFP4 takes the
+// tensor's own global scale, or nvfp4GlobalScale when > 0 (a static activation scale).
+at::Tensor fakeQuantBlockFormat(const at::Tensor& x, WeightFormat f, float nvfp4GlobalScale = 0.f);
+
 // Integer weights through the plain ATen expression, without the fused CPU kernel that
 // fakeQuantWeight uses for symmetric float32 weights (its reference in the tests).
 at::Tensor fakeQuantIntAten(const at::Tensor& w, const WeightQuantSpec& spec);
