@@ -290,9 +290,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     w.curves.clear();
     w.errors.clear();
     w.weights.clear();
-    if (settings.gptq.enabled && settings.weight.format != WeightFormat::Int)
-        throw InputError("GPTQ quantizes integer weights: --wformat int with --wbits 2..8, not "
-                         + settings.weight.label());
+    if (settings.gptq.enabled && (settings.weight.format == WeightFormat::None || settings.weight.format == WeightFormat::NF4))
+        throw InputError("GPTQ quantizes integer, nvfp4, mxfp4 or hif4 weights, not " + settings.weight.label());
     if (settings.actClip != 1.0 || settings.actAsym || settings.actClipSearch > 0) {
         if (!(settings.actClip > 0.0 && settings.actClip <= 1.0))
             throw InputError("the activation clip ratio must be in (0, 1], got " + std::to_string(settings.actClip));

@@ -104,16 +104,22 @@ struct ModuleError {
     ErrorStat pooled;
 };
 
-// A Linear's weight as a calibration-driven quantizer (GPTQ) chose it: integer codes and their
-// scales, dequantized as scale * (code - zero) (the simulation and exports read it from here).
+// A Linear's weight as a calibration-driven quantizer (GPTQ) chose it: codes and their scales
+// (the simulation and exports read it from here). Dequantized value of a code u in group g:
+//   int    scale_g * (u - zero_g), zero 2^(bits-1) when symmetric
+//   nvfp4  E2M1(u) * scale_g, scale = E4M3 block scale / globalScale, groups of 16
+//   mxfp4  E2M1(u) * scale_g, scale = 2^(E8M0 - 127), groups of 32
+//   hif4   +-(u & 7) * scale_g (sign bit 8), scale = s * 2^(a+b) / 4, groups of 4 (quant/formats.h)
 struct StoredWeight {
+    std::string format = "int"; // "int" | "nvfp4" | "mxfp4" | "hif4"
     int64_t rows = 0, cols = 0;  // [out, in]
     int bits = 4;
-    int64_t groupSize = 0;       // inputs per scale (cols: one per output channel)
+    int64_t groupSize = 0;       // inputs per scale (int: cols for one per output channel)
     bool symmetric = true;
+    float globalScale = 0.f;     // nvfp4: the tensor's divisor 448 * 6 / amax
     std::vector<uint8_t> codes;  // rows * cols, row-major, each in [0, 2^bits - 1]
     std::vector<float> scales;   // rows * (cols / groupSize)
-    std::vector<float> zeros;    // asymmetric: as scales (whole numbers); symmetric: empty, 2^(bits-1)
+    std::vector<float> zeros;    // int asymmetric: as scales (whole numbers); else empty
 };
 
 struct Session {

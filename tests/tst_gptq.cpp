@@ -80,37 +80,46 @@ private slots:
     // asymmetric, per channel and per group; the stored codes dequantize to the same tensor.
     void diagonalHessianGivesRoundToNearest_data()
     {
+        QTest::addColumn<int>("format");
         QTest::addColumn<int>("bits");
         QTest::addColumn<int>("group");
         QTest::addColumn<bool>("symmetric");
         QTest::addColumn<bool>("actOrder");
-        QTest::newRow("int4 sym channel") << 4 << 0 << true << false;
-        QTest::newRow("int4 sym channel act-order") << 4 << 0 << true << true;
-        QTest::newRow("int3 asym g16 act-order") << 3 << 16 << false << true;
-        QTest::newRow("int8 asym channel") << 8 << 0 << false << false;
+        QTest::addColumn<int>("scales"); // per row
+        const int i = int(WeightFormat::Int);
+        QTest::newRow("int4 sym channel") << i << 4 << 0 << true << false << 1;
+        QTest::newRow("int4 sym channel act-order") << i << 4 << 0 << true << true << 1;
+        QTest::newRow("int3 asym g16 act-order") << i << 3 << 16 << false << true << 8;
+        QTest::newRow("int8 asym channel") << i << 8 << 0 << false << false << 1;
+        QTest::newRow("nvfp4 act-order") << int(WeightFormat::NVFP4) << 4 << 0 << true << true << 8;
+        QTest::newRow("mxfp4") << int(WeightFormat::MXFP4) << 4 << 0 << true << false << 4;
+        QTest::newRow("hif4 act-order") << int(WeightFormat::HiF4) << 4 << 0 << true << true << 32;
     }
     void diagonalHessianGivesRoundToNearest()
     {
+        QFETCH(int, format);
         QFETCH(int, bits);
         QFETCH(int, group);
         QFETCH(bool, symmetric);
         QFETCH(bool, actOrder);
+        QFETCH(int, scales);
         at::Generator gen = at::detail::createCPUGenerator(7);
-        const at::Tensor w = at::randn({24, 64}, gen, at::kFloat);
-        const at::Tensor h = at::diag(at::rand({64}, gen, at::kDouble) + 0.1);
+        const at::Tensor w = at::randn({24, 128}, gen, at::kFloat);
+        const at::Tensor h = at::diag(at::rand({128}, gen, at::kDouble) + 0.1);
         GptqSettings st;
         st.actOrder = actOrder;
-        const WeightQuantSpec spec = intSpec(bits, group, symmetric);
+        WeightQuantSpec spec = intSpec(bits, group, symmetric);
+        spec.format = WeightFormat(format);
         const GptqResult r = gptqQuantize(w, h, spec, st);
         QVERIFY(at::equal(r.weight, fakeQuantWeight(w, spec)));
         QVERIFY(at::equal(dequantize(r.stored), r.weight));
-        QCOMPARE(r.stored.codes.size(), size_t(24 * 64));
-        QCOMPARE(r.stored.scales.size(), size_t(24 * (group ? 64 / group : 1)));
+        QCOMPARE(r.stored.codes.size(), size_t(24 * 128));
+        QCOMPARE(r.stored.scales.size(), size_t(24 * scales));
         QCOMPARE(r.stored.zeros.size(), symmetric ? size_t(0) : r.stored.scales.size());
     }
 
     // On correlated inputs GPTQ's output error is well below round-to-nearest's. Measured here:
-    // 0.39 to 0.50 of it; the bound 0.8 leaves room for other BLAS orders, and a GPTQ that did
+    // 0.39 to 0.50 of it (NVFP4 0.47); the bound 0.8 leaves room for other BLAS orders, and a GPTQ that did
     // not spread errors (ratio 1) fails it.
     void gptqBeatsRoundToNearestOnCorrelatedInputs()
     {
@@ -118,7 +127,9 @@ private slots:
         const at::Tensor h = x.t().matmul(x).to(at::kDouble);
         at::Generator gen = at::detail::createCPUGenerator(11);
         const at::Tensor w = at::randn({40, 96}, gen, at::kFloat);
-        for (const WeightQuantSpec& spec : {intSpec(4, 0, true), intSpec(3, 32, false)}) {
+        WeightQuantSpec nvfp4 = intSpec(4, 0, true);
+        nvfp4.format = WeightFormat::NVFP4;
+        for (const WeightQuantSpec& spec : {intSpec(4, 0, true), intSpec(3, 32, false), nvfp4}) {
             for (bool actOrder : {false, true}) {
                 GptqSettings st;
                 st.actOrder = actOrder;
@@ -190,6 +201,13 @@ private slots:
         nf4.format = WeightFormat::NF4;
         QVERIFY_THROWS_EXCEPTION(InputError, gptqQuantize(w, h, nf4, GptqSettings()));
         QVERIFY_THROWS_EXCEPTION(InputError, gptqQuantize(w, h, intSpec(4, 3, true), GptqSettings()));
+        // A block format pads a partial last block (8 inputs, blocks of 32) as the simulation does.
+        WeightQuantSpec mx = intSpec(4, 0, true);
+        mx.format = WeightFormat::MXFP4;
+        const GptqResult r = gptqQuantize(w, h, mx, GptqSettings());
+        QVERIFY(at::equal(r.weight, fakeQuantWeight(w, mx)));
+        QVERIFY(at::equal(dequantize(r.stored), r.weight));
+        QCOMPARE(r.stored.scales.size(), size_t(4));
         QVERIFY_THROWS_EXCEPTION(Error, gptqQuantize(w, at::eye(4, at::kDouble), intSpec(4, 0, true), GptqSettings()));
     }
 

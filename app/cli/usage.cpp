@@ -499,8 +499,10 @@ QuantizeOptions quantizeOptions(const Args& a)
         throw UsageError("--gptq-clip must be 0..1000 (clip factors tried between 1 and 0.7)");
     st.gptq.actOrder = !a.flag("gptq-no-act-order");
     st.gptq.fpTarget = st.gptq.fpTarget || a.flag("gptq-fp-target");
-    if (st.gptq.enabled && (st.weight.format != core::WeightFormat::Int))
-        throw UsageError("--gptq quantizes integer weights: --wbits 2..8 with --wformat int");
+    if (st.gptq.enabled && (st.weight.format == core::WeightFormat::None || st.weight.format == core::WeightFormat::NF4))
+        throw UsageError("--gptq quantizes integer weights (--wbits 2..8) or --wformat nvfp4, mxfp4 or hif4");
+    if (st.gptq.clipSteps > 0 && st.weight.format != core::WeightFormat::Int)
+        throw UsageError("--gptq-clip searches integer weights' scales; the block formats keep their own");
     st.actClipSearch = a.intValue("aclip-search", 0);
     st.actClip = a.doubleValue("aclip", best && st.actClipSearch == 0 ? 0.9 : 1.0);
     if (!(st.actClip > 0.0 && st.actClip <= 1.0))

@@ -148,15 +148,19 @@ constexpr double kMaxExactInteger = 9007199254740992.0; // 2^53: token counts st
 // "" when a stored weight's arrays agree with its shape, group size and bits.
 std::string checkStoredWeight(const StoredWeight& sw)
 {
+    if (sw.format != "int" && sw.format != "nvfp4" && sw.format != "mxfp4" && sw.format != "hif4")
+        return "unknown format '" + sw.format + "' (expected int, nvfp4, mxfp4 or hif4)";
+    if (sw.format != "int" && !sw.zeros.empty())
+        return "zero points in a " + sw.format + " weight";
     if (sw.rows <= 0 || sw.cols <= 0)
         return "empty weight";
-    if (sw.groupSize <= 0 || sw.cols % sw.groupSize != 0)
+    if (sw.groupSize <= 0 || (sw.format == "int" && sw.cols % sw.groupSize != 0))
         return "group size " + std::to_string(sw.groupSize) + " does not divide the " + std::to_string(sw.cols)
             + " input columns";
-    const size_t groups = size_t(sw.rows * (sw.cols / sw.groupSize));
+    const size_t groups = size_t(sw.rows * ((sw.cols + sw.groupSize - 1) / sw.groupSize));
     if (sw.codes.size() != size_t(sw.rows * sw.cols))
         return "codes do not match the shape";
-    if (sw.scales.size() != groups || (!sw.symmetric && sw.zeros.size() != groups))
+    if (sw.scales.size() != groups || (sw.format == "int" && !sw.symmetric && sw.zeros.size() != groups))
         return "scales or zero points: " + std::to_string(sw.scales.size()) + " values, expected "
             + std::to_string(groups) + " (one per row and group)";
     const unsigned maxCode = (1u << sw.bits) - 1u;
@@ -426,8 +430,12 @@ void Writer::write(H5::H5File& f, const Session& s)
             numAttr<int64_t>(g, gPath, "bits", sw.bits);
             numAttr<int64_t>(g, gPath, "group_size", sw.groupSize);
             numAttr<int64_t>(g, gPath, "symmetric", sw.symmetric ? 1 : 0);
+            if (sw.format != "int")
+                stringAttr(g, gPath, "format", sw.format);
+            if (sw.globalScale != 0.f)
+                numAttr<double>(g, gPath, "global_scale", double(sw.globalScale));
             array(g, gPath, "codes", sw.codes, {hsize_t(sw.rows), hsize_t(sw.cols)});
-            const hsize_t groups = hsize_t(sw.cols / sw.groupSize);
+            const hsize_t groups = hsize_t((sw.cols + sw.groupSize - 1) / sw.groupSize);
             array(g, gPath, "scales", sw.scales, {hsize_t(sw.rows), groups});
             if (!sw.symmetric)
                 array(g, gPath, "zeros", sw.zeros, {hsize_t(sw.rows), groups});
@@ -768,6 +776,10 @@ Session Reader::read(H5::H5File& f)
             sw.bits = int(bits);
             sw.groupSize = numAttr<int64_t>(g, gPath, "group_size");
             sw.symmetric = numAttr<int64_t>(g, gPath, "symmetric") != 0;
+            if (g.attrExists("format"))
+                sw.format = stringAttr(g, gPath, "format");
+            if (g.attrExists("global_scale"))
+                sw.globalScale = float(numAttr<double>(g, gPath, "global_scale"));
             std::vector<hsize_t> dims;
             sw.codes = array<uint8_t>(g, gPath, "codes", 2, &dims);
             sw.rows = int64_t(dims[0]);

@@ -28,7 +28,8 @@
 //                         cosine (ErrorStat; SQNR clamped to +-200 dB, see eval/layer_error.h)
 //   /weights              optional (absent: no GPTQ weights): /weights/<Linear name> with
 //                         codes [out, in] u8, scales [out, in/group] f32, zeros (asymmetric only)
-//                         like scales; attrs bits, group_size, symmetric (int64) (StoredWeight)
+//                         like scales; attrs bits, group_size, symmetric (int64), format (string,
+//                         absent: int), global_scale (f64, nvfp4) (StoredWeight)
 // modality is text, image, video or audio. Group names contain dots but never '/'.
 // Large datasets are chunked and deflate-compressed. Writes are atomic (temp file, fsync, rename).
 // Thread-safety: all calls may come from any thread; HDF5 work is serialized on one mutex

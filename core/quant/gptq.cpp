@@ -7,26 +7,48 @@
 #include <string>
 
 #include "common/error.h"
+#include "quant/formats.h"
 
 namespace mq::core {
 
 namespace {
 
-// Per (row, group) quantizer parameters: scale s and zero z (symmetric: z = 0 on the signed
-// grid), each [N * G] float.
+// Per (row, parameter group) quantizer parameters (see stored scales in session.h):
+//   Int:   s scale, z zero (symmetric: 0 on the signed grid)
+//   NVFP4: s = e4m3 block scale / global scale (the divisor), per 16
+//   MXFP4: z = the shared exponent, s = 2^z, per 32
+//   HiF4:  s the unit's E6M2 scale, z = 2^(a+b) of the 4-element subgroup, r = bf16(1/s), per 4
 struct QuantParams {
-    std::vector<float> scale, zero;
+    std::vector<float> s, z, r;
 };
 
 struct Grid {
+    WeightFormat format = WeightFormat::Int;
     bool symmetric = true;
-    float qmax = 7.f;   // symmetric: 2^(b-1)-1 (codes -qmax..qmax); asymmetric: 2^b - 1
-    int offset = 8;     // code stored as u = c + offset (symmetric), u = c (asymmetric)
+    float qmax = 7.f;   // Int symmetric: 2^(b-1)-1 (codes -qmax..qmax); asymmetric: 2^b - 1
+    int offset = 8;     // Int: code stored as u = c + offset (symmetric), u = c (asymmetric)
+    int64_t paramGroup = 0; // inputs per parameter set
 };
 
-// The dequantized value of w and its code under (s, z) on the grid.
-inline float roundTo(const Grid& g, float w, float s, float z, uint8_t* code)
+// The dequantized value of w and its code under the parameters of its group.
+inline float roundTo(const Grid& g, float w, float s, float z, float r, uint8_t* code)
 {
+    switch (g.format) {
+    case WeightFormat::NVFP4:
+        *code = fmt::e2m1Encode(w / s);
+        return fmt::e2m1Decode(*code) * s;
+    case WeightFormat::MXFP4:
+        *code = fmt::e2m1Encode(std::ldexp(w, -int(z)));
+        return std::ldexp(fmt::e2m1Decode(*code), int(z));
+    case WeightFormat::HiF4: {
+        const float k = std::min(7.f, std::floor((std::fabs(w) / z) * r * 4.f + 0.5f));
+        *code = uint8_t((std::signbit(w) ? 8 : 0) | int(k));
+        const float v = k / 4.f * z * s;
+        return std::signbit(w) ? -v : v;
+    }
+    default:
+        break;
+    }
     if (g.symmetric) {
         float q = std::nearbyint(w / s);
         q = q < -g.qmax ? -g.qmax : (q > g.qmax ? g.qmax : q);
@@ -39,7 +61,7 @@ inline float roundTo(const Grid& g, float w, float s, float z, uint8_t* code)
     return (u - z) * s;
 }
 
-// Parameters of one group's values w[0..n) at clip factor p (see gptq.h).
+// Integer parameters of one group's values w[0..n) at clip factor p (see gptq.h).
 inline void groupParams(const Grid& g, const float* w, int64_t n, double p, float* s, float* z)
 {
     if (g.symmetric) {
@@ -63,15 +85,53 @@ inline void groupParams(const Grid& g, const float* w, int64_t n, double p, floa
     *z = std::nearbyint(-lo / *s);
 }
 
-// Parameters for every row and group of w [N, K] (contiguous float32), with the clip search
-// weighting each column's squared error by d[k] (diag H).
+// The block formats' parameters of w [N, K], as formats.h chooses them (the same arithmetic,
+// so that with nothing to spread GPTQ gives fmt's round-to-nearest exactly).
+QuantParams blockParams(const Grid& grid, const at::Tensor& w, float* globalScale)
+{
+    const int64_t n = w.size(0), k = w.size(1), per = k / grid.paramGroup;
+    QuantParams p;
+    p.s.assign(size_t(n * per), 1.f);
+    p.z.assign(size_t(n * per), 0.f);
+    p.r.assign(size_t(n * per), 0.f);
+    const float* src = w.data_ptr<float>();
+    if (grid.format == WeightFormat::NVFP4) {
+        // The divisors of fmt::nvfp4Quantize, taken from its scale bytes.
+        const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, n, k);
+        *globalScale = q.globalScale;
+        for (size_t i = 0; i < q.scales.size(); ++i)
+            p.s[i] = fmt::e4m3Decode(q.scales[i]) / q.globalScale;
+    } else if (grid.format == WeightFormat::MXFP4) {
+        const fmt::Mxfp4 q = fmt::mxfp4Quantize(src, n, k);
+        for (size_t i = 0; i < q.scales.size(); ++i) {
+            if (q.scales[i] == 0xFF)
+                throw InputError("MXFP4: a weight block holds Inf or NaN");
+            const int e = int(q.scales[i]) - 127;
+            p.z[i] = float(e);
+            p.s[i] = std::ldexp(1.f, e);
+        }
+    } else { // HiF4: per 4 elements
+        const fmt::Hif4 q = fmt::hif4Quantize(src, n, k);
+        for (size_t i = 0; i < p.s.size(); ++i) {
+            const float s = q.scales[i / 16];
+            p.s[i] = s;
+            p.z[i] = float(1 << (q.exp8[i / 2] + q.exp4[i]));
+            p.r[i] = fmt::bf16Round(1.f / s);
+        }
+    }
+    return p;
+}
+
+// Integer parameters for every row and group of w [N, K] (contiguous float32), with the clip
+// search weighting each column's squared error by d[k] (diag H).
 QuantParams chooseParams(const Grid& grid, const at::Tensor& w, int64_t groupSize, const std::vector<double>& d,
                          const GptqSettings& st)
 {
     const int64_t n = w.size(0), k = w.size(1), groups = k / groupSize;
     QuantParams p;
-    p.scale.assign(size_t(n * groups), 1.f);
-    p.zero.assign(size_t(n * groups), 0.f);
+    p.s.assign(size_t(n * groups), 1.f);
+    p.z.assign(size_t(n * groups), 0.f);
+    p.r.assign(size_t(n * groups), 0.f);
     const float* src = w.data_ptr<float>();
     const int steps = std::max(0, st.clipSteps);
     at::parallel_for(0, n * groups, 16, [&](int64_t b, int64_t e) {
@@ -89,7 +149,7 @@ QuantParams chooseParams(const Grid& grid, const at::Tensor& w, int64_t groupSiz
                 double err = 0.0;
                 if (steps) {
                     for (int64_t c = 0; c < groupSize; ++c) {
-                        const double diff = double(a[c]) - double(roundTo(grid, a[c], s, z, &code));
+                        const double diff = double(a[c]) - double(roundTo(grid, a[c], s, z, 0.f, &code));
                         err += dd[c] * diff * diff;
                     }
                 }
@@ -99,8 +159,8 @@ QuantParams chooseParams(const Grid& grid, const at::Tensor& w, int64_t groupSiz
                     bestZ = z;
                 }
             }
-            p.scale[size_t(rg)] = bestS;
-            p.zero[size_t(rg)] = bestZ;
+            p.s[size_t(rg)] = bestS;
+            p.z[size_t(rg)] = bestZ;
         }
     });
     return p;
@@ -144,25 +204,54 @@ at::Tensor cholesky(const at::Tensor& a, bool upper, const char* what)
 GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const WeightQuantSpec& spec,
                         const GptqSettings& st)
 {
-    if (spec.format != WeightFormat::Int)
-        throw InputError("GPTQ quantizes integer weights (--wformat int), not " + spec.label());
-    if (spec.bits < 2 || spec.bits > 8)
+    const bool block = spec.format == WeightFormat::NVFP4 || spec.format == WeightFormat::MXFP4
+        || spec.format == WeightFormat::HiF4;
+    if (spec.format != WeightFormat::Int && !block)
+        throw InputError("GPTQ quantizes integer, nvfp4, mxfp4 or hif4 weights, not " + spec.label());
+    if (spec.format == WeightFormat::Int && (spec.bits < 2 || spec.bits > 8))
         throw InputError("GPTQ supports 2..8 weight bits, got " + std::to_string(spec.bits));
     if (wIn.dim() != 2)
         throw InputError("GPTQ expects a 2-D weight");
     const int64_t n = wIn.size(0), k = wIn.size(1);
-    const int64_t groupSize = spec.groupSize > 0 ? spec.groupSize : k;
-    if (k % groupSize != 0)
-        throw InputError("input size " + std::to_string(k) + " is not a multiple of group size "
-                         + std::to_string(groupSize));
+    Grid grid;
+    grid.format = spec.format;
+    const int64_t unit = spec.format == WeightFormat::NVFP4 ? 16
+        : spec.format == WeightFormat::MXFP4                ? 32
+        : spec.format == WeightFormat::HiF4                 ? 64
+                                                            : (spec.groupSize > 0 ? spec.groupSize : k);
+    if (block && k % unit != 0) {
+        // A partial last block: zero columns pad it (they quantize to 0 and spread nothing, as in
+        // fakeQuantBlockFormat), and are cut off again.
+        const int64_t kp = (k + unit - 1) / unit * unit;
+        const at::Tensor wpad = at::constant_pad_nd(wIn.to(at::kCPU, at::kFloat), {0, kp - k}, 0.0);
+        at::Tensor hpad = at::eye(kp, at::kDouble);
+        hpad.slice(0, 0, k).slice(1, 0, k).copy_(h.to(at::kCPU, at::kDouble));
+        GptqResult r = gptqQuantize(wpad, hpad, spec, st);
+        StoredWeight& sw = r.stored;
+        const int64_t perPad = kp / sw.groupSize, per = (k + sw.groupSize - 1) / sw.groupSize;
+        std::vector<uint8_t> codes(size_t(n * k));
+        std::vector<float> scales(size_t(n * per));
+        for (int64_t row = 0; row < n; ++row) {
+            std::copy_n(sw.codes.begin() + row * kp, k, codes.begin() + row * k);
+            std::copy_n(sw.scales.begin() + row * perPad, per, scales.begin() + row * per);
+        }
+        sw.codes = std::move(codes);
+        sw.scales = std::move(scales);
+        sw.cols = k;
+        r.weight = r.weight.slice(1, 0, k).contiguous();
+        return r;
+    }
+    if (k % unit != 0)
+        throw InputError("input size " + std::to_string(k) + " is not a multiple of group size " + std::to_string(unit));
+    grid.paramGroup = spec.format == WeightFormat::HiF4 ? 4 : unit;
+    if (spec.format == WeightFormat::Int) {
+        grid.symmetric = spec.symmetric;
+        grid.qmax = spec.symmetric ? float((1 << (spec.bits - 1)) - 1) : float((1 << spec.bits) - 1);
+        grid.offset = spec.symmetric ? (1 << (spec.bits - 1)) : 0;
+    }
     if (h.dim() != 2 || h.size(0) != k || h.size(1) != k)
         throw Error("GPTQ: the Hessian is not [" + std::to_string(k) + ", " + std::to_string(k) + "]");
-    const int64_t groups = k / groupSize;
-
-    Grid grid;
-    grid.symmetric = spec.symmetric;
-    grid.qmax = spec.symmetric ? float((1 << (spec.bits - 1)) - 1) : float((1 << spec.bits) - 1);
-    grid.offset = spec.symmetric ? (1 << (spec.bits - 1)) : 0;
+    const int64_t groups = k / grid.paramGroup;
 
     at::Tensor w = wIn.to(at::kCPU, at::kFloat).contiguous();
     std::vector<bool> dead;
@@ -174,7 +263,8 @@ GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const Weight
         for (int64_t i = 0; i < k; ++i)
             diag[size_t(i)] = dead[size_t(i)] ? 0.0 : p[i];
     }
-    const QuantParams qp = chooseParams(grid, w, groupSize, diag, st);
+    float globalScale = 0.f;
+    const QuantParams qp = block ? blockParams(grid, w, &globalScale) : chooseParams(grid, w, unit, diag, st);
 
     // Column order, and the working copy Wt [K, N] in that order (column i is row i: contiguous).
     std::vector<int64_t> perm(static_cast<size_t>(k));
@@ -200,24 +290,35 @@ GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const Weight
     StoredWeight& sw = r.stored;
     sw.rows = n;
     sw.cols = k;
-    sw.bits = spec.bits;
-    sw.groupSize = groupSize;
-    sw.symmetric = spec.symmetric;
+    sw.format = spec.format == WeightFormat::NVFP4 ? "nvfp4"
+        : spec.format == WeightFormat::MXFP4       ? "mxfp4"
+        : spec.format == WeightFormat::HiF4        ? "hif4"
+                                                   : "int";
+    sw.bits = block ? 4 : spec.bits;
+    sw.groupSize = grid.paramGroup;
+    sw.symmetric = block || spec.symmetric;
+    sw.globalScale = globalScale;
     sw.codes.assign(size_t(n * k), 0);
-    sw.scales = qp.scale;
-    if (!spec.symmetric)
-        sw.zeros = qp.zero;
+    if (spec.format == WeightFormat::HiF4) { // k * (s 2^(a+b) / 4): the same product as k/4 * 2^(a+b) * s
+        sw.scales.resize(qp.s.size());
+        for (size_t i = 0; i < qp.s.size(); ++i)
+            sw.scales[i] = qp.s[i] * qp.z[i] / 4.f;
+    } else {
+        sw.scales = qp.s;
+    }
+    if (spec.format == WeightFormat::Int && !spec.symmetric)
+        sw.zeros = qp.z;
     r.weight = at::empty({n, k}, at::kFloat);
     float* out = r.weight.data_ptr<float>();
     float* wp = wt.data_ptr<float>();
 
-    const int64_t block = std::max(1, st.blockSize);
-    at::Tensor err = at::empty({block, n}, at::kFloat);
-    for (int64_t i1 = 0; i1 < k; i1 += block) {
-        const int64_t i2 = std::min(k, i1 + block);
+    const int64_t blockSize = std::max(1, st.blockSize);
+    at::Tensor err = at::empty({blockSize, n}, at::kFloat);
+    for (int64_t i1 = 0; i1 < k; i1 += blockSize) {
+        const int64_t i2 = std::min(k, i1 + blockSize);
         float* ep = err.data_ptr<float>();
         for (int64_t i = i1; i < i2; ++i) {
-            const int64_t col = perm[size_t(i)], gi = col / groupSize;
+            const int64_t col = perm[size_t(i)], gi = col / grid.paramGroup;
             float* wr = wp + i * n;
             float* er = ep + (i - i1) * n;
             const float d = up[i * k + i];
@@ -225,7 +326,7 @@ GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const Weight
                 for (int64_t row = b; row < e; ++row) {
                     const size_t pi = size_t(row * groups + gi);
                     uint8_t code = 0;
-                    const float q = roundTo(grid, wr[row], qp.scale[pi], qp.zero[pi], &code);
+                    const float q = roundTo(grid, wr[row], qp.s[pi], qp.z[pi], qp.r[pi], &code);
                     sw.codes[size_t(row * k + col)] = code;
                     out[row * k + col] = q;
                     er[row] = (wr[row] - q) / d;
@@ -263,22 +364,35 @@ at::Tensor fpTargetWeight(const at::Tensor& w, const at::Tensor& h, const at::Te
 
 at::Tensor dequantize(const StoredWeight& sw)
 {
-    if (sw.rows <= 0 || sw.cols <= 0 || sw.groupSize <= 0 || sw.cols % sw.groupSize != 0 || sw.bits < 2
+    const bool intFormat = sw.format == "int";
+    if (!intFormat && sw.format != "nvfp4" && sw.format != "mxfp4" && sw.format != "hif4")
+        throw Error("stored weight: unknown format '" + sw.format + "'");
+    if (sw.rows <= 0 || sw.cols <= 0 || sw.groupSize <= 0 || (intFormat && sw.cols % sw.groupSize != 0) || sw.bits < 2
         || sw.bits > 8)
         throw Error("stored weight: invalid shape, group size or bits");
-    const int64_t groups = sw.cols / sw.groupSize;
+    const int64_t groups = (sw.cols + sw.groupSize - 1) / sw.groupSize; // block formats: a partial last block
     if (int64_t(sw.codes.size()) != sw.rows * sw.cols || int64_t(sw.scales.size()) != sw.rows * groups
-        || (!sw.symmetric && int64_t(sw.zeros.size()) != sw.rows * groups))
+        || (intFormat && !sw.symmetric && int64_t(sw.zeros.size()) != sw.rows * groups))
         throw Error("stored weight: codes, scales or zero points do not match its shape");
     at::Tensor out = at::empty({sw.rows, sw.cols}, at::kFloat);
     float* o = out.data_ptr<float>();
     const int offset = sw.symmetric ? (1 << (sw.bits - 1)) : 0;
+    const bool hif4 = sw.format == "hif4";
     at::parallel_for(0, sw.rows, 16, [&](int64_t b, int64_t e) {
         for (int64_t r = b; r < e; ++r) {
             for (int64_t c = 0; c < sw.cols; ++c) {
                 const size_t pi = size_t(r * groups + c / sw.groupSize);
-                const float code = float(int(sw.codes[size_t(r * sw.cols + c)]) - offset);
-                o[r * sw.cols + c] = sw.symmetric ? code * sw.scales[pi] : (code - sw.zeros[pi]) * sw.scales[pi];
+                const uint8_t u = sw.codes[size_t(r * sw.cols + c)];
+                float v;
+                if (!intFormat) {
+                    const float m = hif4 ? float(u & 7) : fmt::e2m1Decode(uint8_t(u & 7));
+                    v = m * sw.scales[pi];
+                    v = (u & 8) ? -v : v;
+                } else {
+                    const float code = float(int(u) - offset);
+                    v = sw.symmetric ? code * sw.scales[pi] : (code - sw.zeros[pi]) * sw.scales[pi];
+                }
+                o[r * sw.cols + c] = v;
             }
         }
     });
