@@ -108,66 +108,33 @@ private slots:
         QCOMPARE(a.last["dabc_masked_channels"].get<int64_t>() >= 860, true); // every down_proj input
     }
 
-    // Issue 10's target for the best true 4-bit recipe: at most 4.35 on all 64 evaluation
-    // sequences with every activation within 4.5 effective bits (measured 4.3363; the margin
-    // covers summation-order differences between BLAS builds, which can flip a GPTQ rounding).
-    void bestTrueFourBitPreset()
+    // Issue 10's targets for the true 4-bit presets on all 64 evaluation sequences, every
+    // activation within 4.5 effective bits: w4a4-int-best at most 4.35 (measured 4.3363) and
+    // w4a4-best (HiFloat4) at most RTN W4A16's 4.2095 (measured 4.0451). The margins cover
+    // summation-order differences between BLAS builds, which can flip a GPTQ rounding.
+    void trueFourBitPresets_data()
     {
-        Run r = cli({"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--preset",
-                     "w4a4-best", "--eval", stories() + "/evaluation.jsonl", "--json", "--quiet"});
+        QTest::addColumn<QString>("preset");
+        QTest::addColumn<double>("maxPpl");
+        QTest::addColumn<QString>("rotation");
+        QTest::newRow("w4a4-best") << "w4a4-best" << 4.2095 << "";
+        QTest::newRow("w4a4-int-best") << "w4a4-int-best" << 4.35 << "hadamard-heads:0";
+    }
+    void trueFourBitPresets()
+    {
+        QFETCH(QString, preset);
+        QFETCH(double, maxPpl);
+        QFETCH(QString, rotation);
+        Run r = cli({"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--preset", preset,
+                     "--eval", stories() + "/evaluation.jsonl", "--json", "--quiet"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY2(r.last["ppl"].get<double>() <= 4.35, qPrintable(r.out));
+        QVERIFY2(r.last["ppl"].get<double>() <= maxPpl, qPrintable(r.out));
         QVERIFY2(r.last["act_bits_effective"].get<double>() <= 4.5, qPrintable(r.out));
         QCOMPARE(r.last["abits"].get<int>(), 4);
         QCOMPARE(r.last["dabc_extra_macs"].get<double>(), 0.0);
         QCOMPARE(r.last["gptq_linears"].get<int>(), 35); // every decoder Linear
-        QCOMPARE(r.last["rotation"].get<std::string>(), std::string("hadamard-heads:0"));
+        QCOMPARE(QString::fromStdString(r.last["rotation"].get<std::string>()), rotation);
         QVERIFY2(r.last["label"].get<std::string>().find("gptaq") != std::string::npos, qPrintable(r.out));
-    }
-
-    void exportReloadsAsTheSameModel_data()
-    {
-        QTest::addColumn<QString>("dir");
-        QTest::addColumn<QString>("which");
-        QTest::newRow("rtn") << "rtn-export" << "rtn";
-        QTest::newRow("morphoquant") << "mq-export" << "mq";
-    }
-    void exportReloadsAsTheSameModel()
-    {
-        QFETCH(QString, dir);
-        QFETCH(QString, which);
-        Run r = cli({"eval", "--model", m_tmp.filePath(dir), "--data", stories() + "/evaluation.jsonl", "--json"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY(r.last["quantized"].get<bool>());
-        const double want = which == "rtn" ? m_rtnPpl : m_mqPpl;
-        // The issue's bound: equal within 1e-3 relative.
-        QVERIFY2(std::fabs(r.last["ppl"].get<double>() - want) <= 1e-3 * want,
-                 qPrintable(QStringLiteral("%1 vs %2").arg(r.last["ppl"].get<double>()).arg(want)));
-    }
-
-    void inspectReportsTheSession()
-    {
-        Run r = cli({"inspect", m_tmp.filePath("mq.mqs"), "--json"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        const json& j = r.last;
-        QCOMPARE(j["modalities"]["text"].get<int64_t>(), int64_t(64 * 257));
-        QCOMPARE(j["modalities"]["audio"].get<int64_t>(), int64_t(0));
-        QCOMPARE(j["modules"].size(), size_t(35)); // 5 layers x 7 Linear
-        QCOMPARE(j["groups"].size(), size_t(20));  // 5 layers x 4 inputs
-        QCOMPARE(j["methods"][0].get<std::string>(), std::string("morphoquant"));
-        QCOMPARE(j["evals"].size(), size_t(2));
-        QVERIFY(std::fabs(j["evals"][1]["ppl"].get<double>() - m_mqPpl) < 1e-9);
-        // The default's cap: at most 1/24 of each group's channels compensated.
-        for (const auto& g : j["groups"]) {
-            QVERIFY(g["masked_channels"].get<int64_t>() <= g["channels"].get<int64_t>() / 24);
-            QVERIFY(g["mdqfo_loss_final"].get<double>() <= g["mdqfo_loss_initial"].get<double>());
-        }
-        QVERIFY(j["act_bits_effective"].get<double>() <= 4.5);
-        QVERIFY(j.contains("weight_bits_effective") && j.contains("dabc_extra_macs"));
-        // The file reopens with the same content through the library too.
-        const auto s = mq::core::loadSession(m_tmp.filePath("mq.mqs").toStdString());
-        QCOMPARE(s.calibration.totalTokens(), int64_t(16448));
-        QCOMPARE(s.evals.back().ppl, j["evals"][1]["ppl"].get<double>());
     }
 
     // A sweep runs each recipe as quantize would (its RTN row is quantizeRtn's perplexity, to
@@ -339,7 +306,7 @@ private slots:
         QTest::newRow("format at 16 bits") << q + QStringList{"--wbits", "16", "--abits", "8", "--wformat", "int"} << 2
                                            << "--wformat int needs --wbits 4 or 8";
         QTest::newRow("bad format") << q + QStringList{"--wbits", "4", "--abits", "4", "--wformat", "fp8"} << 2
-                                    << "--wformat must be int, int4, int8 or nf4, got 'fp8'";
+                                    << "--wformat must be int, int4, int8, nf4, nvfp4, mxfp4 or hif4, got 'fp8'";
         QTest::newRow("bad group size") << q + QStringList{"--wbits", "4", "--abits", "4", "--group-size", "g"} << 2
                                         << "--group-size expects an integer, got 'g'";
         QTest::newRow("bad k") << q + QStringList{"--wbits", "4", "--abits", "4", "--k", "two"} << 2
@@ -374,7 +341,14 @@ private slots:
                            "--abits", "4", "--aasym"}
             << 2 << "apply to per-token activations (--method rtn)";
         QTest::newRow("bad preset") << q + QStringList{"--wbits", "4", "--abits", "4", "--preset", "best"} << 2
-                                    << "--preset must be budget, authors or w4a4-best, got 'best'";
+                                    << "--preset must be budget, authors, w4a4-best, w4a4-int-best or w4a4-nvfp4, got 'best'";
+        QTest::newRow("aformat bits") << q + QStringList{"--wbits", "4", "--abits", "8", "--aformat", "nvfp4"} << 2
+                                      << "--aformat nvfp4 is a 4-bit format; got --abits 8";
+        QTest::newRow("aformat and aasym") << q + QStringList{"--wbits", "4", "--abits", "4", "--aformat", "hif4", "--aasym"}
+                                           << 2 << "apply to --aformat int";
+        QTest::newRow("gptq clip of a block format")
+            << q + QStringList{"--wbits", "4", "--abits", "4", "--wformat", "nvfp4", "--gptq", "--gptq-clip", "5"} << 2
+            << "--gptq-clip searches integer weights' scales";
         QTest::newRow("bad rotation") << q + QStringList{"--wbits", "4", "--abits", "4", "--rotate", "heads"} << 2
                                       << "--rotate must be none, hadamard or hadamard-heads, got 'heads'";
         QTest::newRow("calibrate no source") << QStringList{"calibrate", "--model", m, "--session", "s.mqs"} << 2

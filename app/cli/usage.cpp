@@ -98,10 +98,17 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        channels, so 4-bit activations cost at most 4.5 bits per element;
                        authors: the authors' code (every down_proj input compensated, no cap:
                        about 9.8 bits per element on stories260K);
-                       w4a4-best: the best true 4-bit recipe found on stories260K, everything
-                       4-bit: --method rtn --wbits 4 --abits 4 --rotate hadamard-heads --gptq
-                       --gptq-clip 20 --gptq-fp-target --gptq-damp 0.001 --aasym --aclip 0.9
-                       (--method/--wbits/--abits then optional). Options given override it.
+                       whole true 4-bit recipes (every activation 4-bit, at most 4.5 bits with
+                       scales; --method/--wbits/--abits then optional), the best found on
+                       stories260K (README "Recipes at equal budgets"):
+                       w4a4-best: HiFloat4 weights and activations, GPTQ aimed at the
+                         full-precision outputs: --method rtn --wbits 4 --abits 4 --wformat
+                         hif4 --aformat hif4 --gptq --gptq-fp-target --gptq-damp 0.0001
+                       w4a4-nvfp4: the same with NVFP4 (--wformat nvfp4 --aformat nvfp4
+                         --gptq --gptq-fp-target --gptq-damp 0.001)
+                       w4a4-int-best: integers: --rotate hadamard-heads --gptq --gptq-clip 20
+                         --gptq-fp-target --gptq-damp 0.001 --aasym --aclip 0.9
+                       Options given override a preset.
  DABC:
   --k X                threshold mu + k*sigma (default 2)
   --no-local           switch the per-module threshold off
@@ -259,10 +266,10 @@ std::pair<std::string, std::string> calibrationSource(const Args& a)
     return {a.has("calib") ? "tokens" : "manifest", a.value(a.has("calib") ? "calib" : "manifest")};
 }
 
-core::WeightQuantSpec weightSpec(const Args& a, int wbits)
+core::WeightQuantSpec weightSpec(const Args& a, int wbits, const std::string& defaultFormat)
 {
     core::WeightQuantSpec w;
-    std::string f = a.value("wformat", "int");
+    std::string f = a.value("wformat", defaultFormat);
     if (wbits >= 16) {
         if (a.has("wformat") && f != "none")
             throw UsageError("--wformat " + f + " needs --wbits 4 or 8");
@@ -422,19 +429,21 @@ QuantizeOptions quantizeOptions(const Args& a)
     QuantizeOptions o;
     o.threads = threadsOption(a);
     core::QuantSettings& st = o.settings;
-    // A preset first; the options below override its values. w4a4-best is a whole recipe (README
-    // "The best true 4-bit recipe"): method, bits, rotation, GPTQ and activation settings.
+    // A preset first; the options below override its values. The w4a4-* presets are whole recipes
+    // (README "Recipes at equal budgets"): method, bits, formats, rotation, GPTQ, activations.
     const std::string preset = a.value("preset", "budget");
-    const bool best = preset == "w4a4-best";
+    const bool hifBest = preset == "w4a4-best", intBest = preset == "w4a4-int-best", nvBest = preset == "w4a4-nvfp4";
+    const bool best = hifBest || intBest || nvBest;
     if (preset != "budget" && preset != "authors" && !best)
-        throw UsageError("--preset must be budget, authors or w4a4-best, got '" + preset + "'");
+        throw UsageError("--preset must be budget, authors, w4a4-best, w4a4-int-best or w4a4-nvfp4, got '" + preset
+                         + "'");
     st.method = best ? a.value("method", "rtn") : a.required("method");
     if (st.method != "rtn" && st.method != "morphoquant")
         throw UsageError("--method must be rtn or morphoquant, got '" + st.method + "'");
     o.wbits = a.intValue("wbits", best ? 4 : 16);
     if (!best && (!a.has("wbits") || !a.has("abits")))
         throw UsageError("--wbits and --abits are required");
-    st.weight = weightSpec(a, o.wbits);
+    st.weight = weightSpec(a, o.wbits, hifBest ? "hif4" : (nvBest ? "nvfp4" : "int"));
     st.abits = a.intValue("abits", best ? 4 : 16);
     if (st.abits != 16 && (st.abits < 2 || st.abits > 8))
         throw UsageError("--abits must be 2..8 or 16, got " + std::to_string(st.abits));
@@ -480,9 +489,9 @@ QuantizeOptions quantizeOptions(const Args& a)
     // Weights by GPTQ, and per-token activation clipping (rtn).
     st.gptq.enabled = a.flag("gptq") || best;
     if (best) {
-        st.gptq.clipSteps = 20;
+        st.gptq.clipSteps = intBest ? 20 : 0;
         st.gptq.fpTarget = true;
-        st.gptq.damp = 0.001;
+        st.gptq.damp = hifBest ? 0.0001 : 0.001;
     }
     const bool gptqTuned = a.has("gptq-damp") || a.has("gptq-block") || a.has("gptq-clip")
         || a.flag("gptq-no-act-order") || a.flag("gptq-fp-target");
@@ -504,11 +513,11 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (st.gptq.clipSteps > 0 && st.weight.format != core::WeightFormat::Int)
         throw UsageError("--gptq-clip searches integer weights' scales; the block formats keep their own");
     st.actClipSearch = a.intValue("aclip-search", 0);
-    st.actClip = a.doubleValue("aclip", best && st.actClipSearch == 0 ? 0.9 : 1.0);
+    st.actClip = a.doubleValue("aclip", intBest && st.actClipSearch == 0 ? 0.9 : 1.0);
     if (!(st.actClip > 0.0 && st.actClip <= 1.0))
         throw UsageError("--aclip must be in (0, 1]");
-    st.actAsym = a.flag("aasym") || best;
-    const std::string af = a.value("aformat", "int");
+    st.actAsym = a.flag("aasym") || intBest;
+    const std::string af = a.value("aformat", hifBest ? "hif4" : (nvBest ? "nvfp4" : "int"));
     if (af != "int" && af != "nvfp4" && af != "mxfp4" && af != "hif8" && af != "hif4")
         throw UsageError("--aformat must be int, nvfp4, mxfp4, hif8 or hif4, got '" + af + "'");
     st.actFormat = core::parseActFormat(af);
@@ -526,11 +535,11 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (a.has("aclip") && st.actClipSearch > 0)
         throw UsageError("--aclip and --aclip-search exclude each other (the search picks each group's ratio)");
     if ((a.has("aclip") || st.actAsym || st.actClipSearch > 0) && st.method != "rtn")
-        throw UsageError("--aclip, --aclip-search, --aasym and --preset w4a4-best apply to per-token activations "
+        throw UsageError("--aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token activations "
                          "(--method rtn)");
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
-    if (best && !a.has("rotate")) {
+    if (intBest && !a.has("rotate")) {
         const int seed = a.intValue("rotate-seed", 0);
         if (seed < 0)
             throw UsageError("--rotate-seed must be >= 0");
