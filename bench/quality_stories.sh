@@ -43,9 +43,19 @@ row "Hadamard (heads) + GPTQ W4A4" --method rtn --wbits 4 --abits 4 --rotate had
 row "Hadamard (heads) + GPTAQ-style GPTQ + clip search, per-token" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads $G
 row "the same, asymmetric per-token" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads $G --aasym
 row "the same, asymmetric, per-group clip search" --method rtn --wbits 4 --abits 4 --rotate hadamard-heads $G --aasym --aclip-search 12
-row "**\`--preset w4a4-best\`** (asymmetric, clip 0.9)" --preset w4a4-best
-row "w4a4-best, rotation seed 1" --preset w4a4-best --rotate-seed 1
-row "w4a4-best, rotation seed 2" --preset w4a4-best --rotate-seed 2
+row "\`--preset w4a4-int-best\` (the same, clip 0.9)" --preset w4a4-int-best
+row "w4a4-int-best, rotation seed 1" --preset w4a4-int-best --rotate-seed 1
+row "w4a4-int-best, rotation seed 2" --preset w4a4-int-best --rotate-seed 2
 row "Hadamard (heads) + GPTQ + MorphoQuant (DABC budget + MDQFO)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard-heads $G
 row "the same, no DABC (static per-channel, exactly 4 bits)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard-heads $G --no-dabc
 row "the same, no MDQFO (alpha = max)" --method morphoquant --wbits 4 --abits 4 --rotate hadamard-heads $G --no-mdqfo
+# Micro-scaled formats (FORMATS.md), weights and activations; simulated.
+row "NVFP4 W4A4, round to nearest" --method rtn --wbits 4 --abits 4 --wformat nvfp4 --aformat nvfp4
+row "MXFP4 W4A4, round to nearest" --method rtn --wbits 4 --abits 4 --wformat mxfp4 --aformat mxfp4
+row "HiF4 W4A4, round to nearest" --method rtn --wbits 4 --abits 4 --wformat hif4 --aformat hif4
+row "HiF4 weights, HiF8 activations (W4A8)" --method rtn --wbits 4 --abits 8 --wformat hif4 --aformat hif8
+row "MXFP4 W4A4, Hadamard (heads) + GPTAQ-style GPTQ" --method rtn --wbits 4 --abits 4 --wformat mxfp4 --aformat mxfp4 --rotate hadamard-heads --gptq --gptq-fp-target --gptq-damp 0.001
+row "HiF4 W4A4 + GPTQ" --method rtn --wbits 4 --abits 4 --wformat hif4 --aformat hif4 --gptq
+row "**\`--preset w4a4-nvfp4\`** (NVFP4 + GPTAQ-style GPTQ)" --preset w4a4-nvfp4
+row "**\`--preset w4a4-best\`** (HiF4 + GPTAQ-style GPTQ)" --preset w4a4-best
+row "HiF4 W4A16 + GPTQ (reference)" --method rtn --wbits 4 --abits 16 --wformat hif4 --gptq
