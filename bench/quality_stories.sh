@@ -59,3 +59,6 @@ row "HiF4 W4A4 + GPTQ" --method rtn --wbits 4 --abits 4 --wformat hif4 --aformat
 row "**\`--preset w4a4-nvfp4\`** (NVFP4 + GPTAQ-style GPTQ)" --preset w4a4-nvfp4
 row "**\`--preset w4a4-best\`** (HiF4 + GPTAQ-style GPTQ)" --preset w4a4-best
 row "HiF4 W4A16 + GPTQ (reference)" --method rtn --wbits 4 --abits 16 --wformat hif4 --gptq
+# SmoothQuant (per-token activations).
+row "SmoothQuant 0.5, RTN W8A8" --method rtn --wbits 8 --abits 8 --smooth 0.5
+row "SmoothQuant 0.5, RTN W4A4" --method rtn --wbits 4 --abits 4 --smooth 0.5

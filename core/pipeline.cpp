@@ -299,6 +299,12 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
             throw InputError("activation clipping and asymmetric activations apply to per-token activations "
                              "(--method rtn); MorphoQuant's static bounds come from MDQFO");
     }
+    if (settings.smooth && settings.method != "rtn")
+        throw InputError("SmoothQuant applies to --method rtn here: MorphoQuant's DABC scores and static bounds would "
+                         "need the smoothed statistics, which are not computed yet");
+    if (!(settings.smoothAlpha >= 0.0 && settings.smoothAlpha <= 1.0))
+        throw InputError("the SmoothQuant migration strength must be within 0..1, got "
+                         + std::to_string(settings.smoothAlpha));
     if (settings.method == "rtn") {
         settings.act = settings.abits < 16 ? ActScheme::PerTokenDynamic : ActScheme::None;
         settings.dabc.enabled = false;
@@ -317,8 +323,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
-    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0)
-        throw Error("GPTQ and the activation clip search run in the layer-wise plan (buildPlanStreamed), not in "
+    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0 || settingsIn.smooth)
+        throw Error("GPTQ, SmoothQuant and the activation clip search run in the layer-wise plan (buildPlanStreamed), not in "
                     "this in-memory one");
     PlanWorkingCopy copy(s);
     Session& w = copy.get();
@@ -348,8 +354,13 @@ QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, b
 {
     if (!s.settings)
         throw Error("the session has no quantization plan");
-    QuantizedModel q{quantizeWeightsToo ? quantizeWeights(model, s.settings->weight, &s.weights) : model, nullptr};
-    q.hook = std::make_unique<QuantSimHook>(*s.settings, groupQuantFromPlan(model, s));
+    std::vector<GroupQuant> groups = groupQuantFromPlan(model, s);
+    std::vector<at::Tensor> smooth;
+    for (const GroupQuant& g : groups)
+        smooth.push_back(g.smooth);
+    QuantizedModel q{quantizeWeightsToo ? quantizeWeights(model, s.settings->weight, &s.weights, &smooth) : model,
+                     nullptr};
+    q.hook = std::make_unique<QuantSimHook>(*s.settings, std::move(groups));
     return q;
 }
 

@@ -62,6 +62,7 @@ struct GroupPlan {
     std::vector<float> alpha0;    // initial clipping bound max|X_c|
     std::vector<float> alpha;     // clipping bound after MDQFO
     double tokenClip = 0.0;       // per-token activations: this group's clip ratio (0: the settings')
+    std::vector<float> smooth;    // SmoothQuant's s_j of this group (empty: no smoothing)
 };
 
 struct LossPoint {

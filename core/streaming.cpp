@@ -6,6 +6,7 @@
 #include "quant/dabc.h"
 #include "quant/act_quant.h"
 #include "quant/gptq.h"
+#include "quant/weight_quant.h"
 #include "quant/quant_linear.h"
 
 #include <algorithm>
@@ -286,11 +287,16 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
     for (size_t i = 0; i < run.batches(); ++i) {
         checkCancel(cancel);
         at::Tensor a = xs.get(i);
+        const at::Tensor& smooth = prefix.group(g).smooth;
         if (fps)
-            a = prefix.onLinearInput(g, a, run.tags(i));
+            a = prefix.onLinearInput(g, a, run.tags(i)); // smoothed and quantized as the Linear sees it
+        else if (smooth.defined())
+            a = a / smooth;
         h.add_(a.t().matmul(a).to(at::kDouble));
-        if (fps)
-            c.add_(fps->get(i).t().matmul(a).to(at::kDouble));
+        if (fps) {
+            const at::Tensor xf = smooth.defined() ? fps->get(i) / smooth : fps->get(i);
+            c.add_(xf.t().matmul(a).to(at::kDouble));
+        }
     }
     prefix.setActiveLimit(g);
     for (int m : model.groupMembers(g)) {
@@ -310,6 +316,35 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
     }
 }
 
+// SmoothQuant's factors of layer weights w's four input groups from the session's statistics
+// (QuantSettings::smooth): s_j = max|X_j|^alpha / max|W_j|^(1-alpha), each clamped to
+// [1e-5, 1e5]; a channel no token reached (max |X_j| = 0) or with zero weights keeps s_j = 1.
+std::array<at::Tensor, 4> smoothFactors(const DecoderModel& model, const Session& w, const LayerWeights& lw,
+                                        double alpha)
+{
+    std::array<at::Tensor, 4> out;
+    const std::array<int, 4> gs = model.layerGroups(lw.layer);
+    for (int k = 0; k < 4; ++k) {
+        const int g = gs[size_t(k)];
+        const std::string& name = model.groups()[size_t(g)];
+        auto it = w.stats.find(name);
+        if (it == w.stats.end() || it->second.pooled.max.empty())
+            throw Error("SmoothQuant needs the calibration statistics of input group '" + name + "'");
+        const std::vector<float>& lo = it->second.pooled.min;
+        const std::vector<float>& hi = it->second.pooled.max;
+        at::Tensor xmax = at::maximum(at::tensor(lo).abs(), at::tensor(hi).abs()).to(at::kDouble);
+        at::Tensor wmax;
+        for (int m : model.groupMembers(g)) {
+            const at::Tensor a = lw.weight(m).abs().amax(0).to(at::kDouble);
+            wmax = wmax.defined() ? at::maximum(wmax, a) : a;
+        }
+        at::Tensor s = xmax.pow(alpha) / wmax.pow(1.0 - alpha);
+        s = at::where((xmax > 0) & (wmax > 0) & at::isfinite(s), s, at::ones_like(s)).clamp(1e-5, 1e5);
+        out[size_t(k)] = s.to(at::kFloat).contiguous();
+    }
+    return out;
+}
+
 } // namespace
 
 void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationData& calib,
@@ -326,14 +361,16 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     // The batches stop at every group's input for MDQFO (static activations) and GPTQ.
     const bool clipSearch = settings.act == ActScheme::PerTokenDynamic && settings.actClipSearch > 0;
     const bool capture = staticActs || gptq || clipSearch;
-    if (!capture && !errors) {
+    const bool smoothing = settings.smooth;
+    if (!capture && !errors && !smoothing) {
         copy.commit();
         return;
     }
     c10::InferenceMode guard;
     // GPTQ replaces each layer's weights group by group as the pass goes; otherwise the weights
     // are rounded to nearest as they are read.
-    const DecoderModel qmodel = gptq ? model : quantizeWeights(model, settings.weight);
+    // SmoothQuant: each layer's weights are smoothed (and then rounded) as the layer is read.
+    const DecoderModel qmodel = gptq || smoothing ? model : quantizeWeights(model, settings.weight);
     const size_t n = model.groups().size();
     // The plan so far (static activations), or the plan's per-token quantizer (rtn).
     const std::vector<GroupQuant> fromStats = groupQuantFromStats(model, w);
@@ -388,6 +425,28 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
             wq = qmodel.layerWeights(l);
         }
         const std::array<int, 4> gs = qmodel.layerGroups(l);
+        if (smoothing) { // the factors from the full-precision weights, then the weights smoothed
+            const std::array<at::Tensor, 4> sf = smoothFactors(model, w, wq, settings.smoothAlpha);
+            for (int k = 0; k < 4; ++k) {
+                const int g = gs[size_t(k)];
+                GroupQuant gq = prefix.group(g);
+                gq.smooth = sf[size_t(k)];
+                prefix.setGroup(g, gq);
+                const at::Tensor& f = sf[size_t(k)];
+                w.plans[model.groups()[size_t(g)]].smooth.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+                for (int m : model.groupMembers(g)) {
+                    at::Tensor& wm = wq.w[size_t(m - wq.firstModule)];
+                    wm = wm * f.unsqueeze(0);
+                    if (!gptq) {
+                        try {
+                            wm = fakeQuantWeight(wm, settings.weight);
+                        } catch (const InputError& e) {
+                            throw InputError(model.modules()[size_t(m)].name + ": " + e.what());
+                        }
+                    }
+                }
+            }
+        }
         if (capture) {
             pendingOptions.memBudget = std::max<int64_t>(0, options.memBudget - run.residentBytes()
                                                                 - (fpCalib ? fpCalib->residentBytes() : 0));
@@ -435,9 +494,9 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                         const at::Tensor wm = wq.weight(m);
                         gram = gram.defined() ? gram + wm.t().matmul(wm) : wm.t().matmul(wm);
                     }
-                    GroupQuant gq = fromStats[size_t(g)];
-                    gq.tokenClip = searchTokenClip(cap.rows(), gram, settings.abits, settings.actAsym,
-                                                   settings.actClipSearch);
+                    GroupQuant gq = prefix.group(g);
+                    const at::Tensor rows = gq.smooth.defined() ? cap.rows() / gq.smooth : cap.rows();
+                    gq.tokenClip = searchTokenClip(rows, gram, settings.abits, settings.actAsym, settings.actClipSearch);
                     w.plans[name].tokenClip = gq.tokenClip;
                     prefix.setGroup(g, gq);
                 }

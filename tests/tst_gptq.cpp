@@ -303,6 +303,61 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(InputError, buildPlanStreamed(bad, m, calib, nf4));
     }
 
+    // SmoothQuant: without quantization the smoothed model computes the same function (NLL
+    // within 1e-5 relative: x / s times W diag(s) in float32); each group's factors follow the
+    // formula from the statistics and the weights (1e-5 relative: float32 powers); the session
+    // file keeps them; MorphoQuant refuses them (its statistics are not smoothed).
+    void smoothQuantKeepsTheFunction()
+    {
+        const std::string dir = mq::test::storiesDir();
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        TokenDataset calibData = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        calibData.sequences.resize(16);
+        TokenDataset eval = loadTokenDataset(dir + "/evaluation.jsonl", 512);
+        eval.sequences.resize(8);
+        const TokenCalibration calib(calibData, 8);
+        Session s;
+        calibrateStreamed(s, m, calib);
+        QuantSettings st;
+        st.method = "rtn";
+        st.abits = 16;
+        st.smooth = true;
+        st.smoothAlpha = 0.5;
+        Session sm = s;
+        buildPlanStreamed(sm, m, calib, st);
+        QCOMPARE(sm.plans.size(), m.groups().size());
+        const QuantizedModel q = makeQuantizedModel(m, sm);
+        const double a = evaluateNll(m, eval).nll, b = evaluateNll(q.model, eval, q.hook.get()).nll;
+        QVERIFY2(std::abs(b / a - 1.0) < 1e-5, qPrintable(QString("%1 vs %2").arg(a, 0, 'g', 10).arg(b, 0, 'g', 10)));
+        // down_proj's input group of layer 2: s_j = max|X_j|^0.5 / max|W_j|^0.5.
+        const int g = m.layerGroups(2)[3];
+        const std::string& name = m.groups()[size_t(g)];
+        const ChannelStats& cs = s.stats.at(name).pooled;
+        const at::Tensor wd = m.linearWeight(m.groupMembers(g).front());
+        const std::vector<float>& f = sm.plans.at(name).smooth;
+        QCOMPARE(int64_t(f.size()), m.groupChannels(g));
+        bool differs = false;
+        for (size_t j = 0; j < f.size(); ++j) {
+            const double x = std::max(std::fabs(cs.min[j]), std::fabs(cs.max[j]));
+            const double w = wd.select(1, int64_t(j)).abs().max().item<double>();
+            const double expect = std::sqrt(x) / std::sqrt(w);
+            QVERIFY2(std::abs(f[j] / expect - 1.0) < 1e-5, qPrintable(QString("channel %1: %2 vs %3").arg(j).arg(f[j]).arg(expect)));
+            differs = differs || std::abs(f[j] - 1.f) > 1e-3f;
+        }
+        QVERIFY(differs);
+        const std::string path = m_tmp.filePath("smooth.mqs").toStdString();
+        saveSession(sm, path);
+        const Session back = loadSession(path);
+        QCOMPARE(back.plans.at(name).smooth, f);
+        QVERIFY(back.settings->smooth);
+        QCOMPARE(back.settings->smoothAlpha, 0.5);
+        QuantSettings mq = st;
+        mq.method = "morphoquant";
+        mq.abits = 4;
+        Session bad = s;
+        QVERIFY_THROWS_EXCEPTION(InputError, buildPlanStreamed(bad, m, calib, mq));
+    }
+
     // The corrupt-file checks of /weights: a code past the bit width and a shape that disagrees.
     void sessionRefusesBadStoredWeights()
     {

@@ -148,6 +148,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --aformat F          int (default) | nvfp4 (16-blocks, E4M3 scales, static global scale
                        from calibration) | mxfp4 (32-blocks, E8M0) | hif4 (--abits 4) |
                        hif8 (elements, no scale; --abits 8)
+  --smooth ALPHA       SmoothQuant with migration strength ALPHA (0..1, 0.5 in the paper):
+                       each input channel divided by max|X_j|^a / max|W_j|^(1-a), the
+                       weights' columns multiplied by it before they are rounded (rtn)
   --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
                        per token, counted in the cost)
 )";
@@ -313,7 +316,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat"},
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"sweep", kSweepHelp, {"model", "calib", "eval", "recipes", "batch", "threads", "mem-budget"},
@@ -537,6 +540,14 @@ QuantizeOptions quantizeOptions(const Args& a)
     if ((a.has("aclip") || st.actAsym || st.actClipSearch > 0) && st.method != "rtn")
         throw UsageError("--aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token activations "
                          "(--method rtn)");
+    if (a.has("smooth")) {
+        st.smooth = true;
+        st.smoothAlpha = a.doubleValue("smooth", 0.5);
+        if (!(st.smoothAlpha >= 0.0 && st.smoothAlpha <= 1.0))
+            throw UsageError("--smooth takes a migration strength within 0..1");
+        if (st.method != "rtn")
+            throw UsageError("--smooth applies to --method rtn (per-token activations)");
+    }
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
     if (intBest && !a.has("rotate")) {

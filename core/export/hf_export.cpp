@@ -40,6 +40,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
         throw InputError("the plan works in a rotated basis (" + s.calibration.rotation
                          + "): exporting a rotated model is not written yet; nothing was written");
     const QuantSettings& st = *s.settings;
+    if (st.smooth)
+        throw InputError("a SmoothQuant plan needs its factors folded into the norms and Linears before them, which "
+                         "the export does not do yet; nothing was written");
     if (st.act == ActScheme::PerTokenDynamic && st.actFormat == ActFormat::NVFP4)
         throw InputError("NVFP4 activations need their static global scales in the export, which this format does "
                          "not carry yet; nothing was written");

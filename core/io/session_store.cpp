@@ -119,13 +119,17 @@ std::string checkStats(const ChannelStats& s, std::string* array)
 // array is either absent (empty: that step has not run) or of the same channel count.
 std::string checkPlan(const GroupPlan& p)
 {
+    for (float v : p.smooth)
+        if (!(v > 0.0f) || !std::isfinite(v))
+            return "smooth holds a factor that is not a finite value > 0";
     if (p.mask.size() != p.scores.size())
         return "mask has " + std::to_string(p.mask.size()) + " values but scores has "
             + std::to_string(p.scores.size());
     size_t k = p.scores.size();
     const std::pair<const char*, size_t> arrays[] = {{"hand_edited", p.handEdited.size()},
                                                      {"alpha0", p.alpha0.size()},
-                                                     {"alpha", p.alpha.size()}};
+                                                     {"alpha", p.alpha.size()},
+                                                     {"smooth", p.smooth.size()}};
     const char* kFrom = "scores";
     for (const auto& [name, n] : arrays) {
         if (n == 0)
@@ -380,6 +384,8 @@ void Writer::write(H5::H5File& f, const Session& s)
         array(g, gPath, "hand_edited", p.handEdited);
         array(g, gPath, "alpha0", p.alpha0);
         array(g, gPath, "alpha", p.alpha);
+        if (!p.smooth.empty())
+            array(g, gPath, "smooth", p.smooth);
         numAttr<double>(g, gPath, "tau_local", p.tauLocal);
         numAttr<double>(g, gPath, "tau_global", p.tauGlobal);
         if (p.tokenClip > 0.0)
@@ -705,6 +711,8 @@ Session Reader::read(H5::H5File& f)
         p.handEdited = array<uint8_t>(g, gPath, "hand_edited");
         p.alpha0 = array<float>(g, gPath, "alpha0");
         p.alpha = array<float>(g, gPath, "alpha");
+        if (g.nameExists("smooth"))
+            p.smooth = array<float>(g, gPath, "smooth");
         p.tauLocal = numAttr<double>(g, gPath, "tau_local");
         p.tauGlobal = numAttr<double>(g, gPath, "tau_global");
         if (g.attrExists("token_clip")) {

@@ -13,7 +13,8 @@
 //                         hist [K, 40] u32; attrs channels (K), count (int64). A modality
 //                         with count 0 is not written and reads back as an empty ChannelStats.
 //   /plan                 attr settings_json (QuantSettings as JSON; absent: no settings)
-//   /plan/<group>         scores f64, mask u8, hand_edited u8, alpha0 f32, alpha f32;
+//   /plan/<group>         scores f64, mask u8, hand_edited u8, alpha0 f32, alpha f32, smooth f32
+//                         (optional: SmoothQuant's factors);
 //                         attrs tau_local, tau_global (f64), token_clip (f64, optional: the
 //                         group's per-token clip ratio). mask is as long as scores; every
 //                         other array is empty (step not run) or of that same length

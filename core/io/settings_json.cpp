@@ -166,6 +166,8 @@ std::string settingsToJson(const QuantSettings& s)
         j["act_format"] = actFormatName(s.actFormat);
     if (s.actClipSearch > 0)
         j["act_clip_search"] = s.actClipSearch;
+    if (s.smooth)
+        j["smooth_alpha"] = s.smoothAlpha;
     if (s.gptq.enabled)
         j["gptq"] = {{"damp", s.gptq.damp},
                      {"block_size", s.gptq.blockSize},
@@ -215,13 +217,19 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_format", "gptq", "dabc", "mdqfo",
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_format", "smooth_alpha", "gptq", "dabc", "mdqfo",
                        "rotation"});
     r.get(j, "", "act_clip", s.actClip);
     if (!(s.actClip > 0.0 && s.actClip <= 1.0))
         throw InputError(source + ": act_clip " + std::to_string(s.actClip) + " (expected a ratio in (0, 1])");
     r.get(j, "", "act_asym", s.actAsym);
     r.get(j, "", "act_clip_search", s.actClipSearch, 0, 1000);
+    if (j.contains("smooth_alpha")) {
+        s.smooth = true;
+        r.get(j, "", "smooth_alpha", s.smoothAlpha);
+        if (!(s.smoothAlpha >= 0.0 && s.smoothAlpha <= 1.0))
+            throw InputError(source + ": smooth_alpha " + std::to_string(s.smoothAlpha) + " (expected 0..1)");
+    }
     r.getEnum(j, "", "act_format", [&](const std::string& v) { s.actFormat = parseActFormat(v); });
     if (const auto* g = r.object(j, "gptq")) { // present: GPTQ on
         const std::string p = "gptq.";

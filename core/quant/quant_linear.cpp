@@ -18,8 +18,12 @@ QuantSimHook::QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant
 {
 }
 
-at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at::Tensor&)
+at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const at::Tensor&)
 {
+    // SmoothQuant: the Linear's weight carries the factors, its input is divided by them (also
+    // past the active limit: the weights are smoothed whether or not the input is quantized yet).
+    const bool smoothed = group >= 0 && size_t(group) < m_groups.size() && m_groups[size_t(group)].smooth.defined();
+    const at::Tensor x = smoothed ? xIn / m_groups[size_t(group)].smooth : xIn;
     // Groups past the plan (encoder towers, which stay full precision) pass through.
     if (group >= m_limit || size_t(group) >= m_groups.size() || m_settings.abits >= 16)
         return x;
@@ -67,11 +71,21 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& x, const at:
 }
 
 DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
-                             const std::map<std::string, StoredWeight>* storedIn)
+                             const std::map<std::string, StoredWeight>* storedIn,
+                             const std::vector<at::Tensor>* smoothByGroup)
 {
     DecoderModel q = model;
-    if (spec.format == WeightFormat::None && (!storedIn || storedIn->empty()))
+    bool anySmooth = false;
+    if (smoothByGroup)
+        for (const at::Tensor& t : *smoothByGroup)
+            anySmooth = anySmooth || t.defined();
+    if (spec.format == WeightFormat::None && (!storedIn || storedIn->empty()) && !anySmooth)
         return q;
+    // Each module's smoothing factors (its input group's), or undefined.
+    std::vector<at::Tensor> smooth(model.modules().size());
+    if (anySmooth)
+        for (size_t i = 0; i < smooth.size(); ++i)
+            smooth[i] = (*smoothByGroup)[size_t(model.groupOfModule(int(i)))];
     std::vector<std::string> names;
     for (const ModuleInfo& m : model.modules())
         names.push_back(m.name);
@@ -87,14 +101,16 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
         }
     }
     // Resident weights are quantized now; a streamed model quantizes each layer as it is read.
-    q.setWeightTransform([spec, names, stored, keep](int module, const at::Tensor& w) {
+    q.setWeightTransform([spec, names, stored, keep, smooth](int module, const at::Tensor& wIn) {
         if (const StoredWeight* sw = (*stored)[size_t(module)]) {
-            if (sw->rows != w.size(0) || sw->cols != w.size(1))
+            if (sw->rows != wIn.size(0) || sw->cols != wIn.size(1))
                 throw Error(names[size_t(module)] + ": the plan's stored weight is [" + std::to_string(sw->rows) + ", "
-                            + std::to_string(sw->cols) + "], the model's [" + std::to_string(w.size(0)) + ", "
-                            + std::to_string(w.size(1)) + "]");
+                            + std::to_string(sw->cols) + "], the model's [" + std::to_string(wIn.size(0)) + ", "
+                            + std::to_string(wIn.size(1)) + "]");
             return dequantize(*sw);
         }
+        const at::Tensor& s = smooth[size_t(module)];
+        const at::Tensor w = s.defined() ? wIn * s.unsqueeze(0) : wIn;
         try {
             return fakeQuantWeight(w, spec);
         } catch (const InputError& e) {
@@ -129,6 +145,12 @@ std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Sess
         if (it == s.plans.end())
             continue;
         out[g].tokenClip = it->second.tokenClip;
+        if (!it->second.smooth.empty()) {
+            if (int64_t(it->second.smooth.size()) != model.groupChannels(int(g)))
+                throw Error("plan of group '" + model.groups()[g] + "' has " + std::to_string(it->second.smooth.size())
+                            + " smoothing factors, the model " + std::to_string(model.groupChannels(int(g))) + " channels");
+            out[g].smooth = at::tensor(it->second.smooth, at::TensorOptions().dtype(at::kFloat));
+        }
         if (it->second.alpha.empty())
             continue;
         const GroupPlan& p = it->second;

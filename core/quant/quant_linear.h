@@ -19,6 +19,7 @@ struct GroupQuant {
     at::Tensor mask;  // [K] float 0/1 DABC mask (per-channel static)
     double tokenClip = 0.0; // per-token dynamic: this group's clip ratio (0: the settings')
     float actAmax = 0.f;    // NVFP4 activations: the calibration's max |x| of the group (static global scale)
+    at::Tensor smooth;      // [K] SmoothQuant factors: the input is divided by them first (undefined: none)
 };
 
 class QuantSimHook : public ForwardHook {
@@ -29,6 +30,7 @@ public:
     void setActiveLimit(int limit) { m_limit = limit; }
     // Group g's quantization parameters (MDQFO fills them in as it goes).
     void setGroup(int g, GroupQuant q) { m_groups[size_t(g)] = std::move(q); }
+    const GroupQuant& group(int g) const { return m_groups.at(size_t(g)); }
 
 private:
     QuantSettings m_settings;
@@ -38,8 +40,11 @@ private:
 
 // A copy of the model whose Linear weights are quantized per settings.weight (simulated); a
 // Linear with a weight in `stored` (the plan's GPTQ weights, by module name) gets that instead.
+// smoothByGroup (SmoothQuant, by input group index): each weight's columns multiplied by its
+// group's factors before it is quantized (stored weights include them already).
 DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
-                             const std::map<std::string, StoredWeight>* stored = nullptr);
+                             const std::map<std::string, StoredWeight>* stored = nullptr,
+                             const std::vector<at::Tensor>* smoothByGroup = nullptr);
 
 // What the hook takes from the calibration statistics alone (NVFP4 activations' static global
 // scale: max |x| of each group), groups in model order.

@@ -83,7 +83,7 @@ std::string QuantSettings::label() const
 {
     const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::Int ? weight.bits : 4);
     const std::string rot = rotation.empty() ? "" : rotation.substr(0, rotation.find(':')) + ", ";
-    std::string w = weight.label();
+    std::string w = (smooth ? "smooth, " : "") + weight.label();
     if (gptq.enabled)
         w += std::string(gptq.fpTarget ? ", gptaq" : ", gptq") + (gptq.clipSteps > 0 ? "+clip" : "");
     std::string a = actSchemeName(act);

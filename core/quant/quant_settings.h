@@ -110,6 +110,13 @@ struct QuantSettings {
     // sum over the group's Linears ||(X - Q(X)) W^T||^2 (GroupPlan::tokenClip).
     int actClipSearch = 0;
     GptqSettings gptq;
+    // SmoothQuant (Xiao et al. 2023): each input group's channels divided by
+    // s_j = max|X_j|^alpha / max|W_j|^(1 - alpha) (max |X_j| from the calibration statistics, max
+    // |W_j| over the group's Linears' column j) and the weights' columns multiplied by s_j before
+    // they are quantized: X W^T = (X / s)(W diag(s))^T. Deployed, 1/s folds into the preceding
+    // norm or Linear; the simulation divides the input (GroupPlan::smooth).
+    bool smooth = false;
+    double smoothAlpha = 0.5;
     DabcSettings dabc;
     MdqfoSettings mdqfo;
     // The basis the plan works in: "" or "hadamard:SEED" (the calibration's; quant/rotation.h).
