@@ -157,6 +157,18 @@ private slots:
         QVERIFY(rows[1]["label"].get<std::string>().find("gptq") != std::string::npos);
         QVERIFY(std::fabs(r.last["fp"]["nll"].get<double>() - 1.278281) < 1e-4);
         QVERIFY(r.out.contains("rot gptq"));
+        // quantize --recipe: one recipe's options, the command line's over them.
+        const QString one = m_tmp.filePath("one.json");
+        writeBytes(one, R"({"name": "rtn", "options": "--method rtn --wbits 4 --abits 4"})");
+        const QStringList qbase{"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--eval",
+                                stories() + "/evaluation.jsonl", "--quiet", "--json", "--recipe", one};
+        Run q = cli(qbase);
+        QVERIFY2(q.code == 0, qPrintable(q.err));
+        QCOMPARE(q.last["ppl"].get<double>(), m_rtnPpl);
+        Run over = cli(qbase + QStringList{"--abits", "8"});
+        QVERIFY2(over.code == 0, qPrintable(over.err));
+        QCOMPARE(over.last["abits"].get<int>(), 8);
+        QVERIFY(over.last["ppl"].get<double>() < m_rtnPpl);
         // Bad recipes, each refused before anything runs.
         const std::pair<QByteArray, QString> bad[] = {
             {R"([{"name": "x", "options": "--method rtn --wbits 4 --abits 4 --eval e.jsonl"}])",

@@ -37,6 +37,18 @@ Args::Args(int argc, char** argv, int first, const std::set<std::string>& valueO
     }
 }
 
+Args Args::over(const Args& defaults, const std::string& drop) const
+{
+    Args out = defaults;
+    for (const auto& [name, v] : m_values)
+        out.m_values[name] = v;
+    out.m_flags.insert(m_flags.begin(), m_flags.end());
+    out.m_positional = m_positional;
+    out.m_values.erase(drop);
+    out.m_flags.erase(drop);
+    return out;
+}
+
 std::string Args::value(const std::string& name, const std::string& def) const
 {
     auto it = m_values.find(name);

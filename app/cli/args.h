@@ -28,6 +28,9 @@ public:
     int intValue(const std::string& name, int def) const;
     double doubleValue(const std::string& name, double def) const;
     const std::vector<std::string>& positional() const { return m_positional; }
+    // These arguments over `defaults` (a recipe's): an option given here replaces all of its
+    // values there, flags add up; `drop` is left out.
+    Args over(const Args& defaults, const std::string& drop) const;
 
 private:
     std::map<std::string, std::vector<std::string>> m_values;

@@ -273,6 +273,12 @@ int cmdQuantize(int argc, char** argv)
     printInventory(modelDir);
     printCalibration(session);
     std::printf("method       %s\n", session.settings->label().c_str());
+    {
+        std::string passes;
+        for (const std::string& p : session.settings->passes())
+            passes += (passes.empty() ? "" : " -> ") + p;
+        std::printf("recipe       %s\n", passes.empty() ? "full precision" : passes.c_str());
+    }
     addCost(out, core::quantCost(session));
     if (st.method == "morphoquant") {
         const core::ChannelCount c = core::maskedChannels(session); // the decoder's groups: what the plan quantizes
@@ -349,52 +355,16 @@ struct Recipe {
 // The recipes of a sweep file, each checked as quantize checks its command line.
 std::vector<Recipe> readRecipes(const SweepOptions& o)
 {
-    json j;
-    try {
-        j = json::parse(core::readTextFile(o.recipes));
-    } catch (const json::exception& e) {
-        throw core::InputError(o.recipes + ": not valid JSON: " + e.what());
-    }
-    if (j.is_object() && j.contains("recipes"))
-        j = j["recipes"];
-    if (!j.is_array() || j.empty())
-        throw core::InputError(o.recipes + ": expected a non-empty array of {\"name\", \"options\"} (or {\"recipes\": [...]})");
     std::vector<Recipe> out;
-    for (size_t i = 0; i < j.size(); ++i) {
-        const json& r = j[i];
-        const std::string where = o.recipes + ": recipe " + std::to_string(i + 1);
-        if (!r.is_object() || !r.contains("name") || !r["name"].is_string() || !r.contains("options"))
-            throw core::InputError(where + ": expected an object with a string \"name\" and \"options\"");
+    const std::vector<RecipeSpec> specs = readRecipeFile(o.recipes);
+    for (size_t i = 0; i < specs.size(); ++i) {
         Recipe rec;
-        rec.name = r["name"].get<std::string>();
-        std::vector<std::string> tokens;
-        const json& opt = r["options"];
-        if (opt.is_string()) {
-            std::string cur;
-            for (char c : opt.get<std::string>() + " ") {
-                if (c == ' ' || c == '\t') {
-                    if (!cur.empty())
-                        tokens.push_back(cur);
-                    cur.clear();
-                } else {
-                    cur += c;
-                }
-            }
-        } else if (opt.is_array()) {
-            for (const json& t : opt) {
-                if (!t.is_string())
-                    throw core::InputError(where + " ('" + rec.name + "'): options must be strings");
-                tokens.push_back(t.get<std::string>());
-            }
-        } else {
-            throw core::InputError(where + " ('" + rec.name + "'): options must be a string or a list of strings");
-        }
-        for (const std::string& t : tokens)
-            rec.options += (rec.options.empty() ? "" : " ") + t;
+        rec.name = specs[i].name;
+        rec.options = specs[i].options;
         try {
-            rec.q = recipeOptions(o, tokens);
+            rec.q = recipeOptions(o, specs[i].tokens);
         } catch (const UsageError& e) {
-            throw core::InputError(where + " ('" + rec.name + "'): " + e.what());
+            throw core::InputError(o.recipes + ": recipe " + std::to_string(i + 1) + " ('" + rec.name + "'): " + e.what());
         }
         out.push_back(std::move(rec));
     }

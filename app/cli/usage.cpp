@@ -5,7 +5,10 @@
 
 #include "common/error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <fstream>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -316,7 +319,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth"},
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth", "recipe"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"sweep", kSweepHelp, {"model", "calib", "eval", "recipes", "batch", "threads", "mem-budget"},
@@ -429,6 +432,28 @@ EvalOptions evalOptions(const Args& a)
 
 QuantizeOptions quantizeOptions(const Args& a)
 {
+    if (a.has("recipe")) { // the recipe's options, then the command line's over them
+        const std::string path = a.value("recipe");
+        const std::vector<RecipeSpec> r = readRecipeFile(path);
+        if (r.size() != 1)
+            throw core::InputError(path + ": --recipe takes a file with one recipe (this one has "
+                                   + std::to_string(r.size()) + "; `sweep --recipes` runs several)");
+        std::vector<std::string> all = {"morphoquant-cli", "quantize"};
+        all.insert(all.end(), r[0].tokens.begin(), r[0].tokens.end());
+        std::vector<char*> argv;
+        for (std::string& t : all)
+            argv.push_back(t.data());
+        const Command* q = findCommand("quantize");
+        Args recipe(0, nullptr, 0, {}, {});
+        try {
+            recipe = Args(int(argv.size()), argv.data(), 2, q->valueOptions, q->flags);
+            if (recipe.has("recipe"))
+                throw UsageError("a recipe cannot name another recipe");
+        } catch (const UsageError& e) {
+            throw core::InputError(path + ": recipe '" + r[0].name + "': " + e.what());
+        }
+        return quantizeOptions(a.over(recipe, "recipe"));
+    }
     QuantizeOptions o;
     o.threads = threadsOption(a);
     core::QuantSettings& st = o.settings;
@@ -656,6 +681,9 @@ QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::
             throw UsageError("--" + name + " is the sweep's to set, not a recipe's");
     }
     std::vector<std::string> all = {"morphoquant-cli", "quantize", "--model", sweep.model, "--calib", sweep.calib};
+    for (const std::string& t : tokens)
+        if (t == "--recipe" || t.rfind("--recipe=", 0) == 0)
+            throw UsageError("a sweep's recipe cannot name a recipe file");
     all.insert(all.end(), tokens.begin(), tokens.end());
     std::vector<char*> argv;
     for (std::string& s : all)
@@ -667,6 +695,60 @@ QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::
     o.stream = sweep.stream;
     o.threads = sweep.threads;
     return o;
+}
+
+std::vector<RecipeSpec> readRecipeFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw core::InputError(path + ": cannot open the recipe file");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw core::InputError(path + ": not valid JSON: " + e.what());
+    }
+    if (j.is_object() && j.contains("recipes"))
+        j = j["recipes"];
+    else if (j.is_object() && j.contains("options"))
+        j = nlohmann::json::array({j});
+    if (!j.is_array() || j.empty())
+        throw core::InputError(path + ": expected a non-empty array of {\"name\", \"options\"} (or {\"recipes\": [...]})");
+    std::vector<RecipeSpec> out;
+    for (size_t i = 0; i < j.size(); ++i) {
+        const nlohmann::json& r = j[i];
+        const std::string where = path + ": recipe " + std::to_string(i + 1);
+        if (!r.is_object() || !r.contains("options") || (r.contains("name") && !r["name"].is_string())
+            || (j.size() > 1 && !r.contains("name")))
+            throw core::InputError(where + ": expected an object with a string \"name\" and \"options\"");
+        RecipeSpec rec;
+        rec.name = r.value("name", std::string("recipe"));
+        const nlohmann::json& opt = r["options"];
+        if (opt.is_string()) {
+            std::string cur;
+            for (char c : opt.get<std::string>() + " ") {
+                if (c == ' ' || c == '\t' || c == '\n') {
+                    if (!cur.empty())
+                        rec.tokens.push_back(cur);
+                    cur.clear();
+                } else {
+                    cur += c;
+                }
+            }
+        } else if (opt.is_array()) {
+            for (const nlohmann::json& t : opt) {
+                if (!t.is_string())
+                    throw core::InputError(where + " ('" + rec.name + "'): options must be strings");
+                rec.tokens.push_back(t.get<std::string>());
+            }
+        } else {
+            throw core::InputError(where + " ('" + rec.name + "'): options must be a string or a list of strings");
+        }
+        for (const std::string& t : rec.tokens)
+            rec.options += (rec.options.empty() ? "" : " ") + t;
+        out.push_back(std::move(rec));
+    }
+    return out;
 }
 
 } // namespace mq::cli

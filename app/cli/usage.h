@@ -93,6 +93,17 @@ struct TinyOmniOptions {
 };
 TinyOmniOptions tinyOmniOptions(const Args& a);
 
+// One recipe of a recipe file: a name and quantize's options as tokens.
+struct RecipeSpec {
+    std::string name;
+    std::vector<std::string> tokens;
+    std::string options; // the tokens joined by spaces
+};
+// A recipe file: a JSON array of {"name": "...", "options": "--method rtn ..." or [...]}, or
+// {"recipes": [...]}, or one such object ({"name" optional}). InputError naming the file and
+// the recipe for anything else.
+std::vector<RecipeSpec> readRecipeFile(const std::string& path);
+
 struct SweepOptions {
     int threads = 0;
     std::string model, calib, eval, recipes;

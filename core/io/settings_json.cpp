@@ -177,6 +177,7 @@ std::string settingsToJson(const QuantSettings& s)
                      {"fp_target", s.gptq.fpTarget}};
     if (!s.rotation.empty())
         j["rotation"] = s.rotation;
+    j["passes"] = s.passes();
     j["dabc"] = {{"enabled", s.dabc.enabled},
                  {"k", s.dabc.k},
                  {"use_local", s.dabc.useLocal},
@@ -217,7 +218,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_format", "smooth_alpha", "gptq", "dabc", "mdqfo",
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_format", "smooth_alpha", "passes", "gptq", "dabc", "mdqfo",
                        "rotation"});
     r.get(j, "", "act_clip", s.actClip);
     if (!(s.actClip > 0.0 && s.actClip <= 1.0))

@@ -79,6 +79,34 @@ DispersionForm parseDispersionForm(const std::string& s)
     throw InputError("unknown dispersion form '" + s + "' (expected paper or code)");
 }
 
+std::vector<std::string> QuantSettings::passes() const
+{
+    std::vector<std::string> p;
+    if (!rotation.empty())
+        p.push_back("rotate " + rotation);
+    if (smooth) {
+        char a[32];
+        std::snprintf(a, sizeof a, "%.3g", smoothAlpha);
+        p.push_back(std::string("smooth ") + a);
+    }
+    if (weight.format != WeightFormat::None)
+        p.push_back("weights " + std::string(gptq.enabled ? "gptq " : "round-to-nearest ") + weight.label()
+                    + (gptq.enabled && gptq.clipSteps > 0 ? " (clip search)" : "")
+                    + (gptq.enabled && gptq.fpTarget ? " (fp target)" : ""));
+    if (act == ActScheme::PerTokenDynamic && abits < 16) {
+        std::string a = "activations per-token " + std::string(actFormatName(actFormat));
+        if (actFormat == ActFormat::Int)
+            a += std::to_string(abits) + (actAsym ? " asymmetric" : "")
+                + (actClipSearch > 0 ? " (clip search)" : (actClip != 1.0 ? " (clip)" : ""));
+        p.push_back(a);
+    } else if (act == ActScheme::PerChannelStatic && abits < 16) {
+        if (dabc.enabled)
+            p.push_back("dabc");
+        p.push_back(std::string(mdqfo.enabled ? "mdqfo" : "max") + " per-channel static int" + std::to_string(abits));
+    }
+    return p;
+}
+
 std::string QuantSettings::label() const
 {
     const int wb = weight.format == WeightFormat::None ? 16 : (weight.format == WeightFormat::Int ? weight.bits : 4);

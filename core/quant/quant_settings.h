@@ -122,6 +122,10 @@ struct QuantSettings {
     // The basis the plan works in: "" or "hadamard:SEED" (the calibration's; quant/rotation.h).
     std::string rotation;
     std::string label() const;      // "morphoquant W4A4 (nf4-b64, per-channel-static, simulated)"
+    // The recipe as its ordered passes, e.g. {"rotate hadamard-heads:0", "smooth 0.5",
+    // "weights gptq int4-sym-ch (fp target)", "activations per-token int4"} (sessions and
+    // exports carry it beside the settings; derived, never read back).
+    std::vector<std::string> passes() const;
 };
 
 } // namespace mq::core
