@@ -56,6 +56,24 @@ at::Tensor correlatedInputs(int64_t rows, int64_t k, uint64_t seed)
     return x;
 }
 
+// stories260K streamed, its first 16 calibration sequences (batches of 8) and statistics, and
+// the first `evalSequences` evaluation sequences.
+struct Stories {
+    DecoderModel model;
+    TokenDataset calibData, eval;
+    Session calibrated;
+    explicit Stories(size_t evalSequences)
+        : model(DecoderModel::load(mq::test::storiesDir(), Residency::Streamed)),
+          calibData(loadTokenDataset(mq::test::storiesDir() + "/calibration.jsonl", 512)),
+          eval(loadTokenDataset(mq::test::storiesDir() + "/evaluation.jsonl", 512))
+    {
+        calibData.sequences.resize(16);
+        eval.sequences.resize(evalSequences);
+        calibrateStreamed(calibrated, model, TokenCalibration(calibData, 8));
+    }
+    TokenCalibration calib() const { return TokenCalibration(calibData, 8); }
+};
+
 QuantSettings gptqW4A4()
 {
     QuantSettings st;
@@ -246,15 +264,11 @@ private slots:
     // out sequences. The in-memory plan refuses GPTQ.
     void planStoresGptqWeightsAndSessionReplaysThem()
     {
-        const std::string dir = mq::test::storiesDir();
-        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
-        TokenDataset calibData = loadTokenDataset(dir + "/calibration.jsonl", 512);
-        calibData.sequences.resize(16);
-        TokenDataset eval = loadTokenDataset(dir + "/evaluation.jsonl", 512);
-        eval.sequences.resize(12);
-        const TokenCalibration calib(calibData, 8);
-        Session s;
-        calibrateStreamed(s, m, calib);
+        const Stories st(12);
+        const DecoderModel& m = st.model;
+        const TokenDataset& eval = st.eval;
+        const TokenCalibration calib = st.calib();
+        Session s = st.calibrated;
         QuantSettings w4a16 = gptqW4A4();
         w4a16.abits = 16;
         Session g = s;
@@ -309,15 +323,11 @@ private slots:
     // file keeps them; MorphoQuant refuses them (its statistics are not smoothed).
     void smoothQuantKeepsTheFunction()
     {
-        const std::string dir = mq::test::storiesDir();
-        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
-        TokenDataset calibData = loadTokenDataset(dir + "/calibration.jsonl", 512);
-        calibData.sequences.resize(16);
-        TokenDataset eval = loadTokenDataset(dir + "/evaluation.jsonl", 512);
-        eval.sequences.resize(8);
-        const TokenCalibration calib(calibData, 8);
-        Session s;
-        calibrateStreamed(s, m, calib);
+        const Stories data(8);
+        const DecoderModel& m = data.model;
+        const TokenDataset& eval = data.eval;
+        const TokenCalibration calib = data.calib();
+        const Session s = data.calibrated;
         QuantSettings st;
         st.method = "rtn";
         st.abits = 16;
