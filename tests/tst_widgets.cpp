@@ -151,6 +151,7 @@ private slots:
     void mainWindowDrivesViews();
     void exportPlot();
     void thresholdPanelEmits();
+    void tuningPanelCarriesGptqAndFormats();
     void thresholdChangeRecomputes();
     void staleResultDropped();
     void undoRestoresThreshold();
@@ -734,6 +735,46 @@ void TestWidgets::channelSelectedEverywhere()
     QCOMPARE(w.maskView()->channel(), -1);
     QVERIFY(!w.maskView()->channelLine()->visible());
     QCOMPARE(int(w.outlierView()->alphaLines().size()), 3);
+}
+
+void TestWidgets::tuningPanelCarriesGptqAndFormats()
+{
+    // The recipe controls round-trip through the panel, show the ordered passes, and an edit
+    // asks for a new quantization; GPTQ is offered only for weights it can round.
+    ThresholdPanel panel;
+    QuantSettings st;
+    st.method = "rtn";
+    st.abits = 4;
+    st.weight.format = WeightFormat::NVFP4;
+    st.actFormat = ActFormat::HiF4;
+    st.gptq.enabled = true;
+    st.gptq.fpTarget = true;
+    panel.setQuantSettings(st);
+    const QuantSettings back = panel.quantSettings();
+    QCOMPARE(int(back.weight.format), int(WeightFormat::NVFP4));
+    QCOMPARE(int(back.actFormat), int(ActFormat::HiF4));
+    QVERIFY(back.gptq.enabled && back.gptq.fpTarget);
+    QVERIFY(ThresholdPanel::sameSettings(back, st));
+    QVERIFY2(panel.recipeLabel()->text().contains(QStringLiteral("weights gptq nvfp4 (fp target)")),
+             qPrintable(panel.recipeLabel()->text()));
+    QVERIFY(panel.recipeLabel()->text().contains(QStringLiteral("activations per-token hif4")));
+    QuantSettings emitted;
+    int n = 0;
+    connect(&panel, &ThresholdPanel::quantSettingsChanged, this, [&](const QuantSettings& s) {
+        emitted = s;
+        ++n;
+    });
+    panel.gptqBox()->setChecked(false);
+    QCOMPARE(n, 1);
+    QVERIFY(!emitted.gptq.enabled);
+    QVERIFY(ThresholdPanel::effectOf(st, emitted).requantize);
+    QVERIFY(!panel.gptqTargetBox()->isEnabled());
+    panel.weightFormatBox()->setCurrentIndex(panel.weightFormatBox()->findData(int(WeightFormat::NF4)));
+    QVERIFY(!panel.gptqBox()->isEnabled());
+    // MorphoQuant keeps integer activations whatever the format box says.
+    panel.methodBox()->setCurrentIndex(panel.methodBox()->findData(QStringLiteral("morphoquant")));
+    QCOMPARE(int(panel.quantSettings().actFormat), int(ActFormat::Int));
+    QVERIFY(!panel.actFormatBox()->isEnabled());
 }
 
 void TestWidgets::tuningPanelFitsNarrowDock()

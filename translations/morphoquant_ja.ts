@@ -23,6 +23,10 @@
         <source>Session file (.mqs) or model folder to open.</source>
         <translation>開くセッションファイル（.mqs）またはモデルフォルダー。</translation>
     </message>
+    <message>
+        <source>Window size of --screenshot (default 1400x900).</source>
+        <translation>--screenshot のウィンドウサイズ（既定 1400x900）。</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::DispersionHeatmapView</name>
@@ -1301,6 +1305,70 @@ input group %2</source>
     <message>
         <source>No plan yet.</source>
         <translation>プランはまだありません。</translation>
+    </message>
+    <message>
+        <source>NVFP4 (16-blocks, E4M3 scales)</source>
+        <translation>NVFP4（16要素ブロック、E4M3スケール）</translation>
+    </message>
+    <message>
+        <source>MXFP4 (32-blocks, power-of-two scales)</source>
+        <translation>MXFP4（32要素ブロック、2のべき乗スケール）</translation>
+    </message>
+    <message>
+        <source>HiFloat4 (64-units, micro-exponents)</source>
+        <translation>HiFloat4（64要素単位、マイクロ指数）</translation>
+    </message>
+    <message>
+        <source>Integer</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <source>NVFP4</source>
+        <translation>NVFP4</translation>
+    </message>
+    <message>
+        <source>MXFP4</source>
+        <translation>MXFP4</translation>
+    </message>
+    <message>
+        <source>HiFloat8 (A8)</source>
+        <translation>HiFloat8（A8）</translation>
+    </message>
+    <message>
+        <source>HiFloat4</source>
+        <translation>HiFloat4</translation>
+    </message>
+    <message>
+        <source>Per-token activation format (RTN only); the block formats are 4-bit, HiFloat8 8-bit</source>
+        <translation>トークンごとの活性化形式（RTNのみ）。ブロック形式は4ビット、HiFloat8は8ビット</translation>
+    </message>
+    <message>
+        <source>Weights by GPTQ</source>
+        <translation>GPTQで重みを量子化</translation>
+    </message>
+    <message>
+        <source>Round each Linear&apos;s weights column by column, spreading the error through the inverse Hessian of its calibration inputs</source>
+        <translation>各Linearの重みを列ごとに丸め、その誤差をキャリブレーション入力のヘッセ行列の逆行列を通じて残りの列に分配します</translation>
+    </message>
+    <message>
+        <source>Aim at the full-precision outputs</source>
+        <translation>全精度の出力を目標にする</translation>
+    </message>
+    <message>
+        <source>GPTQ towards the full-precision model&apos;s outputs from the quantized model&apos;s inputs (GPTAQ-style)</source>
+        <translation>量子化モデルの入力から全精度モデルの出力を目標にするGPTQ（GPTAQ方式）</translation>
+    </message>
+    <message>
+        <source>Activation format:</source>
+        <translation>活性化形式:</translation>
+    </message>
+    <message>
+        <source>Recipe:</source>
+        <translation>レシピ:</translation>
+    </message>
+    <message>
+        <source>full precision</source>
+        <translation>全精度</translation>
     </message>
 </context>
 <context>

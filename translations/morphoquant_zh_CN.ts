@@ -23,6 +23,10 @@
         <source>Session file (.mqs) or model folder to open.</source>
         <translation>要打开的会话文件（.mqs）或模型文件夹。</translation>
     </message>
+    <message>
+        <source>Window size of --screenshot (default 1400x900).</source>
+        <translation>--screenshot 的窗口大小（默认 1400x900）。</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::DispersionHeatmapView</name>
@@ -1301,6 +1305,70 @@ input group %2</source>
     <message>
         <source>No plan yet.</source>
         <translation>尚无方案。</translation>
+    </message>
+    <message>
+        <source>NVFP4 (16-blocks, E4M3 scales)</source>
+        <translation>NVFP4（16 元素块，E4M3 缩放）</translation>
+    </message>
+    <message>
+        <source>MXFP4 (32-blocks, power-of-two scales)</source>
+        <translation>MXFP4（32 元素块，2 的幂缩放）</translation>
+    </message>
+    <message>
+        <source>HiFloat4 (64-units, micro-exponents)</source>
+        <translation>HiFloat4（64 元素单元，微指数）</translation>
+    </message>
+    <message>
+        <source>Integer</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <source>NVFP4</source>
+        <translation>NVFP4</translation>
+    </message>
+    <message>
+        <source>MXFP4</source>
+        <translation>MXFP4</translation>
+    </message>
+    <message>
+        <source>HiFloat8 (A8)</source>
+        <translation>HiFloat8（A8）</translation>
+    </message>
+    <message>
+        <source>HiFloat4</source>
+        <translation>HiFloat4</translation>
+    </message>
+    <message>
+        <source>Per-token activation format (RTN only); the block formats are 4-bit, HiFloat8 8-bit</source>
+        <translation>逐 token 激活格式（仅 RTN）；块格式为 4 位，HiFloat8 为 8 位</translation>
+    </message>
+    <message>
+        <source>Weights by GPTQ</source>
+        <translation>用 GPTQ 量化权重</translation>
+    </message>
+    <message>
+        <source>Round each Linear&apos;s weights column by column, spreading the error through the inverse Hessian of its calibration inputs</source>
+        <translation>逐列舍入每个 Linear 的权重，并通过其校准输入的逆 Hessian 将误差分摊到其余列</translation>
+    </message>
+    <message>
+        <source>Aim at the full-precision outputs</source>
+        <translation>以全精度输出为目标</translation>
+    </message>
+    <message>
+        <source>GPTQ towards the full-precision model&apos;s outputs from the quantized model&apos;s inputs (GPTAQ-style)</source>
+        <translation>以量化模型的输入逼近全精度模型输出的 GPTQ（GPTAQ 方式）</translation>
+    </message>
+    <message>
+        <source>Activation format:</source>
+        <translation>激活格式：</translation>
+    </message>
+    <message>
+        <source>Recipe:</source>
+        <translation>方案：</translation>
+    </message>
+    <message>
+        <source>full precision</source>
+        <translation>全精度</translation>
     </message>
 </context>
 <context>

@@ -112,6 +112,9 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_wformat = narrowCombo(this);
     m_wformat->addItem(tr("Integer, symmetric"), int(core::WeightFormat::Int));
     m_wformat->addItem(tr("NF4"), int(core::WeightFormat::NF4));
+    m_wformat->addItem(tr("NVFP4 (16-blocks, E4M3 scales)"), int(core::WeightFormat::NVFP4));
+    m_wformat->addItem(tr("MXFP4 (32-blocks, power-of-two scales)"), int(core::WeightFormat::MXFP4));
+    m_wformat->addItem(tr("HiFloat4 (64-units, micro-exponents)"), int(core::WeightFormat::HiF4));
     m_wformat->addItem(tr("Unquantized (W16)"), int(core::WeightFormat::None));
     m_wbits = new QSpinBox(this);
     m_wbits->setRange(2, 8);
@@ -127,6 +130,22 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     for (int b : {2, 3, 4, 6, 8})
         m_abits->addItem(QStringLiteral("A%1").arg(b), b);
     m_abits->addItem(tr("A16 (unquantized)"), 16);
+    m_aformat = narrowCombo(this);
+    m_aformat->addItem(tr("Integer"), int(core::ActFormat::Int));
+    m_aformat->addItem(tr("NVFP4"), int(core::ActFormat::NVFP4));
+    m_aformat->addItem(tr("MXFP4"), int(core::ActFormat::MXFP4));
+    m_aformat->addItem(tr("HiFloat8 (A8)"), int(core::ActFormat::HiF8));
+    m_aformat->addItem(tr("HiFloat4"), int(core::ActFormat::HiF4));
+    m_aformat->setToolTip(tr("Per-token activation format (RTN only); the block formats are 4-bit, HiFloat8 8-bit"));
+    m_gptq = new QCheckBox(tr("Weights by GPTQ"), this);
+    m_gptq->setToolTip(tr("Round each Linear's weights column by column, spreading the error through the inverse "
+                          "Hessian of its calibration inputs"));
+    m_gptqTarget = new QCheckBox(tr("Aim at the full-precision outputs"), this);
+    m_gptqTarget->setToolTip(tr("GPTQ towards the full-precision model's outputs from the quantized model's inputs "
+                                "(GPTAQ-style)"));
+    m_recipe = new QLabel(this);
+    m_recipe->setWordWrap(true);
+    m_recipe->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
@@ -160,6 +179,10 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     bf->addRow(tr("Weight bits:"), m_wbits);
     bf->addRow(tr("Weight group:"), m_group);
     bf->addRow(tr("Activations:"), m_abits);
+    bf->addRow(tr("Activation format:"), m_aformat);
+    bf->addRow(m_gptq);
+    bf->addRow(QString(), m_gptqTarget);
+    bf->addRow(tr("Recipe:"), m_recipe);
 
     auto* inner = new QWidget(this);
     auto* v = new QVBoxLayout(inner);
@@ -206,6 +229,9 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     connect(m_wbits, &QSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
     connect(m_group, &QSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
     connect(m_abits, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_aformat, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_gptq, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
+    connect(m_gptqTarget, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
 }
 
 void ThresholdPanel::setSettings(const core::DabcSettings& s)
@@ -219,7 +245,7 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
 {
     const QSignalBlocker b1(m_k), b2(m_local), b3(m_global), b4(m_form), b5(m_source), b6(m_force), b7(m_dabcOn),
         b8(m_rho), b9(m_mdqfoOn), b10(m_solver), b11(m_p), b12(m_lambda), b13(m_method), b14(m_wformat),
-        b15(m_wbits), b16(m_group), b17(m_abits);
+        b15(m_wbits), b16(m_group), b17(m_abits), b18(m_aformat), b19(m_gptq), b20(m_gptqTarget);
     m_base = s;
     m_dabcOn->setChecked(s.dabc.enabled);
     m_k->setValue(s.dabc.k);
@@ -241,6 +267,9 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
     if (a < 0) // a width without a preset entry (e.g. A5 from the CLI) gets one
         m_abits->addItem(QStringLiteral("A%1").arg(s.abits), s.abits);
     m_abits->setCurrentIndex(m_abits->findData(s.abits));
+    m_aformat->setCurrentIndex(std::max(0, m_aformat->findData(int(s.actFormat))));
+    m_gptq->setChecked(s.gptq.enabled);
+    m_gptqTarget->setChecked(s.gptq.fpTarget);
     updateEnabled();
 }
 
@@ -261,9 +290,20 @@ core::QuantSettings ThresholdPanel::quantSettings() const
     s.mdqfo.lambdaCos = m_lambda->value();
     s.method = m_method->currentData().toString().toStdString();
     s.weight.format = core::WeightFormat(m_wformat->currentData().toInt());
-    s.weight.bits = s.weight.format == core::WeightFormat::NF4 ? 4 : m_wbits->value();
+    s.weight.bits = s.weight.format == core::WeightFormat::Int ? m_wbits->value() : 4;
     s.weight.groupSize = m_group->value();
     s.abits = m_abits->currentData().toInt();
+    s.actFormat = core::ActFormat(m_aformat->currentData().toInt());
+    if (s.method != "rtn")
+        s.actFormat = core::ActFormat::Int;
+    else if (s.actFormat == core::ActFormat::HiF8)
+        s.abits = 8;
+    else if (s.actFormat != core::ActFormat::Int)
+        s.abits = 4;
+    // GPTQ rounds integer and block-format weights (not NF4, not unquantized ones).
+    s.gptq.enabled = m_gptq->isChecked() && s.weight.format != core::WeightFormat::None
+        && s.weight.format != core::WeightFormat::NF4;
+    s.gptq.fpTarget = s.gptq.enabled && m_gptqTarget->isChecked();
     return s;
 }
 
@@ -288,7 +328,8 @@ bool ThresholdPanel::sameSettings(const core::DabcSettings& a, const core::DabcS
 bool ThresholdPanel::sameSettings(const core::QuantSettings& a, const core::QuantSettings& b)
 {
     return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight)
-        && sameSettings(a.dabc, b.dabc) && sameMdqfo(a.mdqfo, b.mdqfo);
+        && sameSettings(a.dabc, b.dabc) && sameMdqfo(a.mdqfo, b.mdqfo) && a.actFormat == b.actFormat
+        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget;
 }
 
 ThresholdPanel::Effect ThresholdPanel::effectOf(const core::QuantSettings& a, const core::QuantSettings& b)
@@ -297,7 +338,8 @@ ThresholdPanel::Effect ThresholdPanel::effectOf(const core::QuantSettings& a, co
     e.masks = !sameMaskFields(a.dabc, b.dabc);
     e.mdqfo = e.masks || !sameMdqfo(a.mdqfo, b.mdqfo);
     e.requantize = a.method != b.method || a.abits != b.abits || !sameWeight(a.weight, b.weight)
-                || a.dabc.rho != b.dabc.rho;
+                || a.dabc.rho != b.dabc.rho || a.actFormat != b.actFormat || a.gptq.enabled != b.gptq.enabled
+                || a.gptq.fpTarget != b.gptq.fpTarget;
     return e;
 }
 
@@ -315,6 +357,15 @@ void ThresholdPanel::updateEnabled()
     const auto wf = core::WeightFormat(m_wformat->currentData().toInt());
     m_wbits->setEnabled(wf == core::WeightFormat::Int);
     m_group->setEnabled(wf == core::WeightFormat::Int);
+    m_aformat->setEnabled(!mq);
+    const bool gptqable = wf != core::WeightFormat::None && wf != core::WeightFormat::NF4;
+    m_gptq->setEnabled(gptqable);
+    m_gptqTarget->setEnabled(gptqable && m_gptq->isChecked());
+    const core::QuantSettings s = quantSettings();
+    QStringList passes;
+    for (const std::string& p : s.passes())
+        passes << QString::fromStdString(p);
+    m_recipe->setText(passes.isEmpty() ? tr("full precision") : passes.join(QStringLiteral(" \u2192 ")));
 }
 
 void ThresholdPanel::onEdited()

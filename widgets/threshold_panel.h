@@ -53,6 +53,10 @@ public:
     QSpinBox* weightBitsBox() const { return m_wbits; }
     QSpinBox* groupSizeBox() const { return m_group; }
     QComboBox* actBitsBox() const { return m_abits; }
+    QComboBox* actFormatBox() const { return m_aformat; }
+    QCheckBox* gptqBox() const { return m_gptq; }
+    QCheckBox* gptqTargetBox() const { return m_gptqTarget; }
+    QLabel* recipeLabel() const { return m_recipe; }
     QPushButton* quantizeButton() const { return m_quantize; }
 
     static bool sameSettings(const core::DabcSettings& a, const core::DabcSettings& b);
@@ -96,6 +100,10 @@ private:
     QSpinBox* m_wbits = nullptr;
     QSpinBox* m_group = nullptr;
     QComboBox* m_abits = nullptr;
+    QComboBox* m_aformat = nullptr;
+    QCheckBox* m_gptq = nullptr;
+    QCheckBox* m_gptqTarget = nullptr;
+    QLabel* m_recipe = nullptr; // the settings' ordered passes (QuantSettings::passes)
     QLabel* m_status = nullptr;
     QPushButton* m_quantize = nullptr;
 };

@@ -63,6 +63,10 @@ int main(int argc, char** argv)
                                    QApplication::translate("main", "Select this input group (e.g. layers.1.o_in) in every view."),
                                    QStringLiteral("name"));
     parser.addOption(group);
+    const QCommandLineOption shotSize(QStringLiteral("screenshot-size"),
+                                      QApplication::translate("main", "Window size of --screenshot (default 1400x900)."),
+                                      QStringLiteral("WxH"));
+    parser.addOption(shotSize);
     parser.addPositionalArgument(QStringLiteral("path"),
                                  QApplication::translate("main", "Session file (.mqs) or model folder to open."));
     parser.process(app);
@@ -96,7 +100,17 @@ int main(int argc, char** argv)
         }
     }
     if (shot) {
-        w.resize(1400, 900);
+        QSize size(1400, 900);
+        if (parser.isSet(shotSize)) {
+            const QStringList wh = parser.value(shotSize).split(QLatin1Char('x'));
+            if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0)
+                size = QSize(wh[0].toInt(), wh[1].toInt());
+            else {
+                std::fprintf(stderr, "morphoquant: --screenshot-size expects WxH, e.g. 1400x1400\n");
+                return 2;
+            }
+        }
+        w.resize(size);
         w.show();
         settle();
         const QString out = parser.value(screenshot);

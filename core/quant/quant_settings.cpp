@@ -93,13 +93,16 @@ std::vector<std::string> QuantSettings::passes() const
         p.push_back("weights " + std::string(gptq.enabled ? "gptq " : "round-to-nearest ") + weight.label()
                     + (gptq.enabled && gptq.clipSteps > 0 ? " (clip search)" : "")
                     + (gptq.enabled && gptq.fpTarget ? " (fp target)" : ""));
-    if (act == ActScheme::PerTokenDynamic && abits < 16) {
+    // Before a plan exists act is not set yet: the method implies it (preparePlan).
+    const bool perToken = act == ActScheme::PerTokenDynamic || (act == ActScheme::None && method == "rtn");
+    const bool perChannel = act == ActScheme::PerChannelStatic || (act == ActScheme::None && method == "morphoquant");
+    if (perToken && abits < 16) {
         std::string a = "activations per-token " + std::string(actFormatName(actFormat));
         if (actFormat == ActFormat::Int)
             a += std::to_string(abits) + (actAsym ? " asymmetric" : "")
                 + (actClipSearch > 0 ? " (clip search)" : (actClip != 1.0 ? " (clip)" : ""));
         p.push_back(a);
-    } else if (act == ActScheme::PerChannelStatic && abits < 16) {
+    } else if (perChannel && abits < 16) {
         if (dabc.enabled)
             p.push_back("dabc");
         p.push_back(std::string(mdqfo.enabled ? "mdqfo" : "max") + " per-channel static int" + std::to_string(abits));
