@@ -289,6 +289,8 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
             results.push_back(result("full precision", pair.ref));
         EvalResult e = result(s.settings->label(), pair.quantized);
         e.kl = pair.kl;
+        e.klByModality = pair.klByModality;
+        e.tokensByModality = pair.tokensByModality;
         results.push_back(std::move(e));
     } else {
         results.push_back(result("full precision", evaluateStreamed(model, data, nullptr, batchSize, progress, cancel, streamOptions)));
@@ -301,6 +303,43 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
             *same = std::move(e);
         else
             s.evals.push_back(std::move(e));
+    }
+}
+
+void Engine::evaluateManifest(Session& s, const std::string& manifestPath, bool fpToo, const ProgressSink& progress,
+                              const CancelToken* cancel)
+{
+    std::lock_guard<std::mutex> lock(d->mutex);
+    const DecoderModel& model = d->modelOf(s);
+    if (!s.settings)
+        throw Error("nothing to evaluate against: the session has no quantization plan (quantize first)");
+    const OmniCalibration data(s.model.path, manifestPath);
+    QuantizedModel q = makeQuantizedModel(model, s);
+    const EvalPair pair = evaluatePairStreamed(model, q.model, q.hook.get(), data, progress, cancel, streamOptions);
+    auto result = [&](const std::string& label, const NllResult& r) {
+        EvalResult e;
+        e.label = label;
+        e.data = manifestPath;
+        e.nll = r.nll;
+        e.ppl = r.ppl;
+        e.tokens = r.tokens;
+        return e;
+    };
+    std::vector<EvalResult> results;
+    if (fpToo)
+        results.push_back(result("full precision", pair.ref));
+    EvalResult e = result(s.settings->label(), pair.quantized);
+    e.kl = pair.kl;
+    e.klByModality = pair.klByModality;
+    e.tokensByModality = pair.tokensByModality;
+    results.push_back(std::move(e));
+    for (EvalResult& r : results) {
+        auto same = std::find_if(s.evals.begin(), s.evals.end(),
+                                 [&](const EvalResult& o) { return o.label == r.label && o.data == r.data; });
+        if (same != s.evals.end())
+            *same = std::move(r);
+        else
+            s.evals.push_back(std::move(r));
     }
 }
 

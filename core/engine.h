@@ -80,6 +80,11 @@ public:
     // (Error otherwise).
     void evaluate(Session& s, const std::string& evalPath, bool fpToo, int batchSize = 8,
                   const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
+    // The quantized model beside full precision on a Qwen2.5-Omni manifest (images, audio,
+    // video placed as for calibration): perplexity over every position's next token and the KL
+    // divergence per modality of the compared positions (EvalResult::klByModality).
+    void evaluateManifest(Session& s, const std::string& manifestPath, bool fpToo,
+                          const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
     // The plan as a morphoquant-sim folder (see export/hf_export.h); atomic, refuses to replace
     // an existing folder unless overwrite.

@@ -86,6 +86,10 @@ struct EvalResult {
     // Mean KL(full precision || this model) of the next-token distributions, nats per predicted
     // token; negative when not measured (full-precision results, older sessions).
     double kl = -1.0;
+    // The same by the modality of the compared position (-1: not measured or no such
+    // position; evaluation on a Qwen2.5-Omni manifest measures every modality present).
+    std::array<double, kNumModalities> klByModality{-1.0, -1.0, -1.0, -1.0};
+    std::array<int64_t, kNumModalities> tokensByModality{};
 };
 
 // Quantization error of one Linear's output over tokens of one modality (or pooled), the

@@ -616,22 +616,18 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     return r;
 }
 
-EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
-                              const TokenDataset& data, int batchSize, const ProgressSink& progress,
-                              const CancelToken* cancel, const StreamOptions& options)
+namespace {
+
+// The pair evaluation's layer-wise pass over batches `fill` adds to both runs (the same inputs).
+EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
+                          const std::function<void(LayerwiseRun&, LayerwiseRun&)>& fill, const ProgressSink& progress,
+                          const CancelToken* cancel, const StreamOptions& options)
 {
-    requirePredictedTokens(data);
     c10::InferenceMode guard;
     StreamOptions half = options;
     half.memBudget = options.memBudget / 2;
     LayerwiseRun runF(fp, half), runQ(q, half);
-    forEachEvalBatch(data, batchSize, cancel, [&](const at::Tensor& ids) {
-        DecoderInput in;
-        in.ids = ids;
-        in.embeds = fp.embed(ids);
-        runF.add(in);
-        runQ.add(in);
-    });
+    fill(runF, runQ);
     EtaClock clock;
     const int L = fp.numLayers();
     const double steps = double(L) + 1.0;
@@ -652,13 +648,18 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
     EvalPair r;
     double nllF = 0, nllQ = 0, kl = 0;
     int64_t tokens = 0;
+    std::array<double, kNumModalities> klM{};
     for (size_t i = 0; i < runF.batches(); ++i) {
         checkCancel(cancel);
-        const NllPairSum part = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i));
+        const NllPairSum part = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i), runF.tags(i));
         nllF += part.ref.nll;
         nllQ += part.other.nll;
         kl += part.kl;
         tokens += part.ref.tokens;
+        for (int m = 0; m < kNumModalities; ++m) {
+            klM[size_t(m)] += part.klByModality[size_t(m)];
+            r.tokensByModality[size_t(m)] += part.tokensByModality[size_t(m)];
+        }
         report(progress, "eval", (double(L) + double(i + 1) / double(runF.batches())) / steps,
                "lm_head " + std::to_string(i + 1) + "/" + std::to_string(runF.batches()));
     }
@@ -672,7 +673,55 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
     r.ref = result(nllF);
     r.quantized = result(nllQ);
     r.kl = tokens ? kl / double(tokens) : 0.0;
+    for (int m = 0; m < kNumModalities; ++m)
+        if (r.tokensByModality[size_t(m)] > 0)
+            r.klByModality[size_t(m)] = klM[size_t(m)] / double(r.tokensByModality[size_t(m)]);
     return r;
+}
+
+} // namespace
+
+EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
+                              const TokenDataset& data, int batchSize, const ProgressSink& progress,
+                              const CancelToken* cancel, const StreamOptions& options)
+{
+    requirePredictedTokens(data);
+    c10::InferenceMode guard;
+    return evaluatePairRuns(
+        fp, q, qHook,
+        [&](LayerwiseRun& runF, LayerwiseRun& runQ) {
+            forEachEvalBatch(data, batchSize, cancel, [&](const at::Tensor& ids) {
+                DecoderInput in;
+                in.ids = ids;
+                in.embeds = fp.embed(ids);
+                runF.add(in);
+                runQ.add(in);
+            });
+        },
+        progress, cancel, options);
+}
+
+EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
+                              const CalibrationData& data, const ProgressSink& progress, const CancelToken* cancel,
+                              const StreamOptions& options)
+{
+    c10::InferenceMode guard;
+    return evaluatePairRuns(
+        fp, q, qHook,
+        [&](LayerwiseRun& runF, LayerwiseRun& runQ) {
+            for (size_t i = 0; i < data.batches(); ++i) {
+                checkCancel(cancel);
+                const DecoderInput in = data.prepare(i, fp, nullptr, false);
+                if (!in.ids.defined() || in.ids.size(1) < 2)
+                    continue; // nothing to predict
+                runF.add(in);
+                runQ.add(in);
+                report(progress, "eval", 0.0, "inputs " + std::to_string(i + 1) + "/" + std::to_string(data.batches()));
+            }
+            if (runF.batches() == 0)
+                throw InputError(data.source() + ": no sample has two positions or more: nothing to predict");
+        },
+        progress, cancel, options);
 }
 
 } // namespace mq::core

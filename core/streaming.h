@@ -97,9 +97,19 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
 struct EvalPair {
     NllResult ref, quantized;
     double kl = 0.0; // mean over predicted tokens
+    // Mean KL by the modality of the compared position (-1 where none), and those positions.
+    std::array<double, kNumModalities> klByModality{-1.0, -1.0, -1.0, -1.0};
+    std::array<int64_t, kNumModalities> tokensByModality{};
 };
 EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
                               const TokenDataset& data, int batchSize = 8, const ProgressSink& progress = {},
+                              const CancelToken* cancel = nullptr, const StreamOptions& options = {});
+
+// The same on prepared inputs (a Qwen2.5-Omni manifest: encoder features placed, modality tags
+// and multimodal positions), with the KL per modality of the compared positions. The targets are
+// every position's next token, media placeholders included.
+EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
+                              const CalibrationData& data, const ProgressSink& progress = {},
                               const CancelToken* cancel = nullptr, const StreamOptions& options = {});
 
 // The n of "every n-th row" MDQFO keeps of `rows` captured rows of a group of `channels`:

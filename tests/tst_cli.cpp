@@ -252,6 +252,28 @@ private slots:
         r = cli({"quantize", "--model", model, "--calib", "x", "--manifest", manifest, "--method", "rtn", "--wbits",
                  "4", "--abits", "4"});
         QCOMPARE(r.code, 2); // exactly one of --calib and --manifest
+        // Evaluation on the manifest: KL per modality of the compared positions; the positions
+        // add up to every predicted one and the per-modality means average to the whole KL
+        // (1e-9 relative: float64 sums in another order); the session keeps them.
+        r = cli({"quantize", "--model", model, "--manifest", manifest, "--method", "rtn", "--wbits", "4", "--abits",
+                 "4", "--eval-manifest", manifest, "--session", m_tmp.filePath("omni-eval.mqs"), "--json", "--quiet"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const json& me = r.last["manifest_eval"];
+        double weighted = 0;
+        int64_t positions = 0;
+        for (const char* m : {"text", "image", "video", "audio"}) {
+            QVERIFY2(me["kl_by_modality"].contains(m), m);
+            const double kl = me["kl_by_modality"][m]["kl"].get<double>();
+            const int64_t n = me["kl_by_modality"][m]["positions"].get<int64_t>();
+            QVERIFY(kl > 0.0 && n > 0);
+            weighted += kl * double(n);
+            positions += n;
+        }
+        QCOMPARE(positions, me["tokens"].get<int64_t>());
+        QVERIFY(std::fabs(weighted / double(positions) / me["kl"].get<double>() - 1.0) < 1e-9);
+        Run ins = cli({"inspect", m_tmp.filePath("omni-eval.mqs"), "--json"});
+        QVERIFY2(ins.code == 0, qPrintable(ins.err));
+        QCOMPARE(ins.last["evals"].back()["kl_by_modality"], me["kl_by_modality"]);
     }
 
     void helpForEveryCommand_data()

@@ -298,6 +298,14 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
         <source>, KL divergence %1 nats per token</source>
         <translation>、KL ダイバージェンス トークンあたり %1 ナット</translation>
     </message>
+    <message>
+        <source>%1 %2</source>
+        <translation>%1 %2</translation>
+    </message>
+    <message>
+        <source> (KL by modality: %1)</source>
+        <translation>（モダリティ別KL：%1）</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::LossCurveView</name>

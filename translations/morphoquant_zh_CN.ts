@@ -298,6 +298,14 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
         <source>, KL divergence %1 nats per token</source>
         <translation>，KL 散度 每词元 %1 奈特</translation>
     </message>
+    <message>
+        <source>%1 %2</source>
+        <translation>%1 %2</translation>
+    </message>
+    <message>
+        <source> (KL by modality: %1)</source>
+        <translation>（按模态的 KL：%1）</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::LossCurveView</name>

@@ -221,6 +221,15 @@ void LayerErrorView::setSession(const core::Session* session)
                 line += tr(", %1% vs full precision").arg(QString::asprintf("%+.1f", 100.0 * (e.ppl / fp->ppl - 1.0)));
             if (e.kl >= 0.0)
                 line += tr(", KL divergence %1 nats per token").arg(e.kl, 0, 'f', 4);
+            // Per modality when more than text was measured (an evaluation on an Omni manifest).
+            QStringList perModality;
+            for (int m = 1; m < core::kNumModalities; ++m)
+                if (e.klByModality[size_t(m)] >= 0.0)
+                    perModality << tr("%1 %2").arg(modalityLabel(m)).arg(e.klByModality[size_t(m)], 0, 'g', 3);
+            if (!perModality.isEmpty() && e.klByModality[0] >= 0.0)
+                perModality.prepend(tr("%1 %2").arg(modalityLabel(0)).arg(e.klByModality[0], 0, 'g', 3));
+            if (!perModality.isEmpty())
+                line += tr(" (KL by modality: %1)").arg(perModality.join(QStringLiteral(", ")).toHtmlEscaped());
             lines << line;
         }
         if (session->settings)

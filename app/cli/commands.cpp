@@ -125,16 +125,28 @@ void printCalibration(const core::Session& s)
     std::printf(" tokens\n");
 }
 
-json evalJson(const core::EvalResult& e)
+// The JSON keys of the layer errors (fixed: the GUI's tests compare against them).
+constexpr const char* kModalityKeys[core::kNumModalities] = {"text", "image", "video", "audio"};
+
+// The KL divergence per modality of the compared positions ({} when none was measured).
+json klByModalityJson(const core::EvalResult& e)
 {
-    json j{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
-    if (e.kl >= 0.0)
-        j["kl"] = e.kl;
+    json j = json::object();
+    for (int m = 0; m < core::kNumModalities; ++m)
+        if (e.klByModality[size_t(m)] >= 0.0)
+            j[kModalityKeys[m]] = {{"kl", e.klByModality[size_t(m)]}, {"positions", e.tokensByModality[size_t(m)]}};
     return j;
 }
 
-// The JSON keys of the layer errors (fixed: the GUI's tests compare against them).
-constexpr const char* kModalityKeys[core::kNumModalities] = {"text", "image", "video", "audio"};
+json evalJson(const core::EvalResult& e)
+{
+    json j{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
+    if (e.kl >= 0.0) {
+        j["kl"] = e.kl;
+        j["kl_by_modality"] = klByModalityJson(e);
+    }
+    return j;
+}
 
 json errorStatJson(const core::ErrorStat& e)
 {
@@ -326,6 +338,17 @@ int cmdQuantize(int argc, char** argv)
         out["ppl"] = q->ppl;
         out["tokens"] = q->tokens;
         out["kl"] = q->kl;
+    }
+    if (!o.evalManifest.empty()) {
+        engine.evaluateManifest(session, o.evalManifest, false, pp.sink());
+        pp.finishLine();
+        const core::EvalResult* q = findEval(session, session.settings->label(), o.evalManifest);
+        printNll(q->label + " (manifest)", q->nll, q->ppl, q->tokens);
+        for (int m = 0; m < core::kNumModalities; ++m)
+            if (q->klByModality[size_t(m)] >= 0.0)
+                std::printf("KL %-25s %.6f nats over %lld positions\n", kModalityKeys[m], q->klByModality[size_t(m)],
+                            static_cast<long long>(q->tokensByModality[size_t(m)]));
+        out["manifest_eval"] = evalJson(*q);
     }
     if (!sessionPath.empty()) {
         core::saveSession(session, sessionPath);
@@ -567,9 +590,9 @@ int cmdInspect(int argc, char** argv)
     }
     json evals = json::array();
     for (const auto& e : s.evals) {
-        json ej{{"label", e.label}, {"data", e.data}, {"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
-        if (e.kl >= 0.0)
-            ej["kl"] = e.kl;
+        json ej = evalJson(e);
+        ej["label"] = e.label;
+        ej["data"] = e.data;
         evals.push_back(ej);
     }
     j["evals"] = evals;

@@ -78,6 +78,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --asym               integer weights: asymmetric (min/max) instead of symmetric
   --eval FILE          evaluate the quantized model on a JSONL token file
   --eval-fp            also evaluate the full-precision model on --eval FILE
+  --eval-manifest FILE Qwen2.5-Omni: evaluate on a manifest (media placed as for calibration)
+                       beside full precision: perplexity over every position's next token and
+                       the KL divergence per modality of the compared positions
   --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
   --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
   --overwrite          allow --export to replace an existing folder
@@ -319,7 +322,8 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth", "recipe"},
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth", "recipe",
+          "eval-manifest"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"sweep", kSweepHelp, {"model", "calib", "eval", "recipes", "batch", "threads", "mem-budget"},
@@ -589,6 +593,7 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (!o.rotation.empty() && !o.exportDir.empty())
         throw UsageError("--export of a rotated plan (--rotate) is not written yet");
     o.evalPath = a.value("eval");
+    o.evalManifest = a.value("eval-manifest");
     if (a.flag("eval-fp") && o.evalPath.empty())
         throw UsageError("--eval-fp needs --eval FILE");
     o.stream = streamOptions(a);

@@ -63,7 +63,7 @@ struct QuantizeOptions {
     int batch = 8;
     std::string calibKind, calibPath; // "tokens" (--calib) or "manifest" (--manifest)
     std::string rotation;             // --rotate / --rotate-seed as a key ("" or "hadamard:SEED")
-    std::string model, session, exportDir, evalPath;
+    std::string model, session, exportDir, evalPath, evalManifest;
     core::StreamOptions stream;
 };
 QuantizeOptions quantizeOptions(const Args& a);

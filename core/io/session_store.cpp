@@ -422,6 +422,12 @@ void Writer::write(H5::H5File& f, const Session& s)
         numAttr<int64_t>(ds, path, "tokens", e.tokens);
         if (e.kl >= 0.0)
             numAttr<double>(ds, path, "kl", e.kl);
+        for (int m = 0; m < kNumModalities; ++m) {
+            if (e.klByModality[size_t(m)] < 0.0)
+                continue;
+            numAttr<double>(ds, path, (std::string("kl_") + kModalityKeys[m]).c_str(), e.klByModality[size_t(m)]);
+            numAttr<int64_t>(ds, path, (std::string("tokens_") + kModalityKeys[m]).c_str(), e.tokensByModality[size_t(m)]);
+        }
     }
 
     if (!s.weights.empty()) {
@@ -768,6 +774,18 @@ Session Reader::read(H5::H5File& f)
             e.kl = numAttr<double>(ds, path, "kl");
             if (!(e.kl >= 0.0) || !std::isfinite(e.kl))
                 fail(path + "@kl", "KL divergence " + std::to_string(e.kl) + "; expected a finite value >= 0");
+        }
+        for (int m = 0; m < kNumModalities; ++m) { // optional: per modality
+            const std::string key = std::string("kl_") + kModalityKeys[m];
+            if (!ds.attrExists(key))
+                continue;
+            const double v = numAttr<double>(ds, path, key.c_str());
+            if (!(v >= 0.0) || !std::isfinite(v))
+                fail(path + "@" + key, "KL divergence " + std::to_string(v) + "; expected a finite value >= 0");
+            e.klByModality[size_t(m)] = v;
+            const std::string tk = std::string("tokens_") + kModalityKeys[m];
+            if (ds.attrExists(tk))
+                e.tokensByModality[size_t(m)] = numAttr<int64_t>(ds, path, tk.c_str());
         }
         s.evals.push_back(std::move(e));
     }

@@ -21,7 +21,8 @@
 //   /mdqfo/<group>        dataset loss [steps, 4] f64 (step, L_p, L_cos, total); attr index
 //                         (int64): position in Session::curves
 //   /eval/<i>             i = 0, 1, ...: an empty (null-dataspace) dataset per result with
-//                         attrs label, data, nll, ppl (f64), tokens (int64)
+//                         attrs label, data, nll, ppl (f64), tokens (int64); optional kl (f64),
+//                         kl_<modality> (f64) and tokens_<modality> (int64) per modality measured
 //   /errors               optional (absent: no figures; older files): the layer errors of the
 //                         plan (Session::errors). Datasets module [M] strings (Linear names, in
 //                         Session::errors order) and values [M, 5, 3] f64: rows text, image,

@@ -471,7 +471,7 @@ at::Tensor DecoderModel::logits(const at::Tensor& hidden) const
 }
 
 NllPairSum DecoderModel::nextTokenNllPair(const at::Tensor& refIn, const at::Tensor& otherIn,
-                                          const at::Tensor& ids) const
+                                          const at::Tensor& ids, const at::Tensor& tagsIn) const
 {
     NllPairSum r;
     const int64_t T = refIn.size(1), V = m_cfg.vocabSize;
@@ -480,6 +480,10 @@ NllPairSum DecoderModel::nextTokenNllPair(const at::Tensor& refIn, const at::Ten
     const at::Tensor hf = headInputs(refIn), hq = headInputs(otherIn);
     const at::Tensor target = ids.narrow(1, 1, T - 1).reshape({-1}).to(hf.device(), at::kLong);
     const int64_t rows = hf.size(0);
+    // The modality of each compared position (0..T-2 of every sequence).
+    const at::Tensor rowTags = tagsIn.defined()
+        ? tagsIn.reshape({refIn.size(0), T}).narrow(1, 0, T - 1).reshape({-1}).to(at::kCPU, at::kLong)
+        : at::zeros({rows}, at::TensorOptions().dtype(at::kLong));
     constexpr int64_t kRowBlock = 1024, kVocabChunk = 8192;
     const auto dbl = hf.options().dtype(at::kDouble);
     double nllF = 0.0, nllQ = 0.0, kl = 0.0;
@@ -513,7 +517,16 @@ NllPairSum DecoderModel::nextTokenNllPair(const at::Tensor& refIn, const at::Ten
         nllF += (lseF - tf).sum().item<double>();
         nllQ += (lseQ - tq).sum().item<double>();
         // KL >= 0 in exact arithmetic; rounding can leave -1e-16 on identical rows.
-        kl += (S / sumF - lseF + lseQ).clamp_min(0.0).sum().item<double>();
+        const at::Tensor klRows = (S / sumF - lseF + lseQ).clamp_min(0.0).to(at::kCPU).contiguous();
+        kl += klRows.sum().item<double>();
+        const at::Tensor tg = rowTags.narrow(0, r0, nr).contiguous();
+        const double* kp = klRows.data_ptr<double>();
+        const int64_t* gp = tg.data_ptr<int64_t>();
+        for (int64_t i = 0; i < nr; ++i) {
+            const int64_t m = gp[i] >= 0 && gp[i] < kNumModalities ? gp[i] : 0;
+            r.klByModality[size_t(m)] += kp[i];
+            ++r.tokensByModality[size_t(m)];
+        }
     }
     r.ref = {nllF, rows};
     r.other = {nllQ, rows};

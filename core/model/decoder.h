@@ -79,6 +79,10 @@ struct NllSum {
 struct NllPairSum {
     NllSum ref, other;
     double kl = 0.0;
+    // The KL sums and predicted positions by the modality of the position whose next-token
+    // distribution is compared (when tags were given; text otherwise).
+    std::array<double, kNumModalities> klByModality{};
+    std::array<int64_t, kNumModalities> tokensByModality{};
 };
 
 class DecoderModel {
@@ -156,7 +160,9 @@ public:
     // activations differ), in one sweep over the vocabulary: the NLL of each and
     // KL(p_ref || p_other) = E_ref[l_ref - l_other] - lse_ref + lse_other per token, every sum
     // in float64 with the running maximum rescaled as the chunks go.
-    NllPairSum nextTokenNllPair(const at::Tensor& hiddenRef, const at::Tensor& hiddenOther, const at::Tensor& ids) const;
+    // tags [B*T] or [B, T] uint8 (modality of each position; undefined: all text).
+    NllPairSum nextTokenNllPair(const at::Tensor& hiddenRef, const at::Tensor& hiddenOther, const at::Tensor& ids,
+                                const at::Tensor& tags = at::Tensor()) const;
     // A copy computing the same function in a rotated basis (quant/rotation.h): RMSNorm scales
     // folded into the Linears after them (the norms become 1), the residual stream turned by the
     // orthogonal q (the embedding rows times q, every Linear reading the stream W q, o_proj and
