@@ -274,6 +274,14 @@ private slots:
         Run ins = cli({"inspect", m_tmp.filePath("omni-eval.mqs"), "--json"});
         QVERIFY2(ins.code == 0, qPrintable(ins.err));
         QCOMPARE(ins.last["evals"].back()["kl_by_modality"], me["kl_by_modality"]);
+        // The sweep on manifests: the same recipe gives the same figures, per modality too.
+        const QString recipes = m_tmp.filePath("omni-recipes.json");
+        writeBytes(recipes, R"([{"name": "rtn", "options": "--method rtn --wbits 4 --abits 4"}])");
+        Run sw = cli({"sweep", "--model", model, "--manifest", manifest, "--eval-manifest", manifest, "--recipes",
+                      recipes, "--json", "--quiet"});
+        QVERIFY2(sw.code == 0, qPrintable(sw.err));
+        QCOMPARE(sw.last["recipes"][0]["kl_by_modality"], me["kl_by_modality"]);
+        QCOMPARE(sw.last["recipes"][0]["ppl"].get<double>(), me["ppl"].get<double>());
     }
 
     void helpForEveryCommand_data()

@@ -402,11 +402,13 @@ int cmdSweep(int argc, char** argv)
     const SweepOptions o = sweepOptions(a);
     const std::vector<Recipe> recipes = readRecipes(o); // every recipe checked before any runs
     core::initRuntime(o.threads);
+    const std::string evalPath = o.eval.empty() ? o.evalManifest : o.eval;
     {
-        std::ifstream probe(o.eval);
+        std::ifstream probe(evalPath);
         if (!probe)
-            throw core::InputError(o.eval + ": cannot open the evaluation file");
+            throw core::InputError(evalPath + ": cannot open the evaluation file");
     }
+    const bool manifest = !o.evalManifest.empty();
     ProgressPrinter pp(a.flag("quiet"));
     core::Engine engine;
     engine.streamOptions = o.stream;
@@ -415,32 +417,39 @@ int cmdSweep(int argc, char** argv)
     engine.openModel(opened, o.model, pp.sink());
     std::map<std::string, core::Session> calibrated; // by rotation key
     json rows = json::array();
-    std::printf("%-44s %9s %8s %7s %7s %7s %7s %8s\n", "recipe", "PPL", "KL", "A bits", "A/MAC", "+MACs", "W bits",
-                "seconds");
+    std::printf("%-44s %9s %8s %7s %7s %7s %7s %8s%s\n", "recipe", "PPL", "KL", "A bits", "A/MAC", "+MACs", "W bits",
+                "seconds", manifest ? "   KL text   image   video   audio" : "");
     json fp;
     for (const Recipe& r : recipes) {
         const auto t0 = std::chrono::steady_clock::now();
         auto it = calibrated.find(r.q.rotation);
         if (it == calibrated.end()) {
             core::Session s = opened;
-            engine.calibrate(s, calibrationSpec("tokens", o.calib, o.batch, r.q.rotation), pp.sink());
+            engine.calibrate(s, calibrationSpec(o.calibKind, o.calib, o.batch, r.q.rotation), pp.sink());
             it = calibrated.emplace(r.q.rotation, std::move(s)).first;
         }
         core::Session s = it->second;
         engine.quantize(s, r.q.settings, pp.sink());
         const bool fpToo = fp.is_null();
-        engine.evaluate(s, o.eval, fpToo, o.batch, pp.sink());
+        if (manifest)
+            engine.evaluateManifest(s, evalPath, fpToo, pp.sink());
+        else
+            engine.evaluate(s, evalPath, fpToo, o.batch, pp.sink());
         pp.finishLine();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (fpToo) {
-            const core::EvalResult* f = findEval(s, "full precision", o.eval);
+            const core::EvalResult* f = findEval(s, "full precision", evalPath);
             fp = evalJson(*f);
             std::printf("%-44s %9.4f\n", "full precision", f->ppl);
         }
-        const core::EvalResult* e = findEval(s, s.settings->label(), o.eval);
+        const core::EvalResult* e = findEval(s, s.settings->label(), evalPath);
         const core::QuantCost c = core::quantCost(s);
-        std::printf("%-44s %9.4f %8.4f %7.2f %7.2f %6.1f%% %7.2f %8.1f\n", r.name.c_str(), e->ppl, e->kl,
+        std::printf("%-44s %9.4f %8.4f %7.2f %7.2f %6.1f%% %7.2f %8.1f", r.name.c_str(), e->ppl, e->kl,
                     c.actBitsEffective, c.actBitsEffectiveMac, 100.0 * c.dabcExtraMacs, c.weightBitsEffective, seconds);
+        if (manifest)
+            for (int m = 0; m < core::kNumModalities; ++m)
+                std::printf(" %7.4g", e->klByModality[size_t(m)]);
+        std::printf("\n");
         std::fflush(stdout);
         rows.push_back(json{{"name", r.name},
                             {"options", r.options},
@@ -448,6 +457,7 @@ int cmdSweep(int argc, char** argv)
                             {"nll", e->nll},
                             {"ppl", e->ppl},
                             {"kl", e->kl},
+                            {"kl_by_modality", klByModalityJson(*e)},
                             {"tokens", e->tokens},
                             {"act_bits_effective", c.actBitsEffective},
                             {"act_bits_effective_mac", c.actBitsEffectiveMac},

@@ -161,7 +161,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        per token, counted in the cost)
 )";
 
-const char* kSweepHelp = R"(usage: morphoquant-cli sweep --model DIR --calib FILE --eval FILE --recipes FILE.json
+const char* kSweepHelp = R"(usage: morphoquant-cli sweep --model DIR (--calib FILE | --manifest FILE)
+                          (--eval FILE | --eval-manifest FILE) --recipes FILE.json
                           [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
 
 Runs quantize recipes one after another on one model and prints a table: perplexity, the mean
@@ -171,7 +172,9 @@ with the same rotation share one calibration. FILE.json is a JSON array (or {"re
 of {"name": "...", "options": "--method rtn --wbits 4 --abits 4 --rotate hadamard"} (options
 as one string or a list of strings): any quantize option except --model, --calib, --manifest,
 --eval, --eval-fp, --session, --export, --overwrite, --batch, --threads and --mem-budget,
-which the sweep sets. Every recipe is checked before the first one runs.
+which the sweep sets. Every recipe is checked before the first one runs. For Qwen2.5-Omni,
+--manifest calibrates on a manifest and --eval-manifest evaluates on one, with the KL
+divergence per modality of the compared positions in the table (and "kl_by_modality").
 
   --json     last line of stdout: {"recipes": [{name, options, label, ppl, nll, kl, tokens,
              act_bits_effective, act_bits_effective_mac, dabc_extra_macs,
@@ -326,7 +329,8 @@ const std::vector<Command>& commands()
           "eval-manifest"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
-        {"sweep", kSweepHelp, {"model", "calib", "eval", "recipes", "batch", "threads", "mem-budget"},
+        {"sweep", kSweepHelp,
+         {"model", "calib", "manifest", "eval", "eval-manifest", "recipes", "batch", "threads", "mem-budget"},
          {"json", "quiet"}},
         {"inspect", kInspectHelp, {}, {"json"}},
         {"make-tiny-omni", kMakeTinyOmniHelp, {"seed"}, {"overwrite", "json"}},
@@ -665,8 +669,11 @@ SweepOptions sweepOptions(const Args& a)
     SweepOptions o;
     o.threads = threadsOption(a);
     o.model = a.required("model");
-    o.calib = a.required("calib");
-    o.eval = a.required("eval");
+    std::tie(o.calibKind, o.calib) = calibrationSource(a);
+    o.eval = a.value("eval");
+    o.evalManifest = a.value("eval-manifest");
+    if (o.eval.empty() == o.evalManifest.empty())
+        throw UsageError("give exactly one of --eval FILE and --eval-manifest FILE");
     o.recipes = a.required("recipes");
     o.batch = batchOption(a);
     o.stream = streamOptions(a);
@@ -685,7 +692,8 @@ QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::
         if (reserved.count(name))
             throw UsageError("--" + name + " is the sweep's to set, not a recipe's");
     }
-    std::vector<std::string> all = {"morphoquant-cli", "quantize", "--model", sweep.model, "--calib", sweep.calib};
+    std::vector<std::string> all = {"morphoquant-cli", "quantize", "--model", sweep.model,
+                                    sweep.calibKind == "manifest" ? "--manifest" : "--calib", sweep.calib};
     for (const std::string& t : tokens)
         if (t == "--recipe" || t.rfind("--recipe=", 0) == 0)
             throw UsageError("a sweep's recipe cannot name a recipe file");

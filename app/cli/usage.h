@@ -107,6 +107,8 @@ std::vector<RecipeSpec> readRecipeFile(const std::string& path);
 struct SweepOptions {
     int threads = 0;
     std::string model, calib, eval, recipes;
+    std::string calibKind = "tokens"; // "manifest" with --manifest (Qwen2.5-Omni)
+    std::string evalManifest;         // --eval-manifest: KL per modality
     int batch = 8;
     core::StreamOptions stream;
 };
