@@ -198,6 +198,26 @@ private slots:
         QFile f(target);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), before);
+        // A session file likewise: refused before any work (quantize and calibrate), kept as it
+        // was, replaced with --overwrite.
+        const QString session = m_tmp.filePath("rtn.mqs");
+        const QByteArray sessionBefore = [&] { QFile g(session); g.open(QIODevice::ReadOnly); return g.readAll(); }();
+        QVERIFY(!sessionBefore.isEmpty());
+        for (const QStringList& args :
+             {QStringList{"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--method",
+                          "rtn", "--wbits", "8", "--abits", "8", "--session", session, "--quiet"},
+              QStringList{"calibrate", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--session",
+                          session, "--quiet"}}) {
+            Run q = cli(args);
+            QCOMPARE(q.code, 1);
+            QVERIFY2(q.err.contains("already exists; --overwrite replaces it"), qPrintable(q.err));
+            QFile g(session);
+            QVERIFY(g.open(QIODevice::ReadOnly));
+            QCOMPARE(g.readAll(), sessionBefore);
+        }
+        Run ok = cli({"calibrate", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--session",
+                      session, "--overwrite", "--quiet"});
+        QVERIFY2(ok.code == 0, qPrintable(ok.err));
     }
 
     void badInput_data()

@@ -83,7 +83,7 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        the KL divergence per modality of the compared positions
   --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
   --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
-  --overwrite          allow --export to replace an existing folder
+  --overwrite          allow --export and --session to replace an existing folder or file
   --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
   --batch N            sequences per forward (default 8)
   --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
@@ -199,12 +199,14 @@ last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db
 
 const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
                               [--batch N] [--threads N] [--mem-budget S] [--rotate
-                              hadamard|hadamard-heads [--rotate-seed N]] [--json] [--quiet]
+                              hadamard|hadamard-heads [--rotate-seed N]] [--overwrite] [--json]
+                              [--quiet]
 
 Runs the calibration data through the full-precision model and stores per-modality and pooled
 statistics of every Linear input (decoder, and for a manifest also the vision and audio
 encoders) in a new session file. With --rotate the statistics are those of the rotated model
-(see quantize --help), and plans built on them work in that basis.
+(see quantize --help), and plans built on them work in that basis. An existing session file is
+replaced only with --overwrite.
 )";
 
 const char* kMakeSyntheticHelp = R"(usage: morphoquant-cli make-synthetic OUTDIR --shape SHAPE [--layers N] [--seed S]
@@ -320,7 +322,7 @@ const std::vector<Command>& commands()
         {"eval", kEvalHelp, {"model", "data", "batch", "threads", "mem-budget", "reference"}, {"json", "quiet", "report-peak-rss"}},
         {"calibrate", kCalibrateHelp,
          {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget", "rotate", "rotate-seed"},
-         {"json", "quiet", "report-peak-rss"}},
+         {"json", "quiet", "report-peak-rss", "overwrite"}},
         {"quantize", kQuantizeHelp,
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
@@ -410,6 +412,16 @@ void checkUsage(int argc, char** argv)
         sweepOptions(a);
     else
         throw std::logic_error("no checks for command '" + cmd + "'");
+}
+
+// A session file is replaced only with --overwrite (nothing saved is lost by a repeated command).
+void requireNewOrOverwrite(const Args& a, const std::string& path)
+{
+    if (path.empty() || a.flag("overwrite"))
+        return;
+    std::ifstream probe(path);
+    if (probe)
+        throw core::InputError(path + " already exists; --overwrite replaces it (nothing was written)");
 }
 
 // --rotate {none,hadamard,hadamard-heads} and --rotate-seed N as a rotation key.
@@ -593,6 +605,7 @@ QuantizeOptions quantizeOptions(const Args& a)
     }
     o.model = a.required("model");
     o.session = a.value("session");
+    requireNewOrOverwrite(a, o.session);
     o.exportDir = a.value("export");
     if (!o.rotation.empty() && !o.exportDir.empty())
         throw UsageError("--export of a rotated plan (--rotate) is not written yet");
@@ -613,6 +626,7 @@ CalibrateOptions calibrateOptions(const Args& a)
     o.rotation = rotationOption(a);
     o.model = a.required("model");
     o.session = a.required("session");
+    requireNewOrOverwrite(a, o.session);
     o.stream = streamOptions(a);
     return o;
 }
