@@ -219,6 +219,17 @@ private:
     at::Tensor m_absMax;
 };
 
+// Names the tensor behind a non-finite result, or says that none is (activations overflowing).
+[[noreturn]] void throwNonFinite(const DecoderModel& model, const std::string& whose)
+{
+    const std::string bad = model.nonFiniteTensor();
+    if (!bad.empty())
+        throw InputError(model.dir() + ": tensor " + bad + " holds NaN or Inf, so " + whose
+                         + " next-token log-likelihood is not finite");
+    throw Error(whose + " next-token log-likelihood is not finite although no weight holds NaN or Inf in "
+                + model.dir() + " (activations overflowing float32?)");
+}
+
 std::string layerText(int l, int L) { return "layer " + std::to_string(l + 1) + "/" + std::to_string(L); }
 
 // fn(ids [B, T]) for each evaluation batch (equal-length sequences of at least 2 tokens).
@@ -255,18 +266,27 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
         report(progress, "calibrate", double(i + 1) / double(calib.batches()) / steps,
                "inputs " + std::to_string(i + 1) + "/" + std::to_string(calib.batches()));
     }
-    for (int l = 0; l < L; ++l) {
-        checkCancel(cancel);
-        const LayerWeights w = model.layerWeights(l);
-        for (size_t i = 0; i < run.batches(); ++i) {
+    try {
+        for (int l = 0; l < L; ++l) {
             checkCancel(cancel);
-            run.step(i, w, &counter, true);
+            const LayerWeights w = model.layerWeights(l);
+            for (size_t i = 0; i < run.batches(); ++i) {
+                checkCancel(cancel);
+                run.step(i, w, &counter, true);
+            }
+            const double rows = double(run.rows()) * double(l + 1);
+            report(progress, "calibrate", (l + 2) / steps, layerText(l, L),
+                   {{"tokens_per_s", rows / std::max(1e-9, clock.elapsedSeconds())}});
         }
-        const double rows = double(run.rows()) * double(l + 1);
-        report(progress, "calibrate", (l + 2) / steps, layerText(l, L),
-               {{"tokens_per_s", rows / std::max(1e-9, clock.elapsedSeconds())}});
+        storeCalibration(s, model, calib, names, collector.finish());
+    } catch (const NonFiniteInput& e) {
+        // The weights first: a NaN in a weight reaches the next Linear's input as well.
+        const std::string bad = model.nonFiniteTensor();
+        if (!bad.empty())
+            throw InputError(model.dir() + ": tensor " + bad
+                             + " holds NaN or Inf (calibration met it as a non-finite Linear input)");
+        throw;
     }
-    storeCalibration(s, model, calib, names, collector.finish());
 }
 
 namespace {
@@ -613,6 +633,8 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     }
     r.nll = r.tokens ? sum / double(r.tokens) : 0.0;
     r.ppl = std::exp(r.nll);
+    if (!std::isfinite(r.nll))
+        throwNonFinite(model, "the model's");
     return r;
 }
 
@@ -672,6 +694,15 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
     };
     r.ref = result(nllF);
     r.quantized = result(nllQ);
+    if (!std::isfinite(r.ref.nll))
+        throwNonFinite(fp, "the full-precision model's");
+    if (!std::isfinite(r.quantized.nll)) {
+        const std::string bad = q.nonFiniteTensor();
+        throw Error("the quantized model's next-token log-likelihood is not finite"
+                    + (bad.empty() ? std::string(" although the full-precision model's is: its quantization produced "
+                                                 "NaN or Inf (a scale of zero? an overflowing activation?)")
+                                   : " (its weight " + bad + " holds NaN or Inf)"));
+    }
     r.kl = tokens ? kl / double(tokens) : 0.0;
     for (int m = 0; m < kNumModalities; ++m)
         if (r.tokensByModality[size_t(m)] > 0)

@@ -15,6 +15,7 @@
 #include "eval/perplexity.h"
 #include "export/hf_export.h"
 #include "io/checkpoint.h"
+#include "io/safetensors.h"
 #include "model/omni_model.h"
 #include "model/synthetic.h"
 #include "model/tiny_omni.h"
@@ -106,6 +107,37 @@ class TestStreaming : public QObject {
 
 private slots:
     void initTestCase() { at::set_num_threads(1); }
+
+    // NaN in a weight: evaluation names the tensor (issue 13: it used to report ppl NaN and
+    // exit 0); a sound model has no non-finite tensor.
+    void nonFiniteWeightIsNamed()
+    {
+        const std::string dir = m_tmp.filePath("nan-model").toStdString();
+        std::filesystem::create_directories(dir);
+        std::filesystem::copy_file(mq::test::storiesDir() + "/config.json", dir + "/config.json");
+        Checkpoint ck(mq::test::storiesDir());
+        std::map<std::string, at::Tensor> all;
+        for (const std::string& name : ck.tensorNames())
+            all[name] = ck.load(name).clone();
+        all.at("model.layers.2.mlp.up_proj.weight")[3][5] = NAN;
+        writeSafetensors(dir + "/model.safetensors", all);
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        QCOMPARE(m.nonFiniteTensor(), std::string("model.layers.2.mlp.up_proj.weight"));
+        QCOMPARE(DecoderModel::load(mq::test::storiesDir(), Residency::Streamed).nonFiniteTensor(), std::string());
+        TokenDataset data = loadTokenDataset(mq::test::storiesDir() + "/evaluation.jsonl", 512);
+        data.sequences.resize(4);
+        const auto msg = inputErrorOf([&] { evaluateStreamed(m, data); });
+        QVERIFY(msg.has_value());
+        QVERIFY2(contains(*msg, "model.layers.2.mlp.up_proj.weight") && contains(*msg, dir), msg->c_str());
+        // Calibration names the weight too, not the data.
+        TokenDataset calibData = loadTokenDataset(mq::test::storiesDir() + "/calibration.jsonl", 512);
+        calibData.sequences.resize(8);
+        Session s;
+        const auto cmsg = inputErrorOf([&] { calibrateStreamed(s, m, TokenCalibration(calibData, 8)); });
+        QVERIFY(cmsg.has_value());
+        QVERIFY2(contains(*cmsg, "tensor model.layers.2.mlp.up_proj.weight holds NaN or Inf"), cmsg->c_str());
+        QVERIFY(s.stats.empty()); // nothing stored
+    }
 
     // stories260K, a subset of its calibration set in 3 batches: calibrate, plan (DABC + MDQFO
     // through the quantized earlier layers) and layer errors are identical bit for bit.

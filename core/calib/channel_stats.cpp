@@ -94,7 +94,7 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
         if (!std::isfinite(psa[c]) || !std::isfinite(pss[c])) {
             for (int64_t r = 0; r < rows; ++r) {
                 if (!std::isfinite(x[r * k + c]))
-                    throw InputError(what + ": non-finite value (" + std::to_string(x[r * k + c])
+                    throw NonFiniteInput(what + ": non-finite value (" + std::to_string(x[r * k + c])
                                      + ") at row " + std::to_string(r) + ", channel " + std::to_string(c)
                                      + "; calibration data must produce finite activations");
             }

@@ -52,7 +52,7 @@ void StatsCollector::accumulate(const Item& it)
     at::Tensor bad = at::isfinite(x).logical_not().nonzero();
     if (bad.size(0) > 0) {
         const int64_t r = bad[0][0].item<int64_t>(), c = bad[0][1].item<int64_t>();
-        throw InputError(what + ": non-finite value (" + std::to_string(x[r][c].item<float>()) + ") at row "
+        throw NonFiniteInput(what + ": non-finite value (" + std::to_string(x[r][c].item<float>()) + ") at row "
                          + std::to_string(r) + ", channel " + std::to_string(c)
                          + "; calibration data must produce finite activations");
     }

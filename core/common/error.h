@@ -17,6 +17,12 @@ public:
     using Error::Error;
 };
 
+// A NaN or Inf among a Linear's inputs during calibration (the model's weights or the data).
+class NonFiniteInput : public InputError {
+public:
+    using InputError::InputError;
+};
+
 // The user asked to stop; state is left as it was before the job.
 class Cancelled : public Error {
 public:

@@ -455,6 +455,41 @@ at::Tensor DecoderModel::forwardEmbeds(const at::Tensor& embeds, ForwardHook* ho
     return logits(x);
 }
 
+std::string DecoderModel::nonFiniteTensor() const
+{
+    auto bad = [](const at::Tensor& t) { return t.defined() && !at::isfinite(t.to(at::kFloat)).all().item<bool>(); };
+    constexpr int64_t kRows = 4096;
+    const int64_t V = m_cfg.vocabSize;
+    for (int64_t r0 = 0; r0 < V; r0 += kRows) {
+        const int64_t n = std::min(kRows, V - r0);
+        const at::Tensor ids = at::arange(r0, r0 + n, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
+        if (bad(m_embed.defined() ? m_embed.narrow(0, r0, n) : m_source->gather(m_embedName, ids.reshape({-1}))))
+            return m_embedName.empty() ? m_prefix + "model.embed_tokens.weight" : m_embedName;
+    }
+    for (int l = 0; l < numLayers(); ++l) {
+        const LayerWeights w = layerWeights(l);
+        const std::string layer = m_prefix + "model.layers." + std::to_string(l) + ".";
+        if (bad(w.inNorm))
+            return layer + "input_layernorm.weight";
+        if (bad(w.postNorm))
+            return layer + "post_attention_layernorm.weight";
+        for (int i = 0; i < LayerWeights::kLinears; ++i) {
+            const std::string& name = m_modules[size_t(w.firstModule + i)].name;
+            if (bad(w.w[size_t(i)]))
+                return name + ".weight";
+            if (bad(w.b[size_t(i)]))
+                return name + ".bias";
+        }
+    }
+    if (bad(m_finalNorm))
+        return m_prefix + "model.norm.weight";
+    if (m_lmHead.defined() || !m_headName.empty())
+        for (int64_t r0 = 0; r0 < V; r0 += kRows)
+            if (bad(headRows(r0, std::min(kRows, V - r0))))
+                return m_headName.empty() ? m_prefix + "lm_head.weight" : m_headName;
+    return "";
+}
+
 at::Tensor DecoderModel::headRows(int64_t begin, int64_t n) const
 {
     if (m_lmHead.defined())

@@ -180,6 +180,10 @@ public:
     // x [..., hidden] in the model's residual basis: x q when rotated, else x (encoder features
     // placed among the token embeddings go through it).
     at::Tensor toResidualBasis(const at::Tensor& x) const;
+    // The first of the model's tensors (embedding, each layer's norms, weights and biases, the
+    // final norm, lm_head) holding NaN or Inf, by its checkpoint name; "" when none does. Reads
+    // every weight once (a streamed model layer by layer): for explaining a non-finite result.
+    std::string nonFiniteTensor() const;
     // Prefix of the decoder's tensor names: "" or "thinker." (Qwen2.5-Omni).
     const std::string& tensorPrefix() const { return m_prefix; }
 
