@@ -148,7 +148,7 @@ struct Engine::Impl {
         calib.reset();
         auto c = std::make_unique<LoadedCalibration>();
         if (kind == "tokens") {
-            c->tokens = std::make_unique<TokenDataset>(loadTokenDataset(path, m.config().vocabSize));
+            c->tokens = std::make_unique<TokenDataset>(loadTokenDataset(path, m.config().vocabSize, m.config().maxPositions));
             c->data = std::make_unique<TokenCalibration>(*c->tokens, batchSize);
         } else if (kind == "manifest") {
             c->data = std::make_unique<OmniCalibration>(m.dir(), path);
@@ -268,7 +268,7 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
                     "full-precision model)");
     if (batchSize < 1)
         throw InputError("evaluation batch size " + std::to_string(batchSize) + " (expected at least 1)");
-    const TokenDataset data = loadTokenDataset(evalPath, model.config().vocabSize);
+    const TokenDataset data = loadTokenDataset(evalPath, model.config().vocabSize, model.config().maxPositions);
     auto result = [&](const std::string& label, const NllResult& r) {
         EvalResult e;
         e.label = label;

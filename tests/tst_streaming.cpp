@@ -108,6 +108,34 @@ class TestStreaming : public QObject {
 private slots:
     void initTestCase() { at::set_num_threads(1); }
 
+    // A config with fewer layers than the checkpoint, and a sequence past max_position_embeddings:
+    // clear errors naming the tensor or line (issue 13: both used to pass without a word).
+    void configAndLengthMismatchesAreNamed()
+    {
+        const std::string dir = m_tmp.filePath("short-config").toStdString();
+        std::filesystem::create_directories(dir);
+        std::filesystem::copy_file(mq::test::storiesDir() + "/model.safetensors", dir + "/model.safetensors");
+        QFile in(QString::fromStdString(mq::test::storiesDir() + "/config.json"));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QByteArray cfg = in.readAll();
+        QVERIFY(cfg.contains("\"n_layers\"") || cfg.contains("\"num_hidden_layers\": 5"));
+        cfg.replace("\"num_hidden_layers\": 5", "\"num_hidden_layers\": 3");
+        writeBytes(QString::fromStdString(dir + "/config.json"), cfg);
+        const auto msg = inputErrorOf([&] { DecoderModel::load(dir, Residency::Streamed); });
+        QVERIFY(msg.has_value());
+        QVERIFY2(contains(*msg, "model.layers.3.") && contains(*msg, "num_hidden_layers 3"), msg->c_str());
+        const QString longFile = m_tmp.filePath("long.jsonl");
+        QByteArray line = "{\"input_ids\": [1";
+        for (int i = 0; i < 600; ++i)
+            line += ", 2";
+        line += "]}\n";
+        writeBytes(longFile, "{\"input_ids\": [1, 2, 3]}\n" + line);
+        const auto lmsg = inputErrorOf([&] { loadTokenDataset(longFile.toStdString(), 512, 512); });
+        QVERIFY(lmsg.has_value());
+        QVERIFY2(contains(*lmsg, "line 2") && contains(*lmsg, "max_position_embeddings (512)"), lmsg->c_str());
+        QCOMPARE(loadTokenDataset(longFile.toStdString(), 512).sequences.size(), size_t(2)); // no limit given
+    }
+
     // NaN in a weight: evaluation names the tensor (issue 13: it used to report ppl NaN and
     // exit 0); a sound model has no non-finite tensor.
     void nonFiniteWeightIsNamed()

@@ -205,7 +205,7 @@ int cmdEval(int argc, char** argv)
     const std::string& modelDir = o.model;
     const std::string& dataPath = o.data;
     core::LoadedModel lm = core::loadModelForEval(modelDir, core::Residency::Streamed);
-    core::TokenDataset data = core::loadTokenDataset(dataPath, lm.model.config().vocabSize);
+    core::TokenDataset data = core::loadTokenDataset(dataPath, lm.model.config().vocabSize, lm.model.config().maxPositions);
     std::unique_ptr<core::QuantSimHook> hook;
     if (lm.settings)
         hook = std::make_unique<core::QuantSimHook>(*lm.settings, lm.groups);
@@ -272,7 +272,7 @@ int cmdQuantize(int argc, char** argv)
     if (!evalPath.empty()) { // a bad evaluation file fails now, not after the quantization
         const core::ModelConfig cfg =
             core::parseModelConfig(json::parse(session.model.configJson), modelDir + "/config.json");
-        core::loadTokenDataset(evalPath, cfg.vocabSize);
+        core::loadTokenDataset(evalPath, cfg.vocabSize, cfg.maxPositions);
     }
     engine.calibrate(session, calibSpec, pp.sink());
     engine.quantize(session, st, pp.sink());

@@ -19,7 +19,7 @@ int64_t TokenDataset::totalTokens() const
     return n;
 }
 
-TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize)
+TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize, int64_t maxTokens)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -50,6 +50,9 @@ TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize)
             throw fail("missing \"input_ids\"");
         if (!ids->is_array() || ids->empty())
             throw fail("\"input_ids\" must be a non-empty array of integers");
+        if (maxTokens > 0 && int64_t(ids->size()) > maxTokens)
+            throw fail(std::to_string(ids->size()) + " tokens, past the model's max_position_embeddings ("
+                       + std::to_string(maxTokens) + "); split the sequence");
         std::vector<int64_t> seq;
         seq.reserve(ids->size());
         for (size_t i = 0; i < ids->size(); ++i) {

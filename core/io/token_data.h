@@ -15,6 +15,9 @@ struct TokenDataset {
 
 // Throws InputError naming the file and line for malformed JSON, a missing or empty
 // "input_ids", a non-integer id, or an id outside [0, vocabSize) when vocabSize > 0.
-TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize = 0);
+// maxTokens > 0: a longer sequence is refused, naming its line (a model's
+// max_position_embeddings: past it the positions are outside what the model was trained on, and
+// a very long line would end in an allocation failure).
+TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize = 0, int64_t maxTokens = 0);
 
 } // namespace mq::core
