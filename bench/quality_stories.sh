@@ -62,3 +62,6 @@ row "HiF4 W4A16 + GPTQ (reference)" --method rtn --wbits 4 --abits 16 --wformat 
 # SmoothQuant (per-token activations).
 row "SmoothQuant 0.5, RTN W8A8" --method rtn --wbits 8 --abits 8 --smooth 0.5
 row "SmoothQuant 0.5, RTN W4A4" --method rtn --wbits 4 --abits 4 --smooth 0.5
+# NF4 with and without double quantization of its absmax values.
+row "NF4 W4A16 (block 64, fp32 absmax)" --method rtn --wbits 4 --abits 16 --wformat nf4
+row "NF4 W4A16 with double quantization" --method rtn --wbits 4 --abits 16 --wformat nf4-dq

@@ -9,6 +9,7 @@
 
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -204,6 +205,30 @@ private slots:
         QCOMPARE(out[2], 0.f);
         QCOMPARE(out[8], 10.5f);
         QCOMPARE(bf16Round(0.998046875f), 1.f); // the tie to even of example 1
+    }
+
+    // NF4 double quantization (FORMATS.md section 1): the signed dynamic map has 256 sorted
+    // entries, 127 negatives, 0 at 127 and 1 at 255; absmax [2, 2, 2, 4] -> offset 2.5, absmax2
+    // 1.5, codes [47, 47, 47, 255] (map[47] = -0.33203125 to the map's float32 rounding: 1e-6),
+    // dequantized [2.00195, 2.00195, 2.00195, 4.0] (to 1e-5: the document rounds them).
+    void nf4DoubleQuantWorkedExample()
+    {
+        const std::vector<float>& map = dynamicMap8();
+        QCOMPARE(map.size(), size_t(256));
+        QVERIFY(std::is_sorted(map.begin(), map.end()));
+        QCOMPARE(map[127], 0.f);
+        QCOMPARE(map[255], 1.f);
+        QCOMPARE(int(std::count_if(map.begin(), map.end(), [](float v) { return v < 0.f; })), 127);
+        QVERIFY(std::fabs(map[47] + 0.33203125f) < 1e-6f);
+        const DoubleQuant q = doubleQuantize({2.f, 2.f, 2.f, 4.f});
+        QCOMPARE(q.offset, 2.5f);
+        QCOMPARE(q.absmax2.size(), size_t(1));
+        QCOMPARE(q.absmax2[0], 1.5f);
+        QCOMPARE(std::vector<int>(q.codes.begin(), q.codes.end()), (std::vector<int>{47, 47, 47, 255}));
+        const std::vector<float> back = doubleDequantize(q);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY2(std::fabs(back[size_t(i)] - 2.00195f) < 1e-5f, qPrintable(QString::number(back[size_t(i)], 'g', 9)));
+        QCOMPARE(back[3], 4.f);
     }
 
     // compressed-tensors pack_to_int32: [7, -8, 2, 1, -1, 0, 0, 0] -> nibbles 15, 0, 10, 9, 7, 8, 8,

@@ -73,6 +73,7 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --wbits N            weight bits: 2..8 (integer weights) or 16 (unquantized); NF4 is 4
   --abits N            activation bits: 2..8 or 16 (unquantized)
   --wformat F          int (default) | int4 | int8 | nf4 (NF4: block 64, fp32 absmax) |
+                       nf4-dq (NF4 with QLoRA's double quantization of the absmax values) |
                        nvfp4 | mxfp4 | hif4 (4-bit block formats, FORMATS.md; simulated)
   --group-size N       integer weights: scale per group of N inputs (default: per channel)
   --asym               integer weights: asymmetric (min/max) instead of symmetric
@@ -294,6 +295,10 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits, const std::string& de
             throw UsageError("--wformat " + f + " contradicts --wbits " + std::to_string(wbits));
         f = "int";
     }
+    if (f == "nf4-dq") { // NF4 with double-quantized absmax values
+        w.nf4DoubleQuant = true;
+        f = "nf4";
+    }
     if (f == "nf4" || f == "nvfp4" || f == "mxfp4" || f == "hif4") {
         if (wbits != 4)
             throw UsageError("--wformat " + f + " is a 4-bit format; got --wbits " + std::to_string(wbits));
@@ -309,7 +314,7 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits, const std::string& de
         w.groupSize = a.intValue("group-size", 0);
         w.symmetric = !a.flag("asym");
     } else {
-        throw UsageError("--wformat must be int, int4, int8, nf4, nvfp4, mxfp4 or hif4, got '" + f + "'");
+        throw UsageError("--wformat must be int, int4, int8, nf4, nf4-dq, nvfp4, mxfp4 or hif4, got '" + f + "'");
     }
     return w;
 }

@@ -155,7 +155,8 @@ std::string settingsToJson(const QuantSettings& s)
                    {"bits", s.weight.bits},
                    {"group_size", s.weight.groupSize},
                    {"symmetric", s.weight.symmetric},
-                   {"nf4_block", s.weight.nf4Block}};
+                   {"nf4_block", s.weight.nf4Block},
+                   {"nf4_double_quant", s.weight.nf4DoubleQuant}};
     j["abits"] = s.abits;
     j["act"] = actSchemeName(s.act);
     if (s.actClip != 1.0)
@@ -255,7 +256,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
 
     if (const auto* w = r.object(j, "weight")) {
         const std::string p = "weight.";
-        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block"});
+        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block", "nf4_double_quant"});
         r.getEnum(*w, p, "format", [&](const std::string& v) {
             if (v == "none") s.weight.format = WeightFormat::None;
             else if (v == "int") s.weight.format = WeightFormat::Int;
@@ -269,6 +270,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
         r.get(*w, p, "group_size", s.weight.groupSize, 0, kMaxInt);
         r.get(*w, p, "symmetric", s.weight.symmetric);
         r.get(*w, p, "nf4_block", s.weight.nf4Block, 1, kMaxInt);
+        r.get(*w, p, "nf4_double_quant", s.weight.nf4DoubleQuant);
     }
     if (const auto* d = r.object(j, "dabc")) {
         const std::string p = "dabc.";

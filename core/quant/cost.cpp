@@ -15,7 +15,10 @@ double weightBits(const WeightQuantSpec& w, int64_t inFeatures)
     case WeightFormat::None:
         return 16.0;
     case WeightFormat::NF4:
-        return 4.0 + 32.0 / double(w.nf4Block); // fp32 absmax per block
+        // fp32 absmax per block, or (double quantization) an 8-bit code per block and an fp32
+        // absmax2 per 256 blocks (the offset is one per tensor)
+        return w.nf4DoubleQuant ? 4.0 + 8.0 / double(w.nf4Block) + 32.0 / (256.0 * double(w.nf4Block))
+                                : 4.0 + 32.0 / double(w.nf4Block);
     case WeightFormat::Int: {
         const double n = double(w.groupSize > 0 ? w.groupSize : inFeatures);
         return double(w.bits) + (w.symmetric ? kScaleBits : 2 * kScaleBits) / n;

@@ -350,6 +350,91 @@ void hif4Dequantize(const Hif4& q, float* out)
 }
 
 // ---------------------------------------------------------------------------------------------
+// NF4 double quantization
+
+namespace {
+
+// torch.linspace(start, end, steps) in float32: the first half from start, the second from end.
+std::vector<float> linspaceF32(float start, float end, int steps)
+{
+    std::vector<float> v(static_cast<size_t>(steps));
+    if (steps == 1) {
+        v[0] = start;
+        return v;
+    }
+    const float step = (end - start) / float(steps - 1);
+    const int half = steps / 2;
+    for (int i = 0; i < steps; ++i)
+        v[size_t(i)] = i < half ? start + step * float(i) : end - step * float(steps - 1 - i);
+    return v;
+}
+
+} // namespace
+
+const std::vector<float>& dynamicMap8()
+{
+    static const std::vector<float> map = [] {
+        std::vector<float> data;
+        for (int i = 0; i < 7; ++i) {
+            const std::vector<float> b = linspaceF32(0.1f, 1.0f, (1 << i) + 1);
+            const float scale = float(std::pow(10.0, double(i - 6)));
+            for (size_t j = 0; j + 1 < b.size(); ++j) {
+                const float mean = (b[j] + b[j + 1]) / 2.0f;
+                data.push_back(scale * mean);
+                data.push_back(-scale * mean);
+            }
+        }
+        data.push_back(0.f);
+        data.push_back(1.f);
+        std::sort(data.begin(), data.end());
+        return data;
+    }();
+    return map;
+}
+
+DoubleQuant doubleQuantize(const std::vector<float>& absmax, int block)
+{
+    DoubleQuant q;
+    if (absmax.empty())
+        return q;
+    double sum = 0.0;
+    for (float a : absmax)
+        sum += a;
+    q.offset = float(sum / double(absmax.size()));
+    const std::vector<float>& map = dynamicMap8();
+    q.codes.resize(absmax.size());
+    for (size_t b0 = 0; b0 < absmax.size(); b0 += size_t(block)) {
+        const size_t n = std::min(absmax.size() - b0, size_t(block));
+        float m = 0.f;
+        for (size_t i = 0; i < n; ++i)
+            m = std::max(m, std::fabs(absmax[b0 + i] - q.offset));
+        q.absmax2.push_back(m);
+        const float r = m > 0.f ? 1.0f / m : 0.f;
+        for (size_t i = 0; i < n; ++i) {
+            const float v = (absmax[b0 + i] - q.offset) * r;
+            // Nearest entry; on a tie the lower index.
+            const auto it = std::lower_bound(map.begin(), map.end(), v);
+            size_t k = size_t(it - map.begin());
+            if (k == map.size())
+                k = map.size() - 1;
+            else if (k > 0 && (v - map[k - 1]) <= (map[k] - v))
+                k = k - 1;
+            q.codes[b0 + i] = uint8_t(k);
+        }
+    }
+    return q;
+}
+
+std::vector<float> doubleDequantize(const DoubleQuant& q, int block)
+{
+    const std::vector<float>& map = dynamicMap8();
+    std::vector<float> out(q.codes.size());
+    for (size_t i = 0; i < q.codes.size(); ++i)
+        out[i] = map[q.codes[i]] * q.absmax2[i / size_t(block)] + q.offset;
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Packing
 
 std::vector<uint8_t> packNibbles(const std::vector<uint8_t>& codes, bool lowFirst)

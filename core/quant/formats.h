@@ -73,6 +73,21 @@ struct Hif4 {
 Hif4 hif4Quantize(const float* x, int64_t rows, int64_t cols);
 void hif4Dequantize(const Hif4& q, float* out);
 
+// bitsandbytes' signed 8-bit "dynamic" map (create_dynamic_map(signed=True,
+// max_exponent_bits=7, total_bits=8)): 256 sorted float32 entries, 0 at index 127 and 1.0 at
+// 255, torch.linspace's float32 arithmetic emulated (entries can differ from torch's by an ulp).
+const std::vector<float>& dynamicMap8();
+// QLoRA's double quantization of NF4 absmax values: offset = mean(absmax), the centred values
+// quantized blockwise (256 per block, absmax2 per block in float32) to the nearest entry of
+// dynamicMap8 (ties to the lower index); dequantized map[q] * absmax2 + offset.
+struct DoubleQuant {
+    float offset = 0.f;
+    std::vector<uint8_t> codes;  // one per absmax
+    std::vector<float> absmax2;  // one per 256 absmax values
+};
+DoubleQuant doubleQuantize(const std::vector<float>& absmax, int block = 256);
+std::vector<float> doubleDequantize(const DoubleQuant& q, int block = 256);
+
 // ---- packing ----
 // Two 4-bit codes per byte, first element in the low nibble (NVFP4 / MXFP4 storage), or in the
 // high nibble (NF4's bitsandbytes storage). An odd count leaves the last byte's other half 0.

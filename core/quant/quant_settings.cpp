@@ -12,7 +12,7 @@ std::string WeightQuantSpec::label() const
     case WeightFormat::None:
         return "fp";
     case WeightFormat::NF4:
-        return "nf4-b" + std::to_string(nf4Block);
+        return "nf4-b" + std::to_string(nf4Block) + (nf4DoubleQuant ? "-dq" : "");
     case WeightFormat::Int:
         return "int" + std::to_string(bits) + (symmetric ? "-sym" : "-asym")
             + (groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"));

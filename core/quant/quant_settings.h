@@ -23,6 +23,7 @@ struct WeightQuantSpec {
     int groupSize = 0;     // Int: 0 = one scale per output channel, else per group along K
     bool symmetric = true; // Int: symmetric [-qmax, qmax] with qmax = 2^(bits-1)-1, else min/max
     int nf4Block = 64;     // NF4: absmax block over the flattened weight (QLoRA); absmax in fp32
+    bool nf4DoubleQuant = false; // NF4: absmax values double-quantized (8-bit, blocks of 256; QLoRA)
     std::string label() const; // "int4-sym-g128", "nf4-b64", "nvfp4", "fp"
 };
 

@@ -72,7 +72,7 @@ static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec,
     return out.reshape({n, k});
 }
 
-static at::Tensor fakeQuantNf4(const at::Tensor& w, int block)
+static at::Tensor fakeQuantNf4(const at::Tensor& w, int block, bool doubleQuant)
 {
     const int64_t numel = w.numel();
     if (block <= 0 || numel % block != 0)
@@ -80,6 +80,12 @@ static at::Tensor fakeQuantNf4(const at::Tensor& w, int block)
                          + ") to be a multiple of the block size " + std::to_string(block));
     at::Tensor x = w.reshape({numel / block, block});
     at::Tensor absmax = x.abs().amax(-1, true).clamp_min(1e-12);
+    if (doubleQuant) { // the absmax values as their 8-bit double quantization gives them back
+        const at::Tensor a = absmax.reshape({-1}).contiguous();
+        const std::vector<float> values(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
+        const std::vector<float> back = fmt::doubleDequantize(fmt::doubleQuantize(values));
+        absmax = at::tensor(back, at::TensorOptions().dtype(at::kFloat)).reshape(absmax.sizes()).clamp_min(1e-12);
+    }
     at::Tensor normed = x / absmax;
     at::Tensor levels = at::from_blob(const_cast<float*>(nf4Levels()), {16}, at::kFloat).clone();
     // Nearest code value: boundaries are midpoints between consecutive levels.
@@ -136,7 +142,7 @@ at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec)
     case WeightFormat::Int:
         return fakeQuantInt(wf, spec);
     case WeightFormat::NF4:
-        return fakeQuantNf4(wf, spec.nf4Block);
+        return fakeQuantNf4(wf, spec.nf4Block, spec.nf4DoubleQuant);
     case WeightFormat::NVFP4:
     case WeightFormat::MXFP4:
     case WeightFormat::HiF4:
