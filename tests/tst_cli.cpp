@@ -368,7 +368,7 @@ private slots:
         QTest::newRow("format at 16 bits") << q + QStringList{"--wbits", "16", "--abits", "8", "--wformat", "int"} << 2
                                            << "--wformat int needs --wbits 4 or 8";
         QTest::newRow("bad format") << q + QStringList{"--wbits", "4", "--abits", "4", "--wformat", "fp8"} << 2
-                                    << "--wformat must be int, int4, int8, nf4, nvfp4, mxfp4 or hif4, got 'fp8'";
+                                    << "--wformat must be int, int4, int8, nf4, nf4-dq, nvfp4, mxfp4 or hif4, got 'fp8'";
         QTest::newRow("bad group size") << q + QStringList{"--wbits", "4", "--abits", "4", "--group-size", "g"} << 2
                                         << "--group-size expects an integer, got 'g'";
         QTest::newRow("bad k") << q + QStringList{"--wbits", "4", "--abits", "4", "--k", "two"} << 2
