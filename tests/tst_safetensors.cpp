@@ -85,6 +85,7 @@ private slots:
     void atomicWriterCommit();
     void atomicWriterFailedRename();
     void atomicWriterMissingFolder();
+    void folderReplacementAndStaleTemporaries();
     void writeSafetensorsFailureKeepsTarget();
 };
 
@@ -517,6 +518,28 @@ void TestSafetensors::atomicWriterUncommitted()
     } // destroyed without commit(), as when an exception unwinds a writer
     QCOMPARE(readBytes(target), QByteArray("old content"));
     QCOMPARE(entriesOf(tmp.path()), QStringList{"target.bin"});
+}
+
+// A folder replaced in place (the old content gone, no ".old" or ".tmp" left), and what killed
+// writers left beside a target (a pid that no longer runs) removed on the next write, while a
+// live writer's temporaries (this process's) stay.
+void TestSafetensors::folderReplacementAndStaleTemporaries()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString out = tmp.filePath("export");
+    writeFolderAtomic(str(out), false, [](const std::string& d) { writeFileAtomic(d + "/a.txt", "one"); });
+    // Stale: a pid above the kernel's pid_max default (4194304) never runs.
+    QVERIFY(QDir(tmp.path()).mkdir("export.tmp-4194999"));
+    writeBytes(tmp.filePath("export.old-4194999"), "x");
+    writeBytes(tmp.filePath("s.mqs.tmp-4194999-3"), "x");
+    const QString live = QStringLiteral("export.tmp-%1-7").arg(QCoreApplication::applicationPid());
+    writeBytes(tmp.filePath(live), "mine");
+    writeFolderAtomic(str(out), true, [](const std::string& d) { writeFileAtomic(d + "/b.txt", "two"); });
+    QCOMPARE(entriesOf(out), QStringList{"b.txt"});
+    QCOMPARE(entriesOf(tmp.path()), (QStringList{"export", live, "s.mqs.tmp-4194999-3"}));
+    QCOMPARE(removeStaleTemporaries(str(tmp.filePath("s.mqs"))), 1);
+    QCOMPARE(entriesOf(tmp.path()), (QStringList{"export", live}));
 }
 
 void TestSafetensors::atomicWriterCommit()

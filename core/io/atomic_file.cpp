@@ -9,6 +9,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <csignal>
+#include <cstdio>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,6 +181,37 @@ std::string readTextFile(const std::string& path)
     return ss.str();
 }
 
+int removeStaleTemporaries(const std::string& target)
+{
+    namespace fs = std::filesystem;
+    const fs::path out = fs::absolute(fs::path(target)).lexically_normal();
+    std::error_code ec;
+    if (!out.has_parent_path() || !fs::is_directory(out.parent_path(), ec))
+        return 0;
+    const std::string base = out.filename().string();
+    int removed = 0;
+    for (const fs::directory_entry& e : fs::directory_iterator(out.parent_path(), ec)) {
+        const std::string name = e.path().filename().string();
+        std::string rest;
+        for (const char* tag : {".tmp-", ".old-"})
+            if (name.rfind(base + tag, 0) == 0)
+                rest = name.substr(base.size() + std::strlen(tag));
+        if (rest.empty())
+            continue;
+        const std::string pidText = rest.substr(0, rest.find('-'));
+        if (pidText.empty() || pidText.size() > 9 || pidText.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        const pid_t pid = pid_t(std::stol(pidText));
+        // Only a writer that is gone: a live one (this process, or another run) keeps its files.
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
+            continue;
+        fs::remove_all(e.path(), ec);
+        if (!ec)
+            ++removed;
+    }
+    return removed;
+}
+
 std::string checkFolderTarget(const std::string& target, bool overwrite)
 {
     namespace fs = std::filesystem;
@@ -194,6 +228,7 @@ std::string writeFolderAtomic(const std::string& target, bool overwrite,
 {
     namespace fs = std::filesystem;
     const fs::path out(checkFolderTarget(target, overwrite));
+    removeStaleTemporaries(out.string());
     const std::string pid = std::to_string(::getpid());
     const fs::path tmp = out.parent_path() / (out.filename().string() + ".tmp-" + pid);
     try {
@@ -202,10 +237,16 @@ std::string writeFolderAtomic(const std::string& target, bool overwrite,
         fill(tmp.string());
         fsyncPath(tmp.string(), O_RDONLY | O_DIRECTORY, out.string(), "folder");
         if (fs::exists(out)) {
-            const fs::path old = out.parent_path() / (out.filename().string() + ".old-" + pid);
-            fs::rename(out, old);
-            fs::rename(tmp, out);
-            fs::remove_all(old);
+            // Swap the two folders in one step, so that the path never goes missing (a kill
+            // leaves either the old folder or the new one there); the old one is then removed.
+            if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) {
+                fs::remove_all(tmp);
+            } else { // a file system without the exchange: two renames
+                const fs::path old = out.parent_path() / (out.filename().string() + ".old-" + pid);
+                fs::rename(out, old);
+                fs::rename(tmp, out);
+                fs::remove_all(old);
+            }
         } else {
             fs::rename(tmp, out);
         }

@@ -52,6 +52,10 @@ namespace mq::core {
 // target is untouched. Returns the absolute target path.
 // checkFolderTarget makes the same checks up front (before expensive work) and returns it too.
 std::string checkFolderTarget(const std::string& target, bool overwrite);
+// Removes what killed writers left beside target ("<target>.tmp-PID..." and
+// "<target>.old-PID" of a process that no longer runs); returns how many. writeFolderAtomic and
+// the session writer call it before writing.
+int removeStaleTemporaries(const std::string& target);
 std::string writeFolderAtomic(const std::string& target, bool overwrite,
                               const std::function<void(const std::string& tempDir)>& fill);
 

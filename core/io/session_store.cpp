@@ -873,6 +873,7 @@ H5::H5File createFile(const std::string& temp, const std::string& target)
 
 void saveSession(const Session& s, const std::string& path)
 {
+    removeStaleTemporaries(path);
     std::lock_guard<std::mutex> lock(hdf5Mutex());
     H5::Exception::dontPrint();
     const std::string temp = tempPathFor(path);
