@@ -127,8 +127,16 @@ struct StoredWeight {
     std::vector<float> zeros;    // int asymmetric: as scales (whole numbers); else empty
 };
 
+// The export folder a session's plan was written to, and its fingerprint then
+// (modelFingerprint: config.json, every shard's header and size).
+struct ExportRef {
+    std::string path;
+    std::string fingerprint;
+};
+
 struct Session {
     ModelRef model;
+    std::optional<ExportRef> exported;          // set when the plan was exported with the session
     CalibrationInfo calibration;
     std::vector<ModuleInfo> modules;            // network order
     std::vector<std::string> groups;            // input groups, network order

@@ -187,6 +187,30 @@ private slots:
         }
     }
 
+    // The session records the export written with it; inspect says whether the folder still is
+    // that export (issue 13): it matches, then changed, then missing.
+    void inspectChecksTheExport()
+    {
+        const QString session = m_tmp.filePath("ex.mqs"), dir = m_tmp.filePath("ex-export");
+        Run q = cli({"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--method", "rtn",
+                     "--wbits", "8", "--abits", "8", "--session", session, "--export", dir, "--quiet"});
+        QVERIFY2(q.code == 0, qPrintable(q.err));
+        auto state = [&] {
+            Run i = cli({"inspect", session, "--json"});
+            return i.code == 0 ? QString::fromStdString(i.last["export"]["state"].get<std::string>()) : i.err;
+        };
+        QCOMPARE(state(), QString("matches"));
+        QFile cfg(dir + "/config.json");
+        QVERIFY(cfg.open(QIODevice::Append));
+        cfg.write("\n");
+        cfg.close();
+        QCOMPARE(state(), QString("changed"));
+        QVERIFY(QDir(dir).removeRecursively());
+        QCOMPARE(state(), QString("missing"));
+        Run text = cli({"inspect", session});
+        QVERIFY2(text.out.contains("MISSING"), qPrintable(text.out));
+    }
+
     void exportNeverClobbersWithoutOverwrite()
     {
         const QString target = m_tmp.filePath("rtn-export/model.safetensors");

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <cstdio>
@@ -350,17 +351,20 @@ int cmdQuantize(int argc, char** argv)
                             static_cast<long long>(q->tokensByModality[size_t(m)]));
         out["manifest_eval"] = evalJson(*q);
     }
-    if (!sessionPath.empty()) {
-        core::saveSession(session, sessionPath);
-        std::printf("session      %s\n", sessionPath.c_str());
-        out["session"] = sessionPath;
-    }
+    // The export first, then the session that records it: a kill in between leaves the old
+    // session, which inspect then reports as not matching the export.
     if (!exportDir.empty()) {
         const core::ExportReport ex = engine.exportModel(session, exportDir, a.flag("overwrite"), pp.sink());
         pp.finishLine();
         std::printf("export       %s (%s, %lld tensors, %.2f MB)\n", ex.dir.c_str(), ex.representation.c_str(),
                     static_cast<long long>(ex.tensors), double(ex.bytes) / 1e6);
         out["export"] = ex.dir;
+        session.exported = core::ExportRef{ex.dir, core::modelFingerprint(ex.dir)};
+    }
+    if (!sessionPath.empty()) {
+        core::saveSession(session, sessionPath);
+        std::printf("session      %s\n", sessionPath.c_str());
+        out["session"] = sessionPath;
     }
     if (a.flag("json"))
         std::cout << out.dump() << std::endl;
@@ -611,7 +615,28 @@ int cmdInspect(int argc, char** argv)
         errors.push_back(moduleErrorJson(me));
     j["errors"] = errors;
 
+    if (s.exported) {
+        // Whether the export folder is still the one written with this session.
+        std::string state = "matches";
+        std::error_code ec;
+        if (!std::filesystem::is_directory(s.exported->path, ec)) {
+            state = "missing";
+        } else {
+            try {
+                if (core::modelFingerprint(s.exported->path) != s.exported->fingerprint)
+                    state = "changed";
+            } catch (const std::exception&) {
+                state = "unreadable";
+            }
+        }
+        j["export"] = {{"path", s.exported->path}, {"fingerprint", s.exported->fingerprint}, {"state", state}};
+    }
     std::printf("session      %s\n", path.c_str());
+    if (s.exported)
+        std::printf("export       %s (%s)\n", s.exported->path.c_str(),
+                    j["export"]["state"] == "matches" ? "matches this session"
+                    : j["export"]["state"] == "missing" ? "MISSING: the folder is gone"
+                                                        : "DOES NOT MATCH this session: written or changed since");
     std::printf("model        %s (%s, %s)\n", s.model.path.c_str(), s.model.architecture.c_str(),
                 s.model.fingerprint.c_str());
     std::printf("modules      %zu Linear modules in %zu input groups\n", s.modules.size(), s.groups.size());

@@ -316,6 +316,12 @@ void Writer::write(H5::H5File& f, const Session& s)
     stringAttr(model, "/model", "architecture", s.model.architecture);
     stringAttr(model, "/model", "config_json", s.model.configJson);
 
+    if (s.exported) {
+        H5::Group ex = group(root, "/", "export");
+        stringAttr(ex, "/export", "path", s.exported->path);
+        stringAttr(ex, "/export", "fingerprint", s.exported->fingerprint);
+    }
+
     H5::Group calib = group(root, "/", "calibration");
     stringAttr(calib, "/calibration", "source", s.calibration.source);
     if (!knownCalibrationKind(s.calibration.kind))
@@ -634,6 +640,14 @@ Session Reader::read(H5::H5File& f)
     s.model.fingerprint = stringAttr(model, "/model", "fingerprint");
     s.model.architecture = stringAttr(model, "/model", "architecture");
     s.model.configJson = stringAttr(model, "/model", "config_json");
+
+    if (root.nameExists("export")) { // optional: sessions saved with an export
+        H5::Group ex = group(root, "/", "export");
+        ExportRef r;
+        r.path = stringAttr(ex, "/export", "path");
+        r.fingerprint = stringAttr(ex, "/export", "fingerprint");
+        s.exported = r;
+    }
 
     H5::Group calib = group(root, "/", "calibration");
     s.calibration.source = stringAttr(calib, "/calibration", "source");

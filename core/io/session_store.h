@@ -3,6 +3,8 @@
 // "mqs_format_version"; strings are variable-length UTF-8; arrays may have length 0):
 //   /                     attrs: mqs_format_version (int32), producer
 //   /model                attrs: path, fingerprint, architecture, config_json
+//   /export               optional: attrs path, fingerprint of the export folder written with the
+//                         session (Session::exported)
 //   /calibration          attrs: source, kind ("tokens" | "manifest"), batch_size (int64 >= 1),
 //                         sequences (int64); dataset tokens_per_modality [4] int64. Files written
 //                         before kind and batch_size existed lack them: they read as "tokens", 8
