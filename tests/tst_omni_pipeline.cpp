@@ -33,6 +33,46 @@ private slots:
         writeTinyOmni(m_model, 5);
     }
 
+    // A clip too short for one audio token names its file and the manifest line (issue 13: the
+    // encoder's message named neither), when the manifest is read.
+    void tooShortAudioNamesItsFile()
+    {
+        const QString wav = m_tmp.filePath("short.wav");
+        QFile f(wav);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        auto u32 = [&](quint32 v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+        auto u16 = [&](quint16 v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+        const quint32 samples = 100, bytes = samples * 2;
+        f.write("RIFF");
+        u32(36 + bytes);
+        f.write("WAVEfmt ");
+        u32(16);
+        u16(1); // PCM
+        u16(1); // mono
+        u32(16000);
+        u32(32000);
+        u16(2);
+        u16(16);
+        f.write("data");
+        u32(bytes);
+        for (quint32 i = 0; i < samples; ++i)
+            u16(1000);
+        f.close();
+        const QString manifestPath = m_tmp.filePath("short.jsonl");
+        QFile mf(manifestPath);
+        QVERIFY(mf.open(QIODevice::WriteOnly));
+        mf.write(QStringLiteral("{\"text\": \"hello\", \"audio\": \"%1\"}\n").arg(wav).toUtf8());
+        mf.close();
+        std::string msg;
+        try {
+            OmniCalibration calib(m_model, manifestPath.toStdString());
+        } catch (const InputError& e) {
+            msg = e.what();
+        }
+        QVERIFY2(msg.find(wav.toStdString()) != std::string::npos && msg.find("at least 3 frames") != std::string::npos,
+                 msg.c_str());
+    }
+
     void calibratesEveryModality()
     {
         DecoderModel m = DecoderModel::load(m_model);

@@ -193,4 +193,14 @@ LogMel whisperLogMel(const std::vector<float>& samples16k, int nMels, int64_t pa
     return out;
 }
 
+LogMel audioFileLogMel(const std::string& path, int nMels)
+{
+    const AudioClip clip = loadAudio(path);
+    try {
+        return whisperLogMel(clip.samples, nMels);
+    } catch (const InputError& e) {
+        throw InputError(describe(path, "", std::string("audio too short for Whisper's features: ") + e.what()));
+    }
+}
+
 } // namespace mq::core

@@ -52,6 +52,10 @@ struct LogMel {
 LogMel whisperLogMel(const std::vector<float>& samples16k, int nMels = 128,
                      int64_t padToSamples = whisper::kPaddedSamples);
 
+// loadAudio then whisperLogMel of a file: an InputError (a clip too short for the features
+// included) names the file.
+LogMel audioFileLogMel(const std::string& path, int nMels);
+
 // Slaney mel scale (librosa htk=False): linear 3/200 mel per Hz below 1 kHz, 27/ln(6.4) per
 // natural-log unit above; 1000 Hz = 15 mel.
 double hzToMelSlaney(double hz);

@@ -106,12 +106,15 @@ OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string&
                 media.videoGridW = p.video->gridW;
             }
             if (!s.audio.empty()) {
-                const AudioClip clip = loadAudio(s.audio);
-                const LogMel mel = whisperLogMel(clip.samples, m_impl->audioCfg->numMelBins);
+                const LogMel mel = audioFileLogMel(s.audio, m_impl->audioCfg->numMelBins);
                 p.mel = at::from_blob(const_cast<float*>(mel.data.data()), {mel.nMels, mel.frames}, at::kFloat)
                             .narrow(1, 0, mel.validFrames)
                             .clone();
                 media.audioTokens = AudioEncoder::tokenCount(mel.validFrames);
+                if (media.audioTokens < 1)
+                    throw InputError(describe(s.audio, "", "the clip gives " + std::to_string(mel.validFrames)
+                                                               + " log-mel frame(s) at 16 kHz; the audio encoder needs "
+                                                                 "at least 3 frames (a clip of about 30 ms or more)"));
             }
             p.prompt = buildPrompt(tok, m_impl->ids, s.text, media);
             m_impl->samples.push_back(std::move(p));
