@@ -258,6 +258,50 @@ void Engine::layerErrors(Session& s, int maxBatches, const ProgressSink& progres
     s.errors = std::move(errors);
 }
 
+namespace {
+
+EvalResult evalResult(const std::string& label, const std::string& data, const NllResult& r)
+{
+    EvalResult e;
+    e.label = label;
+    e.data = data;
+    e.nll = r.nll;
+    e.ppl = r.ppl;
+    e.tokens = r.tokens;
+    return e;
+}
+
+// The quantized model's result of a pair evaluation (with its KL, overall and per modality),
+// after the full-precision one when fpToo.
+std::vector<EvalResult> pairResults(const Session& s, const std::string& data, const EvalPair& pair, bool fpToo)
+{
+    std::vector<EvalResult> results;
+    if (fpToo)
+        results.push_back(evalResult("full precision", data, pair.ref));
+    EvalResult e = evalResult(s.settings->label(), data, pair.quantized);
+    e.kl = pair.kl;
+    e.klByModality = pair.klByModality;
+    e.tokensByModality = pair.tokensByModality;
+    results.push_back(std::move(e));
+    return results;
+}
+
+// Only once every figure is in does the session change: a result replaces an earlier one of the
+// same label and data.
+void storeResults(Session& s, std::vector<EvalResult> results)
+{
+    for (EvalResult& e : results) {
+        auto same = std::find_if(s.evals.begin(), s.evals.end(),
+                                 [&](const EvalResult& o) { return o.label == e.label && o.data == e.data; });
+        if (same != s.evals.end())
+            *same = std::move(e);
+        else
+            s.evals.push_back(std::move(e));
+    }
+}
+
+} // namespace
+
 void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int batchSize, const ProgressSink& progress,
                       const CancelToken* cancel)
 {
@@ -269,40 +313,16 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
     if (batchSize < 1)
         throw InputError("evaluation batch size " + std::to_string(batchSize) + " (expected at least 1)");
     const TokenDataset data = loadTokenDataset(evalPath, model.config().vocabSize, model.config().maxPositions);
-    auto result = [&](const std::string& label, const NllResult& r) {
-        EvalResult e;
-        e.label = label;
-        e.data = evalPath;
-        e.nll = r.nll;
-        e.ppl = r.ppl;
-        e.tokens = r.tokens;
-        return e;
-    };
-    std::vector<EvalResult> results;
     if (s.settings) {
         // The quantized model beside its full-precision reference, in one layer-wise pass: both
         // perplexities and the KL divergence of the quantized next-token distributions.
         QuantizedModel q = makeQuantizedModel(model, s);
         const EvalPair pair =
             evaluatePairStreamed(model, q.model, q.hook.get(), data, batchSize, progress, cancel, streamOptions);
-        if (fpToo)
-            results.push_back(result("full precision", pair.ref));
-        EvalResult e = result(s.settings->label(), pair.quantized);
-        e.kl = pair.kl;
-        e.klByModality = pair.klByModality;
-        e.tokensByModality = pair.tokensByModality;
-        results.push_back(std::move(e));
+        storeResults(s, pairResults(s, evalPath, pair, fpToo));
     } else {
-        results.push_back(result("full precision", evaluateStreamed(model, data, nullptr, batchSize, progress, cancel, streamOptions)));
-    }
-    // Only now touch the session: a result replaces an earlier one of the same label and data.
-    for (EvalResult& e : results) {
-        auto same = std::find_if(s.evals.begin(), s.evals.end(),
-                                 [&](const EvalResult& o) { return o.label == e.label && o.data == e.data; });
-        if (same != s.evals.end())
-            *same = std::move(e);
-        else
-            s.evals.push_back(std::move(e));
+        storeResults(s, {evalResult("full precision", evalPath,
+                                    evaluateStreamed(model, data, nullptr, batchSize, progress, cancel, streamOptions))});
     }
 }
 
@@ -316,31 +336,7 @@ void Engine::evaluateManifest(Session& s, const std::string& manifestPath, bool 
     const OmniCalibration data(s.model.path, manifestPath);
     QuantizedModel q = makeQuantizedModel(model, s);
     const EvalPair pair = evaluatePairStreamed(model, q.model, q.hook.get(), data, progress, cancel, streamOptions);
-    auto result = [&](const std::string& label, const NllResult& r) {
-        EvalResult e;
-        e.label = label;
-        e.data = manifestPath;
-        e.nll = r.nll;
-        e.ppl = r.ppl;
-        e.tokens = r.tokens;
-        return e;
-    };
-    std::vector<EvalResult> results;
-    if (fpToo)
-        results.push_back(result("full precision", pair.ref));
-    EvalResult e = result(s.settings->label(), pair.quantized);
-    e.kl = pair.kl;
-    e.klByModality = pair.klByModality;
-    e.tokensByModality = pair.tokensByModality;
-    results.push_back(std::move(e));
-    for (EvalResult& r : results) {
-        auto same = std::find_if(s.evals.begin(), s.evals.end(),
-                                 [&](const EvalResult& o) { return o.label == r.label && o.data == r.data; });
-        if (same != s.evals.end())
-            *same = std::move(r);
-        else
-            s.evals.push_back(std::move(r));
-    }
+    storeResults(s, pairResults(s, manifestPath, pair, fpToo));
 }
 
 ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool overwrite, const ProgressSink& progress,
