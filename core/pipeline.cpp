@@ -290,7 +290,7 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     w.curves.clear();
     w.errors.clear();
     w.weights.clear();
-    if (settings.gptq.enabled && (settings.weight.format == WeightFormat::None || settings.weight.format == WeightFormat::NF4))
+    if (settings.gptq.enabled && !gptqRounds(settings.weight.format))
         throw InputError("GPTQ quantizes integer, nvfp4, mxfp4 or hif4 weights, not " + settings.weight.label());
     if (settings.actClip != 1.0 || settings.actAsym || settings.actClipSearch > 0) {
         if (!(settings.actClip > 0.0 && settings.actClip <= 1.0))

@@ -156,21 +156,38 @@ public:
             m_states.put(i, out);
         return out;
     }
-    // Batch i's cursor in the current layer at `stage`, its group input `pending` (stages 1-4)
-    // taken from a store the caller keeps; the residual is the batch's state.
-    LayerCursor cursor(size_t i, int stage, const at::Tensor& pending) const
+    // Every batch of layer w from stage k to k + 1 (DecoderModel::layerAdvance; pending: the
+    // batches' stage-k group inputs, null at k = 0): returns their next group inputs (as
+    // computed, not yet hooked; onInput sees each), and past the attention block (k == 2) keeps
+    // the residual as each batch's state.
+    std::unique_ptr<StateStore> advanceStage(const LayerWeights& w, int k, const StateStore* pending,
+                                             ForwardHook* hook, const StreamOptions& opt, const CancelToken* cancel,
+                                             const std::function<void(const at::Tensor&)>& onInput = {})
     {
-        LayerCursor c;
-        c.stage = stage;
-        c.residual = m_states.get(i);
-        c.pending = pending;
-        return c;
+        auto next = std::make_unique<StateStore>(opt);
+        for (size_t i = 0; i < batches(); ++i) {
+            checkCancel(cancel);
+            LayerCursor c = cursor(i, k, k > 0 ? pending->get(i) : at::Tensor());
+            advance(i, w, c, k + 1, hook);
+            const at::Tensor x = c.pending.contiguous();
+            if (onInput)
+                onInput(x);
+            next->put(i, x);
+            if (k == 2) // past the attention block: the residual moved on
+                setState(i, c.residual);
+        }
+        return next;
     }
-    // Advances batch i's cursor to `until` (DecoderModel::layerAdvance).
-    void advance(size_t i, const LayerWeights& w, LayerCursor& c, int until, ForwardHook* hook) const
+    // Every batch from stage 4 (pending: the down_proj inputs) to the layer's output, which
+    // becomes its state.
+    void finishLayer(const LayerWeights& w, const StateStore& pending, ForwardHook* hook, const CancelToken* cancel)
     {
-        const Batch& b = m_batches[i];
-        m_model.layerAdvance(w, c, until, hook, b.tags, m_model.rotary(b.positions, b.B, b.T));
+        for (size_t i = 0; i < batches(); ++i) {
+            checkCancel(cancel);
+            LayerCursor c = cursor(i, 4, pending.get(i));
+            advance(i, w, c, 5, hook);
+            setState(i, c.residual);
+        }
     }
     void setState(size_t i, const at::Tensor& t) { m_states.put(i, t); }
     at::Tensor state(size_t i) const { return m_states.get(i); }
@@ -183,6 +200,21 @@ private:
         int64_t B = 0, T = 0;
         at::Tensor tags, positions, ids;
     };
+    // Batch i's cursor in the current layer at `stage` with its group input `pending` (stages
+    // 1-4); the residual is the batch's state.
+    LayerCursor cursor(size_t i, int stage, const at::Tensor& pending) const
+    {
+        LayerCursor c;
+        c.stage = stage;
+        c.residual = m_states.get(i);
+        c.pending = pending;
+        return c;
+    }
+    void advance(size_t i, const LayerWeights& w, LayerCursor& c, int until, ForwardHook* hook) const
+    {
+        const Batch& b = m_batches[i];
+        m_model.layerAdvance(w, c, until, hook, b.tags, m_model.rotary(b.positions, b.B, b.T));
+    }
     const DecoderModel& m_model;
     StateStore m_states;
     std::vector<Batch> m_batches;
@@ -219,13 +251,19 @@ private:
     at::Tensor m_absMax;
 };
 
-// Names the tensor behind a non-finite result, or says that none is (activations overflowing).
-[[noreturn]] void throwNonFinite(const DecoderModel& model, const std::string& whose)
+// Throws InputError naming the model's first tensor holding NaN or Inf, if one does (`what`:
+// how the non-finite value showed).
+void throwIfNonFiniteWeight(const DecoderModel& model, const std::string& what)
 {
     const std::string bad = model.nonFiniteTensor();
     if (!bad.empty())
-        throw InputError(model.dir() + ": tensor " + bad + " holds NaN or Inf, so " + whose
-                         + " next-token log-likelihood is not finite");
+        throw InputError(model.dir() + ": tensor " + bad + " holds NaN or Inf (" + what + ")");
+}
+
+// Names the tensor behind a non-finite result, or says that none is (activations overflowing).
+[[noreturn]] void throwNonFinite(const DecoderModel& model, const std::string& whose)
+{
+    throwIfNonFiniteWeight(model, whose + " next-token log-likelihood is not finite");
     throw Error(whose + " next-token log-likelihood is not finite although no weight holds NaN or Inf in "
                 + model.dir() + " (activations overflowing float32?)");
 }
@@ -279,12 +317,9 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
                    {{"tokens_per_s", rows / std::max(1e-9, clock.elapsedSeconds())}});
         }
         storeCalibration(s, model, calib, names, collector.finish());
-    } catch (const NonFiniteInput& e) {
+    } catch (const NonFiniteInput&) {
         // The weights first: a NaN in a weight reaches the next Linear's input as well.
-        const std::string bad = model.nonFiniteTensor();
-        if (!bad.empty())
-            throw InputError(model.dir() + ": tensor " + bad
-                             + " holds NaN or Inf (calibration met it as a non-finite Linear input)");
+        throwIfNonFiniteWeight(model, "calibration met it as a non-finite Linear input");
         throw;
     }
 }
@@ -476,31 +511,12 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 const std::string& name = model.groups()[size_t(g)];
                 prefix.setActiveLimit(g);
                 RowSampler cap(sampleStride(run.rows(), model.groupChannels(g), settings.mdqfo));
-                auto next = std::make_unique<StateStore>(pendingOptions);
-                for (size_t i = 0; i < run.batches(); ++i) {
-                    checkCancel(cancel);
-                    LayerCursor c = run.cursor(i, k, k > 0 ? pending->get(i) : at::Tensor());
-                    run.advance(i, wq, c, k + 1, &prefix);
-                    const at::Tensor x = c.pending.contiguous();
-                    if (staticActs || clipSearch)
-                        cap.add(x);
-                    next->put(i, x);
-                    if (k == 2) // past the attention block: the residual moved on
-                        run.setState(i, c.residual);
-                }
-                pending = std::move(next);
-                if (fpCalib) { // the same stop in the full-precision model
-                    auto fpNext = std::make_unique<StateStore>(pendingOptions);
-                    for (size_t i = 0; i < fpCalib->batches(); ++i) {
-                        checkCancel(cancel);
-                        LayerCursor c = fpCalib->cursor(i, k, k > 0 ? fpPending->get(i) : at::Tensor());
-                        fpCalib->advance(i, wfp, c, k + 1, nullptr);
-                        fpNext->put(i, c.pending.contiguous());
-                        if (k == 2)
-                            fpCalib->setState(i, c.residual);
-                    }
-                    fpPending = std::move(fpNext);
-                }
+                std::function<void(const at::Tensor&)> sample;
+                if (staticActs || clipSearch)
+                    sample = [&cap](const at::Tensor& x) { cap.add(x); };
+                pending = run.advanceStage(wq, k, pending.get(), &prefix, pendingOptions, cancel, sample);
+                if (fpCalib) // the same stop in the full-precision model
+                    fpPending = fpCalib->advanceStage(wfp, k, fpPending.get(), nullptr, pendingOptions, cancel);
                 if (staticActs) {
                     const at::Tensor x = cap.rows(), alpha0 = cap.alpha0();
                     if (onCapture)
@@ -527,20 +543,9 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
             }
             // The layer's outputs with all its groups quantized: the next layer's inputs.
             prefix.setActiveLimit(gs[3] + 1);
-            for (size_t i = 0; i < run.batches(); ++i) {
-                checkCancel(cancel);
-                LayerCursor c = run.cursor(i, 4, pending->get(i));
-                run.advance(i, wq, c, 5, &prefix);
-                run.setState(i, c.residual);
-            }
-            if (fpCalib) {
-                for (size_t i = 0; i < fpCalib->batches(); ++i) {
-                    checkCancel(cancel);
-                    LayerCursor c = fpCalib->cursor(i, 4, fpPending->get(i));
-                    fpCalib->advance(i, wfp, c, 5, nullptr);
-                    fpCalib->setState(i, c.residual);
-                }
-            }
+            run.finishLayer(wq, *pending, &prefix, cancel);
+            if (fpCalib)
+                fpCalib->finishLayer(wfp, *fpPending, nullptr, cancel);
         }
         if (errors) {
             prefix.setActiveLimit(gs[3] + 1);
@@ -697,11 +702,9 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
     if (!std::isfinite(r.ref.nll))
         throwNonFinite(fp, "the full-precision model's");
     if (!std::isfinite(r.quantized.nll)) {
-        const std::string bad = q.nonFiniteTensor();
-        throw Error("the quantized model's next-token log-likelihood is not finite"
-                    + (bad.empty() ? std::string(" although the full-precision model's is: its quantization produced "
-                                                 "NaN or Inf (a scale of zero? an overflowing activation?)")
-                                   : " (its weight " + bad + " holds NaN or Inf)"));
+        throwIfNonFiniteWeight(q, "the quantized model's next-token log-likelihood is not finite");
+        throw Error("the quantized model's next-token log-likelihood is not finite although the full-precision "
+                    "model's is: its quantization produced NaN or Inf (a scale of zero? an overflowing activation?)");
     }
     r.kl = tokens ? kl / double(tokens) : 0.0;
     for (int m = 0; m < kNumModalities; ++m)

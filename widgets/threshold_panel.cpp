@@ -58,7 +58,7 @@ QDoubleSpinBox* doubleBox(QWidget* parent, double lo, double hi, double step, in
 bool sameWeight(const core::WeightQuantSpec& a, const core::WeightQuantSpec& b)
 {
     return a.format == b.format && a.bits == b.bits && a.groupSize == b.groupSize && a.symmetric == b.symmetric
-        && a.nf4Block == b.nf4Block;
+        && a.nf4Block == b.nf4Block && a.nf4DoubleQuant == b.nf4DoubleQuant;
 }
 
 bool sameMdqfo(const core::MdqfoSettings& a, const core::MdqfoSettings& b)
@@ -66,6 +66,13 @@ bool sameMdqfo(const core::MdqfoSettings& a, const core::MdqfoSettings& b)
     return a.enabled == b.enabled && a.solver == b.solver && a.p == b.p && a.lambdaCos == b.lambdaCos
         && a.ratios == b.ratios && a.rMin == b.rMin && a.rMax == b.rMax && a.emaDecay == b.emaDecay
         && a.batchTokens == b.batchTokens && a.adamSteps == b.adamSteps && a.adamLr == b.adamLr;
+}
+
+// The settings only a new quantization applies: method, bits, formats, GPTQ.
+bool sameRequantizeFields(const core::QuantSettings& a, const core::QuantSettings& b)
+{
+    return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight) && a.actFormat == b.actFormat
+        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget;
 }
 
 // Fields of DabcSettings that computeMasks reads (rho acts in the simulation only).
@@ -300,9 +307,7 @@ core::QuantSettings ThresholdPanel::quantSettings() const
         s.abits = 8;
     else if (s.actFormat != core::ActFormat::Int)
         s.abits = 4;
-    // GPTQ rounds integer and block-format weights (not NF4, not unquantized ones).
-    s.gptq.enabled = m_gptq->isChecked() && s.weight.format != core::WeightFormat::None
-        && s.weight.format != core::WeightFormat::NF4;
+    s.gptq.enabled = m_gptq->isChecked() && core::gptqRounds(s.weight.format);
     s.gptq.fpTarget = s.gptq.enabled && m_gptqTarget->isChecked();
     return s;
 }
@@ -327,9 +332,7 @@ bool ThresholdPanel::sameSettings(const core::DabcSettings& a, const core::DabcS
 
 bool ThresholdPanel::sameSettings(const core::QuantSettings& a, const core::QuantSettings& b)
 {
-    return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight)
-        && sameSettings(a.dabc, b.dabc) && sameMdqfo(a.mdqfo, b.mdqfo) && a.actFormat == b.actFormat
-        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget;
+    return sameRequantizeFields(a, b) && sameSettings(a.dabc, b.dabc) && sameMdqfo(a.mdqfo, b.mdqfo);
 }
 
 ThresholdPanel::Effect ThresholdPanel::effectOf(const core::QuantSettings& a, const core::QuantSettings& b)
@@ -337,9 +340,7 @@ ThresholdPanel::Effect ThresholdPanel::effectOf(const core::QuantSettings& a, co
     Effect e;
     e.masks = !sameMaskFields(a.dabc, b.dabc);
     e.mdqfo = e.masks || !sameMdqfo(a.mdqfo, b.mdqfo);
-    e.requantize = a.method != b.method || a.abits != b.abits || !sameWeight(a.weight, b.weight)
-                || a.dabc.rho != b.dabc.rho || a.actFormat != b.actFormat || a.gptq.enabled != b.gptq.enabled
-                || a.gptq.fpTarget != b.gptq.fpTarget;
+    e.requantize = !sameRequantizeFields(a, b) || a.dabc.rho != b.dabc.rho;
     return e;
 }
 
@@ -358,7 +359,7 @@ void ThresholdPanel::updateEnabled()
     m_wbits->setEnabled(wf == core::WeightFormat::Int);
     m_group->setEnabled(wf == core::WeightFormat::Int);
     m_aformat->setEnabled(!mq);
-    const bool gptqable = wf != core::WeightFormat::None && wf != core::WeightFormat::NF4;
+    const bool gptqable = core::gptqRounds(wf);
     m_gptq->setEnabled(gptqable);
     m_gptqTarget->setEnabled(gptqable && m_gptq->isChecked());
     const core::QuantSettings s = quantSettings();

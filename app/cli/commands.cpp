@@ -182,11 +182,11 @@ const core::EvalResult* findEval(const core::Session& s, const std::string& labe
     return nullptr;
 }
 
-// What the plan costs: one line, and the JSON keys act_bits_effective, act_bits_effective_mac,
-// dabc_extra_macs, weight_bits_effective, mode (README, "What a figure costs").
-void addCost(json& out, const core::QuantCost& c)
+// What the plan costs as the JSON keys act_bits_effective, act_bits_effective_mac,
+// dabc_extra_macs, weight_bits_effective, mode (README, "What a figure costs"); addCost also
+// prints it as one line.
+void costJson(json& out, const core::QuantCost& c)
 {
-    std::printf("cost         %s\n", core::costSummary(c).c_str());
     out["act_bits_effective"] = c.actBitsEffective;
     out["act_bits_effective_mac"] = c.actBitsEffectiveMac;
     out["act_bits_upper_bound"] = c.actUpperBound;
@@ -194,6 +194,12 @@ void addCost(json& out, const core::QuantCost& c)
     out["dabc_compensated_share"] = c.compensatedShare;
     out["weight_bits_effective"] = c.weightBitsEffective;
     out["mode"] = c.mode;
+}
+
+void addCost(json& out, const core::QuantCost& c)
+{
+    std::printf("cost         %s\n", core::costSummary(c).c_str());
+    costJson(out, c);
 }
 
 } // namespace
@@ -455,20 +461,13 @@ int cmdSweep(int argc, char** argv)
                 std::printf(" %7.4g", e->klByModality[size_t(m)]);
         std::printf("\n");
         std::fflush(stdout);
-        rows.push_back(json{{"name", r.name},
-                            {"options", r.options},
-                            {"label", s.settings->label()},
-                            {"nll", e->nll},
-                            {"ppl", e->ppl},
-                            {"kl", e->kl},
-                            {"kl_by_modality", klByModalityJson(*e)},
-                            {"tokens", e->tokens},
-                            {"act_bits_effective", c.actBitsEffective},
-                            {"act_bits_effective_mac", c.actBitsEffectiveMac},
-                            {"dabc_extra_macs", c.dabcExtraMacs},
-                            {"weight_bits_effective", c.weightBitsEffective},
-                            {"mode", c.mode},
-                            {"seconds", seconds}});
+        json row = evalJson(*e);
+        costJson(row, c);
+        row["name"] = r.name;
+        row["options"] = r.options;
+        row["label"] = s.settings->label();
+        row["seconds"] = seconds;
+        rows.push_back(std::move(row));
     }
     if (a.flag("json"))
         std::cout << json{{"command", "sweep"}, {"model", o.model}, {"fp", fp}, {"recipes", rows}}.dump() << std::endl;

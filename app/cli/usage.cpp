@@ -455,6 +455,21 @@ EvalOptions evalOptions(const Args& a)
     return o;
 }
 
+// A recipe's option tokens parsed with quantize's options: UsageError for a bad option, or for
+// a recipe naming another recipe file.
+static Args recipeArgs(std::vector<std::string> tokens)
+{
+    tokens.insert(tokens.begin(), {"morphoquant-cli", "quantize"});
+    std::vector<char*> argv;
+    for (std::string& t : tokens)
+        argv.push_back(t.data());
+    const Command* q = findCommand("quantize");
+    Args a(int(argv.size()), argv.data(), 2, q->valueOptions, q->flags);
+    if (a.has("recipe"))
+        throw UsageError("a recipe cannot name another recipe file");
+    return a;
+}
+
 QuantizeOptions quantizeOptions(const Args& a)
 {
     if (a.has("recipe")) { // the recipe's options, then the command line's over them
@@ -463,17 +478,9 @@ QuantizeOptions quantizeOptions(const Args& a)
         if (r.size() != 1)
             throw core::InputError(path + ": --recipe takes a file with one recipe (this one has "
                                    + std::to_string(r.size()) + "; `sweep --recipes` runs several)");
-        std::vector<std::string> all = {"morphoquant-cli", "quantize"};
-        all.insert(all.end(), r[0].tokens.begin(), r[0].tokens.end());
-        std::vector<char*> argv;
-        for (std::string& t : all)
-            argv.push_back(t.data());
-        const Command* q = findCommand("quantize");
         Args recipe(0, nullptr, 0, {}, {});
         try {
-            recipe = Args(int(argv.size()), argv.data(), 2, q->valueOptions, q->flags);
-            if (recipe.has("recipe"))
-                throw UsageError("a recipe cannot name another recipe");
+            recipe = recipeArgs(r[0].tokens);
         } catch (const UsageError& e) {
             throw core::InputError(path + ": recipe '" + r[0].name + "': " + e.what());
         }
@@ -561,7 +568,7 @@ QuantizeOptions quantizeOptions(const Args& a)
         throw UsageError("--gptq-clip must be 0..1000 (clip factors tried between 1 and 0.7)");
     st.gptq.actOrder = !a.flag("gptq-no-act-order");
     st.gptq.fpTarget = st.gptq.fpTarget || a.flag("gptq-fp-target");
-    if (st.gptq.enabled && (st.weight.format == core::WeightFormat::None || st.weight.format == core::WeightFormat::NF4))
+    if (st.gptq.enabled && !core::gptqRounds(st.weight.format))
         throw UsageError("--gptq quantizes integer weights (--wbits 2..8) or --wformat nvfp4, mxfp4 or hif4");
     if (st.gptq.clipSteps > 0 && st.weight.format != core::WeightFormat::Int)
         throw UsageError("--gptq-clip searches integer weights' scales; the block formats keep their own");
@@ -711,18 +718,10 @@ QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::
         if (reserved.count(name))
             throw UsageError("--" + name + " is the sweep's to set, not a recipe's");
     }
-    std::vector<std::string> all = {"morphoquant-cli", "quantize", "--model", sweep.model,
-                                    sweep.calibKind == "manifest" ? "--manifest" : "--calib", sweep.calib};
-    for (const std::string& t : tokens)
-        if (t == "--recipe" || t.rfind("--recipe=", 0) == 0)
-            throw UsageError("a sweep's recipe cannot name a recipe file");
+    std::vector<std::string> all = {"--model", sweep.model, sweep.calibKind == "manifest" ? "--manifest" : "--calib",
+                                    sweep.calib};
     all.insert(all.end(), tokens.begin(), tokens.end());
-    std::vector<char*> argv;
-    for (std::string& s : all)
-        argv.push_back(s.data());
-    const Command* q = findCommand("quantize");
-    const Args a(int(argv.size()), argv.data(), 2, q->valueOptions, q->flags);
-    QuantizeOptions o = quantizeOptions(a);
+    QuantizeOptions o = quantizeOptions(recipeArgs(std::move(all)));
     o.batch = sweep.batch;
     o.stream = sweep.stream;
     o.threads = sweep.threads;

@@ -478,9 +478,9 @@ std::string DecoderModel::nonFiniteTensor() const
     const int64_t V = m_cfg.vocabSize;
     for (int64_t r0 = 0; r0 < V; r0 += kRows) {
         const int64_t n = std::min(kRows, V - r0);
-        const at::Tensor ids = at::arange(r0, r0 + n, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
-        if (bad(m_embed.defined() ? m_embed.narrow(0, r0, n) : m_source->gather(m_embedName, ids.reshape({-1}))))
-            return m_embedName.empty() ? m_prefix + "model.embed_tokens.weight" : m_embedName;
+        if (bad(m_embed.defined() ? m_embed.narrow(0, r0, n)
+                                  : m_source->gather(m_embedName, at::arange(r0, r0 + n, at::TensorOptions().dtype(at::kLong)))))
+            return m_embedName;
     }
     for (int l = 0; l < numLayers(); ++l) {
         const LayerWeights w = layerWeights(l);
@@ -499,10 +499,10 @@ std::string DecoderModel::nonFiniteTensor() const
     }
     if (bad(m_finalNorm))
         return m_prefix + "model.norm.weight";
-    if (m_lmHead.defined() || !m_headName.empty())
+    if (m_headName != m_embedName) // a tied lm_head is the embedding, checked above
         for (int64_t r0 = 0; r0 < V; r0 += kRows)
             if (bad(headRows(r0, std::min(kRows, V - r0))))
-                return m_headName.empty() ? m_prefix + "lm_head.weight" : m_headName;
+                return m_headName;
     return "";
 }
 

@@ -204,10 +204,9 @@ at::Tensor cholesky(const at::Tensor& a, bool upper, const char* what)
 GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const WeightQuantSpec& spec,
                         const GptqSettings& st)
 {
-    const bool block = spec.format == WeightFormat::NVFP4 || spec.format == WeightFormat::MXFP4
-        || spec.format == WeightFormat::HiF4;
-    if (spec.format != WeightFormat::Int && !block)
+    if (!gptqRounds(spec.format))
         throw InputError("GPTQ quantizes integer, nvfp4, mxfp4 or hif4 weights, not " + spec.label());
+    const bool block = spec.format != WeightFormat::Int;
     if (spec.format == WeightFormat::Int && (spec.bits < 2 || spec.bits > 8))
         throw InputError("GPTQ supports 2..8 weight bits, got " + std::to_string(spec.bits));
     if (wIn.dim() != 2)

@@ -45,7 +45,7 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
             return out;
         }
         case ActFormat::NVFP4: {
-            const float amax = m_groups.at(size_t(group)).actAmax;
+            const float amax = m_groups[size_t(group)].actAmax;
             return fakeQuantBlockFormat(x, WeightFormat::NVFP4, amax > 0.f ? fmt::nvfp4GlobalScale(amax) : 0.f);
         }
         case ActFormat::MXFP4:
@@ -53,9 +53,8 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
         case ActFormat::HiF4:
             return fakeQuantBlockFormat(x, WeightFormat::HiF4);
         }
-        const double clip = size_t(group) < m_groups.size() && m_groups[size_t(group)].tokenClip > 0.0
-            ? m_groups[size_t(group)].tokenClip
-            : m_settings.actClip;
+        // (group < m_groups.size(): checked above)
+        const double clip = m_groups[size_t(group)].tokenClip > 0.0 ? m_groups[size_t(group)].tokenClip : m_settings.actClip;
         return fakeQuantPerToken(x, m_settings.abits, clip, m_settings.actAsym);
     }
     case ActScheme::PerChannelStatic: {

@@ -26,6 +26,11 @@ std::string WeightQuantSpec::label() const
     return "?";
 }
 
+bool gptqRounds(WeightFormat f)
+{
+    return f != WeightFormat::None && f != WeightFormat::NF4;
+}
+
 const char* actFormatName(ActFormat f)
 {
     switch (f) {

@@ -15,6 +15,9 @@ enum class WeightFormat { None, Int, NF4, NVFP4, MXFP4, HiF4 };
 // MXFP4, HiF4), or HiF8 elements with no scale.
 enum class ActFormat { Int, NVFP4, MXFP4, HiF8, HiF4 };
 const char* actFormatName(ActFormat f);
+// Whether GPTQ can round weights of format f: integer weights and the block formats (NVFP4,
+// MXFP4, HiF4), not NF4's code book nor unquantized weights.
+bool gptqRounds(WeightFormat f);
 ActFormat parseActFormat(const std::string& s); // throws InputError
 
 struct WeightQuantSpec {
