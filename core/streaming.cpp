@@ -354,15 +354,22 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
         }
     }
     prefix.setActiveLimit(g);
-    for (int m : model.groupMembers(g)) {
+    const std::vector<int> members = model.groupMembers(g);
+    std::vector<at::Tensor> targets;
+    for (int m : members) {
         checkCancel(cancel);
-        at::Tensor wm = wq.weight(m);
-        if (fps)
-            wm = fpTargetWeight(wm, h, c, settings.gptq.damp);
+        targets.push_back(fps ? fpTargetWeight(wq.weight(m), h, c, settings.gptq.damp) : wq.weight(m));
+    }
+    // NVFP4: fused siblings share one global scale (quantizeWeights does the same).
+    const float gs = settings.weight.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(targets) : 0.f;
+    for (size_t i = 0; i < members.size(); ++i) {
+        checkCancel(cancel);
+        const int m = members[i];
+        const at::Tensor& wm = targets[i];
         const std::string& name = model.modules()[size_t(m)].name;
         GptqResult r;
         try {
-            r = gptqQuantize(wm, h, settings.weight, settings.gptq);
+            r = gptqQuantize(wm, h, settings.weight, settings.gptq, gs);
         } catch (const Error& e) {
             throw Error(name + ": " + e.what());
         }
@@ -489,12 +496,18 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 prefix.setGroup(g, gq);
                 const at::Tensor& f = sf[size_t(k)];
                 w.plans[model.groups()[size_t(g)]].smooth.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+                std::vector<at::Tensor> smoothed;
                 for (int m : model.groupMembers(g)) {
                     at::Tensor& wm = wq.w[size_t(m - wq.firstModule)];
                     wm = wm * f.unsqueeze(0);
+                    smoothed.push_back(wm);
+                }
+                const float nvgs = settings.weight.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(smoothed) : 0.f;
+                for (int m : model.groupMembers(g)) {
+                    at::Tensor& wm = wq.w[size_t(m - wq.firstModule)];
                     if (!gptq) {
                         try {
-                            wm = fakeQuantWeight(wm, settings.weight);
+                            wm = fakeQuantWeight(wm, settings.weight, nvgs);
                         } catch (const InputError& e) {
                             throw InputError(model.modules()[size_t(m)].name + ": " + e.what());
                         }

@@ -87,43 +87,65 @@ std::vector<std::string> Checkpoint::tensorNames() const
     out.reserve(m_weightMap.size());
     for (const auto& [name, file] : m_weightMap)
         out.push_back(name);
+    for (const auto& [name, d] : m_derived)
+        if (!m_weightMap.count(name))
+            out.push_back(name);
     return out;
+}
+
+void Checkpoint::addDerived(const TensorInfo& info, const std::string& from, DerivedTensor make)
+{
+    m_derived[info.name] = Derived{info, from, std::move(make)};
 }
 
 std::string Checkpoint::fileOf(const std::string& name) const
 {
     auto it = m_weightMap.find(name);
-    if (it == m_weightMap.end())
+    if (it == m_weightMap.end()) {
+        auto d = m_derived.find(name);
+        if (d != m_derived.end() && d->second.from != name)
+            return fileOf(d->second.from);
         throw InputError(describe(m_dir, name, "no such tensor in this checkpoint"));
+    }
     return (fs::path(m_dir) / it->second).string();
 }
 
 const TensorInfo& Checkpoint::info(const std::string& name)
 {
+    if (auto d = m_derived.find(name); d != m_derived.end())
+        return d->second.info;
     fileOf(name); // throws with the checkpoint folder named when the tensor is unknown
     return shard(m_weightMap.at(name)).info(name);
 }
 
 at::Tensor Checkpoint::load(const std::string& name)
 {
+    if (auto d = m_derived.find(name); d != m_derived.end())
+        return d->second.make(*this);
     fileOf(name);
     return shard(m_weightMap.at(name)).load(name);
 }
 
 at::Tensor Checkpoint::loadFloat(const std::string& name)
 {
+    if (auto d = m_derived.find(name); d != m_derived.end())
+        return d->second.make(*this).to(at::kFloat);
     fileOf(name);
     return shard(m_weightMap.at(name)).loadFloat(name);
 }
 
 at::Tensor Checkpoint::view(const std::string& name)
 {
+    if (auto d = m_derived.find(name); d != m_derived.end())
+        return d->second.make(*this);
     fileOf(name);
     return shard(m_weightMap.at(name)).view(name);
 }
 
 void Checkpoint::release(const std::string& name)
 {
+    if (m_derived.count(name))
+        return;
     fileOf(name);
     shard(m_weightMap.at(name)).release(name);
 }

@@ -24,7 +24,14 @@ public:
     const std::string& dir() const { return m_dir; }
     bool sharded() const { return m_sharded; }
     std::vector<std::string> tensorNames() const;
-    bool contains(const std::string& name) const { return m_weightMap.count(name) != 0; }
+    bool contains(const std::string& name) const { return m_weightMap.count(name) != 0 || m_derived.count(name) != 0; }
+    // A tensor made from stored ones (a packed quantized Linear's weight, dequantized by
+    // export/packed_export.h): contains, info, load, loadFloat and view see it like a stored one
+    // (make is called on each load; it should release what it read), release does nothing, and
+    // fileOf names the file of `from`. The folder's own tensors are unchanged.
+    using DerivedTensor = std::function<at::Tensor(Checkpoint&)>;
+    void addDerived(const TensorInfo& info, const std::string& from, DerivedTensor make);
+    bool isDerived(const std::string& name) const { return m_derived.count(name) != 0; }
     // Shard file (full path) that holds the tensor; throws InputError naming the tensor.
     std::string fileOf(const std::string& name) const;
     const TensorInfo& info(const std::string& name);
@@ -54,6 +61,12 @@ private:
     bool m_sharded = false;
     std::map<std::string, std::string> m_weightMap; // tensor -> file name (relative)
     std::map<std::string, std::unique_ptr<SafetensorsFile>> m_open;
+    struct Derived {
+        TensorInfo info;
+        std::string from;
+        DerivedTensor make;
+    };
+    std::map<std::string, Derived> m_derived;
 };
 
 // Writes `specs` (in order) as a checkpoint into the existing folder dir, tensor by tensor:

@@ -23,7 +23,7 @@ namespace {
 using nlohmann::json;
 
 constexpr DType kAllDTypes[] = {DType::F32, DType::F16, DType::BF16, DType::F64, DType::I64,
-                                DType::I32, DType::I16, DType::I8,   DType::U8,  DType::BOOL};
+                                DType::I32, DType::I16, DType::I8,   DType::U8,  DType::BOOL, DType::F8_E4M3};
 
 std::string dtypeList()
 {
@@ -241,6 +241,7 @@ const char* dtypeName(DType t)
     case DType::I8: return "I8";
     case DType::U8: return "U8";
     case DType::BOOL: return "BOOL";
+    case DType::F8_E4M3: return "F8_E4M3";
     }
     return "?";
 }
@@ -261,6 +262,7 @@ size_t dtypeSize(DType t)
     case DType::I8:
     case DType::U8:
     case DType::BOOL:
+    case DType::F8_E4M3:
         return 1;
     }
     return 0;
@@ -290,6 +292,7 @@ at::ScalarType toScalarType(DType t)
     case DType::I8: return at::kChar;
     case DType::U8: return at::kByte;
     case DType::BOOL: return at::kBool;
+    case DType::F8_E4M3: return at::kByte; // raw bytes (see safetensors.h)
     }
     return at::kFloat;
 }
@@ -552,7 +555,8 @@ void SafetensorsStreamWriter::write(const std::string& name, const at::Tensor& t
     if (d->next >= d->specs.size() || d->doneInNext != 0 || d->specs[d->next].name != name)
         throw Error(describe(d->path, name, "written out of the header's order"));
     const TensorSpec& s = d->specs[d->next];
-    if (fromScalarType(t.scalar_type()) != s.dtype || t.sizes() != at::IntArrayRef(s.shape))
+    const bool f8AsBytes = s.dtype == DType::F8_E4M3 && t.scalar_type() == at::kByte; // raw E4M3 bytes
+    if ((!f8AsBytes && fromScalarType(t.scalar_type()) != s.dtype) || t.sizes() != at::IntArrayRef(s.shape))
         throw Error(describe(d->path, name, "is " + shapeText(t.sizes()) + " " + dtypeName(fromScalarType(t.scalar_type()))
                                                 + ", the header announced " + shapeText(s.shape) + " " + dtypeName(s.dtype)));
     const at::Tensor c = t.cpu().contiguous();

@@ -13,7 +13,9 @@
 
 namespace mq::core {
 
-enum class DType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL };
+// F8_E4M3 (float8_e4m3fn) is held as raw bytes (at::kByte): this libtorch has no float8 type,
+// and its values are decoded by quant/formats.h (fmt::e4m3Decode); it is not a floating dtype here.
+enum class DType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, F8_E4M3 };
 
 const char* dtypeName(DType t);       // "F32", ...
 size_t dtypeSize(DType t);            // bytes per element

@@ -46,17 +46,22 @@ struct DecoderModel::Source {
     }
 };
 
-DecoderModel DecoderModel::load(const std::string& dir, Residency residency)
+DecoderModel DecoderModel::load(const std::string& dir, Residency residency,
+                                const std::function<void(Checkpoint&)>& prepare)
 {
     ModelConfig cfg = loadModelConfig(dir + "/config.json");
     if (residency == Residency::Resident) {
         Checkpoint ck(dir);
+        if (prepare)
+            prepare(ck);
         DecoderModel m = build(cfg, ck, dir, true);
         m.m_dir = dir;
         return m;
     }
     auto src = std::make_shared<Source>();
     src->ck = std::make_unique<Checkpoint>(dir);
+    if (prepare)
+        prepare(*src->ck);
     DecoderModel m = build(cfg, *src->ck, dir, false);
     m.m_dir = dir;
     m.m_source = std::move(src);

@@ -90,7 +90,10 @@ public:
     // Loads config.json and checks every tensor the architecture needs in dir; throws
     // InputError naming the file and tensor on a missing tensor or a shape that does not match
     // the config. Resident converts every weight to float32 now; Streamed reads them per layer.
-    static DecoderModel load(const std::string& dir, Residency residency = Residency::Resident);
+    // prepare (optional) runs on the opened checkpoint first (packed exports add their Linear
+    // weights as derived tensors there: Checkpoint::addDerived).
+    static DecoderModel load(const std::string& dir, Residency residency = Residency::Resident,
+                             const std::function<void(Checkpoint&)>& prepare = {});
     // Builds a resident model from an already parsed config and a tensor source (tests use it).
     static DecoderModel fromCheckpoint(const ModelConfig& cfg, Checkpoint& ckpt, const std::string& source);
 

@@ -97,7 +97,7 @@ QuantParams blockParams(const Grid& grid, const at::Tensor& w, float* globalScal
     const float* src = w.data_ptr<float>();
     if (grid.format == WeightFormat::NVFP4) {
         // The divisors of fmt::nvfp4Quantize, taken from its scale bytes.
-        const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, n, k);
+        const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, n, k, *globalScale); // given > 0: a fused projection's shared one
         *globalScale = q.globalScale;
         for (size_t i = 0; i < q.scales.size(); ++i)
             p.s[i] = fmt::e4m3Decode(q.scales[i]) / q.globalScale;
@@ -202,7 +202,7 @@ at::Tensor cholesky(const at::Tensor& a, bool upper, const char* what)
 } // namespace
 
 GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const WeightQuantSpec& spec,
-                        const GptqSettings& st)
+                        const GptqSettings& st, float nvfp4GlobalScale)
 {
     if (!gptqRounds(spec.format))
         throw InputError("GPTQ quantizes integer, nvfp4, mxfp4 or hif4 weights, not " + spec.label());
@@ -225,7 +225,7 @@ GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const Weight
         const at::Tensor wpad = at::constant_pad_nd(wIn.to(at::kCPU, at::kFloat), {0, kp - k}, 0.0);
         at::Tensor hpad = at::eye(kp, at::kDouble);
         hpad.slice(0, 0, k).slice(1, 0, k).copy_(h.to(at::kCPU, at::kDouble));
-        GptqResult r = gptqQuantize(wpad, hpad, spec, st);
+        GptqResult r = gptqQuantize(wpad, hpad, spec, st, nvfp4GlobalScale);
         StoredWeight& sw = r.stored;
         const int64_t perPad = kp / sw.groupSize, per = (k + sw.groupSize - 1) / sw.groupSize;
         std::vector<uint8_t> codes(size_t(n * k));
@@ -262,7 +262,7 @@ GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const Weight
         for (int64_t i = 0; i < k; ++i)
             diag[size_t(i)] = dead[size_t(i)] ? 0.0 : p[i];
     }
-    float globalScale = 0.f;
+    float globalScale = nvfp4GlobalScale;
     const QuantParams qp = block ? blockParams(grid, w, &globalScale) : chooseParams(grid, w, unit, diag, st);
 
     // Column order, and the working copy Wt [K, N] in that order (column i is row i: contiguous).

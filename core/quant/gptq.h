@@ -30,8 +30,10 @@ struct GptqResult {
 
 // spec must be integer weights whose group size divides K (InputError otherwise). H is
 // [K, K] (any float dtype; float64 recommended), symmetric positive semi-definite.
+// nvfp4GlobalScale > 0: NVFP4's global scale to use instead of the tensor's own (the one its
+// fused siblings share: nvfp4SharedGlobalScale in quant/quant_linear.h).
 GptqResult gptqQuantize(const at::Tensor& w, const at::Tensor& h, const WeightQuantSpec& spec,
-                        const GptqSettings& settings);
+                        const GptqSettings& settings, float nvfp4GlobalScale = 0.f);
 
 // The weights W* = W C H^-1 (C = X_fp^T A, H = A^T A with the same dampening as GPTQ) that make
 // A W*^T the least-squares fit of X_fp W^T: GPTQ on W* with H aims at the full-precision

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 
 #include "common/error.h"
 #include "quant/act_quant.h"
@@ -99,8 +100,41 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
                 (*stored)[i] = &it->second;
         }
     }
+    // NVFP4: the Linears of one input group (fused q/k/v, gate/up) share one global scale, as a
+    // serving stack fuses them (vLLM takes one global scale per fused weight). The group's
+    // maximum is found when its first weight is quantized, from the others as `base` gives them.
+    struct SharedScales {
+        std::mutex mutex;
+        std::map<int, float> byGroup;
+    };
+    auto shared = std::make_shared<SharedScales>();
+    const bool nvfp4 = spec.format == WeightFormat::NVFP4;
+    const DecoderModel base = model;
+    std::vector<int> groupOf(names.size());
+    for (size_t i = 0; i < names.size(); ++i)
+        groupOf[i] = model.groupOfModule(int(i));
+    auto sharedScale = [shared, base, groupOf, smooth](int module, const at::Tensor& w) {
+        const int g = groupOf[size_t(module)];
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        auto it = shared->byGroup.find(g);
+        if (it != shared->byGroup.end())
+            return it->second;
+        float amax = w.abs().max().item<float>();
+        for (int m : base.groupMembers(g)) {
+            if (m == module)
+                continue;
+            at::Tensor o = base.linearWeight(m);
+            const at::Tensor& s = smooth[size_t(m)];
+            if (s.defined())
+                o = o * s.unsqueeze(0);
+            amax = std::max(amax, o.abs().max().item<float>());
+        }
+        const float gs = fmt::nvfp4GlobalScale(amax);
+        shared->byGroup[g] = gs;
+        return gs;
+    };
     // Resident weights are quantized now; a streamed model quantizes each layer as it is read.
-    q.setWeightTransform([spec, names, stored, keep, smooth](int module, const at::Tensor& wIn) {
+    q.setWeightTransform([spec, names, stored, keep, smooth, nvfp4, sharedScale](int module, const at::Tensor& wIn) {
         if (const StoredWeight* sw = (*stored)[size_t(module)]) {
             if (sw->rows != wIn.size(0) || sw->cols != wIn.size(1))
                 throw Error(names[size_t(module)] + ": the plan's stored weight is [" + std::to_string(sw->rows) + ", "
@@ -111,12 +145,20 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
         const at::Tensor& s = smooth[size_t(module)];
         const at::Tensor w = s.defined() ? wIn * s.unsqueeze(0) : wIn;
         try {
-            return fakeQuantWeight(w, spec);
+            return fakeQuantWeight(w, spec, nvfp4 ? sharedScale(module, w) : 0.f);
         } catch (const InputError& e) {
             throw InputError(names[size_t(module)] + ": " + e.what());
         }
     });
     return q;
+}
+
+float nvfp4SharedGlobalScale(const std::vector<at::Tensor>& weights)
+{
+    float amax = 0.f;
+    for (const at::Tensor& w : weights)
+        amax = std::max(amax, w.abs().max().item<float>());
+    return fmt::nvfp4GlobalScale(amax);
 }
 
 std::vector<GroupQuant> groupQuantFromStats(const DecoderModel& model, const Session& s)

@@ -40,11 +40,16 @@ private:
 
 // A copy of the model whose Linear weights are quantized per settings.weight (simulated); a
 // Linear with a weight in `stored` (the plan's GPTQ weights, by module name) gets that instead.
+// NVFP4 weights of one input group share one global scale (nvfp4SharedGlobalScale).
 // smoothByGroup (SmoothQuant, by input group index): each weight's columns multiplied by its
 // group's factors before it is quantized (stored weights include them already).
 DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
                              const std::map<std::string, StoredWeight>* stored = nullptr,
                              const std::vector<at::Tensor>* smoothByGroup = nullptr);
+
+// NVFP4's global scale shared by fused siblings (one input group's Linears): 448 * 6 over the
+// largest |w| of them all.
+float nvfp4SharedGlobalScale(const std::vector<at::Tensor>& weights);
 
 // What the hook takes from the calibration statistics alone (NVFP4 activations' static global
 // scale: max |x| of each group), groups in model order.

@@ -131,7 +131,7 @@ at::Tensor fakeQuantIntAten(const at::Tensor& w, const WeightQuantSpec& spec)
     return fakeQuantInt(w.to(at::kFloat).contiguous(), spec, false);
 }
 
-at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec)
+at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec, float nvfp4GlobalScale)
 {
     if (w.dim() != 2)
         throw InputError("weight quantization expects a 2-D weight, got " + std::to_string(w.dim()) + "-D");
@@ -144,6 +144,7 @@ at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec)
     case WeightFormat::NF4:
         return fakeQuantNf4(wf, spec.nf4Block, spec.nf4DoubleQuant);
     case WeightFormat::NVFP4:
+        return fakeQuantBlockFormat(wf, spec.format, nvfp4GlobalScale);
     case WeightFormat::MXFP4:
     case WeightFormat::HiF4:
         return fakeQuantBlockFormat(wf, spec.format);

@@ -13,7 +13,9 @@ const float* nf4Levels();
 
 // Dequantized weight, same shape, float32. Throws InputError when K is not a multiple of the
 // group size or the flattened size not a multiple of the NF4 block.
-at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec);
+// nvfp4GlobalScale > 0: NVFP4's global scale instead of the tensor's own (a fused projection's
+// shared one).
+at::Tensor fakeQuantWeight(const at::Tensor& w, const WeightQuantSpec& spec, float nvfp4GlobalScale = 0.f);
 
 // A block format (NVFP4, MXFP4, HiF4; quant/formats.h) of x [..., K] along its last dimension,
 // dequantized (float32, same shape); a partial last block is padded with zeros. NVFP4 takes the
