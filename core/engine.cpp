@@ -6,6 +6,7 @@
 #include "eval/layer_error.h"
 #include "eval/perplexity.h"
 #include "export/hf_export.h"
+#include "export/packed_export.h"
 #include "io/token_data.h"
 #include "model/omni_model.h"
 #include "pipeline.h"
@@ -340,7 +341,7 @@ void Engine::evaluateManifest(Session& s, const std::string& manifestPath, bool 
 }
 
 ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool overwrite, const ProgressSink& progress,
-                                 const CancelToken* cancel)
+                                 const CancelToken* cancel, ExportFormat format)
 {
     std::lock_guard<std::mutex> lock(d->mutex);
     if (!s.settings)
@@ -348,7 +349,9 @@ ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool 
     const DecoderModel& model = d->modelOf(s);
     checkCancel(cancel);
     report(progress, "export", 0.0, dir);
-    const ExportSummary sum = exportSimulated(model, s, dir, overwrite, cancel, progress);
+    const ExportSummary sum = format == ExportFormat::MorphoquantSim
+        ? exportSimulated(model, s, dir, overwrite, cancel, progress)
+        : exportPacked(model, s, format, dir, overwrite, cancel, progress);
     report(progress, "export", 1.0, sum.dir);
     ExportReport r;
     r.dir = sum.dir;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/progress.h"
+#include "export/export_format.h"
 #include "session.h"
 #include "streaming_options.h"
 
@@ -88,8 +89,11 @@ public:
 
     // The plan as a morphoquant-sim folder (see export/hf_export.h); atomic, refuses to replace
     // an existing folder unless overwrite.
+    // format: export/packed_export.h (compressed-tensors, nvfp4, morphoquant: packed tensors,
+    // checked by check-export before they are renamed into place).
     ExportReport exportModel(const Session& s, const std::string& dir, bool overwrite,
-                             const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
+                             const ProgressSink& progress = {}, const CancelToken* cancel = nullptr,
+                             ExportFormat format = ExportFormat::MorphoquantSim);
 
     // Live preview: MDQFO again for `groups` with `settings` (masks from the session's plan,
     // inputs from the cache of the last quantize() of this session's model). Returns one

@@ -8,7 +8,9 @@
 #include "common/runtime.h"
 #include "engine.h"
 #include "eval/perplexity.h"
+#include "export/check_export.h"
 #include "export/hf_export.h"
+#include "export/packed_export.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "io/hf_config.h"
@@ -262,8 +264,13 @@ int cmdEval(int argc, char** argv)
 int cmdQuantize(int argc, char** argv)
 {
     const Args a = parseArgs("quantize", argc, argv);
-    const QuantizeOptions o = quantizeOptions(a);
+    QuantizeOptions o = quantizeOptions(a);
     core::initRuntime(o.threads);
+    // A packed integer export stores the scales in the model's dtype: the quantizer rounds them
+    // to it first, so that the export is the plan evaluated here.
+    if (!o.scaleDtypeGiven && o.settings.weight.format == core::WeightFormat::Int
+        && (o.exportFormat == core::ExportFormat::CompressedTensors || o.exportFormat == core::ExportFormat::Morphoquant))
+        o.settings.weight.scaleDtype = core::modelScaleDtype(o.model);
     const core::QuantSettings& st = o.settings;
     const int wbits = o.wbits, batch = o.batch;
     const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, batch, o.rotation);
@@ -276,6 +283,11 @@ int cmdQuantize(int argc, char** argv)
     engine.keepPreviewCache = false; // no live preview on the command line
     core::Session session;
     engine.openModel(session, modelDir, pp.sink());
+    if (!exportDir.empty()) { // a plan the export format cannot hold fails now, not after the work
+        const std::string why = core::exportRefusal(st, o.exportFormat, session.modules);
+        if (!why.empty())
+            throw core::InputError(why + "; nothing was run");
+    }
     if (!evalPath.empty()) { // a bad evaluation file fails now, not after the quantization
         const core::ModelConfig cfg =
             core::parseModelConfig(json::parse(session.model.configJson), modelDir + "/config.json");
@@ -360,11 +372,20 @@ int cmdQuantize(int argc, char** argv)
     // The export first, then the session that records it: a kill in between leaves the old
     // session, which inspect then reports as not matching the export.
     if (!exportDir.empty()) {
-        const core::ExportReport ex = engine.exportModel(session, exportDir, a.flag("overwrite"), pp.sink());
+        const core::ExportReport ex =
+            engine.exportModel(session, exportDir, a.flag("overwrite"), pp.sink(), nullptr, o.exportFormat);
         pp.finishLine();
         std::printf("export       %s (%s, %lld tensors, %.2f MB)\n", ex.dir.c_str(), ex.representation.c_str(),
                     static_cast<long long>(ex.tensors), double(ex.bytes) / 1e6);
         out["export"] = ex.dir;
+        out["export_format"] = core::exportFormatName(o.exportFormat);
+        if (o.exportFormat != core::ExportFormat::MorphoquantSim) {
+            const core::ExportCheck chk = core::checkExport(ex.dir);
+            const std::string verdict = chk.scheme.empty() ? "passes; served by no vLLM scheme: " + chk.why
+                                                           : "passes; vLLM scheme " + chk.scheme;
+            std::printf("export check %s\n", verdict.c_str());
+            out["export_scheme"] = chk.scheme;
+        }
         session.exported = core::ExportRef{ex.dir, core::modelFingerprint(ex.dir)};
     }
     if (!sessionPath.empty()) {
@@ -472,6 +493,33 @@ int cmdSweep(int argc, char** argv)
     if (a.flag("json"))
         std::cout << json{{"command", "sweep"}, {"model", o.model}, {"fp", fp}, {"recipes", rows}}.dump() << std::endl;
     return 0;
+}
+
+int cmdCheckExport(int argc, char** argv)
+{
+    const Args a = parseArgs("check-export", argc, argv);
+    const CheckExportOptions o = checkExportOptions(a);
+    const core::ExportCheck c = core::checkExport(o.dir);
+    std::printf("folder       %s\n", o.dir.c_str());
+    std::printf("method       %s%s%s\n", c.quantMethod.empty() ? "none" : c.quantMethod.c_str(),
+                c.format.empty() ? "" : ", format ", c.format.c_str());
+    if (c.packedLinears || c.ignoredLinears)
+        std::printf("linears      %d packed, %d in ignore (kept unquantized)\n", c.packedLinears, c.ignoredLinears);
+    for (const std::string& e : c.errors)
+        std::printf("ERROR        %s\n", e.c_str());
+    for (const std::string& w : c.warnings)
+        std::printf("warning      %s\n", w.c_str());
+    if (!c.scheme.empty())
+        std::printf("vLLM         %s\n", c.scheme.c_str());
+    else
+        std::printf("vLLM         no scheme: %s\n", c.why.c_str());
+    std::printf("verdict      %s\n", c.ok() ? "passes the loading rules" : "FAILS the loading rules");
+    if (a.flag("json")) {
+        json j = json::parse(core::exportCheckJson(c));
+        j["command"] = "check-export";
+        std::cout << j.dump() << std::endl;
+    }
+    return c.ok() ? 0 : 1;
 }
 
 int cmdCalibrate(int argc, char** argv)

@@ -11,5 +11,6 @@ int cmdMakeTinyOmni(int argc, char** argv);
 int cmdMakeSynthetic(int argc, char** argv);
 int cmdCalibrate(int argc, char** argv);
 int cmdSweep(int argc, char** argv);
+int cmdCheckExport(int argc, char** argv);
 
 } // namespace mq::cli

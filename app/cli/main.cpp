@@ -23,6 +23,8 @@ int run(const std::string& cmd, int argc, char** argv)
         return mq::cli::cmdInspect(argc, argv);
     if (cmd == "calibrate")
         return mq::cli::cmdCalibrate(argc, argv);
+    if (cmd == "check-export")
+        return mq::cli::cmdCheckExport(argc, argv);
     if (cmd == "sweep")
         return mq::cli::cmdSweep(argc, argv);
     if (cmd == "make-tiny-omni")

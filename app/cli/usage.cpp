@@ -32,6 +32,7 @@ commands:
   quantize   calibrate, plan (rtn or morphoquant), evaluate, save a session, export
   sweep      run several quantize recipes on one model and print one table
   inspect    what a session file holds
+  check-export  check an exported folder against vLLM's and compressed-tensors' loading rules
   make-tiny-omni  write a tiny Qwen2.5-Omni checkpoint (real layout) for tests and demos
   make-synthetic  write a random checkpoint of a released shape (qwen2.5-7b) for benchmarks
 
@@ -84,6 +85,17 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        the KL divergence per modality of the compared positions
   --session OUT.mqs    write the session (statistics, plan, loss curves, figures)
   --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
+  --export-format F    morphoquant-sim (default: dequantized float32 weights, this tool only) |
+                       compressed-tensors (packed INT4/INT8 weights; W4A16, W8A16, INT W4A4 and
+                       W4A8 with per-token dynamic activations, W8A8: what vLLM loads) |
+                       nvfp4 (nvfp4-pack-quantized: --wformat nvfp4, NVFP4 or no activations) |
+                       morphoquant (packed int weights with static per-channel activation
+                       scales and DABC masks; README "Export formats"). A plan a format cannot
+                       express is refused before anything runs; the folder is checked as
+                       check-export does before it is renamed into place
+  --wscale-dtype D     f32 | bf16 | f16: integer weight scales rounded to D before the weights
+                       are (default f32; with --export-format compressed-tensors or morphoquant
+                       the model's dtype, which those formats store the scales in)
   --overwrite          allow --export and --session to replace an existing folder or file
   --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
   --batch N            sequences per forward (default 8)
@@ -187,6 +199,19 @@ const char* kMakeTinyOmniHelp = R"(usage: morphoquant-cli make-tiny-omni OUTDIR 
 Writes a tiny Qwen2.5-Omni checkpoint: the released models' config keys, tensor names and
 bf16 dtype in two shards with model.safetensors.index.json, and a small byte-level BPE
 tokenizer.json. Hidden size 64, so tests and demos run it in seconds.
+)";
+
+const char* kCheckExportHelp = R"(usage: morphoquant-cli check-export DIR [--json]
+
+Checks a quantized model folder against the loading rules of compressed-tensors and vLLM (and of
+this tool's morphoquant formats): quantization_config keys, format names and scheme arguments;
+per packed Linear the tensor names, dtypes and shapes, weight_shape, zero points, scale dtypes,
+NVFP4 scale bytes and the global scales fused projections must share; every decoder Linear packed
+or listed in ignore; the shard index. Prints the vLLM scheme that would serve the folder, or why
+none would. Exit status 0 when no rule is broken, 1 otherwise.
+
+  --json   last line of stdout: {ok, quant_method, format, scheme, why, packed_linears,
+           ignored_linears, errors, warnings}
 )";
 
 const char* kInspectHelp = R"(usage: morphoquant-cli inspect SESSION.mqs [--json]
@@ -333,13 +358,14 @@ const std::vector<Command>& commands()
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth", "recipe",
-          "eval-manifest"},
+          "eval-manifest", "export-format", "wscale-dtype"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"sweep", kSweepHelp,
          {"model", "calib", "manifest", "eval", "eval-manifest", "recipes", "batch", "threads", "mem-budget"},
          {"json", "quiet"}},
         {"inspect", kInspectHelp, {}, {"json"}},
+        {"check-export", kCheckExportHelp, {}, {"json"}},
         {"make-tiny-omni", kMakeTinyOmniHelp, {"seed"}, {"overwrite", "json"}},
         {"make-synthetic", kMakeSyntheticHelp, {"shape", "layers", "seed", "calib-seqs", "eval-seqs", "seq-len"},
          {"overwrite", "json", "quiet"}},
@@ -413,6 +439,8 @@ void checkUsage(int argc, char** argv)
         tinyOmniOptions(a);
     else if (cmd == "inspect")
         inspectPath(a);
+    else if (cmd == "check-export")
+        checkExportOptions(a);
     else if (cmd == "sweep")
         sweepOptions(a);
     else
@@ -621,6 +649,29 @@ QuantizeOptions quantizeOptions(const Args& a)
     o.exportDir = a.value("export");
     if (!o.rotation.empty() && !o.exportDir.empty())
         throw UsageError("--export of a rotated plan (--rotate) is not written yet");
+    if (a.has("wscale-dtype")) {
+        try {
+            st.weight.scaleDtype = core::parseScaleDtype(a.value("wscale-dtype"));
+        } catch (const core::InputError& e) {
+            throw UsageError(std::string("--wscale-dtype: ") + e.what());
+        }
+        if (st.weight.format != core::WeightFormat::Int)
+            throw UsageError("--wscale-dtype rounds integer weights' scales; the plan's weights are "
+                             + st.weight.label());
+        o.scaleDtypeGiven = true;
+    }
+    if (a.has("export-format")) {
+        if (o.exportDir.empty())
+            throw UsageError("--export-format needs --export OUTDIR");
+        try {
+            o.exportFormat = core::parseExportFormat(a.value("export-format"));
+        } catch (const core::InputError& e) {
+            throw UsageError(std::string("--export-format: ") + e.what());
+        }
+        const std::string why = core::exportRefusal(st, o.exportFormat);
+        if (!why.empty())
+            throw UsageError(why);
+    }
     o.evalPath = a.value("eval");
     o.evalManifest = a.value("eval-manifest");
     if (a.flag("eval-fp") && o.evalPath.empty())
@@ -683,6 +734,13 @@ TinyOmniOptions tinyOmniOptions(const Args& a)
     return o;
 }
 
+CheckExportOptions checkExportOptions(const Args& a)
+{
+    if (a.positional().size() != 1)
+        throw UsageError("check-export takes one folder");
+    return CheckExportOptions{a.positional()[0]};
+}
+
 std::string inspectPath(const Args& a)
 {
     if (a.positional().size() != 1)
@@ -708,7 +766,7 @@ SweepOptions sweepOptions(const Args& a)
 
 QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::string>& tokens)
 {
-    static const std::set<std::string> reserved = {"model", "calib", "manifest", "eval", "eval-fp", "session",
+    static const std::set<std::string> reserved = {"model", "calib", "manifest", "eval", "eval-fp", "session", "export-format",
                                                    "export", "overwrite", "batch", "threads", "mem-budget"};
     for (const std::string& t : tokens) {
         if (t.rfind("--", 0) != 0)

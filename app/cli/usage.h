@@ -7,6 +7,7 @@
 // the same functions for the values they run with. No libtorch header may be reached from here.
 #include "args.h"
 
+#include "export/export_format.h"
 #include "quant/quant_settings.h"
 #include "streaming_options.h"
 
@@ -64,9 +65,16 @@ struct QuantizeOptions {
     std::string calibKind, calibPath; // "tokens" (--calib) or "manifest" (--manifest)
     std::string rotation;             // --rotate / --rotate-seed as a key ("" or "hadamard:SEED")
     std::string model, session, exportDir, evalPath, evalManifest;
+    core::ExportFormat exportFormat = core::ExportFormat::MorphoquantSim; // --export-format
+    bool scaleDtypeGiven = false; // --wscale-dtype given (else a packed integer export takes the model's dtype)
     core::StreamOptions stream;
 };
 QuantizeOptions quantizeOptions(const Args& a);
+
+struct CheckExportOptions {
+    std::string dir;
+};
+CheckExportOptions checkExportOptions(const Args& a);
 
 struct CalibrateOptions {
     int threads = 0;

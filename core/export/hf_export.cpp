@@ -5,6 +5,7 @@
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "io/session_store.h"
+#include "export/packed_export.h"
 #include "quant/weight_quant.h"
 
 #include <nlohmann/json.hpp>
@@ -141,8 +142,16 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
 
 LoadedModel loadModelForEval(const std::string& dir, Residency residency)
 {
-    LoadedModel lm{DecoderModel::load(dir, residency), std::nullopt, {}};
     const std::string cfgPath = dir + "/config.json";
+    if (isPackedConfig(cfgPath)) {
+        // Weights dequantized from the packed tensors as they are read, activations as the
+        // quantization_config says.
+        PackedModelInfo info = readPackedConfig(dir);
+        LoadedModel lm{DecoderModel::load(dir, residency, info.prepare), info.settings, {}};
+        lm.groups = packedGroupQuant(dir, lm.model, *lm.settings);
+        return lm;
+    }
+    LoadedModel lm{DecoderModel::load(dir, residency), std::nullopt, {}};
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(cfgPath), nullptr, false);
     if (cfg.is_discarded() || !cfg.contains("quantization_config"))
         return lm;

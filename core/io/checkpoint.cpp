@@ -93,6 +93,20 @@ std::vector<std::string> Checkpoint::tensorNames() const
     return out;
 }
 
+const TensorInfo& Checkpoint::storedInfo(const std::string& name)
+{
+    if (!m_weightMap.count(name))
+        throw InputError(describe(m_dir, name, "no such stored tensor in this checkpoint"));
+    return shard(m_weightMap.at(name)).info(name);
+}
+
+at::Tensor Checkpoint::storedView(const std::string& name)
+{
+    if (!m_weightMap.count(name))
+        throw InputError(describe(m_dir, name, "no such stored tensor in this checkpoint"));
+    return shard(m_weightMap.at(name)).view(name);
+}
+
 void Checkpoint::addDerived(const TensorInfo& info, const std::string& from, DerivedTensor make)
 {
     m_derived[info.name] = Derived{info, from, std::move(make)};

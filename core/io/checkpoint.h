@@ -32,6 +32,10 @@ public:
     using DerivedTensor = std::function<at::Tensor(Checkpoint&)>;
     void addDerived(const TensorInfo& info, const std::string& from, DerivedTensor make);
     bool isDerived(const std::string& name) const { return m_derived.count(name) != 0; }
+    // The stored tensor of that name even where a derived one shadows it (InputError if none).
+    const TensorInfo& storedInfo(const std::string& name);
+    at::Tensor storedView(const std::string& name);
+    bool containsStored(const std::string& name) const { return m_weightMap.count(name) != 0; }
     // Shard file (full path) that holds the tensor; throws InputError naming the tensor.
     std::string fileOf(const std::string& name) const;
     const TensorInfo& info(const std::string& name);

@@ -157,6 +157,8 @@ std::string settingsToJson(const QuantSettings& s)
                    {"symmetric", s.weight.symmetric},
                    {"nf4_block", s.weight.nf4Block},
                    {"nf4_double_quant", s.weight.nf4DoubleQuant}};
+    if (s.weight.scaleDtype != ScaleDtype::F32)
+        j["weight"]["scale_dtype"] = scaleDtypeName(s.weight.scaleDtype);
     j["abits"] = s.abits;
     j["act"] = actSchemeName(s.act);
     if (s.actClip != 1.0)
@@ -256,7 +258,8 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
 
     if (const auto* w = r.object(j, "weight")) {
         const std::string p = "weight.";
-        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block", "nf4_double_quant"});
+        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block", "nf4_double_quant", "scale_dtype"});
+        r.getEnum(*w, p, "scale_dtype", [&](const std::string& v) { s.weight.scaleDtype = parseScaleDtype(v); });
         r.getEnum(*w, p, "format", [&](const std::string& v) {
             if (v == "none") s.weight.format = WeightFormat::None;
             else if (v == "int") s.weight.format = WeightFormat::Int;

@@ -492,4 +492,39 @@ std::vector<int8_t> unpackInt32ToInt4(const std::vector<int32_t>& words, int64_t
     return out;
 }
 
+std::vector<int32_t> packToInt32(const int8_t* q, int64_t rows, int64_t cols, int bits)
+{
+    if (bits != 4 && bits != 8)
+        throw InputError("int32 packing supports 4 or 8 bits, got " + std::to_string(bits));
+    const int64_t wc = packedInt32Cols(cols, bits), per = 32 / bits;
+    const int lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+    const uint32_t mask = (1u << bits) - 1u;
+    std::vector<int32_t> out(size_t(rows * wc), 0);
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+            const int v = q[r * cols + c];
+            if (v < lo || v > hi)
+                throw InputError("int32 packing: value " + std::to_string(v) + " is outside [" + std::to_string(lo)
+                                 + ", " + std::to_string(hi) + "]");
+            uint32_t& w = reinterpret_cast<uint32_t&>(out[size_t(r * wc + c / per)]);
+            w |= (uint32_t(v - lo) & mask) << (bits * (c % per));
+        }
+    return out;
+}
+
+std::vector<int8_t> unpackFromInt32(const int32_t* words, int64_t rows, int64_t cols, int bits)
+{
+    if (bits != 4 && bits != 8)
+        throw InputError("int32 unpacking supports 4 or 8 bits, got " + std::to_string(bits));
+    const int64_t wc = packedInt32Cols(cols, bits), per = 32 / bits;
+    const int lo = -(1 << (bits - 1));
+    const uint32_t mask = (1u << bits) - 1u;
+    std::vector<int8_t> out(size_t(rows * cols));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+            out[size_t(r * cols + c)] =
+                int8_t(int((uint32_t(words[r * wc + c / per]) >> (bits * (c % per))) & mask) + lo);
+    return out;
+}
+
 } // namespace mq::core::fmt

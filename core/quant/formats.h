@@ -97,5 +97,12 @@ std::vector<uint8_t> unpackNibbles(const std::vector<uint8_t>& bytes, size_t cou
 // of a row in bits 4k..4k+3 of word j (cols a multiple of 8).
 std::vector<int32_t> packInt4ToInt32(const std::vector<int8_t>& q, int64_t rows, int64_t cols);
 std::vector<int8_t> unpackInt32ToInt4(const std::vector<int32_t>& words, int64_t rows, int64_t cols);
+// The same for 4 or 8 bits and any cols (compressed-tensors pack_to_int32 along dim 1): signed q
+// in [-2^(bits-1), 2^(bits-1) - 1] stored as q + 2^(bits-1), element i of a row at bits
+// (i * bits) % 32 of word i * bits / 32; each row takes ceil(cols * bits / 32) words (a partial
+// last word is padded with zero bits). unpack reads cols values back per row.
+std::vector<int32_t> packToInt32(const int8_t* q, int64_t rows, int64_t cols, int bits);
+std::vector<int8_t> unpackFromInt32(const int32_t* words, int64_t rows, int64_t cols, int bits);
+inline int64_t packedInt32Cols(int64_t cols, int bits) { return (cols * bits + 31) / 32; }
 
 } // namespace mq::core::fmt

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "quant/formats.h"
+#include "quant/weight_quant.h"
 
 namespace mq::core {
 
@@ -28,6 +29,7 @@ struct Grid {
     float qmax = 7.f;   // Int symmetric: 2^(b-1)-1 (codes -qmax..qmax); asymmetric: 2^b - 1
     int offset = 8;     // Int: code stored as u = c + offset (symmetric), u = c (asymmetric)
     int64_t paramGroup = 0; // inputs per parameter set
+    ScaleDtype scaleDtype = ScaleDtype::F32; // Int: scales rounded to it
 };
 
 // The dequantized value of w and its code under the parameters of its group.
@@ -68,7 +70,7 @@ inline void groupParams(const Grid& g, const float* w, int64_t n, double p, floa
         float m = 0.f;
         for (int64_t i = 0; i < n; ++i)
             m = std::max(m, std::fabs(w[i]));
-        *s = std::max(float(double(m) * p / double(g.qmax)), 1e-12f);
+        *s = roundScale(std::max(float(double(m) * p / double(g.qmax)), 1e-12f), g.scaleDtype);
         *z = 0.f;
         return;
     }
@@ -81,7 +83,7 @@ inline void groupParams(const Grid& g, const float* w, int64_t n, double p, floa
         lo = float(double(lo) * p);
         hi = float(double(hi) * p);
     }
-    *s = std::max((hi - lo) / g.qmax, 1e-12f);
+    *s = roundScale(std::max((hi - lo) / g.qmax, 1e-12f), g.scaleDtype);
     *z = std::nearbyint(-lo / *s);
 }
 
@@ -245,6 +247,7 @@ GptqResult gptqQuantize(const at::Tensor& wIn, const at::Tensor& h, const Weight
     grid.paramGroup = spec.format == WeightFormat::HiF4 ? 4 : unit;
     if (spec.format == WeightFormat::Int) {
         grid.symmetric = spec.symmetric;
+        grid.scaleDtype = spec.scaleDtype;
         grid.qmax = spec.symmetric ? float((1 << (spec.bits - 1)) - 1) : float((1 << spec.bits) - 1);
         grid.offset = spec.symmetric ? (1 << (spec.bits - 1)) : 0;
     }

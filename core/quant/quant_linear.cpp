@@ -46,8 +46,10 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
             return out;
         }
         case ActFormat::NVFP4: {
-            const float amax = m_groups[size_t(group)].actAmax;
-            return fakeQuantBlockFormat(x, WeightFormat::NVFP4, amax > 0.f ? fmt::nvfp4GlobalScale(amax) : 0.f);
+            const GroupQuant& q = m_groups[size_t(group)];
+            const float gs = q.actGlobalScale > 0.f ? q.actGlobalScale
+                                                    : (q.actAmax > 0.f ? fmt::nvfp4GlobalScale(q.actAmax) : 0.f);
+            return fakeQuantBlockFormat(x, WeightFormat::NVFP4, gs);
         }
         case ActFormat::MXFP4:
             return fakeQuantBlockFormat(x, WeightFormat::MXFP4);

@@ -19,6 +19,7 @@ struct GroupQuant {
     at::Tensor mask;  // [K] float 0/1 DABC mask (per-channel static)
     double tokenClip = 0.0; // per-token dynamic: this group's clip ratio (0: the settings')
     float actAmax = 0.f;    // NVFP4 activations: the calibration's max |x| of the group (static global scale)
+    float actGlobalScale = 0.f; // ... or the global scale itself (> 0: read from an export's input_global_scale)
     at::Tensor smooth;      // [K] SmoothQuant factors: the input is divided by them first (undefined: none)
 };
 

@@ -15,7 +15,8 @@ std::string WeightQuantSpec::label() const
         return "nf4-b" + std::to_string(nf4Block) + (nf4DoubleQuant ? "-dq" : "");
     case WeightFormat::Int:
         return "int" + std::to_string(bits) + (symmetric ? "-sym" : "-asym")
-            + (groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"));
+            + (groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"))
+            + (scaleDtype == ScaleDtype::F32 ? "" : std::string("-") + scaleDtypeName(scaleDtype) + "s");
     case WeightFormat::NVFP4:
         return "nvfp4";
     case WeightFormat::MXFP4:
@@ -24,6 +25,24 @@ std::string WeightQuantSpec::label() const
         return "hif4";
     }
     return "?";
+}
+
+const char* scaleDtypeName(ScaleDtype d)
+{
+    switch (d) {
+    case ScaleDtype::F32: return "f32";
+    case ScaleDtype::BF16: return "bf16";
+    case ScaleDtype::F16: return "f16";
+    }
+    return "?";
+}
+
+ScaleDtype parseScaleDtype(const std::string& s)
+{
+    if (s == "f32") return ScaleDtype::F32;
+    if (s == "bf16") return ScaleDtype::BF16;
+    if (s == "f16") return ScaleDtype::F16;
+    throw InputError("unknown scale dtype '" + s + "' (expected f32, bf16 or f16)");
 }
 
 bool gptqRounds(WeightFormat f)

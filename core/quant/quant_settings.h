@@ -20,6 +20,13 @@ const char* actFormatName(ActFormat f);
 bool gptqRounds(WeightFormat f);
 ActFormat parseActFormat(const std::string& s); // throws InputError
 
+// The dtype integer weight scales are stored in: a compressed-tensors export keeps them in the
+// model's dtype (bf16 / f16), so the quantizer rounds each scale to it before rounding the
+// weights (the simulation is then the export, bit for bit).
+enum class ScaleDtype { F32, BF16, F16 };
+const char* scaleDtypeName(ScaleDtype d); // "f32", "bf16", "f16"
+ScaleDtype parseScaleDtype(const std::string& s); // throws InputError
+
 struct WeightQuantSpec {
     WeightFormat format = WeightFormat::None;
     int bits = 4;          // Int: 2..8
@@ -27,7 +34,8 @@ struct WeightQuantSpec {
     bool symmetric = true; // Int: symmetric [-qmax, qmax] with qmax = 2^(bits-1)-1, else min/max
     int nf4Block = 64;     // NF4: absmax block over the flattened weight (QLoRA); absmax in fp32
     bool nf4DoubleQuant = false; // NF4: absmax values double-quantized (8-bit, blocks of 256; QLoRA)
-    std::string label() const; // "int4-sym-g128", "nf4-b64", "nvfp4", "fp"
+    ScaleDtype scaleDtype = ScaleDtype::F32; // Int: scales rounded to this dtype
+    std::string label() const; // "int4-sym-g128", "int4-sym-ch-bf16s", "nf4-b64", "nvfp4", "fp"
 };
 
 enum class ActScheme { None, PerTokenDynamic, PerChannelStatic };

@@ -21,6 +21,31 @@ const float* nf4Levels()
     return levels;
 }
 
+float roundScale(float s, ScaleDtype d)
+{
+    switch (d) {
+    case ScaleDtype::F32:
+        return s;
+    case ScaleDtype::BF16: {
+        const float r = fmt::bf16Round(s);
+        return r > 0.f ? r : 1.17549435e-38f;
+    }
+    case ScaleDtype::F16: {
+        const float r = float(c10::Half(s));
+        return r > 0.f ? std::min(r, 65504.f) : 6.103515625e-05f;
+    }
+    }
+    return s;
+}
+
+// roundScale over a contiguous float32 tensor, in place.
+static void roundScales(at::Tensor& t, ScaleDtype d)
+{
+    float* p = t.data_ptr<float>();
+    for (int64_t i = 0; i < t.numel(); ++i)
+        p[i] = roundScale(p[i], d);
+}
+
 static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec, bool fused = true)
 {
     if (spec.bits < 2 || spec.bits > 8)
@@ -48,7 +73,7 @@ static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec,
                 float m = 0.f;
                 for (int64_t i = 0; i < g; ++i)
                     m = std::max(m, std::fabs(a[i]));
-                const float scale = std::max(float(double(m) / double(qmax)), 1e-12f);
+                const float scale = roundScale(std::max(float(double(m) / double(qmax)), 1e-12f), spec.scaleDtype);
                 for (int64_t i = 0; i < g; ++i) {
                     float q = std::nearbyint(a[i] / scale);
                     q = q < -qmax ? -qmax : (q > qmax ? qmax : q);
@@ -61,11 +86,15 @@ static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec,
     if (spec.symmetric) {
         const double qmax = double((1 << (spec.bits - 1)) - 1);
         at::Tensor scale = x.abs().amax(-1, true).div(qmax).clamp_min(1e-12);
+        if (spec.scaleDtype != ScaleDtype::F32)
+            scale = scale.contiguous().clone(), roundScales(scale, spec.scaleDtype);
         out = at::clamp(at::round(x / scale), -qmax, qmax) * scale;
     } else {
         const double qmax = double((1 << spec.bits) - 1);
         at::Tensor lo = x.amin(-1, true), hi = x.amax(-1, true);
         at::Tensor scale = (hi - lo).div(qmax).clamp_min(1e-12);
+        if (spec.scaleDtype != ScaleDtype::F32)
+            scale = scale.contiguous().clone(), roundScales(scale, spec.scaleDtype);
         at::Tensor zero = at::round(-lo / scale);
         out = (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
     }

@@ -8,6 +8,10 @@
 namespace mq::core {
 
 
+// s rounded (to nearest even) to dtype d; a scale that would round to 0 (f16 underflow) becomes
+// the dtype's smallest normal value.
+float roundScale(float s, ScaleDtype d);
+
 // The 16 NF4 code values of QLoRA, ascending, exactly as published.
 const float* nf4Levels();
 
