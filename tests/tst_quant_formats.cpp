@@ -177,23 +177,22 @@ void TestQuantFormats::intWeight_data()
                         0.0f, 6.0f, -7.0f, 2.0f, 1.75f, -0.5f, 0.5f, -1.0f};
 
     // INT4 asym, q = clamp(round(x/s) + z, 0, 15), x_hat = (q - z) * s,
-    // s = (max - min)/15, z = round(-min/s).
+    // s = (max - min)/15, z = round(-min/s), with min <= 0 <= max (the range holds 0).
     // Row 0: min -3, max 12 -> s = 15/15 = 1, z = round(3) = 3.
     //   round(x) = [-3, 12, 2, 0, -2]; +3 = [0, 15, 5, 3, 1] (in range); -3 -> [-3, 12, 2, 0, -2].
     // Row 1: min -1.5, max 13.5 -> s = 1, z = round(1.5) = 2 (tie -> even).
     //   round(x) = [-2, 14, 0, 7, -1]; +2 = [0, 16, 2, 9, 1]; clamp -> [0, 15, 2, 9, 1];
     //   -2 -> [-2, 13, 0, 7, -1]: the rounded zero point shifts the grid and the max clips to 13.
-    // Row 2 (all positive): min 1, max 8.5 -> s = 7.5/15 = 0.5, z = round(-2) = -2.
-    //   x/s = [2, 17, 6.5, 10, 4.4] -> round [2, 17, 6, 10, 4]; -2 = [0, 15, 4, 8, 2];
-    //   (q + 2) * 0.5 = [1, 8.5, 3, 5, 2].
+    // Row 2 (all positive): the range is [0, 7.5] (not [1, 7.5]) -> s = 0.5, z = 0.
+    //   x/s = [2, 15, 6.5, 10, 4.4] -> round [2, 15, 6, 10, 4]; * 0.5 = [1, 7.5, 3, 5, 2].
     QTest::newRow("int4 asym per-channel")
         << intSpec(4, 0, false) << 3 << 5
         << QList<float>{-3.0f, 12.0f, 2.5f, 0.4f, -1.5f,
                         -1.5f, 13.5f, 0.5f, 7.25f, -1.0f,
-                        1.0f, 8.5f, 3.25f, 5.0f, 2.2f}
+                        1.0f, 7.5f, 3.25f, 5.0f, 2.2f}
         << QList<float>{-3.0f, 12.0f, 2.0f, 0.0f, -2.0f,
                         -2.0f, 13.0f, 0.0f, 7.0f, -1.0f,
-                        1.0f, 8.5f, 3.0f, 5.0f, 2.0f};
+                        1.0f, 7.5f, 3.0f, 5.0f, 2.0f};
 
     // INT8 sym, qmax 127.
     // Row 0: absmax 127 -> s = 1. round: 127, -126.5 -> -126 (even), 0.5 -> 0, 1.5 -> 2,
@@ -534,10 +533,10 @@ void TestQuantFormats::int4DistinctValuesPerRow()
 
 void TestQuantFormats::asymConstantRow()
 {
-    // A constant row has max = min: the scale floors at 1e-12 and z = round(-c/1e-12), so
-    // x_hat = -z * fl(1e-12). Each value should come back as itself; tolerance one float32 ulp
-    // (relative 2^-23), because c/1e-12 and the product with 1e-12 are each rounded once.
-    // Exact for 0.
+    // A constant row c: the range [min(c, 0), max(c, 0)] is |c| wide, s = fl(|c| / 15), and c
+    // lands on an end code (15 s or -15 s with z = 15). Each value should come back as itself;
+    // tolerance one float32 ulp (relative 2^-23), because |c| / 15 and the product are each
+    // rounded once. For 0 the scale floors at 1e-12 and the result is exact.
     const QList<float> consts{0.0f, 0.5f, 0.1f, -0.3f, 2.75f};
     for (float c : consts) {
         const at::Tensor w = at::full({2, 8}, c, at::kFloat);

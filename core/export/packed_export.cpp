@@ -109,13 +109,14 @@ Packed packRtn(const at::Tensor& wIn, const WeightQuantSpec& spec, float nvgs)
     // fakeQuantInt's ATen expression for asymmetric weights
     const double qmax = double((1 << spec.bits) - 1);
     const at::Tensor x = w.reshape({p.rows, groups, g});
-    at::Tensor scale = (x.amax(-1, true) - x.amin(-1, true)).div(qmax).clamp_min(1e-12).contiguous();
+    const at::Tensor lo = x.amin(-1, true).clamp_max(0.0), hi = x.amax(-1, true).clamp_min(0.0);
+    at::Tensor scale = (hi - lo).div(qmax).clamp_min(1e-12).contiguous();
     if (spec.scaleDtype != ScaleDtype::F32) {
         float* s = scale.data_ptr<float>();
         for (int64_t i = 0; i < scale.numel(); ++i)
             s[i] = roundScale(s[i], spec.scaleDtype);
     }
-    const at::Tensor zero = at::round(-x.amin(-1, true) / scale).contiguous();
+    const at::Tensor zero = at::round(-lo / scale).clamp(0.0, qmax).contiguous();
     const at::Tensor u = at::clamp(at::round(x / scale) + zero, 0.0, qmax).contiguous();
     const int off = 1 << (spec.bits - 1);
     const float* us = u.data_ptr<float>();

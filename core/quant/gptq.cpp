@@ -74,8 +74,8 @@ inline void groupParams(const Grid& g, const float* w, int64_t n, double p, floa
         *z = 0.f;
         return;
     }
-    float lo = w[0], hi = w[0];
-    for (int64_t i = 1; i < n; ++i) {
+    float lo = 0.f, hi = 0.f; // the range holds 0, as fakeQuantWeight's
+    for (int64_t i = 0; i < n; ++i) {
         lo = std::min(lo, w[i]);
         hi = std::max(hi, w[i]);
     }
@@ -84,7 +84,7 @@ inline void groupParams(const Grid& g, const float* w, int64_t n, double p, floa
         hi = float(double(hi) * p);
     }
     *s = roundScale(std::max((hi - lo) / g.qmax, 1e-12f), g.scaleDtype);
-    *z = std::nearbyint(-lo / *s);
+    *z = std::min(std::max(std::nearbyint(-lo / *s), 0.f), g.qmax);
 }
 
 // The block formats' parameters of w [N, K], as formats.h chooses them (the same arithmetic,

@@ -12,7 +12,8 @@
 // from the original weights (static groups: a group keeps its input columns whatever the
 // order), with the clip search picking p per row and group:
 //   symmetric   s = p max|w| / qmax, q = s * clamp(round(w / s), -qmax, qmax), qmax = 2^(b-1)-1
-//   asymmetric  s = p (max - min) / (2^b - 1), z = round(-p min / s),
+//   asymmetric  s = p (max - min) / (2^b - 1), z = round(-p min / s) within [0, 2^b - 1]
+//               (min <= 0 <= max: the range holds 0),
 //               q = s * (clamp(round(w / s) + z, 0, 2^b - 1) - z)
 // the same arithmetic as fakeQuantWeight (weight_quant.h), so that with a diagonal H (nothing to
 // spread) and p = 1 GPTQ returns exactly the round-to-nearest weights.

@@ -31,7 +31,7 @@ struct WeightQuantSpec {
     WeightFormat format = WeightFormat::None;
     int bits = 4;          // Int: 2..8
     int groupSize = 0;     // Int: 0 = one scale per output channel, else per group along K
-    bool symmetric = true; // Int: symmetric [-qmax, qmax] with qmax = 2^(bits-1)-1, else min/max
+    bool symmetric = true; // Int: symmetric [-qmax, qmax] with qmax = 2^(bits-1)-1, else [min(min, 0), max(max, 0)]
     int nf4Block = 64;     // NF4: absmax block over the flattened weight (QLoRA); absmax in fp32
     bool nf4DoubleQuant = false; // NF4: absmax values double-quantized (8-bit, blocks of 256; QLoRA)
     ScaleDtype scaleDtype = ScaleDtype::F32; // Int: scales rounded to this dtype

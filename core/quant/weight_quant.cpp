@@ -91,11 +91,13 @@ static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec,
         out = at::clamp(at::round(x / scale), -qmax, qmax) * scale;
     } else {
         const double qmax = double((1 << spec.bits) - 1);
-        at::Tensor lo = x.amin(-1, true), hi = x.amax(-1, true);
+        // The range always holds 0 (min <= 0 <= max, as compressed-tensors and GPTQ do), so that
+        // the zero point is an integer within the code range and 0 stays exact.
+        at::Tensor lo = x.amin(-1, true).clamp_max(0.0), hi = x.amax(-1, true).clamp_min(0.0);
         at::Tensor scale = (hi - lo).div(qmax).clamp_min(1e-12);
         if (spec.scaleDtype != ScaleDtype::F32)
             scale = scale.contiguous().clone(), roundScales(scale, spec.scaleDtype);
-        at::Tensor zero = at::round(-lo / scale);
+        at::Tensor zero = at::round(-lo / scale).clamp(0.0, qmax); // a rounded scale may push it past the range
         out = (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
     }
     return out.reshape({n, k});
