@@ -356,6 +356,10 @@ ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool 
     ExportReport r;
     r.dir = sum.dir;
     r.representation = sum.representation;
+    r.format = format;
+    r.checked = sum.checked;
+    r.scheme = sum.scheme;
+    r.schemeWhy = sum.schemeWhy;
     r.tensors = sum.tensors;
     r.bytes = sum.bytes;
     r.label = s.settings->label();

@@ -40,6 +40,10 @@ struct ExportReport {
     std::string label;            // QuantSettings::label() of the exported plan
     int64_t maskedChannels = 0;   // DABC-compensated input channels over the decoder's groups
     int64_t totalChannels = 0;
+    ExportFormat format = ExportFormat::MorphoquantSim;
+    bool checked = false;         // packed formats: passed check-export before the rename
+    std::string scheme;           // the vLLM scheme that would serve it ("" when none)
+    std::string schemeWhy;        // why none would
 };
 
 // One group's result of a live MDQFO preview.

@@ -442,9 +442,23 @@ void TestJobs::exportDialogWritesAndSummarizes()
     MainWindow& w = *m_w;
     const QString out = m_tmp.filePath(QStringLiteral("export"));
     ExportDialog d(*w.session(), w.jobs(),
-                   [&](const QString& dir, bool overwrite, std::shared_ptr<ExportReport> report) {
-                       return w.startExport(dir, overwrite, std::move(report));
+                   [&](const QString& dir, bool overwrite, ExportFormat format, std::shared_ptr<ExportReport> report) {
+                       return w.startExport(dir, overwrite, format, std::move(report));
                    });
+    // A MorphoQuant plan (static per-channel activations, DABC masks): the dialog offers the
+    // morphoquant packed format first; compressed-tensors cannot hold it and says why.
+    QCOMPARE(d.format(), ExportFormat::Morphoquant);
+    QVERIFY(d.refusalLabel()->isHidden());
+    d.formatBox()->setCurrentIndex(d.formatBox()->findData(int(ExportFormat::CompressedTensors)));
+    QVERIFY2(d.refusalLabel()->text().contains(QStringLiteral("per-channel")), qPrintable(d.refusalLabel()->text()));
+    QVERIFY(!d.exportButton()->isEnabled());
+    QVERIFY(d.servedByLabel()->text().contains(QStringLiteral("vLLM")));
+    if (qEnvironmentVariableIsSet("MQ_TEST_SCREENSHOTS")) { // for a person to look at
+        d.show();
+        d.grab().save(qEnvironmentVariable("MQ_TEST_SCREENSHOTS") + QStringLiteral("/export_dialog_refused.png"));
+    }
+    d.formatBox()->setCurrentIndex(d.formatBox()->findData(int(ExportFormat::Morphoquant)));
+    QVERIFY(d.exportButton()->isEnabled());
     d.folderEdit()->setText(out);
     d.overwriteBox()->setChecked(false);
     d.startExport();
@@ -458,6 +472,11 @@ void TestJobs::exportDialogWritesAndSummarizes()
     const QString summary = d.summaryLabel()->text();
     QVERIFY2(summary.contains(QString::number(r.tensors)) && summary.contains(QString::number(r.maskedChannels)),
              qPrintable(summary));
+    QVERIFY(r.checked);
+    QVERIFY2(summary.contains(QStringLiteral("passes the loading rules")), qPrintable(summary));
+    QVERIFY(QFileInfo::exists(out + QStringLiteral("/model.safetensors")));
+    if (qEnvironmentVariableIsSet("MQ_TEST_SCREENSHOTS"))
+        d.grab().save(qEnvironmentVariable("MQ_TEST_SCREENSHOTS") + QStringLiteral("/export_dialog_done.png"));
 
     // The CLI evaluates the exported folder as the quantized model: same perplexity as the GUI's.
     QProcess cli;

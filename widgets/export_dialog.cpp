@@ -4,6 +4,7 @@
 
 #include "common/progress.h"
 #include "job_controller.h"
+#include "export/export_format.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -27,10 +28,22 @@ ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, St
 {
     setWindowTitle(tr("Export Quantized Model"));
     m_format = new QComboBox(this);
-    m_format->addItem(tr("morphoquant-sim v1: Hugging Face folder, weights on the quantization grid, "
-                         "activation bounds and DABC masks as tensors"));
-    m_format->setToolTip(tr("Reloaded by this engine (morphoquant-cli eval --model FOLDER) as the same simulated "
-                            "quantized model. Packed INT4 kernels are not written yet."));
+    m_format->addItem(tr("morphoquant-sim: float32 weights on the quantization grid, activation bounds and DABC "
+                         "masks as tensors"),
+                      int(core::ExportFormat::MorphoquantSim));
+    m_format->addItem(tr("compressed-tensors: packed INT4/INT8 weights (W4A16, W8A16, INT W4A4, W8A8)"),
+                      int(core::ExportFormat::CompressedTensors));
+    m_format->addItem(tr("nvfp4: nvfp4-pack-quantized (NVFP4 weights, NVFP4 or 16-bit activations)"),
+                      int(core::ExportFormat::Nvfp4));
+    m_format->addItem(tr("morphoquant: packed int weights, static per-channel activation scales, DABC masks"),
+                      int(core::ExportFormat::Morphoquant));
+    m_format->setToolTip(tr("Every format is read back by morphoquant-cli eval --model FOLDER; packed formats are "
+                            "checked against vLLM's loading rules before they are renamed into place."));
+    m_servedBy = new QLabel(this);
+    m_servedBy->setWordWrap(true);
+    m_refusal = new QLabel(this);
+    m_refusal->setWordWrap(true);
+    m_refusal->setStyleSheet(QStringLiteral("color: #b00020;"));
     m_folder = new QLineEdit(this);
     const QString model = QString::fromStdString(session.model.path);
     const QString base = QFileInfo(model).fileName().isEmpty() ? QStringLiteral("model") : QFileInfo(model).fileName();
@@ -40,7 +53,8 @@ ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, St
                                                            : session.settings->weight.bits)
                                                   .arg(session.settings->abits)
                                             : QString();
-    m_folder->setText(QDir::current().absoluteFilePath(base + QStringLiteral("-morphoquant") + suffix));
+    m_folderBase = QDir::current().absoluteFilePath(base + suffix);
+    m_folder->setText(m_folderBase + QStringLiteral("-morphoquant-sim"));
     auto* browse = new QToolButton(this);
     browse->setText(QStringLiteral("..."));
     browse->setToolTip(tr("Choose the folder to write"));
@@ -76,6 +90,8 @@ ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, St
 
     auto* form = new QFormLayout;
     form->addRow(tr("Format:"), m_format);
+    form->addRow(tr("Served by:"), m_servedBy);
+    form->addRow(QString(), m_refusal);
     form->addRow(tr("Folder:"), folderRow);
     form->addRow(QString(), m_overwrite);
     auto* layout = new QVBoxLayout(this);
@@ -84,7 +100,20 @@ ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, St
     layout->addWidget(m_bar);
     layout->addWidget(m_summary, 1);
     layout->addWidget(m_buttons);
-    resize(640, 340);
+    resize(720, 400);
+    connect(m_format, qOverload<int>(&QComboBox::currentIndexChanged), this, &ExportDialog::formatChanged);
+    // The plan's natural format: NVFP4 weights -> nvfp4; otherwise the first that can hold it
+    // among compressed-tensors and morphoquant, else morphoquant-sim.
+    if (session.settings) {
+        const core::QuantSettings& st = *session.settings;
+        for (core::ExportFormat f : {core::ExportFormat::Nvfp4, core::ExportFormat::CompressedTensors,
+                                     core::ExportFormat::Morphoquant})
+            if (core::exportRefusal(st, f, session.modules).empty()) {
+                m_format->setCurrentIndex(m_format->findData(int(f)));
+                break;
+            }
+    }
+    formatChanged();
 
     connect(m_jobs, &JobController::progress, this, [this](const QString&, double f, const QString& msg, double) {
         if (!m_running)
@@ -108,6 +137,12 @@ ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, St
                                         QString::fromStdString(r.label))
                                    .arg(r.maskedChannels)
                                    .arg(r.totalChannels);
+                if (r.checked)
+                    text += r.scheme.empty()
+                        ? tr("\nCheck: passes the loading rules; no vLLM scheme serves it (%1)")
+                              .arg(QString::fromStdString(r.schemeWhy))
+                        : tr("\nCheck: passes the loading rules; vLLM serves it with %1")
+                              .arg(QString::fromStdString(r.scheme));
                 for (const core::EvalResult& e : m_session.evals)
                     text += tr("\n%1: perplexity %2 on %3")
                                 .arg(evalLabel(e.label))
@@ -143,6 +178,30 @@ void ExportDialog::browse()
         m_folder->setText(dir);
 }
 
+core::ExportFormat ExportDialog::format() const
+{
+    return core::ExportFormat(m_format->currentData().toInt());
+}
+
+void ExportDialog::formatChanged()
+{
+    const core::ExportFormat f = format();
+    m_servedBy->setText(QString::fromStdString(core::exportFormatServedBy(f)));
+    std::string why = m_session.settings ? core::exportRefusal(*m_session.settings, f, m_session.modules) : std::string();
+    const std::string prefix = std::string("--export-format ") + core::exportFormatName(f) + ": ";
+    if (why.rfind(prefix, 0) == 0) // the CLI's prefix; the label names the format already
+        why = why.substr(prefix.size());
+    m_refusal->setText(why.empty() ? QString() : tr("This plan cannot be written as %1: %2")
+                                                     .arg(QString::fromLatin1(core::exportFormatName(f)),
+                                                          QString::fromStdString(why)));
+    m_refusal->setVisible(!why.empty());
+    // Follow the format in the suggested folder name unless the user typed another one.
+    const QString text = m_folder->text();
+    if (text.startsWith(m_folderBase + QStringLiteral("-")))
+        m_folder->setText(m_folderBase + QStringLiteral("-") + QString::fromLatin1(core::exportFormatName(f)));
+    updateButtons();
+}
+
 void ExportDialog::startExport()
 {
     if (m_running || !m_session.settings)
@@ -154,7 +213,9 @@ void ExportDialog::startExport()
     }
     m_report = std::make_shared<core::ExportReport>();
     m_done = false;
-    if (!m_starter(dir, m_overwrite->isChecked(), m_report)) {
+    if (!core::exportRefusal(*m_session.settings, format(), m_session.modules).empty())
+        return;
+    if (!m_starter(dir, m_overwrite->isChecked(), format(), m_report)) {
         m_summary->setText(tr("Another job is running; wait for it or cancel it first."));
         return;
     }
@@ -166,7 +227,9 @@ void ExportDialog::startExport()
 
 void ExportDialog::updateButtons()
 {
-    m_export->setEnabled(!m_running && m_session.settings.has_value());
+    m_export->setEnabled(!m_running && m_session.settings.has_value()
+                         && core::exportRefusal(*m_session.settings, format(), m_session.modules).empty());
+    m_format->setEnabled(!m_running);
     m_cancel->setEnabled(m_running);
     m_folder->setEnabled(!m_running);
     m_overwrite->setEnabled(!m_running);

@@ -983,7 +983,8 @@ bool MainWindow::startEvaluation(const QString& path, bool fpToo)
         [this](std::shared_ptr<core::Session> s) { adoptSession(*s); });
 }
 
-bool MainWindow::startExport(const QString& dir, bool overwrite, std::shared_ptr<core::ExportReport> report)
+bool MainWindow::startExport(const QString& dir, bool overwrite, core::ExportFormat format,
+                             std::shared_ptr<core::ExportReport> report)
 {
     if (m_session && !m_session->settings) {
         statusBar()->showMessage(tr("Quantize first: there is no plan to export."), 5000);
@@ -993,9 +994,9 @@ bool MainWindow::startExport(const QString& dir, bool overwrite, std::shared_ptr
     const std::string out = dir.toStdString();
     return runJob(
         tr("Export to %1").arg(QFileInfo(dir).fileName()),
-        [engine, out, overwrite, report](core::Session& s, const core::ProgressSink& progress,
-                                         const core::CancelToken& cancel) {
-            *report = engine->exportModel(s, out, overwrite, progress, &cancel);
+        [engine, out, overwrite, format, report](core::Session& s, const core::ProgressSink& progress,
+                                                 const core::CancelToken& cancel) {
+            *report = engine->exportModel(s, out, overwrite, progress, &cancel, format);
             return MainWindow::tr("%1 tensors, %2 MB").arg(report->tensors).arg(double(report->bytes) / 1e6, 0, 'f', 2);
         },
         nullptr); // an export does not change the session
@@ -1043,8 +1044,9 @@ void MainWindow::exportDialog()
         return;
     }
     ExportDialog d(*m_session, m_jobs,
-                   [this](const QString& dir, bool overwrite, std::shared_ptr<core::ExportReport> report) {
-                       return startExport(dir, overwrite, std::move(report));
+                   [this](const QString& dir, bool overwrite, core::ExportFormat format,
+                          std::shared_ptr<core::ExportReport> report) {
+                       return startExport(dir, overwrite, format, std::move(report));
                    },
                    this);
     d.exec();

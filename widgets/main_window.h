@@ -53,7 +53,8 @@ public:
     bool startCalibration(const QString& path, const QString& kind, int batchSize);
     bool startQuantize();
     bool startEvaluation(const QString& path, bool fpToo);
-    bool startExport(const QString& dir, bool overwrite, std::shared_ptr<core::ExportReport> report);
+    bool startExport(const QString& dir, bool overwrite, core::ExportFormat format,
+                     std::shared_ptr<core::ExportReport> report);
     // Tests and screenshots: job failures go to the status bar and the job log, not a dialog.
     void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
     // Shows a session already in memory (tests, screenshots).

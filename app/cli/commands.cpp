@@ -379,12 +379,11 @@ int cmdQuantize(int argc, char** argv)
                     static_cast<long long>(ex.tensors), double(ex.bytes) / 1e6);
         out["export"] = ex.dir;
         out["export_format"] = core::exportFormatName(o.exportFormat);
-        if (o.exportFormat != core::ExportFormat::MorphoquantSim) {
-            const core::ExportCheck chk = core::checkExport(ex.dir);
-            const std::string verdict = chk.scheme.empty() ? "passes; served by no vLLM scheme: " + chk.why
-                                                           : "passes; vLLM scheme " + chk.scheme;
+        if (ex.checked) {
+            const std::string verdict = ex.scheme.empty() ? "passes; served by no vLLM scheme: " + ex.schemeWhy
+                                                          : "passes; vLLM scheme " + ex.scheme;
             std::printf("export check %s\n", verdict.c_str());
-            out["export_scheme"] = chk.scheme;
+            out["export_scheme"] = ex.scheme;
         }
         session.exported = core::ExportRef{ex.dir, core::modelFingerprint(ex.dir)};
     }

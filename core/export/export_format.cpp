@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "quant/quant_settings.h"
+#include "session.h"
 
 namespace mq::core {
 
@@ -105,6 +106,18 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
         if (st.weight.bits == 8 && !st.weight.symmetric)
             return F + "W8A8 (int-quantized) takes symmetric weights";
     }
+    return "";
+}
+
+std::string exportRefusal(const QuantSettings& st, ExportFormat f, const std::vector<ModuleInfo>& modules)
+{
+    const std::string why = exportRefusal(st, f);
+    if (!why.empty() || f != ExportFormat::Nvfp4)
+        return why;
+    for (const ModuleInfo& m : modules)
+        if (m.inFeatures % 16 != 0)
+            return std::string("--export-format nvfp4: ") + m.name + " has " + std::to_string(m.inFeatures)
+                   + " inputs, not a multiple of NVFP4's 16-element blocks";
     return "";
 }
 

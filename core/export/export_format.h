@@ -2,6 +2,7 @@
 // The export formats (no libtorch: widgets and the CLI's options use this); what each one holds
 // is described in export/packed_export.h and export/hf_export.h.
 #include <string>
+#include <vector>
 
 namespace mq::core {
 
@@ -16,5 +17,8 @@ struct QuantSettings;
 // block size against the model's inputs is checked with the model, packed_export.h); otherwise
 // which setting stands in the way and why.
 std::string exportRefusal(const QuantSettings& st, ExportFormat f);
+struct ModuleInfo;
+// ... and the model's part: NVFP4 needs every Linear's inputs in whole 16-element blocks.
+std::string exportRefusal(const QuantSettings& st, ExportFormat f, const std::vector<ModuleInfo>& modules);
 
 } // namespace mq::core

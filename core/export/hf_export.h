@@ -26,6 +26,10 @@ struct ExportSummary {
     int64_t tensors = 0;
     int64_t bytes = 0;
     int shards = 1;
+    // Packed formats: check-export's verdict on the folder before it was renamed into place.
+    bool checked = false;
+    std::string scheme;    // the vLLM scheme that serves it ("" when none)
+    std::string schemeWhy; // why none would
 };
 
 // fp: the full-precision model the session's plan was built for. Tensors are written one at a

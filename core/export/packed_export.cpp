@@ -266,18 +266,6 @@ std::string ctFormat(const QuantSettings& st, ExportFormat f)
 
 } // namespace
 
-std::string exportRefusal(const QuantSettings& st, ExportFormat f, const std::vector<ModuleInfo>& modules)
-{
-    const std::string why = exportRefusal(st, f);
-    if (!why.empty() || f != ExportFormat::Nvfp4)
-        return why;
-    for (const ModuleInfo& m : modules)
-        if (m.inFeatures % 16 != 0)
-            return std::string("--export-format nvfp4: ") + m.name + " has " + std::to_string(m.inFeatures)
-                   + " inputs, not a multiple of NVFP4's 16-element blocks";
-    return "";
-}
-
 ScaleDtype modelScaleDtype(const std::string& modelDir)
 {
     const DecoderModel m = DecoderModel::load(modelDir, Residency::Streamed);
@@ -506,6 +494,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
 
     ExportSummary sum;
     int shards = 0;
+    ExportCheck verdict;
     sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
         const fs::path tmp(dir);
         uint64_t written = 0;
@@ -549,7 +538,11 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                 msg += "\n  " + chk.errors[i];
             throw Error(msg);
         }
+        verdict = chk;
     });
+    sum.checked = true;
+    sum.scheme = verdict.scheme;
+    sum.schemeWhy = verdict.why;
     sum.representation = std::string(exportFormatName(f)) + " (" + (f == ExportFormat::Morphoquant ? "morphoquant-packed" : ctFormat(st, f)) + ")";
     sum.tensors = int64_t(specs.size());
     sum.shards = shards;

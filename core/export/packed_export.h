@@ -40,9 +40,6 @@ namespace mq::core {
 class Checkpoint;
 
 
-// exportRefusal(st, f) and the model's part: NVFP4 needs every Linear's inputs in whole
-// 16-element blocks.
-std::string exportRefusal(const QuantSettings& st, ExportFormat f, const std::vector<ModuleInfo>& modules);
 
 // The scale dtype a packed integer export stores (the model's dtype: bf16, f16 or f32), from the
 // dtype of the checkpoint's first decoder Linear weight.
