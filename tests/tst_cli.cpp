@@ -211,6 +211,43 @@ private slots:
         QVERIFY2(text.out.contains("MISSING"), qPrintable(text.out));
     }
 
+    // quantize --export-format compressed-tensors: the folder passes check-export (printed), eval
+    // --model reads it back from its packed tensors to the same figure, and check-export exits 1
+    // on a folder that breaks a rule.
+    void packedExportEndToEnd()
+    {
+        const QString dir = m_tmp.filePath("ct-export");
+        Run q = cli({"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--method", "rtn",
+                     "--wbits", "4", "--abits", "16", "--eval", stories() + "/evaluation.jsonl", "--export", dir,
+                     "--export-format", "compressed-tensors", "--json", "--quiet"});
+        QVERIFY2(q.code == 0, qPrintable(q.err));
+        QVERIFY2(q.out.contains("export check passes; vLLM scheme CompressedTensorsWNA16"), qPrintable(q.out));
+        QCOMPARE(q.last["export_format"].get<std::string>(), std::string("compressed-tensors"));
+        Run e = cli({"eval", "--model", dir, "--data", stories() + "/evaluation.jsonl", "--json", "--quiet"});
+        QVERIFY2(e.code == 0, qPrintable(e.err));
+        // The packed weights are the plan's bit for bit: equal figures (1e-9 relative).
+        QVERIFY(std::fabs(e.last["ppl"].get<double>() - q.last["ppl"].get<double>()) <= 1e-9 * q.last["ppl"].get<double>());
+        QVERIFY(e.last["quantized"].get<bool>());
+        Run c = cli({"check-export", dir, "--json"});
+        QCOMPARE(c.code, 0);
+        QVERIFY(c.last["ok"].get<bool>());
+        QCOMPARE(c.last["packed_linears"].get<int>(), 35);
+        QVERIFY(c.out.contains("verdict      passes the loading rules"));
+        // Break one rule: the scale of a Linear in another dtype than the model's.
+        QFile cfg(dir + "/config.json");
+        QVERIFY(cfg.open(QIODevice::ReadOnly));
+        QByteArray text = cfg.readAll();
+        cfg.close();
+        text.replace("\"torch_dtype\": \"float32\"", "\"torch_dtype\": \"bfloat16\"");
+        QVERIFY(cfg.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        cfg.write(text);
+        cfg.close();
+        Run bad = cli({"check-export", dir, "--json"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY(!bad.last["ok"].get<bool>());
+        QVERIFY2(bad.out.contains("weight_scale is F32") && bad.out.contains("expected BF16"), qPrintable(bad.out));
+    }
+
     void exportNeverClobbersWithoutOverwrite()
     {
         const QString target = m_tmp.filePath("rtn-export/model.safetensors");
@@ -331,7 +368,8 @@ private slots:
     void helpForEveryCommand_data()
     {
         QTest::addColumn<QString>("cmd");
-        for (const char* c : {"eval", "quantize", "sweep", "inspect", "calibrate", "make-tiny-omni", "make-synthetic"})
+        for (const char* c : {"eval", "quantize", "sweep", "inspect", "calibrate", "make-tiny-omni", "make-synthetic",
+                              "check-export"})
             QTest::newRow(c) << c;
     }
     void helpForEveryCommand()
@@ -447,6 +485,18 @@ private slots:
                                         << "--seed must be >= 0";
         QTest::newRow("synthetic folder") << QStringList{"make-synthetic", "--shape", "test-wide"} << 2
                                           << "make-synthetic takes one output folder";
+        QTest::newRow("export-format without export") << q + QStringList{"--wbits", "4", "--abits", "16",
+                                                                         "--export-format", "nvfp4"}
+                                                      << 2 << "--export-format needs --export OUTDIR";
+        QTest::newRow("export-format unknown") << q + QStringList{"--wbits", "4", "--abits", "16", "--export", "x",
+                                                                  "--export-format", "gguf"}
+                                               << 2 << "unknown export format 'gguf'";
+        QTest::newRow("export-format refuses the plan")
+            << q + QStringList{"--wbits", "4", "--abits", "4", "--aasym", "--export", "x", "--export-format",
+                               "compressed-tensors"}
+            << 2 << "asymmetric per-token activations (--aasym)";
+        QTest::newRow("check-export two folders") << QStringList{"check-export", "a", "b"} << 2
+                                                  << "check-export takes one folder";
         QTest::newRow("synthetic shape required") << QStringList{"make-synthetic", "out"} << 2 << "--shape is required";
         QTest::newRow("synthetic shape unknown") << QStringList{"make-synthetic", "out", "--shape", "qwen2.5-13b"} << 2
                                                  << "--shape must be one of qwen2.5-7b, qwen2.5-omni-7b";
