@@ -305,6 +305,19 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     if (!(settings.smoothAlpha >= 0.0 && settings.smoothAlpha <= 1.0))
         throw InputError("the SmoothQuant migration strength must be within 0..1, got "
                          + std::to_string(settings.smoothAlpha));
+    if (settings.mode != "simulated" && settings.mode != "deployable")
+        throw InputError("unknown mode '" + settings.mode + "' (expected simulated or deployable)");
+    if (settings.mode == "deployable") {
+        if (settings.method != "morphoquant" || settings.abits >= 16)
+            throw InputError("the deployable mode folds static per-channel activation scales into the weights: it "
+                             "needs --method morphoquant with quantized activations (per-token activations deploy "
+                             "as they are)");
+        if (settings.weight.format == WeightFormat::None)
+            throw InputError("the deployable mode folds activation scales into quantized weights; the weights are "
+                             "16-bit here");
+        if (settings.gptq.enabled)
+            throw InputError("the deployable mode with GPTQ (its Hessian in the folded basis) is not written yet");
+    }
     if (settings.method == "rtn") {
         settings.act = settings.abits < 16 ? ActScheme::PerTokenDynamic : ActScheme::None;
         settings.dabc.enabled = false;
@@ -323,9 +336,9 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
-    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0 || settingsIn.smooth)
-        throw Error("GPTQ, SmoothQuant and the activation clip search run in the layer-wise plan (buildPlanStreamed), not in "
-                    "this in-memory one");
+    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0 || settingsIn.smooth || settingsIn.mode == "deployable")
+        throw Error("GPTQ, SmoothQuant, the activation clip search and the deployable mode run in the layer-wise plan "
+                    "(buildPlanStreamed), not in this in-memory one");
     PlanWorkingCopy copy(s);
     Session& w = copy.get();
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics
@@ -355,10 +368,14 @@ QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, b
     if (!s.settings)
         throw Error("the session has no quantization plan");
     std::vector<GroupQuant> groups = groupQuantFromPlan(model, s);
-    std::vector<at::Tensor> smooth;
+    std::vector<at::Tensor> smooth, fold;
     for (const GroupQuant& g : groups)
         smooth.push_back(g.smooth);
-    QuantizedModel q{quantizeWeightsToo ? quantizeWeights(model, s.settings->weight, &s.weights, &smooth) : model,
+    if (s.settings->mode == "deployable")
+        fold = foldScales(groups, s.settings->abits);
+    QuantizedModel q{quantizeWeightsToo
+                         ? quantizeWeights(model, s.settings->weight, &s.weights, &smooth, fold.empty() ? nullptr : &fold)
+                         : model,
                      nullptr};
     q.hook = std::make_unique<QuantSimHook>(*s.settings, std::move(groups));
     return q;

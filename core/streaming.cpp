@@ -432,7 +432,9 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     // GPTQ replaces each layer's weights group by group as the pass goes; otherwise the weights
     // are rounded to nearest as they are read.
     // SmoothQuant: each layer's weights are smoothed (and then rounded) as the layer is read.
-    const DecoderModel qmodel = gptq || smoothing ? model : quantizeWeights(model, settings.weight);
+    // Deployable: each group's weights are quantized once its activation scales are known.
+    const bool deployable = settings.mode == "deployable";
+    const DecoderModel qmodel = gptq || smoothing || deployable ? model : quantizeWeights(model, settings.weight);
     const size_t n = model.groups().size();
     // The plan so far (static activations), or the plan's per-token quantizer (rtn).
     const std::vector<GroupQuant> fromStats = groupQuantFromStats(model, w);
@@ -536,6 +538,17 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                         onCapture(g, x, alpha0);
                     prefix.setGroup(g, planGroup(w, name, x, alpha0, settings, cancel));
                     reportGroupPlan(progress, size_t(g), n, name, w);
+                    if (deployable) { // W' = Q(W diag(s)) with s = alpha / qmax, used as W' diag(1/s)
+                        const at::Tensor s = foldScales({prefix.group(g)}, settings.abits).front();
+                        for (int m : model.groupMembers(g)) {
+                            at::Tensor& wm = wq.w[size_t(m - wq.firstModule)];
+                            try {
+                                wm = foldQuantWeight(wm, s, settings.weight);
+                            } catch (const InputError& e) {
+                                throw InputError(model.modules()[size_t(m)].name + ": " + e.what());
+                            }
+                        }
+                    }
                 }
                 if (clipSearch) { // this group's per-token clip ratio, from the row sample
                     at::Tensor gram;

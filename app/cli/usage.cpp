@@ -93,6 +93,10 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        scales and DABC masks; README "Export formats"). A plan a format cannot
                        express is refused before anything runs; the folder is checked as
                        check-export does before it is renamed into place
+  --mode M             simulated (default: weights and activations quantized separately, as
+                       the paper) | deployable (--method morphoquant: each static per-channel
+                       activation scale folded into the weight before it is quantized, so that
+                       an integer GEMM runs; README "Deployable mode")
   --wscale-dtype D     f32 | bf16 | f16: integer weight scales rounded to D before the weights
                        are (default f32; with --export-format compressed-tensors or morphoquant
                        the model's dtype, which those formats store the scales in)
@@ -358,7 +362,7 @@ const std::vector<Command>& commands()
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth", "recipe",
-          "eval-manifest", "export-format", "wscale-dtype"},
+          "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
         {"sweep", kSweepHelp,
@@ -649,6 +653,16 @@ QuantizeOptions quantizeOptions(const Args& a)
     o.exportDir = a.value("export");
     if (!o.rotation.empty() && !o.exportDir.empty())
         throw UsageError("--export of a rotated plan (--rotate) is not written yet");
+    if (a.has("mode")) {
+        st.mode = a.value("mode");
+        if (st.mode != "simulated" && st.mode != "deployable")
+            throw UsageError("--mode must be simulated or deployable, got '" + st.mode + "'");
+        if (st.mode == "deployable" && (st.method != "morphoquant" || st.abits >= 16))
+            throw UsageError("--mode deployable folds static per-channel activation scales into the weights: it needs "
+                             "--method morphoquant and --abits below 16");
+        if (st.mode == "deployable" && st.gptq.enabled)
+            throw UsageError("--mode deployable with --gptq is not written yet");
+    }
     if (a.has("wscale-dtype")) {
         try {
             st.weight.scaleDtype = core::parseScaleDtype(a.value("wscale-dtype"));

@@ -6,6 +6,7 @@
 #include "io/safetensors.h"
 #include "io/session_store.h"
 #include "export/packed_export.h"
+#include "pipeline.h"
 #include "quant/weight_quant.h"
 
 #include <nlohmann/json.hpp>
@@ -53,7 +54,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     // with the decoder's Linear weights replaced by their quantized values (float32). Tensors go
     // to disk one at a time: a source tensor is copied from the mapped shard in pieces, a Linear
     // weight is read, quantized and written, and nothing is held whole.
-    const DecoderModel q = quantizeWeights(fp, st.weight, &s.weights);
+    const DecoderModel q = makeQuantizedModel(fp, s).model; // stored (GPTQ) and folded (deployable) weights too
     std::map<std::string, int> linear; // tensor name -> module index
     for (size_t i = 0; i < q.modules().size(); ++i)
         linear[q.modules()[i].name + ".weight"] = int(i);

@@ -10,6 +10,7 @@
 #include "quant/gptq.h"
 #include "quant/quant_linear.h"
 #include "quant/weight_quant.h"
+#include "pipeline.h"
 
 #include <nlohmann/json.hpp>
 
@@ -306,7 +307,10 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     const bool w8a8 = f == ExportFormat::CompressedTensors && ctFormat(st, f) == "int-quantized";
     const std::vector<GroupQuant> gq = groupQuantFromPlan(fp, s);
     // The simulated weights the plan was evaluated with: every packed Linear must give them back.
-    const DecoderModel sim = quantizeWeights(fp, st.weight, &s.weights);
+    const DecoderModel sim = makeQuantizedModel(fp, s).model;
+    // Deployable: the packed weight is Q(W diag(s)) (what an integer GEMM reads), s = alpha / qmax.
+    const bool folded = st.mode == "deployable";
+    const std::vector<at::Tensor> fold = folded ? foldScales(gq, st.abits) : std::vector<at::Tensor>();
 
     std::map<std::string, int> linear; // "<module>.weight" -> module index
     for (size_t i = 0; i < fp.modules().size(); ++i)
@@ -379,7 +383,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                  : st.act == ActScheme::PerChannelStatic
                        ? ojson{{"num_bits", st.abits}, {"type", "int"}, {"strategy", "channel"}, {"dynamic", false},
                                {"symmetric", true}, {"tensors", {"input_alpha", "input_dabc_mask"}},
-                               {"dabc_rho", st.dabc.rho}}
+                               {"dabc_rho", st.dabc.rho}, {"folded_into_weights", folded}}
                        : ojson{{"num_bits", st.abits}, {"type", "int"}, {"strategy", "token"}, {"dynamic", true},
                                {"symmetric", !st.actAsym}, {"tensors", {"input_clip_ratio"}}};
         qc["ignore"] = ignore;
@@ -418,7 +422,9 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
             p = packStored(stored->second);
         } else {
             float nvgs = 0.f;
-            const at::Tensor w = fp.linearWeight(mi);
+            at::Tensor w = fp.linearWeight(mi);
+            if (folded)
+                w = w * fold[size_t(fp.groupOfModule(mi))].unsqueeze(0);
             if (f == ExportFormat::Nvfp4) {
                 std::vector<at::Tensor> sib;
                 for (int o : fp.groupMembers(fp.groupOfModule(mi)))
@@ -432,7 +438,10 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
             }
         }
         // The packed codes must give back the weights the plan was evaluated with.
-        const at::Tensor back = dequantizePacked(p), want = sim.linearWeight(mi);
+        at::Tensor back = dequantizePacked(p);
+        if (folded)
+            back = back / fold[size_t(fp.groupOfModule(mi))].unsqueeze(0);
+        const at::Tensor want = sim.linearWeight(mi);
         const double amax = want.abs().max().item<double>();
         const double diff = (back - want).abs().max().item<double>();
         if (!(diff <= 1e-6 * std::max(amax, 1e-30)))
@@ -795,7 +804,21 @@ PackedModelInfo readPackedConfig(const std::string& dir)
             }
         }
     }
-    info.prepare = [wa, unpacked](Checkpoint& ck) {
+    // Deployable: the stored weight is Q(W diag(s)); the model computes with it times diag(1/s),
+    // s = input_alpha / qmax (the activation codes' scale).
+    const bool folded = st.mode == "deployable";
+    const double qmaxAct = double((1 << (std::max(2, st.abits) - 1)) - 1);
+    auto unfold = [folded, qmaxAct](Checkpoint& c, const std::string& P, at::Tensor w) {
+        if (!folded)
+            return w;
+        const std::string an = P + ".input_alpha";
+        if (!c.contains(an) || c.info(an).numel() != w.size(1))
+            throw InputError(describe(c.fileOf(P + ".weight_scale"), an, "missing or of the wrong size; a deployable "
+                                                                         "export divides the weight by it"));
+        const at::Tensor s = c.loadFloat(an) / qmaxAct;
+        return (w / s.unsqueeze(0)).contiguous();
+    };
+    info.prepare = [wa, unpacked, unfold](Checkpoint& ck) {
         const std::string suffix = unpacked ? ".weight_scale" : ".weight_packed";
         for (const std::string& name : ck.tensorNames()) {
             if (!endsWith(name, suffix))
@@ -814,7 +837,7 @@ PackedModelInfo readPackedConfig(const std::string& dir)
                 if (!ck.containsStored(P + ".weight"))
                     throw InputError(describe(ck.fileOf(name), P + ".weight", "missing beside its weight_scale"));
                 ti.shape = ck.storedInfo(P + ".weight").shape;
-                ck.addDerived(ti, name, [P, wa](Checkpoint& c) { return loadPackedInt(c, P, wa, true); });
+                ck.addDerived(ti, name, [P, wa, unfold](Checkpoint& c) { return unfold(c, P, loadPackedInt(c, P, wa, true)); });
             } else {
                 const std::string sn = P + ".weight_shape";
                 if (!ck.contains(sn))
@@ -823,7 +846,7 @@ PackedModelInfo readPackedConfig(const std::string& dir)
                 if (shp.numel() != 2)
                     throw InputError(describe(ck.fileOf(sn), sn, "must hold 2 values"));
                 ti.shape = {shp[0].item<int64_t>(), shp[1].item<int64_t>()};
-                ck.addDerived(ti, name, [P, wa](Checkpoint& c) { return loadPackedInt(c, P, wa, false); });
+                ck.addDerived(ti, name, [P, wa, unfold](Checkpoint& c) { return unfold(c, P, loadPackedInt(c, P, wa, false)); });
             }
         }
     };

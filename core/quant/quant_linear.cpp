@@ -72,9 +72,24 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
     return x;
 }
 
+std::vector<at::Tensor> foldScales(const std::vector<GroupQuant>& groups, int abits)
+{
+    const double qmax = double((1 << (abits - 1)) - 1);
+    std::vector<at::Tensor> out;
+    for (const GroupQuant& g : groups)
+        out.push_back(g.alpha.defined() ? (g.alpha.to(at::kFloat) / qmax).contiguous() : at::Tensor());
+    return out;
+}
+
+at::Tensor foldQuantWeight(const at::Tensor& w, const at::Tensor& s, const WeightQuantSpec& spec)
+{
+    const at::Tensor sf = s.to(at::kFloat).unsqueeze(0);
+    return (fakeQuantWeight(w.to(at::kFloat) * sf, spec) / sf).contiguous();
+}
+
 DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
                              const std::map<std::string, StoredWeight>* storedIn,
-                             const std::vector<at::Tensor>* smoothByGroup)
+                             const std::vector<at::Tensor>* smoothByGroup, const std::vector<at::Tensor>* foldByGroup)
 {
     DecoderModel q = model;
     bool anySmooth = false;
@@ -82,9 +97,12 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
         for (const at::Tensor& t : *smoothByGroup)
             anySmooth = anySmooth || t.defined();
     if (spec.format == WeightFormat::None && (!storedIn || storedIn->empty()) && !anySmooth)
-        return q;
-    // Each module's smoothing factors (its input group's), or undefined.
-    std::vector<at::Tensor> smooth(model.modules().size());
+        return q; // (nothing to fold either: folding needs quantized weights)
+    // Each module's smoothing factors and folded activation scales (its input group's), or undefined.
+    std::vector<at::Tensor> smooth(model.modules().size()), fold(model.modules().size());
+    if (foldByGroup)
+        for (size_t i = 0; i < fold.size(); ++i)
+            fold[i] = (*foldByGroup)[size_t(model.groupOfModule(int(i)))];
     if (anySmooth)
         for (size_t i = 0; i < smooth.size(); ++i)
             smooth[i] = (*smoothByGroup)[size_t(model.groupOfModule(int(i)))];
@@ -136,7 +154,7 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
         return gs;
     };
     // Resident weights are quantized now; a streamed model quantizes each layer as it is read.
-    q.setWeightTransform([spec, names, stored, keep, smooth, nvfp4, sharedScale](int module, const at::Tensor& wIn) {
+    q.setWeightTransform([spec, names, stored, keep, smooth, fold, nvfp4, sharedScale](int module, const at::Tensor& wIn) {
         if (const StoredWeight* sw = (*stored)[size_t(module)]) {
             if (sw->rows != wIn.size(0) || sw->cols != wIn.size(1))
                 throw Error(names[size_t(module)] + ": the plan's stored weight is [" + std::to_string(sw->rows) + ", "
@@ -147,6 +165,8 @@ DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& s
         const at::Tensor& s = smooth[size_t(module)];
         const at::Tensor w = s.defined() ? wIn * s.unsqueeze(0) : wIn;
         try {
+            if (fold[size_t(module)].defined())
+                return foldQuantWeight(w, fold[size_t(module)], spec);
             return fakeQuantWeight(w, spec, nvfp4 ? sharedScale(module, w) : 0.f);
         } catch (const InputError& e) {
             throw InputError(names[size_t(module)] + ": " + e.what());

@@ -44,9 +44,19 @@ private:
 // NVFP4 weights of one input group share one global scale (nvfp4SharedGlobalScale).
 // smoothByGroup (SmoothQuant, by input group index): each weight's columns multiplied by its
 // group's factors before it is quantized (stored weights include them already).
+// foldByGroup (the deployable mode, by input group index): each weight's columns multiplied by
+// its group's activation scales s before it is quantized and divided by them after,
+// Q(W diag(s)) diag(1/s) (foldQuantWeight).
 DecoderModel quantizeWeights(const DecoderModel& model, const WeightQuantSpec& spec,
                              const std::map<std::string, StoredWeight>* stored = nullptr,
-                             const std::vector<at::Tensor>* smoothByGroup = nullptr);
+                             const std::vector<at::Tensor>* smoothByGroup = nullptr,
+                             const std::vector<at::Tensor>* foldByGroup = nullptr);
+
+// The deployable mode's activation scales of each group, s_c = alpha_c / (2^(abits-1) - 1)
+// (undefined where a group has no bounds).
+std::vector<at::Tensor> foldScales(const std::vector<GroupQuant>& groups, int abits);
+// Q(W diag(s)) diag(1/s): the weight an integer GEMM with folded activation scales computes with.
+at::Tensor foldQuantWeight(const at::Tensor& w, const at::Tensor& s, const WeightQuantSpec& spec);
 
 // NVFP4's global scale shared by fused siblings (one input group's Linears): 448 * 6 over the
 // largest |w| of them all.

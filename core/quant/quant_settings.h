@@ -108,7 +108,11 @@ struct GptqSettings {
 
 struct QuantSettings {
     std::string method = "rtn";     // "rtn" | "morphoquant"
-    std::string mode = "simulated"; // "simulated" (paper: W and X quantized separately)
+    // "simulated" (the paper: W and X quantized separately) or "deployable" (DESIGN.md
+    // "Deployability"): static per-channel activation scales s_c = alpha_c / qmax folded into the
+    // weight before it is quantized, W' = Q(W diag(s)), so that an integer GEMM of W' with the
+    // activation codes runs; the simulation uses Q(W diag(s)) diag(1/s) (also in the DABC term).
+    std::string mode = "simulated";
     WeightQuantSpec weight;
     int abits = 16;                 // 16 = activations unquantized
     ActScheme act = ActScheme::None;
