@@ -16,7 +16,10 @@
 #include "io/safetensors.h"
 #include "io/token_data.h"
 #include "model/synthetic.h"
+#include "quant/act_quant.h"
 #include "quant/formats.h"
+#include "quant/quant_linear.h"
+#include "quant/weight_quant.h"
 #include "streaming.h"
 
 #include <nlohmann/json.hpp>
@@ -342,6 +345,66 @@ private slots:
         QVERIFY(fs::exists(dir + "/model.safetensors.index.json"));
         QVERIFY(checkExport(dir).ok());
         QCOMPARE(evalFolder(dir, m_eval), s.evals.back().ppl);
+    }
+
+    // The deployable mode's simulation is the integer GEMM: Q(W diag(s)) times the activation
+    // codes round(x / s) gives what the simulation computes, (Q(W diag(s)) diag(1/s)) x_q with
+    // x_q = s * codes (float32 rounding: 1e-5 relative to the output's scale). A power-of-two
+    // constant s commutes with the weight grid, so folding it changes nothing (exact).
+    void deployableIsTheIntegerGemm()
+    {
+        at::manual_seed(3);
+        const int64_t n = 48, k = 64, t = 32;
+        const at::Tensor w = at::randn({n, k});
+        const at::Tensor x = at::randn({t, k}) * (at::rand({k}) * 4 + 0.1);
+        const at::Tensor alpha = x.abs().amax(0) * 0.9;
+        WeightQuantSpec spec;
+        spec.format = WeightFormat::Int;
+        spec.bits = 4;
+        const int abits = 4;
+        const at::Tensor s = alpha / 7.0;
+        const at::Tensor xq = fakeQuantPerChannel(x, alpha, abits);
+        const at::Tensor codes = at::clamp(at::round(x / s), -7, 7);
+        const at::Tensor wFolded = fakeQuantWeight(w * s.unsqueeze(0), spec); // what the export packs
+        const at::Tensor gemm = codes.matmul(wFolded.t());                     // the integer GEMM's result
+        const at::Tensor sim = xq.matmul(foldQuantWeight(w, s, spec).t());
+        const double scale = gemm.abs().max().item<double>();
+        QVERIFY2((gemm - sim).abs().max().item<double>() <= 1e-5 * scale,
+                 qPrintable(QString::number((gemm - sim).abs().max().item<double>())));
+        // and it is not the simulated mode's product (the weight grid moved)
+        QVERIFY((sim - xq.matmul(fakeQuantWeight(w, spec).t())).abs().max().item<double>() > 1e-3 * scale);
+        QVERIFY(at::equal(foldQuantWeight(w, at::full({k}, 0.25f), spec), fakeQuantWeight(w, spec)));
+    }
+
+    // Deployable MorphoQuant on stories260K: a figure of its own, written as the morphoquant
+    // format (the packed codes are Q(W diag(s))) and as morphoquant-sim, both evaluated back to it.
+    void deployableExportsEvaluateBack()
+    {
+        QuantSettings st = rtn(4, 4);
+        st.method = "morphoquant";
+        const std::string sim = path("int-morphoquant-w4a4");
+        QVERIFY(fs::exists(sim)); // the simulated plan's export (integerFormatsEvaluateBack)
+        st.mode = "deployable";
+        const std::string dir = path("deployable");
+        const auto [planned, back] = roundTrip(m_calibrated, st, ExportFormat::Morphoquant, dir, m_eval);
+        QVERIFY2(std::fabs(planned - back) <= 1e-9 * planned, qPrintable(QString("%1 vs %2").arg(planned).arg(back)));
+        QVERIFY(std::fabs(planned - evalFolder(sim, m_eval)) > 1e-3 * planned); // folding costs something
+        Session s = m_calibrated;
+        m_engine.quantize(s, st);
+        const std::string simDir = path("deployable-sim");
+        m_engine.exportModel(s, simDir, false);
+        QCOMPARE(evalFolder(simDir, m_eval), planned);
+        // the packed codes differ from the simulated plan's
+        Checkpoint a(dir), b(sim);
+        QVERIFY(!at::equal(a.load("model.layers.1.mlp.down_proj.weight_packed"),
+                           b.load("model.layers.1.mlp.down_proj.weight_packed")));
+        nlohmann::json cfg = nlohmann::json::parse(readTextFile(dir + "/config.json"));
+        QVERIFY(cfg["quantization_config"]["input_activations"]["folded_into_weights"].get<bool>());
+        // GPTQ with folding is refused, not silently simulated
+        QuantSettings g = st;
+        g.gptq.enabled = true;
+        Session s2 = m_calibrated;
+        QVERIFY(inputErrorOf([&] { m_engine.quantize(s2, g); }).has_value());
     }
 
     // Plans a format cannot express are refused with the setting named, and nothing is written.
