@@ -76,16 +76,48 @@ D_c = %3</translation>
 <context>
     <name>mq::ui::ExportDialog</name>
     <message>
+        <source>morphoquant-sim: float32 weights on the quantization grid, activation bounds and DABC masks as tensors</source>
+        <translation>morphoquant-sim：量子化グリッド上の float32 重み、活性化の範囲と DABC マスクをテンソルとして保存</translation>
+    </message>
+    <message>
+        <source>compressed-tensors: packed INT4/INT8 weights (W4A16, W8A16, INT W4A4, W8A8)</source>
+        <translation>compressed-tensors：パック済み INT4/INT8 重み（W4A16、W8A16、INT W4A4、W8A8）</translation>
+    </message>
+    <message>
+        <source>nvfp4: nvfp4-pack-quantized (NVFP4 weights, NVFP4 or 16-bit activations)</source>
+        <translation>nvfp4：nvfp4-pack-quantized（NVFP4 重み、NVFP4 または 16 ビット活性化）</translation>
+    </message>
+    <message>
+        <source>morphoquant: packed int weights, static per-channel activation scales, DABC masks</source>
+        <translation>morphoquant：パック済み整数重み、静的チャネル別活性化スケール、DABC マスク</translation>
+    </message>
+    <message>
+        <source>Every format is read back by morphoquant-cli eval --model FOLDER; packed formats are checked against vLLM&apos;s loading rules before they are renamed into place.</source>
+        <translation>どの形式も morphoquant-cli eval --model FOLDER で読み戻せます。パック形式は所定の場所へ名前を変える前に vLLM の読み込み規則で検査されます。</translation>
+    </message>
+    <message>
+        <source>Served by:</source>
+        <translation>実行環境：</translation>
+    </message>
+    <message>
+        <source>
+Check: passes the loading rules; no vLLM scheme serves it (%1)</source>
+        <translation>
+検査：読み込み規則に合格。これを実行する vLLM スキームはありません（%1）</translation>
+    </message>
+    <message>
+        <source>
+Check: passes the loading rules; vLLM serves it with %1</source>
+        <translation>
+検査：読み込み規則に合格。vLLM は %1 で実行します</translation>
+    </message>
+    <message>
+        <source>This plan cannot be written as %1: %2</source>
+        <translation>このプランは %1 として書き出せません：%2</translation>
+    </message>
+    <message>
         <source>Export Quantized Model</source>
         <translation>量子化モデルをエクスポート</translation>
-    </message>
-    <message>
-        <source>morphoquant-sim v1: Hugging Face folder, weights on the quantization grid, activation bounds and DABC masks as tensors</source>
-        <translation>morphoquant-sim v1：Hugging Face フォルダー。重みは量子化グリッド上の値、活性化の範囲と DABC マスクはテンソルとして保存</translation>
-    </message>
-    <message>
-        <source>Reloaded by this engine (morphoquant-cli eval --model FOLDER) as the same simulated quantized model. Packed INT4 kernels are not written yet.</source>
-        <translation>このエンジン（morphoquant-cli eval --model FOLDER）で同じシミュレーション量子化モデルとして再読み込みできます。パック済み INT4 カーネルはまだ出力されません。</translation>
     </message>
     <message>
         <source>Choose the folder to write</source>

@@ -76,16 +76,48 @@ D_c = %3</translation>
 <context>
     <name>mq::ui::ExportDialog</name>
     <message>
+        <source>morphoquant-sim: float32 weights on the quantization grid, activation bounds and DABC masks as tensors</source>
+        <translation>morphoquant-sim：float32 权重取量化网格上的值，激活边界和 DABC 掩码以张量形式保存</translation>
+    </message>
+    <message>
+        <source>compressed-tensors: packed INT4/INT8 weights (W4A16, W8A16, INT W4A4, W8A8)</source>
+        <translation>compressed-tensors：打包的 INT4/INT8 权重（W4A16、W8A16、INT W4A4、W8A8）</translation>
+    </message>
+    <message>
+        <source>nvfp4: nvfp4-pack-quantized (NVFP4 weights, NVFP4 or 16-bit activations)</source>
+        <translation>nvfp4：nvfp4-pack-quantized（NVFP4 权重，NVFP4 或 16 位激活）</translation>
+    </message>
+    <message>
+        <source>morphoquant: packed int weights, static per-channel activation scales, DABC masks</source>
+        <translation>morphoquant：打包的整数权重、静态逐通道激活缩放和 DABC 掩码</translation>
+    </message>
+    <message>
+        <source>Every format is read back by morphoquant-cli eval --model FOLDER; packed formats are checked against vLLM&apos;s loading rules before they are renamed into place.</source>
+        <translation>每种格式都可由 morphoquant-cli eval --model FOLDER 读回；打包格式在重命名到目标位置之前会按 vLLM 的加载规则检查。</translation>
+    </message>
+    <message>
+        <source>Served by:</source>
+        <translation>可由以下加载：</translation>
+    </message>
+    <message>
+        <source>
+Check: passes the loading rules; no vLLM scheme serves it (%1)</source>
+        <translation>
+检查：符合加载规则；没有 vLLM 方案可以运行它（%1）</translation>
+    </message>
+    <message>
+        <source>
+Check: passes the loading rules; vLLM serves it with %1</source>
+        <translation>
+检查：符合加载规则；vLLM 以 %1 运行它</translation>
+    </message>
+    <message>
+        <source>This plan cannot be written as %1: %2</source>
+        <translation>此方案无法写为 %1：%2</translation>
+    </message>
+    <message>
         <source>Export Quantized Model</source>
         <translation>导出量化模型</translation>
-    </message>
-    <message>
-        <source>morphoquant-sim v1: Hugging Face folder, weights on the quantization grid, activation bounds and DABC masks as tensors</source>
-        <translation>morphoquant-sim v1：Hugging Face 文件夹，权重取量化网格上的值，激活边界和 DABC 掩码以张量形式保存</translation>
-    </message>
-    <message>
-        <source>Reloaded by this engine (morphoquant-cli eval --model FOLDER) as the same simulated quantized model. Packed INT4 kernels are not written yet.</source>
-        <translation>可由本引擎（morphoquant-cli eval --model FOLDER）重新加载为相同的模拟量化模型。目前尚不输出打包的 INT4 内核。</translation>
     </message>
     <message>
         <source>Choose the folder to write</source>
