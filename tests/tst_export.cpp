@@ -85,6 +85,7 @@ private:
     Session m_calibrated; // stories260K, calibrated on its first 16 sequences
     std::string m_eval;   // the first 16 evaluation sequences
     std::string m_wide;   // a bf16 synthetic model (hidden 256, 1 layer)
+    Session m_wideCalibrated;
 
     std::string path(const std::string& name) const { return (fs::path(m_tmp.path().toStdString()) / name).string(); }
 
@@ -129,6 +130,10 @@ private slots:
         ws.sequenceLength = 64;
         m_wide = path("wide");
         writeSynthetic(m_wide, ws, false);
+        m_engine.openModel(m_wideCalibrated, m_wide);
+        CalibrationSourceSpec wideCalib;
+        wideCalib.path = m_wide + "/calibration.jsonl";
+        m_engine.calibrate(m_wideCalibrated, wideCalib);
     }
 
     // FORMATS.md section 4: q = [7,-8,2,1,-1,0,0,0] -> word 0x88879A0F; element i of a row in
@@ -253,11 +258,7 @@ private slots:
     // scales, the scales are E4M3 bytes, and the folder evaluates back to the plan's figure.
     void nvfp4EvaluatesBack()
     {
-        Session s;
-        m_engine.openModel(s, m_wide);
-        CalibrationSourceSpec spec;
-        spec.path = m_wide + "/calibration.jsonl";
-        m_engine.calibrate(s, spec);
+        Session s = m_wideCalibrated;
         QuantSettings st = rtn(4, 4);
         st.weight.format = WeightFormat::NVFP4;
         st.actFormat = ActFormat::NVFP4;
@@ -303,11 +304,7 @@ private slots:
     // exporter stores them in the model's dtype), so the folder is still the plan bit for bit.
     void bf16ScalesEvaluateBack()
     {
-        Session s;
-        m_engine.openModel(s, m_wide);
-        CalibrationSourceSpec spec;
-        spec.path = m_wide + "/calibration.jsonl";
-        m_engine.calibrate(s, spec);
+        Session s = m_wideCalibrated;
         QuantSettings st = rtn(4, 16);
         st.weight.groupSize = 128;
         st.weight.symmetric = false;

@@ -112,24 +112,14 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                 } else if (ex != extra.end()) {
                     out.write(spec.name, ex->second);
                 } else {
-                    // Raw bytes straight from the mapped source, 64 MB at a time.
-                    const at::Tensor v = src.view(spec.name).reshape({-1});
-                    const auto* p = static_cast<const uint8_t*>(v.data_ptr());
-                    const uint64_t bytes = spec.bytes();
-                    for (uint64_t off = 0; off < bytes; off += 64u << 20)
-                        out.writeBytes(p + off, size_t(std::min<uint64_t>(64u << 20, bytes - off)));
-                    src.release(spec.name);
+                    copyStoredTensor(src, spec, out);
                 }
                 written += spec.bytes();
                 report(progress, "export", double(written) / double(std::max<uint64_t>(1, totalBytes)), spec.name);
             });
         checkCancel(); // last chance: writeFolderAtomic removes the temp folder on the way out
         writeFileAtomic((tmp / "config.json").string(), cfg.dump(2) + "\n");
-        for (const char* name : kCopiedFiles) {
-            const fs::path from = fs::path(fp.dir()) / name;
-            if (fs::exists(from))
-                writeFileAtomic((tmp / name).string(), readTextFile(from.string()));
-        }
+        copyModelSideFiles(fp.dir(), tmp.string());
     });
     const fs::path out(sum.dir);
     sum.representation = std::string(kMethod) + " v" + std::to_string(kExportVersion);
@@ -139,6 +129,15 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
         if (e.is_regular_file())
             sum.bytes += int64_t(e.file_size());
     return sum;
+}
+
+void copyModelSideFiles(const std::string& fromDir, const std::string& toDir)
+{
+    for (const char* name : kCopiedFiles) {
+        const fs::path from = fs::path(fromDir) / name;
+        if (fs::exists(from))
+            writeFileAtomic((fs::path(toDir) / name).string(), readTextFile(from.string()));
+    }
 }
 
 LoadedModel loadModelForEval(const std::string& dir, Residency residency)

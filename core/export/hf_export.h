@@ -41,6 +41,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                               const CancelToken* cancel = nullptr, const ProgressSink& progress = {},
                               int64_t shardBytes = int64_t(2) << 30);
 
+// The tokenizer, processor and generation files of a model folder copied into an export.
+void copyModelSideFiles(const std::string& fromDir, const std::string& toDir);
+
 // A model folder for evaluation: a plain checkpoint, or an export above with its activation
 // quantization (weights are used as stored, not quantized again).
 struct LoadedModel {

@@ -27,10 +27,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-const char* kCopied[] = {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
-                         "generation_config.json", "vocab.json", "merges.txt", "added_tokens.json",
-                         "chat_template.json", "preprocessor_config.json"};
-
 constexpr int kMorphoquantVersion = 1;
 
 bool endsWith(const std::string& s, const std::string& suffix)
@@ -521,23 +517,14 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                     w.write(spec.name, it->second);
                     pending.erase(it);
                 } else {
-                    const at::Tensor v = src.view(spec.name).reshape({-1});
-                    const auto* b = static_cast<const uint8_t*>(v.data_ptr());
-                    const uint64_t bytes = spec.bytes();
-                    for (uint64_t off = 0; off < bytes; off += 64u << 20)
-                        w.writeBytes(b + off, size_t(std::min<uint64_t>(64u << 20, bytes - off)));
-                    src.release(spec.name);
+                    copyStoredTensor(src, spec, w);
                 }
                 written += spec.bytes();
                 report(progress, "export", double(written) / double(std::max<uint64_t>(1, totalBytes)), spec.name);
             });
         checkCancel();
         writeFileAtomic((tmp / "config.json").string(), cfg.dump(2) + "\n");
-        for (const char* name : kCopied) {
-            const fs::path from = fs::path(fp.dir()) / name;
-            if (fs::exists(from))
-                writeFileAtomic((tmp / name).string(), readTextFile(from.string()));
-        }
+        copyModelSideFiles(fp.dir(), tmp.string());
         // The folder must pass the loading rules before it takes the target's place.
         const ExportCheck chk = checkExport(dir);
         if (!chk.ok()) {

@@ -230,6 +230,16 @@ at::Tensor Checkpoint::loadFloatChecked(const std::string& name, const std::vect
     return loadFloat(name).contiguous();
 }
 
+void copyStoredTensor(Checkpoint& src, const TensorSpec& spec, SafetensorsStreamWriter& w)
+{
+    const at::Tensor v = src.view(spec.name).reshape({-1});
+    const auto* p = static_cast<const uint8_t*>(v.data_ptr());
+    const uint64_t bytes = spec.bytes();
+    for (uint64_t off = 0; off < bytes; off += 64u << 20)
+        w.writeBytes(p + off, size_t(std::min<uint64_t>(64u << 20, bytes - off)));
+    src.release(spec.name);
+}
+
 int writeShardedCheckpoint(const std::string& dir, const std::vector<TensorSpec>& specs, int64_t maxShardBytes,
                            bool indexAlways, const std::map<std::string, std::string>& metadata,
                            const std::function<void(const TensorSpec&, SafetensorsStreamWriter&)>& writeTensor)

@@ -78,6 +78,10 @@ private:
 // named model-0000k-of-0000n.safetensors with model.safetensors.index.json; a single shard is
 // model.safetensors without an index unless indexAlways. writeTensor(spec, writer) writes each
 // tensor's bytes (SafetensorsStreamWriter::write or writeBytes). Returns the shard count.
+// The stored bytes of `name` from src into w (the next tensor of w's header), 64 MB at a time from
+// the mapped shard, whose pages are given back afterwards: an export's copied tensors.
+void copyStoredTensor(Checkpoint& src, const TensorSpec& spec, SafetensorsStreamWriter& w);
+
 int writeShardedCheckpoint(const std::string& dir, const std::vector<TensorSpec>& specs, int64_t maxShardBytes,
                            bool indexAlways, const std::map<std::string, std::string>& metadata,
                            const std::function<void(const TensorSpec&, SafetensorsStreamWriter&)>& writeTensor);
