@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the build, the tests and the screenshots need.
 set -euo pipefail
 PKGS=(cmake ninja-build g++ qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
-      libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev libopenblas0-pthread libhdf5-dev hdf5-tools
+      libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev libopenblas0-pthread libhdf5-dev hdf5-tools zlib1g-dev
       nlohmann-json3-dev libxkbcommon-dev pkg-config
       libsndfile1-dev libsamplerate0-dev libpcre2-dev libstb-dev xvfb xauth x11-apps imagemagick)
 missing=()

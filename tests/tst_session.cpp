@@ -8,6 +8,7 @@
 #include <H5Cpp.h>
 
 #include <fstream>
+#include <random>
 #include <limits>
 
 #include "common/error.h"
@@ -363,6 +364,7 @@ private slots:
             calib.removeAttr("kind");
             calib.removeAttr("batch_size");
         }
+        resealSession(path); // changed on purpose
         const Session got = loadSession(path);
         QVERIFY(got.errors.empty());
         QCOMPARE(got.calibration.kind, std::string("tokens"));
@@ -405,6 +407,7 @@ private slots:
             const hsize_t n = 1;
             f.openGroup("/errors").createDataSet("module", str, H5::DataSpace(1, &n)).write(one.data(), str);
         }
+        resealSession(path);
         try {
             loadSession(path);
             QFAIL("loading mismatched /errors should throw");
@@ -481,9 +484,12 @@ private slots:
             Session s;
             s.stats["g"].perModality[0] = makeStats(8, 10, 9);
             saveSession(s, path);
-            H5::H5File f(path, H5F_ACC_RDWR);
-            const int64_t nine = 9;
-            f.openGroup("/stats/g/text").openAttribute("channels").write(H5::PredType::NATIVE_INT64, &nine);
+            {
+                H5::H5File f(path, H5F_ACC_RDWR);
+                const int64_t nine = 9;
+                f.openGroup("/stats/g/text").openAttribute("channels").write(H5::PredType::NATIVE_INT64, &nine);
+            }
+            resealSession(path);
         }
         try {
             loadSession(path);
@@ -493,6 +499,63 @@ private slots:
             QVERIFY2(msg.contains(QString::fromStdString(path)), e.what());
             QVERIFY2(msg.contains(expect), e.what());
         }
+    }
+
+    // A session file mutated anywhere (single bytes flipped, bytes zeroed, the file cut) is refused
+    // with a clean InputError or, where the change is in the user block's padding, reads the same
+    // content; never a crash (a crash would end this test process) and never changed content.
+    // 400 mutations with a fixed seed; each named in the failure message.
+    void mutatedSessionsNeverCrash()
+    {
+        const std::string path = m_dir.filePath("mutate-src.mqs").toStdString();
+        const Session orig = makeSession();
+        saveSession(orig, path);
+        const QByteArray good = readAll(QString::fromStdString(path));
+        QVERIFY(good.startsWith("MQS-CHECKSUM 1\n"));
+        std::mt19937_64 rng(2026);
+        int refused = 0, same = 0;
+        for (int i = 0; i < 400; ++i) {
+            QByteArray bad = good;
+            QString what;
+            const int kind = int(rng() % 4);
+            const int at = int(rng() % uint64_t(bad.size()));
+            if (kind == 0) {
+                bad[at] = char(bad[at] ^ char(1 + rng() % 255));
+                what = QString("byte %1 flipped").arg(at);
+            } else if (kind == 1) {
+                const int n = std::min<int>(16, bad.size() - at);
+                for (int k = 0; k < n; ++k)
+                    bad[at + k] = 0;
+                what = QString("16 bytes zeroed at %1").arg(at);
+            } else if (kind == 2) {
+                bad.truncate(at);
+                what = QString("cut at %1").arg(at);
+            } else { // within the first 1024 bytes: the checksum header and the superblock
+                const int a = at % 1024;
+                bad[a] = char(bad[a] ^ 0x40);
+                what = QString("byte %1 flipped (header)").arg(a);
+            }
+            const std::string p = m_dir.filePath(QString("mutated-%1.mqs").arg(i)).toStdString();
+            {
+                QFile f(QString::fromStdString(p));
+                QVERIFY(f.open(QIODevice::WriteOnly));
+                f.write(bad);
+            }
+            try {
+                const Session got = loadSession(p);
+                compareSessions(orig, got);
+                if (QTest::currentTestFailed())
+                    QFAIL(qPrintable("read changed content after " + what));
+                ++same;
+            } catch (const InputError& e) {
+                QVERIFY2(QString(e.what()).contains(QString::fromStdString(p)), qPrintable(what + ": " + e.what()));
+                ++refused;
+            }
+            std::remove(p.c_str());
+        }
+        qInfo("%d refused, %d read unchanged", refused, same);
+        QVERIFY(refused > 250); // most mutations are outside the header's padding
+        QCOMPARE(refused + same, 400);
     }
 
     void settingsJsonRoundTrip()

@@ -3,13 +3,17 @@
 
 #include <H5Cpp.h>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 
@@ -873,13 +877,97 @@ std::string tempPathFor(const std::string& target)
     return target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
 }
 
+constexpr size_t kUserBlock = 512;
+const char kChecksumMagic[] = "MQS-CHECKSUM 1\n";
+
 H5::H5File createFile(const std::string& temp, const std::string& target)
 {
     try {
-        return H5::H5File(temp, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, fileAccess());
+        H5::FileCreatPropList fcpl;
+        fcpl.setUserblock(kUserBlock); // the checksum header (see session_store.h)
+        return H5::H5File(temp, H5F_ACC_TRUNC, fcpl, fileAccess());
     } catch (const H5::Exception& e) {
         throw Error(target + ": cannot create the temp file " + temp
                     + " beside it; does the folder exist and is it writable? (HDF5: " + e.getDetailMsg() + ")");
+    }
+}
+
+// crc32 of the bytes of fd from `from` to the end, and the file's size.
+std::pair<uint32_t, uint64_t> crcFrom(int fd, uint64_t from, const std::string& path)
+{
+    std::vector<unsigned char> buf(size_t(4) << 20);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    uint64_t off = from;
+    for (;;) {
+        const ssize_t n = ::pread(fd, buf.data(), buf.size(), off_t(off));
+        if (n < 0)
+            throw Error(path + ": cannot read for the checksum: " + std::strerror(errno));
+        if (n == 0)
+            break;
+        crc = crc32(crc, buf.data(), uInt(n));
+        off += uint64_t(n);
+    }
+    return {uint32_t(crc), off};
+}
+
+// Writes the checksum header into the user block of the finished temp file.
+void writeChecksum(const std::string& temp)
+{
+    const int fd = ::open(temp.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        throw Error(temp + ": cannot reopen to write the checksum: " + std::strerror(errno));
+    try {
+        const auto [crc, size] = crcFrom(fd, kUserBlock, temp);
+        char header[kUserBlock] = {};
+        std::snprintf(header, sizeof header, "%scrc32 %08x\nbytes %llu\n", kChecksumMagic, crc,
+                      static_cast<unsigned long long>(size));
+        if (::pwrite(fd, header, sizeof header, 0) != ssize_t(sizeof header))
+            throw Error(temp + ": cannot write the checksum: " + std::strerror(errno));
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+}
+
+// Checks the checksum header of a session file; InputError for a mismatch. Files without the
+// user block (written before it existed) pass unchecked.
+void verifyChecksum(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw InputError(path + ": cannot open session: " + std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    static const unsigned char hdf5Signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    unsigned char head[kUserBlock + 8] = {};
+    const ssize_t n = ::pread(fd, head, sizeof head, 0);
+    if (n >= 8 && std::memcmp(head, hdf5Signature, 8) == 0)
+        return; // superblock at 0: a session written before the checksum
+    const bool userBlockFile = n == ssize_t(sizeof head) && std::memcmp(head + kUserBlock, hdf5Signature, 8) == 0;
+    const bool magic = n >= ssize_t(sizeof kChecksumMagic - 1)
+        && std::memcmp(head, kChecksumMagic, sizeof kChecksumMagic - 1) == 0;
+    if (!userBlockFile && !magic)
+        throw InputError(path + ": not a session file: not HDF5 (no HDF5 signature, no session checksum header)");
+    unsigned crcWant = 0;
+    unsigned long long sizeWant = 0;
+    const std::string text(reinterpret_cast<const char*>(head), kUserBlock);
+    if (!magic
+        || std::sscanf(text.c_str() + sizeof kChecksumMagic - 1, "crc32 %8x\nbytes %llu\n", &crcWant, &sizeWant) != 2)
+        throw InputError(path + ": the session's checksum header is damaged; the file is corrupt");
+    const auto [crc, size] = crcFrom(fd, kUserBlock, path);
+    if (size != sizeWant)
+        throw InputError(path + ": the session file is " + std::to_string(size) + " bytes, its checksum header says "
+                         + std::to_string(sizeWant) + "; the file is truncated or corrupt");
+    if (crc != crcWant) {
+        char got[16];
+        std::snprintf(got, sizeof got, "%08x", crc);
+        char want[16];
+        std::snprintf(want, sizeof want, "%08x", crcWant);
+        throw InputError(path + ": checksum mismatch (crc32 " + got + ", written " + want
+                         + "): the file changed after it was written and is corrupt; nothing was read");
     }
 }
 
@@ -898,6 +986,7 @@ void saveSession(const Session& s, const std::string& path)
             writer.write(f, s);
             f.close();
         }
+        writeChecksum(temp);
         commitTempFile(temp, path);
     } catch (const H5::Exception& e) {
         std::remove(temp.c_str());
@@ -909,6 +998,18 @@ void saveSession(const Session& s, const std::string& path)
     }
 }
 
+void resealSession(const std::string& path)
+{
+    unsigned char sig[8] = {};
+    {
+        std::ifstream in(path, std::ios::binary);
+        in.seekg(std::streamoff(kUserBlock));
+        in.read(reinterpret_cast<char*>(sig), 8);
+    }
+    if (std::memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0)
+        writeChecksum(path);
+}
+
 Session loadSession(const std::string& path)
 {
     std::error_code ec;
@@ -917,6 +1018,7 @@ Session loadSession(const std::string& path)
         throw InputError(path + ": cannot open session: no such file");
     if (!std::filesystem::is_regular_file(status))
         throw InputError(path + ": cannot open session: not a regular file");
+    verifyChecksum(path); // before HDF5 parses anything
     std::lock_guard<std::mutex> lock(hdf5Mutex());
     H5::Exception::dontPrint();
     Reader reader(path);

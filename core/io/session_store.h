@@ -35,6 +35,12 @@
 //                         like scales; attrs bits, group_size, symmetric (int64), format (string,
 //                         absent: int), global_scale (f64, nvfp4) (StoredWeight)
 // modality is text, image, video or audio. Group names contain dots but never '/'.
+// Checksum: the file starts with a 512-byte HDF5 user block (the superblock follows at 512):
+// "MQS-CHECKSUM 1\n", "crc32 XXXXXXXX\n" (zlib's crc32 of every byte from 512 to the end, 8 hex
+// digits) and "bytes N\n" (the file's size), zero-padded. The reader checks it before HDF5 parses
+// anything, so a corrupted file is refused with a clean error instead of reaching libhdf5's
+// parsers (a flipped size in a global heap crashed them). Files written before the checksum (the
+// superblock at 0) are read as before.
 // Large datasets are chunked and deflate-compressed. Writes are atomic (temp file, fsync, rename).
 // Thread-safety: all calls may come from any thread; HDF5 work is serialized on one mutex
 // (Debian's HDF5 is not thread-safe).
@@ -50,6 +56,9 @@ void saveSession(const Session& s, const std::string& path);
 // Throws InputError naming the file and the object when it is not a session, is corrupt, or is
 // of a newer format version.
 Session loadSession(const std::string& path);
+// Rewrites the checksum of a session file that was changed on purpose with HDF5 tools (tests,
+// repairs); a file without the checksum header is left alone.
+void resealSession(const std::string& path);
 
 // QuantSettings <-> JSON text (also used by the CLI's --json output and exports).
 std::string settingsToJson(const QuantSettings& s);
