@@ -3,7 +3,13 @@
 // launcher (morphoquant-cli) answering help and usage errors without the engine or libtorch.
 #include "test_util.h"
 
+#include "export/check_export.h"
+#include "export/hf_export.h"
 #include "io/session_store.h"
+
+#include <random>
+
+#include <signal.h>
 
 #include <QtTest/QtTest>
 
@@ -246,6 +252,63 @@ private slots:
         QCOMPARE(bad.code, 1);
         QVERIFY(!bad.last["ok"].get<bool>());
         QVERIFY2(bad.out.contains("weight_scale is F32") && bad.out.contains("expected BF16"), qPrintable(bad.out));
+    }
+
+    // Kill safety: a quantize that replaces a session and a packed export is killed at 20 random
+    // points of its run (seeded); each time the session still loads, the export folder is
+    // complete (check-export passes, eval's loader reads it), and inspect says whether the two
+    // belong together ("matches", or "changed" when the kill fell between the export and the
+    // session); a final complete run leaves no temporary file behind.
+    void killedWritesLeaveConsistentFiles()
+    {
+        const QString session = m_tmp.filePath("kill.mqs"), dir = m_tmp.filePath("kill-export");
+        const QStringList args{"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl",
+                               "--method", "rtn", "--wbits", "8", "--abits", "8", "--session", session, "--export", dir,
+                               "--export-format", "compressed-tensors", "--overwrite", "--quiet", "--threads", "1"};
+        QElapsedTimer full;
+        full.start();
+        Run first = cli(args);
+        QVERIFY2(first.code == 0, qPrintable(first.err));
+        const qint64 fullMs = std::max<qint64>(200, full.elapsed());
+        std::mt19937_64 rng(7);
+        int killed = 0;
+        for (int i = 0; i < 20; ++i) {
+            QProcess p;
+            p.start(QString::fromStdString(mq::test::binDir()) + "/morphoquant-cli", args);
+            QVERIFY(p.waitForStarted());
+            // Most kills late in the run, where the export and the session are written.
+            const qint64 at = qint64(double(fullMs) * (0.5 + 0.6 * double(rng() % 1000) / 1000.0));
+            if (!p.waitForFinished(int(at))) {
+                ::kill(pid_t(p.processId()), SIGKILL);
+                p.waitForFinished(10000);
+                ++killed;
+            }
+            const QString where = QString("run %1, killed at %2 ms of %3").arg(i).arg(at).arg(fullMs);
+            try {
+                mq::core::loadSession(session.toStdString());
+            } catch (const std::exception& e) {
+                QFAIL(qPrintable(where + ": the session does not load: " + e.what()));
+            }
+            const mq::core::ExportCheck c = mq::core::checkExport(dir.toStdString());
+            QVERIFY2(c.ok(), qPrintable(where + ": " + QString::fromStdString(c.errors.empty() ? "" : c.errors.front())));
+            try {
+                mq::core::loadModelForEval(dir.toStdString());
+            } catch (const std::exception& e) {
+                QFAIL(qPrintable(where + ": the export does not load: " + e.what()));
+            }
+            Run in = cli({"inspect", session, "--json"});
+            QVERIFY2(in.code == 0, qPrintable(where + ": " + in.err));
+            const std::string state = in.last["export"]["state"].get<std::string>();
+            QVERIFY2(state == "matches" || state == "changed", qPrintable(where + ": export " + QString::fromStdString(state)));
+        }
+        QVERIFY2(killed >= 5, qPrintable(QString::number(killed))); // the kills did happen
+        Run last = cli(args);
+        QVERIFY2(last.code == 0, qPrintable(last.err));
+        const QStringList left = QDir(m_tmp.path()).entryList(QStringList{"kill*.tmp-*", "kill*.old-*"},
+                                                             QDir::Files | QDir::Dirs | QDir::Hidden);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
+        Run in = cli({"inspect", session, "--json"});
+        QCOMPARE(QString::fromStdString(in.last["export"]["state"].get<std::string>()), QString("matches"));
     }
 
     void exportNeverClobbersWithoutOverwrite()
