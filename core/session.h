@@ -15,7 +15,10 @@
 
 namespace mq::core {
 
-constexpr int kSessionFormatVersion = 1; // version 1 files without /errors or calibration kind still load
+// Version 2: strings fixed-length (no variable-length strings: their global heap is where a
+// damaged file crashed libhdf5); version 1 files (variable-length strings, also without /errors
+// or calibration kind) still load.
+constexpr int kSessionFormatVersion = 2;
 
 // One Linear of the decoder, in network order.
 struct ModuleInfo {

@@ -8,6 +8,7 @@
 #include <H5Cpp.h>
 
 #include <fstream>
+#include <functional>
 #include <random>
 #include <limits>
 
@@ -376,6 +377,82 @@ private slots:
         compareSessions(want, got);
     }
 
+    // A format-1 file (variable-length strings, as every session before format 2) still loads the
+    // same; a variable-length string in a format-2 file is refused (that is where damaged files
+    // crashed libhdf5's global heap reader).
+    void formatOneVariableLengthStringsLoad()
+    {
+        const std::string path = m_dir.filePath("v1.mqs").toStdString();
+        const Session orig = makeSession();
+        saveSession(orig, path);
+        {
+            H5::H5File f(path, H5F_ACC_RDWR);
+            H5::StrType vlen(H5::PredType::C_S1, H5T_VARIABLE);
+            vlen.setCset(H5T_CSET_UTF8);
+            // every fixed-length string attribute and dataset rewritten as variable-length
+            std::function<void(H5::Group&)> visit = [&](H5::Group& g) {
+                std::vector<std::string> attrs;
+                for (int i = 0; i < g.getNumAttrs(); ++i)
+                    attrs.push_back(g.openAttribute(unsigned(i)).getName());
+                for (const std::string& a : attrs) {
+                    H5::Attribute at = g.openAttribute(a);
+                    if (at.getTypeClass() != H5T_STRING)
+                        continue;
+                    std::string v(at.getStrType().getSize(), '\0');
+                    at.read(at.getStrType(), v.data());
+                    v = v.c_str();
+                    at.close();
+                    g.removeAttr(a);
+                    g.createAttribute(a, vlen, H5::DataSpace(H5S_SCALAR)).write(vlen, v);
+                }
+                for (hsize_t i = 0; i < g.getNumObjs(); ++i) {
+                    const std::string name = g.getObjnameByIdx(i);
+                    if (g.childObjType(name) == H5O_TYPE_GROUP) {
+                        H5::Group c = g.openGroup(name);
+                        visit(c);
+                    } else if (g.openDataSet(name).getTypeClass() == H5T_STRING) {
+                        H5::DataSet ds = g.openDataSet(name);
+                        const size_t w = ds.getStrType().getSize();
+                        hsize_t n = hsize_t(ds.getSpace().getSimpleExtentNpoints());
+                        std::string buf(w * n, '\0');
+                        if (n)
+                            ds.read(buf.data(), ds.getStrType());
+                        std::vector<std::string> vals;
+                        for (hsize_t k = 0; k < n; ++k)
+                            vals.push_back(std::string(buf.data() + k * w, w).c_str());
+                        std::vector<const char*> ptrs;
+                        for (const std::string& s : vals)
+                            ptrs.push_back(s.c_str());
+                        ds.close();
+                        g.unlink(name);
+                        H5::DataSet nd = g.createDataSet(name, vlen, H5::DataSpace(1, &n));
+                        if (n)
+                            nd.write(ptrs.data(), vlen);
+                    }
+                }
+            };
+            H5::Group root = f.openGroup("/");
+            visit(root);
+            const int one = 1;
+            root.openAttribute("mqs_format_version").write(H5::PredType::NATIVE_INT, &one);
+        }
+        resealSession(path);
+        compareSessions(orig, loadSession(path));
+        // the same variable-length strings under format 2: refused
+        {
+            H5::H5File f(path, H5F_ACC_RDWR);
+            const int two = 2;
+            f.openGroup("/").openAttribute("mqs_format_version").write(H5::PredType::NATIVE_INT, &two);
+        }
+        resealSession(path);
+        try {
+            loadSession(path);
+            QFAIL("variable-length strings in a format-2 file should be refused");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("variable-length"), e.what());
+        }
+    }
+
     void badErrorsRefused()
     {
         // Save refuses figures that could not be read back (non-finite, negative token counts)
@@ -401,11 +478,11 @@ private slots:
         {
             H5::H5File f(path, H5F_ACC_RDWR);
             f.unlink("/errors/module");
-            const std::vector<const char*> one{"only.one"};
-            H5::StrType str(H5::PredType::C_S1, H5T_VARIABLE);
+            const char one[] = "only.one";
+            H5::StrType str(H5::PredType::C_S1, sizeof one - 1); // fixed-length, as format 2 stores strings
             str.setCset(H5T_CSET_UTF8);
             const hsize_t n = 1;
-            f.openGroup("/errors").createDataSet("module", str, H5::DataSpace(1, &n)).write(one.data(), str);
+            f.openGroup("/errors").createDataSet("module", str, H5::DataSpace(1, &n)).write(one, str);
         }
         resealSession(path);
         try {

@@ -248,7 +248,9 @@ ExportCheck checkExport(const std::string& dir)
     };
     std::map<std::string, float> globalScales; // module -> weight_global_scale
     std::map<std::string, float> inputScales;
-    for (const auto& [module, l] : linears) {
+    for (const auto& entry : linears) {
+        const std::string& module = entry.first; // (lambdas below capture it: no structured binding)
+        const Linear& l = entry.second;
         const bool ig = ignored(ignore, module);
         const bool packed = has(l, "weight_packed") || (unpacked && has(l, "weight_scale"));
         if (ig) {

@@ -90,6 +90,18 @@ H5::StrType utf8Type()
     return t;
 }
 
+// A fixed-length UTF-8 string type of `size` bytes, NUL-padded.
+H5::StrType fixedUtf8Type(size_t size)
+{
+    H5::StrType t(H5::PredType::C_S1, size);
+    t.setCset(H5T_CSET_UTF8);
+    t.setStrpad(H5T_STR_NULLPAD);
+    return t;
+}
+
+// Fixed-length strings wider than this are refused as corrupt (a config.json is far smaller).
+constexpr size_t kMaxStringBytes = size_t(256) << 20;
+
 H5::FileAccPropList fileAccess()
 {
     H5::FileAccPropList fapl;
@@ -239,8 +251,11 @@ private:
         m_object = objPath + "@" + name;
         if (v.find('\0') != std::string::npos)
             throw InputError(m_file + ": " + m_object + ": text contains a NUL byte, which HDF5 strings cannot hold");
-        const H5::StrType t = utf8Type();
-        obj.createAttribute(name, t, H5::DataSpace(H5S_SCALAR)).write(t, v);
+        // Fixed-length (format 2): the bytes sit in the attribute itself, no global heap.
+        const H5::StrType t = fixedUtf8Type(std::max<size_t>(1, v.size()));
+        std::vector<char> buf(std::max<size_t>(1, v.size()), '\0');
+        std::copy(v.begin(), v.end(), buf.begin());
+        obj.createAttribute(name, t, H5::DataSpace(H5S_SCALAR)).write(t, buf.data());
     }
     template <class T> void numAttr(H5::H5Object& obj, const std::string& objPath, const char* name, T v)
     {
@@ -273,19 +288,22 @@ private:
     void strings(H5::Group& g, const std::string& gPath, const char* name, const std::vector<std::string>& v)
     {
         m_object = join(gPath, name);
-        std::vector<const char*> ptrs;
-        ptrs.reserve(v.size());
+        size_t width = 1;
         for (const std::string& s : v) {
             if (s.find('\0') != std::string::npos)
                 throw InputError(m_file + ": " + m_object + ": '" + s.c_str()
                                  + "...' contains a NUL byte, which HDF5 strings cannot hold");
-            ptrs.push_back(s.c_str());
+            width = std::max(width, s.size());
         }
-        const H5::StrType t = utf8Type();
+        // Fixed-length strings of the longest one's width, NUL-padded (format 2).
+        std::vector<char> buf(v.size() * width, '\0');
+        for (size_t i = 0; i < v.size(); ++i)
+            std::copy(v[i].begin(), v[i].end(), buf.begin() + std::ptrdiff_t(i * width));
+        const H5::StrType t = fixedUtf8Type(width);
         hsize_t n = v.size();
         H5::DataSet ds = g.createDataSet(name, t, H5::DataSpace(1, &n));
         if (n)
-            ds.write(ptrs.data(), t);
+            ds.write(buf.data(), t);
     }
     void stats(H5::Group& g, const std::string& gPath, const char* name, const ChannelStats& s)
     {
@@ -499,6 +517,18 @@ public:
     const std::string& expected() const { return m_expected; }
 
 private:
+    int64_t m_version = kSessionFormatVersion; // of the file being read
+    // A dataset cannot expand to more than deflate's ratio (about 1032:1) times the file: more
+    // elements than that is a damaged dataspace, refused before anything is allocated.
+    void checkSize(uint64_t elements, size_t elemBytes) const
+    {
+        std::error_code ec;
+        const uint64_t fileBytes = uint64_t(std::filesystem::file_size(m_file, ec));
+        const uint64_t limit = (ec ? uint64_t(1) << 30 : fileBytes) * 1100 + (uint64_t(1) << 20);
+        if (elements > limit / std::max<size_t>(1, elemBytes))
+            fail(m_object, std::to_string(elements) + " elements cannot come from a file of " + std::to_string(fileBytes)
+                               + " bytes; the file is corrupt");
+    }
     [[noreturn]] void fail(const std::string& object, const std::string& what) const
     {
         throw InputError(m_file + ": " + object + ": " + what);
@@ -532,8 +562,27 @@ private:
     std::string stringAttr(const H5::H5Object& obj, const std::string& objPath, const char* name)
     {
         H5::Attribute a = attr(obj, objPath, name, H5T_STRING, "UTF-8 string");
-        std::string v;
-        a.read(utf8Type(), v);
+        const H5::StrType ft = a.getStrType();
+        if (!ft.isVariableStr()) { // format 2: the bytes are in the attribute
+            const size_t n = ft.getSize();
+            if (n == 0 || n > kMaxStringBytes)
+                fail(m_object, "a string of " + std::to_string(n) + " bytes; the file is corrupt");
+            std::vector<char> buf(n, '\0');
+            a.read(ft, buf.data());
+            return std::string(buf.data(), strnlen(buf.data(), n));
+        }
+        if (m_version >= 2)
+            fail(m_object, "a variable-length string in a format-2 session (expected fixed-length); the file is "
+                           "corrupt");
+        // Format 1 (variable-length) through the C API: the C++ API's std::string read runs strlen on whatever pointer the
+        // file's heap gives, and a damaged heap gives a null one (a crash the fuzzer found).
+        const H5::StrType t = utf8Type();
+        char* p = nullptr;
+        if (H5Aread(a.getId(), t.getId(), &p) < 0)
+            fail(m_object, "unreadable; expected " + m_expected);
+        std::string v = p ? std::string(p) : std::string();
+        if (p)
+            H5free_memory(p);
         return v;
     }
     template <class T> T numAttr(const H5::H5Object& obj, const std::string& objPath, const char* name)
@@ -557,6 +606,7 @@ private:
             fail(m_object, "expected " + what);
         std::vector<hsize_t> dims(rank);
         space.getSimpleExtentDims(dims.data());
+        checkSize(uint64_t(space.getSimpleExtentNpoints()), sizeof(T));
         std::vector<T> v(size_t(space.getSimpleExtentNpoints()));
         if (!v.empty())
             ds.read(v.data(), H5Of<T>::mem());
@@ -566,15 +616,30 @@ private:
     }
     std::vector<std::string> strings(const H5::Group& g, const std::string& gPath, const char* name)
     {
-        const std::string what = "a 1-D dataset of variable-length UTF-8 strings";
+        const std::string what = "a 1-D dataset of UTF-8 strings";
         require(g, gPath, name, what);
         if (g.childObjType(name) != H5O_TYPE_DATASET)
             fail(m_object, "expected " + what);
         H5::DataSet ds = g.openDataSet(name);
         H5::DataSpace space = ds.getSpace();
-        if (ds.getTypeClass() != H5T_STRING || !ds.getStrType().isVariableStr() || !space.isSimple()
-            || space.getSimpleExtentNdims() != 1)
+        if (ds.getTypeClass() != H5T_STRING || !space.isSimple() || space.getSimpleExtentNdims() != 1)
             fail(m_object, "expected " + what);
+        const H5::StrType ft = ds.getStrType();
+        if (!ft.isVariableStr()) { // format 2: fixed width, NUL-padded
+            const size_t width = ft.getSize(), n = size_t(space.getSimpleExtentNpoints());
+            if (width == 0 || width > kMaxStringBytes || (n && width * n / n != width) || width * n > kMaxStringBytes)
+                fail(m_object, std::to_string(n) + " strings of " + std::to_string(width) + " bytes; the file is corrupt");
+            std::vector<char> buf(width * n, '\0');
+            if (n)
+                ds.read(buf.data(), ft);
+            std::vector<std::string> v;
+            for (size_t i = 0; i < n; ++i)
+                v.emplace_back(buf.data() + i * width, strnlen(buf.data() + i * width, width));
+            return v;
+        }
+        if (m_version >= 2)
+            fail(m_object, "variable-length strings in a format-2 session (expected fixed-length); the file is corrupt");
+        checkSize(uint64_t(space.getSimpleExtentNpoints()), sizeof(char*));
         std::vector<char*> ptrs(size_t(space.getSimpleExtentNpoints()), nullptr);
         if (ptrs.empty())
             return {};
@@ -632,6 +697,7 @@ Session Reader::read(H5::H5File& f)
     if (!root.attrExists("mqs_format_version"))
         fail("/", "not a MorphoQuant session: the root attribute mqs_format_version is missing");
     const int64_t version = numAttr<int64_t>(root, "/", "mqs_format_version");
+    m_version = version;
     if (version > kSessionFormatVersion)
         fail("/@mqs_format_version", "session format version " + std::to_string(version)
                                          + " is newer than this build reads (up to "
@@ -1036,6 +1102,12 @@ Session loadSession(const std::string& path)
     } catch (const H5::Exception& e) {
         throw InputError(path + ": " + reader.object() + ": cannot read; expected " + reader.expected()
                          + "; the file is corrupt (HDF5: " + e.getDetailMsg() + ")");
+    } catch (const std::length_error&) { // a dataset claiming more elements than memory can hold
+        throw InputError(path + ": " + reader.object() + ": its size is impossible; expected " + reader.expected()
+                         + "; the file is corrupt");
+    } catch (const std::bad_alloc&) {
+        throw InputError(path + ": " + reader.object() + ": too large to read; expected " + reader.expected()
+                         + "; the file is corrupt");
     }
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The `.mqs` session file (HDF5). Layout (format version in the root attribute
-// "mqs_format_version"; strings are variable-length UTF-8; arrays may have length 0):
+// "mqs_format_version", 2; strings are fixed-length UTF-8, NUL-padded (a string dataset as wide as
+// its longest entry); version 1 files, with variable-length strings, are still read; arrays may
+// have length 0):
 //   /                     attrs: mqs_format_version (int32), producer
 //   /model                attrs: path, fingerprint, architecture, config_json
 //   /export               optional: attrs path, fingerprint of the export folder written with the
