@@ -369,6 +369,9 @@ void TestImageFeatures::loadErrors_data()
     QTest::newRow("truncated png") << "truncated.png" << "cannot decode PNG";
     QTest::newRow("truncated jpeg") << "truncated.jpg" << "cannot decode JPEG";
     QTest::newRow("not png/jpeg") << "not_image.gif.png" << "unsupported image format";
+    // A DHT whose code counts sum past 256: Debian's stb_image would write past its table
+    // (found by fuzz_image); refused before the decoder sees it.
+    QTest::newRow("bad huffman table") << "bad_huffman.jpg" << "Huffman table";
 }
 
 void TestImageFeatures::loadErrors()

@@ -154,6 +154,59 @@ RgbImage resampleAxis(const RgbImage& in, int outSize, bool horizontal)
     return out;
 }
 
+// Debian's stb_image builds a JPEG Huffman table from the DHT counts without checking that they
+// sum to at most 256 (the fuzzer found it writing past the table). Every DHT segment of the JPEG
+// (progressive files have some between scans) is checked here first: "" when they are well
+// formed, else why not.
+std::string jpegHuffmanProblem(const std::vector<unsigned char>& d)
+{
+    size_t i = 2; // after SOI
+    while (i + 4 <= d.size()) {
+        if (d[i] != 0xFF)
+            return "no marker at byte " + std::to_string(i);
+        const unsigned char m = d[i + 1];
+        if (m == 0xFF) { // fill byte
+            ++i;
+            continue;
+        }
+        if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { // markers without a length
+            i += 2;
+            continue;
+        }
+        if (m == 0xD9) // end of image
+            return "";
+        const size_t len = (size_t(d[i + 2]) << 8) | d[i + 3];
+        if (m == 0xDA) { // start of scan: its header, then entropy-coded data up to the next marker
+            size_t p = i + 2 + len;
+            while (p + 1 < d.size() && !(d[p] == 0xFF && d[p + 1] != 0x00 && !(d[p + 1] >= 0xD0 && d[p + 1] <= 0xD7)))
+                ++p;
+            i = p;
+            continue;
+        }
+        if (len < 2 || i + 2 + len > d.size())
+            return "segment 0x" + std::to_string(m) + " at byte " + std::to_string(i) + " runs past the file";
+        if (m == 0xC4) { // DHT: tables of (class/id, 16 counts, symbols)
+            size_t p = i + 4;
+            const size_t end = i + 2 + len;
+            while (p < end) {
+                if (p + 17 > end)
+                    return "a Huffman table at byte " + std::to_string(p) + " is cut short";
+                size_t total = 0;
+                for (size_t k = 0; k < 16; ++k)
+                    total += d[p + 1 + k];
+                if (total > 256)
+                    return "a Huffman table at byte " + std::to_string(p) + " declares " + std::to_string(total)
+                           + " codes (at most 256)";
+                p += 17 + total;
+                if (p > end)
+                    return "a Huffman table at byte " + std::to_string(i) + " runs past its segment";
+            }
+        }
+        i += 2 + len;
+    }
+    return "";
+}
+
 // Python's round(): half to even, which std::nearbyint gives under the default rounding mode.
 int64_t roundByFactor(double v, int64_t factor) { return int64_t(std::nearbyint(v / double(factor))) * factor; }
 
@@ -166,6 +219,11 @@ RgbImage loadImage(const std::string& path)
         throw InputError(describe(path, "", "unsupported image format (expected PNG or JPEG)"));
     if (isJpeg(data) && !jpegHasEnd(data))
         throw InputError(describe(path, "", "cannot decode JPEG: truncated (no end-of-image marker)"));
+    if (isJpeg(data)) {
+        const std::string problem = jpegHuffmanProblem(data);
+        if (!problem.empty())
+            throw InputError(describe(path, "", "cannot decode JPEG: " + problem));
+    }
     if (data.size() > size_t(INT32_MAX))
         throw InputError(describe(path, "", "image file larger than 2 GiB"));
 
