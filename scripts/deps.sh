@@ -5,6 +5,10 @@ PKGS=(cmake ninja-build g++ qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-tool
       libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev libopenblas0-pthread libhdf5-dev hdf5-tools zlib1g-dev
       nlohmann-json3-dev libxkbcommon-dev pkg-config
       libsndfile1-dev libsamplerate0-dev libpcre2-dev libstb-dev xvfb xauth x11-apps imagemagick)
+# scripts/deps.sh --sanitize: also clang and its sanitizer / libFuzzer runtimes (scripts/sanitize.sh).
+if [ "${1:-}" = "--sanitize" ]; then
+  PKGS+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
