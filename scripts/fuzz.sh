@@ -25,7 +25,7 @@ run() { # TARGET SECONDS
   mkdir -p "$BUILD/corpus/$t" "$BUILD/findings/$t"
   # libtorch, OpenBLAS and libhdf5 are not instrumented; their own allocations are not ours.
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$BUILD/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+    "$BUILD/bin/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
     -artifact_prefix="$BUILD/findings/$t/" "$BUILD/corpus/$t" "$ROOT/tests/fuzz/$t"
 }
 
