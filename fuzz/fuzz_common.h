@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "common/error.h"
+
 namespace mq::fuzz {
 
 // A temporary file holding data (removed in the destructor); `suffix` keeps readers that look at
@@ -39,5 +41,17 @@ public:
 private:
     std::string m_dir, m_path;
 };
+
+// The input as a file (suffix kept) handed to read(path); a clean refusal (mq::core::Error) is
+// an accepted outcome.
+template <class Read> int readAsFile(const uint8_t* data, size_t size, const char* suffix, Read&& read)
+{
+    TempInput in(data, size, suffix);
+    try {
+        read(in.path());
+    } catch (const mq::core::Error&) {
+    }
+    return 0;
+}
 
 } // namespace mq::fuzz

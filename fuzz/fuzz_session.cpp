@@ -5,7 +5,6 @@
 // MQ_FUZZ_WRITE_SEED=PATH writes a small valid session to PATH and exits (the seed corpus).
 #include "fuzz_common.h"
 
-#include "common/error.h"
 #include "io/session_store.h"
 
 #include <cstdlib>
@@ -63,12 +62,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     static const bool reseal = std::getenv("MQ_FUZZ_SESSION_RESEAL") != nullptr;
-    mq::fuzz::TempInput in(data, size, ".mqs");
-    try {
+    return mq::fuzz::readAsFile(data, size, ".mqs", [](const std::string& path) {
         if (reseal)
-            mq::core::resealSession(in.path());
-        mq::core::loadSession(in.path());
-    } catch (const mq::core::Error&) {
-    }
-    return 0;
+            mq::core::resealSession(path);
+        mq::core::loadSession(path);
+    });
 }
