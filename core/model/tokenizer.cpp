@@ -597,7 +597,7 @@ Tokenizer Tokenizer::fromJsonText(const std::string& text, const std::string& so
     json root;
     try {
         root = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, and out_of_range for a number past double's range
         throw InputError(describe(source, "", std::string("invalid JSON: ") + e.what()));
     }
     try {
