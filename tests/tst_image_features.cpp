@@ -372,6 +372,8 @@ void TestImageFeatures::loadErrors_data()
     // A DHT whose code counts sum past 256: Debian's stb_image would write past its table
     // (found by fuzz_image); refused before the decoder sees it.
     QTest::newRow("bad huffman table") << "bad_huffman.jpg" << "Huffman table";
+    // A header declaring 6720 x 65535 pixels (440 M; found by fuzz_image as a decode of minutes).
+    QTest::newRow("huge declared size") << "huge_declared.jpg" << "6720 x 65535";
 }
 
 void TestImageFeatures::loadErrors()

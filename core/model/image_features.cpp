@@ -228,6 +228,15 @@ RgbImage loadImage(const std::string& path)
         throw InputError(describe(path, "", "image file larger than 2 GiB"));
 
     int w = 0, h = 0, channels = 0;
+    // A few bytes can declare a huge image (the fuzzer's 1.4 KB JPEG of 6720 x 65535 pixels took
+    // minutes to decode): the size is read from the header first and bounded. The processor
+    // scales every image to at most 12845056 pixels anyway.
+    constexpr int64_t kMaxPixels = int64_t(1) << 26; // 67 M pixels, e.g. 8192 x 8192
+    if (stbi_info_from_memory(data.data(), int(data.size()), &w, &h, &channels)
+        && int64_t(w) * int64_t(h) > kMaxPixels)
+        throw InputError(describe(path, "", "the image declares " + std::to_string(w) + " x " + std::to_string(h)
+                                                + " pixels, more than the " + std::to_string(kMaxPixels)
+                                                + " this reader decodes"));
     // Always ask for RGBA: stb expands grey and grey+alpha, and RGB gets alpha 255, so one
     // composite below covers every source layout.
     std::unique_ptr<stbi_uc, void (*)(void*)> rgba(
