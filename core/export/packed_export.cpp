@@ -360,8 +360,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
 
     // config.json
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(fp.dir() + "/config.json"));
-    Checkpoint names(fp.dir());
-    const std::vector<std::string> ignore = ignoreList(names, fp);
+    const std::vector<std::string> ignore = ignoreList(src, fp);
     ojson ours{{"format_version", kMorphoquantVersion},
                {"label", st.label()},
                {"passes", st.passes()},
@@ -408,6 +407,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     // The packed tensors of the module being written (its tensors follow each other).
     int current = -1;
     std::map<std::string, at::Tensor> pending;
+    std::map<int, float> groupScale; // NVFP4: each input group's shared global scale
     auto packModule = [&](int mi) {
         pending.clear();
         const ModuleInfo& m = fp.modules()[size_t(mi)];
@@ -421,11 +421,16 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
             at::Tensor w = fp.linearWeight(mi);
             if (folded)
                 w = w * fold[size_t(fp.groupOfModule(mi))].unsqueeze(0);
-            if (f == ExportFormat::Nvfp4) {
-                std::vector<at::Tensor> sib;
-                for (int o : fp.groupMembers(fp.groupOfModule(mi)))
-                    sib.push_back(o == mi ? w : fp.linearWeight(o));
-                nvgs = nvfp4SharedGlobalScale(sib);
+            if (f == ExportFormat::Nvfp4) { // the group's shared scale, found once per group
+                const int g = fp.groupOfModule(mi);
+                auto it = groupScale.find(g);
+                if (it == groupScale.end()) {
+                    std::vector<at::Tensor> sib;
+                    for (int o : fp.groupMembers(g))
+                        sib.push_back(o == mi ? w : fp.linearWeight(o));
+                    it = groupScale.emplace(g, nvfp4SharedGlobalScale(sib)).first;
+                }
+                nvgs = it->second;
             }
             try {
                 p = packRtn(w, st.weight, nvgs);
