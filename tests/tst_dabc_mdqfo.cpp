@@ -7,7 +7,9 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <algorithm>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -186,6 +188,7 @@ private slots:
     void morphologyLossHand();
     void gridSearch_data();
     void gridSearch();
+    void gridPicksEachChannelsBestRatio();
     void adamSolver();
     void cancelled_data();
     void cancelled();
@@ -707,6 +710,117 @@ void TestDabcMdqfo::gridSearch()
         anyClipped = anyClipped || ratio < 0.99;
     }
     QVERIFY(anyClipped); // the heavy tails make clipping pay off somewhere
+}
+
+// The grid solver gives each channel the ratio with its best score, where a channel's score is
+// its own mean |x - x_hat|^p plus lambda times the token-cosine loss of the whole group at that
+// ratio, averaged over batches by the EMA. Scored here by hand, in double, from the definitions
+// (DESIGN.md's quantizer, Eq. 7's compensation with rho), on two batches so that the EMA counts.
+void TestDabcMdqfo::gridPicksEachChannelsBestRatio()
+{
+    const int64_t T = 1024, K = 16;
+    const at::Tensor x = heavyTailed(T);
+    const at::Tensor alpha0 = x.abs().amax(0);
+    at::Tensor mask = at::zeros({K});
+    mask[3] = 1.f; // two compensated channels, one of them the widest
+    mask[5] = 1.f;
+    DabcSettings dabc = explicitSettings(2.0, true, true, {});
+    dabc.rho = 0.5;
+    MdqfoSettings st = mdqfoSettings(MdqfoSolver::GridSearch);
+    st.p = 3.0;
+    st.lambdaCos = 0.5;
+    st.ratios = 9;
+    st.batchTokens = 512; // two batches: EMA = 0.9 * s1 + 0.1 * s2
+    const int abits = 4;
+    const MdqfoResult r = optimizeClipping(x, alpha0, mask, abits, dabc, st);
+    QCOMPARE(r.alpha.size(), size_t(K));
+
+    const double qmax = 7.0;
+    std::vector<double> ratios(size_t(st.ratios));
+    for (int j = 0; j < st.ratios; ++j)
+        ratios[size_t(j)] = std::exp(std::log(0.6) * (1.0 - double(j) / (st.ratios - 1)));
+    const at::Tensor xd = x.to(at::kDouble).contiguous();
+    const double* px = xd.data_ptr<double>();
+    const at::Tensor a0d = alpha0.to(at::kDouble).contiguous();
+    std::vector<double> a0v(static_cast<size_t>(K));
+    std::vector<bool> masked(static_cast<size_t>(K));
+    for (int64_t c = 0; c < K; ++c) {
+        a0v[size_t(c)] = a0d[c].item<double>();
+        masked[size_t(c)] = mask[c].item<float>() > 0.f;
+    }
+    // score[j][c] over rows [t0, t1)
+    auto batchScores = [&](int64_t t0, int64_t t1) {
+        std::vector<std::vector<double>> sc(ratios.size(), std::vector<double>(size_t(K), 0.0));
+        for (size_t j = 0; j < ratios.size(); ++j) {
+            double cosSum = 0.0;
+            for (int64_t t = t0; t < t1; ++t) {
+                double dot = 0.0, nx = 0.0, nh = 0.0;
+                for (int64_t c = 0; c < K; ++c) {
+                    const double v = px[t * K + c];
+                    // alpha0 * r is a float32 product in the solver; the hand value rounds it too.
+                    const double a = double(float(a0v[size_t(c)] * ratios[j]));
+                    const double s = a / qmax;
+                    double q = std::nearbyint(v / s);
+                    q = std::min(qmax, std::max(-qmax, q)) * s;
+                    q = std::min(a, std::max(-a, q));
+                    const bool compensated = masked[size_t(c)] && std::fabs(v) > dabc.rho * a;
+                    const double h = compensated ? v : q;
+                    sc[j][size_t(c)] += std::pow(std::fabs(v - h), st.p);
+                    dot += v * h;
+                    nx += v * v;
+                    nh += h * h;
+                }
+                cosSum += dot / std::max(std::sqrt(nx) * std::sqrt(nh), 1e-8);
+            }
+            const double n = double(t1 - t0);
+            const double lcos = 1.0 - cosSum / n;
+            for (int64_t c = 0; c < K; ++c)
+                sc[j][size_t(c)] = sc[j][size_t(c)] / n + st.lambdaCos * lcos;
+        }
+        return sc;
+    };
+    const auto s1 = batchScores(0, 512), s2 = batchScores(512, 1024);
+    std::set<size_t> chosen;
+    int differFromShared = 0;
+    // The ratio a single shared choice would take (the sum over channels): each channel may
+    // differ from it, which is the point of a per-channel search.
+    size_t shared = 0;
+    double sharedBest = std::numeric_limits<double>::infinity();
+    for (size_t j = 0; j < ratios.size(); ++j) {
+        double sum = 0.0;
+        for (int64_t c = 0; c < K; ++c)
+            sum += 0.9 * s1[j][size_t(c)] + 0.1 * s2[j][size_t(c)];
+        if (sum < sharedBest) {
+            sharedBest = sum;
+            shared = j;
+        }
+    }
+    for (int64_t c = 0; c < K; ++c) {
+        std::vector<double> ema(ratios.size());
+        double best = std::numeric_limits<double>::infinity();
+        for (size_t j = 0; j < ratios.size(); ++j) {
+            ema[j] = 0.9 * s1[j][size_t(c)] + 0.1 * s2[j][size_t(c)];
+            best = std::min(best, ema[j]);
+        }
+        const double ratio = double(r.alpha[size_t(c)]) / a0v[size_t(c)];
+        size_t j = ratios.size();
+        for (size_t i = 0; i < ratios.size(); ++i)
+            if (std::fabs(ratio - ratios[i]) <= 1e-6 * ratios[i])
+                j = i;
+        QVERIFY2(j < ratios.size(), qPrintable(QStringLiteral("channel %1: ratio %2 is off the grid").arg(c).arg(ratio)));
+        // The chosen ratio scores the best by hand, to 1e-5 relative: the solver scores in
+        // float32 (sums of 512 terms, about 1e-6 relative), so near-ties may go either way.
+        QVERIFY2(ema[j] <= best * (1.0 + 1e-5),
+                 qPrintable(QStringLiteral("channel %1: ratio %2 scores %3, the best ratio %4")
+                                .arg(c)
+                                .arg(ratios[j])
+                                .arg(ema[j], 0, 'g', 10)
+                                .arg(best, 0, 'g', 10)));
+        chosen.insert(j);
+        differFromShared += j != shared;
+    }
+    QVERIFY2(chosen.size() >= 2, "every channel took the same ratio: nothing per-channel was tested");
+    QVERIFY(differFromShared > 0);
 }
 
 void TestDabcMdqfo::adamSolver()

@@ -134,10 +134,13 @@ private slots:
     void initTestCase();
     void openCalibrateQuantize();
     void cancelKeepsSession();
+    void cancelEveryJobKind_data();
+    void cancelEveryJobKind();
     void failureShowsDialogKeepsSession();
     void evaluateShowsPerplexity();
     void guiMatchesCliInspect();
     void tuningRecomputesMaskAndPreview();
+    void cancelledPreviewDeliversNothing();
     void exportDialogWritesAndSummarizes();
     void cleanupTestCase();
 
@@ -262,6 +265,93 @@ void TestJobs::cancelKeepsSession()
     QVERIFY(w.thresholdPanel()->isEnabled());
     w.undoStack()->undo();
     QCOMPARE(w.quantSettings().abits, 4);
+}
+
+// Cancel reaches every kind of job: each one stops at its first check after the click, ends
+// with `cancelled` (never `finished` or `failed`), and leaves the window's session exactly as it
+// was; an export leaves no folder and no temporary file behind.
+void TestJobs::cancelEveryJobKind_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::newRow("calibrate") << QStringLiteral("calibrate");
+    QTest::newRow("quantize") << QStringLiteral("quantize");
+    QTest::newRow("evaluate") << QStringLiteral("evaluate");
+    QTest::newRow("export") << QStringLiteral("export");
+}
+
+void TestJobs::cancelEveryJobKind()
+{
+    QFETCH(QString, kind);
+    MainWindow& w = *m_w;
+    QVERIFY(w.session() && w.session()->settings);
+    const QString before = digest(*w.session());
+    const bool modifiedBefore = w.isModified();
+    QSignalSpy cancelled(w.jobs(), &JobController::cancelled);
+    QSignalSpy finished(w.jobs(), &JobController::finished);
+    QSignalSpy failed(w.jobs(), &JobController::failed);
+    const QString outParent = m_tmp.filePath(QStringLiteral("cancelled-") + kind);
+    QVERIFY(QDir().mkpath(outParent));
+    const QString out = QDir(outParent).filePath(QStringLiteral("export"));
+
+    bool started = false;
+    if (kind == QLatin1String("calibrate"))
+        started = w.startCalibration(m_calib, QStringLiteral("tokens"), 4);
+    else if (kind == QLatin1String("quantize"))
+        started = w.startQuantize();
+    else if (kind == QLatin1String("evaluate"))
+        started = w.startEvaluation(m_eval, true);
+    else
+        started = w.startExport(out, false, ExportFormat::MorphoquantSim, std::make_shared<ExportReport>());
+    QVERIFY(started);
+    QVERIFY(w.jobPanel()->cancelButton()->isEnabled());
+    // The click lands before the worker's last cancellation check: every one of these jobs
+    // reads data and runs the model (a tenth of a second at least, against microseconds for
+    // the click), so a job that finished anyway would have no check on its path. (Opening a
+    // model is left out: it reads only the config and the norms, and is done before a click.)
+    QTest::mouseClick(w.jobPanel()->cancelButton(), Qt::LeftButton);
+    QVERIFY(waitForJob(w, 120000)); // a hang guard only
+    QCOMPARE(cancelled.count(), 1);
+    QCOMPARE(finished.count(), 0);
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(digest(*w.session()), before);
+    QCOMPARE(w.isModified(), modifiedBefore);
+    QVERIFY(!w.jobPanel()->cancelButton()->isEnabled());
+    QVERIFY(w.thresholdPanel()->isEnabled());
+    // Nothing of a cancelled export is left: no folder, no temporary sibling.
+    QVERIFY(!QFileInfo::exists(out));
+    QCOMPARE(QDir(outParent).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+}
+
+// A preview request cancelled before it completes never delivers (neither a result nor a
+// failure), whether its worker stopped at a check or finished first; the next request does.
+void TestJobs::cancelledPreviewDeliversNothing()
+{
+    MainWindow& w = *m_w;
+    QVERIFY(w.session() && w.session()->settings);
+    QVERIFY(w.engine().hasPreviewCache(*w.session()));
+    PreviewJob* job = w.previewJob();
+    QSignalSpy ready(job, &PreviewJob::previewReady);
+    QSignalSpy failed(job, &PreviewJob::failed);
+    const std::vector<std::string> groups = {"layers.1.qkv_in", "layers.1.o_in", "layers.1.gate_up_in",
+                                             "layers.1.down_in"};
+    for (const std::string& g : groups)
+        QVERIFY2(w.session()->plans.count(g), g.c_str());
+    QuantSettings st = w.quantSettings();
+    st.mdqfo.p = 3.0;
+    const quint64 first = job->request(*w.session(), groups, st);
+    job->cancel();
+    QVERIFY(job->latestId() > first);
+    job->waitForWorkers();
+    for (int i = 0; i < 5; ++i) // queued deliveries, if any, arrive now
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    QCOMPARE(ready.count(), 0);
+    QCOMPARE(failed.count(), 0);
+
+    const quint64 second = job->request(*w.session(), groups, st);
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1 || failed.count() > 0, 60000);
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(ready.at(0).at(0).value<quint64>(), second);
+    QCOMPARE(int(ready.at(0).at(1).value<PreviewList>().size()), int(groups.size()));
 }
 
 void TestJobs::failureShowsDialogKeepsSession()
