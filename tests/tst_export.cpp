@@ -428,6 +428,14 @@ private slots:
         QuantSettings smooth = rtn(4, 4);
         smooth.smooth = true;
         QVERIFY(contains(exportRefusal(smooth, ExportFormat::Morphoquant), "--smooth"));
+        // A rotated plan: the morphoquant formats carry the rotation, the others cannot name the
+        // online down_proj rotation (tst_rotation evaluates rotated exports back).
+        QuantSettings rot = rtn(4, 4);
+        rot.rotation = "hadamard-heads:0";
+        QVERIFY(exportRefusal(rot, ExportFormat::Morphoquant).empty());
+        QVERIFY(exportRefusal(rot, ExportFormat::MorphoquantSim).empty());
+        QVERIFY(contains(exportRefusal(rot, ExportFormat::CompressedTensors), "hadamard-heads:0"));
+        QVERIFY(contains(exportRefusal(rot, ExportFormat::CompressedTensors), "--export-format morphoquant"));
         QVERIFY(exportRefusal(rtn(4, 16), ExportFormat::CompressedTensors).empty());
         // NVFP4 on stories260K: down_proj's 172 inputs are not whole 16-blocks
         QuantSettings nv = rtn(4, 16);

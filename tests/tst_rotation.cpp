@@ -7,6 +7,8 @@
 
 #include "calib/calib_data.h"
 #include "engine.h"
+#include "export/hf_export.h"
+#include "io/atomic_file.h"
 #include "eval/perplexity.h"
 #include "io/session_store.h"
 #include "io/token_data.h"
@@ -19,6 +21,8 @@
 
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <nlohmann/json.hpp>
 
 using namespace mq::core;
 
@@ -174,12 +178,104 @@ private slots:
         const Session back = loadSession(path);
         QCOMPARE(back.calibration.rotation, rot.calibration.rotation);
         QCOMPARE(back.settings->rotation, rot.settings->rotation);
-        // The export refuses a rotated plan, before writing anything.
+        // compressed-tensors cannot name the online down_proj rotation: refused before anything
+        // is written, pointing at the formats that carry it.
         Engine e;
         Session s = back;
         const std::string out = m_tmp.filePath("rot-export").toStdString();
-        QVERIFY_THROWS_EXCEPTION(InputError, e.exportModel(s, out, false));
+        try {
+            e.exportModel(s, out, false, {}, nullptr, ExportFormat::CompressedTensors);
+            QFAIL("a rotated plan was exported as compressed-tensors");
+        } catch (const InputError& err) {
+            QVERIFY2(QString(err.what()).contains("--export-format morphoquant"), err.what());
+        }
         QVERIFY(!QFileInfo::exists(QString::fromStdString(out)));
+    }
+
+    // A rotated plan exported in the formats that carry the rotation (morphoquant-sim: float
+    // weights on the grid; morphoquant: packed int4) evaluates back to the plan's perplexity:
+    // the reader rebuilds the rotation from the record (norms folded, q, the online down_proj h,
+    // the value heads) around weights already in the rotated basis. The weights are the plan's
+    // bit for bit and the forward is the same computation, so 1e-9 relative (the issue asks
+    // 1e-3). A record that this build cannot reproduce, or that disagrees with the settings, is
+    // refused naming config.json.
+    void rotatedExportsEvaluateBack_data()
+    {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<int>("format");
+        QTest::newRow("rtn morphoquant-sim") << "rtn" << int(ExportFormat::MorphoquantSim);
+        QTest::newRow("rtn morphoquant") << "rtn" << int(ExportFormat::Morphoquant);
+        QTest::newRow("morphoquant morphoquant") << "morphoquant" << int(ExportFormat::Morphoquant);
+    }
+    void rotatedExportsEvaluateBack()
+    {
+        QFETCH(QString, method);
+        QFETCH(int, format);
+        const std::string dir = mq::test::storiesDir();
+        const std::string calib = m_tmp.filePath("calib8.jsonl").toStdString();
+        const std::string evalPath = m_tmp.filePath("eval8.jsonl").toStdString();
+        for (const auto& [from, to] : {std::pair{dir + "/calibration.jsonl", calib}, std::pair{dir + "/evaluation.jsonl", evalPath}}) {
+            QFile in(QString::fromStdString(from)), o(QString::fromStdString(to));
+            QVERIFY(in.open(QIODevice::ReadOnly) && o.open(QIODevice::WriteOnly));
+            for (int i = 0; i < 8; ++i)
+                o.write(in.readLine());
+        }
+        Engine e;
+        Session s;
+        e.openModel(s, dir);
+        e.calibrate(s, CalibrationSourceSpec{calib, "tokens", 8, "hadamard-heads:3"});
+        QuantSettings st = rtnW4A4();
+        st.method = method.toStdString();
+        e.quantize(s, st);
+        e.evaluate(s, evalPath, false, 8);
+        const double planned = s.evals.back().ppl;
+        const std::string out = m_tmp.filePath(QString("rot-%1").arg(QTest::currentDataTag()).replace(' ', '-')).toStdString();
+        e.exportModel(s, out, false, {}, nullptr, ExportFormat(format));
+
+        auto evalFolder = [&] {
+            LoadedModel lm = loadModelForEval(out, Residency::Streamed);
+            const TokenDataset d = loadTokenDataset(evalPath, lm.model.config().vocabSize, lm.model.config().maxPositions);
+            QuantSimHook hook(*lm.settings, lm.groups);
+            return std::pair{evaluateStreamed(lm.model, d, &hook, 8).ppl, lm.model.rotationKey()};
+        };
+        const auto [back, key] = evalFolder();
+        QCOMPARE(key, std::string("hadamard-heads:3"));
+        QVERIFY2(std::fabs(back - planned) <= 1e-9 * planned,
+                 qPrintable(QString("plan %1, export %2").arg(planned, 0, 'g', 12).arg(back, 0, 'g', 12)));
+        // Read as an unrotated model, the same weights give something else: the record matters.
+        {
+            nlohmann::json cfg = nlohmann::json::parse(readTextFile(out + "/config.json"));
+            const nlohmann::json saved = cfg;
+            cfg["quantization_config"]["rotation"]["residual"]["checksum"] =
+                cfg["quantization_config"]["rotation"]["residual"]["checksum"].get<double>() + 1.0;
+            writeFileAtomic(out + "/config.json", cfg.dump(2));
+            try {
+                loadModelForEval(out, Residency::Streamed);
+                QFAIL("a rotation record with another checksum was read");
+            } catch (const InputError& err) {
+                QVERIFY2(QString(err.what()).contains("config.json") && QString(err.what()).contains("residual"), err.what());
+            }
+            cfg = saved;
+            cfg["quantization_config"]["rotation"]["key"] = "hadamard:3";
+            writeFileAtomic(out + "/config.json", cfg.dump(2));
+            try {
+                loadModelForEval(out, Residency::Streamed);
+                QFAIL("a rotation record naming another key was read");
+            } catch (const InputError& err) {
+                QVERIFY2(QString(err.what()).contains("hadamard:3"), err.what());
+            }
+            // Without the rotation (record and settings dropped) the same weights make another,
+            // much worse model: the reader's rotation is what gives the plan's figure back.
+            cfg = saved;
+            cfg["quantization_config"].erase("rotation");
+            cfg["quantization_config"]["settings"].erase("rotation");
+            writeFileAtomic(out + "/config.json", cfg.dump(2));
+            const auto [unrotated, none] = evalFolder();
+            QCOMPARE(none, std::string());
+            QVERIFY2(!(std::fabs(unrotated - planned) <= 0.01 * planned), qPrintable(QString::number(unrotated)));
+            writeFileAtomic(out + "/config.json", saved.dump(2));
+        }
+        QCOMPARE(evalFolder().first, back);
     }
 };
 

@@ -651,8 +651,7 @@ QuantizeOptions quantizeOptions(const Args& a)
     o.session = a.value("session");
     requireNewOrOverwrite(a, o.session);
     o.exportDir = a.value("export");
-    if (!o.rotation.empty() && !o.exportDir.empty())
-        throw UsageError("--export of a rotated plan (--rotate) is not written yet");
+    st.rotation = o.rotation; // the plan's basis (the calibration's; set again when the plan is built)
     if (a.has("mode")) {
         st.mode = a.value("mode");
         if (st.mode != "simulated" && st.mode != "deployable")

@@ -54,10 +54,10 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
     if (f == ExportFormat::MorphoquantSim)
         return "";
     const std::string F = std::string("--export-format ") + exportFormatName(f) + ": ";
-    if (!st.rotation.empty())
+    if (!st.rotation.empty() && f != ExportFormat::Morphoquant)
         return F + "the plan works in a rotated basis (" + st.rotation
-               + "); a packed export needs the rotation folded into the weights and the online down_proj rotation "
-                 "run by the server, which is not written yet";
+               + "): its down_proj inputs need the online rotation at run time, which this format cannot name "
+                 "(--export-format morphoquant or morphoquant-sim carry it)";
     if (st.smooth)
         return F + "SmoothQuant's factors (--smooth) must be folded into the norms and Linears before each group, "
                    "which is not written yet";

@@ -7,6 +7,7 @@
 #include "io/session_store.h"
 #include "export/packed_export.h"
 #include "pipeline.h"
+#include "quant/rotation.h"
 #include "quant/weight_quant.h"
 
 #include <nlohmann/json.hpp>
@@ -27,7 +28,84 @@ const char* kCopiedFiles[] = {"tokenizer.json", "tokenizer.model", "tokenizer_co
                               "merges.txt", "added_tokens.json", "chat_template.json",
                               "preprocessor_config.json"};
 
+// A checksum of a rotation matrix that any change of an entry past float rounding moves:
+// sum of m_ij * w_ij with fixed weights w_ij in -8..8, and the scale to compare it against.
+std::pair<double, double> matrixChecksum(const at::Tensor& m)
+{
+    const at::Tensor d = m.to(at::kDouble).contiguous();
+    const int64_t n = d.size(0), k = d.size(1);
+    const double* p = d.data_ptr<double>();
+    double sum = 0.0, scale = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < k; ++j) {
+            const double w = double((i * 131 + j * 31) % 17) - 8.0;
+            sum += p[i * k + j] * w;
+            scale += std::fabs(p[i * k + j] * w);
+        }
+    return {sum, scale};
+}
+
 } // namespace
+
+std::string rotationRecordJson(const DecoderModel& model, const std::string& key)
+{
+    if (!validRotationKey(key) || key.empty())
+        throw Error("rotationRecordJson: no rotation key '" + key + "'");
+    const Rotation r = makeRotation(model, rotationSeed(key), rotatesHeads(key));
+    nlohmann::json j{{"key", key},
+                     {"applies", "the Linear weights are stored in the rotated basis; a reader folds the RMSNorm "
+                                 "scales (norms become 1), turns the embedding output by residual, the final hidden "
+                                 "state back by its transpose, down_proj's input by down (online) and, with heads, "
+                                 "v_proj's biases per head"}};
+    auto put = [&j](const char* name, const at::Tensor& m, const std::string& how) {
+        if (!m.defined())
+            return;
+        j[name] = {{"order", m.size(0)}, {"how", how}, {"checksum", matrixChecksum(m).first}};
+    };
+    put("residual", r.residual, r.residualHow);
+    put("down", r.down, r.downHow);
+    put("head", r.head, r.headHow);
+    return j.dump();
+}
+
+DecoderModel rotateAsRecorded(const DecoderModel& model, const std::string& recordJson, const std::string& cfgPath)
+{
+    const nlohmann::json j = nlohmann::json::parse(recordJson, nullptr, false);
+    const std::string where = cfgPath + ": quantization_config.rotation";
+    if (!j.is_object() || !j.contains("key") || !j["key"].is_string())
+        throw InputError(where + " must be an object with a string \"key\" (hadamard:SEED or hadamard-heads:SEED)");
+    const std::string key = j["key"].get<std::string>();
+    if (key.empty() || !validRotationKey(key))
+        throw InputError(where + ".key '" + key + "' is not a rotation (expected hadamard:SEED or hadamard-heads:SEED)");
+    const Rotation r = makeRotation(model, rotationSeed(key), rotatesHeads(key));
+    auto check = [&](const char* name, const at::Tensor& m, const std::string& how) {
+        if (!m.defined())
+            return;
+        if (!j.contains(name) || !j[name].is_object() || !j[name].contains("checksum") || !j[name]["checksum"].is_number()
+            || !j[name].contains("order") || !j[name]["order"].is_number_integer())
+            throw InputError(where + "." + name + " must hold \"order\" and \"checksum\" numbers");
+        if (j[name]["order"].get<int64_t>() != m.size(0))
+            throw InputError(where + "." + name + ".order is " + std::to_string(j[name]["order"].get<int64_t>())
+                             + " but the model's config makes it " + std::to_string(m.size(0)));
+        const auto [sum, scale] = matrixChecksum(m);
+        const double recorded = j[name]["checksum"].get<double>();
+        // float32 matrices summed in double: equal matrices agree to ~1e-12 of the scale; a
+        // different construction (another LAPACK's QR, another seed) differs by far more.
+        if (!(std::fabs(sum - recorded) <= 1e-7 * std::max(scale, 1e-30)))
+            throw InputError(where + "." + name + ": this build makes a different " + name + " matrix (" + how
+                             + ", checksum " + std::to_string(sum) + ") than the export's ("
+                             + j[name].value("how", std::string("?")) + ", checksum " + std::to_string(recorded)
+                             + "); the rotated weights cannot be read back here");
+    };
+    check("residual", r.residual, r.residualHow);
+    check("down", r.down, r.downHow);
+    check("head", r.head, r.headHow);
+    try {
+        return model.rotated(r.residual, r.down, key, r.head, true);
+    } catch (const InputError& e) {
+        throw InputError(cfgPath + ": " + e.what());
+    }
+}
 
 ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite,
                               const CancelToken* cancel, const ProgressSink& progress, int64_t shardBytes)
@@ -38,10 +116,10 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     };
     if (!s.settings)
         throw Error("nothing to export: the session has no quantization plan");
-    if (!fp.rotationKey().empty() || !s.calibration.rotation.empty())
-        throw InputError("the plan works in a rotated basis (" + s.calibration.rotation
-                         + "): exporting a rotated model is not written yet; nothing was written");
     const QuantSettings& st = *s.settings;
+    if (fp.rotationKey() != st.rotation || s.calibration.rotation != st.rotation)
+        throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + st.rotation
+                    + "' (internal error; nothing was written)");
     if (st.smooth)
         throw InputError("a SmoothQuant plan needs its factors folded into the norms and Linears before them, which "
                          "the export does not do yet; nothing was written");
@@ -94,6 +172,8 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     qc["settings"] = nlohmann::json::parse(settingsToJson(st));
     qc["label"] = st.label();
     qc["groups"] = groups;
+    if (!st.rotation.empty())
+        qc["rotation"] = nlohmann::json::parse(rotationRecordJson(fp, st.rotation));
     cfg["quantization_config"] = qc;
 
     ExportSummary sum;
@@ -140,14 +220,43 @@ void copyModelSideFiles(const std::string& fromDir, const std::string& toDir)
     }
 }
 
+namespace {
+
+// An export of a rotated plan: its model turned into the recorded basis (settings.rotation and
+// quantization_config.rotation must agree).
+void rotateIfRecorded(LoadedModel& lm, const nlohmann::json& qc, const std::string& cfgPath)
+{
+    const std::string key = lm.settings ? lm.settings->rotation : std::string();
+    const bool recorded = qc.is_object() && qc.contains("rotation") && !qc["rotation"].is_null();
+    if (key.empty() && !recorded)
+        return;
+    if (key.empty() || !recorded)
+        throw InputError(cfgPath + ": quantization_config " + (recorded ? "has a rotation record but its settings name no rotation"
+                                                                       : "settings name rotation '" + key + "' but there is no \"rotation\" record"));
+    const std::string recordKey = qc["rotation"].is_object() ? qc["rotation"].value("key", std::string()) : std::string();
+    if (recordKey != key)
+        throw InputError(cfgPath + ": quantization_config.rotation.key '" + recordKey + "' differs from the settings' rotation '"
+                         + key + "'");
+    lm.model = rotateAsRecorded(lm.model, qc["rotation"].dump(), cfgPath);
+}
+
+} // namespace
+
 LoadedModel loadModelForEval(const std::string& dir, Residency residency)
 {
     const std::string cfgPath = dir + "/config.json";
     if (isPackedConfig(cfgPath)) {
         // Weights dequantized from the packed tensors as they are read, activations as the
         // quantization_config says.
-        PackedModelInfo info = readPackedConfig(dir);
+        PackedModelInfo info;
+        try {
+            info = readPackedConfig(dir);
+        } catch (const nlohmann::json::exception& e) { // a value of another type than the format's
+            throw InputError(cfgPath + ": quantization_config holds a value of the wrong type (" + e.what() + ")");
+        }
         LoadedModel lm{DecoderModel::load(dir, residency, info.prepare), info.settings, {}};
+        const nlohmann::json cfg = nlohmann::json::parse(readTextFile(cfgPath), nullptr, false);
+        rotateIfRecorded(lm, cfg["quantization_config"], cfgPath);
         lm.groups = packedGroupQuant(dir, lm.model, *lm.settings);
         return lm;
     }
@@ -156,15 +265,25 @@ LoadedModel loadModelForEval(const std::string& dir, Residency residency)
     if (cfg.is_discarded() || !cfg.contains("quantization_config"))
         return lm;
     const nlohmann::json& qc = cfg["quantization_config"];
-    if (!qc.is_object() || qc.value("quant_method", std::string()) != kMethod)
-        throw InputError(cfgPath + ": quantization_config.quant_method '" + qc.value("quant_method", std::string("?"))
-                         + "' is not supported (expected '" + kMethod + "')");
-    if (qc.value("format_version", 0) > kExportVersion)
-        throw InputError(cfgPath + ": export format version " + std::to_string(qc.value("format_version", 0))
+    // (Types checked before any value(): nlohmann's own type errors name neither file nor key.)
+    if (!qc.is_object())
+        throw InputError(cfgPath + ": quantization_config must be a JSON object ({\"quant_method\": \"" + kMethod
+                         + "\", ...}), found " + qc.type_name());
+    const nlohmann::json method = qc.value("quant_method", nlohmann::json());
+    if (!method.is_string() || method.get<std::string>() != kMethod)
+        throw InputError(cfgPath + ": quantization_config.quant_method "
+                         + (method.is_string() ? "'" + method.get<std::string>() + "'" : method.dump())
+                         + " is not supported (expected '" + kMethod + "')");
+    const nlohmann::json version = qc.value("format_version", nlohmann::json(0));
+    if (!version.is_number_integer())
+        throw InputError(cfgPath + ": quantization_config.format_version must be an integer, found " + version.dump());
+    if (version.get<int64_t>() > kExportVersion)
+        throw InputError(cfgPath + ": export format version " + std::to_string(version.get<int64_t>())
                          + " is newer than this build reads (" + std::to_string(kExportVersion) + ")");
     if (!qc.contains("settings"))
         throw InputError(cfgPath + ": quantization_config has no settings");
     lm.settings = settingsFromJson(qc["settings"].dump(), cfgPath);
+    rotateIfRecorded(lm, qc, cfgPath);
     lm.groups.resize(lm.model.groups().size());
     if (lm.settings->act == ActScheme::PerChannelStatic) {
         Checkpoint ck(dir);
@@ -183,6 +302,14 @@ LoadedModel loadModelForEval(const std::string& dir, Residency residency)
             }
             lm.groups[g].alpha = ck.loadFloat(base + ".act_alpha");
             lm.groups[g].mask = ck.load(base + ".dabc_mask").to(at::kFloat);
+            // A bound of 0, below 0 or NaN, or a mask entry other than 0 / 1, would quantize
+            // silently wrong (a channel zeroed, over-compensated) or end in a NaN perplexity.
+            if (!(lm.groups[g].alpha > 0).logical_and(lm.groups[g].alpha.isfinite()).all().item<bool>())
+                throw InputError(describe(ck.fileOf(base + ".act_alpha"), base + ".act_alpha",
+                                          "holds a clipping bound that is not a positive finite number"));
+            if (!((lm.groups[g].mask == 0) | (lm.groups[g].mask == 1)).all().item<bool>())
+                throw InputError(describe(ck.fileOf(base + ".dabc_mask"), base + ".dabc_mask",
+                                          "holds an entry other than 0 or 1"));
         }
     }
     return lm;

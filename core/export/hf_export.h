@@ -41,6 +41,16 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                               const CancelToken* cancel = nullptr, const ProgressSink& progress = {},
                               int64_t shardBytes = int64_t(2) << 30);
 
+// An export's record of the rotation its Linear weights are in (config.json's
+// quantization_config.rotation), as JSON text: the key, how each matrix was built and a checksum
+// of each, so that a reader rebuilds the very same matrices or refuses.
+std::string rotationRecordJson(const DecoderModel& model, const std::string& key);
+// `model` (read from an export whose Linear weights are in the recorded basis already) turned
+// into that basis: norms folded, q, the online down_proj h and v_proj's biases as the record's
+// key says (DecoderModel::rotated with weightsInBasis). Throws InputError naming cfgPath when
+// the record is malformed or this build makes other matrices than the exporting one did.
+DecoderModel rotateAsRecorded(const DecoderModel& model, const std::string& recordJson, const std::string& cfgPath);
+
 // The tokenizer, processor and generation files of a model folder copied into an export.
 void copyModelSideFiles(const std::string& fromDir, const std::string& toDir);
 

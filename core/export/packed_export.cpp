@@ -283,9 +283,9 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     if (f == ExportFormat::MorphoquantSim)
         throw Error("exportPacked: morphoquant-sim is exportSimulated");
     const QuantSettings& st = *s.settings;
-    if (!fp.rotationKey().empty() || !s.calibration.rotation.empty())
-        throw InputError(std::string("--export-format ") + exportFormatName(f) + ": the plan works in a rotated basis ("
-                         + s.calibration.rotation + "), which a packed export cannot carry yet; nothing was written");
+    if (fp.rotationKey() != st.rotation || s.calibration.rotation != st.rotation)
+        throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + st.rotation
+                    + "' (internal error; nothing was written)");
     const std::string why = exportRefusal(st, f, fp.modules());
     if (!why.empty())
         throw InputError(why + "; nothing was written");
@@ -381,6 +381,9 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                                {"dabc_rho", st.dabc.rho}, {"folded_into_weights", folded}}
                        : ojson{{"num_bits", st.abits}, {"type", "int"}, {"strategy", "token"}, {"dynamic", true},
                                {"symmetric", !st.actAsym}, {"tensors", {"input_clip_ratio"}}};
+        // A rotated plan's weights are packed in the rotated basis; the record lets a reader
+        // rebuild the same rotation around them (norms folded, q, the online down_proj h).
+        qc["rotation"] = st.rotation.empty() ? ojson(nullptr) : ojson::parse(rotationRecordJson(fp, st.rotation));
         qc["ignore"] = ignore;
         qc["label"] = st.label();
         qc["passes"] = st.passes();
@@ -560,7 +563,7 @@ bool isPackedConfig(const std::string& configPath)
     const nlohmann::json cfg = nlohmann::json::parse(readTextFile(configPath), nullptr, false);
     if (cfg.is_discarded() || !cfg.contains("quantization_config") || !cfg["quantization_config"].is_object())
         return false;
-    const std::string m = cfg["quantization_config"].value("quant_method", std::string());
+    const nlohmann::json m = cfg["quantization_config"].value("quant_method", nlohmann::json());
     return m == "compressed-tensors" || m == "morphoquant";
 }
 
@@ -739,8 +742,11 @@ PackedModelInfo readPackedConfig(const std::string& dir)
     bool unpacked = false;
     const std::string where = cfgPath + ": quantization_config";
     if (method == "morphoquant") {
-        if (qc.value("format_version", 0) > kMorphoquantVersion)
-            throw InputError(where + ": morphoquant format version " + std::to_string(qc.value("format_version", 0))
+        const nlohmann::json version = qc.value("format_version", nlohmann::json(0));
+        if (!version.is_number_integer())
+            throw InputError(where + ".format_version must be an integer, found " + version.dump());
+        if (version.get<int64_t>() > kMorphoquantVersion)
+            throw InputError(where + ": morphoquant format version " + std::to_string(version.get<int64_t>())
                              + " is newer than this build reads (" + std::to_string(kMorphoquantVersion) + ")");
         if (!qc.contains("settings") || !qc.contains("weights"))
             throw InputError(where + ": a morphoquant export needs settings and weights");
@@ -810,11 +816,13 @@ PackedModelInfo readPackedConfig(const std::string& dir)
         const at::Tensor s = c.loadFloat(an) / qmaxAct;
         return (w / s.unsqueeze(0)).contiguous();
     };
-    info.prepare = [wa, unpacked, unfold](Checkpoint& ck) {
+    info.prepare = [wa, unpacked, unfold, format = info.format](Checkpoint& ck) {
         const std::string suffix = unpacked ? ".weight_scale" : ".weight_packed";
+        int64_t found = 0;
         for (const std::string& name : ck.tensorNames()) {
             if (!endsWith(name, suffix))
                 continue;
+            ++found;
             const std::string P = name.substr(0, name.size() - suffix.size());
             TensorInfo ti;
             ti.name = P + ".weight";
@@ -841,6 +849,12 @@ PackedModelInfo readPackedConfig(const std::string& dir)
                 ck.addDerived(ti, name, [P, wa, unfold](Checkpoint& c) { return unfold(c, P, loadPackedInt(c, P, wa, false)); });
             }
         }
+        // Without a single one the folder is not what its config describes (float weights under
+        // a packed config would be read as they are, quietly another model).
+        if (found == 0)
+            throw InputError(describe(ck.dir(), "<Linear>" + suffix,
+                                      "none in the folder, but its quantization_config (" + format
+                                          + ") stores the Linear weights that way"));
     };
     return info;
 }
@@ -875,8 +889,14 @@ std::vector<GroupQuant> packedGroupQuant(const std::string& dir, const DecoderMo
                     throw InputError(describe(ck.fileOf(o), o, "differs from " + n + " (fused Linears share one)"));
             }
         } else if (st.act == ActScheme::PerChannelStatic) {
-            out[g].alpha = ck.loadFloat(need(".input_alpha", k)).contiguous();
-            out[g].mask = ck.load(need(".input_dabc_mask", k)).to(at::kFloat).contiguous();
+            const std::string an = need(".input_alpha", k), mn = need(".input_dabc_mask", k);
+            out[g].alpha = ck.loadFloat(an).contiguous();
+            out[g].mask = ck.load(mn).to(at::kFloat).contiguous();
+            // (as loadModelForEval checks a morphoquant-sim export's)
+            if (!(out[g].alpha > 0).logical_and(out[g].alpha.isfinite()).all().item<bool>())
+                throw InputError(describe(ck.fileOf(an), an, "holds a clipping bound that is not a positive finite number"));
+            if (!((out[g].mask == 0) | (out[g].mask == 1)).all().item<bool>())
+                throw InputError(describe(ck.fileOf(mn), mn, "holds an entry other than 0 or 1"));
         } else if (ck.contains(P + ".input_clip_ratio")) {
             out[g].tokenClip = ck.loadFloat(need(".input_clip_ratio", 1)).item<float>();
         }

@@ -229,7 +229,7 @@ at::Tensor DecoderModel::toResidualBasis(const at::Tensor& x) const
 }
 
 DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn, const std::string& key,
-                                   const at::Tensor& headIn) const
+                                   const at::Tensor& headIn, bool weightsInBasis) const
 {
     if (m_rotQ.defined())
         throw Error("the model is rotated already (" + m_rotationKey + ")");
@@ -276,6 +276,8 @@ DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn,
             if (m_modules[i].kind == "v_proj" && m_linB[i].defined())
                 r.m_linB[i] = at::matmul(m_linB[i].to(at::kFloat).reshape({-1, d}), hd.t()).reshape({-1});
     }
+    if (weightsInBasis)
+        return r;
     auto turnRows = [hd, d](const at::Tensor& w) { // each head's d rows times hd
         return hd.defined() ? at::matmul(hd, w.reshape({-1, d, w.size(1)})).reshape(w.sizes()) : w;
     };

@@ -176,8 +176,10 @@ public:
     // merged into the weights, attention mixes tokens, not channels). key names the rotation
     // ("hadamard:SEED", "hadamard-heads:SEED"). Throws Error for a model already rotated, an o_proj or
     // down_proj with a bias, or an intermediate size past 8192 (the online h is dense here).
+    // weightsInBasis: the Linear weights are in the rotated basis already (an export of a rotated
+    // plan stores them so); everything else (norms, v_proj's biases, q, h) is as above.
     DecoderModel rotated(const at::Tensor& q, const at::Tensor& h, const std::string& key,
-                         const at::Tensor& head = at::Tensor()) const;
+                         const at::Tensor& head = at::Tensor(), bool weightsInBasis = false) const;
     // "" when not rotated.
     const std::string& rotationKey() const { return m_rotationKey; }
     // x [..., hidden] in the model's residual basis: x q when rotated, else x (encoder features

@@ -183,12 +183,12 @@ Rotation makeRotation(const DecoderModel& model, uint64_t seed, bool heads)
     return r;
 }
 
-DecoderModel rotateModel(const DecoderModel& model, const std::string& key)
+DecoderModel rotateModel(const DecoderModel& model, const std::string& key, bool weightsInBasis)
 {
     if (key.empty())
         return model;
     const Rotation r = makeRotation(model, rotationSeed(key), rotatesHeads(key));
-    return model.rotated(r.residual, r.down, key, r.head);
+    return model.rotated(r.residual, r.down, key, r.head, weightsInBasis);
 }
 
 } // namespace mq::core

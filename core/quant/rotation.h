@@ -40,7 +40,8 @@ struct Rotation {
 // also the per-head value rotation, from seed + 2).
 Rotation makeRotation(const DecoderModel& model, uint64_t seed, bool heads = false);
 
-// model rotated as key says (quant/rotation_key.h; "" returns a copy of model).
-DecoderModel rotateModel(const DecoderModel& model, const std::string& key);
+// model rotated as key says (quant/rotation_key.h; "" returns a copy of model). weightsInBasis:
+// its Linear weights are rotated already (an export of a rotated plan); only the rest turns.
+DecoderModel rotateModel(const DecoderModel& model, const std::string& key, bool weightsInBasis = false);
 
 } // namespace mq::core
