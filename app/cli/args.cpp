@@ -1,6 +1,9 @@
 #include "args.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 
 namespace mq::cli {
 
@@ -74,9 +77,12 @@ int Args::intValue(const std::string& name, int def) const
         return def;
     const std::string v = value(name);
     char* end = nullptr;
+    errno = 0;
     const long r = std::strtol(v.c_str(), &end, 10);
     if (v.empty() || *end != '\0')
         throw UsageError("--" + name + " expects an integer, got '" + v + "'");
+    if (errno == ERANGE || r < std::numeric_limits<int>::min() || r > std::numeric_limits<int>::max())
+        throw UsageError("--" + name + " is out of range, got '" + v + "'");
     return int(r);
 }
 
@@ -89,6 +95,8 @@ double Args::doubleValue(const std::string& name, double def) const
     const double r = std::strtod(v.c_str(), &end);
     if (v.empty() || *end != '\0')
         throw UsageError("--" + name + " expects a number, got '" + v + "'");
+    if (!std::isfinite(r)) // nan, inf and overflow: no option of this tool takes them
+        throw UsageError("--" + name + " expects a finite number, got '" + v + "'");
     return r;
 }
 

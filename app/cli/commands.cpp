@@ -288,6 +288,19 @@ int cmdQuantize(int argc, char** argv)
         if (!why.empty())
             throw core::InputError(why + "; nothing was run");
     }
+    // Plan settings that depend on the model's shapes fail now, not after the calibration:
+    // integer weight groups must divide every decoder Linear's input width, and a forced mask
+    // kind must name a module kind of this model.
+    if (st.weight.format == core::WeightFormat::Int && st.weight.groupSize > 0)
+        for (const core::ModuleInfo& m : session.modules)
+            if (m.inFeatures % st.weight.groupSize != 0)
+                throw core::InputError("--group-size " + std::to_string(st.weight.groupSize) + " does not divide "
+                                       + m.name + "'s " + std::to_string(m.inFeatures)
+                                       + " inputs; nothing was run");
+    for (const std::string& kind : st.dabc.forceKinds)
+        if (std::none_of(session.modules.begin(), session.modules.end(),
+                         [&](const core::ModuleInfo& m) { return m.kind == kind; }))
+            throw core::InputError("--force-mask " + kind + " names no module kind of " + modelDir + "; nothing was run");
     if (!evalPath.empty()) { // a bad evaluation file fails now, not after the quantization
         const core::ModelConfig cfg =
             core::parseModelConfig(json::parse(session.model.configJson), modelDir + "/config.json");

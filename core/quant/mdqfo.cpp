@@ -5,6 +5,7 @@
 #include "quant/dabc.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <cmath>
@@ -360,10 +361,13 @@ MdqfoResult optimizeClipping(const at::Tensor& xIn, const at::Tensor& alpha0In, 
         throw Error("optimizeClipping: x must be [T, K] with alpha0 and mask of K entries");
     if (abits < 2 || abits > 8)
         throw InputError("MDQFO needs 2..8 activation bits, got " + std::to_string(abits));
-    // A fresh copy: inputs captured under InferenceMode cannot take part in autograd (Adam).
+    // The plan runs under InferenceMode (no autograd); Adam needs autograd, so it is switched
+    // back on here and the inputs copied outside it (inference tensors cannot be saved for
+    // backward).
+    c10::InferenceMode autograd(false);
     at::Tensor x = xIn.to(at::kFloat).contiguous().clone();
-    at::Tensor alpha0 = alpha0In.to(x.options()).clamp_min(1e-8);
-    at::Tensor mask = maskIn.to(x.options());
+    at::Tensor alpha0 = alpha0In.to(x.options()).clamp_min(1e-8).clone();
+    at::Tensor mask = maskIn.to(x.options()).clone();
     at::Tensor xe = evalSubset(x, 2048);
     return st.solver == MdqfoSolver::Adam ? adam(x, alpha0, mask, abits, dabc, st, xe, cancel)
                                           : gridSearch(x, alpha0, mask, abits, dabc, st, xe, cancel);
