@@ -62,6 +62,11 @@ row "HiF4 W4A16 + GPTQ (reference)" --method rtn --wbits 4 --abits 16 --wformat 
 # SmoothQuant (per-token activations).
 row "SmoothQuant 0.5, RTN W8A8" --method rtn --wbits 8 --abits 8 --smooth 0.5
 row "SmoothQuant 0.5, RTN W4A4" --method rtn --wbits 4 --abits 4 --smooth 0.5
+# Per-group clip search: output error against MDQFO's morphology loss.
+row "Hadamard + RTN W4A4, clip search by output error" --method rtn --wbits 4 --abits 4 --rotate hadamard --aclip-search 20
+row "the same, clip search by morphology loss" --method rtn --wbits 4 --abits 4 --rotate hadamard --aclip-search 20 --aclip-objective morphology
+row "w4a4-int-best, clip search by output error" --preset w4a4-int-best --aclip-search 20
+row "the same, clip search by morphology loss" --preset w4a4-int-best --aclip-search 20 --aclip-objective morphology
 # NF4 with and without double quantization of its absmax values.
 row "NF4 W4A16 (block 64, fp32 absmax)" --method rtn --wbits 4 --abits 16 --wformat nf4
 row "NF4 W4A16 with double quantization" --method rtn --wbits 4 --abits 16 --wformat nf4-dq

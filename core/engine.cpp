@@ -317,7 +317,7 @@ void Engine::evaluate(Session& s, const std::string& evalPath, bool fpToo, int b
     if (s.settings) {
         // The quantized model beside its full-precision reference, in one layer-wise pass: both
         // perplexities and the KL divergence of the quantized next-token distributions.
-        QuantizedModel q = makeQuantizedModel(model, s);
+        QuantizedModel q = makeQuantizedModel(model, s, true, true); // smoothing in the norms, as exported
         const EvalPair pair =
             evaluatePairStreamed(model, q.model, q.hook.get(), data, batchSize, progress, cancel, streamOptions);
         storeResults(s, pairResults(s, evalPath, pair, fpToo));
@@ -335,7 +335,7 @@ void Engine::evaluateManifest(Session& s, const std::string& manifestPath, bool 
     if (!s.settings)
         throw Error("nothing to evaluate against: the session has no quantization plan (quantize first)");
     const OmniCalibration data(s.model.path, manifestPath);
-    QuantizedModel q = makeQuantizedModel(model, s);
+    QuantizedModel q = makeQuantizedModel(model, s, true, true); // smoothing in the norms, as exported
     const EvalPair pair = evaluatePairStreamed(model, q.model, q.hook.get(), data, progress, cancel, streamOptions);
     storeResults(s, pairResults(s, manifestPath, pair, fpToo));
 }

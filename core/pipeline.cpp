@@ -8,6 +8,8 @@
 #include "quant/dabc.h"
 #include "quant/mdqfo.h"
 
+#include <array>
+#include <optional>
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -363,7 +365,8 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
     copy.commit();
 }
 
-QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo)
+QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo,
+                                  bool foldSmoothing)
 {
     if (!s.settings)
         throw Error("the session has no quantization plan");
@@ -373,9 +376,21 @@ QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, b
         smooth.push_back(g.smooth);
     if (s.settings->mode == "deployable")
         fold = foldScales(groups, s.settings->abits);
+    const DecoderModel* base = &model;
+    std::optional<DecoderModel> folded;
+    if (foldSmoothing && s.settings->smooth) {
+        std::vector<at::Tensor> in(size_t(model.numLayers())), post(size_t(model.numLayers()));
+        for (int l = 0; l < model.numLayers(); ++l) {
+            const std::array<int, 4> gs = model.layerGroups(l);
+            std::swap(in[size_t(l)], groups[size_t(gs[0])].smooth);   // the hook no longer divides
+            std::swap(post[size_t(l)], groups[size_t(gs[2])].smooth);
+        }
+        folded.emplace(model.withNormsDividedBy(in, post));
+        base = &*folded;
+    }
     QuantizedModel q{quantizeWeightsToo
-                         ? quantizeWeights(model, s.settings->weight, &s.weights, &smooth, fold.empty() ? nullptr : &fold)
-                         : model,
+                         ? quantizeWeights(*base, s.settings->weight, &s.weights, &smooth, fold.empty() ? nullptr : &fold)
+                         : *base,
                      nullptr};
     q.hook = std::make_unique<QuantSimHook>(*s.settings, std::move(groups));
     return q;

@@ -113,7 +113,12 @@ struct QuantizedModel {
     std::unique_ptr<QuantSimHook> hook;
 };
 // quantizeWeightsToo false: the model's weights are already quantized (a loaded export).
-QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo = true);
+// foldSmoothing: SmoothQuant's 1/s of the q/k/v and gate/up groups folded into the norms
+// before them (DecoderModel::withNormsDividedBy) instead of dividing in the hook, so that the
+// model computes exactly what its export computes (evaluation); false keeps the division in
+// the hook (the layer errors feed the full-precision model's inputs to the hook).
+QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo = true,
+                                  bool foldSmoothing = false);
 
 // The decoder's input groups of a session (those of its modules, network order): the groups
 // a plan quantizes, without the encoder towers' groups a manifest calibration adds.

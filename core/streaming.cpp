@@ -378,15 +378,20 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
     }
 }
 
-// SmoothQuant's factors of layer weights w's four input groups from the session's statistics
+// SmoothQuant's factors of layer weights w's input groups from the session's statistics
 // (QuantSettings::smooth): s_j = max|X_j|^alpha / max|W_j|^(1-alpha), each clamped to
 // [1e-5, 1e5]; a channel no token reached (max |X_j| = 0) or with zero weights keeps s_j = 1.
+// Only the groups after an RMSNorm are smoothed (q/k/v and gate/up: index 0 and 2), so that
+// 1/s folds into the norm's weight exactly and an export is the plain model (llm-compressor's
+// Llama mappings); o_proj's and down_proj's inputs are left undefined (not smoothed): their
+// factors would have to fold into v_proj's and up_proj's rows, which changes those weights'
+// quantization, and under grouped-query attention o_proj's channels share v_proj's rows.
 std::array<at::Tensor, 4> smoothFactors(const DecoderModel& model, const Session& w, const LayerWeights& lw,
                                         double alpha)
 {
     std::array<at::Tensor, 4> out;
     const std::array<int, 4> gs = model.layerGroups(lw.layer);
-    for (int k = 0; k < 4; ++k) {
+    for (int k : {0, 2}) {
         const int g = gs[size_t(k)];
         const std::string& name = model.groups()[size_t(g)];
         auto it = w.stats.find(name);
@@ -493,15 +498,18 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
             const std::array<at::Tensor, 4> sf = smoothFactors(model, w, wq, settings.smoothAlpha);
             for (int k = 0; k < 4; ++k) {
                 const int g = gs[size_t(k)];
-                GroupQuant gq = prefix.group(g);
-                gq.smooth = sf[size_t(k)];
-                prefix.setGroup(g, gq);
                 const at::Tensor& f = sf[size_t(k)];
-                w.plans[model.groups()[size_t(g)]].smooth.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+                if (f.defined()) {
+                    GroupQuant gq = prefix.group(g);
+                    gq.smooth = f;
+                    prefix.setGroup(g, gq);
+                    w.plans[model.groups()[size_t(g)]].smooth.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+                }
                 std::vector<at::Tensor> smoothed;
                 for (int m : model.groupMembers(g)) {
                     at::Tensor& wm = wq.w[size_t(m - wq.firstModule)];
-                    wm = wm * f.unsqueeze(0);
+                    if (f.defined())
+                        wm = wm * f.unsqueeze(0);
                     smoothed.push_back(wm);
                 }
                 const float nvgs = settings.weight.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(smoothed) : 0.f;
@@ -558,7 +566,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                     }
                     GroupQuant gq = prefix.group(g);
                     const at::Tensor rows = gq.smooth.defined() ? cap.rows() / gq.smooth : cap.rows();
-                    gq.tokenClip = searchTokenClip(rows, gram, settings.abits, settings.actAsym, settings.actClipSearch);
+                    gq.tokenClip = searchTokenClip(rows, gram, settings.abits, settings.actAsym, settings.actClipSearch,
+                                                   settings.actClipMorphology ? &settings.mdqfo : nullptr);
                     w.plans[name].tokenClip = gq.tokenClip;
                     prefix.setGroup(g, gq);
                 }

@@ -24,6 +24,9 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <array>
+#include <limits>
+
 using namespace mq::core;
 
 namespace {
@@ -255,6 +258,26 @@ private slots:
         QVERIFY(ratio > 0.69 && ratio <= 1.0);
         auto err = [&](double r) { return (heavy - fakeQuantPerToken(heavy, 4, r, false)).pow(2).sum().item<double>(); };
         QVERIFY(err(ratio) <= err(1.0));
+
+        // By MDQFO's morphology loss instead: the ratio whose quantized rows have the least
+        // mean |d|^p + lambda (1 - mean cos), here scored by hand in double for every grid ratio
+        // (the search scores in float32: 1e-6 relative covers it; a tie goes to the larger ratio).
+        MdqfoSettings morph;
+        morph.p = 3.0;
+        morph.lambdaCos = 2.0;
+        const double mr = searchTokenClip(heavy, at::Tensor(), 4, true, 12, &morph);
+        auto morphLoss = [&](double r) {
+            const at::Tensor x = heavy.to(at::kDouble), xq = fakeQuantPerToken(heavy, 4, r, true).to(at::kDouble);
+            const at::Tensor d = x - xq;
+            const at::Tensor cos = (x * xq).sum(1) / (x.norm(2, 1) * xq.norm(2, 1)).clamp_min(1e-8);
+            return d.abs().pow(3.0).mean().item<double>() + 2.0 * (1.0 - cos.mean().item<double>());
+        };
+        double bestLoss = std::numeric_limits<double>::infinity();
+        for (int i = 0; i <= 12; ++i)
+            bestLoss = std::min(bestLoss, morphLoss(1.0 - 0.3 * i / 12.0));
+        QVERIFY2(morphLoss(mr) <= bestLoss * (1.0 + 1e-6),
+                 qPrintable(QString("ratio %1: %2, best %3").arg(mr).arg(morphLoss(mr), 0, 'g', 10).arg(bestLoss, 0, 'g', 10)));
+        QVERIFY(mr > 0.69 && mr < 1.0); // the tails make clipping pay off by this measure too
     }
 
     // GPTQ through the layer-wise plan on stories260K: every Linear gets stored weights that
@@ -335,15 +358,25 @@ private slots:
         st.smoothAlpha = 0.5;
         Session sm = s;
         buildPlanStreamed(sm, m, calib, st);
-        QCOMPARE(sm.plans.size(), m.groups().size());
+        // Only the groups after a norm (q/k/v, gate/up) are smoothed: 1/s folds into the norm.
+        for (int l = 0; l < m.numLayers(); ++l) {
+            const std::array<int, 4> lg = m.layerGroups(l);
+            for (int k = 0; k < 4; ++k) {
+                auto it = sm.plans.find(m.groups()[size_t(lg[size_t(k)])]);
+                const bool smoothed = it != sm.plans.end() && !it->second.smooth.empty();
+                QCOMPARE(smoothed, k == 0 || k == 2);
+            }
+        }
         const QuantizedModel q = makeQuantizedModel(m, sm);
         const double a = evaluateNll(m, eval).nll, b = evaluateNll(q.model, eval, q.hook.get()).nll;
         QVERIFY2(std::abs(b / a - 1.0) < 1e-5, qPrintable(QString("%1 vs %2").arg(a, 0, 'g', 10).arg(b, 0, 'g', 10)));
-        // down_proj's input group of layer 2: s_j = max|X_j|^0.5 / max|W_j|^0.5.
-        const int g = m.layerGroups(2)[3];
+        // gate/up's input group of layer 2: s_j = max|X_j|^0.5 / max|W_j|^0.5, max |W_j| over
+        // both Linears' column j.
+        const int g = m.layerGroups(2)[2];
         const std::string& name = m.groups()[size_t(g)];
         const ChannelStats& cs = s.stats.at(name).pooled;
-        const at::Tensor wd = m.linearWeight(m.groupMembers(g).front());
+        QCOMPARE(int(m.groupMembers(g).size()), 2);
+        const at::Tensor wd = at::cat({m.linearWeight(m.groupMembers(g)[0]), m.linearWeight(m.groupMembers(g)[1])}, 0);
         const std::vector<float>& f = sm.plans.at(name).smooth;
         QCOMPARE(int64_t(f.size()), m.groupChannels(g));
         bool differs = false;

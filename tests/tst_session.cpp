@@ -640,6 +640,39 @@ private slots:
         const QuantSettings q = nonDefaultSettings();
         compareSettings(q, settingsFromJson(settingsToJson(q), "test"));
         compareSettings(QuantSettings{}, settingsFromJson(settingsToJson(QuantSettings{}), "test"));
+        // The per-token family (not in nonDefaultSettings: its method is morphoquant).
+        QuantSettings t;
+        t.method = "rtn";
+        t.act = ActScheme::PerTokenDynamic;
+        t.actClip = 0.85;
+        t.actAsym = true;
+        t.actClipSearch = 17;
+        t.actClipMorphology = true;
+        t.smooth = true;
+        t.smoothAlpha = 0.375;
+        t.rotation = "hadamard-heads:7";
+        t.gptq.enabled = true;
+        t.gptq.damp = 0.003;
+        t.gptq.clipSteps = 9;
+        t.gptq.fpTarget = true;
+        t.weight.scaleDtype = ScaleDtype::BF16;
+        const QuantSettings tb = settingsFromJson(settingsToJson(t), "test");
+        compareSettings(t, tb);
+        QVERIFY(tb.actClip == t.actClip);
+        QCOMPARE(tb.actAsym, true);
+        QCOMPARE(tb.actClipSearch, 17);
+        QCOMPARE(tb.actClipMorphology, true);
+        QCOMPARE(tb.smooth, true);
+        QVERIFY(tb.smoothAlpha == t.smoothAlpha);
+        QCOMPARE(tb.rotation, t.rotation);
+        QCOMPARE(tb.gptq.enabled, true);
+        QVERIFY(tb.gptq.damp == t.gptq.damp);
+        QCOMPARE(tb.gptq.clipSteps, 9);
+        QCOMPARE(tb.gptq.fpTarget, true);
+        QVERIFY(tb.weight.scaleDtype == ScaleDtype::BF16);
+        QCOMPARE(tb.label(), t.label());
+        QVERIFY2(QString::fromStdString(t.label()).contains("morphclip"), t.label().c_str());
+        QCOMPARE(settingsFromJson(settingsToJson(QuantSettings{}), "test").actClipMorphology, false);
         // Missing keys take their defaults.
         const QuantSettings partial = settingsFromJson(R"({"abits": 8, "mdqfo": {"solver": "adam"}})", "test");
         QCOMPARE(partial.abits, 8);
@@ -660,6 +693,7 @@ private slots:
         QTest::newRow("bad type") << R"({"dabc": {"k": "two"}})" << "dabc.k";
         QTest::newRow("out of range") << R"({"weight": {"bits": 1}})" << "weight.bits";
         QTest::newRow("unknown key") << R"({"dabc": {"kk": 2}})" << "dabc.kk";
+        QTest::newRow("bad clip objective") << R"({"act_clip_objective": "kl"})" << "act_clip_objective";
     }
 
     void settingsJsonErrors()

@@ -168,6 +168,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --aclip X            scale from X * max|x| of each token, values past it clamp (default 1)
   --aclip-search N     each input group's clip ratio instead: the one of N+1 ratios from 1
                        down to 0.7 with the least output error on calibration rows
+  --aclip-objective O  what the search minimizes: output (default: the group's output error)
+                       | morphology (MDQFO's loss of the quantized input, --p and --lambda-cos)
   --aformat F          int (default) | nvfp4 (16-blocks, E4M3 scales, static global scale
                        from calibration) | mxfp4 (32-blocks, E8M0) | hif4 (--abits 4) |
                        hif8 (elements, no scale; --abits 8)
@@ -341,6 +343,8 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits, const std::string& de
         w.format = core::WeightFormat::Int;
         w.bits = wbits;
         w.groupSize = a.intValue("group-size", 0);
+        if (w.groupSize < 0)
+            throw UsageError("--group-size must be >= 0 (0: one scale per output channel)");
         w.symmetric = !a.flag("asym");
     } else {
         throw UsageError("--wformat must be int, int4, int8, nf4, nf4-dq, nvfp4, mxfp4 or hif4, got '" + f + "'");
@@ -361,7 +365,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aformat", "smooth", "recipe",
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "smooth", "recipe",
           "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
@@ -553,8 +557,13 @@ QuantizeOptions quantizeOptions(const Args& a)
     st.dabc.useGlobal = !a.flag("no-global");
     st.dabc.enabled = !a.flag("no-dabc");
     st.dabc.anyModality = a.flag("any-modality");
-    st.dabc.form = core::parseDispersionForm(a.value("score", "code")); // InputError: exit 1, as always
+    const std::string score = a.value("score", "code");
+    if (score != "code" && score != "paper")
+        throw UsageError("--score must be code or paper, got '" + score + "'");
+    st.dabc.form = core::parseDispersionForm(score);
     st.dabc.rho = a.doubleValue("rho", 0.0);
+    if (st.dabc.rho < 0.0)
+        throw UsageError("--rho must be >= 0 (a share of each channel's bound)");
     if (a.has("force-mask")) {
         st.dabc.forceKinds.clear();
         for (const std::string& kind : a.values("force-mask"))
@@ -566,9 +575,17 @@ QuantizeOptions quantizeOptions(const Args& a)
         throw UsageError("--solver must be grid or adam, got '" + solver + "'");
     st.mdqfo.solver = solver == "adam" ? core::MdqfoSolver::Adam : core::MdqfoSolver::GridSearch;
     st.mdqfo.p = a.doubleValue("p", st.mdqfo.p);
+    if (!(st.mdqfo.p > 0.0))
+        throw UsageError("--p must be > 0 (the L_p exponent)");
     st.mdqfo.lambdaCos = a.doubleValue("lambda-cos", st.mdqfo.lambdaCos);
+    if (st.mdqfo.lambdaCos < 0.0)
+        throw UsageError("--lambda-cos must be >= 0");
     st.mdqfo.ratios = a.intValue("ratios", st.mdqfo.ratios);
+    if (st.mdqfo.ratios < 1)
+        throw UsageError("--ratios must be at least 1");
     st.mdqfo.adamSteps = a.intValue("adam-steps", st.mdqfo.adamSteps);
+    if (st.mdqfo.adamSteps < 1)
+        throw UsageError("--adam-steps must be at least 1");
     st.mdqfo.enabled = !a.flag("no-mdqfo");
     if (a.has("mdqfo-tokens")) {
         const int rows = a.intValue("mdqfo-tokens", 0);
@@ -624,6 +641,14 @@ QuantizeOptions quantizeOptions(const Args& a)
     }
     if (st.actClipSearch < 0 || st.actClipSearch > 1000)
         throw UsageError("--aclip-search must be 0..1000");
+    if (a.has("aclip-objective")) {
+        const std::string objective = a.value("aclip-objective");
+        if (objective != "output" && objective != "morphology")
+            throw UsageError("--aclip-objective must be output or morphology, got '" + objective + "'");
+        if (st.actClipSearch == 0)
+            throw UsageError("--aclip-objective needs --aclip-search N");
+        st.actClipMorphology = objective == "morphology";
+    }
     if (a.has("aclip") && st.actClipSearch > 0)
         throw UsageError("--aclip and --aclip-search exclude each other (the search picks each group's ratio)");
     if ((a.has("aclip") || st.actAsym || st.actClipSearch > 0) && st.method != "rtn")
@@ -681,6 +706,8 @@ QuantizeOptions quantizeOptions(const Args& a)
         } catch (const core::InputError& e) {
             throw UsageError(std::string("--export-format: ") + e.what());
         }
+    }
+    if (!o.exportDir.empty()) { // before any work: a plan the format cannot hold is refused now
         const std::string why = core::exportRefusal(st, o.exportFormat);
         if (!why.empty())
             throw UsageError(why);

@@ -51,16 +51,16 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
     QuantSettings st = given;
     if (st.abits < 16 && st.act == ActScheme::None)
         st.act = st.method == "morphoquant" ? ActScheme::PerChannelStatic : ActScheme::PerTokenDynamic;
+    const std::string F = std::string("--export-format ") + exportFormatName(f) + ": ";
+    if (st.smooth && !st.rotation.empty())
+        return F + "a rotated plan's norms are folded into its weights, so SmoothQuant's factors (--smooth) have no "
+                   "norm to fold into";
     if (f == ExportFormat::MorphoquantSim)
         return "";
-    const std::string F = std::string("--export-format ") + exportFormatName(f) + ": ";
     if (!st.rotation.empty() && f != ExportFormat::Morphoquant)
         return F + "the plan works in a rotated basis (" + st.rotation
                + "): its down_proj inputs need the online rotation at run time, which this format cannot name "
                  "(--export-format morphoquant or morphoquant-sim carry it)";
-    if (st.smooth)
-        return F + "SmoothQuant's factors (--smooth) must be folded into the norms and Linears before each group, "
-                   "which is not written yet";
     const bool act = st.act != ActScheme::None && st.abits < 16;
     if (st.weight.format == WeightFormat::None)
         return F + "the weights are not quantized (--wbits 16): there is nothing to pack";

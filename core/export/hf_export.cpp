@@ -47,6 +47,35 @@ std::pair<double, double> matrixChecksum(const at::Tensor& m)
 
 } // namespace
 
+std::map<std::string, at::Tensor> smoothedNorms(const DecoderModel& fp, const Session& s)
+{
+    std::map<std::string, at::Tensor> out;
+    if (!s.settings || !s.settings->smooth)
+        return out;
+    if (!s.settings->rotation.empty())
+        throw InputError("the plan is rotated (" + s.settings->rotation + ") and smoothed: its norms are folded into the "
+                         "rotated weights, so SmoothQuant's factors have no norm to fold into; nothing was written");
+    const std::vector<GroupQuant> gq = groupQuantFromPlan(fp, s);
+    Checkpoint src(fp.dir());
+    for (int l = 0; l < fp.numLayers(); ++l) {
+        const std::array<int, 4> gs = fp.layerGroups(l);
+        for (int k : {1, 3})
+            if (gq[size_t(gs[size_t(k)])].smooth.defined())
+                throw InputError("the plan smooths input group '" + fp.groups()[size_t(gs[size_t(k)])]
+                                 + "', which no norm precedes (a session of an earlier version): quantize again to "
+                                   "export it; nothing was written");
+        const std::string p = fp.tensorPrefix() + "model.layers." + std::to_string(l) + ".";
+        const std::pair<const char*, int> norms[] = {{"input_layernorm.weight", gs[0]},
+                                                     {"post_attention_layernorm.weight", gs[2]}};
+        for (const auto& [name, g] : norms) {
+            const at::Tensor& f = gq[size_t(g)].smooth;
+            at::Tensor w = src.loadFloat(p + name);
+            out[p + name] = (f.defined() ? w / f : w).contiguous();
+        }
+    }
+    return out;
+}
+
 std::string rotationRecordJson(const DecoderModel& model, const std::string& key)
 {
     if (!validRotationKey(key) || key.empty())
@@ -120,9 +149,8 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     if (fp.rotationKey() != st.rotation || s.calibration.rotation != st.rotation)
         throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + st.rotation
                     + "' (internal error; nothing was written)");
-    if (st.smooth)
-        throw InputError("a SmoothQuant plan needs its factors folded into the norms and Linears before them, which "
-                         "the export does not do yet; nothing was written");
+    // SmoothQuant: 1/s folded into the norms (float32), the weights already hold diag(s).
+    const std::map<std::string, at::Tensor> norms = smoothedNorms(fp, s);
     if (st.act == ActScheme::PerTokenDynamic && st.actFormat == ActFormat::NVFP4)
         throw InputError("NVFP4 activations need their static global scales in the export, which this format does "
                          "not carry yet; nothing was written");
@@ -140,7 +168,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     std::vector<TensorSpec> specs;
     for (const std::string& name : src.tensorNames()) {
         const TensorInfo& ti = src.info(name);
-        specs.push_back(TensorSpec{name, linear.count(name) ? DType::F32 : ti.dtype, ti.shape});
+        specs.push_back(TensorSpec{name, linear.count(name) || norms.count(name) ? DType::F32 : ti.dtype, ti.shape});
     }
     std::map<std::string, at::Tensor> extra; // small tensors of the plan
     nlohmann::json groups = nlohmann::json::array();
@@ -174,6 +202,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     qc["groups"] = groups;
     if (!st.rotation.empty())
         qc["rotation"] = nlohmann::json::parse(rotationRecordJson(fp, st.rotation));
+    if (st.smooth)
+        qc["smoothing"] = "SmoothQuant factors folded: input_layernorm and post_attention_layernorm weights divided by "
+                          "them (float32), q/k/v and gate/up weights multiplied by them before quantization";
     cfg["quantization_config"] = qc;
 
     ExportSummary sum;
@@ -187,8 +218,11 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                 checkCancel();
                 auto lin = linear.find(spec.name);
                 auto ex = extra.find(spec.name);
+                auto nm = norms.find(spec.name);
                 if (lin != linear.end()) {
                     out.write(spec.name, q.linearWeight(lin->second));
+                } else if (nm != norms.end()) {
+                    out.write(spec.name, nm->second);
                 } else if (ex != extra.end()) {
                     out.write(spec.name, ex->second);
                 } else {

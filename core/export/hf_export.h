@@ -10,6 +10,7 @@
 //   tokenizer and generation files of the source folder, copied.
 // The folder is written under a temporary name and renamed into place: an interrupted export
 // leaves no partial folder, and an existing folder is only replaced with overwrite = true.
+#include <map>
 #include <optional>
 #include <string>
 
@@ -50,6 +51,13 @@ std::string rotationRecordJson(const DecoderModel& model, const std::string& key
 // key says (DecoderModel::rotated with weightsInBasis). Throws InputError naming cfgPath when
 // the record is malformed or this build makes other matrices than the exporting one did.
 DecoderModel rotateAsRecorded(const DecoderModel& model, const std::string& recordJson, const std::string& cfgPath);
+
+// A SmoothQuant plan's RMSNorm weights with 1/s folded in (float32, by tensor name): each
+// layer's input_layernorm divided by its q/k/v group's factors and post_attention_layernorm by
+// its gate/up group's, so that the export is the plain model the plan simulates (x / s computed
+// by the norm). Empty without smoothing. Throws InputError for a plan that smooths a group no
+// norm precedes (sessions of earlier versions) or a rotated one (its norms are folded already).
+std::map<std::string, at::Tensor> smoothedNorms(const DecoderModel& fp, const Session& s);
 
 // The tokenizer, processor and generation files of a model folder copied into an export.
 void copyModelSideFiles(const std::string& fromDir, const std::string& toDir);

@@ -302,6 +302,12 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     const bool act = st.act != ActScheme::None && st.abits < 16;
     const bool w8a8 = f == ExportFormat::CompressedTensors && ctFormat(st, f) == "int-quantized";
     const std::vector<GroupQuant> gq = groupQuantFromPlan(fp, s);
+    // SmoothQuant: 1/s folded into the norms (float32); the packed weights hold W diag(s).
+    const std::map<std::string, at::Tensor> norms = smoothedNorms(fp, s);
+    auto smoothed = [&gq, &fp](int mi, at::Tensor w) {
+        const at::Tensor& f = gq[size_t(fp.groupOfModule(mi))].smooth;
+        return f.defined() ? w * f.unsqueeze(0) : w;
+    };
     // The simulated weights the plan was evaluated with: every packed Linear must give them back.
     const DecoderModel sim = makeQuantizedModel(fp, s).model;
     // Deployable: the packed weight is Q(W diag(s)) (what an integer GEMM reads), s = alpha / qmax.
@@ -318,7 +324,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
         auto lin = linear.find(name);
         if (lin == linear.end()) {
             const TensorInfo& ti = src.info(name);
-            specs.push_back(TensorSpec{name, ti.dtype, ti.shape});
+            specs.push_back(TensorSpec{name, norms.count(name) ? DType::F32 : ti.dtype, ti.shape});
             continue;
         }
         const ModuleInfo& m = fp.modules()[size_t(lin->second)];
@@ -362,6 +368,9 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     nlohmann::json cfg = nlohmann::json::parse(readTextFile(fp.dir() + "/config.json"));
     const std::vector<std::string> ignore = ignoreList(src, fp);
     ojson ours{{"format_version", kMorphoquantVersion},
+               {"smoothing", st.smooth ? ojson("SmoothQuant factors folded into input_layernorm and "
+                                                "post_attention_layernorm (float32 weights)")
+                                       : ojson(nullptr)},
                {"label", st.label()},
                {"passes", st.passes()},
                {"settings", ojson::parse(settingsToJson(st))}};
@@ -384,6 +393,9 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
         // A rotated plan's weights are packed in the rotated basis; the record lets a reader
         // rebuild the same rotation around them (norms folded, q, the online down_proj h).
         qc["rotation"] = st.rotation.empty() ? ojson(nullptr) : ojson::parse(rotationRecordJson(fp, st.rotation));
+        if (st.smooth)
+            qc["smoothing"] = "SmoothQuant factors folded: input_layernorm and post_attention_layernorm weights divided "
+                              "by them (float32), q/k/v and gate/up weights multiplied by them before packing";
         qc["ignore"] = ignore;
         qc["label"] = st.label();
         qc["passes"] = st.passes();
@@ -421,7 +433,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
             p = packStored(stored->second);
         } else {
             float nvgs = 0.f;
-            at::Tensor w = fp.linearWeight(mi);
+            at::Tensor w = smoothed(mi, fp.linearWeight(mi));
             if (folded)
                 w = w * fold[size_t(fp.groupOfModule(mi))].unsqueeze(0);
             if (f == ExportFormat::Nvfp4) { // the group's shared scale, found once per group
@@ -430,7 +442,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                 if (it == groupScale.end()) {
                     std::vector<at::Tensor> sib;
                     for (int o : fp.groupMembers(g))
-                        sib.push_back(o == mi ? w : fp.linearWeight(o));
+                        sib.push_back(o == mi ? w : smoothed(o, fp.linearWeight(o)));
                     it = groupScale.emplace(g, nvfp4SharedGlobalScale(sib)).first;
                 }
                 nvgs = it->second;
@@ -524,6 +536,8 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                         throw Error("export: no packed tensor " + spec.name);
                     w.write(spec.name, it->second);
                     pending.erase(it);
+                } else if (auto nm = norms.find(spec.name); nm != norms.end()) {
+                    w.write(spec.name, nm->second);
                 } else {
                     copyStoredTensor(src, spec, w);
                 }

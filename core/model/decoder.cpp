@@ -302,11 +302,30 @@ DecoderModel DecoderModel::rotated(const at::Tensor& qIn, const at::Tensor& hIn,
     return r;
 }
 
+DecoderModel DecoderModel::withNormsDividedBy(const std::vector<at::Tensor>& inputNorm,
+                                              const std::vector<at::Tensor>& postNorm) const
+{
+    if (inputNorm.size() != m_layers.size() || postNorm.size() != m_layers.size())
+        throw Error("withNormsDividedBy: one factor (or none) per layer");
+    DecoderModel r = *this;
+    for (size_t l = 0; l < m_layers.size(); ++l) {
+        Layer& L = r.m_layers[l];
+        if (inputNorm[l].defined())
+            L.inNorm = (L.inNorm.to(at::kFloat) / inputNorm[l].to(L.inNorm.device(), at::kFloat)).contiguous();
+        if (postNorm[l].defined())
+            L.postNorm = (L.postNorm.to(at::kFloat) / postNorm[l].to(L.postNorm.device(), at::kFloat)).contiguous();
+    }
+    return r;
+}
+
 LayerWeights DecoderModel::layerWeightsFrom(const DecoderModel& base, const LayerWeights& baseWeights) const
 {
     if (!m_source || m_source != base.m_source || base.m_transforms.size() > m_transforms.size())
         return layerWeights(baseWeights.layer);
     LayerWeights w = baseWeights;
+    const Layer& own = m_layers.at(size_t(w.layer)); // this model's norms (folded ones differ from base's)
+    w.inNorm = own.inNorm;
+    w.postNorm = own.postNorm;
     for (int i = 0; i < LayerWeights::kLinears; ++i) {
         const int module = w.firstModule + i;
         at::Tensor t = w.w[size_t(i)];

@@ -182,6 +182,11 @@ public:
                          const at::Tensor& head = at::Tensor(), bool weightsInBasis = false) const;
     // "" when not rotated.
     const std::string& rotationKey() const { return m_rotationKey; }
+    // A copy whose RMSNorm weights are divided by per-layer factors (float32; an undefined
+    // factor keeps that norm): SmoothQuant's 1/s folded into the norm before a group, exactly as
+    // an export stores it (export/hf_export.h smoothedNorms).
+    DecoderModel withNormsDividedBy(const std::vector<at::Tensor>& inputNorm,
+                                    const std::vector<at::Tensor>& postNorm) const;
     // x [..., hidden] in the model's residual basis: x q when rotated, else x (encoder features
     // placed among the token embeddings go through it).
     at::Tensor toResidualBasis(const at::Tensor& x) const;

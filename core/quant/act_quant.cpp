@@ -44,13 +44,23 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
     return (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
 }
 
-double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps)
+double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
+                       const MdqfoSettings* morphology)
 {
     double best = 1.0, bestErr = 0.0;
     for (int i = 0; i <= std::max(0, steps); ++i) {
         const double clip = steps > 0 ? 1.0 - 0.3 * double(i) / double(steps) : 1.0;
-        const at::Tensor d = x - fakeQuantPerToken(x, bits, clip, asym);
-        const double err = (d.matmul(gram) * d).sum().item<double>();
+        const at::Tensor xq = fakeQuantPerToken(x, bits, clip, asym);
+        const at::Tensor d = x - xq;
+        double err = 0.0;
+        if (morphology) {
+            const double p = morphology->p;
+            const at::Tensor lp = (p == 2.0 ? d * d : d.abs().pow(p)).mean();
+            const at::Tensor lcos = 1.0 - at::cosine_similarity(x, xq, 1, 1e-8).mean();
+            err = (lp + morphology->lambdaCos * lcos).item<double>();
+        } else {
+            err = (d.matmul(gram) * d).sum().item<double>();
+        }
         if (i == 0 || err < bestErr) {
             best = clip;
             bestErr = err;

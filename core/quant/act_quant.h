@@ -18,8 +18,11 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
 
 // The per-token clip ratio of {1, 1 - 0.3/steps, ..., 0.7} with the least output error on rows
 // x [rows, K]: sum over the Linears reading x of ||(x - Q(x)) W^T||^2, given G = sum W^T W
-// [K, K] (float32). Ties keep the larger ratio.
-double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps);
+// [K, K] (float32). With `morphology` instead, the least MDQFO morphology loss of Q(x) against x
+// (DESIGN.md Eq. 8-10: mean |x - Q(x)|^p + lambda_cos (1 - mean_t cos(x_t, Q(x)_t)), p and
+// lambda_cos from it; gram is not used). Ties keep the larger ratio.
+double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
+                       const MdqfoSettings* morphology = nullptr);
 
 // Static per-channel clipping bounds alpha [K] > 0: s_c = alpha_c / qmax, values clamp to
 // [-alpha_c, alpha_c]. This is the grid MDQFO optimises.

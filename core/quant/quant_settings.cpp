@@ -124,7 +124,8 @@ std::vector<std::string> QuantSettings::passes() const
         std::string a = "activations per-token " + std::string(actFormatName(actFormat));
         if (actFormat == ActFormat::Int)
             a += std::to_string(abits) + (actAsym ? " asymmetric" : "")
-                + (actClipSearch > 0 ? " (clip search)" : (actClip != 1.0 ? " (clip)" : ""));
+                + (actClipSearch > 0 ? (actClipMorphology ? " (clip search by morphology loss)" : " (clip search)")
+                                     : (actClip != 1.0 ? " (clip)" : ""));
         p.push_back(a);
     } else if (perChannel && abits < 16) {
         if (dabc.enabled)
@@ -149,6 +150,8 @@ std::string QuantSettings::label() const
         std::snprintf(clip, sizeof clip, "%.3g", actClip);
         a += std::string(actAsym ? "-asym" : "") + (actClip != 1.0 ? std::string("-clip") + clip : "");
     }
+    if (act == ActScheme::PerTokenDynamic && actClipSearch > 0 && actClipMorphology)
+        a += "-morphclip";
     const int ab = act == ActScheme::PerTokenDynamic && actFormat == ActFormat::HiF8 ? 8
         : (act == ActScheme::PerTokenDynamic && actFormat != ActFormat::Int ? 4 : abits);
     return method + " W" + std::to_string(wb) + "A" + std::to_string(ab) + " (" + rot + w + ", " + a + ", "

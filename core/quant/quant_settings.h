@@ -125,6 +125,10 @@ struct QuantSettings {
     // {1, 1 - 0.3/n, ..., 0.7} (n = actClipSearch) with the least output error
     // sum over the group's Linears ||(X - Q(X)) W^T||^2 (GroupPlan::tokenClip).
     int actClipSearch = 0;
+    // The clip search scores each ratio by MDQFO's morphology loss of the quantized input (p and
+    // lambda_cos of `mdqfo`) instead of the output error: MorphoQuant's objective driving a
+    // per-token quantizer (CLI --aclip-objective morphology).
+    bool actClipMorphology = false;
     GptqSettings gptq;
     // SmoothQuant (Xiao et al. 2023): each input group's channels divided by
     // s_j = max|X_j|^alpha / max|W_j|^(1 - alpha) (max |X_j| from the calibration statistics, max
