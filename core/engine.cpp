@@ -13,8 +13,11 @@
 #include "streaming.h"
 #include "quant/mdqfo.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -195,6 +198,24 @@ void Engine::openModel(Session& s, const std::string& dir, const ProgressSink& p
 {
     std::lock_guard<std::mutex> lock(d->mutex);
     checkCancel(cancel);
+    // A quantized checkpoint (an export of this tool, or any folder with a quantization_config)
+    // would be quantized a second time as if its weights were full precision.
+    {
+        const std::string cfgPath = dir + "/config.json";
+        std::ifstream probe(cfgPath);
+        if (probe) {
+            const nlohmann::json cfg = nlohmann::json::parse(probe, nullptr, false);
+            if (cfg.is_object() && cfg.contains("quantization_config") && !cfg["quantization_config"].is_null()) {
+                const nlohmann::json& qc = cfg["quantization_config"];
+                const std::string method = qc.is_object() && qc.contains("quant_method") && qc["quant_method"].is_string()
+                    ? qc["quant_method"].get<std::string>()
+                    : std::string("?");
+                throw InputError(cfgPath + ": a quantized checkpoint (quantization_config, quant_method '" + method
+                                 + "'): its weights are quantized already; open the full-precision model it came "
+                                   "from (eval --model evaluates an export as it is)");
+            }
+        }
+    }
     report(progress, "open", 0.0, dir);
     const DecoderModel& model = d->load(dir, modelFingerprint(dir));
     checkCancel(cancel);

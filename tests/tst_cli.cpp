@@ -643,10 +643,10 @@ private slots:
                                         << "--group-size expects an integer, got 'g'";
         QTest::newRow("bad k") << q + QStringList{"--wbits", "4", "--abits", "4", "--k", "two"} << 2
                                << "--k expects a number, got 'two'";
-        // The dispersion form has always been the engine's InputError: exit 1, "error:".
-        QTest::newRow("bad score") << q + QStringList{"--wbits", "4", "--abits", "4", "--score", "mean"} << 1
-                                   << "morphoquant-cli quantize: error: unknown dispersion form 'mean' (expected "
-                                      "paper or code)";
+        // The dispersion form is a usage error naming the option (it was the engine's message
+        // without the option's name before).
+        QTest::newRow("bad score") << q + QStringList{"--wbits", "4", "--abits", "4", "--score", "mean"} << 2
+                                   << "--score must be code or paper, got 'mean'";
         QTest::newRow("bad solver") << q + QStringList{"--wbits", "4", "--abits", "4", "--solver", "sgd"} << 2
                                     << "--solver must be grid or adam, got 'sgd'";
         QTest::newRow("negative mdqfo-tokens") << q + QStringList{"--wbits", "4", "--abits", "4", "--mdqfo-tokens", "-1"}

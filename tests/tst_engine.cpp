@@ -30,6 +30,8 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+#include <QJsonObject>
+#include <QJsonDocument>
 
 #include <algorithm>
 #include <cmath>
@@ -353,6 +355,31 @@ private slots:
             QFAIL("opening a missing folder should throw");
         } catch (const Error& e) {
             QVERIFY2(contains(e.what(), missing), e.what());
+        }
+        QCOMPARE(sessionDiff(s, m_opened), std::string());
+    }
+
+    // A quantized checkpoint (here stories260K's config with a quantization_config, as an
+    // export has) is refused, naming its config.json and quant_method, before anything is read:
+    // its weights would be quantized a second time. The session stays as it was.
+    void openQuantizedCheckpointThrowsAndKeepsSession()
+    {
+        const QString dir = m_tmp.filePath("quantized-checkpoint");
+        QVERIFY(QDir().mkpath(dir));
+        QFile in(QString::fromStdString(mq::test::storiesDir() + "/config.json"));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QJsonObject cfg = QJsonDocument::fromJson(in.readAll()).object();
+        cfg["quantization_config"] = QJsonObject{{"quant_method", "compressed-tensors"}};
+        QFile out(dir + "/config.json");
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(QJsonDocument(cfg).toJson());
+        out.close();
+        Session s = m_opened;
+        try {
+            m_engine.openModel(s, dir.toStdString());
+            QFAIL("a quantized checkpoint was opened as a full-precision model");
+        } catch (const InputError& e) {
+            QVERIFY2(contains(e.what(), "config.json") && contains(e.what(), "compressed-tensors"), e.what());
         }
         QCOMPARE(sessionDiff(s, m_opened), std::string());
     }

@@ -22,6 +22,7 @@
 #include <QListWidget>
 #include <QMessageBox>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -29,6 +30,13 @@
 #include <QTimer>
 #include <QTreeView>
 #include <QUndoStack>
+#include <QDoubleSpinBox>
+#include <QComboBox>
+#include <QWheelEvent>
+#include <QTextLayout>
+#include <QGlyphRun>
+#include <QRawFont>
+#include <QAction>
 #include <QtTest/QtTest>
 
 #include <qcustomplot.h>
@@ -142,6 +150,10 @@ private slots:
     void tuningRecomputesMaskAndPreview();
     void cancelledPreviewDeliversNothing();
     void exportDialogWritesAndSummarizes();
+    void commandLineWithoutDisplay();
+    void wheelNeedsFocus();
+    void cjkTextRendersWithGlyphs();
+    void replacingTheSessionAsksLikeQuit();
     void cleanupTestCase();
 
 private:
@@ -599,6 +611,151 @@ void TestJobs::exportDialogWritesAndSummarizes()
     w.setQuietErrors(false);
     QVERIFY2(d.summaryLabel()->text().contains(out), qPrintable(d.summaryLabel()->text()));
     QCOMPARE(QFileInfo(out + QStringLiteral("/config.json")).lastModified(), stamp);
+}
+
+// The workbench's command line: --help and --version need no display (no X, no Wayland, no
+// platform plugin), and an unknown --group is an error (exit 2) naming the session's groups.
+void TestJobs::commandLineWithoutDisplay()
+{
+    const QString gui = QStringLiteral(MQ_BIN_DIR "/morphoquant");
+    if (!QFileInfo::exists(gui))
+        QSKIP("the workbench binary is not built");
+    QProcessEnvironment bare = QProcessEnvironment::systemEnvironment();
+    for (const char* v : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+        bare.remove(QString::fromLatin1(v));
+    for (const QString& flag : {QStringLiteral("--help"), QStringLiteral("--version")}) {
+        QProcess p;
+        p.setProcessEnvironment(bare);
+        p.start(gui, {flag});
+        QVERIFY(p.waitForFinished(60000));
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
+                 qPrintable(flag + QStringLiteral(": ") + QString::fromUtf8(p.readAllStandardError())));
+        if (flag == QLatin1String("--help")) {
+            QVERIFY2(out.contains(QStringLiteral("--screenshot")) && out.contains(QStringLiteral("--group")), qPrintable(out));
+        } else {
+            QVERIFY2(out.contains(QStringLiteral("MorphoQuant Workbench")), qPrintable(out));
+        }
+    }
+    const QString example = MainWindow::exampleSessionPath();
+    if (example.isEmpty())
+        QSKIP("no example session in this build");
+    QProcess p;
+    QProcessEnvironment offscreen = QProcessEnvironment::systemEnvironment();
+    offscreen.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    p.setProcessEnvironment(offscreen);
+    p.start(gui, {QStringLiteral("--screenshot"), m_tmp.filePath(QStringLiteral("never.png")), QStringLiteral("--group"),
+                  QStringLiteral("layers.99.qkv_in"), example});
+    QVERIFY(p.waitForFinished(60000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY2(err.contains(QStringLiteral("unknown input group 'layers.99.qkv_in'")) && err.contains(QStringLiteral("layers.0.qkv_in")),
+             qPrintable(err));
+    QVERIFY(!QFileInfo::exists(m_tmp.filePath(QStringLiteral("never.png"))));
+}
+
+// A wheel turn over a tuning spin box or combo box without focus leaves its value (the panel
+// scrolls instead); with the focus it edits as usual.
+void TestJobs::wheelNeedsFocus()
+{
+    MainWindow& w = *m_w;
+    QDoubleSpinBox* k = w.thresholdPanel()->kBox();
+    QComboBox* solver = w.thresholdPanel()->solverBox();
+    QVERIFY(k->isEnabled() && solver->isEnabled());
+    auto turn = [](QWidget* target) {
+        const QPointF at(target->width() / 2.0, target->height() / 2.0);
+        QWheelEvent e(at, target->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+        QApplication::sendEvent(target, &e);
+    };
+    w.jobPanel()->setFocus();
+    const double kBefore = k->value();
+    const int solverBefore = solver->currentIndex();
+    QVERIFY(!k->hasFocus());
+    turn(k);
+    turn(solver);
+    QCOMPARE(k->value(), kBefore);
+    QCOMPARE(solver->currentIndex(), solverBefore);
+    QCOMPARE(k->focusPolicy(), Qt::StrongFocus);
+    // Focused: the wheel edits (one step up), then the edit is undone for the tests after.
+    w.activateWindow();
+    k->setFocus();
+    QTRY_VERIFY(k->hasFocus());
+    turn(k);
+    QVERIFY2(k->value() > kBefore, qPrintable(QString::number(k->value())));
+    w.undoStack()->undo();
+    QCOMPARE(k->value(), kBefore);
+}
+
+// Chinese and Japanese text is drawn with real glyphs, not the missing-glyph box (glyph 0):
+// the set-up installs a CJK font (fonts-noto-cjk, scripts/deps.sh) and fontconfig falls back to
+// it from the window's font. The language menu names each language in English too.
+void TestJobs::cjkTextRendersWithGlyphs()
+{
+    const QString samples[] = {QStringLiteral("\u7b80\u4f53\u4e2d\u6587 \u91cf\u5316\u6821\u51c6"),        // zh_CN
+                               QStringLiteral("\u65e5\u672c\u8a9e \u306e\u91cf\u5b50\u5316\u30c4\u30fc\u30eb")}; // ja
+    for (const QString& text : samples) {
+        QTextLayout layout(text, m_w->font());
+        layout.beginLayout();
+        layout.createLine();
+        layout.endLayout();
+        int glyphs = 0;
+        for (const QGlyphRun& run : layout.glyphRuns()) {
+            for (quint32 g : run.glyphIndexes()) {
+                QVERIFY2(g != 0, qPrintable(QStringLiteral("'%1' has a missing glyph (font %2)")
+                                                .arg(text, run.rawFont().familyName())));
+                ++glyphs;
+            }
+        }
+        QVERIFY2(glyphs >= text.size() - 1, qPrintable(QStringLiteral("%1 glyphs for '%2'").arg(glyphs).arg(text)));
+    }
+    QStringList names;
+    for (QAction* a : m_w->findChildren<QAction*>())
+        names << a->text();
+    QVERIFY2(names.contains(QStringLiteral("\u7b80\u4f53\u4e2d\u6587 (Simplified Chinese)")), qPrintable(names.join(QLatin1Char('|'))));
+    QVERIFY(names.contains(QStringLiteral("\u65e5\u672c\u8a9e (Japanese)")));
+}
+
+// Reload, Open, Open Example, a recent file and a new model replace the session: with unsaved
+// changes they ask Save / Discard / Cancel as Quit does (confirmDiscard). Cancel keeps the
+// session; Discard lets the replacement go on; Reload with Cancel leaves everything as it was.
+void TestJobs::replacingTheSessionAsksLikeQuit()
+{
+    MainWindow& w = *m_w;
+    QVERIFY(w.session());
+    QVERIFY(w.isModified()); // the jobs above changed it and nothing saved it
+    const QString before = digest(*w.session());
+    QMessageBox::StandardButton press = QMessageBox::Cancel;
+    QString asked;
+    QTimer answer;
+    connect(&answer, &QTimer::timeout, this, [&] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()); box && box->isVisible()) {
+            asked = box->text();
+            box->button(press)->click();
+        }
+    });
+    answer.start(20);
+    QVERIFY(!w.confirmDiscard());
+    QVERIFY2(asked.contains(QStringLiteral("not saved")), qPrintable(asked));
+    asked.clear();
+    press = QMessageBox::Discard;
+    QVERIFY(w.confirmDiscard());
+    QVERIFY(!asked.isEmpty());
+    // Reload (F5) goes through the same question: Cancel keeps the session and its changes.
+    asked.clear();
+    press = QMessageBox::Cancel;
+    QAction* reload = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+        if (a->shortcut() == QKeySequence(QKeySequence::Refresh) || a->shortcut() == QKeySequence(Qt::Key_F5))
+            reload = a;
+    QVERIFY(reload);
+    if (!w.sessionPath().isEmpty()) {
+        reload->trigger();
+        QVERIFY(!asked.isEmpty());
+    }
+    answer.stop();
+    QCOMPARE(digest(*w.session()), before);
+    QVERIFY(w.isModified());
 }
 
 void TestJobs::cleanupTestCase()

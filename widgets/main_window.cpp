@@ -23,6 +23,7 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QAbstractSpinBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -57,6 +58,24 @@
 namespace mq::ui {
 
 namespace {
+// Spin boxes and combo boxes take the wheel only when they have the focus: scrolling a panel
+// over them scrolls the panel instead of editing a value (and starting a recompute).
+class WheelNeedsFocus : public QObject {
+public:
+    using QObject::QObject;
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() == QEvent::Wheel) {
+            auto* w = qobject_cast<QWidget*>(watched);
+            if (w && !w->hasFocus()) {
+                event->ignore(); // QApplication passes an ignored wheel event on to the parent
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
 constexpr int kMaxRecent = 8;
 const char* kRecentKey = "recentFiles";
 
@@ -265,6 +284,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(std::mak
     statusBar()->showMessage(tr("Open a session (.mqs) or a model folder to start."));
     updateSummary();
     updatePlanStatus();
+    auto* wheel = new WheelNeedsFocus(this);
+    for (QWidget* w : findChildren<QWidget*>())
+        if (qobject_cast<QAbstractSpinBox*>(w) || qobject_cast<QComboBox*>(w)) {
+            w->setFocusPolicy(Qt::StrongFocus); // not Qt::WheelFocus: a wheel turn gives no focus
+            w->installEventFilter(wheel);
+        }
 }
 
 void MainWindow::createDocks()
@@ -426,8 +451,10 @@ void MainWindow::createMenus()
     const QString current = QSettings().value(QStringLiteral("language")).toString();
     const std::pair<QString, QString> choices[] = {{QString(), tr("System Default")},
                                                    {QStringLiteral("en"), QStringLiteral("English")},
-                                                   {QStringLiteral("zh_CN"), QStringLiteral("\u7b80\u4f53\u4e2d\u6587")},
-                                                   {QStringLiteral("ja"), QStringLiteral("\u65e5\u672c\u8a9e")}};
+                                                   // each language in its own script and in English,
+                                                   // readable whatever the current language and fonts
+                                                   {QStringLiteral("zh_CN"), QStringLiteral("\u7b80\u4f53\u4e2d\u6587 (Simplified Chinese)")},
+                                                   {QStringLiteral("ja"), QStringLiteral("\u65e5\u672c\u8a9e (Japanese)")}};
     for (const auto& [code, name] : choices) {
         QAction* a = language->addAction(name, this, [this, code = code] { setLanguage(code); });
         a->setCheckable(true);
@@ -1004,6 +1031,8 @@ bool MainWindow::startExport(const QString& dir, bool overwrite, core::ExportFor
 
 void MainWindow::openModelDialog()
 {
+    if (!confirmDiscard()) // a new model replaces the session
+        return;
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Model Folder"));
     if (!dir.isEmpty())
         startOpenModel(dir);
@@ -1068,6 +1097,8 @@ QString MainWindow::exampleSessionPath()
 
 void MainWindow::openExample()
 {
+    if (!confirmDiscard())
+        return;
     const QString path = exampleSessionPath();
     if (path.isEmpty()) {
         QMessageBox::information(this, tr("Example session"),
@@ -1124,6 +1155,8 @@ void MainWindow::updateSummary()
 
 void MainWindow::openSessionDialog()
 {
+    if (!confirmDiscard())
+        return;
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Session"), QString(),
                                                       tr("MorphoQuant sessions (*.mqs);;All files (*)"));
     if (!path.isEmpty())
@@ -1132,7 +1165,7 @@ void MainWindow::openSessionDialog()
 
 void MainWindow::reloadSession()
 {
-    if (!m_path.isEmpty())
+    if (!m_path.isEmpty() && confirmDiscard())
         openSession(m_path);
 }
 
@@ -1156,7 +1189,10 @@ void MainWindow::updateRecentMenu()
     for (int i = 0; i < files.size(); ++i) {
         const QString path = files[i];
         QAction* a = m_recentMenu->addAction(QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(path).fileName()), this,
-                                             [this, path] { openSession(path); });
+                                             [this, path] {
+                                                 if (confirmDiscard())
+                                                     openSession(path);
+                                             });
         a->setToolTip(path);
     }
     m_recentMenu->setEnabled(!files.isEmpty());
@@ -1186,16 +1222,23 @@ void MainWindow::restoreSettings()
     }
 }
 
+bool MainWindow::confirmDiscard()
+{
+    if (!m_modified || !m_session || m_quietErrors)
+        return true;
+    const auto answer = QMessageBox::question(
+        this, tr("Unsaved changes"), tr("The session has changes that are not saved. Save them?"),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    if (answer == QMessageBox::Cancel)
+        return false;
+    return answer == QMessageBox::Discard || (m_path.isEmpty() ? saveAs() : saveSession(m_path));
+}
+
 void MainWindow::closeEvent(QCloseEvent* event)
 {
-    if (m_modified && m_session && !m_quietErrors) {
-        const auto answer = QMessageBox::question(
-            this, tr("Unsaved changes"), tr("The session has changes that are not saved. Save them?"),
-            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-        if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !(m_path.isEmpty() ? saveAs() : saveSession(m_path)))) {
-            event->ignore();
-            return;
-        }
+    if (!confirmDiscard()) {
+        event->ignore();
+        return;
     }
     m_jobs->cancel(); // the controller waits for its worker when it goes away
     QSettings settings;

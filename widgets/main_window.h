@@ -45,6 +45,9 @@ public:
     bool saveSession(const QString& path, bool quiet = false);
     QString sessionPath() const { return m_path; }
     bool isModified() const { return m_modified; }
+    // Before the session is replaced (Reload, Open, Open Example, a recent file, a new model):
+    // with unsaved changes, asks Save / Discard / Cancel as Quit does; false to keep the session.
+    bool confirmDiscard();
 
     // Jobs (through jobs()): each returns false when it cannot start (a job runs, or what it
     // needs is missing; the status bar says which). Results replace the session when they

@@ -2,6 +2,7 @@
 #include "main_window.h"
 
 #include "common/runtime.h"
+#include "job_controller.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -12,6 +13,7 @@
 #include <QLocale>
 #include <QTranslator>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace {
@@ -25,10 +27,48 @@ void settle()
         QApplication::processEvents(QEventLoop::AllEvents, 50);
 }
 
+// --help, -h, --help-all, --version, -v: answered without a display (QCoreApplication), so
+// `morphoquant --help` works on a machine without X or Wayland.
+bool onlyWantsText(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--help" || a == "-h" || a == "--help-all" || a == "--version" || a == "-v" || a == "-?")
+            return true;
+    }
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
+    if (onlyWantsText(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral("MorphoQuant Workbench"));
+        QCoreApplication::setApplicationVersion(QStringLiteral(PROJECT_VERSION_STRING));
+        QCommandLineParser parser;
+        parser.setApplicationDescription(QCoreApplication::translate("main", "MorphoQuant Workbench"));
+        parser.addHelpOption();
+        parser.addVersionOption();
+        parser.addOption({QStringLiteral("screenshot"),
+                          QCoreApplication::translate("main", "Save a 1400x900 picture of the window to <png> and exit."),
+                          QStringLiteral("png")});
+        parser.addOption({QStringLiteral("view"),
+                          QCoreApplication::translate("main", "Bring these views to the front (comma-separated: %1).")
+                              .arg(mq::ui::MainWindow::viewNames().join(QStringLiteral(", "))),
+                          QStringLiteral("names")});
+        parser.addOption({QStringLiteral("group"),
+                          QCoreApplication::translate("main", "Select this input group (e.g. layers.1.o_in) in every view."),
+                          QStringLiteral("name")});
+        parser.addOption({QStringLiteral("screenshot-size"),
+                          QCoreApplication::translate("main", "Window size of --screenshot (default 1400x900)."),
+                          QStringLiteral("WxH")});
+        parser.addPositionalArgument(QStringLiteral("path"),
+                                     QCoreApplication::translate("main", "Session file (.mqs) or model folder to open."));
+        parser.process(core); // prints and exits
+        return 0;
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("MorphoQuant Workbench"));
     QApplication::setOrganizationName(QStringLiteral("MorphoQuant"));
@@ -90,8 +130,28 @@ int main(int argc, char** argv)
             return 1;
         }
     }
-    if (parser.isSet(group))
-        w.selectGroup(parser.value(group));
+    if (parser.isSet(group)) {
+        // An unknown group is an error naming the valid ones (with a session in memory; a model
+        // folder opens in the background and its groups are not known yet).
+        const QString name = parser.value(group);
+        if (w.session() && !w.jobs()->isRunning()) {
+            const std::vector<std::string>& groups = w.session()->groups;
+            if (std::find(groups.begin(), groups.end(), name.toStdString()) == groups.end()) {
+                QStringList valid;
+                for (size_t i = 0; i < groups.size() && i < 8; ++i)
+                    valid << QString::fromStdString(groups[i]);
+                if (groups.size() > 8)
+                    valid << QStringLiteral("... (%1 in all)").arg(groups.size());
+                std::fprintf(stderr, "morphoquant: unknown input group '%s' (this session has %s)\n", qPrintable(name),
+                             qPrintable(valid.join(QStringLiteral(", "))));
+                return 2;
+            }
+        } else if (!w.session() && open.isEmpty()) {
+            std::fprintf(stderr, "morphoquant: --group needs a session or model to open\n");
+            return 2;
+        }
+        w.selectGroup(name);
+    }
     for (const QString& name : parser.value(views).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         if (!w.raiseView(name.trimmed())) {
             std::fprintf(stderr, "morphoquant: unknown view '%s' (expected one of %s)\n", qPrintable(name),

@@ -3,7 +3,6 @@
 #include "common/error.h"
 
 #include <algorithm>
-#include <set>
 #include <cmath>
 #include <map>
 #include <string>
@@ -83,19 +82,6 @@ void capMask(std::vector<uint8_t>& m, const std::vector<double>& scores, double 
 
 void computeMasks(Session& s, const DabcSettings& st)
 {
-    // A forced kind must name modules of this model (a typo would silently force nothing).
-    for (const std::string& kind : st.forceKinds) {
-        std::set<std::string> kinds;
-        for (const ModuleInfo& m : s.modules)
-            kinds.insert(m.kind);
-        if (!kinds.count(kind)) {
-            std::string known;
-            for (const std::string& k : kinds)
-                known += (known.empty() ? "" : ", ") + k;
-            throw InputError("forced mask kind '" + kind + "' (--force-mask) names no module of this model (kinds: "
-                             + known + ")");
-        }
-    }
     std::map<std::string, std::vector<double>> pooled;
     for (const std::string& g : s.groups) {
         auto it = s.stats.find(g);
