@@ -37,6 +37,8 @@
 #include <QGlyphRun>
 #include <QRawFont>
 #include <QAction>
+#include <QDockWidget>
+#include <QScreen>
 #include <QtTest/QtTest>
 
 #include <qcustomplot.h>
@@ -154,6 +156,7 @@ private slots:
     void wheelNeedsFocus();
     void cjkTextRendersWithGlyphs();
     void replacingTheSessionAsksLikeQuit();
+    void resetLayoutAndFitToScreen();
     void cleanupTestCase();
 
 private:
@@ -756,6 +759,45 @@ void TestJobs::replacingTheSessionAsksLikeQuit()
     answer.stop();
     QCOMPARE(digest(*w.session()), before);
     QVERIFY(w.isModified());
+}
+
+// View > Reset Layout docks and shows every view again; a window larger than its screen (a
+// geometry saved elsewhere) is fitted into the screen's available area.
+void TestJobs::resetLayoutAndFitToScreen()
+{
+    MainWindow& w = *m_w;
+    auto* loss = w.findChild<QDockWidget*>(QStringLiteral("lossDock"));
+    auto* heat = w.findChild<QDockWidget*>(QStringLiteral("heatmapDock"));
+    QVERIFY(loss && heat);
+    loss->hide();
+    heat->setFloating(true);
+    QVERIFY(loss->isHidden() && heat->isFloating());
+    QAction* reset = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+        if (a->text() == MainWindow::tr("&Reset Layout"))
+            reset = a;
+    QVERIFY(reset);
+    reset->trigger();
+    for (QDockWidget* d : w.findChildren<QDockWidget*>()) {
+        QVERIFY2(!d->isHidden(), qPrintable(d->objectName()));
+        QVERIFY2(!d->isFloating(), qPrintable(d->objectName()));
+    }
+    QCOMPARE(w.dockWidgetArea(heat), Qt::RightDockWidgetArea);
+
+    const QSize before = w.size();
+    const QRect avail = w.screen()->availableGeometry();
+    w.setGeometry(QRect(avail.topLeft() + QPoint(avail.width() / 2, 0), avail.size() * 2));
+    w.fitToScreen();
+    // The window shrinks to the screen, down to its own minimum size (the docks' minimum
+    // sizes; more than the 800-pixel offscreen screen here), and its top-left corner is on the
+    // screen (a few pixels of window frame aside).
+    const QString where = QStringLiteral("%1,%2 %3x%4 in %5x%6")
+                              .arg(w.x()).arg(w.y()).arg(w.width()).arg(w.height())
+                              .arg(avail.width()).arg(avail.height());
+    QVERIFY2(w.width() <= std::max(avail.width(), w.minimumSizeHint().width()), qPrintable(where));
+    QVERIFY2(w.height() <= std::max(avail.height(), w.minimumSizeHint().height()), qPrintable(where));
+    QVERIFY2(avail.adjusted(-8, -8, 8, 8).contains(w.geometry().topLeft()), qPrintable(where));
+    w.resize(before);
 }
 
 void TestJobs::cleanupTestCase()

@@ -869,6 +869,14 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>サンプルセッションは、stories260K モデル（../shared/models/stories260K）が見つかった場合にワークベンチのビルド時に作成されます。このビルドには含まれていません。</translation>
     </message>
     <message>
+        <source>&amp;Reset Layout</source>
+        <translation>レイアウトをリセット(&amp;R)</translation>
+    </message>
+    <message>
+        <source>The views are back in their first arrangement.</source>
+        <translation>ビューを最初の配置に戻しました。</translation>
+    </message>
+    <message>
         <source>Unsaved changes</source>
         <translation>未保存の変更</translation>
     </message>

@@ -869,6 +869,14 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>示例会话在构建工作台时生成，前提是找到 stories260K 模型（../shared/models/stories260K）；此构建中没有示例会话。</translation>
     </message>
     <message>
+        <source>&amp;Reset Layout</source>
+        <translation>重置布局(&amp;R)</translation>
+    </message>
+    <message>
+        <source>The views are back in their first arrangement.</source>
+        <translation>视图已恢复为最初的布局。</translation>
+    </message>
+    <message>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>

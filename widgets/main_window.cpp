@@ -23,6 +23,8 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QAbstractSpinBox>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -366,9 +368,8 @@ void MainWindow::createDocks()
     maskDock->raise();
     tabifyDockWidget(panelDock, m_jobDock);
     panelDock->raise();
-    resizeDocks({treeDock, heatDock}, {480, 920}, Qt::Horizontal);
-    resizeDocks({heatDock, outlierDock}, {430, 400}, Qt::Vertical);
-    resizeDocks({treeDock, panelDock}, {430, 410}, Qt::Vertical);
+    m_defaultLayout = saveState(); // View > Reset Layout
+    defaultDockSizes();
 
     m_viewMenu = new QMenu(tr("&View"), this);
     const QList<QDockWidget*> docks{treeDock,  summaryDock, heatDock,   outlierDock, maskDock,
@@ -378,6 +379,34 @@ void MainWindow::createDocks()
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
         m_viewMenu->addAction(a);
     }
+}
+
+void MainWindow::defaultDockSizes()
+{
+    auto* tree = findChild<QDockWidget*>(QStringLiteral("modulesDock"));
+    auto* heat = findChild<QDockWidget*>(QStringLiteral("heatmapDock"));
+    auto* outliers = findChild<QDockWidget*>(QStringLiteral("outliersDock"));
+    auto* panel = findChild<QDockWidget*>(QStringLiteral("thresholdDock"));
+    // The left column a third of the width, the rest for the plots (in proportion: the window
+    // may be any size).
+    const int w = std::max(width(), 800), h = std::max(height(), 500);
+    resizeDocks({tree, heat}, {w * 34 / 100, w * 66 / 100}, Qt::Horizontal);
+    resizeDocks({heat, outliers}, {h * 52 / 100, h * 48 / 100}, Qt::Vertical);
+    resizeDocks({tree, panel}, {h * 51 / 100, h * 49 / 100}, Qt::Vertical);
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultLayout);
+    for (QDockWidget* d : findChildren<QDockWidget*>()) {
+        d->setFloating(false);
+        d->show();
+    }
+    findChild<QDockWidget*>(QStringLiteral("modulesDock"))->raise();
+    findChild<QDockWidget*>(QStringLiteral("maskDock"))->raise();
+    findChild<QDockWidget*>(QStringLiteral("thresholdDock"))->raise();
+    defaultDockSizes();
+    statusBar()->showMessage(tr("The views are back in their first arrangement."), 5000);
 }
 
 void MainWindow::createMenus()
@@ -445,6 +474,8 @@ void MainWindow::createMenus()
     m_jobActions = {open, openModel, example, reload, calibrate, quantize, evaluate, exportModel, m_recentMenu->menuAction()};
 
     menuBar()->addMenu(m_viewMenu);
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(tr("&Reset Layout"), this, &MainWindow::resetLayout);
     m_viewMenu->addSeparator();
     QMenu* language = m_viewMenu->addMenu(tr("&Language"));
     auto* languages = new QActionGroup(this);
@@ -902,8 +933,8 @@ bool MainWindow::runJob(const QString& title,
         a->setEnabled(false);
     m_panel->setEnabled(false);
     m_mask->setEnabled(false);
-    m_jobDock->show();
-    m_jobDock->raise();
+    if (!m_jobDock->isHidden() && !m_jobDock->isFloating())
+        m_jobDock->raise(); // its tab to the front; a dock the user closed stays closed (no resize)
     return true;
 }
 
@@ -1210,6 +1241,7 @@ void MainWindow::restoreSettings()
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    fitToScreen();
     // The tuning of the last run, for a model opened without a plan (a session's plan wins).
     const QString tuning = settings.value(QStringLiteral("tuning/settings")).toString();
     if (!tuning.isEmpty() && !(m_session && m_session->settings)) {
@@ -1232,6 +1264,28 @@ bool MainWindow::confirmDiscard()
     if (answer == QMessageBox::Cancel)
         return false;
     return answer == QMessageBox::Discard || (m_path.isEmpty() ? saveAs() : saveSession(m_path));
+}
+
+void MainWindow::fitToScreen()
+{
+    // A geometry saved on a larger or another screen: keep the window on the available area
+    // of the screen it is on (or the primary one), shrunk to fit when it is larger.
+    QScreen* screen = QGuiApplication::screenAt(geometry().center());
+    if (!screen)
+        screen = QGuiApplication::primaryScreen();
+    if (!screen)
+        return;
+    const QRect avail = screen->availableGeometry();
+    if (isMaximized() || isFullScreen())
+        return;
+    QRect g = geometry();
+    const QSize frame = frameGeometry().size() - g.size();
+    g.setWidth(std::min(g.width(), avail.width() - frame.width()));
+    g.setHeight(std::min(g.height(), avail.height() - frame.height()));
+    if (!avail.contains(g.topLeft()) || !avail.contains(g.bottomRight()))
+        g.moveTopLeft(QPoint(std::clamp(g.left(), avail.left(), std::max(avail.left(), avail.right() - g.width())),
+                             std::clamp(g.top(), avail.top(), std::max(avail.top(), avail.bottom() - g.height()))));
+    setGeometry(g);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

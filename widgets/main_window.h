@@ -48,6 +48,11 @@ public:
     // Before the session is replaced (Reload, Open, Open Example, a recent file, a new model):
     // with unsaved changes, asks Save / Discard / Cancel as Quit does; false to keep the session.
     bool confirmDiscard();
+    // View > Reset Layout: every view docked where it was at the first start, at the default
+    // proportions of the current window size.
+    void resetLayout();
+    // The window inside the available area of its screen (a geometry saved on a larger screen).
+    void fitToScreen();
 
     // Jobs (through jobs()): each returns false when it cannot start (a job runs, or what it
     // needs is missing; the status bar says which). Results replace the session when they
@@ -179,6 +184,8 @@ private:
     JobPanel* m_jobPanel = nullptr;
     LayerErrorView* m_errors = nullptr;
     QDockWidget* m_jobDock = nullptr;
+    QByteArray m_defaultLayout;
+    void defaultDockSizes();
     QDockWidget* m_lossDock = nullptr;
     QList<QAction*> m_jobActions; // disabled while a job runs
     QUndoStack* m_undo = nullptr;
