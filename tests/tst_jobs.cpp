@@ -47,6 +47,7 @@
 #include <map>
 #include <memory>
 
+#include "common/progress.h"
 #include "export_dialog.h"
 #include "job_controller.h"
 #include "job_panel.h"
@@ -157,6 +158,7 @@ private slots:
     void cjkTextRendersWithGlyphs();
     void replacingTheSessionAsksLikeQuit();
     void resetLayoutAndFitToScreen();
+    void etaFromSmoothedRate();
     void cleanupTestCase();
 
 private:
@@ -798,6 +800,40 @@ void TestJobs::resetLayoutAndFitToScreen()
     QVERIFY2(w.height() <= std::max(avail.height(), w.minimumSizeHint().height()), qPrintable(where));
     QVERIFY2(avail.adjusted(-8, -8, 8, 8).contains(w.geometry().topLeft()), qPrintable(where));
     w.resize(before);
+}
+
+// The time left shown for a stage (core::EtaSmoother): unknown in its first second and below
+// 1%; at a steady rate the plain estimate; never below what the average rate so far gives (a
+// quick start cannot promise "0.0s left"); after a slowdown it follows the recent, slower rate.
+void TestJobs::etaFromSmoothedRate()
+{
+    mq::core::EtaSmoother eta(5.0);
+    QCOMPARE(eta.update(0.0, 0.0), -1.0);
+    QCOMPARE(eta.update(0.5, 0.20), -1.0); // the first second
+    eta.reset();
+    QCOMPARE(eta.update(2.0, 0.005), -1.0); // below 1%
+    // Steady 1% per second: at 50 s, 50 s are left (the smoothed and the average rate agree;
+    // 1e-9 relative: float arithmetic of exact steps).
+    eta.reset();
+    double left = -1;
+    for (int t = 1; t <= 50; ++t)
+        left = eta.update(double(t), t / 100.0);
+    QVERIFY2(std::fabs(left - 50.0) <= 1e-9 * 50.0, qPrintable(QString::number(left, 'g', 12)));
+    // 20% in the first 2 s, then 0.1% per second: the average (1 s at 20%... ) is optimistic,
+    // the smoothed rate catches the slowdown; the estimate is never below the average.
+    eta.reset();
+    eta.update(1.0, 0.10);
+    eta.update(2.0, 0.20);
+    double last = 0;
+    for (int t = 3; t <= 40; ++t) {
+        const double f = 0.20 + 0.001 * (t - 2);
+        last = eta.update(double(t), f);
+        const double average = t * (1.0 - f) / f;
+        QVERIFY2(last >= average * (1.0 - 1e-12), qPrintable(QStringLiteral("t %1: %2 < %3").arg(t).arg(last).arg(average)));
+    }
+    // at 40 s: 23.8% done, 0.1%/s recent: about 762 s left; the average says 128 s
+    QVERIFY2(last > 500.0, qPrintable(QString::number(last)));
+    QCOMPARE(eta.update(41.0, 1.0), 0.0);
 }
 
 void TestJobs::cleanupTestCase()

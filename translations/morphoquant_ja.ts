@@ -195,6 +195,18 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::JobPanel</name>
     <message>
+        <source>Starting: %1</source>
+        <translation>開始中: %1</translation>
+    </message>
+    <message>
+        <source>%1 started</source>
+        <translation>%1 を開始</translation>
+    </message>
+    <message>
+        <source>%1 elapsed, estimating...</source>
+        <translation>%1 経過、推定中...</translation>
+    </message>
+    <message>
         <source>loading the model</source>
         <translation>モデルの読み込み</translation>
     </message>

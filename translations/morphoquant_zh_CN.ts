@@ -195,6 +195,18 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::JobPanel</name>
     <message>
+        <source>Starting: %1</source>
+        <translation>正在开始：%1</translation>
+    </message>
+    <message>
+        <source>%1 started</source>
+        <translation>%1 已开始</translation>
+    </message>
+    <message>
+        <source>%1 elapsed, estimating...</source>
+        <translation>已用 %1，正在估算...</translation>
+    </message>
+    <message>
         <source>loading the model</source>
         <translation>加载模型</translation>
     </message>

@@ -47,6 +47,7 @@ bool JobController::start(const QString& title, const core::Session& session, Bo
         std::string lastStage;
         auto lastPost = std::chrono::steady_clock::now() - std::chrono::seconds(1);
         auto stageStart = std::chrono::steady_clock::now();
+        core::EtaSmoother eta; // per stage
         const core::ProgressSink sink = [&](const core::ProgressEvent& e) {
             const auto now = std::chrono::steady_clock::now();
             if (!e.series.empty()) {
@@ -66,18 +67,19 @@ bool JobController::start(const QString& title, const core::Session& session, Bo
             if (e.stage != lastStage) {
                 lastStage = e.stage;
                 stageStart = now;
-            } else if (now - lastPost < std::chrono::milliseconds(50) && e.fraction < 1.0) {
-                return;
+                eta.reset();
             }
-            lastPost = now;
             const double elapsed = std::chrono::duration<double>(now - stageStart).count();
-            const double eta = core::remainingSeconds(elapsed, e.fraction);
+            const double left = eta.update(elapsed, e.fraction); // every event counts for the rate
+            if (now - lastPost < std::chrono::milliseconds(50) && e.fraction < 1.0 && elapsed > 0.0)
+                return;
+            lastPost = now;
             QMetaObject::invokeMethod(
                 self.data(),
                 [self, id, stage = QString::fromStdString(e.stage), f = e.fraction,
-                 msg = QString::fromStdString(e.message), eta] {
+                 msg = QString::fromStdString(e.message), left] {
                     if (self)
-                        self->onProgress(id, stage, f, msg, eta);
+                        self->onProgress(id, stage, f, msg, left);
                 },
                 Qt::QueuedConnection);
         };

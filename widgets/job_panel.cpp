@@ -10,6 +10,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QStyle>
+#include <QTimer>
 
 namespace mq::ui {
 
@@ -65,6 +66,9 @@ JobPanel::JobPanel(JobController* jobs, QWidget* parent) : QWidget(parent), m_jo
         m_stage->setText(tr("Cancelling..."));
         m_cancel->setEnabled(false);
     });
+    m_tick = new QTimer(this);
+    m_tick->setInterval(1000);
+    connect(m_tick, &QTimer::timeout, this, &JobPanel::tick);
     connect(m_jobs, &JobController::started, this, &JobPanel::onStarted);
     connect(m_jobs, &JobController::progress, this, &JobPanel::onProgress);
     connect(m_jobs, &JobController::finished, this,
@@ -89,8 +93,13 @@ JobPanel::JobPanel(JobController* jobs, QWidget* parent) : QWidget(parent), m_jo
 void JobPanel::onStarted(const QString& title)
 {
     m_title->setText(title);
-    m_stage->setText(tr("Starting..."));
-    m_eta->clear();
+    m_stage->setText(tr("Starting: %1").arg(title));
+    m_eta->setText(tr("estimating..."));
+    m_clock.start();
+    m_currentStage.clear();
+    m_haveEta = false;
+    m_tick->start();
+    addLog(tr("%1 started").arg(title), QStringLiteral("stage"));
     m_bar->setValue(0);
     m_bar->setEnabled(true);
     m_cancel->setEnabled(true);
@@ -101,13 +110,29 @@ void JobPanel::onProgress(const QString& stage, double fraction, const QString& 
     m_bar->setValue(int(std::lround(std::clamp(fraction, 0.0, 1.0) * 1000.0)));
     m_bar->setFormat(QStringLiteral("%1 %p%").arg(stageName(stage)));
     m_stage->setText(message.isEmpty() ? stageName(stage) : tr("%1: %2").arg(stageName(stage), message));
-    m_eta->setText(eta < 0 ? tr("estimating...") : tr("%1 left").arg(QString::fromStdString(core::formatDuration(eta))));
+    m_haveEta = eta >= 0;
+    if (m_haveEta)
+        m_eta->setText(tr("%1 left").arg(QString::fromStdString(core::formatDuration(eta))));
+    else
+        tick();
+    if (stage != m_currentStage) { // the log lists each stage as it begins
+        m_currentStage = stage;
+        addLog(QStringLiteral("  ") + stageName(stage), QStringLiteral("stage"));
+    }
+}
+
+void JobPanel::tick()
+{
+    if (!m_haveEta && m_clock.isValid())
+        m_eta->setText(tr("%1 elapsed, estimating...")
+                           .arg(QString::fromStdString(core::formatDuration(double(m_clock.elapsed()) / 1000.0))));
 }
 
 void JobPanel::addLog(const QString& text, const QString& icon)
 {
     const QStyle::StandardPixmap pix = icon == QLatin1String("ok")       ? QStyle::SP_DialogApplyButton
                                        : icon == QLatin1String("cancel") ? QStyle::SP_BrowserStop
+                                       : icon == QLatin1String("stage")  ? QStyle::SP_ArrowRight
                                                                           : QStyle::SP_MessageBoxCritical;
     auto* item = new QListWidgetItem(style()->standardIcon(pix),
                                      QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), text));
@@ -117,6 +142,9 @@ void JobPanel::addLog(const QString& text, const QString& icon)
 
 void JobPanel::setIdle()
 {
+    if (m_tick)
+        m_tick->stop();
+    m_clock.invalidate();
     m_title->setText(tr("No job running"));
     m_stage->setText(tr("Calibrate, quantize, evaluate and export from the Study menu."));
     m_eta->clear();

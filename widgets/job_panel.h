@@ -1,12 +1,14 @@
 #pragma once
 // The job panel: the running job's title, stage, progress bar, estimated time left and a Cancel
 // button, above a log of finished jobs (outcome, duration, summary). Follows a JobController.
+#include <QElapsedTimer>
 #include <QWidget>
 
 class QLabel;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
+class QTimer;
 
 namespace mq::ui {
 
@@ -28,6 +30,7 @@ private:
     void onProgress(const QString& stage, double fraction, const QString& message, double eta);
     void addLog(const QString& text, const QString& icon);
     void setIdle();
+    void tick(); // once a second while a job runs: the elapsed time while no estimate exists
 
     JobController* m_jobs;
     QLabel* m_title = nullptr;
@@ -36,6 +39,10 @@ private:
     QProgressBar* m_bar = nullptr;
     QPushButton* m_cancel = nullptr;
     QListWidget* m_log = nullptr;
+    QTimer* m_tick = nullptr;
+    QElapsedTimer m_clock;       // since the job started
+    QString m_currentStage;      // the stage the log has a line for
+    bool m_haveEta = false;
 };
 
 } // namespace mq::ui

@@ -22,9 +22,11 @@ void ProgressPrinter::print(const core::ProgressEvent& e)
         m_stage = e.stage;
         m_stageStart = m_lastEvent;
         m_lastPrint = -1.0;
+        m_eta.reset();
     }
     m_lastEvent = now;
     const double t = now - m_stageStart;
+    const double left = m_eta.update(t, e.fraction); // every event counts for the rate
     const bool done = e.fraction >= 1.0;
     if (!done && m_lastPrint >= 0 && t - m_lastPrint < (m_tty ? 0.1 : 1.0))
         return;
@@ -37,7 +39,7 @@ void ProgressPrinter::print(const core::ProgressEvent& e)
     }
     std::fprintf(stderr, "%s[%s] %5.1f%% %s  elapsed %s  ETA %s%s%s", m_tty ? "\r\033[K" : "", e.stage.c_str(),
                  100.0 * e.fraction, e.message.c_str(), core::formatDuration(t).c_str(),
-                 core::formatDuration(core::remainingSeconds(t, e.fraction)).c_str(), extra.c_str(), m_tty ? "" : "\n");
+                 core::formatDuration(left).c_str(), extra.c_str(), m_tty ? "" : "\n");
     m_open = m_tty;
     if (done)
         finishLine();

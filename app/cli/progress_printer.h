@@ -19,6 +19,7 @@ private:
     bool m_quiet;
     bool m_tty;
     std::string m_stage;
+    core::EtaSmoother m_eta;   // the stage's time left, from a smoothed rate
     core::EtaClock m_clock;  // since construction; a stage starts where the previous one ended
     double m_stageStart = 0.0;
     double m_lastEvent = 0.0;

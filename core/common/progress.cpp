@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <cstdio>
@@ -28,6 +29,34 @@ double remainingSeconds(double elapsed, double fraction)
     if (fraction >= 1.0)
         return 0.0;
     return elapsed * (1.0 - fraction) / fraction;
+}
+
+double EtaSmoother::update(double elapsed, double fraction)
+{
+    if (fraction >= 1.0)
+        return 0.0;
+    if (m_lastT < 0.0) {
+        m_lastT = elapsed;
+        m_lastF = fraction;
+    } else if (elapsed > m_lastT && fraction > m_lastF) { // a new point of progress
+        const double inst = (fraction - m_lastF) / (elapsed - m_lastT);
+        const double w = 1.0 - std::exp(-(elapsed - m_lastT) / m_tau);
+        m_rate = m_rate < 0.0 ? inst : m_rate + w * (inst - m_rate);
+        m_lastT = elapsed;
+        m_lastF = fraction;
+    }
+    if (elapsed < 1.0 || fraction < 0.01)
+        return -1.0;
+    const double average = elapsed * (1.0 - fraction) / fraction;
+    const double smoothed = m_rate > 0.0 ? (1.0 - fraction) / m_rate : average;
+    return std::max(average, smoothed);
+}
+
+void EtaSmoother::reset()
+{
+    m_lastT = -1.0;
+    m_lastF = 0.0;
+    m_rate = -1.0;
 }
 
 std::string formatDuration(double seconds)

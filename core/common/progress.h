@@ -54,6 +54,22 @@ void report(const ProgressSink& sink, const std::string& stage, double fraction,
 // negative when unknown (fraction <= 0), 0 when done.
 double remainingSeconds(double elapsed, double fraction);
 
+// The time left of a stage, for people: from an exponentially smoothed rate of the recent
+// updates (time constant `tau` seconds), never below what the stage's average rate so far gives
+// (elapsed * (1 - f) / f), so a quick start cannot promise "0.0s left" that then grows to
+// minutes. Unknown (-1) in the first second and below 1% done; 0 when done. Feed it the
+// stage's elapsed seconds and fraction; reset() at a new stage.
+class EtaSmoother {
+public:
+    explicit EtaSmoother(double tau = 5.0) : m_tau(tau) {}
+    double update(double elapsed, double fraction);
+    void reset();
+
+private:
+    double m_tau;
+    double m_lastT = -1.0, m_lastF = 0.0, m_rate = -1.0;
+};
+
 // "1m05s" style.
 std::string formatDuration(double seconds);
 
