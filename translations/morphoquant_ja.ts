@@ -904,6 +904,18 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
 <context>
     <name>mq::ui::MaskView</name>
     <message>
+        <source>DABC mask of %1: %2 of %3 channels compensated</source>
+        <translation>%1 の DABC マスク：%3 チャネル中 %2 を補償</translation>
+    </message>
+    <message>
+        <source>DABC mask: no input group selected</source>
+        <translation>DABC マスク：入力グループが選択されていません</translation>
+    </message>
+    <message>
+        <source>DABC mask of %1: no plan yet (quantize first)</source>
+        <translation>%1 の DABC マスク：計画がまだありません（先に量子化してください）</translation>
+    </message>
+    <message>
         <source>input channel</source>
         <translation>入力チャネル</translation>
     </message>

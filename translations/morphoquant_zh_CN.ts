@@ -904,6 +904,18 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
 <context>
     <name>mq::ui::MaskView</name>
     <message>
+        <source>DABC mask of %1: %2 of %3 channels compensated</source>
+        <translation>%1 的 DABC 掩码：%3 个通道中补偿 %2 个</translation>
+    </message>
+    <message>
+        <source>DABC mask: no input group selected</source>
+        <translation>DABC 掩码：未选择输入组</translation>
+    </message>
+    <message>
+        <source>DABC mask of %1: no plan yet (quantize first)</source>
+        <translation>%1 的 DABC 掩码：尚无计划（请先量化）</translation>
+    </message>
+    <message>
         <source>input channel</source>
         <translation>输入通道</translation>
     </message>

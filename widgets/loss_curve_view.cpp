@@ -30,6 +30,7 @@ LossCurveView::LossCurveView(QWidget* parent) : QWidget(parent)
     m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
     m_plot->plotLayout()->addElement(0, 0, m_title);
     m_title->setVisible(false);
+    placeLegendBelow(m_plot);
     installExportMenu(m_plot, QStringLiteral("loss_curve"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);

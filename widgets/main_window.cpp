@@ -393,6 +393,9 @@ void MainWindow::defaultDockSizes()
     resizeDocks({tree, heat}, {w * 34 / 100, w * 66 / 100}, Qt::Horizontal);
     resizeDocks({heat, outliers}, {h * 52 / 100, h * 48 / 100}, Qt::Vertical);
     resizeDocks({tree, panel}, {h * 51 / 100, h * 49 / 100}, Qt::Vertical);
+    // The outliers beside the mask / errors tabs, wide enough for two legend entries a row.
+    auto* mask = findChild<QDockWidget*>(QStringLiteral("maskDock"));
+    resizeDocks({outliers, mask}, {w * 27 / 100, w * 39 / 100}, Qt::Horizontal);
 }
 
 void MainWindow::resetLayout()

@@ -42,6 +42,8 @@ MaskView::MaskView(QWidget* parent) : QWidget(parent)
         (*label)->setColor(color);
         (*label)->setFont(QFont(font().family(), 8));
         (*label)->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+        (*label)->setBrush(QColor(255, 255, 255, 225)); // legible over the bars
+        (*label)->setPadding(QMargins(3, 1, 3, 1));
         (*label)->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
         return line;
     };
@@ -50,6 +52,8 @@ MaskView::MaskView(QWidget* parent) : QWidget(parent)
     m_channelLine = new QCPItemStraightLine(m_plot);
     m_channelLine->setPen(QPen(QColor(0, 170, 200), 1.5, Qt::SolidLine));
     m_channelLine->setVisible(false);
+    placeLegendBelow(m_plot);
+    m_title = addPlotTitle(m_plot);
     installExportMenu(m_plot, QStringLiteral("mask"));
     m_plot->setToolTip(tr("Click a channel to mask or unmask it by hand (Edit > Undo reverts)"));
     connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) { m_pressPos = e->pos(); });
@@ -154,7 +158,19 @@ void MaskView::rebuild()
     if (plan) {
         top = std::max({top, plan->tauLocal, plan->tauGlobal});
         m_plot->xAxis->setRange(-1, double(plan->scores.size()));
-        m_plot->yAxis->setRange(0, top * 1.25 + 1e-12); // headroom for the legend
+        m_plot->yAxis->setRange(0, top * 1.12 + 1e-12); // headroom for the threshold labels
+    }
+    if (plan) {
+        int masked = 0;
+        for (uint8_t b : plan->mask)
+            masked += b;
+        m_title->setText(tr("DABC mask of %1: %2 of %3 channels compensated")
+                             .arg(m_group)
+                             .arg(masked)
+                             .arg(plan->mask.size()));
+    } else {
+        m_title->setText(m_group.isEmpty() ? tr("DABC mask: no input group selected")
+                                           : tr("DABC mask of %1: no plan yet (quantize first)").arg(m_group));
     }
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
 }

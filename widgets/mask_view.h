@@ -10,6 +10,7 @@ class QCPGraph;
 class QMouseEvent;
 class QCPItemStraightLine;
 class QCPItemText;
+class QCPTextElement;
 
 namespace mq::core {
 struct Session;
@@ -60,6 +61,7 @@ private:
     QCPItemStraightLine* m_tauGlobal = nullptr;
     QCPItemText* m_tauLocalLabel = nullptr;
     QCPItemText* m_tauGlobalLabel = nullptr;
+    QCPTextElement* m_title = nullptr; // names the group and what is compensated
     QCPItemStraightLine* m_channelLine = nullptr;
     int m_channel = -1;
 };

@@ -51,6 +51,7 @@ OutlierView::OutlierView(QWidget* parent) : QWidget(parent)
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 8));
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    placeLegendBelow(m_plot, 2); // a narrow dock: two entries a row
     installExportMenu(m_plot, QStringLiteral("outliers"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);

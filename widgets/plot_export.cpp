@@ -82,4 +82,33 @@ void installExportMenu(QCustomPlot* plot, const QString& name)
     });
 }
 
+void placeLegendBelow(QCustomPlot* plot, int columns)
+{
+    QCPLegend* legend = plot->legend;
+    if (QCPLayoutInset* inset = plot->axisRect()->insetLayout(); inset->elements(false).contains(legend))
+        inset->take(legend);
+    QCPLayoutGrid* layout = plot->plotLayout();
+    layout->simplify();
+    const int row = layout->rowCount();
+    layout->addElement(row, 0, legend);
+    if (layout->columnCount() > 1) // (a colour scale beside the plot: the legend spans under both)
+        layout->setColumnSpacing(0);
+    layout->setRowStretchFactor(row, 0.001);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setWrap(columns);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setBrush(Qt::NoBrush);
+    legend->setMargins(QMargins(4, 0, 4, 2));
+}
+
+QCPTextElement* addPlotTitle(QCustomPlot* plot)
+{
+    QCPLayoutGrid* layout = plot->plotLayout();
+    layout->insertRow(0);
+    auto* title = new QCPTextElement(plot, QString(), QFont(plot->font().family(), 9, QFont::Bold));
+    layout->addElement(0, 0, title);
+    layout->setRowStretchFactor(0, 0.001);
+    return title;
+}
+
 } // namespace mq::ui

@@ -5,6 +5,7 @@
 #include <QString>
 
 class QCustomPlot;
+class QCPTextElement;
 class QWidget;
 
 namespace mq::ui {
@@ -17,5 +18,10 @@ bool savePlot(QCustomPlot* plot, const QString& path, const QString& title = {})
 void exportPlotDialog(QCustomPlot* plot, const QString& name, QWidget* parent);
 // Gives `plot` a right-click menu with "Export...".
 void installExportMenu(QCustomPlot* plot, const QString& name);
+// Moves the plot's legend out of the data area into a row of its own under the plots, its
+// entries side by side (legends on the data hid histogram peaks and thresholds).
+void placeLegendBelow(QCustomPlot* plot, int columns = 3);
+// A title row above the plots (returns the element, to set its text as the view changes).
+QCPTextElement* addPlotTitle(QCustomPlot* plot);
 
 } // namespace mq::ui
