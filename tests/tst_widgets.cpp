@@ -198,6 +198,19 @@ void TestWidgets::sessionModelSorts()
     const QModelIndex layer0 = proxy.index(0, 0);
     QCOMPARE(layer0.data().toString(), QStringLiteral("Layer 0"));
     QCOMPARE(proxy.index(0, SessionModel::KindColumn, layer0).data().toString(), QStringLiteral("down_proj"));
+    // The name column sorts by execution order (the session's module order), not alphabetically.
+    proxy.sort(SessionModel::NameColumn, Qt::AscendingOrder);
+    const QModelIndex first = proxy.index(0, 0);
+    QStringList kinds;
+    for (int r = 0; r < proxy.rowCount(first); ++r)
+        kinds << proxy.index(r, SessionModel::KindColumn, first).data().toString();
+    QStringList expected;
+    for (const mq::core::ModuleInfo& m : s.modules)
+        if (m.layer == 0)
+            expected << QString::fromStdString(m.kind);
+    QCOMPARE(kinds, expected);
+    QVERIFY(expected.size() > 1);
+    QVERIFY2(kinds != [&] { QStringList k = kinds; k.sort(); return k; }(), "the order should not be alphabetical here");
 }
 
 void TestWidgets::heatmapCells_data()

@@ -354,6 +354,18 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::LossCurveView</name>
     <message>
+        <source>%1: all %2 channels compensated (16-bit), nothing for MDQFO to clip</source>
+        <translation>%1：全 %2 チャネルを補償（16 ビット）、MDQFO がクリップする対象なし</translation>
+    </message>
+    <message>
+        <source>MDQFO loss of %1</source>
+        <translation>%1 の MDQFO 損失</translation>
+    </message>
+    <message>
+        <source>%1: no MDQFO curve (quantize with MDQFO on)</source>
+        <translation>%1：MDQFO 曲線なし（MDQFO を有効にして量子化してください）</translation>
+    </message>
+    <message>
         <source>step</source>
         <translation>ステップ</translation>
     </message>

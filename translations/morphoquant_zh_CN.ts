@@ -354,6 +354,18 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::LossCurveView</name>
     <message>
+        <source>%1: all %2 channels compensated (16-bit), nothing for MDQFO to clip</source>
+        <translation>%1：全部 %2 个通道已补偿（16 位），MDQFO 无可裁剪</translation>
+    </message>
+    <message>
+        <source>MDQFO loss of %1</source>
+        <translation>%1 的 MDQFO 损失</translation>
+    </message>
+    <message>
+        <source>%1: no MDQFO curve (quantize with MDQFO on)</source>
+        <translation>%1：无 MDQFO 曲线（请启用 MDQFO 后量化）</translation>
+    </message>
+    <message>
         <source>step</source>
         <translation>步</translation>
     </message>

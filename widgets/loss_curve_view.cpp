@@ -74,6 +74,7 @@ void LossCurveView::rebuild()
     if (m_live) // a run draws here until it ends
         return;
     const core::LossCurve* curve = nullptr;
+    int masked = 0, channels = 0;
     if (m_session) {
         const std::string g = m_group.toStdString();
         for (const core::LossCurve& c : m_session->curves)
@@ -81,6 +82,23 @@ void LossCurveView::rebuild()
                 curve = &c;
                 break;
             }
+        if (auto it = m_session->plans.find(g); it != m_session->plans.end()) {
+            channels = int(it->second.mask.size());
+            for (uint8_t b : it->second.mask)
+                masked += b;
+        }
+    }
+    // The title names the group; a group DABC compensates entirely says why its curve is flat.
+    if (m_group.isEmpty()) {
+        m_title->setVisible(false);
+    } else {
+        m_title->setText(channels > 0 && masked == channels
+                             ? tr("%1: all %2 channels compensated (16-bit), nothing for MDQFO to clip")
+                                   .arg(m_group)
+                                   .arg(channels)
+                             : curve ? tr("MDQFO loss of %1").arg(m_group)
+                                     : tr("%1: no MDQFO curve (quantize with MDQFO on)").arg(m_group));
+        m_title->setVisible(true);
     }
     setPoints(curve);
 }

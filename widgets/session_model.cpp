@@ -119,6 +119,7 @@ void SessionModel::rebuild()
         if (added)
             m_layers.push_back(LayerRow{m.layer, {}});
         ModuleRow row;
+        row.order = int(&m - m_session->modules.data());
         row.name = QString::fromStdString(m.name);
         // Under its layer node a module reads better without the "model.layers.N." prefix.
         const QString prefix = QStringLiteral("layers.%1.").arg(m.layer);
@@ -189,6 +190,7 @@ QVariant SessionModel::moduleData(const ModuleRow& m, int column, int role) cons
     const GroupFigures& f = m.figures;
     if (role == SortRole) {
         switch (column) {
+        case NameColumn: return m.order; // execution order, not alphabetical
         case MaxScoreColumn: return std::isnan(f.maxScore) ? -1.0 : f.maxScore;
         case MaskedColumn: return f.masked;
         case LossColumn: return std::isnan(f.finalLoss) ? -1.0 : f.finalLoss;

@@ -80,6 +80,7 @@ private:
     };
     struct ModuleRow {
         QString name, shortName, kind, shape, group;
+        int order = 0; // position in the network (the session's module order): the name column sorts by it
         GroupFigures figures;
         std::array<ErrorFigures, core::kNumModalities + 1> errors; // per modality, then pooled
     };
