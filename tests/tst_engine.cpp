@@ -1218,15 +1218,18 @@ private slots:
         };
         // Every case is tried and every failing one reported at once.
         QStringList failures;
-        for (const Case& c : cases) {
-            const std::string dir = withConfig(c.edit, base);
-            const std::string err = reloadError(dir);
-            bool ok = contains(err, dir + "/config.json") && !contains(err, "NOT AN InputError");
-            for (const std::string& e : c.expect)
-                ok = ok && contains(err, e);
-            if (!ok)
-                failures << QStringLiteral("%1: \"%2\"").arg(c.what, QString::fromStdString(err));
-        }
+        auto tryCases = [&](const std::vector<Case>& list, const std::string& folder) {
+            for (const Case& c : list) {
+                const std::string dir = withConfig(c.edit, folder);
+                const std::string err = reloadError(dir);
+                bool ok = contains(err, dir + "/config.json") && !contains(err, "NOT AN InputError");
+                for (const std::string& e : c.expect)
+                    ok = ok && contains(err, e);
+                if (!ok)
+                    failures << QStringLiteral("%1: \"%2\"").arg(c.what, QString::fromStdString(err));
+            }
+        };
+        tryCases(cases, base);
 
         // Another tool's compressed-tensors config over this folder (W4A16 pack-quantized, as
         // llm-compressor writes it): the folder holds no packed weights, so it is not what the
@@ -1312,15 +1315,7 @@ private slots:
             {"packed: settings.abits a string",
              [](nlohmann::json& c) { c["quantization_config"]["settings"]["abits"] = "4"; }, {"abits"}},
         };
-        for (const Case& c : packedCases) {
-            const std::string dir = withConfig(c.edit, packed);
-            const std::string err = reloadError(dir);
-            bool ok = contains(err, dir + "/config.json") && !contains(err, "NOT AN InputError");
-            for (const std::string& e : c.expect)
-                ok = ok && contains(err, e);
-            if (!ok)
-                failures << QStringLiteral("%1: \"%2\"").arg(c.what, QString::fromStdString(err));
-        }
+        tryCases(packedCases, packed);
         const std::string p3 = m_w4.groupMembers(m_w4.groups[3]).front()->name + ".";
         const std::vector<TensorCase> packedTensorCases = {
             {"packed: input_alpha with a zero", [&](auto& t) { t[p3 + "input_alpha"][5] = 0.0f; }, p3 + "input_alpha",
