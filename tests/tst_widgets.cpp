@@ -152,6 +152,7 @@ private slots:
     void exportPlot();
     void thresholdPanelEmits();
     void tuningPanelCarriesGptqAndFormats();
+    void tuningPanelOffersDeployableWhereItFolds();
     void thresholdChangeRecomputes();
     void staleResultDropped();
     void undoRestoresThreshold();
@@ -748,6 +749,41 @@ void TestWidgets::channelSelectedEverywhere()
     QCOMPARE(w.maskView()->channel(), -1);
     QVERIFY(!w.maskView()->channelLine()->visible());
     QCOMPARE(int(w.outlierView()->alphaLines().size()), 3);
+}
+
+// The mode (simulated / deployable): offered for MorphoQuant with quantized activations and
+// weights and without GPTQ (what --mode deployable accepts); it round-trips, an edit asks for a
+// new quantization, and elsewhere the panel's settings say simulated.
+void TestWidgets::tuningPanelOffersDeployableWhereItFolds()
+{
+    ThresholdPanel panel;
+    QuantSettings st;
+    st.method = "morphoquant";
+    st.abits = 4;
+    st.weight.format = WeightFormat::Int;
+    st.weight.bits = 4;
+    st.mode = "deployable";
+    panel.setQuantSettings(st);
+    QVERIFY(panel.modeBox()->isEnabled());
+    QCOMPARE(panel.quantSettings().mode, std::string("deployable"));
+    QVERIFY(ThresholdPanel::sameSettings(panel.quantSettings(), st));
+    QuantSettings emitted;
+    connect(&panel, &ThresholdPanel::quantSettingsChanged, this, [&](const QuantSettings& s) { emitted = s; });
+    panel.modeBox()->setCurrentIndex(panel.modeBox()->findData(QStringLiteral("simulated")));
+    QCOMPARE(emitted.mode, std::string("simulated"));
+    QVERIFY(ThresholdPanel::effectOf(st, emitted).requantize);
+    panel.modeBox()->setCurrentIndex(panel.modeBox()->findData(QStringLiteral("deployable")));
+    QCOMPARE(emitted.mode, std::string("deployable"));
+    // RTN (per-token activations deploy as they are): not offered, and simulated.
+    panel.methodBox()->setCurrentIndex(panel.methodBox()->findData(QStringLiteral("rtn")));
+    QVERIFY(!panel.modeBox()->isEnabled());
+    QCOMPARE(emitted.mode, std::string("simulated"));
+    // GPTQ with MorphoQuant: not offered either.
+    panel.methodBox()->setCurrentIndex(panel.methodBox()->findData(QStringLiteral("morphoquant")));
+    QCOMPARE(emitted.mode, std::string("deployable"));
+    panel.gptqBox()->setChecked(true);
+    QVERIFY(!panel.modeBox()->isEnabled());
+    QCOMPARE(emitted.mode, std::string("simulated"));
 }
 
 void TestWidgets::tuningPanelCarriesGptqAndFormats()

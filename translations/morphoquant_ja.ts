@@ -1215,6 +1215,22 @@ input group %2</source>
 <context>
     <name>mq::ui::ThresholdPanel</name>
     <message>
+        <source>Simulated (weights and activations fake-quantized apart)</source>
+        <translation>シミュレーション（重みと活性化を別々に疑似量子化）</translation>
+    </message>
+    <message>
+        <source>Deployable (activation scales folded into the weights)</source>
+        <translation>デプロイ可能（活性化スケールを重みに畳み込み）</translation>
+    </message>
+    <message>
+        <source>Deployable: each static per-channel activation scale is folded into the weight before it is rounded, so an integer GEMM can run the plan (MorphoQuant with quantized activations and weights, without GPTQ)</source>
+        <translation>デプロイ可能：各静的チャネル別活性化スケールを丸める前に重みに畳み込み、整数 GEMM で計画を実行できるようにします（量子化された活性化と重みを持つ MorphoQuant、GPTQ なし）</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>モード:</translation>
+    </message>
+    <message>
         <source>tau = mu + k sigma of the dispersion scores D_c</source>
         <translation>分散スコア D_c の tau = mu + k sigma</translation>
     </message>

@@ -1215,6 +1215,22 @@ input group %2</source>
 <context>
     <name>mq::ui::ThresholdPanel</name>
     <message>
+        <source>Simulated (weights and activations fake-quantized apart)</source>
+        <translation>模拟（权重与激活分别伪量化）</translation>
+    </message>
+    <message>
+        <source>Deployable (activation scales folded into the weights)</source>
+        <translation>可部署（激活尺度折叠进权重）</translation>
+    </message>
+    <message>
+        <source>Deployable: each static per-channel activation scale is folded into the weight before it is rounded, so an integer GEMM can run the plan (MorphoQuant with quantized activations and weights, without GPTQ)</source>
+        <translation>可部署：每个静态逐通道激活尺度在舍入前折叠进权重，使整数 GEMM 可以运行该计划（激活与权重均量化的 MorphoQuant，不含 GPTQ）</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>模式：</translation>
+    </message>
+    <message>
         <source>tau = mu + k sigma of the dispersion scores D_c</source>
         <translation>tau = mu + k sigma，基于离散度分数 D_c</translation>
     </message>

@@ -72,7 +72,7 @@ bool sameMdqfo(const core::MdqfoSettings& a, const core::MdqfoSettings& b)
 bool sameRequantizeFields(const core::QuantSettings& a, const core::QuantSettings& b)
 {
     return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight) && a.actFormat == b.actFormat
-        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget;
+        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget && a.mode == b.mode;
 }
 
 // Fields of DabcSettings that computeMasks reads (rho acts in the simulation only).
@@ -147,6 +147,12 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_gptq = new QCheckBox(tr("Weights by GPTQ"), this);
     m_gptq->setToolTip(tr("Round each Linear's weights column by column, spreading the error through the inverse "
                           "Hessian of its calibration inputs"));
+    m_mode = narrowCombo(this);
+    m_mode->addItem(tr("Simulated (weights and activations fake-quantized apart)"), QStringLiteral("simulated"));
+    m_mode->addItem(tr("Deployable (activation scales folded into the weights)"), QStringLiteral("deployable"));
+    m_mode->setToolTip(tr("Deployable: each static per-channel activation scale is folded into the weight before it "
+                          "is rounded, so an integer GEMM can run the plan (MorphoQuant with quantized activations "
+                          "and weights, without GPTQ)"));
     m_gptqTarget = new QCheckBox(tr("Aim at the full-precision outputs"), this);
     m_gptqTarget->setToolTip(tr("GPTQ towards the full-precision model's outputs from the quantized model's inputs "
                                 "(GPTAQ-style)"));
@@ -189,6 +195,7 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     bf->addRow(tr("Activation format:"), m_aformat);
     bf->addRow(m_gptq);
     bf->addRow(QString(), m_gptqTarget);
+    bf->addRow(tr("Mode:"), m_mode);
     bf->addRow(tr("Recipe:"), m_recipe);
 
     auto* inner = new QWidget(this);
@@ -239,6 +246,7 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     connect(m_aformat, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
     connect(m_gptq, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_gptqTarget, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
+    connect(m_mode, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
 }
 
 void ThresholdPanel::setSettings(const core::DabcSettings& s)
@@ -252,7 +260,7 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
 {
     const QSignalBlocker b1(m_k), b2(m_local), b3(m_global), b4(m_form), b5(m_source), b6(m_force), b7(m_dabcOn),
         b8(m_rho), b9(m_mdqfoOn), b10(m_solver), b11(m_p), b12(m_lambda), b13(m_method), b14(m_wformat),
-        b15(m_wbits), b16(m_group), b17(m_abits), b18(m_aformat), b19(m_gptq), b20(m_gptqTarget);
+        b15(m_wbits), b16(m_group), b17(m_abits), b18(m_aformat), b19(m_gptq), b20(m_gptqTarget), b21(m_mode);
     m_base = s;
     m_dabcOn->setChecked(s.dabc.enabled);
     m_k->setValue(s.dabc.k);
@@ -277,6 +285,7 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
     m_aformat->setCurrentIndex(std::max(0, m_aformat->findData(int(s.actFormat))));
     m_gptq->setChecked(s.gptq.enabled);
     m_gptqTarget->setChecked(s.gptq.fpTarget);
+    m_mode->setCurrentIndex(std::max(0, m_mode->findData(QString::fromStdString(s.mode))));
     updateEnabled();
 }
 
@@ -309,6 +318,10 @@ core::QuantSettings ThresholdPanel::quantSettings() const
         s.abits = 4;
     s.gptq.enabled = m_gptq->isChecked() && core::gptqRounds(s.weight.format);
     s.gptq.fpTarget = s.gptq.enabled && m_gptqTarget->isChecked();
+    // Deployable needs static per-channel activation scales to fold, quantized weights and no GPTQ.
+    const bool deployable = s.method == "morphoquant" && s.abits < 16 && s.weight.format != core::WeightFormat::None
+        && !s.gptq.enabled;
+    s.mode = deployable ? m_mode->currentData().toString().toStdString() : std::string("simulated");
     return s;
 }
 
@@ -362,6 +375,8 @@ void ThresholdPanel::updateEnabled()
     const bool gptqable = core::gptqRounds(wf);
     m_gptq->setEnabled(gptqable);
     m_gptqTarget->setEnabled(gptqable && m_gptq->isChecked());
+    m_mode->setEnabled(mq && m_abits->currentData().toInt() < 16 && wf != core::WeightFormat::None
+                       && !(gptqable && m_gptq->isChecked()));
     const core::QuantSettings s = quantSettings();
     QStringList passes;
     for (const std::string& p : s.passes())

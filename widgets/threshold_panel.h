@@ -56,6 +56,7 @@ public:
     QComboBox* actFormatBox() const { return m_aformat; }
     QCheckBox* gptqBox() const { return m_gptq; }
     QCheckBox* gptqTargetBox() const { return m_gptqTarget; }
+    QComboBox* modeBox() const { return m_mode; }
     QLabel* recipeLabel() const { return m_recipe; }
     QPushButton* quantizeButton() const { return m_quantize; }
 
@@ -103,6 +104,7 @@ private:
     QComboBox* m_aformat = nullptr;
     QCheckBox* m_gptq = nullptr;
     QCheckBox* m_gptqTarget = nullptr;
+    QComboBox* m_mode = nullptr; // simulated / deployable (MorphoQuant with quantized activations)
     QLabel* m_recipe = nullptr; // the settings' ordered passes (QuantSettings::passes)
     QLabel* m_status = nullptr;
     QPushButton* m_quantize = nullptr;
