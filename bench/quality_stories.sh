@@ -62,6 +62,10 @@ row "HiF4 W4A16 + GPTQ (reference)" --method rtn --wbits 4 --abits 16 --wformat 
 # SmoothQuant (per-token activations).
 row "SmoothQuant 0.5, RTN W8A8" --method rtn --wbits 8 --abits 8 --smooth 0.5
 row "SmoothQuant 0.5, RTN W4A4" --method rtn --wbits 4 --abits 4 --smooth 0.5
+# One weight scale per tensor.
+row "RTN W8A8, per-tensor weights" --method rtn --wbits 8 --abits 8 --per-tensor
+row "RTN W4A16, per-tensor weights" --method rtn --wbits 4 --abits 16 --per-tensor
+row "RTN W4A16, per-tensor asymmetric weights" --method rtn --wbits 4 --abits 16 --per-tensor --asym
 # Per-group clip search: output error against MDQFO's morphology loss.
 row "Hadamard + RTN W4A4, clip search by output error" --method rtn --wbits 4 --abits 4 --rotate hadamard --aclip-search 20
 row "the same, clip search by morphology loss" --method rtn --wbits 4 --abits 4 --rotate hadamard --aclip-search 20 --aclip-objective morphology

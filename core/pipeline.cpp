@@ -292,6 +292,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
     w.curves.clear();
     w.errors.clear();
     w.weights.clear();
+    if (settings.gptq.enabled && settings.weight.format == WeightFormat::Int && settings.weight.perTensor)
+        throw InputError("GPTQ with per-tensor integer weights is not written (it picks a scale per row or group)");
     if (settings.gptq.enabled && !gptqRounds(settings.weight.format))
         throw InputError("GPTQ quantizes integer, nvfp4, mxfp4 or hif4 weights, not " + settings.weight.label());
     if (settings.actClip != 1.0 || settings.actAsym || settings.actClipSearch > 0) {

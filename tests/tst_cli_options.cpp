@@ -196,6 +196,7 @@ private slots:
             [](O o) { return std::to_string(o.settings.actClipSearch); }, "8");
         row("--aclip-objective", rtn, QStringList{"--aclip-search", "8"}, {"--aclip-objective", "morphology"},
             [](O o) { return flag(o.settings.actClipMorphology); }, "true");
+        row("--per-tensor", rtn, none, {"--per-tensor"}, [](O o) { return flag(o.settings.weight.perTensor); }, "true");
         row("--aformat", rtn, none, {"--aformat", "hif4"},
             [](O o) { return std::string(mq::core::actFormatName(o.settings.actFormat)); }, "hif4");
         row("--smooth", rtn, none, {"--smooth", "0.6"},
@@ -381,6 +382,10 @@ private slots:
         row("--aclip-search 2000", rtn, {"--aclip-search", "2000"}, "usage: --aclip-search must be 0..1000");
         row("--aclip-objective kl", rtn, {"--aclip-search", "4", "--aclip-objective", "kl"},
             "usage: --aclip-objective must be output or morphology, got 'kl'");
+        row("--per-tensor with --group-size", rtn, {"--per-tensor", "--group-size", "4"},
+            "usage: --per-tensor and --group-size exclude each other");
+        row("--per-tensor with --gptq", rtn, {"--per-tensor", "--gptq"},
+            "usage: --gptq with --per-tensor weights is not written");
         row("--aclip-objective without a search", rtn, {"--aclip-objective", "morphology"},
             "usage: --aclip-objective needs --aclip-search N");
         row("--aasym with morphoquant", mq, {"--aasym"},

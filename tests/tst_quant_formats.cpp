@@ -161,6 +161,33 @@ void TestQuantFormats::intWeight_data()
         << QList<float>{7.0f, -7.0f, 2.0f, 4.0f, 0.0f, 1.0f, -5.0f, 0.0f,
                         3.0f, 1.0f, 1.0f, -2.0f, 0.0f, -3.5f, 0.5f, 2.0f};
 
+    // INT4 sym per tensor: one scale for the whole [2, 8] weight, absmax 7 (row 0) -> s = 1.
+    // Row 0 as in the per-channel row above; row 1 (absmax 3.5, which per channel would get its
+    // own s = 0.5) now rounds on the s = 1 grid: [3, 1.25, 0.75, -1.75, 0.2, -3.5, 0.3, 2] ->
+    // [3, 1, 1, -2, 0, -4 (half to even), 0, 2].
+    {
+        WeightQuantSpec t = intSpec(4, 0, true);
+        t.perTensor = true;
+        QTest::newRow("int4 sym per-tensor")
+            << t << 2 << 8
+            << QList<float>{7.0f, -7.0f, 2.5f, 3.5f, -0.5f, 1.4f, -4.6f, 0.0f,
+                            3.0f, 1.25f, 0.75f, -1.75f, 0.2f, -3.5f, 0.3f, 2.0f}
+            << QList<float>{7.0f, -7.0f, 2.0f, 4.0f, 0.0f, 1.0f, -5.0f, 0.0f,
+                            3.0f, 1.0f, 1.0f, -2.0f, 0.0f, -4.0f, 0.0f, 2.0f};
+        // INT4 asym per tensor: the range [min(min, 0), max(max, 0)] = [-7, 8] of both rows, 15
+        // steps -> s = 1, zero point 7: every integer in it is on the grid and comes back as it
+        // is. Per channel, row 1's own range [-4, 3] would give s = 7/15 and move its values
+        // (1 -> 0.9333...), so the identity shows the one shared scale.
+        WeightQuantSpec a = intSpec(4, 0, false);
+        a.perTensor = true;
+        QTest::newRow("int4 asym per-tensor")
+            << a << 2 << 8
+            << QList<float>{8.0f, -7.0f, 2.0f, 3.0f, -1.0f, 1.0f, -5.0f, 0.0f,
+                            3.0f, 1.0f, 1.0f, -2.0f, 0.0f, -4.0f, 0.0f, 2.0f}
+            << QList<float>{8.0f, -7.0f, 2.0f, 3.0f, -1.0f, 1.0f, -5.0f, 0.0f,
+                            3.0f, 1.0f, 1.0f, -2.0f, 0.0f, -4.0f, 0.0f, 2.0f};
+    }
+
     // INT4 sym, group 4 along K on a [2, 8] weight: four groups, each its own scale.
     // r0 g0: absmax 0.875 -> s = 0.125. x/s = [7, -2.5, 3.5, 0.8] -> [7, -2, 4, 1]
     //   -> [0.875, -0.25, 0.5, 0.125].
@@ -563,6 +590,9 @@ void TestQuantFormats::weightSpecLabel_data()
     QTest::newRow("int4 asym ch") << intSpec(4, 0, false) << "int4-asym-ch";
     QTest::newRow("int8 sym ch") << intSpec(8, 0, true) << "int8-sym-ch";
     QTest::newRow("int3 asym g64") << intSpec(3, 64, false) << "int3-asym-g64";
+    WeightQuantSpec t = intSpec(8, 0, true);
+    t.perTensor = true;
+    QTest::newRow("int8 sym per-tensor") << t << "int8-sym-t";
     QTest::newRow("nf4 b64") << nf4Spec(64) << "nf4-b64";
     QTest::newRow("nf4 b128") << nf4Spec(128) << "nf4-b128";
 }

@@ -656,6 +656,7 @@ private slots:
         t.gptq.clipSteps = 9;
         t.gptq.fpTarget = true;
         t.weight.scaleDtype = ScaleDtype::BF16;
+        t.weight.perTensor = true;
         const QuantSettings tb = settingsFromJson(settingsToJson(t), "test");
         compareSettings(t, tb);
         QVERIFY(tb.actClip == t.actClip);
@@ -670,6 +671,7 @@ private slots:
         QCOMPARE(tb.gptq.clipSteps, 9);
         QCOMPARE(tb.gptq.fpTarget, true);
         QVERIFY(tb.weight.scaleDtype == ScaleDtype::BF16);
+        QCOMPARE(tb.weight.perTensor, true);
         QCOMPARE(tb.label(), t.label());
         QVERIFY2(QString::fromStdString(t.label()).contains("morphclip"), t.label().c_str());
         QCOMPARE(settingsFromJson(settingsToJson(QuantSettings{}), "test").actClipMorphology, false);

@@ -77,6 +77,7 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        nf4-dq (NF4 with QLoRA's double quantization of the absmax values) |
                        nvfp4 | mxfp4 | hif4 (4-bit block formats, FORMATS.md; simulated)
   --group-size N       integer weights: scale per group of N inputs (default: per channel)
+  --per-tensor         integer weights: one scale for the whole weight (static per tensor)
   --asym               integer weights: asymmetric (min/max) instead of symmetric
   --eval FILE          evaluate the quantized model on a JSONL token file
   --eval-fp            also evaluate the full-precision model on --eval FILE
@@ -345,6 +346,10 @@ core::WeightQuantSpec weightSpec(const Args& a, int wbits, const std::string& de
         w.groupSize = a.intValue("group-size", 0);
         if (w.groupSize < 0)
             throw UsageError("--group-size must be >= 0 (0: one scale per output channel)");
+        w.perTensor = a.flag("per-tensor");
+        if (w.perTensor && w.groupSize > 0)
+            throw UsageError("--per-tensor and --group-size exclude each other (one scale for the whole weight, or one "
+                             "per group)");
         w.symmetric = !a.flag("asym");
     } else {
         throw UsageError("--wformat must be int, int4, int8, nf4, nf4-dq, nvfp4, mxfp4 or hif4, got '" + f + "'");
@@ -368,7 +373,7 @@ const std::vector<Command>& commands()
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "smooth", "recipe",
           "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
-          "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym"}},
+          "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor"}},
         {"sweep", kSweepHelp,
          {"model", "calib", "manifest", "eval", "eval-manifest", "recipes", "batch", "threads", "mem-budget"},
          {"json", "quiet"}},
@@ -619,6 +624,8 @@ QuantizeOptions quantizeOptions(const Args& a)
     st.gptq.fpTarget = st.gptq.fpTarget || a.flag("gptq-fp-target");
     if (st.gptq.enabled && !core::gptqRounds(st.weight.format))
         throw UsageError("--gptq quantizes integer weights (--wbits 2..8) or --wformat nvfp4, mxfp4 or hif4");
+    if (st.gptq.enabled && st.weight.perTensor)
+        throw UsageError("--gptq with --per-tensor weights is not written (GPTQ picks a scale per row or group)");
     if (st.gptq.clipSteps > 0 && st.weight.format != core::WeightFormat::Int)
         throw UsageError("--gptq-clip searches integer weights' scales; the block formats keep their own");
     st.actClipSearch = a.intValue("aclip-search", 0);

@@ -76,6 +76,9 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
     if (st.weight.format != WeightFormat::Int)
         return F + "holds integer weights, the plan has " + st.weight.label()
                + (st.weight.format == WeightFormat::NVFP4 ? " (use --export-format nvfp4)" : " (no packed layout here)");
+    if (st.weight.perTensor)
+        return F + "per-tensor integer weights (--per-tensor) are not packed here (one scale per output channel or "
+                   "group is)";
     if (st.weight.bits != 4 && st.weight.bits != 8)
         return F + "packs 4- or 8-bit weights, the plan has " + std::to_string(st.weight.bits) + "-bit ones";
     if (f == ExportFormat::Morphoquant) {

@@ -157,6 +157,8 @@ std::string settingsToJson(const QuantSettings& s)
                    {"symmetric", s.weight.symmetric},
                    {"nf4_block", s.weight.nf4Block},
                    {"nf4_double_quant", s.weight.nf4DoubleQuant}};
+    if (s.weight.perTensor)
+        j["weight"]["per_tensor"] = true;
     if (s.weight.scaleDtype != ScaleDtype::F32)
         j["weight"]["scale_dtype"] = scaleDtypeName(s.weight.scaleDtype);
     j["abits"] = s.abits;
@@ -267,7 +269,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
 
     if (const auto* w = r.object(j, "weight")) {
         const std::string p = "weight.";
-        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block", "nf4_double_quant", "scale_dtype"});
+        r.onlyKeys(*w, p, {"format", "bits", "group_size", "symmetric", "nf4_block", "nf4_double_quant", "scale_dtype", "per_tensor"});
         r.getEnum(*w, p, "scale_dtype", [&](const std::string& v) { s.weight.scaleDtype = parseScaleDtype(v); });
         r.getEnum(*w, p, "format", [&](const std::string& v) {
             if (v == "none") s.weight.format = WeightFormat::None;
@@ -283,6 +285,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
         r.get(*w, p, "symmetric", s.weight.symmetric);
         r.get(*w, p, "nf4_block", s.weight.nf4Block, 1, kMaxInt);
         r.get(*w, p, "nf4_double_quant", s.weight.nf4DoubleQuant);
+        r.get(*w, p, "per_tensor", s.weight.perTensor);
     }
     if (const auto* d = r.object(j, "dabc")) {
         const std::string p = "dabc.";

@@ -20,6 +20,8 @@ double weightBits(const WeightQuantSpec& w, int64_t inFeatures)
         return w.nf4DoubleQuant ? 4.0 + 8.0 / double(w.nf4Block) + 32.0 / (256.0 * double(w.nf4Block))
                                 : 4.0 + 32.0 / double(w.nf4Block);
     case WeightFormat::Int: {
+        if (w.perTensor) // one scale (and zero point) per tensor: nothing per element to speak of
+            return double(w.bits);
         const double n = double(w.groupSize > 0 ? w.groupSize : inFeatures);
         return double(w.bits) + (w.symmetric ? kScaleBits : 2 * kScaleBits) / n;
     }

@@ -15,7 +15,7 @@ std::string WeightQuantSpec::label() const
         return "nf4-b" + std::to_string(nf4Block) + (nf4DoubleQuant ? "-dq" : "");
     case WeightFormat::Int:
         return "int" + std::to_string(bits) + (symmetric ? "-sym" : "-asym")
-            + (groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"))
+            + (perTensor ? std::string("-t") : groupSize > 0 ? "-g" + std::to_string(groupSize) : std::string("-ch"))
             + (scaleDtype == ScaleDtype::F32 ? "" : std::string("-") + scaleDtypeName(scaleDtype) + "s");
     case WeightFormat::NVFP4:
         return "nvfp4";

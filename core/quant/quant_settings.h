@@ -35,7 +35,8 @@ struct WeightQuantSpec {
     int nf4Block = 64;     // NF4: absmax block over the flattened weight (QLoRA); absmax in fp32
     bool nf4DoubleQuant = false; // NF4: absmax values double-quantized (8-bit, blocks of 256; QLoRA)
     ScaleDtype scaleDtype = ScaleDtype::F32; // Int: scales rounded to this dtype
-    std::string label() const; // "int4-sym-g128", "int4-sym-ch-bf16s", "nf4-b64", "nvfp4", "fp"
+    bool perTensor = false; // Int: one scale (and zero point) for the whole weight instead
+    std::string label() const; // "int4-sym-g128", "int4-sym-ch-bf16s", "int8-sym-t", "nf4-b64", "nvfp4", "fp"
 };
 
 enum class ActScheme { None, PerTokenDynamic, PerChannelStatic };

@@ -50,6 +50,12 @@ static at::Tensor fakeQuantInt(const at::Tensor& w, const WeightQuantSpec& spec,
 {
     if (spec.bits < 2 || spec.bits > 8)
         throw InputError("integer weight quantization supports 2..8 bits, got " + std::to_string(spec.bits));
+    if (spec.perTensor) { // one scale for all: the whole weight as one row of one channel
+        WeightQuantSpec row = spec;
+        row.perTensor = false;
+        row.groupSize = 0;
+        return fakeQuantInt(w.reshape({1, w.numel()}), row, fused).reshape(w.sizes());
+    }
     const int64_t n = w.size(0), k = w.size(1);
     const int64_t g = spec.groupSize > 0 ? spec.groupSize : k;
     if (k % g != 0)
