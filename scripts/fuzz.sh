@@ -4,7 +4,8 @@
 #                                      session audio image (or "all": each for MINUTES)
 #   scripts/fuzz.sh --build            build only
 # Seeds: tests/fuzz/TARGET/ (read only); the growing corpus goes to build-fuzz/corpus/TARGET and
-# findings (crash-*, leak-*, timeout-*) to build-fuzz/findings/TARGET. Exit status 1 when the
+# findings (crash-*, leak-*, timeout-*) to build-fuzz/findings/TARGET (MQ_FUZZ_TIMEOUT: seconds one
+# input may take before it counts as a hang, default 20; raise it on a loaded machine). Exit status 1 when the
 # fuzzer found something. Prints libFuzzer's final stats (executions per second, coverage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ run() { # TARGET SECONDS
   mkdir -p "$BUILD/corpus/$t" "$BUILD/findings/$t"
   # libtorch, OpenBLAS and libhdf5 are not instrumented; their own allocations are not ours.
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$BUILD/bin/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+    "$BUILD/bin/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=4096 -timeout="${MQ_FUZZ_TIMEOUT:-20}" -print_final_stats=1 \
     -artifact_prefix="$BUILD/findings/$t/" "$BUILD/corpus/$t" "$ROOT/tests/fuzz/$t"
 }
 
