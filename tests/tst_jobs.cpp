@@ -155,6 +155,7 @@ private slots:
     void exportDialogWritesAndSummarizes();
     void commandLineWithoutDisplay();
     void wheelNeedsFocus();
+    void undoWorksWithATuningFieldFocused();
     void cjkTextRendersWithGlyphs();
     void replacingTheSessionAsksLikeQuit();
     void resetLayoutAndFitToScreen();
@@ -327,6 +328,15 @@ void TestJobs::cancelEveryJobKind()
     // model is left out: it reads only the config and the norms, and is done before a click.)
     QTest::mouseClick(w.jobPanel()->cancelButton(), Qt::LeftButton);
     QVERIFY(waitForJob(w, 120000)); // a hang guard only
+    if (kind == QLatin1String("export") && finished.count() == 1) {
+        // stories260K's export can pass its last check (just before the folder is renamed into
+        // place) before the click lands: then it finished, completely, and says so.
+        QCOMPARE(cancelled.count(), 0);
+        QVERIFY(QFileInfo::exists(QDir(out).filePath(QStringLiteral("config.json"))));
+        QVERIFY(QFileInfo::exists(QDir(out).filePath(QStringLiteral("model.safetensors"))));
+        qInfo("the export was complete before Cancel landed");
+        return;
+    }
     QCOMPARE(cancelled.count(), 1);
     QCOMPARE(finished.count(), 0);
     QCOMPARE(failed.count(), 0);
@@ -834,6 +844,30 @@ void TestJobs::etaFromSmoothedRate()
     // at 40 s: 23.8% done, 0.1%/s recent: about 762 s left; the average says 128 s
     QVERIFY2(last > 500.0, qPrintable(QString::number(last)));
     QCOMPARE(eta.update(41.0, 1.0), 0.0);
+}
+
+// Ctrl+Z with a tuning spin box focused undoes the last tuning edit on the window's stack (not
+// the spin box's own text), and Ctrl+Shift+Z redoes it.
+void TestJobs::undoWorksWithATuningFieldFocused()
+{
+    MainWindow& w = *m_w;
+    QDoubleSpinBox* k = w.thresholdPanel()->kBox();
+    const double before = k->value();
+    w.activateWindow();
+    QApplication::setActiveWindow(&w);
+    k->setFocus();
+    QTRY_VERIFY(k->hasFocus());
+    const int index = w.undoStack()->index();
+    k->setValue(before + 0.25); // an edit: one command on the stack
+    QTRY_COMPARE(w.undoStack()->index(), index + 1);
+    QTest::keyClick(k, Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(w.undoStack()->index(), index);
+    QCOMPARE(k->value(), before);
+    QTest::keyClick(k, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(w.undoStack()->index(), index + 1);
+    QCOMPARE(k->value(), before + 0.25);
+    w.undoStack()->undo();
+    QCOMPARE(k->value(), before);
 }
 
 void TestJobs::cleanupTestCase()

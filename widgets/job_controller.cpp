@@ -86,9 +86,9 @@ bool JobController::start(const QString& title, const core::Session& session, Bo
         int outcome = Finished;
         QString text;
         try {
+            // A body that returns has done its work (an export is in place by then): a Cancel that
+            // came after its last check is too late, and the job finished.
             text = body(*work, sink, shared->cancel);
-            if (shared->cancel.isCancelled()) // the body ended without checking: still a cancel
-                outcome = Cancelled;
         } catch (const core::Cancelled&) {
             outcome = Cancelled;
         } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 // the engine's ProgressSink, and polls a CancelToken. Signals arrive on the GUI thread:
 //   finished  -> the worker's session replaces the window's (the body completed)
 //   cancelled -> the copy is thrown away: the window's session is exactly as before the job
+//                (a Cancel after the body's last check is too late: the job finishes)
 //   failed    -> the engine's message; the window's session is untouched as well
 // One job at a time (start() refuses while one runs). GUI-thread only, except the body.
 #include <QElapsedTimer>

@@ -23,6 +23,7 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QKeyEvent>
 #include <QGuiApplication>
 #include <QScreen>
 #include <QAbstractSpinBox>
@@ -61,12 +62,24 @@ namespace mq::ui {
 
 namespace {
 // Spin boxes and combo boxes take the wheel only when they have the focus: scrolling a panel
-// over them scrolls the panel instead of editing a value (and starting a recompute).
+// over them scrolls the panel instead of editing a value (and starting a recompute). And Undo /
+// Redo reach the window's undo stack while one has the focus (a spin box's line edit would
+// otherwise take Ctrl+Z for its own text).
 class WheelNeedsFocus : public QObject {
 public:
     using QObject::QObject;
     bool eventFilter(QObject* watched, QEvent* event) override
     {
+        if (event->type() == QEvent::ShortcutOverride) {
+            const QKeyCombination key = static_cast<QKeyEvent*>(event)->keyCombination();
+            for (const QKeySequence& s : {QKeySequence(QKeySequence::Undo), QKeySequence(QKeySequence::Redo),
+                                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)})
+                if (s.count() == 1 && s[0] == key) {
+                    event->ignore(); // not taken here: the window's Undo / Redo shortcut fires
+                    return true;
+                }
+            return false;
+        }
         if (event->type() == QEvent::Wheel) {
             auto* w = qobject_cast<QWidget*>(watched);
             if (w && !w->hasFocus()) {
