@@ -367,6 +367,17 @@ void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& cal
     copy.commit();
 }
 
+DecoderModel foldSmoothingIntoNorms(const DecoderModel& model, std::vector<GroupQuant>& groups)
+{
+    std::vector<at::Tensor> in(size_t(model.numLayers())), post(size_t(model.numLayers()));
+    for (int l = 0; l < model.numLayers(); ++l) {
+        const std::array<int, 4> gs = model.layerGroups(l);
+        std::swap(in[size_t(l)], groups.at(size_t(gs[0])).smooth);
+        std::swap(post[size_t(l)], groups.at(size_t(gs[2])).smooth);
+    }
+    return model.withNormsDividedBy(in, post);
+}
+
 QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, bool quantizeWeightsToo,
                                   bool foldSmoothing)
 {
@@ -381,13 +392,7 @@ QuantizedModel makeQuantizedModel(const DecoderModel& model, const Session& s, b
     const DecoderModel* base = &model;
     std::optional<DecoderModel> folded;
     if (foldSmoothing && s.settings->smooth) {
-        std::vector<at::Tensor> in(size_t(model.numLayers())), post(size_t(model.numLayers()));
-        for (int l = 0; l < model.numLayers(); ++l) {
-            const std::array<int, 4> gs = model.layerGroups(l);
-            std::swap(in[size_t(l)], groups[size_t(gs[0])].smooth);   // the hook no longer divides
-            std::swap(post[size_t(l)], groups[size_t(gs[2])].smooth);
-        }
-        folded.emplace(model.withNormsDividedBy(in, post));
+        folded.emplace(foldSmoothingIntoNorms(model, groups));
         base = &*folded;
     }
     QuantizedModel q{quantizeWeightsToo

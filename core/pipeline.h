@@ -112,6 +112,11 @@ struct QuantizedModel {
     DecoderModel model;
     std::unique_ptr<QuantSimHook> hook;
 };
+// SmoothQuant's 1/s of each layer's q/k/v and gate/up groups folded into the RMSNorms before
+// them: the model with those norms divided (DecoderModel::withNormsDividedBy), the factors moved
+// out of `groups` (the hook no longer divides there). The evaluation and the exports both fold
+// through here, so an export's norms are the evaluated ones bit for bit.
+DecoderModel foldSmoothingIntoNorms(const DecoderModel& model, std::vector<GroupQuant>& groups);
 // quantizeWeightsToo false: the model's weights are already quantized (a loaded export).
 // foldSmoothing: SmoothQuant's 1/s of the q/k/v and gate/up groups folded into the norms
 // before them (DecoderModel::withNormsDividedBy) instead of dividing in the hook, so that the

@@ -65,7 +65,7 @@ namespace {
 // over them scrolls the panel instead of editing a value (and starting a recompute). And Undo /
 // Redo reach the window's undo stack while one has the focus (a spin box's line edit would
 // otherwise take Ctrl+Z for its own text).
-class WheelNeedsFocus : public QObject {
+class TuningFieldFilter : public QObject {
 public:
     using QObject::QObject;
     bool eventFilter(QObject* watched, QEvent* event) override
@@ -299,7 +299,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(std::mak
     statusBar()->showMessage(tr("Open a session (.mqs) or a model folder to start."));
     updateSummary();
     updatePlanStatus();
-    auto* wheel = new WheelNeedsFocus(this);
+    auto* wheel = new TuningFieldFilter(this);
     for (QWidget* w : findChildren<QWidget*>())
         if (qobject_cast<QAbstractSpinBox*>(w) || qobject_cast<QComboBox*>(w)) {
             w->setFocusPolicy(Qt::StrongFocus); // not Qt::WheelFocus: a wheel turn gives no focus

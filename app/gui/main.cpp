@@ -39,6 +39,29 @@ bool onlyWantsText(int argc, char** argv)
     return false;
 }
 
+// The command line, for --help alone (no display) and for the window alike.
+void describeCommandLine(QCommandLineParser& parser)
+{
+    parser.setApplicationDescription(QCoreApplication::translate("main", "MorphoQuant Workbench"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption({QStringLiteral("screenshot"),
+                      QCoreApplication::translate("main", "Save a 1400x900 picture of the window to <png> and exit."),
+                      QStringLiteral("png")});
+    parser.addOption({QStringLiteral("view"),
+                      QCoreApplication::translate("main", "Bring these views to the front (comma-separated: %1).")
+                          .arg(mq::ui::MainWindow::viewNames().join(QStringLiteral(", "))),
+                      QStringLiteral("names")});
+    parser.addOption({QStringLiteral("group"),
+                      QCoreApplication::translate("main", "Select this input group (e.g. layers.1.o_in) in every view."),
+                      QStringLiteral("name")});
+    parser.addOption({QStringLiteral("screenshot-size"),
+                      QCoreApplication::translate("main", "Window size of --screenshot (default 1400x900)."),
+                      QStringLiteral("WxH")});
+    parser.addPositionalArgument(QStringLiteral("path"),
+                                 QCoreApplication::translate("main", "Session file (.mqs) or model folder to open."));
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -48,24 +71,7 @@ int main(int argc, char** argv)
         QCoreApplication::setApplicationName(QStringLiteral("MorphoQuant Workbench"));
         QCoreApplication::setApplicationVersion(QStringLiteral(PROJECT_VERSION_STRING));
         QCommandLineParser parser;
-        parser.setApplicationDescription(QCoreApplication::translate("main", "MorphoQuant Workbench"));
-        parser.addHelpOption();
-        parser.addVersionOption();
-        parser.addOption({QStringLiteral("screenshot"),
-                          QCoreApplication::translate("main", "Save a 1400x900 picture of the window to <png> and exit."),
-                          QStringLiteral("png")});
-        parser.addOption({QStringLiteral("view"),
-                          QCoreApplication::translate("main", "Bring these views to the front (comma-separated: %1).")
-                              .arg(mq::ui::MainWindow::viewNames().join(QStringLiteral(", "))),
-                          QStringLiteral("names")});
-        parser.addOption({QStringLiteral("group"),
-                          QCoreApplication::translate("main", "Select this input group (e.g. layers.1.o_in) in every view."),
-                          QStringLiteral("name")});
-        parser.addOption({QStringLiteral("screenshot-size"),
-                          QCoreApplication::translate("main", "Window size of --screenshot (default 1400x900)."),
-                          QStringLiteral("WxH")});
-        parser.addPositionalArgument(QStringLiteral("path"),
-                                     QCoreApplication::translate("main", "Session file (.mqs) or model folder to open."));
+        describeCommandLine(parser);
         parser.process(core); // prints and exits
         return 0;
     }
@@ -87,28 +93,9 @@ int main(int argc, char** argv)
         QApplication::installTranslator(&qtTranslator);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "MorphoQuant Workbench"));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                        QApplication::translate("main", "Save a 1400x900 picture of the window to <png> and exit."),
-                                        QStringLiteral("png"));
-    parser.addOption(screenshot);
-    const QCommandLineOption views(QStringLiteral("view"),
-                                   QApplication::translate("main", "Bring these views to the front (comma-separated: %1).")
-                                       .arg(mq::ui::MainWindow::viewNames().join(QStringLiteral(", "))),
-                                   QStringLiteral("names"));
-    parser.addOption(views);
-    const QCommandLineOption group(QStringLiteral("group"),
-                                   QApplication::translate("main", "Select this input group (e.g. layers.1.o_in) in every view."),
-                                   QStringLiteral("name"));
-    parser.addOption(group);
-    const QCommandLineOption shotSize(QStringLiteral("screenshot-size"),
-                                      QApplication::translate("main", "Window size of --screenshot (default 1400x900)."),
-                                      QStringLiteral("WxH"));
-    parser.addOption(shotSize);
-    parser.addPositionalArgument(QStringLiteral("path"),
-                                 QApplication::translate("main", "Session file (.mqs) or model folder to open."));
+    describeCommandLine(parser);
+    const QString screenshot = QStringLiteral("screenshot"), views = QStringLiteral("view"),
+                  group = QStringLiteral("group"), shotSize = QStringLiteral("screenshot-size");
     parser.process(app);
 
     mq::ui::MainWindow w;

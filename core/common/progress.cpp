@@ -22,15 +22,6 @@ double EtaClock::elapsedSeconds() const
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
 }
 
-double remainingSeconds(double elapsed, double fraction)
-{
-    if (fraction <= 0.0)
-        return -1.0;
-    if (fraction >= 1.0)
-        return 0.0;
-    return elapsed * (1.0 - fraction) / fraction;
-}
-
 double EtaSmoother::update(double elapsed, double fraction)
 {
     if (fraction >= 1.0)

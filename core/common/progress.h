@@ -50,10 +50,6 @@ private:
 void report(const ProgressSink& sink, const std::string& stage, double fraction, const std::string& message,
             std::map<std::string, double> metrics = {});
 
-// Seconds left after `elapsed` seconds for `fraction` of the work, assuming a constant rate;
-// negative when unknown (fraction <= 0), 0 when done.
-double remainingSeconds(double elapsed, double fraction);
-
 // The time left of a stage, for people: from an exponentially smoothed rate of the recent
 // updates (time constant `tau` seconds), never below what the stage's average rate so far gives
 // (elapsed * (1 - f) / f), so a quick start cannot promise "0.0s left" that then grows to

@@ -47,6 +47,14 @@ std::pair<double, double> matrixChecksum(const at::Tensor& m)
 
 } // namespace
 
+void checkPlanBasis(const DecoderModel& fp, const Session& s)
+{
+    const std::string& plan = s.settings.value().rotation; // (callers refuse a session without a plan first)
+    if (fp.rotationKey() != plan || s.calibration.rotation != plan)
+        throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + plan
+                    + "' (internal error; nothing was written)");
+}
+
 std::map<std::string, at::Tensor> smoothedNorms(const DecoderModel& fp, const Session& s)
 {
     std::map<std::string, at::Tensor> out;
@@ -55,23 +63,22 @@ std::map<std::string, at::Tensor> smoothedNorms(const DecoderModel& fp, const Se
     if (!s.settings->rotation.empty())
         throw InputError("the plan is rotated (" + s.settings->rotation + ") and smoothed: its norms are folded into the "
                          "rotated weights, so SmoothQuant's factors have no norm to fold into; nothing was written");
-    const std::vector<GroupQuant> gq = groupQuantFromPlan(fp, s);
-    Checkpoint src(fp.dir());
-    for (int l = 0; l < fp.numLayers(); ++l) {
-        const std::array<int, 4> gs = fp.layerGroups(l);
-        for (int k : {1, 3})
-            if (gq[size_t(gs[size_t(k)])].smooth.defined())
-                throw InputError("the plan smooths input group '" + fp.groups()[size_t(gs[size_t(k)])]
+    std::vector<GroupQuant> gq = groupQuantFromPlan(fp, s);
+    for (int l = 0; l < fp.numLayers(); ++l)
+        for (int k : {1, 3}) {
+            const int g = fp.layerGroups(l)[size_t(k)];
+            if (gq[size_t(g)].smooth.defined())
+                throw InputError("the plan smooths input group '" + fp.groups()[size_t(g)]
                                  + "', which no norm precedes (a session of an earlier version): quantize again to "
                                    "export it; nothing was written");
-        const std::string p = fp.tensorPrefix() + "model.layers." + std::to_string(l) + ".";
-        const std::pair<const char*, int> norms[] = {{"input_layernorm.weight", gs[0]},
-                                                     {"post_attention_layernorm.weight", gs[2]}};
-        for (const auto& [name, g] : norms) {
-            const at::Tensor& f = gq[size_t(g)].smooth;
-            at::Tensor w = src.loadFloat(p + name);
-            out[p + name] = (f.defined() ? w / f : w).contiguous();
         }
+    // The very fold the evaluation makes (makeQuantizedModel with foldSmoothing).
+    const DecoderModel folded = foldSmoothingIntoNorms(fp, gq);
+    for (int l = 0; l < fp.numLayers(); ++l) {
+        const std::string p = fp.tensorPrefix() + "model.layers." + std::to_string(l) + ".";
+        const auto [in, post] = folded.layerNorms(l);
+        out[p + "input_layernorm.weight"] = in.cpu().to(at::kFloat).contiguous();
+        out[p + "post_attention_layernorm.weight"] = post.cpu().to(at::kFloat).contiguous();
     }
     return out;
 }
@@ -97,45 +104,6 @@ std::string rotationRecordJson(const DecoderModel& model, const std::string& key
     return j.dump();
 }
 
-DecoderModel rotateAsRecorded(const DecoderModel& model, const std::string& recordJson, const std::string& cfgPath)
-{
-    const nlohmann::json j = nlohmann::json::parse(recordJson, nullptr, false);
-    const std::string where = cfgPath + ": quantization_config.rotation";
-    if (!j.is_object() || !j.contains("key") || !j["key"].is_string())
-        throw InputError(where + " must be an object with a string \"key\" (hadamard:SEED or hadamard-heads:SEED)");
-    const std::string key = j["key"].get<std::string>();
-    if (key.empty() || !validRotationKey(key))
-        throw InputError(where + ".key '" + key + "' is not a rotation (expected hadamard:SEED or hadamard-heads:SEED)");
-    const Rotation r = makeRotation(model, rotationSeed(key), rotatesHeads(key));
-    auto check = [&](const char* name, const at::Tensor& m, const std::string& how) {
-        if (!m.defined())
-            return;
-        if (!j.contains(name) || !j[name].is_object() || !j[name].contains("checksum") || !j[name]["checksum"].is_number()
-            || !j[name].contains("order") || !j[name]["order"].is_number_integer())
-            throw InputError(where + "." + name + " must hold \"order\" and \"checksum\" numbers");
-        if (j[name]["order"].get<int64_t>() != m.size(0))
-            throw InputError(where + "." + name + ".order is " + std::to_string(j[name]["order"].get<int64_t>())
-                             + " but the model's config makes it " + std::to_string(m.size(0)));
-        const auto [sum, scale] = matrixChecksum(m);
-        const double recorded = j[name]["checksum"].get<double>();
-        // float32 matrices summed in double: equal matrices agree to ~1e-12 of the scale; a
-        // different construction (another LAPACK's QR, another seed) differs by far more.
-        if (!(std::fabs(sum - recorded) <= 1e-7 * std::max(scale, 1e-30)))
-            throw InputError(where + "." + name + ": this build makes a different " + name + " matrix (" + how
-                             + ", checksum " + std::to_string(sum) + ") than the export's ("
-                             + j[name].value("how", std::string("?")) + ", checksum " + std::to_string(recorded)
-                             + "); the rotated weights cannot be read back here");
-    };
-    check("residual", r.residual, r.residualHow);
-    check("down", r.down, r.downHow);
-    check("head", r.head, r.headHow);
-    try {
-        return model.rotated(r.residual, r.down, key, r.head, true);
-    } catch (const InputError& e) {
-        throw InputError(cfgPath + ": " + e.what());
-    }
-}
-
 ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const std::string& outDir, bool overwrite,
                               const CancelToken* cancel, const ProgressSink& progress, int64_t shardBytes)
 {
@@ -146,9 +114,7 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
     if (!s.settings)
         throw Error("nothing to export: the session has no quantization plan");
     const QuantSettings& st = *s.settings;
-    if (fp.rotationKey() != st.rotation || s.calibration.rotation != st.rotation)
-        throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + st.rotation
-                    + "' (internal error; nothing was written)");
+    checkPlanBasis(fp, s);
     // SmoothQuant: 1/s folded into the norms (float32), the weights already hold diag(s).
     const std::map<std::string, at::Tensor> norms = smoothedNorms(fp, s);
     if (st.act == ActScheme::PerTokenDynamic && st.actFormat == ActFormat::NVFP4)
@@ -256,6 +222,48 @@ void copyModelSideFiles(const std::string& fromDir, const std::string& toDir)
 
 namespace {
 
+// `model` (read from an export whose Linear weights are in the recorded basis already) turned
+// into that basis: norms folded, q, the online down_proj h and v_proj's biases as the record's
+// key says (DecoderModel::rotated with weightsInBasis). Throws InputError naming cfgPath when
+// the record is malformed or this build makes other matrices than the exporting one did.
+DecoderModel rotateAsRecorded(const DecoderModel& model, const nlohmann::json& j, const std::string& cfgPath)
+{
+    const std::string where = cfgPath + ": quantization_config.rotation";
+    if (!j.is_object() || !j.contains("key") || !j["key"].is_string())
+        throw InputError(where + " must be an object with a string \"key\" (hadamard:SEED or hadamard-heads:SEED)");
+    const std::string key = j["key"].get<std::string>();
+    if (key.empty() || !validRotationKey(key))
+        throw InputError(where + ".key '" + key + "' is not a rotation (expected hadamard:SEED or hadamard-heads:SEED)");
+    const Rotation r = makeRotation(model, rotationSeed(key), rotatesHeads(key));
+    auto check = [&](const char* name, const at::Tensor& m, const std::string& how) {
+        if (!m.defined())
+            return;
+        if (!j.contains(name) || !j[name].is_object() || !j[name].contains("checksum") || !j[name]["checksum"].is_number()
+            || !j[name].contains("order") || !j[name]["order"].is_number_integer())
+            throw InputError(where + "." + name + " must hold \"order\" and \"checksum\" numbers");
+        if (j[name]["order"].get<int64_t>() != m.size(0))
+            throw InputError(where + "." + name + ".order is " + std::to_string(j[name]["order"].get<int64_t>())
+                             + " but the model's config makes it " + std::to_string(m.size(0)));
+        const auto [sum, scale] = matrixChecksum(m);
+        const double recorded = j[name]["checksum"].get<double>();
+        // float32 matrices summed in double: equal matrices agree to ~1e-12 of the scale; a
+        // different construction (another LAPACK's QR, another seed) differs by far more.
+        if (!(std::fabs(sum - recorded) <= 1e-7 * std::max(scale, 1e-30)))
+            throw InputError(where + "." + name + ": this build makes a different " + name + " matrix (" + how
+                             + ", checksum " + std::to_string(sum) + ") than the export's ("
+                             + j[name].value("how", std::string("?")) + ", checksum " + std::to_string(recorded)
+                             + "); the rotated weights cannot be read back here");
+    };
+    check("residual", r.residual, r.residualHow);
+    check("down", r.down, r.downHow);
+    check("head", r.head, r.headHow);
+    try {
+        return model.rotated(r.residual, r.down, key, r.head, true);
+    } catch (const InputError& e) {
+        throw InputError(cfgPath + ": " + e.what());
+    }
+}
+
 // An export of a rotated plan: its model turned into the recorded basis (settings.rotation and
 // quantization_config.rotation must agree).
 void rotateIfRecorded(LoadedModel& lm, const nlohmann::json& qc, const std::string& cfgPath)
@@ -271,7 +279,7 @@ void rotateIfRecorded(LoadedModel& lm, const nlohmann::json& qc, const std::stri
     if (recordKey != key)
         throw InputError(cfgPath + ": quantization_config.rotation.key '" + recordKey + "' differs from the settings' rotation '"
                          + key + "'");
-    lm.model = rotateAsRecorded(lm.model, qc["rotation"].dump(), cfgPath);
+    lm.model = rotateAsRecorded(lm.model, qc["rotation"], cfgPath);
 }
 
 } // namespace

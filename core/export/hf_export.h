@@ -46,11 +46,9 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
 // quantization_config.rotation), as JSON text: the key, how each matrix was built and a checksum
 // of each, so that a reader rebuilds the very same matrices or refuses.
 std::string rotationRecordJson(const DecoderModel& model, const std::string& key);
-// `model` (read from an export whose Linear weights are in the recorded basis already) turned
-// into that basis: norms folded, q, the online down_proj h and v_proj's biases as the record's
-// key says (DecoderModel::rotated with weightsInBasis). Throws InputError naming cfgPath when
-// the record is malformed or this build makes other matrices than the exporting one did.
-DecoderModel rotateAsRecorded(const DecoderModel& model, const std::string& recordJson, const std::string& cfgPath);
+
+// An export's model and its plan must work in one basis (rotation key): Error otherwise.
+void checkPlanBasis(const DecoderModel& fp, const Session& s);
 
 // A SmoothQuant plan's RMSNorm weights with 1/s folded in (float32, by tensor name): each
 // layer's input_layernorm divided by its q/k/v group's factors and post_attention_layernorm by

@@ -283,9 +283,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     if (f == ExportFormat::MorphoquantSim)
         throw Error("exportPacked: morphoquant-sim is exportSimulated");
     const QuantSettings& st = *s.settings;
-    if (fp.rotationKey() != st.rotation || s.calibration.rotation != st.rotation)
-        throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + st.rotation
-                    + "' (internal error; nothing was written)");
+    checkPlanBasis(fp, s);
     const std::string why = exportRefusal(st, f, fp.modules());
     if (!why.empty())
         throw InputError(why + "; nothing was written");

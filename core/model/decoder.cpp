@@ -318,6 +318,12 @@ DecoderModel DecoderModel::withNormsDividedBy(const std::vector<at::Tensor>& inp
     return r;
 }
 
+std::pair<at::Tensor, at::Tensor> DecoderModel::layerNorms(int layer) const
+{
+    const Layer& L = m_layers.at(size_t(layer));
+    return {L.inNorm, L.postNorm};
+}
+
 LayerWeights DecoderModel::layerWeightsFrom(const DecoderModel& base, const LayerWeights& baseWeights) const
 {
     if (!m_source || m_source != base.m_source || base.m_transforms.size() > m_transforms.size())

@@ -187,6 +187,8 @@ public:
     // an export stores it (export/hf_export.h smoothedNorms).
     DecoderModel withNormsDividedBy(const std::vector<at::Tensor>& inputNorm,
                                     const std::vector<at::Tensor>& postNorm) const;
+    // Layer `layer`'s RMSNorm weights (input, post-attention) as this model holds them (resident).
+    std::pair<at::Tensor, at::Tensor> layerNorms(int layer) const;
     // x [..., hidden] in the model's residual basis: x q when rotated, else x (encoder features
     // placed among the token embeddings go through it).
     at::Tensor toResidualBasis(const at::Tensor& x) const;

@@ -1,6 +1,7 @@
 #include "quant/act_quant.h"
 
 #include "common/error.h"
+#include "quant/mdqfo.h"
 
 #include <algorithm>
 #include <string>
@@ -52,15 +53,8 @@ double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bo
         const double clip = steps > 0 ? 1.0 - 0.3 * double(i) / double(steps) : 1.0;
         const at::Tensor xq = fakeQuantPerToken(x, bits, clip, asym);
         const at::Tensor d = x - xq;
-        double err = 0.0;
-        if (morphology) {
-            const double p = morphology->p;
-            const at::Tensor lp = (p == 2.0 ? d * d : d.abs().pow(p)).mean();
-            const at::Tensor lcos = 1.0 - at::cosine_similarity(x, xq, 1, 1e-8).mean();
-            err = (lp + morphology->lambdaCos * lcos).item<double>();
-        } else {
-            err = (d.matmul(gram) * d).sum().item<double>();
-        }
+        const double err = morphology ? morphologyLossOf(x, xq, *morphology).total
+                                      : (d.matmul(gram) * d).sum().item<double>();
         if (i == 0 || err < bestErr) {
             best = clip;
             bestErr = err;

@@ -346,7 +346,11 @@ MorphologyLoss morphologyLoss(const at::Tensor& x, const at::Tensor& alpha, cons
 {
     if (x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 2)
         return morphologyLossCpu(x, alpha, mask, abits, dabc.rho, st);
-    at::Tensor xh = compensatedInput(x, fakeQuantPerChannel(x, alpha, abits), mask, alpha, dabc.rho);
+    return morphologyLossOf(x, compensatedInput(x, fakeQuantPerChannel(x, alpha, abits), mask, alpha, dabc.rho), st);
+}
+
+MorphologyLoss morphologyLossOf(const at::Tensor& x, const at::Tensor& xh, const MdqfoSettings& st)
+{
     MorphologyLoss l;
     l.lp = elementError(x - xh, st.p).mean().item<double>();
     l.lcos = cosineLoss(x, xh);

@@ -16,6 +16,9 @@ struct MorphologyLoss {
     double total = 0.0;
 };
 
+// The loss of a quantized X_hat against X [T, K] (any quantizer: per-token clip searches use it too).
+MorphologyLoss morphologyLossOf(const at::Tensor& x, const at::Tensor& xh, const MdqfoSettings& mdqfo);
+
 // The loss of one clipping choice on X [T, K]; mask [K] 0/1; alpha [K].
 MorphologyLoss morphologyLoss(const at::Tensor& x, const at::Tensor& alpha, const at::Tensor& mask, int abits,
                               const DabcSettings& dabc, const MdqfoSettings& mdqfo);
