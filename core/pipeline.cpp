@@ -300,11 +300,21 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
         if (!(settings.actClip > 0.0 && settings.actClip <= 1.0))
             throw InputError("the activation clip ratio must be in (0, 1], got " + std::to_string(settings.actClip));
         if (settings.method != "rtn")
-            throw InputError("activation clipping and asymmetric activations apply to per-token activations "
-                             "(--method rtn); MorphoQuant's static bounds come from MDQFO");
+            throw InputError("activation clipping and asymmetric activations apply to per-token and per-tensor "
+                             "activations (--method rtn); MorphoQuant's static bounds come from MDQFO");
+    }
+    if (isPerTensor(settings.act)) {
+        if (settings.method != "rtn")
+            throw InputError(std::string(actSchemeName(settings.act)) + " activations go with --method rtn; "
+                             "MorphoQuant's activations are static per channel");
+        if (settings.actFormat != ActFormat::Int)
+            throw InputError(std::string(actSchemeName(settings.act)) + " activations are integers; "
+                             + actFormatName(settings.actFormat) + " is a per-token block format");
     }
     if (settings.smooth && settings.method != "rtn")
-        throw InputError("SmoothQuant applies to --method rtn here: MorphoQuant's DABC scores and static bounds would "
+        throw InputError("SmoothQuant applies to --method rtn here: MorphoQuant's static per-channel scales absorb any "
+                         "per-channel factor already (x / s on bounds alpha / s gives the same codes), so it would "
+                         "only move outliers into the weights; and its DABC scores and static bounds would "
                          "need the smoothed statistics, which are not computed yet");
     if (!(settings.smoothAlpha >= 0.0 && settings.smoothAlpha <= 1.0))
         throw InputError("the SmoothQuant migration strength must be within 0..1, got "
@@ -323,7 +333,8 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
             throw InputError("the deployable mode with GPTQ (its Hessian in the folded basis) is not written yet");
     }
     if (settings.method == "rtn") {
-        settings.act = settings.abits < 16 ? ActScheme::PerTokenDynamic : ActScheme::None;
+        settings.act = settings.abits >= 16 ? ActScheme::None
+            : (isPerTensor(settingsIn.act) ? settingsIn.act : ActScheme::PerTokenDynamic);
         settings.dabc.enabled = false;
         settings.mdqfo.enabled = false;
         w.plans.clear();

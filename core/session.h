@@ -64,7 +64,7 @@ struct GroupPlan {
     double tauGlobal = 0.0;       // mu_g + k sigma_g over all groups
     std::vector<float> alpha0;    // initial clipping bound max|X_c|
     std::vector<float> alpha;     // clipping bound after MDQFO
-    double tokenClip = 0.0;       // per-token activations: this group's clip ratio (0: the settings')
+    double tokenClip = 0.0;       // per-token or per-tensor activations: this group's clip ratio (0: the settings')
     std::vector<float> smooth;    // SmoothQuant's s_j of this group (empty: no smoothing)
 };
 

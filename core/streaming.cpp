@@ -426,7 +426,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     const bool gptq = settings.gptq.enabled;
     const bool fpTarget = gptq && settings.gptq.fpTarget;
     // The batches stop at every group's input for MDQFO (static activations) and GPTQ.
-    const bool clipSearch = settings.act == ActScheme::PerTokenDynamic && settings.actClipSearch > 0;
+    const bool clipSearch = (settings.act == ActScheme::PerTokenDynamic || isPerTensor(settings.act))
+        && settings.actClipSearch > 0;
     const bool capture = staticActs || gptq || clipSearch;
     const bool smoothing = settings.smooth;
     if (!capture && !errors && !smoothing) {
@@ -502,6 +503,7 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 if (f.defined()) {
                     GroupQuant gq = prefix.group(g);
                     gq.smooth = f;
+                    setInputRange(gq); // the smoothed input's range (static per-tensor, NVFP4's global scale)
                     prefix.setGroup(g, gq);
                     w.plans[model.groups()[size_t(g)]].smooth.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
                 }
@@ -566,8 +568,19 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                     }
                     GroupQuant gq = prefix.group(g);
                     const at::Tensor rows = gq.smooth.defined() ? cap.rows() / gq.smooth : cap.rows();
-                    gq.tokenClip = searchTokenClip(rows, gram, settings.abits, settings.actAsym, settings.actClipSearch,
-                                                   settings.actClipMorphology ? &settings.mdqfo : nullptr);
+                    const MdqfoSettings* morph = settings.actClipMorphology ? &settings.mdqfo : nullptr;
+                    const int bits = settings.abits;
+                    const bool asym = settings.actAsym;
+                    if (settings.act == ActScheme::PerTensorStatic) // the calibration range, clipped
+                        gq.tokenClip = searchClip(rows, gram, settings.actClipSearch, morph, [&](const at::Tensor& v, double c) {
+                            return fakeQuantPerTensor(v, bits, gq.rangeMin, gq.rangeMax, c, asym);
+                        });
+                    else if (settings.act == ActScheme::PerTensorDynamic) // the row sample as one tensor
+                        gq.tokenClip = searchClip(rows, gram, settings.actClipSearch, morph, [&](const at::Tensor& v, double c) {
+                            return fakeQuantPerTensorDynamic(v, bits, c, asym);
+                        });
+                    else
+                        gq.tokenClip = searchTokenClip(rows, gram, bits, asym, settings.actClipSearch, morph);
                     w.plans[name].tokenClip = gq.tokenClip;
                     prefix.setGroup(g, gq);
                 }

@@ -199,6 +199,10 @@ private slots:
         row("--per-tensor", rtn, none, {"--per-tensor"}, [](O o) { return flag(o.settings.weight.perTensor); }, "true");
         row("--aformat", rtn, none, {"--aformat", "hif4"},
             [](O o) { return std::string(mq::core::actFormatName(o.settings.actFormat)); }, "hif4");
+        row("--ascheme", rtn, none, {"--ascheme", "per-tensor-static"},
+            [](O o) { return std::string(mq::core::actSchemeName(o.settings.act)); }, "per-tensor-static");
+        row("--ascheme dynamic", rtn, none, {"--ascheme", "per-tensor-dynamic"},
+            [](O o) { return std::string(mq::core::actSchemeName(o.settings.act)); }, "per-tensor-dynamic");
         row("--smooth", rtn, none, {"--smooth", "0.6"},
             [](O o) { return flag(o.settings.smooth) + " " + num(o.settings.smoothAlpha); }, "true 0.6");
         // Rotation, mode, the run.
@@ -389,8 +393,16 @@ private slots:
         row("--aclip-objective without a search", rtn, {"--aclip-objective", "morphology"},
             "usage: --aclip-objective needs --aclip-search N");
         row("--aasym with morphoquant", mq, {"--aasym"},
-            "usage: --aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token activations "
-            "(--method rtn)");
+            "usage: --aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token and per-tensor "
+            "activations (--method rtn)");
+        row("--ascheme per-row", rtn, {"--ascheme", "per-row"},
+            "usage: --ascheme must be per-token-dynamic, per-tensor-dynamic or per-tensor-static, got 'per-row'");
+        row("--ascheme with morphoquant", mq, {"--ascheme", "per-tensor-static"},
+            "usage: --ascheme applies to --method rtn");
+        row("--ascheme with 16-bit activations", rtn, {"--abits", "16", "--ascheme", "per-tensor-static"},
+            "usage: --ascheme needs quantized activations");
+        row("--ascheme with a block format", rtn, {"--aformat", "mxfp4", "--ascheme", "per-tensor-dynamic"},
+            "usage: --ascheme per-tensor-dynamic quantizes integers; --aformat mxfp4 is a per-token block format");
         row("--smooth 2", rtn, {"--smooth", "2"}, "usage: --smooth takes a migration strength within 0..1");
         row("--smooth with morphoquant", mq, {"--smooth", "0.5"}, "usage: --smooth applies to --method rtn");
         row("--gptq-damp without --gptq", rtn, {"--gptq-damp", "0.1"},

@@ -269,6 +269,74 @@ private slots:
         QVERIFY(at::equal(out.loadFloat(norm), want));
     }
 
+    // The per-group clip ratios of a clip search and the static per-tensor ranges travel in a
+    // morphoquant-sim export (morphoquant.<group>.act_clip / .act_range), so the folder evaluates
+    // to the plan's figure: 1e-9 relative, as above (the same arithmetic on the same values).
+    void activationRangesEvaluateBack_data()
+    {
+        QTest::addColumn<QString>("scheme");
+        QTest::addColumn<int>("bits");
+        QTest::addColumn<int>("search");
+        QTest::addColumn<bool>("asym");
+        QTest::addColumn<bool>("smooth");
+        QTest::newRow("per-token-search") << "per-token-dynamic" << 4 << 6 << false << false;
+        QTest::newRow("per-tensor-static-search-smooth") << "per-tensor-static" << 8 << 6 << false << true;
+        QTest::newRow("per-tensor-static-asym") << "per-tensor-static" << 8 << 0 << true << false;
+        QTest::newRow("per-tensor-dynamic-search") << "per-tensor-dynamic" << 8 << 6 << false << false;
+    }
+    void activationRangesEvaluateBack()
+    {
+        QFETCH(QString, scheme);
+        QFETCH(int, bits);
+        QFETCH(int, search);
+        QFETCH(bool, asym);
+        QFETCH(bool, smooth);
+        QuantSettings st = rtn(bits, bits);
+        st.act = parseActScheme(scheme.toStdString());
+        st.actClipSearch = search;
+        st.actAsym = asym;
+        st.smooth = smooth;
+        const std::string dir = path(std::string("ranges-") + QTest::currentDataTag());
+        const auto [planned, back] = roundTrip(m_calibrated, st, ExportFormat::MorphoquantSim, dir, m_eval);
+        QVERIFY2(std::fabs(planned - back) <= 1e-9 * planned,
+                 qPrintable(QString("plan %1, export %2").arg(planned, 0, 'g', 12).arg(back, 0, 'g', 12)));
+        Checkpoint out(dir);
+        const std::string g0 = "morphoquant.layers.0.qkv_in";
+        QCOMPARE(out.contains(g0 + ".act_clip"), search > 0);
+        QCOMPARE(out.contains(g0 + ".act_range"), scheme == "per-tensor-static");
+        if (scheme == "per-tensor-static") { // the calibration range of q/k/v's input (smoothed)
+            Session s = m_calibrated;
+            m_engine.quantize(s, st);
+            const DecoderModel m = DecoderModel::load(stories(), Residency::Streamed);
+            const GroupQuant g = groupQuantFromPlan(m, s)[0];
+            const at::Tensor r = out.loadFloat(g0 + ".act_range");
+            QCOMPARE(r[0].item<float>(), float(g.rangeMin));
+            QCOMPARE(r[1].item<float>(), float(g.rangeMax));
+            QVERIFY(g.rangeMin < 0.0 && g.rangeMax > 0.0);
+            // A damaged range is refused with the tensor named, nothing evaluated.
+            const std::string bad = path(std::string("ranges-bad-") + QTest::currentDataTag());
+            fs::copy(dir, bad, fs::copy_options::recursive);
+            {
+                Checkpoint ck(bad);
+                const std::string file = ck.fileOf(g0 + ".act_range");
+                const TensorInfo ti = ck.info(g0 + ".act_range");
+                // overwrite the two float32 values with (1, -1): minimum above maximum
+                std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+                uint64_t header = 0;
+                f.read(reinterpret_cast<char*>(&header), 8);
+                const float swapped[2] = {1.0f, -1.0f};
+                f.seekp(std::streamoff(8 + header + ti.begin));
+                f.write(reinterpret_cast<const char*>(swapped), sizeof swapped);
+            }
+            const auto err = inputErrorOf([&] { evalFolder(bad, m_eval); });
+            QVERIFY(err.has_value());
+            QVERIFY2(contains(*err, "act_range") && contains(*err, "minimum above its maximum"), err->c_str());
+        }
+        // Packed formats refuse per-tensor activations before anything runs.
+        if (scheme != "per-token-dynamic")
+            QVERIFY(contains(exportRefusal(st, ExportFormat::CompressedTensors), "per-tensor"));
+    }
+
     // A compressed-tensors folder written by another tool has no "morphoquant" key: the settings
     // come from the compressed-tensors fields alone, and the figure is the same.
     void thirdPartyConfigReadsTheSame()

@@ -232,6 +232,89 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, gptqQuantize(w, at::eye(4, at::kDouble), intSpec(4, 0, true), GptqSettings()));
     }
 
+    // Per-tensor activations, values derived by hand (scales exact in binary, so the comparisons
+    // are exact up to float32 rounding of the products: 1e-6 absolute). x = [[0.75, -1], [2.5, 0.125]].
+    // Symmetric 4-bit, static range [-1, 3.5]: s = 3.5/7 = 0.5, x/s = 1.5, -2, 5, 0.25 -> 2 (half
+    // to even), -2, 5, 0 -> 1, -1, 2.5, 0. Asymmetric over [-1.25, 2.5]: 15 steps, s = 0.25, zero
+    // point 5: x/s + 5 = 8, 1, 15, 5.5 -> 5 (half to even) -> 0.75, -1, 2.5, 0. Clip 0.5 symmetric
+    // over [-1, 3.5]: s = 0.25, 2.5 / s = 10 clamps to 7 -> 1.75.
+    void perTensorActivations()
+    {
+        const at::Tensor x = at::tensor({0.75f, -1.0f, 2.5f, 0.125f}).reshape({2, 2});
+        auto near = [](const at::Tensor& got, std::vector<float> want) {
+            const at::Tensor w = at::tensor(want).reshape({2, 2});
+            return at::allclose(got, w, 0.0, 1e-6);
+        };
+        QVERIFY(near(fakeQuantPerTensor(x, 4, -1.0, 3.5, 1.0, false), {1.f, -1.f, 2.5f, 0.f}));
+        QVERIFY(near(fakeQuantPerTensor(x, 4, -1.25, 2.5, 1.0, true), {0.75f, -1.f, 2.5f, 0.f}));
+        QVERIFY(near(fakeQuantPerTensor(x, 4, -1.0, 3.5, 0.5, false), {0.75f, -1.f, 1.75f, 0.f}));
+        // Dynamic: the tensor's own range, one scale for every row (a per-token grid differs).
+        QVERIFY(at::equal(fakeQuantPerTensorDynamic(x, 4, 1.0, true), fakeQuantPerTensor(x, 4, -1.0, 2.5, 1.0, true)));
+        QVERIFY(!at::equal(fakeQuantPerTensorDynamic(x, 4, 1.0, false), fakeQuantPerToken(x, 4)));
+        // A static range narrower than the data clamps what lies past it.
+        const at::Tensor narrow = fakeQuantPerTensor(x, 8, -0.5, 0.5, 1.0, false);
+        QVERIFY(std::abs(narrow.max().item<double>() - 0.5) < 1e-6 && std::abs(narrow.min().item<double>() + 0.5) < 1e-6);
+        QVERIFY_THROWS_EXCEPTION(InputError, fakeQuantPerTensor(x, 4, -1.0, std::nan(""), 1.0, false));
+        QVERIFY_THROWS_EXCEPTION(InputError, fakeQuantPerTensor(x, 4, -1.0, 2.0, 1.5, false));
+
+        // The static range of a group's input from its per-channel calibration bounds, through its
+        // SmoothQuant factors: channels [-1, 2] / 2 and [-4, 1] / 0.5 -> [-0.5, 1] and [-8, 2].
+        GroupQuant g;
+        g.channelMin = at::tensor({-1.0f, -4.0f});
+        g.channelMax = at::tensor({2.0f, 1.0f});
+        setInputRange(g);
+        QCOMPARE(g.rangeMin, -4.0);
+        QCOMPARE(g.rangeMax, 2.0);
+        QCOMPARE(g.actAmax, 4.0f);
+        g.smooth = at::tensor({2.0f, 0.5f});
+        setInputRange(g);
+        QCOMPARE(g.rangeMin, -8.0);
+        QCOMPARE(g.rangeMax, 2.0);
+        QCOMPARE(g.actAmax, 8.0f);
+
+        // The hook: static per-tensor quantizes with the group's range and clip ratio; dynamic
+        // with each call's own range.
+        QuantSettings st;
+        st.abits = 4;
+        st.act = ActScheme::PerTensorStatic;
+        GroupQuant r;
+        r.channelMin = at::tensor({-1.0f, 0.0f});
+        r.channelMax = at::tensor({1.0f, 2.0f});
+        setInputRange(r);
+        r.tokenClip = 0.5;
+        QuantSimHook hook(st, {r});
+        QVERIFY(at::equal(hook.onLinearInput(0, x, at::Tensor()), fakeQuantPerTensor(x, 4, -1.0, 2.0, 0.5, false)));
+        st.act = ActScheme::PerTensorDynamic;
+        QuantSimHook dyn(st, {GroupQuant()});
+        const at::Tensor y = x * 3.0;
+        QVERIFY(at::equal(dyn.onLinearInput(0, y, at::Tensor()), fakeQuantPerTensorDynamic(y, 4, 1.0, false)));
+        // No calibration range: a static hook says so instead of quantizing with [0, 0].
+        st.act = ActScheme::PerTensorStatic;
+        QuantSimHook bare(st, {GroupQuant()});
+        QVERIFY_THROWS_EXCEPTION(Error, bare.onLinearInput(0, x, at::Tensor()));
+
+        // The clip search on a per-tensor quantizer is never worse than ratio 1 by its measure,
+        // and picks below 1 for one huge value among small ones.
+        at::Generator gen = at::detail::createCPUGenerator(5);
+        at::Tensor heavy = at::randn({128, 16}, gen, at::kFloat);
+        heavy[3][2] = 40.0f;
+        const at::Tensor gram = at::eye(16);
+        auto q = [](const at::Tensor& v, double c) { return fakeQuantPerTensorDynamic(v, 4, c, false); };
+        const double c = searchClip(heavy, gram, 10, nullptr, q);
+        auto err = [&](double r) { return (heavy - q(heavy, r)).pow(2).sum().item<double>(); };
+        QVERIFY2(c < 1.0 && err(c) <= err(1.0), qPrintable(QString::number(c)));
+
+        // The cost: per-tensor activations are their bits exactly (one scale per input).
+        const DecoderModel m = DecoderModel::load(mq::test::storiesDir(), Residency::Streamed);
+        Session s;
+        attachModel(s, m);
+        QuantSettings pt = gptqW4A4();
+        pt.act = ActScheme::PerTensorStatic;
+        pt.actAsym = true;
+        s.settings = pt;
+        QCOMPARE(quantCost(s).actBitsEffective, 4.0);
+    }
+
     // Per-token activations: clip 1 symmetric is the plain quantizer; asymmetric tokens lose
     // less on one-sided data (a ReLU-like input: half the symmetric grid is wasted), and keep
     // zero exact; a clip ratio clamps the largest values to c max|x|.

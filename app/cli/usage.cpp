@@ -165,7 +165,7 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        weighted by diag H (default 0: none)
   --gptq-fp-target     aim at the full-precision model's outputs from the quantized model's
                        (activation-quantized) inputs (GPTAQ-style)
- Per-token activations (--method rtn):
+ Per-token and per-tensor activations (--method rtn):
   --aclip X            scale from X * max|x| of each token, values past it clamp (default 1)
   --aclip-search N     each input group's clip ratio instead: the one of N+1 ratios from 1
                        down to 0.7 with the least output error on calibration rows
@@ -179,6 +179,11 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        weights' columns multiplied by it before they are rounded (rtn)
   --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
                        per token, counted in the cost)
+  --ascheme S          per-token-dynamic (default: one scale per token) | per-tensor-static
+                       (one scale per input group from the calibration's range of its input,
+                       times --aclip or the searched ratio) | per-tensor-dynamic (one scale per
+                       forward: the range of every token of the batch, so figures depend on
+                       --batch). --aclip, --aclip-search and --aasym apply to all three
 )";
 
 const char* kSweepHelp = R"(usage: morphoquant-cli sweep --model DIR (--calib FILE | --manifest FILE)
@@ -370,7 +375,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "smooth", "recipe",
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "ascheme", "smooth", "recipe",
           "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor"}},
@@ -659,15 +664,30 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (a.has("aclip") && st.actClipSearch > 0)
         throw UsageError("--aclip and --aclip-search exclude each other (the search picks each group's ratio)");
     if ((a.has("aclip") || st.actAsym || st.actClipSearch > 0) && st.method != "rtn")
-        throw UsageError("--aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token activations "
-                         "(--method rtn)");
+        throw UsageError("--aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token and per-tensor "
+                         "activations (--method rtn)");
+    if (a.has("ascheme")) {
+        const std::string sc = a.value("ascheme");
+        if (sc != "per-token-dynamic" && sc != "per-tensor-dynamic" && sc != "per-tensor-static")
+            throw UsageError("--ascheme must be per-token-dynamic, per-tensor-dynamic or per-tensor-static, got '" + sc
+                             + "'");
+        if (st.method != "rtn")
+            throw UsageError("--ascheme applies to --method rtn (MorphoQuant's activations are static per channel)");
+        if (st.abits >= 16)
+            throw UsageError("--ascheme needs quantized activations (--abits below 16)");
+        if (sc != "per-token-dynamic" && af != "int")
+            throw UsageError("--ascheme " + sc + " quantizes integers; --aformat " + af + " is a per-token block format");
+        st.act = core::parseActScheme(sc);
+    }
     if (a.has("smooth")) {
         st.smooth = true;
         st.smoothAlpha = a.doubleValue("smooth", 0.5);
         if (!(st.smoothAlpha >= 0.0 && st.smoothAlpha <= 1.0))
             throw UsageError("--smooth takes a migration strength within 0..1");
         if (st.method != "rtn")
-            throw UsageError("--smooth applies to --method rtn (per-token activations)");
+            throw UsageError("--smooth applies to --method rtn (per-token and per-tensor activations): MorphoQuant's "
+                             "static per-channel scales absorb any per-channel factor already (x / s on bounds "
+                             "alpha / s gives the same codes), so smoothing would only move outliers into the weights");
     }
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);

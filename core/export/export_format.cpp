@@ -62,6 +62,9 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
                + "): its down_proj inputs need the online rotation at run time, which this format cannot name "
                  "(--export-format morphoquant or morphoquant-sim carry it)";
     const bool act = st.act != ActScheme::None && st.abits < 16;
+    if (act && isPerTensor(st.act))
+        return F + "per-tensor activations (" + actSchemeName(st.act) + ") are not written into packed exports yet; "
+                   "--export-format morphoquant-sim keeps them (this tool's eval --model)";
     if (st.weight.format == WeightFormat::None)
         return F + "the weights are not quantized (--wbits 16): there is nothing to pack";
     if (f == ExportFormat::Nvfp4) {

@@ -150,6 +150,22 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
             groups.push_back(g);
         }
     }
+    // Per-token and per-tensor activations: each group's searched clip ratio, and the static
+    // per-tensor range of the input as the Linear sees it (smoothed).
+    {
+        const std::vector<GroupQuant> gq = groupQuantFromPlan(fp, s);
+        for (size_t g = 0; g < gq.size(); ++g) {
+            const std::string base = "morphoquant." + fp.groups()[g];
+            if (gq[g].tokenClip > 0.0 && st.act != ActScheme::PerChannelStatic)
+                extra[base + ".act_clip"] = at::full({1}, float(gq[g].tokenClip), at::kFloat);
+            if (st.act == ActScheme::PerTensorStatic && st.abits < 16) {
+                if (!gq[g].channelMin.defined())
+                    throw Error("the plan has no calibration range for input group '" + fp.groups()[g] + "'");
+                extra[base + ".act_range"] = at::tensor(std::vector<float>{float(gq[g].rangeMin), float(gq[g].rangeMax)},
+                                                        at::TensorOptions().dtype(at::kFloat));
+            }
+        }
+    }
     for (const auto& [name, t] : extra)
         specs.push_back(TensorSpec{name, fromScalarType(t.scalar_type()), t.sizes().vec()});
 
@@ -352,6 +368,43 @@ LoadedModel loadModelForEval(const std::string& dir, Residency residency)
             if (!((lm.groups[g].mask == 0) | (lm.groups[g].mask == 1)).all().item<bool>())
                 throw InputError(describe(ck.fileOf(base + ".dabc_mask"), base + ".dabc_mask",
                                           "holds an entry other than 0 or 1"));
+        }
+    }
+    if (lm.settings->act == ActScheme::PerTokenDynamic || isPerTensor(lm.settings->act)) {
+        Checkpoint ck(dir);
+        for (size_t g = 0; g < lm.model.groups().size(); ++g) {
+            const std::string base = "morphoquant." + lm.model.groups()[g];
+            auto small = [&](const std::string& name, int64_t n) {
+                if (ck.info(name).numel() != n)
+                    throw InputError(describe(ck.fileOf(name), name,
+                                              "has " + std::to_string(ck.info(name).numel()) + " entries, expected "
+                                                  + std::to_string(n)));
+                const at::Tensor t = ck.loadFloat(name);
+                if (!t.isfinite().all().item<bool>())
+                    throw InputError(describe(ck.fileOf(name), name, "holds a value that is not finite"));
+                return t;
+            };
+            if (ck.contains(base + ".act_clip")) {
+                const double c = small(base + ".act_clip", 1).item<double>();
+                if (!(c > 0.0 && c <= 1.0))
+                    throw InputError(describe(ck.fileOf(base + ".act_clip"), base + ".act_clip",
+                                              "holds " + std::to_string(c) + "; expected a clip ratio in (0, 1]"));
+                lm.groups[g].tokenClip = c;
+            }
+            if (lm.settings->act == ActScheme::PerTensorStatic && lm.settings->abits < 16) {
+                if (!ck.contains(base + ".act_range"))
+                    throw InputError(describe(dir, base + ".act_range", "missing; a morphoquant-sim export with static "
+                                                                        "per-tensor activations needs it"));
+                const at::Tensor r = small(base + ".act_range", 2);
+                lm.groups[g].rangeMin = r[0].item<double>();
+                lm.groups[g].rangeMax = r[1].item<double>();
+                if (!(lm.groups[g].rangeMin <= lm.groups[g].rangeMax))
+                    throw InputError(describe(ck.fileOf(base + ".act_range"), base + ".act_range",
+                                              "holds a minimum above its maximum"));
+                // (the hook reads the range; channelMin marks it as set)
+                lm.groups[g].channelMin = at::full({1}, float(lm.groups[g].rangeMin), at::kFloat);
+                lm.groups[g].channelMax = at::full({1}, float(lm.groups[g].rangeMax), at::kFloat);
+            }
         }
     }
     return lm;

@@ -4,6 +4,7 @@
 #include "quant/mdqfo.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace mq::core {
@@ -45,13 +46,47 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
     return (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
 }
 
+at::Tensor fakeQuantPerTensor(const at::Tensor& x, int bits, double lo, double hi, double clip, bool asym)
+{
+    checkBits(bits);
+    if (!(clip > 0.0 && clip <= 1.0))
+        throw InputError("activation clip ratio must be in (0, 1], got " + std::to_string(clip));
+    if (!std::isfinite(lo) || !std::isfinite(hi))
+        throw InputError("per-tensor activation range is not finite (calibration statistics with NaN or Inf?)");
+    if (!asym) {
+        const double qmax = double((1 << (bits - 1)) - 1);
+        const double scale = double(float(std::max(clip * std::max(std::fabs(lo), std::fabs(hi)) / qmax, 1e-12)));
+        return at::clamp(at::round(x / scale), -qmax, qmax) * scale;
+    }
+    const double qmax = double((1 << bits) - 1);
+    const double l = clip * std::min(lo, 0.0), h = clip * std::max(hi, 0.0);
+    const double scale = double(float(std::max((h - l) / qmax, 1e-12))); // stored as float32
+    const double zero = std::nearbyint(-l / scale);
+    return (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
+}
+
+at::Tensor fakeQuantPerTensorDynamic(const at::Tensor& x, int bits, double clip, bool asym)
+{
+    if (x.numel() == 0)
+        return x;
+    return fakeQuantPerTensor(x, bits, x.min().item<double>(), x.max().item<double>(), clip, asym);
+}
+
 double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
                        const MdqfoSettings* morphology)
 {
+    return searchClip(x, gram, steps, morphology,
+                      [&](const at::Tensor& v, double clip) { return fakeQuantPerToken(v, bits, clip, asym); });
+}
+
+double searchClip(const at::Tensor& x, const at::Tensor& gram, int steps, const MdqfoSettings* morphology,
+                  const std::function<at::Tensor(const at::Tensor&, double)>& quantize)
+{
     double best = 1.0, bestErr = 0.0;
     for (int i = 0; i <= std::max(0, steps); ++i) {
-        const double clip = steps > 0 ? 1.0 - 0.3 * double(i) / double(steps) : 1.0;
-        const at::Tensor xq = fakeQuantPerToken(x, bits, clip, asym);
+        // float32 ratios: an export stores them so, and the plan is then the export exactly
+        const double clip = steps > 0 ? double(float(1.0 - 0.3 * double(i) / double(steps))) : 1.0;
+        const at::Tensor xq = quantize(x, clip);
         const at::Tensor d = x - xq;
         const double err = morphology ? morphologyLossOf(x, xq, *morphology).total
                                       : (d.matmul(gram) * d).sum().item<double>();

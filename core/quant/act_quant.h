@@ -3,6 +3,8 @@
 // Both use a symmetric grid with qmax = 2^(bits-1)-1 levels each side and round-half-to-even.
 #include <ATen/ATen.h>
 
+#include <functional>
+
 #include "quant/quant_settings.h"
 
 namespace mq::core {
@@ -23,6 +25,18 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
 // lambda_cos from it; gram is not used). Ties keep the larger ratio.
 double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
                        const MdqfoSettings* morphology = nullptr);
+
+// One scale for the whole tensor from its range [lo, hi] (a static range from calibration, or
+// the tensor's own for a dynamic one): symmetric s = clip max(|lo|, |hi|) / qmax, values past it
+// clamp; asym: [clip min(lo, 0), clip max(hi, 0)] on 2^bits - 1 steps with one zero point, as
+// fakeQuantPerToken's asymmetric grid with a single row range.
+at::Tensor fakeQuantPerTensor(const at::Tensor& x, int bits, double lo, double hi, double clip, bool asym);
+// Dynamic: the range is x's own, every element of it (one scale per call).
+at::Tensor fakeQuantPerTensorDynamic(const at::Tensor& x, int bits, double clip, bool asym);
+
+// The clip ratio search of searchTokenClip for any quantizer q(x, clip) of the group's rows.
+double searchClip(const at::Tensor& x, const at::Tensor& gram, int steps, const MdqfoSettings* morphology,
+                  const std::function<at::Tensor(const at::Tensor&, double)>& quantize);
 
 // Static per-channel clipping bounds alpha [K] > 0: s_c = alpha_c / qmax, values clamp to
 // [-alpha_c, alpha_c]. This is the grid MDQFO optimises.

@@ -72,6 +72,7 @@ QuantCost quantCost(const Session& s)
         double b = 16.0;
         if (quantized) {
             b = double(q.abits);
+            // Per tensor: one scale (and zero point) per input, nothing per element.
             if (q.act == ActScheme::PerTokenDynamic) {
                 switch (q.actFormat) {
                 case ActFormat::Int:

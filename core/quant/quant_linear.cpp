@@ -57,8 +57,21 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
             return fakeQuantBlockFormat(x, WeightFormat::HiF4);
         }
         // (group < m_groups.size(): checked above)
-        const double clip = m_groups[size_t(group)].tokenClip > 0.0 ? m_groups[size_t(group)].tokenClip : m_settings.actClip;
+        // (float32 ratios, as exports store them: the plan is the export exactly)
+        const double clip = double(float(m_groups[size_t(group)].tokenClip > 0.0 ? m_groups[size_t(group)].tokenClip
+                                                                                  : m_settings.actClip));
         return fakeQuantPerToken(x, m_settings.abits, clip, m_settings.actAsym);
+    }
+    case ActScheme::PerTensorDynamic:
+    case ActScheme::PerTensorStatic: {
+        const GroupQuant& q = m_groups[size_t(group)];
+        const double clip = double(float(q.tokenClip > 0.0 ? q.tokenClip : m_settings.actClip));
+        if (m_settings.act == ActScheme::PerTensorDynamic)
+            return fakeQuantPerTensorDynamic(x, m_settings.abits, clip, m_settings.actAsym);
+        if (!q.channelMin.defined())
+            throw Error("static per-tensor activation quantization of input group " + std::to_string(group)
+                        + " has no calibration range: calibrate first");
+        return fakeQuantPerTensor(x, m_settings.abits, q.rangeMin, q.rangeMax, clip, m_settings.actAsym);
     }
     case ActScheme::PerChannelStatic: {
         const GroupQuant& q = m_groups.at(size_t(group));
@@ -190,14 +203,26 @@ std::vector<GroupQuant> groupQuantFromStats(const DecoderModel& model, const Ses
         auto it = s.stats.find(model.groups()[g]);
         if (it == s.stats.end())
             continue;
-        float amax = 0.f;
-        for (float v : it->second.pooled.min)
-            amax = std::max(amax, std::fabs(v));
-        for (float v : it->second.pooled.max)
-            amax = std::max(amax, std::fabs(v));
-        out[g].actAmax = amax;
+        const auto f32 = at::TensorOptions().dtype(at::kFloat);
+        out[g].channelMin = at::tensor(it->second.pooled.min, f32);
+        out[g].channelMax = at::tensor(it->second.pooled.max, f32);
+        setInputRange(out[g]);
     }
     return out;
+}
+
+void setInputRange(GroupQuant& g)
+{
+    if (!g.channelMin.defined() || !g.channelMax.defined() || g.channelMin.numel() == 0)
+        return;
+    at::Tensor lo = g.channelMin, hi = g.channelMax;
+    if (g.smooth.defined() && g.smooth.numel() == lo.numel()) { // x / s with s > 0 keeps each channel's order
+        lo = lo / g.smooth;
+        hi = hi / g.smooth;
+    }
+    g.rangeMin = lo.min().item<double>();
+    g.rangeMax = hi.max().item<double>();
+    g.actAmax = float(std::max(std::fabs(g.rangeMin), std::fabs(g.rangeMax)));
 }
 
 std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Session& s)
@@ -213,6 +238,7 @@ std::vector<GroupQuant> groupQuantFromPlan(const DecoderModel& model, const Sess
                 throw Error("plan of group '" + model.groups()[g] + "' has " + std::to_string(it->second.smooth.size())
                             + " smoothing factors, the model " + std::to_string(model.groupChannels(int(g))) + " channels");
             out[g].smooth = at::tensor(it->second.smooth, at::TensorOptions().dtype(at::kFloat));
+            setInputRange(out[g]);
         }
         if (it->second.alpha.empty())
             continue;

@@ -17,11 +17,20 @@ namespace mq::core {
 struct GroupQuant {
     at::Tensor alpha; // [K] clipping bounds (per-channel static)
     at::Tensor mask;  // [K] float 0/1 DABC mask (per-channel static)
-    double tokenClip = 0.0; // per-token dynamic: this group's clip ratio (0: the settings')
+    double tokenClip = 0.0; // per-token or per-tensor: this group's clip ratio (0: the settings')
     float actAmax = 0.f;    // NVFP4 activations: the calibration's max |x| of the group (static global scale)
     float actGlobalScale = 0.f; // ... or the global scale itself (> 0: read from an export's input_global_scale)
     at::Tensor smooth;      // [K] SmoothQuant factors: the input is divided by them first (undefined: none)
+    // The calibration's per-channel range of the group's input [K] (pooled statistics), and the
+    // range of the whole input as the Linear sees it (smoothed: each channel's bounds divided by
+    // its factor), which static per-tensor activations quantize with (setInputRange).
+    at::Tensor channelMin, channelMax;
+    double rangeMin = 0.0, rangeMax = 0.0;
 };
+
+// rangeMin/rangeMax and actAmax of g from channelMin/channelMax and g.smooth (call again once the
+// smoothing factors are set; folding them into a norm later leaves the range as it is).
+void setInputRange(GroupQuant& g);
 
 class QuantSimHook : public ForwardHook {
 public:

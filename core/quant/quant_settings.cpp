@@ -78,6 +78,8 @@ const char* actSchemeName(ActScheme s)
     case ActScheme::None: return "none";
     case ActScheme::PerTokenDynamic: return "per-token-dynamic";
     case ActScheme::PerChannelStatic: return "per-channel-static";
+    case ActScheme::PerTensorDynamic: return "per-tensor-dynamic";
+    case ActScheme::PerTensorStatic: return "per-tensor-static";
     }
     return "?";
 }
@@ -87,8 +89,16 @@ ActScheme parseActScheme(const std::string& s)
     if (s == "none") return ActScheme::None;
     if (s == "per-token-dynamic") return ActScheme::PerTokenDynamic;
     if (s == "per-channel-static") return ActScheme::PerChannelStatic;
+    if (s == "per-tensor-dynamic") return ActScheme::PerTensorDynamic;
+    if (s == "per-tensor-static") return ActScheme::PerTensorStatic;
     throw InputError("unknown activation scheme '" + s
-                     + "' (expected none, per-token-dynamic or per-channel-static)");
+                     + "' (expected none, per-token-dynamic, per-channel-static, per-tensor-dynamic or "
+                       "per-tensor-static)");
+}
+
+bool isPerTensor(ActScheme s)
+{
+    return s == ActScheme::PerTensorDynamic || s == ActScheme::PerTensorStatic;
 }
 
 const char* dispersionFormName(DispersionForm f)
@@ -120,7 +130,12 @@ std::vector<std::string> QuantSettings::passes() const
     // Before a plan exists act is not set yet: the method implies it (preparePlan).
     const bool perToken = act == ActScheme::PerTokenDynamic || (act == ActScheme::None && method == "rtn");
     const bool perChannel = act == ActScheme::PerChannelStatic || (act == ActScheme::None && method == "morphoquant");
-    if (perToken && abits < 16) {
+    if (isPerTensor(act) && abits < 16) {
+        p.push_back(std::string("activations per-tensor ") + (act == ActScheme::PerTensorStatic ? "static" : "dynamic")
+                    + " int" + std::to_string(abits) + (actAsym ? " asymmetric" : "")
+                    + (actClipSearch > 0 ? (actClipMorphology ? " (clip search by morphology loss)" : " (clip search)")
+                                         : (actClip != 1.0 ? " (clip)" : "")));
+    } else if (perToken && abits < 16) {
         std::string a = "activations per-token " + std::string(actFormatName(actFormat));
         if (actFormat == ActFormat::Int)
             a += std::to_string(abits) + (actAsym ? " asymmetric" : "")
@@ -145,12 +160,13 @@ std::string QuantSettings::label() const
     std::string a = actSchemeName(act);
     if (act == ActScheme::PerTokenDynamic && actFormat != ActFormat::Int)
         a += std::string("-") + actFormatName(actFormat);
-    if (act == ActScheme::PerTokenDynamic && (actAsym || actClip != 1.0)) {
+    const bool clipped = act == ActScheme::PerTokenDynamic || isPerTensor(act);
+    if (clipped && (actAsym || actClip != 1.0)) {
         char clip[32];
         std::snprintf(clip, sizeof clip, "%.3g", actClip);
         a += std::string(actAsym ? "-asym" : "") + (actClip != 1.0 ? std::string("-clip") + clip : "");
     }
-    if (act == ActScheme::PerTokenDynamic && actClipSearch > 0 && actClipMorphology)
+    if (clipped && actClipSearch > 0 && actClipMorphology)
         a += "-morphclip";
     const int ab = act == ActScheme::PerTokenDynamic && actFormat == ActFormat::HiF8 ? 8
         : (act == ActScheme::PerTokenDynamic && actFormat != ActFormat::Int ? 4 : abits);

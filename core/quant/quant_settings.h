@@ -39,7 +39,12 @@ struct WeightQuantSpec {
     std::string label() const; // "int4-sym-g128", "int4-sym-ch-bf16s", "int8-sym-t", "nf4-b64", "nvfp4", "fp"
 };
 
-enum class ActScheme { None, PerTokenDynamic, PerChannelStatic };
+// Activation granularity: one scale per token (dynamic), per channel (static, MorphoQuant's
+// MDQFO bounds), or one per tensor: static (the calibration's range of the group's input) or
+// dynamic (the range of each forward's input, every token of the batch: one scale per call, as a
+// serving stack's dynamic per-tensor scale).
+enum class ActScheme { None, PerTokenDynamic, PerChannelStatic, PerTensorDynamic, PerTensorStatic };
+bool isPerTensor(ActScheme s);
 const char* actSchemeName(ActScheme s);
 ActScheme parseActScheme(const std::string& s); // throws InputError
 
@@ -117,11 +122,12 @@ struct QuantSettings {
     WeightQuantSpec weight;
     int abits = 16;                 // 16 = activations unquantized
     ActScheme act = ActScheme::None;
-    // Per-token dynamic activations: scale from actClip * max|x_t| (values past it clamp), and
-    // asymmetric (min/max of the token, a zero point per token) instead of symmetric.
+    // Per-token (and per-tensor) activations: scale from actClip * max|x_t| (values past it
+    // clamp), and asymmetric (min/max of the token, a zero point per token) instead of symmetric.
+    // Per tensor: the same over the whole input (dynamic) or the calibration's range (static).
     double actClip = 1.0;
     bool actAsym = false;
-    ActFormat actFormat = ActFormat::Int; // per-token activations only
+    ActFormat actFormat = ActFormat::Int; // non-int formats: per-token activations only
     // > 0: each input group's clip ratio chosen on calibration rows instead, the one of
     // {1, 1 - 0.3/n, ..., 0.7} (n = actClipSearch) with the least output error
     // sum over the group's Linears ||(X - Q(X)) W^T||^2 (GroupPlan::tokenClip).
