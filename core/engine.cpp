@@ -264,6 +264,7 @@ void Engine::quantize(Session& s, const QuantSettings& settings, const ProgressS
     std::vector<ModuleError> errors;
     buildPlanStreamed(s, model, data, settings, progress, cancel, onCapture, streamOptions, &errors, 2);
     s.errors = std::move(errors);
+    s.resultsPlan = s.curvesPlan = planFingerprint(s); // the errors and loss curves describe this plan
     std::lock_guard<std::mutex> previewLock(d->previewMutex);
     d->preview = std::move(cache);
 }
@@ -278,6 +279,7 @@ void Engine::layerErrors(Session& s, int maxBatches, const ProgressSink& progres
     std::vector<ModuleError> errors = computeLayerErrorsStreamed(model, s, data, maxBatches, progress, cancel,
                                                                  streamOptions);
     s.errors = std::move(errors);
+    s.resultsPlan = planFingerprint(s);
 }
 
 namespace {
@@ -301,6 +303,7 @@ std::vector<EvalResult> pairResults(const Session& s, const std::string& data, c
     if (fpToo)
         results.push_back(evalResult("full precision", data, pair.ref));
     EvalResult e = evalResult(s.settings->label(), data, pair.quantized);
+    e.plan = planFingerprint(s);
     e.kl = pair.kl;
     e.klByModality = pair.klByModality;
     e.tokensByModality = pair.tokensByModality;

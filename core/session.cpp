@@ -1,5 +1,10 @@
 #include "session.h"
 
+#include "io/session_store.h"
+
+#include <cstdio>
+#include <cstring>
+
 namespace mq::core {
 
 int64_t CalibrationInfo::totalTokens() const
@@ -28,6 +33,58 @@ std::vector<const ModuleInfo*> Session::groupMembers(const std::string& group) c
             out.push_back(&m);
     }
     return out;
+}
+
+namespace {
+
+struct Fnv {
+    uint64_t h = 1469598103934665603ull;
+    void bytes(const void* p, size_t n)
+    {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (size_t i = 0; i < n; ++i) {
+            h ^= b[i];
+            h *= 1099511628211ull;
+        }
+    }
+    void str(const std::string& s)
+    {
+        const uint64_t n = s.size();
+        bytes(&n, sizeof n); // length first: "ab"+"c" and "a"+"bc" differ
+        bytes(s.data(), s.size());
+    }
+    template <class T> void vec(const std::vector<T>& v)
+    {
+        const uint64_t n = v.size();
+        bytes(&n, sizeof n);
+        if (!v.empty())
+            bytes(v.data(), v.size() * sizeof(T));
+    }
+};
+
+} // namespace
+
+std::string planFingerprint(const Session& s)
+{
+    if (!s.settings)
+        return {};
+    Fnv f;
+    f.str(settingsToJson(*s.settings));
+    for (const auto& [name, p] : s.plans) {
+        f.str(name);
+        f.vec(p.mask);
+        f.vec(p.alpha);
+        f.vec(p.smooth);
+        f.bytes(&p.tokenClip, sizeof p.tokenClip);
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(f.h));
+    return hex;
+}
+
+bool resultIsCurrent(const Session& s, const std::string& measured)
+{
+    return measured.empty() || measured == planFingerprint(s);
 }
 
 } // namespace mq::core

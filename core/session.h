@@ -93,6 +93,9 @@ struct EvalResult {
     // position; evaluation on a Qwen2.5-Omni manifest measures every modality present).
     std::array<double, kNumModalities> klByModality{-1.0, -1.0, -1.0, -1.0};
     std::array<int64_t, kNumModalities> tokensByModality{};
+    // planFingerprint of the plan this result was measured under ("" for full-precision results,
+    // which no plan changes, and for sessions written before 2026-11-30).
+    std::string plan;
 };
 
 // Quantization error of one Linear's output over tokens of one modality (or pooled), the
@@ -150,10 +153,25 @@ struct Session {
     std::vector<EvalResult> evals;
     std::vector<ModuleError> errors;            // of the current plan, network order (may be empty)
     std::map<std::string, StoredWeight> weights; // by Linear name: weights the plan chose (GPTQ)
+    // planFingerprint of the plan the layer errors, and the MDQFO loss curves, were measured
+    // under ("": not known, sessions written before 2026-11-30).
+    std::string resultsPlan;
+    std::string curvesPlan;
+    // The workbench's tuning-panel settings, saved with the session so that edits not yet
+    // applied by a quantization run survive a save and reopen (unset: the plan's settings).
+    std::optional<QuantSettings> tuning;
 
     const ModuleInfo* findModule(const std::string& name) const;
     // Members of an input group, in network order.
     std::vector<const ModuleInfo*> groupMembers(const std::string& group) const;
 };
+
+// A digest of everything a plan's results depend on: its settings and each group's mask,
+// clipping bounds, clip ratio and smoothing factors (16 hex digits, FNV-1a 64; "" without a
+// plan). Results carry the digest of the plan they were measured under, so a view can tell a
+// figure of an earlier plan (after a mask edit or a threshold change) from a current one.
+std::string planFingerprint(const Session& s);
+// Whether a result measured under `measured` still describes s's plan ("" counts as current).
+bool resultIsCurrent(const Session& s, const std::string& measured);
 
 } // namespace mq::core

@@ -693,6 +693,12 @@ private slots:
         QCOMPARE(int(s.evals.size()), 2);
         QCOMPARE(s.evals[0].label, std::string("full precision"));
         QCOMPARE(s.evals[1].label, m_w4.settings->label());
+        // The quantized result names the plan it was measured under; full precision none.
+        QCOMPARE(s.evals[1].plan, planFingerprint(s));
+        QVERIFY(s.evals[0].plan.empty());
+        // Quantize measured the layer errors and curves under the same plan.
+        QCOMPARE(m_w4.resultsPlan, planFingerprint(m_w4));
+        QCOMPARE(m_w4.curvesPlan, m_w4.resultsPlan);
         // evaluateNll counts predicted tokens: len - 1 per sequence.
         const int64_t predicted = kEvalSeqs * (kSeqLen - 1);
         for (const EvalResult& e : s.evals) {

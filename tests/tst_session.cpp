@@ -147,6 +147,9 @@ Session makeSession()
     s.evals = {{"fp", "/data/wiki.mqt", 2.3025850929940455, 10.000000000000002, 4096},
                {"morphoquant W4A4 (int3-asym-g128, per-channel-static, deployable)", "/data/wiki.mqt",
                 2.5, 12.182493960703473, 4096}};
+    s.evals[1].plan = "0123456789abcdef"; // measured under some plan (the digest is opaque here)
+    s.resultsPlan = "fedcba9876543210";
+    s.curvesPlan = "00000000000000ff";
 
     // Layer errors: awkward mantissas, both clamp values, a modality without tokens (all zero),
     // a token count above 2^32, and not in module-name order (the vector's order is kept).
@@ -268,7 +271,13 @@ void compareSessions(const Session& a, const Session& b)
         QVERIFY(a.evals[i].nll == b.evals[i].nll);
         QVERIFY(a.evals[i].ppl == b.evals[i].ppl);
         QCOMPARE(a.evals[i].tokens, b.evals[i].tokens);
+        QCOMPARE(a.evals[i].plan, b.evals[i].plan);
     }
+    QCOMPARE(a.resultsPlan, b.resultsPlan);
+    QCOMPARE(a.curvesPlan, b.curvesPlan);
+    QCOMPARE(a.tuning.has_value(), b.tuning.has_value());
+    if (a.tuning)
+        compareSettings(*a.tuning, *b.tuning);
     QCOMPARE(a.errors.size(), b.errors.size());
     for (size_t i = 0; i < a.errors.size(); ++i) {
         QCOMPARE(a.errors[i].module, b.errors[i].module);
@@ -316,6 +325,56 @@ private slots:
     {
         const Session loaded = loadSession(m_sessionPath);
         compareSessions(makeSession(), loaded);
+    }
+
+    // The tuning panel's settings (not yet applied to the plan) travel beside the plan's.
+    void roundTripTuning()
+    {
+        Session s = makeSession();
+        QuantSettings t = *s.settings;
+        t.mdqfo.p = 3.5;
+        t.weight.bits = 3;
+        t.dabc.k = 1.25;
+        s.tuning = t;
+        const std::string path = m_dir.filePath("tuning.mqs").toStdString();
+        saveSession(s, path);
+        const Session b = loadSession(path);
+        compareSessions(s, b);
+        QCOMPARE(b.tuning->mdqfo.p, 3.5);
+        QVERIFY(b.settings->mdqfo.p != 3.5);
+    }
+
+    // The plan digest: the same plan gives the same 16 hex digits; any mask bit, bound, clip
+    // ratio, smoothing factor or setting changes it; what the plan's results do not depend on
+    // (scores, hand-edit marks, curves, evaluations) does not.
+    void planFingerprintTracksThePlan()
+    {
+        const Session s = makeSession();
+        const std::string f = planFingerprint(s);
+        QCOMPARE(f.size(), size_t(16));
+        QCOMPARE(planFingerprint(s), f);
+        QCOMPARE(planFingerprint(Session()), std::string()); // no plan
+        auto changed = [&](const std::function<void(Session&)>& edit) {
+            Session t = s;
+            edit(t);
+            return planFingerprint(t) != f;
+        };
+        const std::string g = s.groups[0];
+        QVERIFY(changed([&](Session& t) { t.plans[g].mask[0] ^= 1; }));
+        QVERIFY(changed([&](Session& t) { t.plans[g].alpha[0] *= 0.5f; }));
+        QVERIFY(changed([&](Session& t) { t.plans[g].tokenClip = 0.9; }));
+        QVERIFY(changed([&](Session& t) { t.plans[g].smooth.assign(t.plans[g].mask.size(), 2.0f); }));
+        QVERIFY(changed([&](Session& t) { t.settings->dabc.k += 0.5; }));
+        QVERIFY(changed([&](Session& t) { t.settings->abits = 8; }));
+        QVERIFY(!changed([&](Session& t) { t.plans[g].scores[0] += 1.0; }));
+        QVERIFY(!changed([&](Session& t) { t.plans[g].handEdited[0] ^= 1; }));
+        QVERIFY(!changed([&](Session& t) { t.curves.clear(); }));
+        QVERIFY(!changed([&](Session& t) { t.evals.clear(); }));
+        QVERIFY(!changed([&](Session& t) { t.tuning = *t.settings; }));
+        // resultIsCurrent: "" (older sessions) always, a digest only while it matches.
+        QVERIFY(resultIsCurrent(s, ""));
+        QVERIFY(resultIsCurrent(s, f));
+        QVERIFY(!resultIsCurrent(s, "0000000000000000"));
     }
 
     void roundTripEmpty()

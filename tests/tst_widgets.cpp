@@ -30,6 +30,8 @@
 #include "plot_export.h"
 #include "session.h"
 #include "session_model.h"
+#include "io/session_store.h"
+#include "layer_error_view.h"
 
 using namespace mq::core;
 using namespace mq::ui;
@@ -160,6 +162,9 @@ private slots:
     void tuningAndLayoutPersist();
     void channelSelectedEverywhere();
     void tuningPanelFitsNarrowDock();
+    void staleResultsMarkedEverywhere();
+    void tuningEditsTravelWithTheSession();
+    void oneScoreChoiceForEveryView();
 };
 
 void TestWidgets::sessionModelTree()
@@ -684,6 +689,149 @@ void TestWidgets::handEditSurvivesRecompute()
     QCOMPARE(w.session()->plans.at(g).mask[0], before);
     QCOMPARE(w.session()->plans.at(g).handEdited[0], uint8_t(0));
     QCOMPARE(w.maskView()->handEditMarks()->dataCount(), 0);
+}
+
+// Results measured under one plan (layer errors, loss curves, the quantized perplexity) are
+// marked out of date in every view once a mask edit changes the plan, and current again when
+// the edit is undone; the full-precision perplexity never is (no plan changes it).
+void TestWidgets::staleResultsMarkedEverywhere()
+{
+    Session s = makeSession();
+    for (const ModuleInfo& m : s.modules) {
+        ModuleError e;
+        e.module = m.name;
+        e.pooled = ErrorStat{100, 15.0, 0.99};
+        e.perModality[0] = e.pooled;
+        s.errors.push_back(e);
+    }
+    EvalResult fp, q;
+    fp.label = "full precision";
+    fp.data = q.data = "eval.jsonl";
+    fp.ppl = 4.0;
+    q.label = s.settings->label();
+    q.ppl = 5.0;
+    q.plan = planFingerprint(s);
+    s.evals = {fp, q};
+    s.resultsPlan = s.curvesPlan = planFingerprint(s);
+    QCOMPARE(s.resultsPlan.size(), size_t(16));
+
+    MainWindow w;
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    const QModelIndex layer0 = w.sessionModel()->index(0, 0);
+    const QModelIndex sqnr = w.sessionModel()->index(0, SessionModel::SqnrColumn, layer0);
+    auto grey = [&] { return sqnr.data(Qt::ForegroundRole).value<QColor>() == QColor(Qt::gray); };
+    auto staleShown = [&] {
+        return !w.layerErrorView()->staleLabel()->isHidden() && w.layerErrorView()->model()->isStale()
+            && w.lossCurveView()->isOutOfDate() && w.lossCurveView()->caption().contains(QStringLiteral("out of date"))
+            && grey();
+    };
+    auto currentShown = [&] {
+        return w.layerErrorView()->staleLabel()->isHidden() && !w.layerErrorView()->model()->isStale()
+            && !w.lossCurveView()->isOutOfDate() && !w.lossCurveView()->caption().contains(QStringLiteral("out of date"))
+            && !grey();
+    };
+    QVERIFY(currentShown());
+    QVERIFY(!w.thresholdPanel()->planStatus().contains(QStringLiteral("before the last edit")));
+
+    w.toggleChannel(QStringLiteral("layers.0.attn_in"), 0);
+    QVERIFY(staleShown());
+    const QString banner = w.layerErrorView()->staleLabel()->text();
+    QVERIFY2(banner.contains(QStringLiteral("layer errors")) && banner.contains(QStringLiteral("perplexity"))
+                 && banner.contains(QStringLiteral("Quantize")),
+             qPrintable(banner));
+    QVERIFY(sqnr.data(Qt::ToolTipRole).toString().contains(QStringLiteral("Out of date")));
+    // Only the quantized model's perplexity is marked.
+    QCOMPARE(w.layerErrorView()->perplexityLabel()->text().count(QStringLiteral("(out of date)")), 1);
+    QVERIFY(w.thresholdPanel()->planStatus().contains(QStringLiteral("before the last edit")));
+
+    w.undoStack()->undo(); // the plan the results were measured under again
+    QVERIFY(currentShown());
+    QCOMPARE(w.layerErrorView()->perplexityLabel()->text().count(QStringLiteral("(out of date)")), 0);
+    QVERIFY(!w.thresholdPanel()->planStatus().contains(QStringLiteral("before the last edit")));
+
+    // A threshold change recomputes the masks: out of date once they land.
+    const Session at05 = expectedMasks(s, 0.5);
+    QVERIFY(totalMasked(at05) != totalMasked(s));
+    w.thresholdPanel()->kBox()->setValue(0.5);
+    QTRY_VERIFY(staleShown());
+
+    // Sessions written before fingerprints (none recorded) show their results as current.
+    Session old = s;
+    old.resultsPlan.clear();
+    old.curvesPlan.clear();
+    for (EvalResult& e : old.evals)
+        e.plan.clear();
+    MainWindow w2;
+    w2.setSession(old, QStringLiteral("old"));
+    w2.toggleChannel(QStringLiteral("layers.0.attn_in"), 0);
+    QVERIFY(w2.layerErrorView()->staleLabel()->isHidden());
+}
+
+// A tuning edit (p, weight bits) marks the session modified, and the panel's settings are saved
+// with it: reopened, the panel shows them, not the plan's.
+void TestWidgets::tuningEditsTravelWithTheSession()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const Session s = makeSession();
+    const QString path = tmp.filePath(QStringLiteral("tuned.mqs"));
+    {
+        MainWindow w;
+        w.setQuietErrors(true);
+        w.setSession(s, QStringLiteral("test"));
+        QVERIFY(!w.isModified());
+        QuantSettings t = w.quantSettings();
+        t.mdqfo.p = 3.0;
+        t.weight.bits = 3;
+        w.setQuantSettings(t);
+        QVERIFY(w.isModified());
+        QVERIFY(w.windowTitle().contains(QLatin1Char('*')));
+        QVERIFY(w.saveSession(path, true));
+        QVERIFY(!w.isModified());
+    }
+    const Session back = loadSession(path.toStdString());
+    QVERIFY(back.tuning.has_value());
+    QCOMPARE(back.tuning->mdqfo.p, 3.0);
+    QCOMPARE(back.settings->mdqfo.p, s.settings->mdqfo.p); // the plan itself is unchanged
+    MainWindow again;
+    QVERIFY(again.openSession(path, true));
+    QCOMPARE(again.quantSettings().mdqfo.p, 3.0);
+    QCOMPARE(again.quantSettings().weight.bits, 3);
+    QCOMPARE(again.thresholdPanel()->quantSettings().mdqfo.p, 3.0);
+    QVERIFY(!again.isModified());
+}
+
+// The heatmap's score choice is the DABC form of the tuning panel: choosing "paper" there
+// recomputes the masks with it (undoable), and the tree keeps its rows expanded.
+void TestWidgets::oneScoreChoiceForEveryView()
+{
+    const Session s = makeSession();
+    MainWindow w;
+    w.setSession(s, QStringLiteral("test"));
+    w.selectGroup(QStringLiteral("layers.0.attn_in"));
+    QCOMPARE(w.quantSettings().dabc.form, DispersionForm::Code);
+    auto* box = w.heatmapView()->findChild<QComboBox*>();
+    QVERIFY(box);
+    const int paper = box->findData(int(DispersionForm::Paper));
+    QVERIFY(paper >= 0);
+    const QModelIndex layer0 = w.moduleTree()->model()->index(0, 0);
+    QVERIFY(w.moduleTree()->isExpanded(layer0));
+    box->setCurrentIndex(paper); // as a person would
+    QCOMPARE(w.quantSettings().dabc.form, DispersionForm::Paper);
+    QCOMPARE(w.thresholdPanel()->quantSettings().dabc.form, DispersionForm::Paper);
+    QCOMPARE(w.sessionModel()->dispersionForm(), DispersionForm::Paper);
+    Session expected = s;
+    DabcSettings d = s.settings->dabc;
+    d.form = DispersionForm::Paper;
+    computeMasks(expected, d);
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").scores, expected.plans.at("layers.0.attn_in").scores);
+    QCOMPARE(w.session()->plans.at("layers.0.attn_in").mask, expected.plans.at("layers.0.attn_in").mask);
+    QVERIFY(w.moduleTree()->isExpanded(w.moduleTree()->model()->index(0, 0)));
+    w.undoStack()->undo();
+    QCOMPARE(w.quantSettings().dabc.form, DispersionForm::Code);
+    QTRY_COMPARE(w.heatmapView()->dispersionForm(), DispersionForm::Code); // once the masks land
+    QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").scores, s.plans.at("layers.0.attn_in").scores);
 }
 
 QTEST_MAIN(TestWidgets)

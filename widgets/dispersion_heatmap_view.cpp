@@ -87,8 +87,10 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     layout->addLayout(bar);
     layout->addWidget(m_plot, 1);
 
-    connect(m_formBox, &QComboBox::currentIndexChanged, this, [this](int i) {
-        setDispersionForm(core::DispersionForm(m_formBox->itemData(i).toInt()));
+    connect(m_formBox, &QComboBox::currentIndexChanged, this, [this](int i) { // a person's choice
+        const auto form = core::DispersionForm(m_formBox->itemData(i).toInt());
+        setDispersionForm(form);
+        emit dispersionFormChosen(form);
     });
     connect(m_modalityBox, &QComboBox::currentIndexChanged, this,
             [this](int i) { setModality(m_modalityBox->itemData(i).toInt()); });
@@ -130,7 +132,10 @@ void DispersionHeatmapView::setDispersionForm(core::DispersionForm form)
     if (form == m_form)
         return;
     m_form = form;
-    m_formBox->setCurrentIndex(m_formBox->findData(int(form)));
+    {
+        const QSignalBlocker block(m_formBox); // not a person's choice
+        m_formBox->setCurrentIndex(m_formBox->findData(int(form)));
+    }
     rebuild();
     emit dispersionFormChanged(form);
 }

@@ -65,6 +65,9 @@ public:
 signals:
     void channelClicked(const QString& group, int channel);
     void dispersionFormChanged(core::DispersionForm form);
+    // The form chosen in the view's own box (not set by setDispersionForm): the workbench makes
+    // it the DABC form of every view.
+    void dispersionFormChosen(core::DispersionForm form);
 
 private:
     void rebuild();

@@ -61,7 +61,19 @@ void LayerErrorModel::setSession(const core::Session* session)
             if (present[size_t(k)])
                 m_modalities.push_back(k);
     }
+    m_stale = m_session && !m_session->errors.empty() && !core::resultIsCurrent(*m_session, m_session->resultsPlan);
     endResetModel();
+}
+
+void LayerErrorModel::refreshStale()
+{
+    const bool stale = m_session && !m_session->errors.empty() && !core::resultIsCurrent(*m_session, m_session->resultsPlan);
+    if (stale == m_stale)
+        return;
+    m_stale = stale;
+    if (!m_rows.empty())
+        emit dataChanged(index(0, 0), index(int(m_rows.size()) - 1, columnCount() - 1),
+                         {Qt::ForegroundRole, Qt::ToolTipRole});
 }
 
 int LayerErrorModel::modalityOfColumn(int column) const
@@ -118,6 +130,14 @@ QVariant LayerErrorModel::data(const QModelIndex& index, int role) const
     const core::ErrorStat& s = statOf(*r.error, modality);
     const bool cosine = isCosineColumn(c);
     const double v = cosine ? s.cosine : s.sqnrDb;
+    if (m_stale && role == Qt::ForegroundRole)
+        return QColor(Qt::gray);
+    if (m_stale && role == Qt::ToolTipRole)
+        return tr("Out of date: measured under an earlier plan. %1, %2 tokens: SQNR %3 dB, cosine %4")
+            .arg(modalityTitle(modality))
+            .arg(s.tokens)
+            .arg(s.sqnrDb, 0, 'f', 3)
+            .arg(s.cosine, 0, 'f', 6);
     switch (role) {
     case Qt::DisplayRole:
         if (s.tokens <= 0)
@@ -182,8 +202,14 @@ LayerErrorView::LayerErrorView(QWidget* parent) : QWidget(parent)
     m_ppl = new QLabel(this);
     m_ppl->setWordWrap(true);
     m_ppl->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stale = new QLabel(this);
+    m_stale->setWordWrap(true);
+    m_stale->setStyleSheet(QStringLiteral("QLabel { background: #fff1c9; color: #3d2f00; padding: 4px; "
+                                          "border: 1px solid #e0c060; border-radius: 3px; }"));
+    m_stale->hide();
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_stale);
     layout->addWidget(m_ppl);
     layout->addWidget(m_table, 1);
     connect(m_table, &QTableView::activated, this, [this](const QModelIndex& i) {
@@ -196,7 +222,37 @@ LayerErrorView::LayerErrorView(QWidget* parent) : QWidget(parent)
 
 void LayerErrorView::setSession(const core::Session* session)
 {
+    m_session = session;
     m_model->setSession(session);
+    updateText();
+    m_table->resizeColumnsToContents();
+}
+
+void LayerErrorView::refresh()
+{
+    m_model->refreshStale();
+    updateText();
+}
+
+void LayerErrorView::updateText()
+{
+    const core::Session* session = m_session;
+    // What is out of date, and the action that measures it again.
+    QStringList stale;
+    if (session && !session->errors.empty() && !core::resultIsCurrent(*session, session->resultsPlan))
+        stale << tr("the layer errors");
+    bool staleEval = false;
+    if (session)
+        for (const core::EvalResult& e : session->evals)
+            staleEval = staleEval || !core::resultIsCurrent(*session, e.plan);
+    if (staleEval)
+        stale << tr("the perplexity");
+    m_stale->setVisible(!stale.isEmpty());
+    if (!stale.isEmpty())
+        m_stale->setText(tr("Out of date: %1 were measured under an earlier plan (masks, bounds or settings changed "
+                            "since). Study \u2192 Quantize measures the errors again, Study \u2192 Evaluate the "
+                            "perplexity.")
+                             .arg(stale.join(tr(" and "))));
     if (!session || session->errors.empty()) {
         m_ppl->setText(session && session->settings
                            ? tr("No layer errors in this session: run Study \u2192 Quantize to measure them.")
@@ -230,13 +286,15 @@ void LayerErrorView::setSession(const core::Session* session)
                 perModality.prepend(tr("%1 %2").arg(modalityLabel(0)).arg(e.klByModality[0], 0, 'g', 3));
             if (!perModality.isEmpty())
                 line += tr(" (KL by modality: %1)").arg(perModality.join(QStringLiteral(", ")).toHtmlEscaped());
+            if (!core::resultIsCurrent(*session, e.plan))
+                line = QStringLiteral("<span style=\"color:gray\">") + line + QStringLiteral("</span> ")
+                    + tr("<i>(out of date)</i>");
             lines << line;
         }
         if (session->settings)
             lines << costLine(core::quantCost(*session)).toHtmlEscaped();
         m_ppl->setText(lines.join(QStringLiteral("<br>")) + QStringLiteral("<br>") + m_ppl->text().toHtmlEscaped());
     }
-    m_table->resizeColumnsToContents();
 }
 
 } // namespace mq::ui

@@ -28,6 +28,10 @@ public:
     explicit LayerErrorModel(QObject* parent = nullptr);
 
     void setSession(const core::Session* session); // nullptr clears; the session must outlive it
+    // Whether the errors were measured under another plan than the session's (after a mask or
+    // threshold edit): the figures are drawn grey and their tool tips say so.
+    bool isStale() const { return m_stale; }
+    void refreshStale();
 
     // Column layout: Module, Layer, Kind, then (SQNR, cosine) for pooled and each modality shown.
     int modalityOfColumn(int column) const;  // -1 pooled, -2 not an error column, else Modality
@@ -49,6 +53,7 @@ private:
     const core::Session* m_session = nullptr;
     std::vector<Row> m_rows;
     std::vector<int> m_modalities; // -1 pooled first, then the modalities with tokens
+    bool m_stale = false;
 };
 
 class LayerErrorView : public QWidget {
@@ -56,6 +61,11 @@ class LayerErrorView : public QWidget {
 public:
     explicit LayerErrorView(QWidget* parent = nullptr);
     void setSession(const core::Session* session);
+    // The session changed in place (a mask, bound or threshold edit): out-of-date marks and the
+    // header lines follow without resetting the table.
+    void refresh();
+    // The line above the table that says the figures are out of date (hidden when current).
+    QLabel* staleLabel() const { return m_stale; }
 
     LayerErrorModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
@@ -69,6 +79,9 @@ private:
     QSortFilterProxyModel* m_proxy;
     QTableView* m_table;
     QLabel* m_ppl;
+    QLabel* m_stale;
+    const core::Session* m_session = nullptr;
+    void updateText();
 };
 
 } // namespace mq::ui

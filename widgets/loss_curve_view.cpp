@@ -69,6 +69,14 @@ void LossCurveView::clearLive()
 
 QString LossCurveView::caption() const { return m_title->text(); }
 
+void LossCurveView::setOutOfDate(bool outOfDate)
+{
+    if (outOfDate == m_outOfDate)
+        return;
+    m_outOfDate = outOfDate;
+    rebuild();
+}
+
 void LossCurveView::rebuild()
 {
     if (m_live) // a run draws here until it ends
@@ -98,7 +106,18 @@ void LossCurveView::rebuild()
                                    .arg(channels)
                              : curve ? tr("MDQFO loss of %1").arg(m_group)
                                      : tr("%1: no MDQFO curve (quantize with MDQFO on)").arg(m_group));
+        if (curve && m_outOfDate)
+            m_title->setText(m_title->text() + tr(" \u2014 out of date: an earlier plan's (Study \u2192 Quantize)"));
         m_title->setVisible(true);
+    }
+    // Faded while out of date.
+    const int alpha = curve && m_outOfDate ? 90 : 255;
+    for (QCPGraph* g : {m_lp, m_cos, m_total}) {
+        QPen pen = g->pen();
+        QColor c = pen.color();
+        c.setAlpha(alpha);
+        pen.setColor(c);
+        g->setPen(pen);
     }
     setPoints(curve);
 }

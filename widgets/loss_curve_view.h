@@ -26,6 +26,10 @@ public:
     // Live mode: shows `curve` (not the session's) with `caption` above the plot.
     void showLive(const core::LossCurve& curve, const QString& caption);
     void clearLive();
+    // The session's curves were computed under an earlier plan: the title says so, the curves
+    // are drawn faded.
+    void setOutOfDate(bool outOfDate);
+    bool isOutOfDate() const { return m_outOfDate; }
     bool isLive() const { return m_live; }
     QString caption() const;
 
@@ -46,6 +50,7 @@ private:
     QCPGraph* m_total = nullptr;
     QCPTextElement* m_title = nullptr;
     bool m_live = false;
+    bool m_outOfDate = false;
 };
 
 } // namespace mq::ui

@@ -347,6 +347,15 @@ void MainWindow::createDocks()
         statusBar()->showMessage(tr("Channel %1 of %2").arg(channel).arg(group), 5000);
     });
     connect(m_heatmap, &DispersionHeatmapView::dispersionFormChanged, m_model, &SessionModel::setDispersionForm);
+    // One score choice for every view: the heatmap's form is the DABC form of the tuning panel
+    // (an undoable edit that recomputes the masks, so the mask view and the tree follow).
+    connect(m_heatmap, &DispersionHeatmapView::dispersionFormChosen, this, [this](core::DispersionForm form) {
+        if (form == m_settings.dabc.form)
+            return;
+        core::DabcSettings d = m_settings.dabc;
+        d.form = form;
+        setDabcSettings(d);
+    });
 
     auto dock = [this](QWidget* w, const QString& title, const QString& name) {
         auto* d = new QDockWidget(title, this);
@@ -546,6 +555,8 @@ bool MainWindow::saveSession(const QString& path, bool quiet)
     if (!m_session)
         return false;
     try {
+        // The tuning panel's settings travel with the session (edits not yet quantized survive).
+        m_session->tuning = m_settings;
         core::saveSession(*m_session, path.toStdString());
     } catch (const std::exception& e) {
         if (!quiet)
@@ -579,8 +590,8 @@ void MainWindow::setSession(const core::Session& session, const QString& title)
     replaceSession(session);
     m_previewGroups.clear();
     m_undo->clear();
-    if (m_session->settings) {
-        m_settings = *m_session->settings;
+    if (m_session->tuning || m_session->settings) { // the panel as saved, else the plan's settings
+        m_settings = m_session->tuning ? *m_session->tuning : *m_session->settings;
         m_panel->setQuantSettings(m_settings);
     }
     m_path.clear();
@@ -701,6 +712,7 @@ void MainWindow::selectGroup(const QString& group)
     m_heatmap->setCurrentGroup(group);
     m_outliers->setGroup(group);
     m_loss->setGroup(group);
+    updateLossOutOfDate();
     m_mask->setGroup(group);
     // Select the group's first module in the tree unless the current row already belongs to it.
     if (m_tree->currentIndex().data(SessionModel::GroupRole).toString() != group
@@ -741,6 +753,7 @@ void MainWindow::applyQuantSettings(const core::QuantSettings& settings)
         updatePlanStatus();
         return;
     }
+    setModified(true); // the panel's settings are saved with the session
     if (effect.masks && !m_session->plans.empty()) {
         // The worker gets its own copy of what computeMasks reads; the views keep the window's.
         m_job->request(core::maskInputs(*m_session), settings.dabc);
@@ -817,6 +830,8 @@ void MainWindow::refreshPlanViews()
     m_mask->refresh();
     m_loss->setSession(m_session.get());
     m_loss->setGroup(m_group);
+    updateLossOutOfDate();
+    m_errors->refresh();
     m_heatmap->setSession(m_session.get());
     if (!m_tree->currentIndex().isValid() && !m_group.isEmpty()) { // a form change resets the tree
         const QString g = m_group;
@@ -829,6 +844,16 @@ void MainWindow::refreshPlanViews()
         for (uint8_t b : p.mask)
             masked += b;
     statusBar()->showMessage(tr("%n channel(s) compensated", nullptr, int(masked)));
+    updatePlanStatus(); // results measured before this edit are out of date now
+}
+
+void MainWindow::updateLossOutOfDate()
+{
+    // A group MDQFO just previewed shows its fresh curve; the others are the last run's.
+    const bool stale = m_session && !m_session->curves.empty()
+        && !core::resultIsCurrent(*m_session, m_session->curvesPlan)
+        && !m_previewGroups.count(m_group.toStdString());
+    m_loss->setOutOfDate(stale);
 }
 
 void MainWindow::updatePlanStatus()
@@ -851,6 +876,12 @@ void MainWindow::updatePlanStatus()
     } else if (!m_previewGroups.empty() || e.mdqfo) {
         m_panel->setPlanStatus(tr("MDQFO previewed on %n input group(s) only: Quantize to apply it to every layer.",
                                   nullptr, int(m_previewGroups.size())),
+                               true);
+    } else if ((!m_session->errors.empty() && !core::resultIsCurrent(*m_session, m_session->resultsPlan))
+               || std::any_of(m_session->evals.begin(), m_session->evals.end(),
+                              [&](const core::EvalResult& e) { return !core::resultIsCurrent(*m_session, e.plan); })) {
+        m_panel->setPlanStatus(tr("The plan follows these settings, but its layer errors or perplexity were measured "
+                                  "before the last edit: Quantize (or Evaluate) to refresh them."),
                                true);
     } else {
         m_panel->setPlanStatus(tr("The plan matches these settings."), false);
@@ -1187,7 +1218,8 @@ void MainWindow::updateSummary()
                     .arg(masked)
                 + QStringLiteral("\n") + costLine(core::quantCost(s));
     for (const auto& e : s.evals)
-        text += tr("\n%1: perplexity %2").arg(evalLabel(e.label)).arg(e.ppl, 0, 'f', 4);
+        text += tr("\n%1: perplexity %2").arg(evalLabel(e.label)).arg(e.ppl, 0, 'f', 4)
+            + (core::resultIsCurrent(s, e.plan) ? QString() : tr(" (out of date: an earlier plan's)"));
     if (!m_group.isEmpty())
         text += tr("\n\nCurrent input group: %1").arg(m_group);
     m_summary->setText(text);

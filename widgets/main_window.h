@@ -156,6 +156,7 @@ private:
     void setChannelMask(const std::string& group, int channel, uint8_t mask, uint8_t handEdited);
     void onMasksReady(const std::map<std::string, core::GroupPlan>& plans);
     void refreshPlanViews();
+    void updateLossOutOfDate();
 
     friend class QuantSettingsCommand;
     friend class ToggleChannelCommand;

@@ -5,6 +5,8 @@
 #include "calib/channel_stats.h"
 #include "session.h"
 
+#include <QColor>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -44,10 +46,8 @@ void SessionModel::setDispersionForm(core::DispersionForm form)
 {
     if (form == m_form)
         return;
-    beginResetModel();
     m_form = form;
-    rebuild();
-    endResetModel();
+    refreshFigures(); // the same rows: the tree keeps its expansion and selection
 }
 
 void SessionModel::refreshFigures()
@@ -73,8 +73,14 @@ void SessionModel::refreshFigures()
 void SessionModel::rebuild()
 {
     m_layers.clear();
+    m_errorsStale = m_curvesStale = false;
     if (!m_session)
         return;
+    if (!m_session->errors.empty() || !m_session->curves.empty()) {
+        const std::string now = core::planFingerprint(*m_session);
+        m_errorsStale = !m_session->resultsPlan.empty() && m_session->resultsPlan != now;
+        m_curvesStale = !m_session->curvesPlan.empty() && m_session->curvesPlan != now;
+    }
     std::map<std::string, GroupFigures> figures;
     for (const std::string& g : m_session->groups) {
         GroupFigures f;
@@ -172,6 +178,18 @@ QVariant SessionModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid())
         return {};
+    const bool stale = (m_errorsStale && isSqnrColumn(index.column())) || (m_curvesStale && index.column() == LossColumn);
+    if (stale && role == Qt::ForegroundRole)
+        return QColor(Qt::gray);
+    if (stale && role == Qt::ToolTipRole) {
+        const QString base = index.internalId() == kLayerId
+            ? layerData(m_layers[size_t(index.row())], index.column(), role).toString()
+            : moduleData(m_layers[size_t(index.internalId() - 1)].modules[size_t(index.row())], index.column(), role)
+                  .toString();
+        return base + (base.isEmpty() ? QString() : QStringLiteral("\n"))
+            + tr("Out of date: measured under an earlier plan (the masks, bounds or settings changed since). "
+                 "Study \u2192 Quantize measures it again.");
+    }
     if (index.internalId() == kLayerId)
         return layerData(m_layers[size_t(index.row())], index.column(), role);
     const LayerRow& l = m_layers[size_t(index.internalId() - 1)];

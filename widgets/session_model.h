@@ -99,6 +99,8 @@ private:
     QString figureToolTip(const ModuleRow& m, int column) const;
 
     const core::Session* m_session = nullptr;
+    // The layer errors / loss curves were measured under an earlier plan (greyed, said so).
+    bool m_errorsStale = false, m_curvesStale = false;
     core::DispersionForm m_form = core::DispersionForm::Code;
     std::vector<LayerRow> m_layers;
 };

@@ -400,6 +400,12 @@ void Writer::write(H5::H5File& f, const Session& s)
     H5::Group plan = group(root, "/", "plan");
     if (s.settings)
         stringAttr(plan, "/plan", "settings_json", settingsToJson(*s.settings));
+    if (s.tuning)
+        stringAttr(plan, "/plan", "tuning_json", settingsToJson(*s.tuning));
+    if (!s.resultsPlan.empty())
+        stringAttr(plan, "/plan", "results_plan", s.resultsPlan);
+    if (!s.curvesPlan.empty())
+        stringAttr(plan, "/plan", "curves_plan", s.curvesPlan);
     for (const auto& [name, p] : s.plans) {
         checkLinkName(m_file, "/plan", name);
         const std::string gPath = join("/plan", name);
@@ -450,6 +456,8 @@ void Writer::write(H5::H5File& f, const Session& s)
         numAttr<int64_t>(ds, path, "tokens", e.tokens);
         if (e.kl >= 0.0)
             numAttr<double>(ds, path, "kl", e.kl);
+        if (!e.plan.empty())
+            stringAttr(ds, path, "plan", e.plan);
         for (int m = 0; m < kNumModalities; ++m) {
             if (e.klByModality[size_t(m)] < 0.0)
                 continue;
@@ -792,6 +800,12 @@ Session Reader::read(H5::H5File& f)
     H5::Group plan = group(root, "/", "plan");
     if (plan.attrExists("settings_json"))
         s.settings = settingsFromJson(stringAttr(plan, "/plan", "settings_json"), m_file + ": /plan@settings_json");
+    if (plan.attrExists("tuning_json"))
+        s.tuning = settingsFromJson(stringAttr(plan, "/plan", "tuning_json"), m_file + ": /plan@tuning_json");
+    if (plan.attrExists("results_plan"))
+        s.resultsPlan = stringAttr(plan, "/plan", "results_plan");
+    if (plan.attrExists("curves_plan"))
+        s.curvesPlan = stringAttr(plan, "/plan", "curves_plan");
     for (const std::string& name : children(plan)) {
         const std::string gPath = join("/plan", name);
         H5::Group g = group(plan, "/plan", name);
@@ -854,6 +868,8 @@ Session Reader::read(H5::H5File& f)
         e.nll = numAttr<double>(ds, path, "nll");
         e.ppl = numAttr<double>(ds, path, "ppl");
         e.tokens = numAttr<int64_t>(ds, path, "tokens");
+        if (ds.attrExists("plan"))
+            e.plan = stringAttr(ds, path, "plan");
         if (ds.attrExists("kl")) { // optional: measured beside the full-precision model
             e.kl = numAttr<double>(ds, path, "kl");
             if (!(e.kl >= 0.0) || !std::isfinite(e.kl))
