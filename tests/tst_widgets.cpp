@@ -114,6 +114,15 @@ Session makeSession()
     return s;
 }
 
+// With MQ_WIDGET_SHOTS=DIR set, a picture of `w` as DIR/NAME.png (to look at a state a test
+// reaches; nothing is checked on the picture).
+void maybeShoot(QWidget& w, const QString& name)
+{
+    const QString dir = qEnvironmentVariable("MQ_WIDGET_SHOTS");
+    if (!dir.isEmpty())
+        w.grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
+}
+
 double maxOf(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
 
 int ones(const std::vector<uint8_t>& m) { return int(std::count(m.begin(), m.end(), uint8_t(1))); }
@@ -716,6 +725,7 @@ void TestWidgets::staleResultsMarkedEverywhere()
     QCOMPARE(s.resultsPlan.size(), size_t(16));
 
     MainWindow w;
+    w.resize(1400, 900);
     w.setSession(s, QStringLiteral("test"));
     w.selectGroup(QStringLiteral("layers.0.attn_in"));
     const QModelIndex layer0 = w.sessionModel()->index(0, 0);
@@ -723,12 +733,12 @@ void TestWidgets::staleResultsMarkedEverywhere()
     auto grey = [&] { return sqnr.data(Qt::ForegroundRole).value<QColor>() == QColor(Qt::gray); };
     auto staleShown = [&] {
         return !w.layerErrorView()->staleLabel()->isHidden() && w.layerErrorView()->model()->isStale()
-            && w.lossCurveView()->isOutOfDate() && w.lossCurveView()->caption().contains(QStringLiteral("out of date"))
+            && w.lossCurveView()->isOutOfDate() && w.lossCurveView()->caption().contains(QStringLiteral("Out of date"))
             && grey();
     };
     auto currentShown = [&] {
         return w.layerErrorView()->staleLabel()->isHidden() && !w.layerErrorView()->model()->isStale()
-            && !w.lossCurveView()->isOutOfDate() && !w.lossCurveView()->caption().contains(QStringLiteral("out of date"))
+            && !w.lossCurveView()->isOutOfDate() && !w.lossCurveView()->caption().contains(QStringLiteral("Out of date"))
             && !grey();
     };
     QVERIFY(currentShown());
@@ -736,6 +746,11 @@ void TestWidgets::staleResultsMarkedEverywhere()
 
     w.toggleChannel(QStringLiteral("layers.0.attn_in"), 0);
     QVERIFY(staleShown());
+    w.show();
+    w.raiseView(QStringLiteral("errors"));
+    maybeShoot(w, QStringLiteral("stale-errors"));
+    w.raiseView(QStringLiteral("loss"));
+    maybeShoot(w, QStringLiteral("stale-loss"));
     const QString banner = w.layerErrorView()->staleLabel()->text();
     QVERIFY2(banner.contains(QStringLiteral("layer errors")) && banner.contains(QStringLiteral("perplexity"))
                  && banner.contains(QStringLiteral("Quantize")),

@@ -282,6 +282,10 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::LayerErrorModel</name>
     <message>
+        <source>Out of date: measured under an earlier plan. %1, %2 tokens: SQNR %3 dB, cosine %4</source>
+        <translation>古い結果です：以前のプランで測定されました。%1、%2 トークン：SQNR %3 dB、コサイン %4</translation>
+    </message>
+    <message>
         <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
         <translation>%1、%2 トークン：SQNR %3 dB、コサイン %4</translation>
     </message>
@@ -316,6 +320,26 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 </context>
 <context>
     <name>mq::ui::LayerErrorView</name>
+    <message>
+        <source>the layer errors</source>
+        <translation>レイヤー誤差</translation>
+    </message>
+    <message>
+        <source>the perplexity</source>
+        <translation>パープレキシティ</translation>
+    </message>
+    <message>
+        <source> and </source>
+        <translation>と</translation>
+    </message>
+    <message>
+        <source>Out of date: %1 were measured under an earlier plan (masks, bounds or settings changed since). Study → Quantize measures the errors again, Study → Evaluate the perplexity.</source>
+        <translation>古い結果です：%1 は以前のプランで測定されました（その後マスク、境界または設定が変更されています）。「研究 → 量子化」で誤差を、「研究 → 評価」でパープレキシティを再測定します。</translation>
+    </message>
+    <message>
+        <source>&lt;i&gt;(out of date)&lt;/i&gt;</source>
+        <translation>&lt;i&gt;（古い結果）&lt;/i&gt;</translation>
+    </message>
     <message>
         <source>No layer errors in this session: run Study → Quantize to measure them.</source>
         <translation>このセッションにはレイヤー誤差がありません。「研究 → 量子化」を実行して測定してください。</translation>
@@ -354,6 +378,10 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::LossCurveView</name>
     <message>
+        <source>Out of date: an earlier plan's (Study → Quantize)</source>
+        <translation>古い結果：以前のプランのもの（研究 → 量子化）</translation>
+    </message>
+    <message>
         <source>%1: all %2 channels compensated (16-bit), nothing for MDQFO to clip</source>
         <translation>%1：全 %2 チャネルを補償（16 ビット）、MDQFO がクリップする対象なし</translation>
     </message>
@@ -388,6 +416,14 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 </context>
 <context>
     <name>mq::ui::MainWindow</name>
+    <message>
+        <source>The plan follows these settings, but its layer errors or perplexity were measured before the last edit: Quantize (or Evaluate) to refresh them.</source>
+        <translation>プランはこの設定に従っていますが、レイヤー誤差またはパープレキシティは最後の編集より前に測定されたものです。量子化（または評価）で更新してください。</translation>
+    </message>
+    <message>
+        <source> (out of date: an earlier plan's)</source>
+        <translation>（古い結果：以前のプランのもの）</translation>
+    </message>
     <message>
         <source>MorphoQuant Workbench</source>
         <translation>MorphoQuant ワークベンチ</translation>
@@ -1063,6 +1099,10 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
 </context>
 <context>
     <name>mq::ui::SessionModel</name>
+    <message>
+        <source>Out of date: measured under an earlier plan (the masks, bounds or settings changed since). Study → Quantize measures it again.</source>
+        <translation>古い結果です：以前のプランで測定されました（その後マスク、境界または設定が変更されています）。「研究 → 量子化」で再測定します。</translation>
+    </message>
     <message>
         <source>%1
 input group %2</source>

@@ -282,6 +282,10 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::LayerErrorModel</name>
     <message>
+        <source>Out of date: measured under an earlier plan. %1, %2 tokens: SQNR %3 dB, cosine %4</source>
+        <translation>已过期：在较早的方案下测得。%1，%2 个词元：SQNR %3 dB，余弦 %4</translation>
+    </message>
+    <message>
         <source>%1, %2 tokens: SQNR %3 dB, cosine %4</source>
         <translation>%1，%2 个 token：SQNR %3 dB，余弦 %4</translation>
     </message>
@@ -316,6 +320,26 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 </context>
 <context>
     <name>mq::ui::LayerErrorView</name>
+    <message>
+        <source>the layer errors</source>
+        <translation>层误差</translation>
+    </message>
+    <message>
+        <source>the perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source> and </source>
+        <translation>和</translation>
+    </message>
+    <message>
+        <source>Out of date: %1 were measured under an earlier plan (masks, bounds or settings changed since). Study → Quantize measures the errors again, Study → Evaluate the perplexity.</source>
+        <translation>已过期：%1 是在较早的方案下测得的（此后掩码、边界或设置已更改）。“研究 → 量化”重新测量误差，“研究 → 评估”重新测量困惑度。</translation>
+    </message>
+    <message>
+        <source>&lt;i&gt;(out of date)&lt;/i&gt;</source>
+        <translation>&lt;i&gt;（已过期）&lt;/i&gt;</translation>
+    </message>
     <message>
         <source>No layer errors in this session: run Study → Quantize to measure them.</source>
         <translation>此会话中没有层误差：请运行“研究 → 量化”进行测量。</translation>
@@ -354,6 +378,10 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::LossCurveView</name>
     <message>
+        <source>Out of date: an earlier plan's (Study → Quantize)</source>
+        <translation>已过期：较早方案的结果（研究 → 量化）</translation>
+    </message>
+    <message>
         <source>%1: all %2 channels compensated (16-bit), nothing for MDQFO to clip</source>
         <translation>%1：全部 %2 个通道已补偿（16 位），MDQFO 无可裁剪</translation>
     </message>
@@ -388,6 +416,14 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 </context>
 <context>
     <name>mq::ui::MainWindow</name>
+    <message>
+        <source>The plan follows these settings, but its layer errors or perplexity were measured before the last edit: Quantize (or Evaluate) to refresh them.</source>
+        <translation>方案与这些设置一致，但其层误差或困惑度是在上次编辑之前测得的：请量化（或评估）以刷新。</translation>
+    </message>
+    <message>
+        <source> (out of date: an earlier plan's)</source>
+        <translation>（已过期：较早方案的结果）</translation>
+    </message>
     <message>
         <source>MorphoQuant Workbench</source>
         <translation>MorphoQuant 工作台</translation>
@@ -1063,6 +1099,10 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
 </context>
 <context>
     <name>mq::ui::SessionModel</name>
+    <message>
+        <source>Out of date: measured under an earlier plan (the masks, bounds or settings changed since). Study → Quantize measures it again.</source>
+        <translation>已过期：在较早的方案下测得（此后掩码、边界或设置已更改）。“研究 → 量化”会重新测量。</translation>
+    </message>
     <message>
         <source>%1
 input group %2</source>

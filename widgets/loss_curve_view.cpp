@@ -107,7 +107,7 @@ void LossCurveView::rebuild()
                              : curve ? tr("MDQFO loss of %1").arg(m_group)
                                      : tr("%1: no MDQFO curve (quantize with MDQFO on)").arg(m_group));
         if (curve && m_outOfDate)
-            m_title->setText(m_title->text() + tr(" \u2014 out of date: an earlier plan's (Study \u2192 Quantize)"));
+            m_title->setText(m_title->text() + QLatin1Char('\n') + tr("Out of date: an earlier plan's (Study \u2192 Quantize)"));
         m_title->setVisible(true);
     }
     // Faded while out of date.
