@@ -303,6 +303,12 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
             throw InputError("activation clipping and asymmetric activations apply to per-token and per-tensor "
                              "activations (--method rtn); MorphoQuant's static bounds come from MDQFO");
     }
+    if (settings.actGroupSize < 0)
+        throw InputError("the activation group size must be >= 0, got " + std::to_string(settings.actGroupSize));
+    if (settings.actGroupSize > 0) {
+        if (settings.method != "rtn" || isPerTensor(settings.act) || settings.actFormat != ActFormat::Int)
+            throw InputError("activation groups apply to per-token integer activations (--method rtn, --aformat int)");
+    }
     if (isPerTensor(settings.act)) {
         if (settings.method != "rtn")
             throw InputError(std::string(actSchemeName(settings.act)) + " activations go with --method rtn; "

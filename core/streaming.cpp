@@ -580,7 +580,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                             return fakeQuantPerTensorDynamic(v, bits, c, asym);
                         });
                     else
-                        gq.tokenClip = searchTokenClip(rows, gram, bits, asym, settings.actClipSearch, morph);
+                        gq.tokenClip = searchTokenClip(rows, gram, bits, asym, settings.actClipSearch, morph,
+                                                       settings.actGroupSize);
                     w.plans[name].tokenClip = gq.tokenClip;
                     prefix.setGroup(g, gq);
                 }

@@ -203,6 +203,8 @@ private slots:
             [](O o) { return std::string(mq::core::actSchemeName(o.settings.act)); }, "per-tensor-static");
         row("--ascheme dynamic", rtn, none, {"--ascheme", "per-tensor-dynamic"},
             [](O o) { return std::string(mq::core::actSchemeName(o.settings.act)); }, "per-tensor-dynamic");
+        row("--agroup-size", rtn, none, {"--agroup-size", "32"},
+            [](O o) { return std::to_string(o.settings.actGroupSize); }, "32");
         row("--smooth", rtn, none, {"--smooth", "0.6"},
             [](O o) { return flag(o.settings.smooth) + " " + num(o.settings.smoothAlpha); }, "true 0.6");
         // Rotation, mode, the run.
@@ -395,6 +397,11 @@ private slots:
         row("--aasym with morphoquant", mq, {"--aasym"},
             "usage: --aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token and per-tensor "
             "activations (--method rtn)");
+        row("--agroup-size 0", rtn, {"--agroup-size", "0"}, "usage: --agroup-size must be at least 1");
+        row("--agroup-size with morphoquant", mq, {"--agroup-size", "32"},
+            "usage: --agroup-size applies to per-token integer activations");
+        row("--agroup-size per tensor", rtn, {"--ascheme", "per-tensor-static", "--agroup-size", "32"},
+            "usage: --agroup-size applies to per-token integer activations");
         row("--ascheme per-row", rtn, {"--ascheme", "per-row"},
             "usage: --ascheme must be per-token-dynamic, per-tensor-dynamic or per-tensor-static, got 'per-row'");
         row("--ascheme with morphoquant", mq, {"--ascheme", "per-tensor-static"},

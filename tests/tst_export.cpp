@@ -279,10 +279,12 @@ private slots:
         QTest::addColumn<int>("search");
         QTest::addColumn<bool>("asym");
         QTest::addColumn<bool>("smooth");
-        QTest::newRow("per-token-search") << "per-token-dynamic" << 4 << 6 << false << false;
-        QTest::newRow("per-tensor-static-search-smooth") << "per-tensor-static" << 8 << 6 << false << true;
-        QTest::newRow("per-tensor-static-asym") << "per-tensor-static" << 8 << 0 << true << false;
-        QTest::newRow("per-tensor-dynamic-search") << "per-tensor-dynamic" << 8 << 6 << false << false;
+        QTest::addColumn<int>("groupSize");
+        QTest::newRow("per-token-search") << "per-token-dynamic" << 4 << 6 << false << false << 0;
+        QTest::newRow("per-token-groups-search") << "per-token-dynamic" << 4 << 6 << true << false << 32;
+        QTest::newRow("per-tensor-static-search-smooth") << "per-tensor-static" << 8 << 6 << false << true << 0;
+        QTest::newRow("per-tensor-static-asym") << "per-tensor-static" << 8 << 0 << true << false << 0;
+        QTest::newRow("per-tensor-dynamic-search") << "per-tensor-dynamic" << 8 << 6 << false << false << 0;
     }
     void activationRangesEvaluateBack()
     {
@@ -291,7 +293,9 @@ private slots:
         QFETCH(int, search);
         QFETCH(bool, asym);
         QFETCH(bool, smooth);
+        QFETCH(int, groupSize);
         QuantSettings st = rtn(bits, bits);
+        st.actGroupSize = groupSize;
         st.act = parseActScheme(scheme.toStdString());
         st.actClipSearch = search;
         st.actAsym = asym;
@@ -335,6 +339,8 @@ private slots:
         // Packed formats refuse per-tensor activations before anything runs.
         if (scheme != "per-token-dynamic")
             QVERIFY(contains(exportRefusal(st, ExportFormat::CompressedTensors), "per-tensor"));
+        if (groupSize > 0)
+            QVERIFY(contains(exportRefusal(st, ExportFormat::Morphoquant), "--agroup-size"));
     }
 
     // A compressed-tensors folder written by another tool has no "morphoquant" key: the settings

@@ -315,6 +315,45 @@ private slots:
         QCOMPARE(quantCost(s).actBitsEffective, 4.0);
     }
 
+    // Per-token activations with a scale per group of channels, by hand (4-bit, qmax 7; scales
+    // exact in binary except the last): x = [0.75, -3.5 | 7, 1.25 | 0.3], groups of 2.
+    // [0.75, -3.5]: s = 0.5 -> 1.5 -> 2 (half to even), -7 -> 1, -3.5. [7, 1.25]: s = 1 -> 7, 1.
+    // The partial last group [0.3] has its own scale 0.3/7 -> 7 -> 0.3 (1e-6: float32).
+    void perGroupActivations()
+    {
+        const at::Tensor x = at::tensor({0.75f, -3.5f, 7.0f, 1.25f, 0.3f}).reshape({1, 5});
+        const at::Tensor q = fakeQuantPerTokenGroups(x, 4, 1.0, false, 2);
+        QVERIFY(at::allclose(q, at::tensor({1.0f, -3.5f, 7.0f, 1.0f, 0.3f}).reshape({1, 5}), 0.0, 1e-6));
+        // Each group as a token of its own, rows and the clip ratio kept.
+        at::Generator gen = at::detail::createCPUGenerator(11);
+        const at::Tensor r = at::randn({6, 70}, gen, at::kFloat);
+        const at::Tensor g = fakeQuantPerTokenGroups(r, 4, 0.9, true, 32);
+        const at::Tensor want = at::cat({fakeQuantPerToken(r.narrow(1, 0, 32).contiguous(), 4, 0.9, true),
+                                         fakeQuantPerToken(r.narrow(1, 32, 32).contiguous(), 4, 0.9, true),
+                                         fakeQuantPerToken(r.narrow(1, 64, 6).contiguous(), 4, 0.9, true)}, 1);
+        QVERIFY(at::equal(g, want));
+        QVERIFY(at::equal(fakeQuantPerTokenGroups(r, 4, 1.0, false, 0), fakeQuantPerToken(r, 4)));
+        // Finer groups lose less on rows with one large channel.
+        at::Tensor heavy = r.clone();
+        heavy.select(1, 5).mul_(20.0);
+        auto err = [&](int gs) { return (heavy - fakeQuantPerTokenGroups(heavy, 4, 1.0, false, gs)).pow(2).sum().item<double>(); };
+        QVERIFY(err(16) < err(0));
+
+        // The cost: a 16-bit scale per group, ceil(K / G) per token. stories260K: 15 groups of
+        // K = 64 (2 scales of 32) and 5 of K = 172 (6 scales, the last of 12 channels).
+        const DecoderModel m = DecoderModel::load(mq::test::storiesDir(), Residency::Streamed);
+        Session s;
+        attachModel(s, m);
+        QuantSettings st = gptqW4A4();
+        st.act = ActScheme::PerTokenDynamic;
+        st.actGroupSize = 32;
+        s.settings = st;
+        const double want32 = (15.0 * 64 * (4.0 + 32.0 / 64) + 5.0 * 172 * (4.0 + 96.0 / 172)) / (15.0 * 64 + 5.0 * 172);
+        QVERIFY2(std::abs(quantCost(s).actBitsEffective - want32) < 1e-12,
+                 qPrintable(QString::number(quantCost(s).actBitsEffective, 'g', 12)));
+        QVERIFY(st.label().find("-g32") != std::string::npos);
+    }
+
     // Per-token activations: clip 1 symmetric is the plain quantizer; asymmetric tokens lose
     // less on one-sided data (a ReLU-like input: half the symmetric grid is wasted), and keep
     // zero exact; a clip ratio clamps the largest values to c max|x|.

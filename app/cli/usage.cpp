@@ -179,6 +179,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        weights' columns multiplied by it before they are rounded (rtn)
   --aasym              asymmetric tokens: their [min, max] range with a zero point (16 bits
                        per token, counted in the cost)
+  --agroup-size N      per-token integer activations: a scale (and zero point) per group of N
+                       channels of each token (16/N more bits per element; a partial last
+                       group has a scale of its own)
   --ascheme S          per-token-dynamic (default: one scale per token) | per-tensor-static
                        (one scale per input group from the calibration's range of its input,
                        times --aclip or the searched ratio) | per-tensor-dynamic (one scale per
@@ -375,7 +378,7 @@ const std::vector<Command>& commands()
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
-          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "ascheme", "smooth", "recipe",
+          "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "ascheme", "agroup-size", "smooth", "recipe",
           "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor"}},
@@ -678,6 +681,15 @@ QuantizeOptions quantizeOptions(const Args& a)
         if (sc != "per-token-dynamic" && af != "int")
             throw UsageError("--ascheme " + sc + " quantizes integers; --aformat " + af + " is a per-token block format");
         st.act = core::parseActScheme(sc);
+    }
+    if (a.has("agroup-size")) {
+        st.actGroupSize = a.intValue("agroup-size", 0);
+        if (st.actGroupSize < 1)
+            throw UsageError("--agroup-size must be at least 1");
+        if (st.method != "rtn" || af != "int" || core::isPerTensor(st.act))
+            throw UsageError("--agroup-size applies to per-token integer activations (--method rtn, --aformat int)");
+        if (st.abits >= 16)
+            throw UsageError("--agroup-size needs quantized activations (--abits below 16)");
     }
     if (a.has("smooth")) {
         st.smooth = true;

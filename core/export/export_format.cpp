@@ -62,6 +62,10 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
                + "): its down_proj inputs need the online rotation at run time, which this format cannot name "
                  "(--export-format morphoquant or morphoquant-sim carry it)";
     const bool act = st.act != ActScheme::None && st.abits < 16;
+    if (act && st.actGroupSize > 0)
+        return F + "activations quantized per group of " + std::to_string(st.actGroupSize) + " channels "
+                   "(--agroup-size) are not written into packed exports yet; --export-format morphoquant-sim keeps "
+                   "them";
     if (act && isPerTensor(st.act))
         return F + "per-tensor activations (" + actSchemeName(st.act) + ") are not written into packed exports yet; "
                    "--export-format morphoquant-sim keeps them (this tool's eval --model)";

@@ -171,6 +171,8 @@ std::string settingsToJson(const QuantSettings& s)
         j["act_format"] = actFormatName(s.actFormat);
     if (s.actClipSearch > 0)
         j["act_clip_search"] = s.actClipSearch;
+    if (s.actGroupSize > 0)
+        j["act_group_size"] = s.actGroupSize;
     if (s.actClipMorphology)
         j["act_clip_objective"] = "morphology";
     if (s.smooth)
@@ -225,13 +227,14 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_clip_objective", "act_format", "smooth_alpha", "passes", "gptq", "dabc", "mdqfo",
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_clip_objective", "act_format", "act_group_size", "smooth_alpha", "passes", "gptq", "dabc", "mdqfo",
                        "rotation"});
     r.get(j, "", "act_clip", s.actClip);
     if (!(s.actClip > 0.0 && s.actClip <= 1.0))
         throw InputError(source + ": act_clip " + std::to_string(s.actClip) + " (expected a ratio in (0, 1])");
     r.get(j, "", "act_asym", s.actAsym);
     r.get(j, "", "act_clip_search", s.actClipSearch, 0, 1000);
+    r.get(j, "", "act_group_size", s.actGroupSize, 0, kMaxInt);
     if (j.contains("act_clip_objective")) {
         std::string objective;
         r.get(j, "", "act_clip_objective", objective);

@@ -46,6 +46,24 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
     return (at::clamp(at::round(x / scale) + zero, 0.0, qmax) - zero) * scale;
 }
 
+at::Tensor fakeQuantPerTokenGroups(const at::Tensor& x, int bits, double clip, bool asym, int groupSize)
+{
+    if (groupSize <= 0)
+        return fakeQuantPerToken(x, bits, clip, asym);
+    const int64_t k = x.size(-1), whole = k / groupSize * groupSize;
+    auto groups = [&](const at::Tensor& part, int64_t g) { // [..., n * g] as [..., n, g]
+        std::vector<int64_t> shape(part.sizes().begin(), part.sizes().end() - 1);
+        shape.push_back(part.size(-1) / g);
+        shape.push_back(g);
+        return fakeQuantPerToken(part.reshape(shape), bits, clip, asym).reshape(part.sizes());
+    };
+    if (whole == k)
+        return groups(x, groupSize);
+    // A partial last group of k - whole channels has a scale of its own.
+    const at::Tensor head = x.narrow(-1, 0, whole), tail = x.narrow(-1, whole, k - whole);
+    return at::cat({whole > 0 ? groups(head.contiguous(), groupSize) : head, groups(tail.contiguous(), k - whole)}, -1);
+}
+
 at::Tensor fakeQuantPerTensor(const at::Tensor& x, int bits, double lo, double hi, double clip, bool asym)
 {
     checkBits(bits);
@@ -73,10 +91,11 @@ at::Tensor fakeQuantPerTensorDynamic(const at::Tensor& x, int bits, double clip,
 }
 
 double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
-                       const MdqfoSettings* morphology)
+                       const MdqfoSettings* morphology, int groupSize)
 {
-    return searchClip(x, gram, steps, morphology,
-                      [&](const at::Tensor& v, double clip) { return fakeQuantPerToken(v, bits, clip, asym); });
+    return searchClip(x, gram, steps, morphology, [&](const at::Tensor& v, double clip) {
+        return fakeQuantPerTokenGroups(v, bits, clip, asym, groupSize);
+    });
 }
 
 double searchClip(const at::Tensor& x, const at::Tensor& gram, int steps, const MdqfoSettings* morphology,

@@ -1,5 +1,6 @@
 #include "quant/cost.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -76,7 +77,9 @@ QuantCost quantCost(const Session& s)
             if (q.act == ActScheme::PerTokenDynamic) {
                 switch (q.actFormat) {
                 case ActFormat::Int:
-                    b += (q.actAsym ? 2.0 : 1.0) * kScaleBits / K; // a scale (and a zero point) per token
+                    // a scale (and a zero point) per token, or per group of its channels
+                    b += (q.actAsym ? 2.0 : 1.0) * kScaleBits
+                        * (q.actGroupSize > 0 ? std::ceil(K / double(q.actGroupSize)) : 1.0) / K;
                     break;
                 case ActFormat::NVFP4: b = 4.0 + 8.0 / 16.0; break; // E4M3 per 16 (a static global scale)
                 case ActFormat::MXFP4: b = 4.0 + 8.0 / 32.0; break; // E8M0 per 32

@@ -60,7 +60,7 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
         // (float32 ratios, as exports store them: the plan is the export exactly)
         const double clip = double(float(m_groups[size_t(group)].tokenClip > 0.0 ? m_groups[size_t(group)].tokenClip
                                                                                   : m_settings.actClip));
-        return fakeQuantPerToken(x, m_settings.abits, clip, m_settings.actAsym);
+        return fakeQuantPerTokenGroups(x, m_settings.abits, clip, m_settings.actAsym, m_settings.actGroupSize);
     }
     case ActScheme::PerTensorDynamic:
     case ActScheme::PerTensorStatic: {

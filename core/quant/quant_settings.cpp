@@ -139,6 +139,7 @@ std::vector<std::string> QuantSettings::passes() const
         std::string a = "activations per-token " + std::string(actFormatName(actFormat));
         if (actFormat == ActFormat::Int)
             a += std::to_string(abits) + (actAsym ? " asymmetric" : "")
+                + (actGroupSize > 0 ? " (groups of " + std::to_string(actGroupSize) + ")" : "")
                 + (actClipSearch > 0 ? (actClipMorphology ? " (clip search by morphology loss)" : " (clip search)")
                                      : (actClip != 1.0 ? " (clip)" : ""));
         p.push_back(a);
@@ -166,6 +167,8 @@ std::string QuantSettings::label() const
         std::snprintf(clip, sizeof clip, "%.3g", actClip);
         a += std::string(actAsym ? "-asym" : "") + (actClip != 1.0 ? std::string("-clip") + clip : "");
     }
+    if (act == ActScheme::PerTokenDynamic && actFormat == ActFormat::Int && actGroupSize > 0)
+        a += "-g" + std::to_string(actGroupSize);
     if (clipped && actClipSearch > 0 && actClipMorphology)
         a += "-morphclip";
     const int ab = act == ActScheme::PerTokenDynamic && actFormat == ActFormat::HiF8 ? 8

@@ -128,6 +128,9 @@ struct QuantSettings {
     double actClip = 1.0;
     bool actAsym = false;
     ActFormat actFormat = ActFormat::Int; // non-int formats: per-token activations only
+    // Per-token integer activations: a scale (and zero point) per group of this many channels
+    // of each token instead of one per token (0); the group's channels must divide by it.
+    int actGroupSize = 0;
     // > 0: each input group's clip ratio chosen on calibration rows instead, the one of
     // {1, 1 - 0.3/n, ..., 0.7} (n = actClipSearch) with the least output error
     // sum over the group's Linears ||(X - Q(X)) W^T||^2 (GroupPlan::tokenClip).
