@@ -32,6 +32,13 @@
 #include "session_model.h"
 #include "io/session_store.h"
 #include "layer_error_view.h"
+#include "guide_dialog.h"
+#include "welcome_page.h"
+#include <QListWidget>
+#include <QMenuBar>
+#include <QStatusBar>
+#include <QPushButton>
+#include <QTextBrowser>
 
 using namespace mq::core;
 using namespace mq::ui;
@@ -174,6 +181,8 @@ private slots:
     void staleResultsMarkedEverywhere();
     void tuningEditsTravelWithTheSession();
     void oneScoreChoiceForEveryView();
+    void welcomePageUntilASessionOpens();
+    void guideListsTermsAndShortcuts();
 };
 
 void TestWidgets::sessionModelTree()
@@ -847,6 +856,75 @@ void TestWidgets::oneScoreChoiceForEveryView()
     QCOMPARE(w.quantSettings().dabc.form, DispersionForm::Code);
     QTRY_COMPARE(w.heatmapView()->dispersionForm(), DispersionForm::Code); // once the masks land
     QTRY_COMPARE(w.session()->plans.at("layers.0.attn_in").scores, s.plans.at("layers.0.attn_in").scores);
+}
+
+// Without a session the window shows the welcome page (open the example, a session, a model,
+// a recent session; the four steps), with every session action and Cancel Job disabled; a
+// recent session opened from it replaces the page with the docks.
+void TestWidgets::welcomePageUntilASessionOpens()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("MorphoQuantTest"));
+    QSettings().clear();
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString path = tmp.filePath(QStringLiteral("recent.mqs"));
+    saveSession(makeSession(), path.toStdString());
+    QSettings().setValue(QStringLiteral("recentFiles"), QStringList{path, tmp.filePath(QStringLiteral("gone.mqs"))});
+
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(!w.welcomePage()->isHidden());
+    QVERIFY(!w.sessionActions().isEmpty());
+    for (QAction* a : w.sessionActions())
+        QVERIFY2(!a->isEnabled(), qPrintable(a->text()));
+    QVERIFY(!w.cancelAction()->isEnabled());
+    // The page covers what lies between the menu bar and the status bar.
+    QTRY_VERIFY(w.welcomePage()->geometry().top() >= w.menuBar()->geometry().bottom());
+    QVERIFY(w.welcomePage()->geometry().bottom() < w.statusBar()->geometry().top());
+    QVERIFY(w.welcomePage()->width() == w.width());
+    maybeShoot(w, QStringLiteral("welcome"));
+    QListWidget* recent = w.welcomePage()->recentList();
+    QCOMPARE(recent->count(), 2);
+    QCOMPARE(recent->item(0)->data(Qt::UserRole).toString(), path);
+    emit recent->itemActivated(recent->item(0)); // as a double click does
+    QVERIFY(w.session() != nullptr);
+    QCOMPARE(w.sessionPath(), path);
+    QVERIFY(w.welcomePage()->isHidden());
+    for (QAction* a : w.sessionActions())
+        QVERIFY2(a->isEnabled(), qPrintable(a->text()));
+    QVERIFY(!w.cancelAction()->isEnabled()); // no job runs
+    QSettings().clear();
+}
+
+// Help > Guide: the glossary names the method's terms with their symbols, and the shortcut
+// table is read from the menus (a shortcut added to a menu shows up without editing the guide).
+void TestWidgets::guideListsTermsAndShortcuts()
+{
+    MainWindow w;
+    GuideDialog* g = w.showGuide();
+    QVERIFY(g && g->isVisible());
+    const QString text = g->browser()->toPlainText();
+    for (const QString& term : {QStringLiteral("DABC"), QStringLiteral("MDQFO"), QStringLiteral("\u03c4local"),
+                                QStringLiteral("\u03bbcos"), QStringLiteral("SQNR"), QStringLiteral("Effective bits")})
+        QVERIFY2(text.contains(term), qPrintable(term));
+    // Symbols as sub- and superscripts, not "tau_local".
+    const QString html = g->browser()->toHtml();
+    QVERIFY(html.contains(QStringLiteral("vertical-align:sub")));
+    QVERIFY(!text.contains(QStringLiteral("tau_local")));
+    // Every menu shortcut, e.g. Quantize's and the guide's own.
+    for (QAction* a : w.findChildren<QAction*>()) {
+        if (a->shortcut().isEmpty() || a->menu() || a->text().isEmpty())
+            continue;
+        const QString keys = a->shortcut().toString(QKeySequence::NativeText);
+        QVERIFY2(text.contains(keys), qPrintable(a->text() + QStringLiteral(": ") + keys));
+    }
+    QVERIFY(text.contains(QKeySequence(QKeySequence::HelpContents).toString(QKeySequence::NativeText)));
+    QCOMPARE(w.showGuide(), g); // one dialog
+    g->resize(760, 640);
+    maybeShoot(*g, QStringLiteral("guide"));
 }
 
 QTEST_MAIN(TestWidgets)

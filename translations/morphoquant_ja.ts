@@ -417,6 +417,10 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::MainWindow</name>
     <message>
+        <source>&amp;Guide and Glossary</source>
+        <translation>ガイドと用語集(&amp;G)</translation>
+    </message>
+    <message>
         <source>The plan follows these settings, but its layer errors or perplexity were measured before the last edit: Quantize (or Evaluate) to refresh them.</source>
         <translation>プランはこの設定に従っていますが、レイヤー誤差またはパープレキシティは最後の編集より前に測定されたものです。量子化（または評価）で更新してください。</translation>
     </message>
@@ -1528,6 +1532,188 @@ input group %2</source>
     <message>
         <source>simulated</source>
         <translation>シミュレーション</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::WelcomePage</name>
+    <message>
+        <source>MorphoQuant Workbench</source>
+        <translation>MorphoQuant ワークベンチ</translation>
+    </message>
+    <message>
+        <source>Modality-aware 4-bit post-training quantization: look at each input's outliers, tune DABC and MDQFO, compare what each figure costs, export.</source>
+        <translation>モダリティを考慮した 4 ビット学習後量子化：各入力の外れ値を確認し、DABC と MDQFO を調整し、各数値のコストを比較してエクスポートします。</translation>
+    </message>
+    <message>
+        <source>Open the Example Session</source>
+        <translation>サンプルセッションを開く</translation>
+    </message>
+    <message>
+        <source>stories260K, calibrated and quantized with MorphoQuant W4A4 when the workbench was built</source>
+        <translation>stories260K（ワークベンチのビルド時に MorphoQuant W4A4 で校正・量子化済み）</translation>
+    </message>
+    <message>
+        <source>Open a Session...</source>
+        <translation>セッションを開く...</translation>
+    </message>
+    <message>
+        <source>Open a Model Folder...</source>
+        <translation>モデルフォルダーを開く...</translation>
+    </message>
+    <message>
+        <source>Guide and Glossary</source>
+        <translation>ガイドと用語集</translation>
+    </message>
+    <message>
+        <source>1. Calibrate</source>
+        <translation>1. 校正</translation>
+    </message>
+    <message>
+        <source>2. Quantize</source>
+        <translation>2. 量子化</translation>
+    </message>
+    <message>
+        <source>3. Evaluate</source>
+        <translation>3. 評価</translation>
+    </message>
+    <message>
+        <source>4. Export</source>
+        <translation>4. エクスポート</translation>
+    </message>
+    <message>
+        <source>Study → Calibrate: run calibration data (token ids or an Omni manifest) through the model and gather each Linear input's per-channel statistics, per modality.</source>
+        <translation>研究 → 校正：校正データ（トークン ID または Omni マニフェスト）をモデルに通し、各 Linear 入力のチャネルごとの統計をモダリティ別に集めます。</translation>
+    </message>
+    <message>
+        <source>Tune the DABC threshold and MDQFO on the left, then Study → Quantize: the plan, each layer's output error and what the plan costs in effective bits.</source>
+        <translation>左側で DABC のしきい値と MDQFO を調整し、研究 → 量子化：プラン、各レイヤーの出力誤差、実効ビット数で表したプランのコスト。</translation>
+    </message>
+    <message>
+        <source>Study → Evaluate: perplexity and KL divergence against full precision on an evaluation file.</source>
+        <translation>研究 → 評価：評価ファイル上での全精度に対するパープレキシティと KL ダイバージェンス。</translation>
+    </message>
+    <message>
+        <source>File → Export Quantized Model: a Hugging Face folder this tool or a serving stack loads (compressed-tensors, NVFP4, or this tool's formats).</source>
+        <translation>ファイル → 量子化モデルをエクスポート：このツールまたはサービングスタックが読み込める Hugging Face フォルダー（compressed-tensors、NVFP4、またはこのツールの形式）。</translation>
+    </message>
+    <message>
+        <source>Recent sessions</source>
+        <translation>最近のセッション</translation>
+    </message>
+    <message>
+        <source>A study in four steps</source>
+        <translation>4 ステップの研究</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::GuideDialog</name>
+    <message>
+        <source>A study, step by step</source>
+        <translation>研究の手順</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Calibrate&lt;/b&gt; (Study → Calibrate): statistics of every Linear input, per channel and modality, from calibration data.</source>
+        <translation>&lt;b&gt;校正&lt;/b&gt;（研究 → 校正）：校正データから、各 Linear 入力のチャネル別・モダリティ別の統計。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Look&lt;/b&gt;: the heatmap shows D&lt;sub&gt;c&lt;/sub&gt; of every channel; the outlier view and the DABC mask show the selected input group.</source>
+        <translation>&lt;b&gt;確認&lt;/b&gt;：ヒートマップは各チャネルの D&lt;sub&gt;c&lt;/sub&gt; を示し、外れ値ビューと DABC マスクは選択中の入力グループを示します。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Tune&lt;/b&gt;: k moves the thresholds τ&lt;sub&gt;local&lt;/sub&gt; and τ&lt;sub&gt;global&lt;/sub&gt; at once; MDQFO's p and λ&lt;sub&gt;cos&lt;/sub&gt; preview on the current layer.</source>
+        <translation>&lt;b&gt;調整&lt;/b&gt;：k はしきい値 τ&lt;sub&gt;local&lt;/sub&gt; と τ&lt;sub&gt;global&lt;/sub&gt; を同時に動かし、MDQFO の p と λ&lt;sub&gt;cos&lt;/sub&gt; は現在のレイヤーでプレビューされます。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Quantize&lt;/b&gt; (Study → Quantize): the plan for every layer, its layer errors and its cost in effective bits.</source>
+        <translation>&lt;b&gt;量子化&lt;/b&gt;（研究 → 量子化）：全レイヤーのプラン、レイヤー誤差、実効ビット数でのコスト。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Evaluate&lt;/b&gt; and &lt;b&gt;export&lt;/b&gt;: perplexity and KL divergence, then a quantized Hugging Face folder.</source>
+        <translation>&lt;b&gt;評価&lt;/b&gt;と&lt;b&gt;エクスポート&lt;/b&gt;：パープレキシティと KL ダイバージェンス、そして量子化された Hugging Face フォルダー。</translation>
+    </message>
+    <message>
+        <source>Figures measured under an earlier plan are drawn grey and marked out of date until the plan is quantized (or evaluated) again.</source>
+        <translation>以前のプランで測定された数値は、プランを再度量子化（または評価）するまで灰色で表示され、古い結果として示されます。</translation>
+    </message>
+    <message>
+        <source>Glossary</source>
+        <translation>用語集</translation>
+    </message>
+    <message>
+        <source>Dispersion score of channel c: |max − min| / log(1 + mean|x| + 10&lt;sup&gt;−5&lt;/sup&gt;) (the authors' code) or |max − min| / log(‖X&lt;sub&gt;c&lt;/sub&gt;‖&lt;sub&gt;1&lt;/sub&gt; + ε) (the paper, Eq. 5).</source>
+        <translation>チャネル c の分散スコア：|max − min| / log(1 + mean|x| + 10&lt;sup&gt;−5&lt;/sup&gt;)（著者のコード）または |max − min| / log(‖X&lt;sub&gt;c&lt;/sub&gt;‖&lt;sub&gt;1&lt;/sub&gt; + ε)（論文の式 5）。</translation>
+    </message>
+    <message>
+        <source>Thresholds μ + k·σ of D&lt;sub&gt;c&lt;/sub&gt; over the group's channels and over all groups' channels; a channel above the active ones is an outlier.</source>
+        <translation>グループ内のチャネルと全グループのチャネルにおける D&lt;sub&gt;c&lt;/sub&gt; のしきい値 μ + k·σ。有効なしきい値を超えるチャネルが外れ値です。</translation>
+    </message>
+    <message>
+        <source>Distribution-Aware Bias Compensation: the outlier channels (the mask) keep their quantization residual in 16 bits, an extra product over those channels only.</source>
+        <translation>分布考慮バイアス補償：外れ値チャネル（マスク）は量子化残差を 16 ビットで保持し、それらのチャネルだけの追加積を計算します。</translation>
+    </message>
+    <message>
+        <source>Element threshold: only |x| &gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; of a masked channel is compensated.</source>
+        <translation>要素しきい値：マスクされたチャネルの |x| &gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; のみを補償します。</translation>
+    </message>
+    <message>
+        <source>Clipping bound of channel c (its static scale is α&lt;sub&gt;c&lt;/sub&gt; / q&lt;sub&gt;max&lt;/sub&gt;); α&lt;sub&gt;0&lt;/sub&gt; = max|X&lt;sub&gt;c&lt;/sub&gt;| over the calibration data.</source>
+        <translation>チャネル c のクリッピング境界（静的スケールは α&lt;sub&gt;c&lt;/sub&gt; / q&lt;sub&gt;max&lt;/sub&gt;）。α&lt;sub&gt;0&lt;/sub&gt; = 校正データ上の max|X&lt;sub&gt;c&lt;/sub&gt;|。</translation>
+    </message>
+    <message>
+        <source>Morphology-Directed Quantization Function Optimization: each α&lt;sub&gt;c&lt;/sub&gt; chosen to minimize L&lt;sub&gt;p&lt;/sub&gt; + λ&lt;sub&gt;cos&lt;/sub&gt;·L&lt;sub&gt;cos&lt;/sub&gt;.</source>
+        <translation>形態指向の量子化関数最適化：L&lt;sub&gt;p&lt;/sub&gt; + λ&lt;sub&gt;cos&lt;/sub&gt;·L&lt;sub&gt;cos&lt;/sub&gt; を最小にするよう各 α&lt;sub&gt;c&lt;/sub&gt; を選びます。</translation>
+    </message>
+    <message>
+        <source>mean |x − Q(x)|&lt;sup&gt;p&lt;/sup&gt;, and 1 − the mean cosine of each token with its quantized value.</source>
+        <translation>mean |x − Q(x)|&lt;sup&gt;p&lt;/sup&gt;、および 1 − 各トークンとその量子化値の平均コサイン。</translation>
+    </message>
+    <message>
+        <source>10 log&lt;sub&gt;10&lt;/sub&gt;(Σ|y|&lt;sup&gt;2&lt;/sup&gt; / Σ|y − y&lt;sub&gt;q&lt;/sub&gt;|&lt;sup&gt;2&lt;/sup&gt;) of a Linear's output, quantized against full precision, in dB.</source>
+        <translation>Linear 出力の 10 log&lt;sub&gt;10&lt;/sub&gt;(Σ|y|&lt;sup&gt;2&lt;/sup&gt; / Σ|y − y&lt;sub&gt;q&lt;/sub&gt;|&lt;sup&gt;2&lt;/sup&gt;)（量子化対全精度、dB）。</translation>
+    </message>
+    <message>
+        <source>Mean KL(full precision ‖ quantized) of the next-token distributions, in nats per token.</source>
+        <translation>次トークン分布の平均 KL(全精度 ‖ 量子化)、トークンあたりのナット単位。</translation>
+    </message>
+    <message>
+        <source>Effective bits</source>
+        <translation>実効ビット数</translation>
+    </message>
+    <message>
+        <source>Bits per activation element (and per multiply-add) with scales, zero points and compensated elements counted; bits per weight with scales.</source>
+        <translation>スケール、ゼロ点、補償要素を含めた活性化要素あたり（および積和あたり）のビット数。重みはスケールを含めたビット数。</translation>
+    </message>
+    <message>
+        <source>Input group</source>
+        <translation>入力グループ</translation>
+    </message>
+    <message>
+        <source>The Linears that read one input: q/k/v, o, gate/up, down of each layer.</source>
+        <translation>同じ入力を読む Linear：各レイヤーの q/k/v、o、gate/up、down。</translation>
+    </message>
+    <message>
+        <source>Simulated, deployable</source>
+        <translation>シミュレーション、デプロイ可能</translation>
+    </message>
+    <message>
+        <source>Simulated: weights and activations quantized separately, as the paper. Deployable: static activation scales folded into the weights, so an integer GEMM runs.</source>
+        <translation>シミュレーション：論文と同じく重みと活性化を別々に量子化。デプロイ可能：静的な活性化スケールを重みに畳み込み、整数 GEMM を実行できます。</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>キーボードショートカット</translation>
+    </message>
+    <message>
+        <source>Heatmap: zoom / pan the channels</source>
+        <translation>ヒートマップ：チャネルのズーム / パン</translation>
+    </message>
+    <message>
+        <source>Wheel / drag</source>
+        <translation>ホイール / ドラッグ</translation>
+    </message>
+    <message>
+        <source>MorphoQuant Workbench Guide</source>
+        <translation>MorphoQuant ワークベンチ ガイド</translation>
     </message>
 </context>
 </TS>

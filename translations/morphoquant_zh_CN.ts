@@ -417,6 +417,10 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::MainWindow</name>
     <message>
+        <source>&amp;Guide and Glossary</source>
+        <translation>指南和术语表(&amp;G)</translation>
+    </message>
+    <message>
         <source>The plan follows these settings, but its layer errors or perplexity were measured before the last edit: Quantize (or Evaluate) to refresh them.</source>
         <translation>方案与这些设置一致，但其层误差或困惑度是在上次编辑之前测得的：请量化（或评估）以刷新。</translation>
     </message>
@@ -1528,6 +1532,188 @@ input group %2</source>
     <message>
         <source>simulated</source>
         <translation>模拟</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::WelcomePage</name>
+    <message>
+        <source>MorphoQuant Workbench</source>
+        <translation>MorphoQuant 工作台</translation>
+    </message>
+    <message>
+        <source>Modality-aware 4-bit post-training quantization: look at each input's outliers, tune DABC and MDQFO, compare what each figure costs, export.</source>
+        <translation>模态感知的 4 位训练后量化：查看每个输入的离群值，调整 DABC 和 MDQFO，比较每个数字的代价，然后导出。</translation>
+    </message>
+    <message>
+        <source>Open the Example Session</source>
+        <translation>打开示例会话</translation>
+    </message>
+    <message>
+        <source>stories260K, calibrated and quantized with MorphoQuant W4A4 when the workbench was built</source>
+        <translation>stories260K，在构建工作台时已用 MorphoQuant W4A4 校准并量化</translation>
+    </message>
+    <message>
+        <source>Open a Session...</source>
+        <translation>打开会话...</translation>
+    </message>
+    <message>
+        <source>Open a Model Folder...</source>
+        <translation>打开模型文件夹...</translation>
+    </message>
+    <message>
+        <source>Guide and Glossary</source>
+        <translation>指南和术语表</translation>
+    </message>
+    <message>
+        <source>1. Calibrate</source>
+        <translation>1. 校准</translation>
+    </message>
+    <message>
+        <source>2. Quantize</source>
+        <translation>2. 量化</translation>
+    </message>
+    <message>
+        <source>3. Evaluate</source>
+        <translation>3. 评估</translation>
+    </message>
+    <message>
+        <source>4. Export</source>
+        <translation>4. 导出</translation>
+    </message>
+    <message>
+        <source>Study → Calibrate: run calibration data (token ids or an Omni manifest) through the model and gather each Linear input's per-channel statistics, per modality.</source>
+        <translation>研究 → 校准：将校准数据（词元 ID 或 Omni 清单）送入模型，按模态收集每个 Linear 输入的逐通道统计。</translation>
+    </message>
+    <message>
+        <source>Tune the DABC threshold and MDQFO on the left, then Study → Quantize: the plan, each layer's output error and what the plan costs in effective bits.</source>
+        <translation>在左侧调整 DABC 阈值和 MDQFO，然后选择 研究 → 量化：得到方案、每层的输出误差以及方案以有效位数计的代价。</translation>
+    </message>
+    <message>
+        <source>Study → Evaluate: perplexity and KL divergence against full precision on an evaluation file.</source>
+        <translation>研究 → 评估：在评估文件上相对全精度的困惑度和 KL 散度。</translation>
+    </message>
+    <message>
+        <source>File → Export Quantized Model: a Hugging Face folder this tool or a serving stack loads (compressed-tensors, NVFP4, or this tool's formats).</source>
+        <translation>文件 → 导出量化模型：本工具或推理服务可加载的 Hugging Face 文件夹（compressed-tensors、NVFP4 或本工具的格式）。</translation>
+    </message>
+    <message>
+        <source>Recent sessions</source>
+        <translation>最近的会话</translation>
+    </message>
+    <message>
+        <source>A study in four steps</source>
+        <translation>四步完成一次研究</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::GuideDialog</name>
+    <message>
+        <source>A study, step by step</source>
+        <translation>研究，逐步进行</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Calibrate&lt;/b&gt; (Study → Calibrate): statistics of every Linear input, per channel and modality, from calibration data.</source>
+        <translation>&lt;b&gt;校准&lt;/b&gt;（研究 → 校准）：根据校准数据，按通道和模态统计每个 Linear 输入。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Look&lt;/b&gt;: the heatmap shows D&lt;sub&gt;c&lt;/sub&gt; of every channel; the outlier view and the DABC mask show the selected input group.</source>
+        <translation>&lt;b&gt;查看&lt;/b&gt;：热图显示每个通道的 D&lt;sub&gt;c&lt;/sub&gt;；离群值视图和 DABC 掩码显示所选输入组。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Tune&lt;/b&gt;: k moves the thresholds τ&lt;sub&gt;local&lt;/sub&gt; and τ&lt;sub&gt;global&lt;/sub&gt; at once; MDQFO's p and λ&lt;sub&gt;cos&lt;/sub&gt; preview on the current layer.</source>
+        <translation>&lt;b&gt;调整&lt;/b&gt;：k 同时移动阈值 τ&lt;sub&gt;local&lt;/sub&gt; 和 τ&lt;sub&gt;global&lt;/sub&gt;；MDQFO 的 p 和 λ&lt;sub&gt;cos&lt;/sub&gt; 在当前层上预览。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Quantize&lt;/b&gt; (Study → Quantize): the plan for every layer, its layer errors and its cost in effective bits.</source>
+        <translation>&lt;b&gt;量化&lt;/b&gt;（研究 → 量化）：每一层的方案、层误差及其以有效位数计的代价。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Evaluate&lt;/b&gt; and &lt;b&gt;export&lt;/b&gt;: perplexity and KL divergence, then a quantized Hugging Face folder.</source>
+        <translation>&lt;b&gt;评估&lt;/b&gt;和&lt;b&gt;导出&lt;/b&gt;：困惑度和 KL 散度，然后是量化后的 Hugging Face 文件夹。</translation>
+    </message>
+    <message>
+        <source>Figures measured under an earlier plan are drawn grey and marked out of date until the plan is quantized (or evaluated) again.</source>
+        <translation>在较早方案下测得的数字以灰色显示并标记为已过期，直到再次量化（或评估）该方案。</translation>
+    </message>
+    <message>
+        <source>Glossary</source>
+        <translation>术语表</translation>
+    </message>
+    <message>
+        <source>Dispersion score of channel c: |max − min| / log(1 + mean|x| + 10&lt;sup&gt;−5&lt;/sup&gt;) (the authors' code) or |max − min| / log(‖X&lt;sub&gt;c&lt;/sub&gt;‖&lt;sub&gt;1&lt;/sub&gt; + ε) (the paper, Eq. 5).</source>
+        <translation>通道 c 的离散度分数：|max − min| / log(1 + mean|x| + 10&lt;sup&gt;−5&lt;/sup&gt;)（作者代码）或 |max − min| / log(‖X&lt;sub&gt;c&lt;/sub&gt;‖&lt;sub&gt;1&lt;/sub&gt; + ε)（论文式 5）。</translation>
+    </message>
+    <message>
+        <source>Thresholds μ + k·σ of D&lt;sub&gt;c&lt;/sub&gt; over the group's channels and over all groups' channels; a channel above the active ones is an outlier.</source>
+        <translation>D&lt;sub&gt;c&lt;/sub&gt; 在本组通道和所有组通道上的阈值 μ + k·σ；高于启用阈值的通道为离群通道。</translation>
+    </message>
+    <message>
+        <source>Distribution-Aware Bias Compensation: the outlier channels (the mask) keep their quantization residual in 16 bits, an extra product over those channels only.</source>
+        <translation>分布感知偏置补偿：离群通道（掩码）以 16 位保留其量化残差，仅在这些通道上多一次乘积。</translation>
+    </message>
+    <message>
+        <source>Element threshold: only |x| &gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; of a masked channel is compensated.</source>
+        <translation>元素阈值：仅补偿掩码通道中 |x| &gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; 的元素。</translation>
+    </message>
+    <message>
+        <source>Clipping bound of channel c (its static scale is α&lt;sub&gt;c&lt;/sub&gt; / q&lt;sub&gt;max&lt;/sub&gt;); α&lt;sub&gt;0&lt;/sub&gt; = max|X&lt;sub&gt;c&lt;/sub&gt;| over the calibration data.</source>
+        <translation>通道 c 的裁剪界（其静态缩放为 α&lt;sub&gt;c&lt;/sub&gt; / q&lt;sub&gt;max&lt;/sub&gt;）；α&lt;sub&gt;0&lt;/sub&gt; = 校准数据上的 max|X&lt;sub&gt;c&lt;/sub&gt;|。</translation>
+    </message>
+    <message>
+        <source>Morphology-Directed Quantization Function Optimization: each α&lt;sub&gt;c&lt;/sub&gt; chosen to minimize L&lt;sub&gt;p&lt;/sub&gt; + λ&lt;sub&gt;cos&lt;/sub&gt;·L&lt;sub&gt;cos&lt;/sub&gt;.</source>
+        <translation>形态导向的量化函数优化：选择每个 α&lt;sub&gt;c&lt;/sub&gt; 以最小化 L&lt;sub&gt;p&lt;/sub&gt; + λ&lt;sub&gt;cos&lt;/sub&gt;·L&lt;sub&gt;cos&lt;/sub&gt;。</translation>
+    </message>
+    <message>
+        <source>mean |x − Q(x)|&lt;sup&gt;p&lt;/sup&gt;, and 1 − the mean cosine of each token with its quantized value.</source>
+        <translation>mean |x − Q(x)|&lt;sup&gt;p&lt;/sup&gt;，以及 1 − 每个词元与其量化值的平均余弦。</translation>
+    </message>
+    <message>
+        <source>10 log&lt;sub&gt;10&lt;/sub&gt;(Σ|y|&lt;sup&gt;2&lt;/sup&gt; / Σ|y − y&lt;sub&gt;q&lt;/sub&gt;|&lt;sup&gt;2&lt;/sup&gt;) of a Linear's output, quantized against full precision, in dB.</source>
+        <translation>Linear 输出的 10 log&lt;sub&gt;10&lt;/sub&gt;(Σ|y|&lt;sup&gt;2&lt;/sup&gt; / Σ|y − y&lt;sub&gt;q&lt;/sub&gt;|&lt;sup&gt;2&lt;/sup&gt;)，量化相对全精度，单位 dB。</translation>
+    </message>
+    <message>
+        <source>Mean KL(full precision ‖ quantized) of the next-token distributions, in nats per token.</source>
+        <translation>下一词元分布的平均 KL(全精度 ‖ 量化)，单位为每词元奈特。</translation>
+    </message>
+    <message>
+        <source>Effective bits</source>
+        <translation>有效位数</translation>
+    </message>
+    <message>
+        <source>Bits per activation element (and per multiply-add) with scales, zero points and compensated elements counted; bits per weight with scales.</source>
+        <translation>每个激活元素（及每次乘加）的位数，计入缩放、零点和补偿元素；每个权重的位数计入缩放。</translation>
+    </message>
+    <message>
+        <source>Input group</source>
+        <translation>输入组</translation>
+    </message>
+    <message>
+        <source>The Linears that read one input: q/k/v, o, gate/up, down of each layer.</source>
+        <translation>读取同一输入的 Linear：每层的 q/k/v、o、gate/up、down。</translation>
+    </message>
+    <message>
+        <source>Simulated, deployable</source>
+        <translation>模拟、可部署</translation>
+    </message>
+    <message>
+        <source>Simulated: weights and activations quantized separately, as the paper. Deployable: static activation scales folded into the weights, so an integer GEMM runs.</source>
+        <translation>模拟：权重和激活分别量化，与论文相同。可部署：静态激活缩放折叠进权重，从而可运行整数 GEMM。</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Heatmap: zoom / pan the channels</source>
+        <translation>热图：缩放 / 平移通道</translation>
+    </message>
+    <message>
+        <source>Wheel / drag</source>
+        <translation>滚轮 / 拖动</translation>
+    </message>
+    <message>
+        <source>MorphoQuant Workbench Guide</source>
+        <translation>MorphoQuant 工作台指南</translation>
     </message>
 </context>
 </TS>

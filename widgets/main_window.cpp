@@ -1,5 +1,8 @@
 #include "main_window.h"
 
+#include "guide_dialog.h"
+#include "welcome_page.h"
+
 #include "dispersion_heatmap_view.h"
 #include "display_names.h"
 #include "quant/dabc_mask.h"
@@ -53,6 +56,7 @@
 #include <QStatusBar>
 #include <QTreeView>
 #include <QUndoCommand>
+#include <QTimer>
 #include <QUndoStack>
 
 #include <algorithm>
@@ -290,7 +294,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(std::mak
             QMessageBox::critical(this, tr("%1 failed").arg(title), message);
     });
     createDocks();
+    m_welcome = new WelcomePage(this);
+    connect(m_welcome, &WelcomePage::openExampleRequested, this, &MainWindow::openExample);
+    connect(m_welcome, &WelcomePage::openSessionRequested, this, &MainWindow::openSessionDialog);
+    connect(m_welcome, &WelcomePage::openModelRequested, this, &MainWindow::openModelDialog);
+    connect(m_welcome, &WelcomePage::openRecentRequested, this, [this](const QString& path) {
+        if (confirmDiscard())
+            openSession(path);
+    });
+    connect(m_welcome, &WelcomePage::guideRequested, this, &MainWindow::showGuide);
+    m_welcome->setExampleAvailable(!exampleSessionPath().isEmpty());
     createMenus();
+    updateActionStates();
 
     m_modelLabel = new QLabel(this);
     m_planLabel = new QLabel(this);
@@ -496,7 +511,9 @@ void MainWindow::createMenus()
     study->addSeparator();
     QAction* cancel = study->addAction(tr("Cancel &Job"), m_jobs, &JobController::cancel);
     cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
+    m_cancelAction = cancel;
     m_jobActions = {open, openModel, example, reload, calibrate, quantize, evaluate, exportModel, m_recentMenu->menuAction()};
+    m_sessionActions = {reload, save, saveAsAction, m_exportMenu->menuAction(), exportModel, calibrate, quantize, evaluate};
 
     menuBar()->addMenu(m_viewMenu);
     m_viewMenu->addSeparator();
@@ -518,6 +535,8 @@ void MainWindow::createMenus()
         languages->addAction(a);
     }
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* guide = help->addAction(tr("&Guide and Glossary"), this, &MainWindow::showGuide);
+    guide->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About MorphoQuant Workbench"), this, &MainWindow::showAbout);
     updateRecentMenu();
 }
@@ -636,6 +655,7 @@ void MainWindow::replaceSession(const core::Session& session)
     // Results computed for the previous session must not land in this one.
     m_job->cancel();
     m_preview->cancel();
+    updateActionStates();
 }
 
 void MainWindow::adoptSession(const core::Session& session)
@@ -976,10 +996,9 @@ bool MainWindow::runJob(const QString& title,
     if (!m_jobs->start(title, m_session ? *m_session : empty, std::move(body)))
         return false;
     m_onJobDone = std::move(onDone);
-    for (QAction* a : m_jobActions)
-        a->setEnabled(false);
     m_panel->setEnabled(false);
     m_mask->setEnabled(false);
+    updateActionStates();
     if (!m_jobDock->isHidden() && !m_jobDock->isFloating())
         m_jobDock->raise(); // its tab to the front; a dock the user closed stays closed (no resize)
     return true;
@@ -988,10 +1007,66 @@ bool MainWindow::runJob(const QString& title,
 void MainWindow::onJobEnded()
 {
     m_loss->clearLive();
-    for (QAction* a : m_jobActions)
-        a->setEnabled(true);
     m_panel->setEnabled(true);
     m_mask->setEnabled(true);
+    updateActionStates();
+}
+
+void MainWindow::updateActionStates()
+{
+    const bool running = m_jobs->isRunning();
+    for (QAction* a : m_jobActions)
+        a->setEnabled(!running);
+    for (QAction* a : m_sessionActions)
+        a->setEnabled(m_session && !(running && m_jobActions.contains(a)));
+    if (m_recentMenu)
+        m_recentMenu->setEnabled(!running && !m_recentMenu->actions().isEmpty());
+    if (m_cancelAction)
+        m_cancelAction->setEnabled(running);
+    if (m_welcome) {
+        m_welcome->setVisible(!m_session);
+        if (!m_session) {
+            placeWelcome();
+            m_welcome->raise();
+        }
+    }
+}
+
+void MainWindow::placeWelcome()
+{
+    // Over the docks: from below the menu bar to above the status bar.
+    // (before the first show the bars have no geometry yet: their size hints stand in)
+    const bool laidOut = isVisible() && menuBar()->isVisible();
+    const int top = menuBar()->isHidden() ? 0 : (laidOut ? menuBar()->geometry().bottom() + 1 : menuBar()->sizeHint().height());
+    const int bottom = statusBar()->isHidden() ? height()
+        : (laidOut && statusBar()->isVisible() ? statusBar()->geometry().top() : height() - statusBar()->sizeHint().height());
+    m_welcome->setGeometry(0, top, width(), std::max(0, bottom - top));
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event)
+{
+    QMainWindow::resizeEvent(event);
+    if (m_welcome && !m_welcome->isHidden())
+        placeWelcome();
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (m_welcome && !m_welcome->isHidden()) // the bars have their geometry once the layout ran
+        QTimer::singleShot(0, this, [this] {
+            if (!m_welcome->isHidden())
+                placeWelcome();
+        });
+}
+
+GuideDialog* MainWindow::showGuide()
+{
+    if (!m_guide)
+        m_guide = new GuideDialog(menuBar(), this);
+    m_guide->show();
+    m_guide->raise();
+    return m_guide;
 }
 
 bool MainWindow::startOpenModel(const QString& dir)
@@ -1275,6 +1350,8 @@ void MainWindow::updateRecentMenu()
         a->setToolTip(path);
     }
     m_recentMenu->setEnabled(!files.isEmpty());
+    if (m_welcome)
+        m_welcome->setRecentFiles(files);
     if (!files.isEmpty()) {
         m_recentMenu->addSeparator();
         m_recentMenu->addAction(tr("Clear List"), this, [this] {

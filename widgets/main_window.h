@@ -21,6 +21,9 @@ class QUndoStack;
 
 namespace mq::ui {
 
+class GuideDialog;
+class WelcomePage;
+
 class SessionModel;
 class DispersionHeatmapView;
 class OutlierView;
@@ -112,8 +115,18 @@ public:
     void setQuantSettings(const core::QuantSettings& settings);
     void toggleChannel(const QString& group, int channel);
 
+    // The page shown instead of the docks while no session is open.
+    WelcomePage* welcomePage() const { return m_welcome; }
+    // Help > Guide and Glossary (non-modal; the same dialog each time).
+    GuideDialog* showGuide();
+    // Actions that need a session (save, export, calibrate, ...) and Cancel Job.
+    QList<QAction*> sessionActions() const { return m_sessionActions; }
+    QAction* cancelAction() const { return m_cancelAction; }
+
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void showEvent(QShowEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
@@ -157,6 +170,9 @@ private:
     void onMasksReady(const std::map<std::string, core::GroupPlan>& plans);
     void refreshPlanViews();
     void updateLossOutOfDate();
+    // Enables what the session and the job state allow; shows the welcome page without a session.
+    void updateActionStates();
+    void placeWelcome();
 
     friend class QuantSettingsCommand;
     friend class ToggleChannelCommand;
@@ -189,6 +205,10 @@ private:
     void defaultDockSizes();
     QDockWidget* m_lossDock = nullptr;
     QList<QAction*> m_jobActions; // disabled while a job runs
+    QList<QAction*> m_sessionActions; // disabled without a session
+    QAction* m_cancelAction = nullptr;
+    WelcomePage* m_welcome = nullptr;
+    GuideDialog* m_guide = nullptr;
     QUndoStack* m_undo = nullptr;
     core::QuantSettings m_settings;
     QLabel* m_summary = nullptr;
