@@ -95,7 +95,7 @@ struct EvalResult {
     std::array<int64_t, kNumModalities> tokensByModality{};
     // planFingerprint of the plan this result was measured under ("" for full-precision results,
     // which no plan changes, and for sessions written before 2026-11-30).
-    std::string plan;
+    std::string plan{};
 };
 
 // Quantization error of one Linear's output over tokens of one modality (or pooled), the
@@ -155,8 +155,8 @@ struct Session {
     std::map<std::string, StoredWeight> weights; // by Linear name: weights the plan chose (GPTQ)
     // planFingerprint of the plan the layer errors, and the MDQFO loss curves, were measured
     // under ("": not known, sessions written before 2026-11-30).
-    std::string resultsPlan;
-    std::string curvesPlan;
+    std::string resultsPlan{};
+    std::string curvesPlan{};
     // The workbench's tuning-panel settings, saved with the session so that edits not yet
     // applied by a quantization run survive a save and reopen (unset: the plan's settings).
     std::optional<QuantSettings> tuning;

@@ -33,6 +33,7 @@
 #include "io/session_store.h"
 #include "layer_error_view.h"
 #include "guide_dialog.h"
+#include "sensitivity_view.h"
 #include "welcome_page.h"
 #include <QListWidget>
 #include <QMenuBar>
@@ -126,8 +127,10 @@ Session makeSession()
 void maybeShoot(QWidget& w, const QString& name)
 {
     const QString dir = qEnvironmentVariable("MQ_WIDGET_SHOTS");
-    if (!dir.isEmpty())
-        w.grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
+    if (dir.isEmpty())
+        return;
+    QCoreApplication::processEvents(); // queued replots
+    w.grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
 }
 
 double maxOf(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
@@ -183,6 +186,7 @@ private slots:
     void oneScoreChoiceForEveryView();
     void welcomePageUntilASessionOpens();
     void guideListsTermsAndShortcuts();
+    void sensitivityByLayerAndModality();
 };
 
 void TestWidgets::sessionModelTree()
@@ -925,6 +929,62 @@ void TestWidgets::guideListsTermsAndShortcuts()
     QCOMPARE(w.showGuide(), g); // one dialog
     g->resize(760, 640);
     maybeShoot(*g, QStringLiteral("guide"));
+}
+
+// The layer x modality map of output error: each cell the lowest (or mean) SQNR of the layer's
+// modules for tokens of that modality, the worst module behind it; a click selects that
+// module's group and the modality in the heatmap; out of date after a mask edit.
+void TestWidgets::sensitivityByLayerAndModality()
+{
+    Session s = makeSession();
+    // SQNR (pooled, text, image) by module; image tokens reach layer 0 only.
+    const double db[4][3] = {{20.0, 22.0, 9.0}, {15.0, 16.0, 12.0}, {30.0, 31.0, -1}, {25.0, 25.0, -1}};
+    for (size_t i = 0; i < s.modules.size(); ++i) {
+        ModuleError e;
+        e.module = s.modules[i].name;
+        e.pooled = ErrorStat{100, db[i][0], 0.99};
+        e.perModality[0] = ErrorStat{80, db[i][1], 0.99};
+        if (db[i][2] >= 0)
+            e.perModality[1] = ErrorStat{20, db[i][2], 0.9};
+        s.errors.push_back(e);
+    }
+    s.resultsPlan = planFingerprint(s);
+    MainWindow w;
+    w.resize(1400, 900);
+    w.setSession(s, QStringLiteral("test"));
+    SensitivityView* v = w.sensitivityView();
+    QCOMPARE(v->layers(), (std::vector<int>{0, 1}));
+    QCOMPARE(v->columns(), (std::vector<int>{-1, 0, 1})); // pooled, text, image
+    // Layer 0 (q, k, down): pooled min(20, 15, 30) = 15 at k_proj; text 16; image min(9, 12) = 9 at q_proj.
+    QCOMPARE(v->value(0, 0), 15.0);
+    QCOMPARE(v->moduleAt(0, 0), QStringLiteral("model.layers.0.self_attn.k_proj"));
+    QCOMPARE(v->value(0, 1), 16.0);
+    QCOMPARE(v->value(0, 2), 9.0);
+    QCOMPARE(v->groupAt(0, 2), QStringLiteral("layers.0.attn_in"));
+    QCOMPARE(v->value(1, 0), 25.0);
+    QVERIFY(std::isnan(v->value(1, 2))); // no image token measured at layer 1
+    QVERIFY(v->groupAt(1, 2).isEmpty());
+    v->setStatistic(SensitivityView::Mean);
+    QCOMPARE(v->value(0, 0), (20.0 + 15.0 + 30.0) / 3.0);
+    QCOMPARE(v->value(0, 2), (9.0 + 12.0) / 2.0);
+    v->setStatistic(SensitivityView::Lowest);
+
+    // A click on layer 0's image cell: that group everywhere, image tokens in the heatmap.
+    w.selectGroup(QStringLiteral("layers.1.attn_in"));
+    w.raiseView(QStringLiteral("sensitivity"));
+    w.show();
+    QCustomPlot* plot = v->plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const QPoint at(int(plot->xAxis->coordToPixel(2.0)), int(plot->yAxis->coordToPixel(0.0)));
+    QCOMPARE(v->cellAt(at), (std::pair<int, int>{0, 2}));
+    QTest::mouseClick(plot, Qt::LeftButton, {}, at);
+    QCOMPARE(w.currentGroup(), QStringLiteral("layers.0.attn_in"));
+    QCOMPARE(w.heatmapView()->modality(), 1);
+    maybeShoot(w, QStringLiteral("sensitivity"));
+    QVERIFY(!v->title().contains(QStringLiteral("Out of date")));
+    w.toggleChannel(QStringLiteral("layers.0.attn_in"), 0);
+    QVERIFY(v->title().contains(QStringLiteral("Out of date")));
+    QVERIFY(MainWindow::viewNames().contains(QStringLiteral("sensitivity")));
 }
 
 QTEST_MAIN(TestWidgets)

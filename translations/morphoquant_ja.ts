@@ -417,6 +417,10 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::MainWindow</name>
     <message>
+        <source>Sensitivity</source>
+        <translation>感度</translation>
+    </message>
+    <message>
         <source>&amp;Guide and Glossary</source>
         <translation>ガイドと用語集(&amp;G)</translation>
     </message>
@@ -1714,6 +1718,53 @@ input group %2</source>
     <message>
         <source>MorphoQuant Workbench Guide</source>
         <translation>MorphoQuant ワークベンチ ガイド</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::SensitivityView</name>
+    <message>
+        <source>Lowest SQNR by layer and modality</source>
+        <translation>レイヤーとモダリティ別の最低 SQNR</translation>
+    </message>
+    <message>
+        <source>Mean SQNR by layer and modality</source>
+        <translation>レイヤーとモダリティ別の平均 SQNR</translation>
+    </message>
+    <message>
+        <source>Cell:</source>
+        <translation>セル：</translation>
+    </message>
+    <message>
+        <source>lowest SQNR of the layer's modules</source>
+        <translation>レイヤー内モジュールの最低 SQNR</translation>
+    </message>
+    <message>
+        <source>mean SQNR of the layer's modules</source>
+        <translation>レイヤー内モジュールの平均 SQNR</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>トークン</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <translation>レイヤー</translation>
+    </message>
+    <message>
+        <source>SQNR (dB)</source>
+        <translation>SQNR (dB)</translation>
+    </message>
+    <message>
+        <source>No layer errors yet: Study → Quantize measures them</source>
+        <translation>レイヤー誤差はまだありません：研究 → 量子化で測定します</translation>
+    </message>
+    <message>
+        <source>Sensitivity by modality: no quantization plan yet</source>
+        <translation>モダリティ別の感度：量子化プランはまだありません</translation>
+    </message>
+    <message>
+        <source>Out of date: an earlier plan's (Study → Quantize)</source>
+        <translation>古い結果：以前のプランのもの（研究 → 量子化）</translation>
     </message>
 </context>
 </TS>

@@ -417,6 +417,10 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::MainWindow</name>
     <message>
+        <source>Sensitivity</source>
+        <translation>敏感度</translation>
+    </message>
+    <message>
         <source>&amp;Guide and Glossary</source>
         <translation>指南和术语表(&amp;G)</translation>
     </message>
@@ -1714,6 +1718,53 @@ input group %2</source>
     <message>
         <source>MorphoQuant Workbench Guide</source>
         <translation>MorphoQuant 工作台指南</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::SensitivityView</name>
+    <message>
+        <source>Lowest SQNR by layer and modality</source>
+        <translation>按层和模态的最低 SQNR</translation>
+    </message>
+    <message>
+        <source>Mean SQNR by layer and modality</source>
+        <translation>按层和模态的平均 SQNR</translation>
+    </message>
+    <message>
+        <source>Cell:</source>
+        <translation>单元格：</translation>
+    </message>
+    <message>
+        <source>lowest SQNR of the layer's modules</source>
+        <translation>该层模块的最低 SQNR</translation>
+    </message>
+    <message>
+        <source>mean SQNR of the layer's modules</source>
+        <translation>该层模块的平均 SQNR</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>SQNR (dB)</source>
+        <translation>SQNR (dB)</translation>
+    </message>
+    <message>
+        <source>No layer errors yet: Study → Quantize measures them</source>
+        <translation>尚无层误差：研究 → 量化会测量它们</translation>
+    </message>
+    <message>
+        <source>Sensitivity by modality: no quantization plan yet</source>
+        <translation>按模态的敏感度：尚无量化方案</translation>
+    </message>
+    <message>
+        <source>Out of date: an earlier plan's (Study → Quantize)</source>
+        <translation>已过期：较早方案的结果（研究 → 量化）</translation>
     </message>
 </context>
 </TS>

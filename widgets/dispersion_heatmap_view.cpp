@@ -45,23 +45,9 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_map->setInterpolate(false);
-    // A perceptual colour map (viridis: dark purple -> blue -> green -> yellow, lightness rising
-    // evenly), and the cells past a narrower group's channels in light grey, a colour the map
-    // never takes, so that padding cannot be read as a low score.
-    QCPColorGradient gradient;
-    gradient.clearColorStops();
-    gradient.setColorStopAt(0.0, QColor(68, 1, 84));
-    gradient.setColorStopAt(0.125, QColor(71, 44, 122));
-    gradient.setColorStopAt(0.25, QColor(59, 81, 139));
-    gradient.setColorStopAt(0.375, QColor(44, 113, 142));
-    gradient.setColorStopAt(0.5, QColor(33, 144, 141));
-    gradient.setColorStopAt(0.625, QColor(39, 173, 129));
-    gradient.setColorStopAt(0.75, QColor(92, 200, 99));
-    gradient.setColorStopAt(0.875, QColor(170, 220, 50));
-    gradient.setColorStopAt(1.0, QColor(253, 231, 37));
-    gradient.setColorInterpolation(QCPColorGradient::ciRGB);
-    gradient.setNanHandling(QCPColorGradient::nhNanColor);
-    gradient.setNanColor(QColor(228, 228, 228));
+    // Viridis, and the cells past a narrower group's channels in light grey (NaN), a colour the
+    // map never takes, so that padding cannot be read as a low score.
+    const QCPColorGradient gradient = viridisGradient();
     m_scale = new QCPColorScale(m_plot);
     m_scale->axis()->setLabel(tr("D_c (%1)").arg(modalityLabel(-1)));
     m_plot->plotLayout()->addElement(0, 1, m_scale);

@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "guide_dialog.h"
+#include "sensitivity_view.h"
 #include "welcome_page.h"
 
 #include "dispersion_heatmap_view.h"
@@ -348,6 +349,11 @@ void MainWindow::createDocks()
     m_settings = m_panel->quantSettings();
     m_errors = new LayerErrorView(this);
     connect(m_errors, &LayerErrorView::groupActivated, this, &MainWindow::selectGroup);
+    m_sensitivity = new SensitivityView(this);
+    connect(m_sensitivity, &SensitivityView::groupActivated, this, &MainWindow::selectGroup);
+    connect(m_sensitivity, &SensitivityView::modalityActivated, this, [this](int modality) {
+        m_heatmap->setModality(modality); // the heatmap shows that modality's scores
+    });
     m_jobPanel = new JobPanel(m_jobs, this);
     connect(m_mask, &MaskView::channelClicked, this, &MainWindow::toggleChannel);
     m_summary = new QLabel(this);
@@ -387,6 +393,7 @@ void MainWindow::createDocks()
     m_lossDock = lossDock;
     QDockWidget* panelDock = dock(m_panel, tr("Tuning"), QStringLiteral("thresholdDock"));
     QDockWidget* errorDock = dock(m_errors, tr("Layer Errors"), QStringLiteral("errorsDock"));
+    QDockWidget* sensitivityDock = dock(m_sensitivity, tr("Sensitivity"), QStringLiteral("sensitivityDock"));
     m_jobDock = dock(m_jobPanel, tr("Jobs"), QStringLiteral("jobsDock"));
 
     // No central widget: every view is a dock so a person can rearrange all of them.
@@ -402,6 +409,7 @@ void MainWindow::createDocks()
     splitDockWidget(outlierDock, maskDock, Qt::Horizontal);
     tabifyDockWidget(maskDock, lossDock);
     tabifyDockWidget(lossDock, errorDock);
+    tabifyDockWidget(errorDock, sensitivityDock);
     maskDock->raise();
     tabifyDockWidget(panelDock, m_jobDock);
     panelDock->raise();
@@ -409,11 +417,11 @@ void MainWindow::createDocks()
     defaultDockSizes();
 
     m_viewMenu = new QMenu(tr("&View"), this);
-    const QList<QDockWidget*> docks{treeDock,  summaryDock, heatDock,   outlierDock, maskDock,
-                                    lossDock, panelDock,   errorDock, m_jobDock};
+    const QList<QDockWidget*> docks{treeDock, summaryDock, heatDock,  outlierDock, maskDock,
+                                    lossDock, panelDock,   errorDock, m_jobDock, sensitivityDock};
     for (int i = 0; i < docks.size(); ++i) {
         QAction* a = docks[i]->toggleViewAction();
-        a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
+        a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(i < 9 ? Qt::Key_1 + i : Qt::Key_0)));
         m_viewMenu->addAction(a);
     }
 }
@@ -651,6 +659,7 @@ void MainWindow::replaceSession(const core::Session& session)
     m_loss->setSession(next.get());
     m_mask->setSession(next.get());
     m_errors->setSession(next.get());
+    m_sensitivity->setSession(next.get());
     m_session = std::move(next);
     // Results computed for the previous session must not land in this one.
     m_job->cancel();
@@ -677,13 +686,15 @@ QStringList MainWindow::viewNames()
 {
     return {QStringLiteral("modules"), QStringLiteral("summary"), QStringLiteral("heatmap"),
             QStringLiteral("outliers"), QStringLiteral("mask"),    QStringLiteral("loss"),
-            QStringLiteral("tuning"),  QStringLiteral("errors"),  QStringLiteral("jobs")};
+            QStringLiteral("tuning"),  QStringLiteral("errors"),  QStringLiteral("jobs"),
+            QStringLiteral("sensitivity")};
 }
 
 bool MainWindow::raiseView(const QString& name)
 {
     static const char* const objects[] = {"modulesDock", "summaryDock", "heatmapDock", "outliersDock", "maskDock",
-                                          "lossDock",    "thresholdDock", "errorsDock", "jobsDock"};
+                                          "lossDock",    "thresholdDock", "errorsDock", "jobsDock",
+                                          "sensitivityDock"};
     const int i = viewNames().indexOf(name);
     if (i < 0)
         return false;
@@ -733,6 +744,7 @@ void MainWindow::selectGroup(const QString& group)
     m_outliers->setGroup(group);
     m_loss->setGroup(group);
     updateLossOutOfDate();
+    m_sensitivity->setCurrentGroup(group);
     m_mask->setGroup(group);
     // Select the group's first module in the tree unless the current row already belongs to it.
     if (m_tree->currentIndex().data(SessionModel::GroupRole).toString() != group
@@ -852,6 +864,7 @@ void MainWindow::refreshPlanViews()
     m_loss->setGroup(m_group);
     updateLossOutOfDate();
     m_errors->refresh();
+    m_sensitivity->refresh();
     m_heatmap->setSession(m_session.get());
     if (!m_tree->currentIndex().isValid() && !m_group.isEmpty()) { // a form change resets the tree
         const QString g = m_group;

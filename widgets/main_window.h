@@ -22,6 +22,7 @@ class QUndoStack;
 namespace mq::ui {
 
 class GuideDialog;
+class SensitivityView;
 class WelcomePage;
 
 class SessionModel;
@@ -99,6 +100,7 @@ public:
     JobController* jobs() const { return m_jobs; }
     JobPanel* jobPanel() const { return m_jobPanel; }
     LayerErrorView* layerErrorView() const { return m_errors; }
+    SensitivityView* sensitivityView() const { return m_sensitivity; }
     core::Engine& engine() const { return *m_engine; }
     QUndoStack* undoStack() const { return m_undo; }
     // The open session (nullptr if none); its plans follow the threshold panel once recomputed.
@@ -208,6 +210,7 @@ private:
     QList<QAction*> m_sessionActions; // disabled without a session
     QAction* m_cancelAction = nullptr;
     WelcomePage* m_welcome = nullptr;
+    SensitivityView* m_sensitivity = nullptr;
     GuideDialog* m_guide = nullptr;
     QUndoStack* m_undo = nullptr;
     core::QuantSettings m_settings;

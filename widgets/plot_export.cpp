@@ -111,4 +111,23 @@ QCPTextElement* addPlotTitle(QCustomPlot* plot)
     return title;
 }
 
+QCPColorGradient viridisGradient()
+{
+    QCPColorGradient gradient;
+    gradient.clearColorStops();
+    gradient.setColorStopAt(0.0, QColor(68, 1, 84));
+    gradient.setColorStopAt(0.125, QColor(71, 44, 122));
+    gradient.setColorStopAt(0.25, QColor(59, 81, 139));
+    gradient.setColorStopAt(0.375, QColor(44, 113, 142));
+    gradient.setColorStopAt(0.5, QColor(33, 144, 141));
+    gradient.setColorStopAt(0.625, QColor(39, 173, 129));
+    gradient.setColorStopAt(0.75, QColor(92, 200, 99));
+    gradient.setColorStopAt(0.875, QColor(170, 220, 50));
+    gradient.setColorStopAt(1.0, QColor(253, 231, 37));
+    gradient.setColorInterpolation(QCPColorGradient::ciRGB);
+    gradient.setNanHandling(QCPColorGradient::nhNanColor);
+    gradient.setNanColor(QColor(228, 228, 228));
+    return gradient;
+}
+
 } // namespace mq::ui

@@ -6,6 +6,7 @@
 
 class QCustomPlot;
 class QCPTextElement;
+class QCPColorGradient;
 class QWidget;
 
 namespace mq::ui {
@@ -23,5 +24,8 @@ void installExportMenu(QCustomPlot* plot, const QString& name);
 void placeLegendBelow(QCustomPlot* plot, int columns = 3);
 // A title row above the plots (returns the element, to set its text as the view changes).
 QCPTextElement* addPlotTitle(QCustomPlot* plot);
+// A perceptual colour map (viridis: dark purple -> blue -> green -> yellow, lightness rising
+// evenly), NaN cells in light grey, a colour the map never takes (no data, not a low value).
+QCPColorGradient viridisGradient();
 
 } // namespace mq::ui
