@@ -153,9 +153,11 @@ void SensitivityView::rebuild()
     }
     std::sort(m_layers.begin(), m_layers.end());
     m_columns.push_back(-1);
-    for (int c = 0; c < core::kNumModalities; ++c)
-        if (present[size_t(c)])
-            m_columns.push_back(c);
+    // One modality alone would repeat the pooled column: per-modality columns from two on.
+    if (std::count(present.begin(), present.end(), true) > 1)
+        for (int c = 0; c < core::kNumModalities; ++c)
+            if (present[size_t(c)])
+                m_columns.push_back(c);
     const int rows = int(m_layers.size()), cols = int(m_columns.size());
     m_cells.resize(size_t(rows) * size_t(cols), Cell{std::numeric_limits<double>::quiet_NaN(), {}, {}});
     for (int r = 0; r < rows; ++r)

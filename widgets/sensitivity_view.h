@@ -3,7 +3,7 @@
 // from the session's layer errors (SQNR of every Linear's output per modality of the tokens).
 // A cell is the lowest SQNR of the layer's modules for that modality (or their mean); a click
 // selects the worst module's input group and that modality in the other views. Columns are
-// the pooled tokens and each modality the layer errors measured.
+// the pooled tokens and, where two or more were measured, each modality.
 #include <QString>
 #include <QWidget>
 
