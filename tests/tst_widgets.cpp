@@ -34,6 +34,8 @@
 #include "layer_error_view.h"
 #include "guide_dialog.h"
 #include "sensitivity_view.h"
+#include "compare_view.h"
+#include <QTableWidget>
 #include "welcome_page.h"
 #include <QListWidget>
 #include <QMenuBar>
@@ -187,6 +189,7 @@ private slots:
     void welcomePageUntilASessionOpens();
     void guideListsTermsAndShortcuts();
     void sensitivityByLayerAndModality();
+    void compareTwoRecipes();
 };
 
 void TestWidgets::sessionModelTree()
@@ -985,6 +988,92 @@ void TestWidgets::sensitivityByLayerAndModality()
     w.toggleChannel(QStringLiteral("layers.0.attn_in"), 0);
     QVERIFY(v->title().contains(QStringLiteral("Out of date")));
     QVERIFY(MainWindow::viewNames().contains(QStringLiteral("sensitivity")));
+}
+
+// Two recipes side by side: per-module SQNR of A and B and their difference (sortable table and
+// bars), each plan's perplexity and cost, and the channels whose mask differs marked in the
+// heatmap; another model is refused; a snapshot of the open plan is a B too.
+void TestWidgets::compareTwoRecipes()
+{
+    Session a = makeSession();
+    for (size_t i = 0; i < a.modules.size(); ++i) {
+        ModuleError e;
+        e.module = a.modules[i].name;
+        e.pooled = ErrorStat{100, 10.0 + double(i), 0.99};
+        a.errors.push_back(e);
+    }
+    EvalResult ea;
+    ea.label = a.settings->label();
+    ea.ppl = 6.5;
+    a.evals = {ea};
+    Session b = a;
+    const double bDb[4] = {12.5, 10.0, 11.0, 13.0}; // deltas +2.5, -1, -1, 0
+    for (size_t i = 0; i < b.errors.size(); ++i)
+        b.errors[i].pooled.sqnrDb = bDb[i];
+    b.evals[0].ppl = 5.25;
+    b.plans.at("layers.0.down_in").mask[2] ^= 1;
+    b.plans.at("layers.1.attn_in").mask[0] ^= 1;
+
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1400, 900);
+    w.setSession(a, QStringLiteral("a"));
+    CompareView* v = w.compareView();
+    QVERIFY(!v->hasOther());
+    QCOMPARE(w.heatmapView()->markedCount(), 0);
+    QCOMPARE(v->setOther(b, QStringLiteral("b.mqs")), QString());
+    QCOMPARE(int(v->rows().size()), 4);
+    for (size_t i = 0; i < 4; ++i) {
+        QCOMPARE(v->rows()[i].a, 10.0 + double(i));
+        QCOMPARE(v->rows()[i].b, bDb[i]);
+    }
+    QCOMPARE(v->table()->rowCount(), 4);
+    // Sorted by the difference: the worst change first, the best last.
+    v->table()->sortItems(5, Qt::AscendingOrder);
+    QCOMPARE(v->table()->item(3, 0)->text(), QStringLiteral("model.layers.0.self_attn.q_proj"));
+    QCOMPARE(v->table()->item(3, 5)->text(), QStringLiteral("+2.50"));
+    QCOMPARE(v->table()->item(0, 5)->text(), QStringLiteral("-1.00"));
+    // Bars: B better (>= 0) for 2 modules, worse for 2.
+    auto* better = qobject_cast<QCPBars*>(v->plot()->plottable(0));
+    auto* worse = qobject_cast<QCPBars*>(v->plot()->plottable(1));
+    QVERIFY(better && worse);
+    QCOMPARE(better->dataCount(), 2);
+    QCOMPARE(worse->dataCount(), 2);
+    const QString header = v->header()->text();
+    QVERIFY2(header.contains(QStringLiteral("6.5000")) && header.contains(QStringLiteral("5.2500"))
+                 && header.contains(QStringLiteral("2 channel")),
+             qPrintable(header));
+    // The two channels whose mask differs, marked in the heatmap.
+    const auto diffs = v->maskDifferences();
+    QCOMPARE(diffs.size(), size_t(2));
+    QCOMPARE(diffs.at("layers.0.down_in"), std::vector<int>{2});
+    QCOMPARE(w.heatmapView()->markedCount(), 2);
+    w.raiseView(QStringLiteral("compare"));
+    w.show();
+    maybeShoot(w, QStringLiteral("compare"));
+
+    // Another model is refused and B stays.
+    Session other = b;
+    other.modules[0].name = "model.layers.0.attn.wq";
+    const QString why = v->setOther(other, QStringLiteral("other.mqs"));
+    QVERIFY2(why.contains(QStringLiteral("not the same model")), qPrintable(why));
+    QVERIFY(v->hasOther());
+    QCOMPARE(v->rows()[0].b, 12.5);
+
+    // A snapshot of the open plan, then a mask edit: the edited channel is the difference.
+    w.keepPlanForComparison();
+    QCOMPARE(w.heatmapView()->markedCount(), 0);
+    w.toggleChannel(QStringLiteral("layers.0.attn_in"), 1);
+    QCOMPARE(v->maskDifferences().at("layers.0.attn_in"), std::vector<int>{1});
+    QCOMPARE(w.heatmapView()->markedCount(), 1);
+
+    // From a file.
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("b.mqs"));
+    saveSession(b, path.toStdString());
+    QVERIFY(w.compareWithSession(path, true));
+    QCOMPARE(v->rows()[0].b, 12.5);
+    QVERIFY(!w.compareWithSession(tmp.filePath(QStringLiteral("missing.mqs")), true));
 }
 
 QTEST_MAIN(TestWidgets)

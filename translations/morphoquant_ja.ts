@@ -31,6 +31,10 @@
 <context>
     <name>mq::ui::DispersionHeatmapView</name>
     <message>
+        <source>mask differs</source>
+        <translation>マスクが異なる</translation>
+    </message>
+    <message>
         <source>Dispersion score D_c:</source>
         <translation>分散スコア D_c：</translation>
     </message>
@@ -416,6 +420,42 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 </context>
 <context>
     <name>mq::ui::MainWindow</name>
+    <message>
+        <source>Compare</source>
+        <translation>比較</translation>
+    </message>
+    <message>
+        <source>&amp;Compare With Session...</source>
+        <translation>セッションと比較(&amp;C)...</translation>
+    </message>
+    <message>
+        <source>Compare With Session</source>
+        <translation>セッションと比較</translation>
+    </message>
+    <message>
+        <source>&amp;Keep Plan for Comparison</source>
+        <translation>比較用にプランを保持(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Compare the plans you build next with this one (the Compare view)</source>
+        <translation>次に作るプランをこのプランと比較します（比較ビュー）</translation>
+    </message>
+    <message>
+        <source>Cannot compare</source>
+        <translation>比較できません</translation>
+    </message>
+    <message>
+        <source>Cannot compare: %1</source>
+        <translation>比較できません：%1</translation>
+    </message>
+    <message>
+        <source>snapshot %1</source>
+        <translation>スナップショット %1</translation>
+    </message>
+    <message>
+        <source>This plan is kept as B: quantize with other settings, then read the Compare view.</source>
+        <translation>このプランを B として保持しました。別の設定で量子化し、比較ビューを確認してください。</translation>
+    </message>
     <message>
         <source>Sensitivity</source>
         <translation>感度</translation>
@@ -1765,6 +1805,109 @@ input group %2</source>
     <message>
         <source>Out of date: an earlier plan's (Study → Quantize)</source>
         <translation>古い結果：以前のプランのもの（研究 → 量子化）</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::CompareView</name>
+    <message numerus="yes">
+        <source>DABC masks differ in %n channel(s)</source>
+        <translation>
+            <numerusform>DABC マスクは %n 個のチャネルで異なります</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> of %n input group(s) (marked in the heatmap)</source>
+        <translation>
+            <numerusform>（%n 個の入力グループ、ヒートマップに表示）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Module</source>
+        <translation>モジュール</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>レイヤー</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>種類</translation>
+    </message>
+    <message>
+        <source>SQNR A (dB)</source>
+        <translation>SQNR A (dB)</translation>
+    </message>
+    <message>
+        <source>SQNR B (dB)</source>
+        <translation>SQNR B (dB)</translation>
+    </message>
+    <message>
+        <source>Δ B − A (dB)</source>
+        <translation>Δ B − A (dB)</translation>
+    </message>
+    <message>
+        <source>Group</source>
+        <translation>グループ</translation>
+    </message>
+    <message>
+        <source>module (network order)</source>
+        <translation>モジュール（ネットワーク順）</translation>
+    </message>
+    <message>
+        <source>Δ SQNR, B − A (dB)</source>
+        <translation>Δ SQNR、B − A (dB)</translation>
+    </message>
+    <message>
+        <source>B better</source>
+        <translation>B が良い</translation>
+    </message>
+    <message>
+        <source>B worse</source>
+        <translation>B が悪い</translation>
+    </message>
+    <message>
+        <source>%1 has %2 Linear modules, the open session %3: not the same model</source>
+        <translation>%1 の Linear モジュールは %2 個、開いているセッションは %3 個：同じモデルではありません</translation>
+    </message>
+    <message>
+        <source>%1 has module %2 where the open session has %3: not the same model</source>
+        <translation>%1 のモジュール %2 は、開いているセッションでは %3：同じモデルではありません</translation>
+    </message>
+    <message>
+        <source>no plan</source>
+        <translation>プランなし</translation>
+    </message>
+    <message>
+        <source>: perplexity %1</source>
+        <translation>：パープレキシティ %1</translation>
+    </message>
+    <message>
+        <source>, KL %1</source>
+        <translation>、KL %1</translation>
+    </message>
+    <message>
+        <source>&lt;i&gt;(out of date)&lt;/i&gt;</source>
+        <translation>&lt;i&gt;（古い結果）&lt;/i&gt;</translation>
+    </message>
+    <message>
+        <source>: not evaluated</source>
+        <translation>：未評価</translation>
+    </message>
+    <message>
+        <source>Compare the open plan with another: File → Compare With Session..., or Study → Keep Plan for Comparison before trying other settings.</source>
+        <translation>開いているプランを別のプランと比較：ファイル → セッションと比較...、または別の設定を試す前に 研究 → 比較用にプランを保持。</translation>
+    </message>
+    <message>
+        <source>Open a session first.</source>
+        <translation>先にセッションを開いてください。</translation>
+    </message>
+    <message>
+        <source>A (open)</source>
+        <translation>A（開いているもの）</translation>
+    </message>
+    <message>
+        <source>B (%1)</source>
+        <translation>B（%1）</translation>
     </message>
 </context>
 </TS>

@@ -31,6 +31,10 @@
 <context>
     <name>mq::ui::DispersionHeatmapView</name>
     <message>
+        <source>mask differs</source>
+        <translation>掩码不同</translation>
+    </message>
+    <message>
         <source>Dispersion score D_c:</source>
         <translation>离散度分数 D_c：</translation>
     </message>
@@ -416,6 +420,42 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 </context>
 <context>
     <name>mq::ui::MainWindow</name>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>&amp;Compare With Session...</source>
+        <translation>与会话比较(&amp;C)...</translation>
+    </message>
+    <message>
+        <source>Compare With Session</source>
+        <translation>与会话比较</translation>
+    </message>
+    <message>
+        <source>&amp;Keep Plan for Comparison</source>
+        <translation>保留方案用于比较(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Compare the plans you build next with this one (the Compare view)</source>
+        <translation>将之后构建的方案与此方案比较（比较视图）</translation>
+    </message>
+    <message>
+        <source>Cannot compare</source>
+        <translation>无法比较</translation>
+    </message>
+    <message>
+        <source>Cannot compare: %1</source>
+        <translation>无法比较：%1</translation>
+    </message>
+    <message>
+        <source>snapshot %1</source>
+        <translation>快照 %1</translation>
+    </message>
+    <message>
+        <source>This plan is kept as B: quantize with other settings, then read the Compare view.</source>
+        <translation>此方案已保留为 B：用其他设置量化，然后查看比较视图。</translation>
+    </message>
     <message>
         <source>Sensitivity</source>
         <translation>敏感度</translation>
@@ -1765,6 +1805,109 @@ input group %2</source>
     <message>
         <source>Out of date: an earlier plan's (Study → Quantize)</source>
         <translation>已过期：较早方案的结果（研究 → 量化）</translation>
+    </message>
+</context>
+<context>
+    <name>mq::ui::CompareView</name>
+    <message numerus="yes">
+        <source>DABC masks differ in %n channel(s)</source>
+        <translation>
+            <numerusform>DABC 掩码在 %n 个通道上不同</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> of %n input group(s) (marked in the heatmap)</source>
+        <translation>
+            <numerusform>（共 %n 个输入组，已在热图中标出）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Module</source>
+        <translation>模块</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>SQNR A (dB)</source>
+        <translation>SQNR A (dB)</translation>
+    </message>
+    <message>
+        <source>SQNR B (dB)</source>
+        <translation>SQNR B (dB)</translation>
+    </message>
+    <message>
+        <source>Δ B − A (dB)</source>
+        <translation>Δ B − A (dB)</translation>
+    </message>
+    <message>
+        <source>Group</source>
+        <translation>组</translation>
+    </message>
+    <message>
+        <source>module (network order)</source>
+        <translation>模块（网络顺序）</translation>
+    </message>
+    <message>
+        <source>Δ SQNR, B − A (dB)</source>
+        <translation>Δ SQNR，B − A (dB)</translation>
+    </message>
+    <message>
+        <source>B better</source>
+        <translation>B 更好</translation>
+    </message>
+    <message>
+        <source>B worse</source>
+        <translation>B 更差</translation>
+    </message>
+    <message>
+        <source>%1 has %2 Linear modules, the open session %3: not the same model</source>
+        <translation>%1 有 %2 个 Linear 模块，打开的会话有 %3 个：不是同一个模型</translation>
+    </message>
+    <message>
+        <source>%1 has module %2 where the open session has %3: not the same model</source>
+        <translation>%1 在打开的会话为 %3 的位置是模块 %2：不是同一个模型</translation>
+    </message>
+    <message>
+        <source>no plan</source>
+        <translation>无方案</translation>
+    </message>
+    <message>
+        <source>: perplexity %1</source>
+        <translation>：困惑度 %1</translation>
+    </message>
+    <message>
+        <source>, KL %1</source>
+        <translation>，KL %1</translation>
+    </message>
+    <message>
+        <source>&lt;i&gt;(out of date)&lt;/i&gt;</source>
+        <translation>&lt;i&gt;（已过期）&lt;/i&gt;</translation>
+    </message>
+    <message>
+        <source>: not evaluated</source>
+        <translation>：未评估</translation>
+    </message>
+    <message>
+        <source>Compare the open plan with another: File → Compare With Session..., or Study → Keep Plan for Comparison before trying other settings.</source>
+        <translation>将打开的方案与另一个方案比较：文件 → 与会话比较...，或在尝试其他设置之前选择 研究 → 保留方案用于比较。</translation>
+    </message>
+    <message>
+        <source>Open a session first.</source>
+        <translation>请先打开一个会话。</translation>
+    </message>
+    <message>
+        <source>A (open)</source>
+        <translation>A（已打开）</translation>
+    </message>
+    <message>
+        <source>B (%1)</source>
+        <translation>B（%1）</translation>
     </message>
 </context>
 </TS>

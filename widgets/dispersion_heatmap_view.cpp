@@ -62,6 +62,10 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     m_highlight->setPen(QPen(Qt::cyan, 2));
     m_highlight->setBrush(Qt::NoBrush);
     m_highlight->setVisible(false);
+    m_marks = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
+    m_marks->setLineStyle(QCPGraph::lsNone);
+    m_marks->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QPen(QColor(255, 0, 180), 2), Qt::NoBrush, 9));
+    m_marks->setName(tr("mask differs"));
     m_channelOutline = new QCPItemRect(m_plot);
     m_channelOutline->setPen(QPen(Qt::white, 1.5, Qt::DashLine));
     m_channelOutline->setBrush(Qt::NoBrush);
@@ -195,6 +199,34 @@ void DispersionHeatmapView::rebuild()
     if (lo <= hi)
         m_map->setDataRange(QCPRange(lo, hi > lo ? hi : lo + 1e-12));
     setCurrentGroup(m_currentGroup);
+    placeMarks();
+}
+
+void DispersionHeatmapView::setMarkedChannels(const std::map<std::string, std::vector<int>>& marks)
+{
+    m_markedByGroup = marks;
+    placeMarks();
+}
+
+int DispersionHeatmapView::markedCount() const
+{
+    return m_marks->dataCount();
+}
+
+void DispersionHeatmapView::placeMarks()
+{
+    QVector<double> x, y;
+    for (const auto& [g, channels] : m_markedByGroup) {
+        const int row = rowOfGroup(QString::fromStdString(g));
+        if (row < 0)
+            continue;
+        for (int c : channels) {
+            x << double(c);
+            y << double(row);
+        }
+    }
+    m_marks->setData(x, y); // (keys not sorted across groups)
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 double DispersionHeatmapView::score(int row, int channel) const

@@ -11,6 +11,8 @@
 // and click always name the channel under the cursor and its own score.
 #include <QWidget>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "quant/quant_settings.h"
@@ -19,6 +21,7 @@ class QComboBox;
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
+class QCPGraph;
 class QCPItemRect;
 class QMouseEvent;
 class QResizeEvent;
@@ -44,6 +47,10 @@ public:
     QComboBox* modalityBox() const { return m_modalityBox; }
     // Outlines the row of `group` (empty: none).
     void setCurrentGroup(const QString& group);
+    // Channels to mark with a cross (the compare view's channels whose DABC mask differs), by
+    // input group; an empty map clears the marks.
+    void setMarkedChannels(const std::map<std::string, std::vector<int>>& marks);
+    int markedCount() const;
     // Outlines the column of one channel (-1: none).
     void setChannel(int channel);
     int channel() const { return m_channel; }
@@ -86,6 +93,9 @@ private:
     QComboBox* m_formBox = nullptr;
     QCustomPlot* m_plot = nullptr;
     QCPColorMap* m_map = nullptr;
+    QCPGraph* m_marks = nullptr;
+    std::map<std::string, std::vector<int>> m_markedByGroup;
+    void placeMarks();
     QCPColorScale* m_scale = nullptr;
     QCPItemRect* m_highlight = nullptr;
     QCPItemRect* m_channelOutline = nullptr;

@@ -2,6 +2,7 @@
 
 #include "guide_dialog.h"
 #include "sensitivity_view.h"
+#include "compare_view.h"
 #include "welcome_page.h"
 
 #include "dispersion_heatmap_view.h"
@@ -57,6 +58,7 @@
 #include <QStatusBar>
 #include <QTreeView>
 #include <QUndoCommand>
+#include <QTime>
 #include <QTimer>
 #include <QUndoStack>
 
@@ -354,6 +356,10 @@ void MainWindow::createDocks()
     connect(m_sensitivity, &SensitivityView::modalityActivated, this, [this](int modality) {
         m_heatmap->setModality(modality); // the heatmap shows that modality's scores
     });
+    m_compare = new CompareView(this);
+    connect(m_compare, &CompareView::groupActivated, this, &MainWindow::selectGroup);
+    connect(m_compare, &CompareView::otherChanged, this,
+            [this] { m_heatmap->setMarkedChannels(m_compare->maskDifferences()); });
     m_jobPanel = new JobPanel(m_jobs, this);
     connect(m_mask, &MaskView::channelClicked, this, &MainWindow::toggleChannel);
     m_summary = new QLabel(this);
@@ -394,6 +400,7 @@ void MainWindow::createDocks()
     QDockWidget* panelDock = dock(m_panel, tr("Tuning"), QStringLiteral("thresholdDock"));
     QDockWidget* errorDock = dock(m_errors, tr("Layer Errors"), QStringLiteral("errorsDock"));
     QDockWidget* sensitivityDock = dock(m_sensitivity, tr("Sensitivity"), QStringLiteral("sensitivityDock"));
+    QDockWidget* compareDock = dock(m_compare, tr("Compare"), QStringLiteral("compareDock"));
     m_jobDock = dock(m_jobPanel, tr("Jobs"), QStringLiteral("jobsDock"));
 
     // No central widget: every view is a dock so a person can rearrange all of them.
@@ -410,6 +417,7 @@ void MainWindow::createDocks()
     tabifyDockWidget(maskDock, lossDock);
     tabifyDockWidget(lossDock, errorDock);
     tabifyDockWidget(errorDock, sensitivityDock);
+    tabifyDockWidget(sensitivityDock, compareDock);
     maskDock->raise();
     tabifyDockWidget(panelDock, m_jobDock);
     panelDock->raise();
@@ -418,10 +426,11 @@ void MainWindow::createDocks()
 
     m_viewMenu = new QMenu(tr("&View"), this);
     const QList<QDockWidget*> docks{treeDock, summaryDock, heatDock,  outlierDock, maskDock,
-                                    lossDock, panelDock,   errorDock, m_jobDock, sensitivityDock};
+                                    lossDock, panelDock,   errorDock, m_jobDock, sensitivityDock, compareDock};
     for (int i = 0; i < docks.size(); ++i) {
         QAction* a = docks[i]->toggleViewAction();
-        a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(i < 9 ? Qt::Key_1 + i : Qt::Key_0)));
+        if (i < 10)
+            a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(i < 9 ? Qt::Key_1 + i : Qt::Key_0)));
         m_viewMenu->addAction(a);
     }
 }
@@ -479,6 +488,14 @@ void MainWindow::createMenus()
     QAction* saveAsAction = file->addAction(tr("Save Session &As..."), this, &MainWindow::saveAs);
     saveAsAction->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
+    QAction* compareWith = file->addAction(tr("&Compare With Session..."), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Compare With Session"), QString(),
+                                                          tr("MorphoQuant sessions (*.mqs);;All files (*)"));
+        if (!path.isEmpty())
+            compareWithSession(path);
+    });
+    compareWith->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    file->addSeparator();
     m_exportMenu = file->addMenu(tr("&Export Plot"));
     const std::pair<QString, QCustomPlot*> plots[] = {
         {tr("Dispersion Heatmap..."), m_heatmap->plot()},
@@ -516,12 +533,15 @@ void MainWindow::createMenus()
     quantize->setToolTip(tr("Build the plan with the tuning panel's settings"));
     QAction* evaluate = study->addAction(tr("&Evaluate..."), this, &MainWindow::evaluateDialog);
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    QAction* keep = study->addAction(tr("&Keep Plan for Comparison"), this, &MainWindow::keepPlanForComparison);
+    keep->setToolTip(tr("Compare the plans you build next with this one (the Compare view)"));
     study->addSeparator();
     QAction* cancel = study->addAction(tr("Cancel &Job"), m_jobs, &JobController::cancel);
     cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
     m_cancelAction = cancel;
     m_jobActions = {open, openModel, example, reload, calibrate, quantize, evaluate, exportModel, m_recentMenu->menuAction()};
-    m_sessionActions = {reload, save, saveAsAction, m_exportMenu->menuAction(), exportModel, calibrate, quantize, evaluate};
+    m_sessionActions = {reload, save, saveAsAction, m_exportMenu->menuAction(), exportModel, calibrate, quantize, evaluate,
+                        compareWith, keep};
 
     menuBar()->addMenu(m_viewMenu);
     m_viewMenu->addSeparator();
@@ -660,6 +680,8 @@ void MainWindow::replaceSession(const core::Session& session)
     m_mask->setSession(next.get());
     m_errors->setSession(next.get());
     m_sensitivity->setSession(next.get());
+    m_compare->setSession(next.get());
+    m_heatmap->setMarkedChannels(m_compare->maskDifferences());
     m_session = std::move(next);
     // Results computed for the previous session must not land in this one.
     m_job->cancel();
@@ -687,14 +709,14 @@ QStringList MainWindow::viewNames()
     return {QStringLiteral("modules"), QStringLiteral("summary"), QStringLiteral("heatmap"),
             QStringLiteral("outliers"), QStringLiteral("mask"),    QStringLiteral("loss"),
             QStringLiteral("tuning"),  QStringLiteral("errors"),  QStringLiteral("jobs"),
-            QStringLiteral("sensitivity")};
+            QStringLiteral("sensitivity"), QStringLiteral("compare")};
 }
 
 bool MainWindow::raiseView(const QString& name)
 {
     static const char* const objects[] = {"modulesDock", "summaryDock", "heatmapDock", "outliersDock", "maskDock",
                                           "lossDock",    "thresholdDock", "errorsDock", "jobsDock",
-                                          "sensitivityDock"};
+                                          "sensitivityDock", "compareDock"};
     const int i = viewNames().indexOf(name);
     if (i < 0)
         return false;
@@ -865,6 +887,8 @@ void MainWindow::refreshPlanViews()
     updateLossOutOfDate();
     m_errors->refresh();
     m_sensitivity->refresh();
+    m_compare->refresh();
+    m_heatmap->setMarkedChannels(m_compare->maskDifferences());
     m_heatmap->setSession(m_session.get());
     if (!m_tree->currentIndex().isValid() && !m_group.isEmpty()) { // a form change resets the tree
         const QString g = m_group;
@@ -1071,6 +1095,35 @@ void MainWindow::showEvent(QShowEvent* event)
             if (!m_welcome->isHidden())
                 placeWelcome();
         });
+}
+
+bool MainWindow::compareWithSession(const QString& path, bool quiet)
+{
+    if (!m_session)
+        return false;
+    QString why;
+    try {
+        why = m_compare->setOther(core::loadSession(path.toStdString()), QFileInfo(path).fileName());
+    } catch (const std::exception& e) {
+        why = QString::fromStdString(e.what());
+    }
+    if (!why.isEmpty()) {
+        if (!quiet && !m_quietErrors)
+            QMessageBox::warning(this, tr("Cannot compare"), why);
+        statusBar()->showMessage(tr("Cannot compare: %1").arg(why), 10000);
+        return false;
+    }
+    raiseView(QStringLiteral("compare"));
+    return true;
+}
+
+void MainWindow::keepPlanForComparison()
+{
+    if (!m_session)
+        return;
+    m_compare->setOther(*m_session, tr("snapshot %1").arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))));
+    raiseView(QStringLiteral("compare"));
+    statusBar()->showMessage(tr("This plan is kept as B: quantize with other settings, then read the Compare view."), 8000);
 }
 
 GuideDialog* MainWindow::showGuide()

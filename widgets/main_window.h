@@ -23,6 +23,7 @@ namespace mq::ui {
 
 class GuideDialog;
 class SensitivityView;
+class CompareView;
 class WelcomePage;
 
 class SessionModel;
@@ -101,6 +102,12 @@ public:
     JobPanel* jobPanel() const { return m_jobPanel; }
     LayerErrorView* layerErrorView() const { return m_errors; }
     SensitivityView* sensitivityView() const { return m_sensitivity; }
+    CompareView* compareView() const { return m_compare; }
+    // File > Compare With Session: `path` as B beside the open session (false, and why in the
+    // status bar, when it cannot be read or is another model). Study > Keep Plan for Comparison:
+    // a copy of the open session as B.
+    bool compareWithSession(const QString& path, bool quiet = false);
+    void keepPlanForComparison();
     core::Engine& engine() const { return *m_engine; }
     QUndoStack* undoStack() const { return m_undo; }
     // The open session (nullptr if none); its plans follow the threshold panel once recomputed.
@@ -211,6 +218,7 @@ private:
     QAction* m_cancelAction = nullptr;
     WelcomePage* m_welcome = nullptr;
     SensitivityView* m_sensitivity = nullptr;
+    CompareView* m_compare = nullptr;
     GuideDialog* m_guide = nullptr;
     QUndoStack* m_undo = nullptr;
     core::QuantSettings m_settings;
