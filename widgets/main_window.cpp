@@ -338,7 +338,12 @@ void MainWindow::createDocks()
     m_tree->setAlternatingRowColors(true);
     m_tree->setUniformRowHeights(true);
     m_tree->setColumnHidden(SessionModel::GroupColumn, true);
+    m_tree->setColumnHidden(SessionModel::KindColumn, true); // the module's name ends with it
     m_tree->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // The key figures first: the output SQNR right after the worst score, so that a narrow
+    // left column (1280x720) still shows it without scrolling; the per-modality columns last.
+    m_tree->header()->moveSection(m_tree->header()->visualIndex(SessionModel::SqnrColumn),
+                                  m_tree->header()->visualIndex(SessionModel::MaxScoreColumn) + 1);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::onTreeSelection);
 
     m_heatmap = new DispersionHeatmapView(this);
