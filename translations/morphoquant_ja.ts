@@ -35,8 +35,8 @@
         <translation>マスクが異なる</translation>
     </message>
     <message>
-        <source>Dispersion score D_c:</source>
-        <translation>分散スコア D_c：</translation>
+        <source>Dispersion score D&lt;sub&gt;c&lt;/sub&gt;:</source>
+        <translation>分散スコア D&lt;sub&gt;c&lt;/sub&gt;：</translation>
     </message>
     <message>
         <source>code: |max−min| / log(1 + mean|x| + 1e-5)</source>
@@ -709,8 +709,8 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>p %1 → %2</translation>
     </message>
     <message>
-        <source>lambda_cos %1 → %2</source>
-        <translation>lambda_cos %1 → %2</translation>
+        <source>λ cos %1 → %2</source>
+        <translation>λ cos %1 → %2</translation>
     </message>
     <message>
         <source>Quantization settings</source>
@@ -1036,12 +1036,12 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>チャネルをクリックして手動でマスク／解除します（編集 &gt; 元に戻す で取り消し）</translation>
     </message>
     <message>
-        <source>tau_local = %1</source>
-        <translation>tau_local = %1</translation>
+        <source>τ local = %1</source>
+        <translation>τ local = %1</translation>
     </message>
     <message>
-        <source>tau_global = %1</source>
-        <translation>tau_global = %1</translation>
+        <source>τ global = %1</source>
+        <translation>τ global = %1</translation>
     </message>
 </context>
 <context>
@@ -1086,12 +1086,12 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>%1（%2 トークン）</translation>
     </message>
     <message>
-        <source>alpha0[%1]</source>
-        <translation>alpha0[%1]</translation>
+        <source>α₀[%1]</source>
+        <translation>α₀[%1]</translation>
     </message>
     <message>
-        <source>alpha[%1]</source>
-        <translation>alpha[%1]</translation>
+        <source>α[%1]</source>
+        <translation>α[%1]</translation>
     </message>
     <message>
         <source>min %1</source>
@@ -1319,8 +1319,8 @@ input group %2</source>
         <translation>モード:</translation>
     </message>
     <message>
-        <source>tau = mu + k sigma of the dispersion scores D_c</source>
-        <translation>分散スコア D_c の tau = mu + k sigma</translation>
+        <source>τ = μ + k·σ of the dispersion scores D&lt;sub&gt;c&lt;/sub&gt;</source>
+        <translation>分散スコア D&lt;sub&gt;c&lt;/sub&gt; の τ = μ + k·σ</translation>
     </message>
     <message>
         <source>Local (this group&apos;s channels)</source>
@@ -1379,8 +1379,8 @@ input group %2</source>
         <translation>外れ値チャネルを補償（DABC）</translation>
     </message>
     <message>
-        <source>Compensate only elements with |x| &gt; rho * alpha_c (0: every element of a masked channel); takes effect at the next quantization</source>
-        <translation>|x| &gt; rho * alpha_c の要素のみを補償します（0: マスクしたチャネルのすべての要素）。次回の量子化から有効になります</translation>
+        <source>Compensate only elements with |x| &amp;gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; (0: every element of a masked channel); takes effect at the next quantization</source>
+        <translation>|x| &amp;gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; の要素のみを補償します（0: マスクしたチャネルのすべての要素）。次回の量子化から有効になります</translation>
     </message>
     <message>
         <source>Optimize clipping bounds (MDQFO)</source>
@@ -1391,8 +1391,8 @@ input group %2</source>
         <translation>比率のグリッドサーチ</translation>
     </message>
     <message>
-        <source>Adam on alpha</source>
-        <translation>alpha を Adam で最適化</translation>
+        <source>Adam on α</source>
+        <translation>α を Adam で最適化</translation>
     </message>
     <message>
         <source>Exponent of the L_p morphology term (paper 0.5; authors&apos; configs 2, 3)</source>
@@ -1447,8 +1447,8 @@ input group %2</source>
         <translation>DABC</translation>
     </message>
     <message>
-        <source>rho:</source>
-        <translation>rho:</translation>
+        <source>ρ:</source>
+        <translation>ρ:</translation>
     </message>
     <message>
         <source>MDQFO</source>
@@ -1463,8 +1463,8 @@ input group %2</source>
         <translation>p:</translation>
     </message>
     <message>
-        <source>lambda_cos:</source>
-        <translation>lambda_cos:</translation>
+        <source>λ&lt;sub&gt;cos&lt;/sub&gt;:</source>
+        <translation>λ&lt;sub&gt;cos&lt;/sub&gt;:</translation>
     </message>
     <message>
         <source>Bits and formats</source>

@@ -35,8 +35,8 @@
         <translation>掩码不同</translation>
     </message>
     <message>
-        <source>Dispersion score D_c:</source>
-        <translation>离散度分数 D_c：</translation>
+        <source>Dispersion score D&lt;sub&gt;c&lt;/sub&gt;:</source>
+        <translation>离散度分数 D&lt;sub&gt;c&lt;/sub&gt;：</translation>
     </message>
     <message>
         <source>code: |max−min| / log(1 + mean|x| + 1e-5)</source>
@@ -709,8 +709,8 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>p %1 → %2</translation>
     </message>
     <message>
-        <source>lambda_cos %1 → %2</source>
-        <translation>lambda_cos %1 → %2</translation>
+        <source>λ cos %1 → %2</source>
+        <translation>λ cos %1 → %2</translation>
     </message>
     <message>
         <source>Quantization settings</source>
@@ -1036,12 +1036,12 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>点击通道可手动掩码或取消掩码（编辑 &gt; 撤销可还原）</translation>
     </message>
     <message>
-        <source>tau_local = %1</source>
-        <translation>tau_local = %1</translation>
+        <source>τ local = %1</source>
+        <translation>τ local = %1</translation>
     </message>
     <message>
-        <source>tau_global = %1</source>
-        <translation>tau_global = %1</translation>
+        <source>τ global = %1</source>
+        <translation>τ global = %1</translation>
     </message>
 </context>
 <context>
@@ -1086,12 +1086,12 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>%1（%2 个 token）</translation>
     </message>
     <message>
-        <source>alpha0[%1]</source>
-        <translation>alpha0[%1]</translation>
+        <source>α₀[%1]</source>
+        <translation>α₀[%1]</translation>
     </message>
     <message>
-        <source>alpha[%1]</source>
-        <translation>alpha[%1]</translation>
+        <source>α[%1]</source>
+        <translation>α[%1]</translation>
     </message>
     <message>
         <source>min %1</source>
@@ -1319,8 +1319,8 @@ input group %2</source>
         <translation>模式：</translation>
     </message>
     <message>
-        <source>tau = mu + k sigma of the dispersion scores D_c</source>
-        <translation>tau = mu + k sigma，基于离散度分数 D_c</translation>
+        <source>τ = μ + k·σ of the dispersion scores D&lt;sub&gt;c&lt;/sub&gt;</source>
+        <translation>τ = μ + k·σ，基于离散度分数 D&lt;sub&gt;c&lt;/sub&gt;</translation>
     </message>
     <message>
         <source>Local (this group&apos;s channels)</source>
@@ -1379,8 +1379,8 @@ input group %2</source>
         <translation>补偿离群通道（DABC）</translation>
     </message>
     <message>
-        <source>Compensate only elements with |x| &gt; rho * alpha_c (0: every element of a masked channel); takes effect at the next quantization</source>
-        <translation>仅补偿 |x| &gt; rho * alpha_c 的元素（0：掩码通道的所有元素）；在下次量化时生效</translation>
+        <source>Compensate only elements with |x| &amp;gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; (0: every element of a masked channel); takes effect at the next quantization</source>
+        <translation>仅补偿 |x| &amp;gt; ρ·α&lt;sub&gt;c&lt;/sub&gt; 的元素（0：掩码通道的所有元素）；在下次量化时生效</translation>
     </message>
     <message>
         <source>Optimize clipping bounds (MDQFO)</source>
@@ -1391,8 +1391,8 @@ input group %2</source>
         <translation>比例网格搜索</translation>
     </message>
     <message>
-        <source>Adam on alpha</source>
-        <translation>对 alpha 使用 Adam</translation>
+        <source>Adam on α</source>
+        <translation>对 α 使用 Adam</translation>
     </message>
     <message>
         <source>Exponent of the L_p morphology term (paper 0.5; authors&apos; configs 2, 3)</source>
@@ -1447,8 +1447,8 @@ input group %2</source>
         <translation>DABC</translation>
     </message>
     <message>
-        <source>rho:</source>
-        <translation>rho：</translation>
+        <source>ρ:</source>
+        <translation>ρ：</translation>
     </message>
     <message>
         <source>MDQFO</source>
@@ -1463,8 +1463,8 @@ input group %2</source>
         <translation>p：</translation>
     </message>
     <message>
-        <source>lambda_cos:</source>
-        <translation>lambda_cos：</translation>
+        <source>λ&lt;sub&gt;cos&lt;/sub&gt;:</source>
+        <translation>λ&lt;sub&gt;cos&lt;/sub&gt;：</translation>
     </message>
     <message>
         <source>Bits and formats</source>

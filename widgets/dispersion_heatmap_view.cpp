@@ -24,7 +24,7 @@ namespace mq::ui {
 DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
 {
     auto* bar = new QHBoxLayout;
-    bar->addWidget(new QLabel(tr("Dispersion score D_c:"), this));
+    bar->addWidget(new QLabel(tr("Dispersion score D<sub>c</sub>:"), this));
     m_formBox = new QComboBox(this);
     m_formBox->addItem(tr("code: |max\u2212min| / log(1 + mean|x| + 1e-5)"), int(core::DispersionForm::Code));
     m_formBox->addItem(tr("paper: |max\u2212min| / log(\u2016X_c\u2016\u2081 + eps)"), int(core::DispersionForm::Paper));

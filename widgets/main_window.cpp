@@ -205,7 +205,7 @@ public:
         else if (before.mdqfo.p != after.mdqfo.p)
             setText(MainWindow::tr("p %1 \u2192 %2").arg(before.mdqfo.p).arg(after.mdqfo.p));
         else if (before.mdqfo.lambdaCos != after.mdqfo.lambdaCos)
-            setText(MainWindow::tr("lambda_cos %1 \u2192 %2").arg(before.mdqfo.lambdaCos).arg(after.mdqfo.lambdaCos));
+            setText(MainWindow::tr("\u03bb cos %1 \u2192 %2").arg(before.mdqfo.lambdaCos).arg(after.mdqfo.lambdaCos));
         else if (!ThresholdPanel::sameSettings(before.dabc, after.dabc))
             setText(MainWindow::tr("DABC threshold settings"));
         else

@@ -147,8 +147,8 @@ void MaskView::rebuild()
         label->position->setCoords(0.99, tau);
         label->setText(text.arg(tau, 0, 'g', 4));
     };
-    place(m_tauLocal, m_tauLocalLabel, plan ? plan->tauLocal : 0, tr("tau_local = %1"));
-    place(m_tauGlobal, m_tauGlobalLabel, plan ? plan->tauGlobal : 0, tr("tau_global = %1"));
+    place(m_tauLocal, m_tauLocalLabel, plan ? plan->tauLocal : 0, tr("\u03c4 local = %1"));
+    place(m_tauGlobal, m_tauGlobalLabel, plan ? plan->tauGlobal : 0, tr("\u03c4 global = %1"));
     const bool marked = plan && m_channel >= 0 && size_t(m_channel) < plan->scores.size();
     m_channelLine->setVisible(marked);
     if (marked) {

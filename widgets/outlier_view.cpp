@@ -194,13 +194,13 @@ void OutlierView::rebuild()
     const bool tuned = plan && !plan->alpha.empty();
     if (alpha && m_channel >= 0 && size_t(m_channel) < alpha->size()) {
         if (!plan->alpha0.empty())
-            lines.emplace_back(plan->alpha0[size_t(m_channel)], tr("alpha0[%1]").arg(m_channel));
+            lines.emplace_back(plan->alpha0[size_t(m_channel)], tr("\u03b1\u2080[%1]").arg(m_channel));
         if (tuned)
-            lines.emplace_back((*alpha)[size_t(m_channel)], tr("alpha[%1]").arg(m_channel));
+            lines.emplace_back((*alpha)[size_t(m_channel)], tr("\u03b1[%1]").arg(m_channel));
     } else if (alpha) {
         std::vector<float> sorted(*alpha);
         std::sort(sorted.begin(), sorted.end());
-        const QString name = tuned ? QStringLiteral("alpha") : QStringLiteral("alpha0");
+        const QString name = tuned ? QStringLiteral("\u03b1") : QStringLiteral("\u03b1\u2080");
         lines.emplace_back(sorted.front(), tr("min %1").arg(name));
         lines.emplace_back(sorted[sorted.size() / 2], tr("median %1").arg(name));
         lines.emplace_back(sorted.back(), tr("max %1").arg(name));

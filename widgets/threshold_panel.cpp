@@ -88,7 +88,7 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
 {
     // DABC
     m_dabcOn = new QCheckBox(tr("Compensate outlier channels (DABC)"), this);
-    m_k = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("tau = mu + k sigma of the dispersion scores D_c"));
+    m_k = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("\u03c4 = \u03bc + k\u00b7\u03c3 of the dispersion scores D<sub>c</sub>"));
     m_local = new QCheckBox(tr("Local (this group's channels)"), this);
     m_global = new QCheckBox(tr("Global (all groups' channels)"), this);
     m_form = narrowCombo(this);
@@ -101,14 +101,14 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_force->setPlaceholderText(tr("none (pure Eq. 6)"));
     m_force->setToolTip(tr("Module kinds whose input is masked entirely, comma separated (e.g. down_proj)"));
     m_rho = doubleBox(this, 0.0, 1.0, 0.05, 2,
-                      tr("Compensate only elements with |x| > rho * alpha_c (0: every element of a masked channel); "
-                         "takes effect at the next quantization"));
+                      tr("Compensate only elements with |x| &gt; \u03c1\u00b7\u03b1<sub>c</sub> (0: every element of a masked "
+                         "channel); takes effect at the next quantization"));
 
     // MDQFO
     m_mdqfoOn = new QCheckBox(tr("Optimize clipping bounds (MDQFO)"), this);
     m_solver = narrowCombo(this);
     m_solver->addItem(tr("Grid search over ratios"), int(core::MdqfoSolver::GridSearch));
-    m_solver->addItem(tr("Adam on alpha"), int(core::MdqfoSolver::Adam));
+    m_solver->addItem(tr("Adam on \u03b1"), int(core::MdqfoSolver::Adam));
     m_p = doubleBox(this, 0.1, 8.0, 0.5, 2, tr("Exponent of the L_p morphology term (paper 0.5; authors' configs 2, 3)"));
     m_lambda = doubleBox(this, 0.0, 10.0, 0.1, 2, tr("Weight of the cosine term L_cos"));
 
@@ -176,14 +176,14 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     df->addRow(tr("Score:"), m_form);
     df->addRow(tr("Statistics:"), m_source);
     df->addRow(tr("Force kinds:"), m_force);
-    df->addRow(tr("rho:"), m_rho);
+    df->addRow(tr("\u03c1:"), m_rho);
     auto* mdqfo = new QGroupBox(tr("MDQFO"), this);
     auto* mf = new QFormLayout(mdqfo);
     mf->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     mf->addRow(m_mdqfoOn);
     mf->addRow(tr("Solver:"), m_solver);
     mf->addRow(tr("p:"), m_p);
-    mf->addRow(tr("lambda_cos:"), m_lambda);
+    mf->addRow(tr("\u03bb<sub>cos</sub>:"), m_lambda);
     auto* bits = new QGroupBox(tr("Bits and formats"), this);
     auto* bf = new QFormLayout(bits);
     bf->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
