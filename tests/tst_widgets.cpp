@@ -1030,7 +1030,9 @@ void TestWidgets::compareTwoRecipes()
     QCOMPARE(v->table()->rowCount(), 4);
     // Sorted by the difference: the worst change first, the best last.
     v->table()->sortItems(5, Qt::AscendingOrder);
-    QCOMPARE(v->table()->item(3, 0)->text(), QStringLiteral("model.layers.0.self_attn.q_proj"));
+    QCOMPARE(v->table()->item(3, 0)->text(), QStringLiteral("self_attn.q_proj")); // the tree's name, layer beside
+    QCOMPARE(v->table()->item(3, 0)->toolTip(), QStringLiteral("model.layers.0.self_attn.q_proj"));
+    QCOMPARE(v->table()->item(3, 1)->text(), QStringLiteral("0"));
     QCOMPARE(v->table()->item(3, 5)->text(), QStringLiteral("+2.50"));
     QCOMPARE(v->table()->item(0, 5)->text(), QStringLiteral("-1.00"));
     // Bars: B better (>= 0) for 2 modules, worse for 2.

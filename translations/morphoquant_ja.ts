@@ -286,6 +286,12 @@ DABC は入力チャネル %8 個のうち %7 個を補償</translation>
 <context>
     <name>mq::ui::LayerErrorModel</name>
     <message>
+        <source>%1
+input group %2</source>
+        <translation>%1
+入力グループ %2</translation>
+    </message>
+    <message>
         <source>Out of date: measured under an earlier plan. %1, %2 tokens: SQNR %3 dB, cosine %4</source>
         <translation>古い結果です：以前のプランで測定されました。%1、%2 トークン：SQNR %3 dB、コサイン %4</translation>
     </message>

@@ -286,6 +286,12 @@ DABC 补偿了 %8 个输入通道中的 %7 个</translation>
 <context>
     <name>mq::ui::LayerErrorModel</name>
     <message>
+        <source>%1
+input group %2</source>
+        <translation>%1
+输入组 %2</translation>
+    </message>
+    <message>
         <source>Out of date: measured under an earlier plan. %1, %2 tokens: SQNR %3 dB, cosine %4</source>
         <translation>已过期：在较早的方案下测得。%1，%2 个词元：SQNR %3 dB，余弦 %4</translation>
     </message>

@@ -217,6 +217,7 @@ void CompareView::rebuild()
     for (const core::ModuleInfo& m : m_a->modules) {
         Row r;
         r.module = QString::fromStdString(m.name);
+        r.shortName = moduleShortName(m.name, m.layer);
         r.kind = QString::fromStdString(m.kind);
         r.group = QString::fromStdString(m.inputGroup);
         r.layer = m.layer;
@@ -240,7 +241,8 @@ void CompareView::rebuild()
         const Row& r = m_rows[i];
         const int row = int(i);
         auto* name = new SortItem;
-        name->setText(r.module);
+        name->setText(r.shortName); // as the tree names it, beside its layer
+        name->setToolTip(r.module);
         name->setData(Qt::UserRole, double(i)); // network order
         m_table->setItem(row, 0, name);
         m_table->setItem(row, 1, sortable(numberItem(r.layer, 0)));

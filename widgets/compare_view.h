@@ -47,7 +47,7 @@ public:
     QLabel* header() const { return m_header; }
     // Per module in network order: SQNR of A and B (NaN where not measured).
     struct Row {
-        QString module, kind, group;
+        QString module, shortName, kind, group;
         int layer = -1;
         double a, b;
     };

@@ -38,4 +38,12 @@ QString costLine(const core::QuantCost& c)
         .arg(mode);
 }
 
+QString moduleShortName(const std::string& name, int layer)
+{
+    const QString full = QString::fromStdString(name);
+    const QString prefix = QStringLiteral("layers.%1.").arg(layer);
+    const int at = layer >= 0 ? full.indexOf(prefix) : -1;
+    return at >= 0 ? full.mid(at + prefix.size()) : full;
+}
+
 } // namespace mq::ui

@@ -17,5 +17,8 @@ QString evalLabel(const std::string& label);
 // effective activation bits per element and per multiply-add, DABC's channels and extra
 // multiply-adds, effective weight bits, simulated or deployable.
 QString costLine(const core::QuantCost& c);
+// A Linear's name as every view shows it beside its layer: without the "...layers.N." prefix
+// ("self_attn.q_proj" for "model.layers.0.self_attn.q_proj"); the full name goes in tool tips.
+QString moduleShortName(const std::string& name, int layer);
 
 } // namespace mq::ui

@@ -52,6 +52,7 @@ void LayerErrorModel::setSession(const core::Session* session)
                 r.kind = QString::fromStdString(m->kind);
                 r.group = QString::fromStdString(m->inputGroup);
                 r.layer = m->layer;
+                r.name = moduleShortName(e.module, m->layer); // as the tree names it, beside its layer
             }
             for (int k = 0; k < core::kNumModalities; ++k)
                 present[size_t(k)] = present[size_t(k)] || e.perModality[size_t(k)].tokens > 0;
@@ -118,6 +119,10 @@ QVariant LayerErrorModel::data(const QModelIndex& index, int role) const
     if (c < kFixedColumns) {
         if (role != Qt::DisplayRole && role != SortRole && role != Qt::ToolTipRole)
             return {};
+        if (role == Qt::ToolTipRole && c == 0)
+            return tr("%1\ninput group %2").arg(QString::fromStdString(r.error->module), r.group);
+        if (role == SortRole && c == 0) // network order, not alphabetical
+            return int(index.row());
         switch (c) {
         case 0: return r.name;
         case 1: return r.layer;

@@ -128,9 +128,7 @@ void SessionModel::rebuild()
         row.order = int(&m - m_session->modules.data());
         row.name = QString::fromStdString(m.name);
         // Under its layer node a module reads better without the "model.layers.N." prefix.
-        const QString prefix = QStringLiteral("layers.%1.").arg(m.layer);
-        const int at = row.name.indexOf(prefix);
-        row.shortName = at >= 0 ? row.name.mid(at + prefix.size()) : row.name;
+        row.shortName = moduleShortName(m.name, m.layer);
         row.kind = QString::fromStdString(m.kind);
         row.shape = QStringLiteral("%1 \u2192 %2").arg(m.inFeatures).arg(m.outFeatures);
         row.group = QString::fromStdString(m.inputGroup);
