@@ -457,7 +457,7 @@ void TestJobs::guiMatchesCliInspect()
     const LayerErrorModel& table = *v.layerErrorView()->model();
     std::map<QString, int> tableRows;
     for (int r = 0; r < table.rowCount(); ++r)
-        tableRows[table.index(r, 0).data().toString()] = r;
+        tableRows[table.index(r, 0).data(LayerErrorModel::ModuleRole).toString()] = r;
 
     // Figures go through HDF5 (double) and JSON (shortest round-trip decimal), so they compare
     // equal up to the last bit; 1e-12 relative leaves room for nothing but formatting.

@@ -100,15 +100,16 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     m_plot->legend->setVisible(true);
     placeLegendBelow(m_plot, 2);
     installExportMenu(m_plot, QStringLiteral("compare"));
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_table);
-    split->addWidget(m_plot);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    m_split = new QSplitter(Qt::Vertical, this);
+    m_split->addWidget(m_table);
+    m_split->addWidget(m_plot);
+    m_split->setStretchFactor(0, 3);
+    m_split->setStretchFactor(1, 2);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_header);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_split, 1);
+    layout->addStretch(0);
     rebuild();
 }
 
@@ -200,6 +201,7 @@ void CompareView::rebuild()
     m_rows.clear();
     m_table->setSortingEnabled(false);
     m_table->setRowCount(0);
+    m_split->setVisible(m_a && m_other); // no empty table and invented axes before there is a B
     if (!m_a || !m_other) {
         m_header->setText(m_a ? tr("Compare the open plan with another: File \u2192 Compare With Session..., or Study "
                                    "\u2192 Keep Plan for Comparison before trying other settings.")

@@ -15,6 +15,7 @@
 class QCustomPlot;
 class QCPBars;
 class QLabel;
+class QSplitter;
 class QTableWidget;
 
 namespace mq::core {
@@ -70,6 +71,7 @@ private:
     QCustomPlot* m_plot = nullptr;
     QCPBars* m_better = nullptr;
     QCPBars* m_worse = nullptr;
+    QSplitter* m_split = nullptr;
 };
 
 } // namespace mq::ui

@@ -116,6 +116,8 @@ QVariant LayerErrorModel::data(const QModelIndex& index, int role) const
     const int c = index.column();
     if (role == GroupRole)
         return r.group;
+    if (role == ModuleRole)
+        return QString::fromStdString(r.error->module);
     if (c < kFixedColumns) {
         if (role != Qt::DisplayRole && role != SortRole && role != Qt::ToolTipRole)
             return {};

@@ -24,7 +24,7 @@ namespace mq::ui {
 class LayerErrorModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Role { SortRole = Qt::UserRole + 1, GroupRole };
+    enum Role { SortRole = Qt::UserRole + 1, GroupRole, ModuleRole /* the Linear's full name */ };
     explicit LayerErrorModel(QObject* parent = nullptr);
 
     void setSession(const core::Session* session); // nullptr clears; the session must outlive it
