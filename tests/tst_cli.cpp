@@ -671,7 +671,7 @@ private slots:
         QTest::newRow("aasym is per-token")
             << QStringList{"quantize", "--model", m, "--calib", calib, "--method", "morphoquant", "--wbits", "4",
                            "--abits", "4", "--aasym"}
-            << 2 << "apply to per-token activations (--method rtn)";
+            << 2 << "apply to per-token and per-tensor activations (--method rtn)";
         QTest::newRow("bad preset") << q + QStringList{"--wbits", "4", "--abits", "4", "--preset", "best"} << 2
                                     << "--preset must be budget, authors, w4a4-best, w4a4-int-best or w4a4-nvfp4, got 'best'";
         QTest::newRow("aformat bits") << q + QStringList{"--wbits", "4", "--abits", "8", "--aformat", "nvfp4"} << 2
