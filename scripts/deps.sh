@@ -4,7 +4,8 @@ set -euo pipefail
 PKGS=(cmake ninja-build g++ qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
       libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev libopenblas0-pthread libhdf5-dev hdf5-tools zlib1g-dev
       nlohmann-json3-dev libxkbcommon-dev pkg-config
-      libsndfile1-dev libsamplerate0-dev libpcre2-dev libstb-dev xvfb xauth x11-apps imagemagick
+      libsndfile1-dev libsamplerate0-dev libpcre2-dev libstb-dev
+      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg xvfb xauth x11-apps imagemagick
       fonts-noto-cjk) # zh_CN and ja text (a stock Debian desktop has no CJK font)
 # scripts/deps.sh --sanitize: also clang and its sanitizer / libFuzzer runtimes (scripts/sanitize.sh).
 if [ "${1:-}" = "--sanitize" ]; then

@@ -61,6 +61,7 @@ private slots:
     void smartResizeTable();
     void smartResizeAspectError_data();
     void smartResizeAspectError();
+    void videoProcessorSizes();
 
     void normalizeConstant_data();
     void normalizeConstant();
@@ -103,8 +104,10 @@ void TestImageFeatures::smartResizeTable_data()
     QTest::newRow("98x98 half-even up") << qint64(98) << qint64(98) << qint64(112) << qint64(112);
     // 48/28 = 1.71 -> 2, 64/28 = 2.29 -> 2: 56x56 = 3136, exactly the minimum.
     QTest::newRow("48x64 rose") << qint64(48) << qint64(64) << qint64(56) << qint64(56);
-    // 10/28 rounds to 0 and is clamped to 28; 28*1008 = 28224 is within bounds.
-    QTest::newRow("10x1000 clamp") << qint64(10) << qint64(1000) << qint64(28) << qint64(1008);
+    // As current transformers: 10/28 rounds to 0 (no clamp to 28), so 0 * 1008 < 3136 takes the
+    // min_pixels branch: beta = sqrt(3136/10000) = 0.56, ceil(5.6/28) = 1 -> 28, ceil(560/28) =
+    // 20 -> 560 (qwen-omni-utils' clamped copy gives 28x1008).
+    QTest::newRow("10x1000 no clamp") << qint64(10) << qint64(1000) << qint64(28) << qint64(560);
     // 28x28 = 784 < 3136: beta = sqrt(3136/600) = 2.286; 45.7/28 -> 2, 68.6/28 -> 3.
     QTest::newRow("20x30 ceil") << qint64(20) << qint64(30) << qint64(56) << qint64(84);
     // beta = sqrt(3136/100) = 5.6; 10*5.6/28 = 2 (must not become 3 through rounding noise).
@@ -117,8 +120,9 @@ void TestImageFeatures::smartResizeTable_data()
     // 4004^2 > max: beta = 4000/3584, so 4000/beta/28 = 128 exactly (Python agrees: 3584).
     QTest::newRow("4000x4000 floor exact") << qint64(4000) << qint64(4000) << qint64(3584) << qint64(3584);
     QTest::newRow("3584x3584 at max") << qint64(3584) << qint64(3584) << qint64(3584) << qint64(3584);
-    // Aspect exactly 200 is allowed: 1 -> 28, 200/28 = 7.14 -> 196.
-    QTest::newRow("1x200 ratio 200") << qint64(1) << qint64(200) << qint64(28) << qint64(196);
+    // Aspect exactly 200 is allowed: 1 rounds to 0, so the min_pixels branch: beta =
+    // sqrt(3136/200) = 3.9598, ceil(0.141) = 1 -> 28, ceil(28.28) = 29 -> 812.
+    QTest::newRow("1x200 ratio 200") << qint64(1) << qint64(200) << qint64(28) << qint64(812);
 }
 
 void TestImageFeatures::smartResizeTable()
@@ -410,22 +414,67 @@ void TestImageFeatures::videoFolder()
     QVERIFY(frames[1].substr(frames[1].size() - 13) == "frame_001.jpg");
     QVERIFY(frames[2].substr(frames[2].size() - 13) == "frame_002.png");
 
-    // 30x40 frames: smart size 56x84 (beta = sqrt(3136/1200) = 1.617; ceil 1.73 -> 2, 2.31 -> 3).
-    // Three frames: the third is repeated, gridT = 2.
+    // 30x40 frames, video bounds (128*28^2 = 100352 .. 768*28^2): 28x28 = 784 is below the
+    // minimum, beta = sqrt(100352/1200) = 9.1448, ceil(9.80) = 10 -> 280, ceil(13.06) = 14 -> 392:
+    // a 20 x 28 patch grid. Three frames: the third is repeated, gridT = 2.
     const VisionPatches p = videoPatches(frames);
     QCOMPARE(p.gridT, int64_t(2));
-    QCOMPARE(p.gridH, int64_t(4));
-    QCOMPARE(p.gridW, int64_t(6));
-    QCOMPARE(p.patches.size(0), int64_t(48));
-    // Frame 0 black, frame 1 white, frame 2 red; red channel of row 0 t0/t1, then of row 24 (t = 1).
+    QCOMPARE(p.gridH, int64_t(20));
+    QCOMPARE(p.gridW, int64_t(28));
+    QCOMPARE(p.patches.size(0), int64_t(2 * 20 * 28));
+    // Frame 0 black, frame 1 white, frame 2 red; red channel of row 0 t0/t1, then of row 560 (t = 1).
     const double black = (0.0 - kClipMean[0]) / kClipStd[0];
     const double white = (1.0 - kClipMean[0]) / kClipStd[0];
     QVERIFY(std::fabs(p.patches[0][0].item<double>() - black) < 1e-6);
     QVERIFY(std::fabs(p.patches[0][196].item<double>() - white) < 1e-6);
-    QVERIFY(std::fabs(p.patches[24][0].item<double>() - white) < 1e-6);
-    QVERIFY(std::fabs(p.patches[24][196].item<double>() - white) < 1e-6);
+    QVERIFY(std::fabs(p.patches[560][0].item<double>() - white) < 1e-6);
+    QVERIFY(std::fabs(p.patches[560][196].item<double>() - white) < 1e-6);
     // Green of frame 2 (red) is black-level.
-    QVERIFY(std::fabs(p.patches[24][392].item<double>() - (0.0 - kClipMean[1]) / kClipStd[1]) < 1e-6);
+    QVERIFY(std::fabs(p.patches[560][392].item<double>() - (0.0 - kClipMean[1]) / kClipStd[1]) < 1e-6);
+}
+
+// Video frame sizes and frame sampling as transformers' Qwen2VLVideoProcessor (the Omni
+// processor's video processor), derived by hand.
+void TestImageFeatures::videoProcessorSizes()
+{
+    // 224x224: 224^2 = 50176 < 100352, beta = sqrt(2), ceil(224 * 1.41421 / 28) = ceil(11.31) = 12
+    // -> 336x336, a 24 x 24 grid (the image bounds would keep 224: 16 x 16).
+    ResizedSize s = smartResize(224, 224, 28, kVideoMinPixels, kVideoMaxPixels);
+    QCOMPARE(s.height, int64_t(336));
+    QCOMPARE(s.width, int64_t(336));
+    // 720x1280: rounds to 728 x 1288 = 937664 > 602112, beta = sqrt(921600/602112) = 1.23718,
+    // floor(720/1.23718/28) = floor(20.79) = 20 -> 560, floor(1280/1.23718/28) = floor(36.95) = 36
+    // -> 1008: a 40 x 72 grid (52 x 92 with the image bounds).
+    s = smartResize(720, 1280, 28, kVideoMinPixels, kVideoMaxPixels);
+    QCOMPARE(s.height, int64_t(560));
+    QCOMPARE(s.width, int64_t(1008));
+    // Decoded frames go the same way: two 224x224 frames give one 24 x 24 slice.
+    RgbImage f;
+    f.width = f.height = 224;
+    f.pixels.assign(size_t(224 * 224 * 3), 128);
+    const VisionPatches p = videoPatches(std::vector<RgbImage>{f, f}, "frames");
+    QCOMPARE(p.gridT, int64_t(1));
+    QCOMPARE(p.gridH, int64_t(24));
+    QCOMPARE(p.gridW, int64_t(24));
+
+    // Frame sampling at fps 2: n = total / video_fps * 2, clamped to [4, min(768, total) floored to
+    // even], floored to even; indices int(arange(0, total, total / n)).
+    // 30 frames at 10 fps: n = 6, step 5.
+    QCOMPARE(sampleFrameIndices(30, 10.0, 2.0), (std::vector<int64_t>{0, 5, 10, 15, 20, 25}));
+    // 25 frames at 10 fps: n = 5 -> 4 (even), step 6.25 -> 0, 6, 12, 18.
+    QCOMPARE(sampleFrameIndices(25, 10.0, 2.0), (std::vector<int64_t>{0, 6, 12, 18}));
+    // 7 frames at 30 fps: n = 0.47 -> the minimum 4, step 1.75 -> 0, 1, 3, 5.
+    QCOMPARE(sampleFrameIndices(7, 30.0, 2.0), (std::vector<int64_t>{0, 1, 3, 5}));
+    // 3 frames: min(max(0.2, 4), 2, 3) = 2 -> 0, 1 (step 1.5: 0, 1.5 -> 1).
+    QCOMPARE(sampleFrameIndices(3, 30.0, 2.0), (std::vector<int64_t>{0, 1}));
+    // An hour at 30 fps: capped at 768 frames, step 140.625.
+    const std::vector<int64_t> hour = sampleFrameIndices(108000, 30.0, 2.0);
+    QCOMPARE(hour.size(), size_t(768));
+    QCOMPARE(hour[1], int64_t(140));
+    QCOMPARE(hour.back(), int64_t(107859)); // 767 * 140.625 = 107859.375
+    // One frame cannot fill a temporal patch; a non-positive rate is refused.
+    expectInputError([] { sampleFrameIndices(1, 30.0, 2.0); }, "at least 2 frames");
+    expectInputError([] { sampleFrameIndices(30, 0.0, 2.0); }, "not a positive number");
 }
 
 void TestImageFeatures::videoErrors()

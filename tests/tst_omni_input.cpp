@@ -39,6 +39,106 @@ private slots:
         QCOMPARE(samples[1].image, m_tmp.filePath("media/p.png").toStdString());
         QCOMPARE(samples[1].audio, m_tmp.filePath("media/a.wav").toStdString());
         QCOMPARE(samples[2].video, m_tmp.filePath("media/frames").toStdString());
+        QVERIFY(!samples[2].videoIsFile);
+        QCOMPARE(samples[2].fps, 2.0);
+        QCOMPARE(samples[0].system, std::string(kQwenOmniSystemPrompt)); // the model's own by default
+        // A video file with its audio, another sampling rate and a system prompt of its own.
+        write("media/clip.mp4", "x");
+        const std::string m2 = write("m2.jsonl", "{\"video\": \"media/clip.mp4\", \"use_audio_in_video\": true, "
+                                                 "\"fps\": 1.5, \"system\": \"Be brief.\"}\n");
+        const ManifestSample v = loadManifest(m2).at(0);
+        QVERIFY(v.videoIsFile && v.useAudioInVideo);
+        QCOMPARE(v.fps, 1.5);
+        QCOMPARE(v.system, std::string("Be brief."));
+    }
+
+    // The system turn: the model's own prompt by default, a line's "system" instead.
+    void systemPrompt()
+    {
+        const std::string dir = m_tmp.filePath("omni-sys").toStdString();
+        writeTinyOmni(dir, 0);
+        const Tokenizer tok = Tokenizer::fromFile(dir + "/tokenizer.json");
+        const OmniTokenIds ids = omniTokenIds(tok);
+        auto systemText = [&](const PromptLayout& p) {
+            const auto end = std::find(p.ids.begin() + 1, p.ids.end(), ids.imEnd);
+            return tok.decode(std::vector<int64_t>(p.ids.begin() + 1, end));
+        };
+        QCOMPARE(systemText(buildPrompt(tok, ids, "hi", MediaLayout())),
+                 std::string("system\n") + kQwenOmniSystemPrompt);
+        QCOMPARE(systemText(buildPrompt(tok, ids, "hi", MediaLayout(), "Be brief.")), std::string("system\nBe brief."));
+    }
+
+    // use_audio_in_video: <|vision_bos|><|audio_bos|> at one position, then video and audio in
+    // 2 s chunks of 50 position units, then <|audio_eos|><|vision_eos|> at one position. By hand:
+    // 4 slices of one merged token at t = s, s + 25, s + 50, s + 75 (1 s per slice) and 120
+    // audio tokens s .. s + 119: V0 = {s, s+25}, A0 = s .. s+49, V1 = {s+50, s+75}, A1 = s+50 ..
+    // s+99, A2 = s+100 .. s+119; the eos pair at s + 120.
+    void audioInVideoInterleaves()
+    {
+        const std::string dir = m_tmp.filePath("omni-av").toStdString();
+        writeTinyOmni(dir, 0);
+        const Tokenizer tok = Tokenizer::fromFile(dir + "/tokenizer.json");
+        const OmniTokenIds ids = omniTokenIds(tok);
+        MediaLayout media;
+        media.videoGridT = 4;
+        media.videoGridH = 2;
+        media.videoGridW = 2;
+        media.videoSecondsPerGrid = 1.0;
+        media.videoAudioTokens = 120;
+        const PromptLayout p = buildPrompt(tok, ids, "", media);
+        const size_t T = p.ids.size();
+        auto pos = [&](size_t i, int row) { return p.positions[size_t(row) * T + i]; };
+        const size_t vb = size_t(std::find(p.ids.begin(), p.ids.end(), ids.visionBos) - p.ids.begin());
+        QVERIFY(vb + 1 < T);
+        QCOMPARE(p.ids[vb + 1], ids.audioBos);
+        for (int r = 0; r < 3; ++r)
+            QCOMPARE(pos(vb + 1, r), pos(vb, r)); // the two bos share a position
+        const int64_t s = pos(vb, 0) + 1;
+        // The expected sequence: (modality, t) per token.
+        std::vector<std::pair<Modality, int64_t>> want;
+        want.push_back({Modality::Video, s});
+        want.push_back({Modality::Video, s + 25});
+        for (int k = 0; k < 50; ++k)
+            want.push_back({Modality::Audio, s + k});
+        want.push_back({Modality::Video, s + 50});
+        want.push_back({Modality::Video, s + 75});
+        for (int k = 50; k < 120; ++k)
+            want.push_back({Modality::Audio, s + k});
+        for (size_t k = 0; k < want.size(); ++k) {
+            const size_t i = vb + 2 + k;
+            QCOMPARE(p.modality[i], uint8_t(want[k].first));
+            QCOMPARE(p.ids[i], want[k].first == Modality::Video ? ids.video : ids.audio);
+            QCOMPARE(pos(i, 0), want[k].second);
+            if (want[k].first == Modality::Audio) // audio: all rows the same
+                QCOMPARE(pos(i, 2), want[k].second);
+            else // one merged token per slice: row and column 0
+                QCOMPARE(pos(i, 1), s);
+        }
+        const size_t e = vb + 2 + want.size();
+        QCOMPARE(p.ids[e], ids.audioEos);
+        QCOMPARE(p.ids[e + 1], ids.visionEos);
+        for (int r = 0; r < 3; ++r) {
+            QCOMPARE(pos(e, r), s + 120);
+            QCOMPARE(pos(e + 1, r), s + 120);
+        }
+        QCOMPARE(pos(e + 2, 0), s + 121); // the text after
+
+        // A slice step past a whole chunk (3 s per slice): one chunk per crossing, as
+        // get_chunked_index yields: V0 = {s}, A0 = s..s+49, V1 = {s+75}, A1 = s+50..s+59.
+        media.videoGridT = 2;
+        media.videoSecondsPerGrid = 3.0;
+        media.videoAudioTokens = 60;
+        const PromptLayout q = buildPrompt(tok, ids, "", media);
+        const size_t T2 = q.ids.size();
+        const size_t vb2 = size_t(std::find(q.ids.begin(), q.ids.end(), ids.visionBos) - q.ids.begin());
+        std::vector<uint8_t> kinds(q.modality.begin() + long(vb2) + 2, q.modality.begin() + long(vb2) + 2 + 62);
+        QCOMPARE(kinds[0], uint8_t(Modality::Video));
+        QCOMPARE(kinds[1], uint8_t(Modality::Audio));
+        QCOMPARE(kinds[51], uint8_t(Modality::Video));
+        QCOMPARE(q.positions[vb2 + 2 + 51], q.positions[vb2] + 1 + 75);
+        QCOMPARE(kinds[52], uint8_t(Modality::Audio));
+        QCOMPARE(q.positions[vb2 + 2 + 52], q.positions[vb2] + 1 + 50);
+        Q_UNUSED(T2);
     }
 
     void manifestErrors_data()
@@ -51,7 +151,12 @@ private slots:
         QTest::newRow("missing file") << "{\"text\": \"a\"}\n{\"image\": \"nope.png\"}\n" << ":2: image";
         QTest::newRow("empty sample") << "{}\n" << "has no text, image, audio or video";
         QTest::newRow("no samples") << "\n\n" << "no samples";
-        QTest::newRow("video file") << "{\"video\": \"m_bad.jsonl\"}\n" << "must be a folder";
+        QTest::newRow("audio of a frame folder") << "{\"video\": \".\", \"use_audio_in_video\": true}\n"
+                                                 << "needs a video file with an audio track";
+        QTest::newRow("use_audio_in_video not a boolean") << "{\"text\": \"a\", \"use_audio_in_video\": \"yes\"}\n"
+                                                          << "must be true or false";
+        QTest::newRow("fps zero") << "{\"video\": \".\", \"fps\": 0}\n" << "\"fps\" must be a number above 0";
+        QTest::newRow("system not a string") << "{\"text\": \"a\", \"system\": 1}\n" << "\"system\" must be a string";
     }
     void manifestErrors()
     {
@@ -140,6 +245,15 @@ private slots:
         QCOMPARE(t.size(), size_t(3));
         QCOMPARE(t[1] - t[0], int64_t(25)); // 25 position units per second
         QCOMPARE(t[2] - t[0], int64_t(50));
+        // fps 3: 2/3 s per slice, int(float32(t * 0.6666667f) * 25) = 0, 16, 33.
+        media.videoSecondsPerGrid = 2.0 / 3.0;
+        const PromptLayout q = buildPrompt(tok, omniTokenIds(tok), "", media);
+        std::vector<int64_t> u;
+        for (size_t i = 0; i < q.ids.size(); ++i)
+            if (q.modality[i] == uint8_t(Modality::Video))
+                u.push_back(q.positions[i]);
+        QCOMPARE(u[1] - u[0], int64_t(16));
+        QCOMPARE(u[2] - u[0], int64_t(33));
     }
 };
 

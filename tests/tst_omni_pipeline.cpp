@@ -3,6 +3,9 @@
 // seeing only their modalities, DABC from any modality, quantize + export, and bad media.
 #include "test_util.h"
 
+#include <QProcess>
+#include <QStandardPaths>
+
 #include "common/error.h"
 #include "export/hf_export.h"
 #include "io/atomic_file.h"
@@ -71,6 +74,63 @@ private slots:
         }
         QVERIFY2(msg.find(wav.toStdString()) != std::string::npos && msg.find("at least 3 frames") != std::string::npos,
                  msg.c_str());
+    }
+
+    // A video file with its audio track (use_audio_in_video), made at test time with Debian's
+    // ffmpeg: 2 s of 64x48 frames at 4 fps and a 440 Hz tone. By hand: sampling at fps 2 takes
+    // n = 8 / 4 * 2 = 4 frames (0, 2, 4, 6): gridT 2; 64x48 within the video bounds is 392x280
+    // (beta = sqrt(100352/3072) = 5.7155, ceil 13.06 -> 14, ceil 9.80 -> 10): 28 x 20 patches,
+    // 14 x 10 = 140 merged tokens per slice, 280 in all. The 2 s track: 200 log-mel frames ->
+    // (100 - 2) / 2 + 1 = 50 audio tokens. Slices sit at t = 0 and 25, audio at 0..49: one
+    // 2 s chunk, so the prompt holds the 280 video tokens, then the 50 audio tokens.
+    void videoFileWithItsAudio()
+    {
+        const QString ffmpeg = QStandardPaths::findExecutable(QStringLiteral("ffmpeg"));
+        if (ffmpeg.isEmpty())
+            QSKIP("ffmpeg is not on PATH (scripts/deps.sh installs it): cannot make the test video");
+        const QString video = m_tmp.filePath(QStringLiteral("av.mkv"));
+        QProcess p;
+        p.start(ffmpeg, {"-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=4:duration=2", "-f",
+                         "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=2", "-c:v", "ffv1", "-c:a",
+                         "flac", "-shortest", video});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString manifestPath = m_tmp.filePath(QStringLiteral("av.jsonl"));
+        QFile mf(manifestPath);
+        QVERIFY(mf.open(QIODevice::WriteOnly));
+        mf.write("{\"text\": \"what do you hear?\", \"video\": \"av.mkv\", \"use_audio_in_video\": true}\n");
+        mf.close();
+        DecoderModel m = DecoderModel::load(m_model);
+        OmniCalibration calib(m_model, manifestPath.toStdString());
+        const DecoderInput in = calib.prepare(0, m, nullptr, false);
+        const at::Tensor mod = in.modality[0].to(at::kLong);
+        const int64_t videoTokens = mod.eq(int64_t(Modality::Video)).sum().item<int64_t>();
+        const int64_t audioTokens = mod.eq(int64_t(Modality::Audio)).sum().item<int64_t>();
+        QCOMPARE(videoTokens, int64_t(280));
+        QCOMPARE(audioTokens, int64_t(50));
+        const at::Tensor firstVideo = mod.eq(int64_t(Modality::Video)).nonzero().flatten();
+        const at::Tensor firstAudio = mod.eq(int64_t(Modality::Audio)).nonzero().flatten();
+        QCOMPARE(firstAudio[0].item<int64_t>(), firstVideo[0].item<int64_t>() + 280); // one chunk: V0 then A0
+        // The bos pair shares a position, and the audio starts where the video does.
+        const int64_t v0 = firstVideo[0].item<int64_t>();
+        QCOMPARE(in.positions[0][0][v0 - 1].item<int64_t>(), in.positions[0][0][v0 - 2].item<int64_t>());
+        QCOMPARE(in.positions[0][0][v0 + 280].item<int64_t>(), in.positions[0][0][v0].item<int64_t>());
+        QCOMPARE(in.positions[0][0][v0 + 140].item<int64_t>(), in.positions[0][0][v0].item<int64_t>() + 25);
+        // Calibration sees both through the encoders.
+        Session s;
+        calibrate(s, m, calib);
+        QCOMPARE(s.calibration.tokens[size_t(Modality::Video)], int64_t(280));
+        QCOMPARE(s.calibration.tokens[size_t(Modality::Audio)], int64_t(50));
+
+        // Without use_audio_in_video the audio stays out; at fps 1 the same clip gives n = 4 still
+        // (the minimum), at fps 4 all 8 frames: gridT 4, 560 tokens.
+        QVERIFY(mf.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        mf.write("{\"video\": \"av.mkv\", \"fps\": 4}\n");
+        mf.close();
+        OmniCalibration fast(m_model, manifestPath.toStdString());
+        const at::Tensor mod4 = fast.prepare(0, m, nullptr, false).modality[0].to(at::kLong);
+        QCOMPARE(mod4.eq(int64_t(Modality::Video)).sum().item<int64_t>(), int64_t(560));
+        QCOMPARE(mod4.eq(int64_t(Modality::Audio)).sum().item<int64_t>(), int64_t(0));
     }
 
     void calibratesEveryModality()

@@ -195,11 +195,22 @@ LogMel whisperLogMel(const std::vector<float>& samples16k, int nMels, int64_t pa
 
 LogMel audioFileLogMel(const std::string& path, int nMels)
 {
-    const AudioClip clip = loadAudio(path);
+    return samplesLogMel(loadAudio(path).samples, nMels, path);
+}
+
+std::vector<float> resampleTo16k(const std::vector<float>& mono, int rate, const std::string& source)
+{
+    if (rate <= 0)
+        throw InputError(describe(source, "", "audio sample rate " + std::to_string(rate) + " (expected above 0)"));
+    return rate == whisper::kSampleRate ? mono : resample(mono, rate, source);
+}
+
+LogMel samplesLogMel(const std::vector<float>& samples16k, int nMels, const std::string& source)
+{
     try {
-        return whisperLogMel(clip.samples, nMels);
+        return whisperLogMel(samples16k, nMels);
     } catch (const InputError& e) {
-        throw InputError(describe(path, "", std::string("audio too short for Whisper's features: ") + e.what()));
+        throw InputError(describe(source, "", std::string("audio too short for Whisper's features: ") + e.what()));
     }
 }
 

@@ -55,6 +55,11 @@ LogMel whisperLogMel(const std::vector<float>& samples16k, int nMels = 128,
 // loadAudio then whisperLogMel of a file: an InputError (a clip too short for the features
 // included) names the file.
 LogMel audioFileLogMel(const std::string& path, int nMels);
+// Mono samples at `rate` Hz to 16 kHz (libsamplerate SRC_SINC_BEST_QUALITY, as loadAudio; a
+// 16 kHz input is returned as it is). `source` names the file in errors.
+std::vector<float> resampleTo16k(const std::vector<float>& mono, int rate, const std::string& source);
+// whisperLogMel of 16 kHz samples with an InputError naming `source` for a clip too short.
+LogMel samplesLogMel(const std::vector<float>& samples16k, int nMels, const std::string& source);
 
 // Slaney mel scale (librosa htk=False): linear 3/200 mel per Hz below 1 kHz, 27/ln(6.4) per
 // natural-log unit above; 1000 Hz = 15 mel.

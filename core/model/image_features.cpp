@@ -270,8 +270,11 @@ ResizedSize smartResize(int64_t height, int64_t width, int64_t factor, int64_t m
         throw InputError(describe("", "", "image size " + std::to_string(height) + "x" + std::to_string(width)
                                           + " has aspect ratio " + std::to_string(ratio)
                                           + " (expected at most 200)"));
-    int64_t hBar = std::max(factor, roundByFactor(h, factor));
-    int64_t wBar = std::max(factor, roundByFactor(w, factor));
+    // As current transformers (image_processing_qwen2_vl.smart_resize): a side under factor / 2
+    // rounds to 0, and the product 0 then takes the min_pixels branch (10x1000 -> 28x560);
+    // qwen-omni-utils' copy clamps each side to factor first (28x1008).
+    int64_t hBar = roundByFactor(h, factor);
+    int64_t wBar = roundByFactor(w, factor);
     const double f = double(factor);
     // The floating-point order of operations follows the Python so that borderline sizes agree.
     if (hBar * wBar > maxPixels) {
@@ -425,6 +428,56 @@ VisionPatches videoPatches(const std::vector<std::string>& framePaths, int64_t m
         frames.push_back(preparedFrame(img, size));
     }
     return patchify(frames);
+}
+
+VisionPatches videoPatches(const std::vector<RgbImage>& images, const std::string& source, int64_t minPixels,
+                           int64_t maxPixels)
+{
+    if (images.empty())
+        throw InputError(describe(source, "", "video has no frames (expected at least one)"));
+    ResizedSize size;
+    try {
+        size = smartResize(images.front().height, images.front().width, kImageFactor, minPixels, maxPixels);
+    } catch (const InputError& e) {
+        throw InputError(describe(source, "", e.what()));
+    }
+    std::vector<at::Tensor> frames;
+    frames.reserve(images.size());
+    for (const RgbImage& img : images) {
+        if (img.width != images.front().width || img.height != images.front().height)
+            throw InputError(describe(source, "", "frames of different sizes (" + std::to_string(img.width) + "x"
+                                                      + std::to_string(img.height) + " after "
+                                                      + std::to_string(images.front().width) + "x"
+                                                      + std::to_string(images.front().height) + ")"));
+        frames.push_back(preparedFrame(img, size));
+    }
+    return patchify(frames);
+}
+
+std::vector<int64_t> sampleFrameIndices(int64_t totalFrames, double videoFps, double fps, int64_t minFrames,
+                                        int64_t maxFrames, int64_t temporalPatch)
+{
+    if (!(videoFps > 0.0) || !(fps > 0.0) || !std::isfinite(videoFps) || !std::isfinite(fps))
+        throw InputError(describe("", "", "video frame rate " + std::to_string(videoFps) + " or sampling rate "
+                                              + std::to_string(fps) + " is not a positive number"));
+    // transformers Qwen2VLVideoProcessor.sample_frames with fps given (the Omni processor's path).
+    const double cap = std::floor(double(std::min(maxFrames, totalFrames)) / double(temporalPatch)) * double(temporalPatch);
+    double n = double(totalFrames) / videoFps * fps;
+    n = std::min({std::max(n, double(minFrames)), cap, double(totalFrames)});
+    const int64_t count = int64_t(std::floor(n / double(temporalPatch))) * temporalPatch;
+    if (count <= 0 || count > totalFrames)
+        throw InputError(describe("", "", "video of " + std::to_string(totalFrames) + " frame(s) cannot be sampled: "
+                                              "the vision tower needs at least " + std::to_string(temporalPatch)
+                                              + " frames"));
+    // torch.arange(0, total, total / count).int(): the size ceil(total / step) in double, each
+    // value step * i rounded to float32 (the default dtype), then truncated.
+    const double step = double(totalFrames) / double(count);
+    const int64_t size = int64_t(std::ceil(double(totalFrames) / step));
+    std::vector<int64_t> out;
+    out.reserve(size_t(size));
+    for (int64_t i = 0; i < size; ++i)
+        out.push_back(int64_t(float(step * double(i))));
+    return out;
 }
 
 } // namespace mq::core

@@ -39,6 +39,12 @@ struct VisionPatches {
 inline constexpr int64_t kImageFactor = 28; // patch 14 * merge 2
 inline constexpr int64_t kImageMinPixels = 3136; // 4 * 28^2
 inline constexpr int64_t kImageMaxPixels = 12845056; // 16384 * 28^2
+// Video frames (transformers' Qwen2VLVideoProcessor, which Qwen2.5-Omni's processor uses).
+inline constexpr int64_t kVideoMinPixels = 128 * 28 * 28; // 100352
+inline constexpr int64_t kVideoMaxPixels = 768 * 28 * 28; // 602112
+inline constexpr int64_t kVideoMinFrames = 4;
+inline constexpr int64_t kVideoMaxFrames = 768;
+inline constexpr double kVideoDefaultFps = 2.0;
 inline constexpr double kClipMean[3] = {0.48145466, 0.4578275, 0.40821073};
 inline constexpr double kClipStd[3] = {0.26862954, 0.26130258, 0.27577711};
 
@@ -47,9 +53,11 @@ inline constexpr double kClipStd[3] = {0.26862954, 0.26130258, 0.27577711};
 // file, a format other than PNG/JPEG, or data the decoder rejects (with the decoder's reason).
 RgbImage loadImage(const std::string& path);
 
-// Qwen2-VL smart_resize: the size, in multiples of factor, closest to (height, width) with
-// minPixels <= h*w <= maxPixels and about the same aspect ratio. Python's round() (half to even)
-// is reproduced. Throws InputError for a zero side or an aspect ratio above 200.
+// Qwen2-VL smart_resize as current transformers has it: the size, in multiples of factor,
+// closest to (height, width) with minPixels <= h*w <= maxPixels and about the same aspect ratio.
+// Python's round() (half to even) is reproduced, and a side that rounds to 0 is not clamped (the
+// min_pixels branch then scales it up). Throws InputError for a zero side or an aspect ratio
+// above 200.
 ResizedSize smartResize(int64_t height, int64_t width, int64_t factor = kImageFactor,
                         int64_t minPixels = kImageMinPixels, int64_t maxPixels = kImageMaxPixels);
 
@@ -72,16 +80,29 @@ VisionPatches imagePatches(const std::string& path, int64_t minPixels = kImageMi
                            int64_t maxPixels = kImageMaxPixels);
 
 // Frame image paths of a video folder: every *.png, *.jpg and *.jpeg in dir, sorted by file name
-// (zero-pad the frame numbers). The frames are taken as already sampled at 2 fps, the rate the 7B
-// was trained with, so each temporal grid step is 1.0 s. Throws InputError if dir is missing or
-// holds no frames.
+// (zero-pad the frame numbers). The frames are taken as already sampled (at the manifest line's
+// fps, 2 by default, the rate the 7B was trained with: each temporal grid step is then 1.0 s).
+// Throws InputError if dir is missing or holds no frames.
 std::vector<std::string> videoFrames(const std::string& dir);
 
-// A video given as a list of frame images, as qwen-omni-utils' fetch_video treats one: every frame
-// goes through the image path (smartResize with the image bounds, PIL bicubic) on its own, and an
-// odd count repeats the last frame. Frames must share one source size, since they are stacked.
-// Throws InputError on an empty list or naming the first frame whose size differs.
-VisionPatches videoPatches(const std::vector<std::string>& framePaths, int64_t minPixels = kImageMinPixels,
-                           int64_t maxPixels = kImageMaxPixels);
+// A video given as a list of frame images, as transformers' Qwen2VLVideoProcessor treats one:
+// every frame resized to smartResize(h, w, 28, 128*28*28, 768*28*28) (PIL bicubic here), and a
+// count that is not a multiple of the temporal patch (2) repeats the last frame. Frames must
+// share one source size, since they are stacked. Throws InputError on an empty list or naming
+// the first frame whose size differs.
+VisionPatches videoPatches(const std::vector<std::string>& framePaths, int64_t minPixels = kVideoMinPixels,
+                           int64_t maxPixels = kVideoMaxPixels);
+// The same for decoded frames (a video file); `source` names the file in errors.
+VisionPatches videoPatches(const std::vector<RgbImage>& frames, const std::string& source,
+                           int64_t minPixels = kVideoMinPixels, int64_t maxPixels = kVideoMaxPixels);
+
+// The frames transformers' Qwen2VLVideoProcessor.sample_frames takes from a video of
+// totalFrames frames at videoFps when sampling at fps: n = total / videoFps * fps, clamped to
+// [minFrames, min(maxFrames, total) floored to a multiple of temporalPatch] and floored to a
+// multiple of temporalPatch; indices = int(arange(0, total, total / n)) (float32 as torch).
+// Throws InputError when the video has fewer frames than the temporal patch.
+std::vector<int64_t> sampleFrameIndices(int64_t totalFrames, double videoFps, double fps,
+                                        int64_t minFrames = kVideoMinFrames, int64_t maxFrames = kVideoMaxFrames,
+                                        int64_t temporalPatch = 2);
 
 } // namespace mq::core

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -35,6 +37,18 @@ std::vector<ManifestSample> loadManifest(const std::string& path)
         ManifestSample s;
         s.line = n;
         for (const auto& [key, value] : j.items()) {
+            if (key == "use_audio_in_video") {
+                if (!value.is_boolean())
+                    throw InputError(where + ": \"use_audio_in_video\" must be true or false");
+                s.useAudioInVideo = value.get<bool>();
+                continue;
+            }
+            if (key == "fps") {
+                if (!value.is_number() || !(value.get<double>() > 0.0) || !std::isfinite(value.get<double>()))
+                    throw InputError(where + ": \"fps\" must be a number above 0 (frames per second to sample)");
+                s.fps = value.get<double>();
+                continue;
+            }
             if (!value.is_string())
                 throw InputError(where + ": \"" + key + "\" must be a string");
             std::string v = value.get<std::string>();
@@ -42,19 +56,28 @@ std::vector<ManifestSample> loadManifest(const std::string& path)
                 s.text = v;
                 continue;
             }
+            if (key == "system") {
+                s.system = v;
+                continue;
+            }
             std::string* slot = key == "image" ? &s.image : key == "audio" ? &s.audio : key == "video" ? &s.video : nullptr;
             if (!slot)
-                throw InputError(where + ": unknown key \"" + key + "\" (expected text, image, audio, video)");
+                throw InputError(where + ": unknown key \"" + key
+                                 + "\" (expected text, image, audio, video, system, fps, use_audio_in_video)");
             fs::path p(v);
             if (p.is_relative())
                 p = base / p;
             p = p.lexically_normal();
             if (!fs::exists(p))
                 throw InputError(where + ": " + key + " '" + p.string() + "' does not exist");
-            if (key == "video" && !fs::is_directory(p))
-                throw InputError(where + ": video '" + p.string() + "' must be a folder of frames");
+            if (key == "video")
+                s.videoIsFile = !fs::is_directory(p);
             *slot = p.string();
         }
+        if (s.useAudioInVideo && !s.videoIsFile)
+            throw InputError(where + ": \"use_audio_in_video\" needs a video file with an audio track (\"video\" "
+                             + (s.video.empty() ? std::string("is missing") : "'" + s.video + "' is a folder of frames")
+                             + ")");
         if (s.text.empty() && s.image.empty() && s.audio.empty() && s.video.empty())
             throw InputError(where + ": the sample has no text, image, audio or video");
         out.push_back(std::move(s));
@@ -95,15 +118,69 @@ public:
         for (int64_t id : ids)
             text(id);
     }
+    // Tokens that share one position (the two bos or the two eos markers of a video with audio).
+    void markers(std::initializer_list<int64_t> ids)
+    {
+        const int64_t p = m_next;
+        for (int64_t id : ids)
+            push(id, Modality::Text, p, p, p);
+    }
+    // The temporal position of grid slice t: (arange(T) * float32 secondsPerGrid * 25).long().
+    static int64_t temporal(int64_t t, double secondsPerGrid)
+    {
+        return int64_t(float(float(t) * float(secondsPerGrid)) * 25.0f);
+    }
     // Merged vision tokens of a (gridT, gridH, gridW) patch grid.
     void grid(int64_t id, Modality m, int64_t gt, int64_t gh, int64_t gw, double secondsPerGrid)
     {
         const int64_t s = m_next, hh = gh / 2, ww = gw / 2;
         for (int64_t t = 0; t < gt; ++t) {
-            const int64_t tp = s + int64_t(std::floor(double(t) * secondsPerGrid * 25.0));
+            const int64_t tp = s + temporal(t, secondsPerGrid);
             for (int64_t r = 0; r < hh; ++r)
                 for (int64_t c = 0; c < ww; ++c)
                     push(id, m, tp, s + r, s + c);
+        }
+    }
+    // A video and its audio track interleaved per 2 s chunk (transformers' get_rope_index with
+    // use_audio_in_video and the processor's placeholder layout).
+    void videoWithAudio(int64_t videoId, int64_t audioId, int64_t gt, int64_t gh, int64_t gw, double secondsPerGrid,
+                        int64_t audioTokens)
+    {
+        const int64_t s = m_next, hh = gh / 2, ww = gw / 2;
+        struct Pos {
+            int64_t t, h, w;
+        };
+        std::vector<Pos> video, audio;
+        for (int64_t t = 0; t < gt; ++t)
+            for (int64_t r = 0; r < hh; ++r)
+                for (int64_t c = 0; c < ww; ++c)
+                    video.push_back({s + temporal(t, secondsPerGrid), s + r, s + c});
+        for (int64_t k = 0; k < audioTokens; ++k)
+            audio.push_back({s + k, s + k, s + k});
+        constexpr int64_t kPerChunk = 25 * 2; // position_id_per_seconds * seconds_per_chunk
+        // get_chunked_index: a new chunk starts at the first token whose t - s reaches the next
+        // multiple of kPerChunk (one chunk per crossing, even if a jump passes several).
+        auto chunks = [&](const std::vector<Pos>& v) {
+            std::vector<std::pair<size_t, size_t>> out;
+            size_t start = 0;
+            int64_t current = 1;
+            for (size_t i = 0; i < v.size(); ++i)
+                if (v[i].t - s >= current * kPerChunk) {
+                    out.emplace_back(start, i);
+                    start = i;
+                    ++current;
+                }
+            out.emplace_back(start, v.size());
+            return out;
+        };
+        const auto vc = chunks(video), ac = chunks(audio);
+        for (size_t j = 0; j < std::max(vc.size(), ac.size()); ++j) {
+            if (j < vc.size())
+                for (size_t i = vc[j].first; i < vc[j].second; ++i)
+                    push(videoId, Modality::Video, video[i].t, video[i].h, video[i].w);
+            if (j < ac.size())
+                for (size_t i = ac[j].first; i < ac[j].second; ++i)
+                    push(audioId, Modality::Audio, audio[i].t, audio[i].h, audio[i].w);
         }
     }
     void audio(int64_t id, int64_t n)
@@ -142,12 +219,12 @@ private:
 } // namespace
 
 PromptLayout buildPrompt(const Tokenizer& tok, const OmniTokenIds& ids, const std::string& text,
-                         const MediaLayout& media)
+                         const MediaLayout& media, const std::string& system)
 {
     PromptLayout p;
     Builder b(p);
     b.text(ids.imStart);
-    b.text(tok.encode("system\nYou are a helpful assistant."));
+    b.text(tok.encode("system\n" + system));
     b.text(ids.imEnd);
     b.text(tok.encode("\n"));
     b.text(ids.imStart);
@@ -157,7 +234,12 @@ PromptLayout buildPrompt(const Tokenizer& tok, const OmniTokenIds& ids, const st
         b.grid(ids.image, Modality::Image, media.imageGridT, media.imageGridH, media.imageGridW, 0.0);
         b.text(ids.visionEos);
     }
-    if (media.videoGridT > 0) {
+    if (media.videoGridT > 0 && media.videoAudioTokens > 0) {
+        b.markers({ids.visionBos, ids.audioBos});
+        b.videoWithAudio(ids.video, ids.audio, media.videoGridT, media.videoGridH, media.videoGridW,
+                         media.videoSecondsPerGrid, media.videoAudioTokens);
+        b.markers({ids.audioEos, ids.visionEos});
+    } else if (media.videoGridT > 0) {
         b.text(ids.visionBos);
         b.grid(ids.video, Modality::Video, media.videoGridT, media.videoGridH, media.videoGridW,
                media.videoSecondsPerGrid);

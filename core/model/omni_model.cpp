@@ -5,6 +5,7 @@
 #include "io/checkpoint.h"
 #include "model/audio_encoder.h"
 #include "model/audio_features.h"
+#include "io/video_decode.h"
 #include "model/image_features.h"
 #include "model/tokenizer.h"
 #include "model/vision_encoder.h"
@@ -20,9 +21,24 @@ namespace {
 
 struct Prepared {
     std::optional<VisionPatches> image, video;
-    at::Tensor mel; // [nMels, validFrames] or undefined
+    at::Tensor mel;      // [nMels, validFrames] or undefined
+    at::Tensor videoMel; // the video file's audio track (use_audio_in_video), or undefined
     PromptLayout prompt;
 };
+
+// Log-mel rows [nMels, validFrames] of a clip, and its audio token count (>= 1, or InputError).
+at::Tensor melRows(const LogMel& mel, const std::string& source, int64_t* tokens)
+{
+    at::Tensor rows = at::from_blob(const_cast<float*>(mel.data.data()), {mel.nMels, mel.frames}, at::kFloat)
+                          .narrow(1, 0, mel.validFrames)
+                          .clone();
+    *tokens = AudioEncoder::tokenCount(mel.validFrames);
+    if (*tokens < 1)
+        throw InputError(describe(source, "", "the clip gives " + std::to_string(mel.validFrames)
+                                                  + " log-mel frame(s) at 16 kHz; the audio encoder needs at least 3 "
+                                                    "frames (a clip of about 30 ms or more)"));
+    return rows;
+}
 
 } // namespace
 
@@ -50,7 +66,7 @@ struct OmniCalibration::Impl {
     OmniTokenIds ids;
     // Encoder outputs per sample (image, video, audio; undefined where absent), computed once.
     struct Features {
-        at::Tensor image, video, audio;
+        at::Tensor image, video, audio, videoAudio;
         bool done = false;
     };
     mutable std::mutex cacheMutex;
@@ -73,7 +89,7 @@ OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string&
     bool needVision = false, needAudio = false;
     for (const ManifestSample& s : manifest) {
         needVision = needVision || !s.image.empty() || !s.video.empty();
-        needAudio = needAudio || !s.audio.empty();
+        needAudio = needAudio || !s.audio.empty() || s.useAudioInVideo;
     }
     m_impl->modelDir = modelDir;
     if (needVision) {
@@ -100,23 +116,32 @@ OmniCalibration::OmniCalibration(const std::string& modelDir, const std::string&
                 media.imageGridW = p.image->gridW;
             }
             if (!s.video.empty()) {
-                p.video = videoPatches(videoFrames(s.video));
+                if (s.videoIsFile) { // decoded with FFmpeg, sampled at the line's fps as the processor does
+                    const VideoInfo info = probeVideo(s.video);
+                    std::vector<int64_t> frames;
+                    try {
+                        frames = sampleFrameIndices(info.frames, info.fps, s.fps);
+                    } catch (const InputError& e) {
+                        throw InputError(describe(s.video, "", e.what()));
+                    }
+                    p.video = videoPatches(decodeVideoFrames(s.video, frames), s.video);
+                } else {
+                    p.video = videoPatches(videoFrames(s.video));
+                }
                 media.videoGridT = p.video->gridT;
                 media.videoGridH = p.video->gridH;
                 media.videoGridW = p.video->gridW;
+                media.videoSecondsPerGrid = 2.0 / s.fps; // temporal_patch_size / fps
+                if (s.useAudioInVideo) {
+                    const DecodedAudio track = decodeAudioTrack(s.video);
+                    const std::vector<float> samples = resampleTo16k(track.samples, track.sampleRate, s.video);
+                    p.videoMel = melRows(samplesLogMel(samples, m_impl->audioCfg->numMelBins, s.video), s.video,
+                                         &media.videoAudioTokens);
+                }
             }
-            if (!s.audio.empty()) {
-                const LogMel mel = audioFileLogMel(s.audio, m_impl->audioCfg->numMelBins);
-                p.mel = at::from_blob(const_cast<float*>(mel.data.data()), {mel.nMels, mel.frames}, at::kFloat)
-                            .narrow(1, 0, mel.validFrames)
-                            .clone();
-                media.audioTokens = AudioEncoder::tokenCount(mel.validFrames);
-                if (media.audioTokens < 1)
-                    throw InputError(describe(s.audio, "", "the clip gives " + std::to_string(mel.validFrames)
-                                                               + " log-mel frame(s) at 16 kHz; the audio encoder needs "
-                                                                 "at least 3 frames (a clip of about 30 ms or more)"));
-            }
-            p.prompt = buildPrompt(tok, m_impl->ids, s.text, media);
+            if (!s.audio.empty())
+                p.mel = melRows(audioFileLogMel(s.audio, m_impl->audioCfg->numMelBins), s.audio, &media.audioTokens);
+            p.prompt = buildPrompt(tok, m_impl->ids, s.text, media, s.system);
             m_impl->samples.push_back(std::move(p));
         } catch (const InputError& e) {
             throw InputError(where + e.what());
@@ -172,7 +197,7 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
         std::shared_ptr<const AudioEncoder> audio;
         {
             std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
-            m_impl->ensureEncoders(p.image || p.video, p.mel.defined());
+            m_impl->ensureEncoders(p.image || p.video, p.mel.defined() || p.videoMel.defined());
             vision = m_impl->vision;
             audio = m_impl->audio;
         }
@@ -182,11 +207,13 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
         if (p.video)
             f.video = vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook,
                                       visionOffset, uint8_t(Modality::Video));
+        if (p.videoMel.defined())
+            f.videoAudio = audio->forward(p.videoMel, hook, audioOffset, uint8_t(Modality::Audio));
         if (p.mel.defined())
             f.audio = audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio));
         f.done = true;
         int64_t bytes = 0;
-        for (const at::Tensor* t : {&f.image, &f.video, &f.audio})
+        for (const at::Tensor* t : {&f.image, &f.video, &f.audio, &f.videoAudio})
             if (t->defined())
                 bytes += t->numel() * int64_t(t->element_size());
         std::lock_guard<std::mutex> lock(m_impl->cacheMutex);
@@ -215,8 +242,12 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
         place(m_impl->ids.image, f.image, "image");
     if (f.video.defined())
         place(m_impl->ids.video, f.video, "video");
-    if (f.audio.defined())
-        place(m_impl->ids.audio, f.audio, "audio");
+    // The video's own audio comes first: its segment precedes the audio clip's in the prompt.
+    if (f.videoAudio.defined() || f.audio.defined())
+        place(m_impl->ids.audio,
+              f.videoAudio.defined() && f.audio.defined() ? at::cat({f.videoAudio, f.audio}, 0)
+                                                          : (f.videoAudio.defined() ? f.videoAudio : f.audio),
+              "audio");
     DecoderInput in;
     in.embeds = embeds;
     in.ids = ids;
