@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (clang, ASan + UBSan, build-fuzz/) and runs one of them.
 #   scripts/fuzz.sh TARGET MINUTES     TARGET: safetensors config tokenizer token_jsonl manifest
-#                                      session audio image (or "all": each for MINUTES)
+#                                      session audio image video (or "all": each for MINUTES)
 #   scripts/fuzz.sh --build            build only
 # Seeds: tests/fuzz/TARGET/ (read only); the growing corpus goes to build-fuzz/corpus/TARGET and
 # findings (crash-*, leak-*, timeout-*) to build-fuzz/findings/TARGET (MQ_FUZZ_TIMEOUT: seconds one
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${MQ_FUZZ_BUILD:-$ROOT/build-fuzz}
-TARGETS=(safetensors config tokenizer token_jsonl manifest session audio image)
+TARGETS=(safetensors config tokenizer token_jsonl manifest session audio image video)
 
 build() {
   if [ ! -f "$BUILD/build.ninja" ]; then

@@ -13,7 +13,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 cmake --build "$BUILD" -j "$(nproc)"
 (cd "$BUILD" && ctest --output-on-failure)
-for t in safetensors config tokenizer token_jsonl manifest session audio image; do
+for t in safetensors config tokenizer token_jsonl manifest session audio image video; do
   echo "== fuzz_$t for $SECS s"
   log="$BUILD/fuzz_$t.log"
   if ! MQ_FUZZ_BUILD=$BUILD bash scripts/fuzz.sh "$t" "$(python3 -c "print($SECS / 60)")" >"$log" 2>&1; then

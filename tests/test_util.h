@@ -34,6 +34,19 @@ inline std::optional<std::string> inputErrorOf(const std::function<void()>& fn)
     return std::nullopt;
 }
 
+// Runs f, expects InputError, and checks its message names `mustName` (the file, usually).
+template <typename F>
+void expectInputError(F f, const std::string& mustName)
+{
+    try {
+        f();
+        QFAIL("expected InputError");
+    } catch (const mq::core::InputError& e) {
+        const std::string msg = e.what();
+        QVERIFY2(msg.find(mustName) != std::string::npos, msg.c_str());
+    }
+}
+
 inline bool contains(const std::string& haystack, const std::string& needle)
 {
     return haystack.find(needle) != std::string::npos;

@@ -8,6 +8,8 @@
 
 #include <QtTest/QtTest>
 
+#include "test_util.h"
+
 #include <cmath>
 #include <string>
 
@@ -16,19 +18,6 @@ using namespace mq::core;
 namespace {
 
 std::string imagePath(const char* name) { return std::string(MQ_TEST_DATA_DIR) + "/images/" + name; }
-
-// Runs f, expects InputError, and checks its message names `mustName` (the file, usually).
-template <typename F>
-void expectInputError(F f, const std::string& mustName)
-{
-    try {
-        f();
-        QFAIL("expected InputError");
-    } catch (const InputError& e) {
-        const std::string msg = e.what();
-        QVERIFY2(msg.find(mustName) != std::string::npos, msg.c_str());
-    }
-}
 
 RgbImage constantImage(int h, int w, uint8_t r, uint8_t g, uint8_t b)
 {

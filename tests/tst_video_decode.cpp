@@ -15,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "test_util.h"
+
 #include <cmath>
 #include <random>
 #include <string>
@@ -23,19 +25,6 @@
 using namespace mq::core;
 
 namespace {
-
-// Runs f, expects InputError, and checks its message names `mustName` (the file, usually).
-template <typename F>
-void expectInputError(F f, const std::string& mustName)
-{
-    try {
-        f();
-        QFAIL("expected InputError");
-    } catch (const InputError& e) {
-        const std::string msg = e.what();
-        QVERIFY2(msg.find(mustName) != std::string::npos, msg.c_str());
-    }
-}
 
 struct ProcResult {
     int code = -1;
