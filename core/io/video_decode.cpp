@@ -3,7 +3,9 @@
 #include "common/error.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -17,6 +19,7 @@ extern "C" {
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
+#include <libavutil/log.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/samplefmt.h>
 #include <libswresample/swresample.h>
@@ -95,8 +98,22 @@ std::string codecName(AVCodecID id)
 }
 
 // Opens path through the file protocol only, and reads the stream headers.
+// FFmpeg's own log (decoder warnings such as "concealing errors in P frame") stays quiet: a file
+// it cannot read becomes an InputError naming it. MQ_FFMPEG_LOG=1 in the environment lets
+// FFmpeg's messages through again, to see why a file fails.
+void quietFfmpegLog()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const char* v = std::getenv("MQ_FFMPEG_LOG");
+        if (!v || std::string(v) != "1")
+            av_log_set_level(AV_LOG_QUIET);
+    });
+}
+
 FormatPtr openInput(const std::string& path)
 {
+    quietFfmpegLog();
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
         throw InputError(describe(path, "", "video file not found or not a regular file (expected a media file FFmpeg "
