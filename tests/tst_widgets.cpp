@@ -1216,6 +1216,41 @@ void TestWidgets::tuningPanelCarriesGptqAndFormats()
     panel.methodBox()->setCurrentIndex(panel.methodBox()->findData(QStringLiteral("morphoquant")));
     QCOMPARE(int(panel.quantSettings().actFormat), int(ActFormat::Int));
     QVERIFY(!panel.actFormatBox()->isEnabled());
+    QVERIFY(!panel.actSchemeBox()->isEnabled() && !panel.actGroupBox()->isEnabled());
+
+    // RTN integer activations: per tensor (static or dynamic) or per group of a token's channels,
+    // as the CLI's --ascheme and --agroup-size; a plan's derived per-token scheme equals the
+    // panel's explicit one (no requantize asked for nothing).
+    QuantSettings rtn;
+    rtn.method = "rtn";
+    rtn.abits = 8;
+    rtn.weight.format = WeightFormat::Int;
+    rtn.weight.bits = 8;
+    panel.setQuantSettings(rtn);
+    QVERIFY(panel.actSchemeBox()->isEnabled() && panel.actGroupBox()->isEnabled());
+    QuantSettings planned = rtn;
+    planned.act = ActScheme::PerTokenDynamic; // as preparePlan sets it
+    QVERIFY(!ThresholdPanel::effectOf(planned, panel.quantSettings()).requantize);
+    panel.actSchemeBox()->setCurrentIndex(panel.actSchemeBox()->findData(QStringLiteral("per-tensor-static")));
+    QCOMPARE(int(emitted.act), int(ActScheme::PerTensorStatic));
+    QVERIFY(ThresholdPanel::effectOf(planned, emitted).requantize);
+    QVERIFY(!panel.actGroupBox()->isEnabled()); // groups are for per-token scales
+    QVERIFY(panel.recipeLabel()->text().contains(QStringLiteral("activations per-tensor static int8")));
+    panel.actSchemeBox()->setCurrentIndex(panel.actSchemeBox()->findData(QStringLiteral("per-token-dynamic")));
+    panel.actGroupBox()->setValue(32);
+    QCOMPARE(emitted.actGroupSize, 32);
+    QVERIFY(emitted.act == ActScheme::None || emitted.act == ActScheme::PerTokenDynamic);
+    QVERIFY(panel.recipeLabel()->text().contains(QStringLiteral("(groups of 32)")));
+    QuantSettings perTensor = rtn;
+    perTensor.act = ActScheme::PerTensorDynamic;
+    panel.setQuantSettings(perTensor); // a session's per-tensor plan shows as such
+    QCOMPARE(panel.actSchemeBox()->currentData().toString(), QStringLiteral("per-tensor-dynamic"));
+    QCOMPARE(int(panel.quantSettings().act), int(ActScheme::PerTensorDynamic));
+    // A block format has no integer scales to choose.
+    panel.actBitsBox()->setCurrentIndex(panel.actBitsBox()->findData(4));
+    panel.actFormatBox()->setCurrentIndex(panel.actFormatBox()->findData(int(ActFormat::NVFP4)));
+    QVERIFY(!panel.actSchemeBox()->isEnabled());
+    QCOMPARE(int(panel.quantSettings().act), int(ActScheme::None));
 }
 
 void TestWidgets::tuningPanelFitsNarrowDock()

@@ -1309,6 +1309,38 @@ input group %2</source>
 <context>
     <name>mq::ui::ThresholdPanel</name>
     <message>
+        <source>Per token (dynamic)</source>
+        <translation>トークンごと（動的）</translation>
+    </message>
+    <message>
+        <source>Per tensor (static, calibration range)</source>
+        <translation>テンソルごと（静的、校正時の範囲）</translation>
+    </message>
+    <message>
+        <source>Per tensor (dynamic, each forward)</source>
+        <translation>テンソルごと（動的、各フォワード）</translation>
+    </message>
+    <message>
+        <source>How many scales RTN's integer activations get: one per token, or one per input group (from the calibration's range, or from each forward's)</source>
+        <translation>RTN の整数活性化のスケール数：トークンごとに 1 つ、または入力グループごとに 1 つ（校正時の範囲、または各フォワードの範囲から）</translation>
+    </message>
+    <message>
+        <source>whole token</source>
+        <translation>トークン全体</translation>
+    </message>
+    <message>
+        <source>Per-token integer activations: a scale per group of this many channels of each token (0: one per token); each scale costs 16 bits</source>
+        <translation>トークンごとの整数活性化：各トークンのこのチャネル数のグループごとにスケール 1 つ（0：トークンごとに 1 つ）。スケール 1 つは 16 ビット</translation>
+    </message>
+    <message>
+        <source>Activation scales:</source>
+        <translation>活性化スケール：</translation>
+    </message>
+    <message>
+        <source>Activation group:</source>
+        <translation>活性化グループ：</translation>
+    </message>
+    <message>
         <source>Simulated (weights and activations fake-quantized apart)</source>
         <translation>シミュレーション（重みと活性化を別々に疑似量子化）</translation>
     </message>

@@ -1309,6 +1309,38 @@ input group %2</source>
 <context>
     <name>mq::ui::ThresholdPanel</name>
     <message>
+        <source>Per token (dynamic)</source>
+        <translation>逐词元（动态）</translation>
+    </message>
+    <message>
+        <source>Per tensor (static, calibration range)</source>
+        <translation>逐张量（静态，校准范围）</translation>
+    </message>
+    <message>
+        <source>Per tensor (dynamic, each forward)</source>
+        <translation>逐张量（动态，每次前向）</translation>
+    </message>
+    <message>
+        <source>How many scales RTN's integer activations get: one per token, or one per input group (from the calibration's range, or from each forward's)</source>
+        <translation>RTN 整数激活的缩放数量：每个词元一个，或每个输入组一个（来自校准范围或每次前向的范围）</translation>
+    </message>
+    <message>
+        <source>whole token</source>
+        <translation>整个词元</translation>
+    </message>
+    <message>
+        <source>Per-token integer activations: a scale per group of this many channels of each token (0: one per token); each scale costs 16 bits</source>
+        <translation>逐词元整数激活：每个词元每组这么多通道一个缩放（0：每个词元一个）；每个缩放占 16 位</translation>
+    </message>
+    <message>
+        <source>Activation scales:</source>
+        <translation>激活缩放：</translation>
+    </message>
+    <message>
+        <source>Activation group:</source>
+        <translation>激活分组：</translation>
+    </message>
+    <message>
         <source>Simulated (weights and activations fake-quantized apart)</source>
         <translation>模拟（权重与激活分别伪量化）</translation>
     </message>

@@ -68,10 +68,22 @@ bool sameMdqfo(const core::MdqfoSettings& a, const core::MdqfoSettings& b)
         && a.batchTokens == b.batchTokens && a.adamSteps == b.adamSteps && a.adamLr == b.adamLr;
 }
 
-// The settings only a new quantization applies: method, bits, formats, GPTQ.
+// The activation scheme a plan built with s uses (preparePlan: the method implies it; RTN keeps a
+// per-tensor choice), so that the panel's explicit choice and a plan's derived one compare.
+core::ActScheme effectiveAct(const core::QuantSettings& s)
+{
+    if (s.abits >= 16)
+        return core::ActScheme::None;
+    if (s.method == "morphoquant")
+        return core::ActScheme::PerChannelStatic;
+    return core::isPerTensor(s.act) ? s.act : core::ActScheme::PerTokenDynamic;
+}
+
+// The settings only a new quantization applies: method, bits, formats, activation scheme, GPTQ.
 bool sameRequantizeFields(const core::QuantSettings& a, const core::QuantSettings& b)
 {
     return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight) && a.actFormat == b.actFormat
+        && effectiveAct(a) == effectiveAct(b) && a.actGroupSize == b.actGroupSize
         && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget && a.mode == b.mode;
 }
 
@@ -144,6 +156,19 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_aformat->addItem(tr("HiFloat8 (A8)"), int(core::ActFormat::HiF8));
     m_aformat->addItem(tr("HiFloat4"), int(core::ActFormat::HiF4));
     m_aformat->setToolTip(tr("Per-token activation format (RTN only); the block formats are 4-bit, HiFloat8 8-bit"));
+    m_ascheme = narrowCombo(this);
+    m_ascheme->addItem(tr("Per token (dynamic)"), QStringLiteral("per-token-dynamic"));
+    m_ascheme->addItem(tr("Per tensor (static, calibration range)"), QStringLiteral("per-tensor-static"));
+    m_ascheme->addItem(tr("Per tensor (dynamic, each forward)"), QStringLiteral("per-tensor-dynamic"));
+    m_ascheme->setToolTip(tr("How many scales RTN's integer activations get: one per token, or one per input group "
+                             "(from the calibration's range, or from each forward's)"));
+    m_agroup = new QSpinBox(this);
+    m_agroup->setRange(0, 4096);
+    m_agroup->setSingleStep(16);
+    m_agroup->setSpecialValueText(tr("whole token"));
+    m_agroup->setKeyboardTracking(false);
+    m_agroup->setToolTip(tr("Per-token integer activations: a scale per group of this many channels of each token "
+                            "(0: one per token); each scale costs 16 bits"));
     m_gptq = new QCheckBox(tr("Weights by GPTQ"), this);
     m_gptq->setToolTip(tr("Round each Linear's weights column by column, spreading the error through the inverse "
                           "Hessian of its calibration inputs"));
@@ -193,6 +218,8 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     bf->addRow(tr("Weight group:"), m_group);
     bf->addRow(tr("Activations:"), m_abits);
     bf->addRow(tr("Activation format:"), m_aformat);
+    bf->addRow(tr("Activation scales:"), m_ascheme);
+    bf->addRow(tr("Activation group:"), m_agroup);
     bf->addRow(m_gptq);
     bf->addRow(QString(), m_gptqTarget);
     bf->addRow(tr("Mode:"), m_mode);
@@ -244,6 +271,8 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     connect(m_group, &QSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
     connect(m_abits, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
     connect(m_aformat, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_ascheme, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_agroup, &QSpinBox::valueChanged, this, &ThresholdPanel::onEdited);
     connect(m_gptq, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_gptqTarget, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_mode, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
@@ -260,7 +289,8 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
 {
     const QSignalBlocker b1(m_k), b2(m_local), b3(m_global), b4(m_form), b5(m_source), b6(m_force), b7(m_dabcOn),
         b8(m_rho), b9(m_mdqfoOn), b10(m_solver), b11(m_p), b12(m_lambda), b13(m_method), b14(m_wformat),
-        b15(m_wbits), b16(m_group), b17(m_abits), b18(m_aformat), b19(m_gptq), b20(m_gptqTarget), b21(m_mode);
+        b15(m_wbits), b16(m_group), b17(m_abits), b18(m_aformat), b19(m_gptq), b20(m_gptqTarget), b21(m_mode),
+        b22(m_ascheme), b23(m_agroup);
     m_base = s;
     m_dabcOn->setChecked(s.dabc.enabled);
     m_k->setValue(s.dabc.k);
@@ -283,6 +313,9 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
         m_abits->addItem(QStringLiteral("A%1").arg(s.abits), s.abits);
     m_abits->setCurrentIndex(m_abits->findData(s.abits));
     m_aformat->setCurrentIndex(std::max(0, m_aformat->findData(int(s.actFormat))));
+    m_ascheme->setCurrentIndex(std::max(0, m_ascheme->findData(QString::fromLatin1(
+                                               core::isPerTensor(s.act) ? core::actSchemeName(s.act) : "per-token-dynamic"))));
+    m_agroup->setValue(s.actGroupSize);
     m_gptq->setChecked(s.gptq.enabled);
     m_gptqTarget->setChecked(s.gptq.fpTarget);
     m_mode->setCurrentIndex(std::max(0, m_mode->findData(QString::fromStdString(s.mode))));
@@ -316,6 +349,12 @@ core::QuantSettings ThresholdPanel::quantSettings() const
         s.abits = 8;
     else if (s.actFormat != core::ActFormat::Int)
         s.abits = 4;
+    // RTN integer activations: per token (optionally per group of channels) or per tensor.
+    const bool intTokens = s.method == "rtn" && s.actFormat == core::ActFormat::Int && s.abits < 16;
+    const core::ActScheme chosen = core::parseActScheme(m_ascheme->currentData().toString().toStdString());
+    if (s.method == "rtn")
+        s.act = intTokens && core::isPerTensor(chosen) ? chosen : core::ActScheme::None;
+    s.actGroupSize = intTokens && !core::isPerTensor(chosen) ? m_agroup->value() : 0;
     s.gptq.enabled = m_gptq->isChecked() && core::gptqRounds(s.weight.format);
     s.gptq.fpTarget = s.gptq.enabled && m_gptqTarget->isChecked();
     // Deployable needs static per-channel activation scales to fold, quantized weights and no GPTQ.
@@ -372,6 +411,10 @@ void ThresholdPanel::updateEnabled()
     m_wbits->setEnabled(wf == core::WeightFormat::Int);
     m_group->setEnabled(wf == core::WeightFormat::Int);
     m_aformat->setEnabled(!mq);
+    const bool intActs = !mq && core::ActFormat(m_aformat->currentData().toInt()) == core::ActFormat::Int
+        && m_abits->currentData().toInt() < 16;
+    m_ascheme->setEnabled(intActs);
+    m_agroup->setEnabled(intActs && !core::isPerTensor(core::parseActScheme(m_ascheme->currentData().toString().toStdString())));
     const bool gptqable = core::gptqRounds(wf);
     m_gptq->setEnabled(gptqable);
     m_gptqTarget->setEnabled(gptqable && m_gptq->isChecked());

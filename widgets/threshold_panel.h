@@ -54,6 +54,8 @@ public:
     QSpinBox* groupSizeBox() const { return m_group; }
     QComboBox* actBitsBox() const { return m_abits; }
     QComboBox* actFormatBox() const { return m_aformat; }
+    QComboBox* actSchemeBox() const { return m_ascheme; }
+    QSpinBox* actGroupBox() const { return m_agroup; }
     QCheckBox* gptqBox() const { return m_gptq; }
     QCheckBox* gptqTargetBox() const { return m_gptqTarget; }
     QComboBox* modeBox() const { return m_mode; }
@@ -102,6 +104,8 @@ private:
     QSpinBox* m_group = nullptr;
     QComboBox* m_abits = nullptr;
     QComboBox* m_aformat = nullptr;
+    QComboBox* m_ascheme = nullptr; // RTN integer activations: per token, per tensor static / dynamic
+    QSpinBox* m_agroup = nullptr;   // RTN per-token integer activations: channels per scale (0: the token)
     QCheckBox* m_gptq = nullptr;
     QCheckBox* m_gptqTarget = nullptr;
     QComboBox* m_mode = nullptr; // simulated / deployable (MorphoQuant with quantized activations)
