@@ -336,11 +336,77 @@ private slots:
             QVERIFY(err.has_value());
             QVERIFY2(contains(*err, "act_range") && contains(*err, "minimum above its maximum"), err->c_str());
         }
-        // Packed formats refuse per-tensor activations before anything runs.
+        // The morphoquant format refuses per-tensor activations before anything runs (W8A8 static
+        // per tensor goes to compressed-tensors: staticPerTensorW8A8).
         if (scheme != "per-token-dynamic")
-            QVERIFY(contains(exportRefusal(st, ExportFormat::CompressedTensors), "per-tensor"));
+            QVERIFY(contains(exportRefusal(st, ExportFormat::Morphoquant), "per-tensor"));
         if (groupSize > 0)
             QVERIFY(contains(exportRefusal(st, ExportFormat::Morphoquant), "--agroup-size"));
+    }
+
+    // SmoothQuant's W8A8 as vLLM serves it: INT8 weights per output channel and static per-tensor
+    // INT8 activations, an input_scale per Linear (the clip ratio folded in). The folder reads
+    // back to the plan's perplexity (1e-9: the stored float32 scale is the one the plan used),
+    // check-export names the scheme, and fused q/k/v (gate/up) share one scale.
+    void staticPerTensorW8A8()
+    {
+        QuantSettings st = rtn(8, 8);
+        st.act = ActScheme::PerTensorStatic;
+        st.actClipSearch = 6;
+        st.smooth = true;
+        st.weight.scaleDtype = ScaleDtype::F32;
+        const std::string dir = path("ct-w8a8-static");
+        const auto [planned, back] = roundTrip(m_calibrated, st, ExportFormat::CompressedTensors, dir, m_eval);
+        QVERIFY2(std::fabs(planned - back) <= 1e-9 * planned,
+                 qPrintable(QString("plan %1, export %2").arg(planned, 0, 'g', 12).arg(back, 0, 'g', 12)));
+        const ExportCheck c = checkExport(dir);
+        QVERIFY2(c.ok(), c.errors.empty() ? "" : c.errors.front().c_str());
+        QVERIFY2(contains(c.scheme, "static per-tensor"), c.scheme.c_str());
+        const nlohmann::json cfg = nlohmann::json::parse(readTextFile(dir + "/config.json"));
+        const nlohmann::json ia = cfg["quantization_config"]["config_groups"]["group_0"]["input_activations"];
+        QCOMPARE(ia["strategy"].get<std::string>(), std::string("tensor"));
+        QVERIFY(ia["dynamic"] == false);
+        QCOMPARE(cfg["quantization_config"]["format"].get<std::string>(), std::string("int-quantized"));
+        // The stored scale is the plan's: clip * max(|min|, |max|) of the smoothed range / 127.
+        Session s = m_calibrated;
+        m_engine.quantize(s, st);
+        const DecoderModel m = DecoderModel::load(stories(), Residency::Streamed);
+        const GroupQuant g = groupQuantFromPlan(m, s)[0];
+        const double clip = double(float(g.tokenClip > 0.0 ? g.tokenClip : 1.0));
+        Checkpoint out(dir);
+        const float q = out.loadFloat("model.layers.0.self_attn.q_proj.input_scale").item<float>();
+        QCOMPARE(q, perTensorScale(g.rangeMin, g.rangeMax, clip, 8));
+        QCOMPARE(out.loadFloat("model.layers.0.self_attn.v_proj.input_scale").item<float>(), q);
+        // A scale that breaks the fused rule is named by check-export and by the reader.
+        const std::string bad = path("ct-w8a8-static-bad");
+        fs::copy(dir, bad, fs::copy_options::recursive);
+        {
+            Checkpoint ck(bad);
+            const std::string name = "model.layers.0.self_attn.v_proj.input_scale";
+            const std::string file = ck.fileOf(name);
+            const TensorInfo ti = ck.info(name);
+            std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+            uint64_t header = 0;
+            f.read(reinterpret_cast<char*>(&header), 8);
+            const float other = q * 2.0f;
+            f.seekp(std::streamoff(8 + header + ti.begin));
+            f.write(reinterpret_cast<const char*>(&other), sizeof other);
+        }
+        const ExportCheck broken = checkExport(bad);
+        QVERIFY(!broken.ok());
+        QVERIFY(anyContains(broken.errors, "input_scale") && anyContains(broken.errors, "fused"));
+        const auto err = inputErrorOf([&] { evalFolder(bad, m_eval); });
+        QVERIFY(err.has_value() && contains(*err, "v_proj.input_scale"));
+        QVERIFY(exportRefusal(st, ExportFormat::CompressedTensors).empty());
+        QuantSettings w4 = st;
+        w4.weight.bits = 4;
+        QVERIFY(contains(exportRefusal(w4, ExportFormat::CompressedTensors), "W8A8"));
+        QuantSettings asym = st;
+        asym.actAsym = true;
+        QVERIFY(contains(exportRefusal(asym, ExportFormat::CompressedTensors), "symmetric static"));
+        QuantSettings dyn = st;
+        dyn.act = ActScheme::PerTensorDynamic;
+        QVERIFY(contains(exportRefusal(dyn, ExportFormat::CompressedTensors), "per-tensor"));
     }
 
     // A compressed-tensors folder written by another tool has no "morphoquant" key: the settings

@@ -88,7 +88,8 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
   --export OUTDIR      write the quantized model as an HF folder (`eval --model` reloads it)
   --export-format F    morphoquant-sim (default: dequantized float32 weights, this tool only) |
                        compressed-tensors (packed INT4/INT8 weights; W4A16, W8A16, INT W4A4 and
-                       W4A8 with per-token dynamic activations, W8A8: what vLLM loads) |
+                       W4A8 with per-token dynamic activations, W8A8 with per-token dynamic or
+                       static per-tensor activations: what vLLM loads) |
                        nvfp4 (nvfp4-pack-quantized: --wformat nvfp4, NVFP4 or no activations) |
                        morphoquant (packed int weights with static per-channel activation
                        scales and DABC masks; README "Export formats"). A plan a format cannot

@@ -248,6 +248,7 @@ ExportCheck checkExport(const std::string& dir)
     };
     std::map<std::string, float> globalScales; // module -> weight_global_scale
     std::map<std::string, float> inputScales;
+    std::map<std::string, float> staticInputScales; // module -> input_scale (static per-tensor)
     for (const auto& entry : linears) {
         const std::string& module = entry.first; // (lambdas below capture it: no structured binding)
         const Linear& l = entry.second;
@@ -362,6 +363,16 @@ ExportCheck checkExport(const std::string& dir)
             c.errors.push_back(module + ".weight_zero_point is present but the weights are symmetric (compressed-tensors "
                                         "drops it)");
         }
+        if (c.quantMethod == "compressed-tensors" && in.present && in.strategy == "tensor" && in.dynamic == false) {
+            // static per-tensor activations: one positive scale per Linear, shared by fused siblings
+            expect("input_scale", DType::F32, {1});
+            if (ck->contains(module + ".input_scale") && ck->info(module + ".input_scale").numel() == 1) {
+                const float v = ck->loadFloat(module + ".input_scale").item<float>();
+                if (!(v > 0.f) || !std::isfinite(v))
+                    c.errors.push_back(module + ".input_scale " + std::to_string(v) + " is not a positive finite scale");
+                staticInputScales[module] = v;
+            }
+        }
         if (c.quantMethod == "morphoquant" && in.present) {
             if (in.strategy == "channel") {
                 expect("input_alpha", DType::F32, {k});
@@ -397,6 +408,7 @@ ExportCheck checkExport(const std::string& dir)
     };
     sameScale(globalScales, "weight_global_scale");
     sameScale(inputScales, "input_global_scale");
+    sameScale(staticInputScales, "input_scale");
 
     // Which vLLM scheme (compressed_tensors.py's selection, FORMATS.md section 6).
     if (c.quantMethod == "compressed-tensors" && c.errors.empty()) {
@@ -425,7 +437,9 @@ ExportCheck checkExport(const std::string& dir)
         } else if (unpacked && w.type == "int" && w.bits == 8 && staticW && w.symmetric
                    && (w.strategy == "channel" || w.strategy == "tensor") && in.present && in.type == "int"
                    && in.bits == 8) {
-            c.scheme = "CompressedTensorsW8A8Int8 (INT8 weights and per-token dynamic activations)";
+            c.scheme = in.strategy == "tensor" && in.dynamic == false
+                ? "CompressedTensorsW8A8Int8 (INT8 weights and static per-tensor activations)"
+                : "CompressedTensorsW8A8Int8 (INT8 weights and per-token dynamic activations)";
         } else {
             c.why = "no vLLM compressed-tensors scheme matches format " + c.format + " with these weight and input "
                     "arguments";

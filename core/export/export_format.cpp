@@ -66,9 +66,15 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
         return F + "activations quantized per group of " + std::to_string(st.actGroupSize) + " channels "
                    "(--agroup-size) are not written into packed exports yet; --export-format morphoquant-sim keeps "
                    "them";
-    if (act && isPerTensor(st.act))
-        return F + "per-tensor activations (" + actSchemeName(st.act) + ") are not written into packed exports yet; "
-                   "--export-format morphoquant-sim keeps them (this tool's eval --model)";
+    // Static per-tensor INT8 activations with INT8 weights: compressed-tensors' W8A8 with an
+    // input_scale per Linear (the clip ratio is folded into it); nothing else per tensor yet.
+    const bool staticW8A8 = act && st.act == ActScheme::PerTensorStatic && st.abits == 8 && !st.actAsym
+        && st.actFormat == ActFormat::Int && st.weight.format == WeightFormat::Int && st.weight.bits == 8
+        && st.weight.symmetric && st.weight.groupSize == 0 && !st.weight.perTensor;
+    if (act && isPerTensor(st.act) && !(staticW8A8 && f == ExportFormat::CompressedTensors))
+        return F + "per-tensor activations (" + actSchemeName(st.act) + ") are written only as compressed-tensors "
+                   "W8A8 (symmetric static 8-bit activations, 8-bit weights per output channel); "
+                   "--export-format morphoquant-sim keeps any of them (this tool's eval --model)";
     if (st.weight.format == WeightFormat::None)
         return F + "the weights are not quantized (--wbits 16): there is nothing to pack";
     if (f == ExportFormat::Nvfp4) {
@@ -104,7 +110,7 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
         if (st.actAsym)
             return F + "asymmetric per-token activations (--aasym): vLLM's INT W4A4 and W8A8 schemes read symmetric "
                        "dynamic ones";
-        if (st.actClip != 1.0 || st.actClipSearch > 0)
+        if ((st.actClip != 1.0 || st.actClipSearch > 0) && !staticW8A8)
             return F + "activation clipping (--aclip / --aclip-search) has no field in compressed-tensors: a server "
                        "scales each token by its max |x|";
         if (st.abits != 4 && st.abits != 8)

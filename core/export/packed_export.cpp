@@ -11,6 +11,7 @@
 #include "quant/quant_linear.h"
 #include "quant/weight_quant.h"
 #include "pipeline.h"
+#include "quant/act_quant.h"
 
 #include <nlohmann/json.hpp>
 
@@ -240,6 +241,10 @@ ojson ctWeightArgs(const WeightQuantSpec& w)
 
 ojson ctInputArgs(const QuantSettings& st)
 {
+    if (st.act == ActScheme::PerTensorStatic && st.abits < 16) // W8A8 static: input_scale per Linear
+        return ojson{{"num_bits", st.abits}, {"type", "int"},       {"symmetric", true},       {"group_size", nullptr},
+                     {"strategy", "tensor"}, {"block_structure", nullptr}, {"dynamic", false}, {"actorder", nullptr},
+                     {"observer", "minmax"}, {"observer_kwargs", ojson::object()}};
     if (st.act != ActScheme::PerTokenDynamic || st.abits >= 16)
         return nullptr;
     if (st.actFormat == ActFormat::NVFP4)
@@ -257,7 +262,7 @@ std::string ctFormat(const QuantSettings& st, ExportFormat f)
 {
     if (f == ExportFormat::Nvfp4)
         return "nvfp4-pack-quantized";
-    const bool act = st.act == ActScheme::PerTokenDynamic && st.abits < 16;
+    const bool act = (st.act == ActScheme::PerTokenDynamic || st.act == ActScheme::PerTensorStatic) && st.abits < 16;
     return (st.weight.bits == 8 && act) ? "int-quantized" : "pack-quantized";
 }
 
@@ -342,6 +347,8 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
         if (w8a8) {
             specs.push_back(TensorSpec{P + ".weight", DType::I8, {out, in}});
             specs.push_back(TensorSpec{P + ".weight_scale", scaleDt, {out, groups}});
+            if (st.act == ActScheme::PerTensorStatic)
+                specs.push_back(TensorSpec{P + ".input_scale", DType::F32, {1}});
         } else {
             specs.push_back(TensorSpec{P + ".weight_packed", DType::I32, {out, fmt::packedInt32Cols(in, bits)}});
             specs.push_back(TensorSpec{P + ".weight_scale", scaleDt, {out, groups}});
@@ -492,6 +499,14 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                 }
             }
             pending[P + ".weight_scale"] = scaleTensor(p.scales, out, groups, scaleDt);
+            if (st.act == ActScheme::PerTensorStatic && act) { // the plan's scale, clip ratio folded in
+                const GroupQuant& q = gq[size_t(fp.groupOfModule(mi))];
+                if (!q.channelMin.defined())
+                    throw Error("the plan has no calibration range for " + P + "'s input group");
+                const double clip = double(float(q.tokenClip > 0.0 ? q.tokenClip : st.actClip));
+                pending[P + ".input_scale"] =
+                    at::full({1}, perTensorScale(q.rangeMin, q.rangeMax, clip, st.abits), at::kFloat);
+            }
             if (f == ExportFormat::Morphoquant && act) {
                 const GroupQuant& q = gq[size_t(fp.groupOfModule(mi))];
                 if (st.act == ActScheme::PerChannelStatic) {
@@ -512,7 +527,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
     for (size_t i = 0; i < fp.modules().size(); ++i)
         for (const char* suffix : {".weight", ".weight_packed", ".weight_scale", ".weight_shape", ".weight_zero_point",
                                    ".weight_global_scale", ".input_global_scale", ".input_alpha", ".input_dabc_mask",
-                                   ".input_clip_ratio"})
+                                   ".input_clip_ratio", ".input_scale"})
             ofTensor[fp.modules()[i].name + suffix] = int(i);
 
     ExportSummary sum;
@@ -802,9 +817,21 @@ PackedModelInfo readPackedConfig(const std::string& dir)
                 st.act = ActScheme::PerTokenDynamic;
                 st.actFormat = ActFormat::NVFP4;
                 st.abits = 4;
+            } else if (ia.value("strategy", std::string()) == "tensor" && ia.value("dynamic", nlohmann::json(true)) == false) {
+                // static per-tensor: each Linear's input_scale (read with the weights)
+                if (!ia.value("symmetric", true))
+                    throw InputError(where + ": asymmetric static per-tensor activations (input_zero_point) are not "
+                                             "read here");
+                st.act = ActScheme::PerTensorStatic;
+                st.actFormat = ActFormat::Int;
+                st.abits = ia.value("num_bits", 8);
+                st.actAsym = false;
+                st.actClip = 1.0; // folded into the stored scale
+                st.actClipSearch = 0;
             } else {
                 if (ia.value("strategy", std::string()) != "token" || ia.value("dynamic", nlohmann::json(false)) != true)
-                    throw InputError(where + ": integer activations other than per-token dynamic are not read here");
+                    throw InputError(where + ": integer activations other than per-token dynamic or static per-tensor "
+                                             "are not read here");
                 st.act = ActScheme::PerTokenDynamic;
                 st.actFormat = ActFormat::Int;
                 st.abits = ia.value("num_bits", 8);
@@ -909,6 +936,23 @@ std::vector<GroupQuant> packedGroupQuant(const std::string& dir, const DecoderMo
                 throw InputError(describe(ck.fileOf(an), an, "holds a clipping bound that is not a positive finite number"));
             if (!((out[g].mask == 0) | (out[g].mask == 1)).all().item<bool>())
                 throw InputError(describe(ck.fileOf(mn), mn, "holds an entry other than 0 or 1"));
+        } else if (st.act == ActScheme::PerTensorStatic) {
+            const std::string n = need(".input_scale", 1);
+            const float scale = ck.loadFloat(n).item<float>();
+            if (!(scale > 0.f) || !std::isfinite(scale))
+                throw InputError(describe(ck.fileOf(n), n, "holds " + std::to_string(scale)
+                                                               + "; expected a positive finite scale"));
+            for (int m : members) { // fused siblings share one (vLLM takes one per fused weight)
+                const std::string o = model.modules()[size_t(m)].name + ".input_scale";
+                if (ck.contains(o) && ck.loadFloat(o).item<float>() != scale)
+                    throw InputError(describe(ck.fileOf(o), o, "differs from " + n + " (fused Linears share one)"));
+            }
+            // The range the scale stands for: scale * qmax either side (its scale is the stored one again).
+            const double qmax = double((1 << (st.abits - 1)) - 1);
+            out[g].rangeMax = double(scale) * qmax;
+            out[g].rangeMin = -out[g].rangeMax;
+            out[g].channelMin = at::full({1}, float(out[g].rangeMin), at::kFloat); // (marks the range as set)
+            out[g].channelMax = at::full({1}, float(out[g].rangeMax), at::kFloat);
         } else if (ck.contains(P + ".input_clip_ratio")) {
             out[g].tokenClip = ck.loadFloat(need(".input_clip_ratio", 1)).item<float>();
         }

@@ -64,6 +64,12 @@ at::Tensor fakeQuantPerTokenGroups(const at::Tensor& x, int bits, double clip, b
     return at::cat({whole > 0 ? groups(head.contiguous(), groupSize) : head, groups(tail.contiguous(), k - whole)}, -1);
 }
 
+float perTensorScale(double lo, double hi, double clip, int bits)
+{
+    const double qmax = double((1 << (bits - 1)) - 1);
+    return float(std::max(clip * std::max(std::fabs(lo), std::fabs(hi)) / qmax, 1e-12));
+}
+
 at::Tensor fakeQuantPerTensor(const at::Tensor& x, int bits, double lo, double hi, double clip, bool asym)
 {
     checkBits(bits);
@@ -73,7 +79,7 @@ at::Tensor fakeQuantPerTensor(const at::Tensor& x, int bits, double lo, double h
         throw InputError("per-tensor activation range is not finite (calibration statistics with NaN or Inf?)");
     if (!asym) {
         const double qmax = double((1 << (bits - 1)) - 1);
-        const double scale = double(float(std::max(clip * std::max(std::fabs(lo), std::fabs(hi)) / qmax, 1e-12)));
+        const double scale = double(perTensorScale(lo, hi, clip, bits));
         return at::clamp(at::round(x / scale), -qmax, qmax) * scale;
     }
     const double qmax = double((1 << bits) - 1);

@@ -35,6 +35,9 @@ at::Tensor fakeQuantPerTokenGroups(const at::Tensor& x, int bits, double clip, b
 // clamp; asym: [clip min(lo, 0), clip max(hi, 0)] on 2^bits - 1 steps with one zero point, as
 // fakeQuantPerToken's asymmetric grid with a single row range.
 at::Tensor fakeQuantPerTensor(const at::Tensor& x, int bits, double lo, double hi, double clip, bool asym);
+// The symmetric per-tensor scale fakeQuantPerTensor uses: float32(max(clip max(|lo|, |hi|) /
+// qmax, 1e-12)) (an export's input_scale holds exactly this).
+float perTensorScale(double lo, double hi, double clip, int bits);
 // Dynamic: the range is x's own, every element of it (one scale per call).
 at::Tensor fakeQuantPerTensorDynamic(const at::Tensor& x, int bits, double clip, bool asym);
 
