@@ -24,7 +24,8 @@
 namespace mq::ui {
 
 ExportDialog::ExportDialog(const core::Session& session, JobController* jobs, Starter starter, QWidget* parent)
-    : QDialog(parent), m_session(session), m_jobs(jobs), m_starter(std::move(starter))
+    : QDialog(parent), m_session{session.settings, session.modules, session.evals}, m_jobs(jobs),
+      m_starter(std::move(starter))
 {
     setWindowTitle(tr("Export Quantized Model"));
     m_format = new QComboBox(this);

@@ -9,6 +9,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "engine.h"
 
@@ -54,7 +56,15 @@ private:
     void updateButtons();
     void formatChanged();
 
-    const core::Session& m_session;
+    // What the dialog reads of the session, copied: the window may replace its session while the
+    // dialog lives (a job's result), and a reference would dangle (the GPTQ weights and the
+    // statistics are not copied: the dialog never reads them).
+    struct Plan {
+        std::optional<core::QuantSettings> settings;
+        std::vector<core::ModuleInfo> modules;
+        std::vector<core::EvalResult> evals;
+    };
+    Plan m_session;
     JobController* m_jobs;
     Starter m_starter;
     std::shared_ptr<core::ExportReport> m_report;
