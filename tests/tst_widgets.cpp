@@ -1106,6 +1106,16 @@ void TestWidgets::tuningAndLayoutPersist()
     QVERIFY(s.settings);
     again.setSession(s);
     QCOMPARE(again.quantSettings().dabc.k, s.settings->dabc.k);
+    // ... and so does the tuning saved with a session that has no plan yet.
+    Session calibratedOnly = makeSession();
+    calibratedOnly.settings.reset();
+    QuantSettings saved = tuned;
+    saved.dabc.k = 1.75;
+    calibratedOnly.tuning = saved;
+    MainWindow third;
+    third.setSession(calibratedOnly);
+    third.restoreSettings();
+    QCOMPARE(third.quantSettings().dabc.k, 1.75);
     QSettings().setValue(QStringLiteral("tuning/settings"), QStringLiteral("{not json"));
     MainWindow broken;
     broken.restoreSettings(); // ignored, and forgotten

@@ -1438,9 +1438,10 @@ void MainWindow::restoreSettings()
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     fitToScreen();
-    // The tuning of the last run, for a model opened without a plan (a session's plan wins).
+    // The tuning of the last run, for a model opened without a plan (a session's plan, or the
+    // tuning saved with it, wins).
     const QString tuning = settings.value(QStringLiteral("tuning/settings")).toString();
-    if (!tuning.isEmpty() && !(m_session && m_session->settings)) {
+    if (!tuning.isEmpty() && !(m_session && (m_session->settings || m_session->tuning))) {
         try {
             m_settings = core::settingsFromJson(tuning.toStdString(), "QSettings tuning/settings");
             m_panel->setQuantSettings(m_settings);
