@@ -1,5 +1,7 @@
 #include "pipeline.h"
 
+#include "common/hash.h"
+
 #include "calib/collector.h"
 #include "calib/calib_data.h"
 #include "common/error.h"
@@ -18,16 +20,6 @@
 namespace mq::core {
 
 namespace {
-
-uint64_t fnv1a(uint64_t h, const void* data, size_t n)
-{
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 // Runs the calibration data through `model` with `hook` and keeps the input of one group.
 class CaptureHook : public ForwardHook {
@@ -140,7 +132,7 @@ ChannelCount maskedChannels(const Session& s)
 
 std::string modelFingerprint(const std::string& dir)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = kFnv1aOffset;
     const std::string cfg = readTextFile(dir + "/config.json");
     h = fnv1a(h, cfg.data(), cfg.size());
     Checkpoint ck(dir);

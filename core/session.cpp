@@ -1,9 +1,9 @@
 #include "session.h"
 
+#include "common/hash.h"
 #include "io/session_store.h"
 
 #include <cstdio>
-#include <cstring>
 
 namespace mq::core {
 
@@ -38,15 +38,8 @@ std::vector<const ModuleInfo*> Session::groupMembers(const std::string& group) c
 namespace {
 
 struct Fnv {
-    uint64_t h = 1469598103934665603ull;
-    void bytes(const void* p, size_t n)
-    {
-        const auto* b = static_cast<const unsigned char*>(p);
-        for (size_t i = 0; i < n; ++i) {
-            h ^= b[i];
-            h *= 1099511628211ull;
-        }
-    }
+    uint64_t h = kFnv1aOffset;
+    void bytes(const void* p, size_t n) { h = fnv1a(h, p, n); }
     void str(const std::string& s)
     {
         const uint64_t n = s.size();

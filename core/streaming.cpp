@@ -568,20 +568,12 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                     }
                     GroupQuant gq = prefix.group(g);
                     const at::Tensor rows = gq.smooth.defined() ? cap.rows() / gq.smooth : cap.rows();
-                    const MdqfoSettings* morph = settings.actClipMorphology ? &settings.mdqfo : nullptr;
-                    const int bits = settings.abits;
-                    const bool asym = settings.actAsym;
-                    if (settings.act == ActScheme::PerTensorStatic) // the calibration range, clipped
-                        gq.tokenClip = searchClip(rows, gram, settings.actClipSearch, morph, [&](const at::Tensor& v, double c) {
-                            return fakeQuantPerTensor(v, bits, gq.rangeMin, gq.rangeMax, c, asym);
-                        });
-                    else if (settings.act == ActScheme::PerTensorDynamic) // the row sample as one tensor
-                        gq.tokenClip = searchClip(rows, gram, settings.actClipSearch, morph, [&](const at::Tensor& v, double c) {
-                            return fakeQuantPerTensorDynamic(v, bits, c, asym);
-                        });
-                    else
-                        gq.tokenClip = searchTokenClip(rows, gram, bits, asym, settings.actClipSearch, morph,
-                                                       settings.actGroupSize);
+                    // (per-tensor dynamic: the row sample quantized as one tensor)
+                    gq.tokenClip = searchClip(rows, gram, settings.actClipSearch,
+                                              settings.actClipMorphology ? &settings.mdqfo : nullptr,
+                                              [&](const at::Tensor& v, double c) {
+                                                  return fakeQuantIntActivations(v, settings, gq, c);
+                                              });
                     w.plans[name].tokenClip = gq.tokenClip;
                     prefix.setGroup(g, gq);
                 }

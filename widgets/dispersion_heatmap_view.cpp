@@ -47,17 +47,7 @@ DispersionHeatmapView::DispersionHeatmapView(QWidget* parent) : QWidget(parent)
     m_map->setInterpolate(false);
     // Viridis, and the cells past a narrower group's channels in light grey (NaN), a colour the
     // map never takes, so that padding cannot be read as a low score.
-    const QCPColorGradient gradient = viridisGradient();
-    m_scale = new QCPColorScale(m_plot);
-    m_scale->axis()->setLabel(tr("D_c (%1)").arg(modalityLabel(-1)));
-    m_plot->plotLayout()->addElement(0, 1, m_scale);
-    m_map->setColorScale(m_scale);
-    // After setColorScale: the map takes the scale's gradient then (QCustomPlot's default, gpCold,
-    // was what showed before), and a gradient set on the map now goes to the scale as well.
-    m_map->setGradient(gradient);
-    auto* group = new QCPMarginGroup(m_plot);
-    m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
-    m_scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+    m_scale = addViridisScale(m_plot, m_map, 0, tr("D_c (%1)").arg(modalityLabel(-1)));
     m_highlight = new QCPItemRect(m_plot);
     m_highlight->setPen(QPen(Qt::cyan, 2));
     m_highlight->setBrush(Qt::NoBrush);

@@ -111,7 +111,7 @@ QCPTextElement* addPlotTitle(QCustomPlot* plot)
     return title;
 }
 
-QCPColorGradient viridisGradient()
+QCPColorScale* addViridisScale(QCustomPlot* plot, QCPColorMap* map, int row, const QString& label)
 {
     QCPColorGradient gradient;
     gradient.clearColorStops();
@@ -127,7 +127,17 @@ QCPColorGradient viridisGradient()
     gradient.setColorInterpolation(QCPColorGradient::ciRGB);
     gradient.setNanHandling(QCPColorGradient::nhNanColor);
     gradient.setNanColor(QColor(228, 228, 228));
-    return gradient;
+    auto* scale = new QCPColorScale(plot);
+    scale->axis()->setLabel(label);
+    plot->plotLayout()->addElement(row, 1, scale);
+    map->setColorScale(scale);
+    // After setColorScale: the map takes the scale's gradient then (QCustomPlot's default, gpCold,
+    // would show), and a gradient set on the map now goes to the scale as well.
+    map->setGradient(gradient);
+    auto* margins = new QCPMarginGroup(plot);
+    plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+    scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+    return scale;
 }
 
 } // namespace mq::ui

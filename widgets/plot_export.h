@@ -6,7 +6,8 @@
 
 class QCustomPlot;
 class QCPTextElement;
-class QCPColorGradient;
+class QCPColorMap;
+class QCPColorScale;
 class QWidget;
 
 namespace mq::ui {
@@ -24,8 +25,10 @@ void installExportMenu(QCustomPlot* plot, const QString& name);
 void placeLegendBelow(QCustomPlot* plot, int columns = 3);
 // A title row above the plots (returns the element, to set its text as the view changes).
 QCPTextElement* addPlotTitle(QCustomPlot* plot);
-// A perceptual colour map (viridis: dark purple -> blue -> green -> yellow, lightness rising
-// evenly), NaN cells in light grey, a colour the map never takes (no data, not a low value).
-QCPColorGradient viridisGradient();
+// A colour scale for `map` in column 1 of layout row `row`, labelled `label`, its margins tied to
+// the axis rect's, with a perceptual gradient (viridis: dark purple -> blue -> green -> yellow,
+// lightness rising evenly) and NaN cells in light grey, a colour the map never takes (no data,
+// not a low value).
+QCPColorScale* addViridisScale(QCustomPlot* plot, QCPColorMap* map, int row, const QString& label);
 
 } // namespace mq::ui

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 namespace mq::ui {
 
@@ -36,14 +37,8 @@ SensitivityView::SensitivityView(QWidget* parent) : QWidget(parent)
     m_plot->yAxis->setRangeReversed(true); // layer 0 on top, as the module tree
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_map->setInterpolate(false);
-    m_scale = new QCPColorScale(m_plot);
-    m_scale->axis()->setLabel(tr("SQNR (dB)"));
-    m_plot->plotLayout()->addElement(1, 1, m_scale);
-    m_map->setColorScale(m_scale);
-    m_map->setGradient(viridisGradient()); // low SQNR (sensitive) dark, high light
-    auto* margins = new QCPMarginGroup(m_plot);
-    m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
-    m_scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+    // low SQNR (sensitive) dark, high light; row 1: the title is row 0
+    m_scale = addViridisScale(m_plot, m_map, 1, tr("SQNR (dB)"));
     m_rowMark = new QCPItemRect(m_plot);
     m_rowMark->setPen(QPen(Qt::cyan, 2));
     m_rowMark->setBrush(Qt::NoBrush);
@@ -125,6 +120,7 @@ void SensitivityView::rebuild()
         QString module, group;
     };
     std::map<std::pair<int, int>, Acc> acc;
+    std::set<int> layers; // of every module with an error, in order
     std::vector<bool> present(core::kNumModalities, false);
     if (m_session) {
         for (const core::ModuleError& e : m_session->errors) {
@@ -146,12 +142,10 @@ void SensitivityView::rebuild()
                     a.group = QString::fromStdString(m->inputGroup);
                 }
             }
-            if (m_layers.empty() || m_layers.back() != m->layer)
-                if (std::find(m_layers.begin(), m_layers.end(), m->layer) == m_layers.end())
-                    m_layers.push_back(m->layer);
+            layers.insert(m->layer);
         }
     }
-    std::sort(m_layers.begin(), m_layers.end());
+    m_layers.assign(layers.begin(), layers.end());
     m_columns.push_back(-1);
     // One modality alone would repeat the pooled column: per-modality columns from two on.
     if (std::count(present.begin(), present.end(), true) > 1)

@@ -503,9 +503,8 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                 const GroupQuant& q = gq[size_t(fp.groupOfModule(mi))];
                 if (!q.channelMin.defined())
                     throw Error("the plan has no calibration range for " + P + "'s input group");
-                const double clip = double(float(q.tokenClip > 0.0 ? q.tokenClip : st.actClip));
                 pending[P + ".input_scale"] =
-                    at::full({1}, perTensorScale(q.rangeMin, q.rangeMax, clip, st.abits), at::kFloat);
+                    at::full({1}, perTensorScale(q.rangeMin, q.rangeMax, effectiveClip(q, st), st.abits), at::kFloat);
             }
             if (f == ExportFormat::Morphoquant && act) {
                 const GroupQuant& q = gq[size_t(fp.groupOfModule(mi))];
@@ -516,7 +515,7 @@ ExportSummary exportPacked(const DecoderModel& fp, const Session& s, ExportForma
                     pending[P + ".input_dabc_mask"] = (q.mask.defined() ? q.mask : at::zeros({in})).to(at::kByte).contiguous();
                 } else {
                     pending[P + ".input_clip_ratio"] =
-                        at::full({1}, float(q.tokenClip > 0.0 ? q.tokenClip : st.actClip), at::kFloat);
+                        at::full({1}, float(effectiveClip(q, st)), at::kFloat);
                 }
             }
         }

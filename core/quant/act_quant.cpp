@@ -97,10 +97,10 @@ at::Tensor fakeQuantPerTensorDynamic(const at::Tensor& x, int bits, double clip,
 }
 
 double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
-                       const MdqfoSettings* morphology, int groupSize)
+                       const MdqfoSettings* morphology)
 {
     return searchClip(x, gram, steps, morphology, [&](const at::Tensor& v, double clip) {
-        return fakeQuantPerTokenGroups(v, bits, clip, asym, groupSize);
+        return fakeQuantPerToken(v, bits, clip, asym);
     });
 }
 

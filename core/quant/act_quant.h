@@ -24,7 +24,7 @@ at::Tensor fakeQuantPerToken(const at::Tensor& x, int bits, double clip, bool as
 // (DESIGN.md Eq. 8-10: mean |x - Q(x)|^p + lambda_cos (1 - mean_t cos(x_t, Q(x)_t)), p and
 // lambda_cos from it; gram is not used). Ties keep the larger ratio.
 double searchTokenClip(const at::Tensor& x, const at::Tensor& gram, int bits, bool asym, int steps,
-                       const MdqfoSettings* morphology = nullptr, int groupSize = 0);
+                       const MdqfoSettings* morphology = nullptr);
 
 // The same with a scale (and zero point) per group of `groupSize` consecutive channels of each
 // token (0: the whole token); a partial last group (K not a multiple) has a scale of its own.

@@ -32,7 +32,6 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
     case ActScheme::None:
         return x;
     case ActScheme::PerTokenDynamic:
-    {
         switch (m_settings.actFormat) {
         case ActFormat::Int:
             break;
@@ -56,22 +55,11 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
         case ActFormat::HiF4:
             return fakeQuantBlockFormat(x, WeightFormat::HiF4);
         }
-        // (group < m_groups.size(): checked above)
-        // (float32 ratios, as exports store them: the plan is the export exactly)
-        const double clip = double(float(m_groups[size_t(group)].tokenClip > 0.0 ? m_groups[size_t(group)].tokenClip
-                                                                                  : m_settings.actClip));
-        return fakeQuantPerTokenGroups(x, m_settings.abits, clip, m_settings.actAsym, m_settings.actGroupSize);
-    }
+        [[fallthrough]]; // integers
     case ActScheme::PerTensorDynamic:
     case ActScheme::PerTensorStatic: {
-        const GroupQuant& q = m_groups[size_t(group)];
-        const double clip = double(float(q.tokenClip > 0.0 ? q.tokenClip : m_settings.actClip));
-        if (m_settings.act == ActScheme::PerTensorDynamic)
-            return fakeQuantPerTensorDynamic(x, m_settings.abits, clip, m_settings.actAsym);
-        if (!q.channelMin.defined())
-            throw Error("static per-tensor activation quantization of input group " + std::to_string(group)
-                        + " has no calibration range: calibrate first");
-        return fakeQuantPerTensor(x, m_settings.abits, q.rangeMin, q.rangeMax, clip, m_settings.actAsym);
+        const GroupQuant& q = m_groups[size_t(group)]; // (group < m_groups.size(): checked above)
+        return fakeQuantIntActivations(x, m_settings, q, effectiveClip(q, m_settings));
     }
     case ActScheme::PerChannelStatic: {
         const GroupQuant& q = m_groups.at(size_t(group));
@@ -83,6 +71,27 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
     }
     }
     return x;
+}
+
+double effectiveClip(const GroupQuant& g, const QuantSettings& st)
+{
+    // float32, as exports store the ratio: the plan is then the export exactly
+    return double(float(g.tokenClip > 0.0 ? g.tokenClip : st.actClip));
+}
+
+at::Tensor fakeQuantIntActivations(const at::Tensor& x, const QuantSettings& st, const GroupQuant& g, double clip)
+{
+    switch (st.act) {
+    case ActScheme::PerTensorDynamic:
+        return fakeQuantPerTensorDynamic(x, st.abits, clip, st.actAsym);
+    case ActScheme::PerTensorStatic:
+        if (!g.channelMin.defined())
+            throw Error("static per-tensor activation quantization of an input group without a calibration range: "
+                        "calibrate first");
+        return fakeQuantPerTensor(x, st.abits, g.rangeMin, g.rangeMax, clip, st.actAsym);
+    default: // per token, whole or in groups of channels
+        return fakeQuantPerTokenGroups(x, st.abits, clip, st.actAsym, st.actGroupSize);
+    }
 }
 
 std::vector<at::Tensor> foldScales(const std::vector<GroupQuant>& groups, int abits)

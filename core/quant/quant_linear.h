@@ -32,6 +32,14 @@ struct GroupQuant {
 // smoothing factors are set; folding them into a norm later leaves the range as it is).
 void setInputRange(GroupQuant& g);
 
+// The clip ratio group g quantizes with: its searched one, else the settings' (as float32, the
+// value an export stores).
+double effectiveClip(const GroupQuant& g, const QuantSettings& st);
+// RTN's integer activations of group g at a clip ratio: per token (whole, or per st.actGroupSize
+// channels), per tensor static (g's calibration range) or per tensor dynamic, by st.act. The
+// simulation (QuantSimHook) and the plan's clip search both quantize through it.
+at::Tensor fakeQuantIntActivations(const at::Tensor& x, const QuantSettings& st, const GroupQuant& g, double clip);
+
 class QuantSimHook : public ForwardHook {
 public:
     QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant> groups);
