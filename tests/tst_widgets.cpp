@@ -988,6 +988,21 @@ void TestWidgets::sensitivityByLayerAndModality()
     w.toggleChannel(QStringLiteral("layers.0.attn_in"), 0);
     QVERIFY(v->title().contains(QStringLiteral("Out of date")));
     QVERIFY(MainWindow::viewNames().contains(QStringLiteral("sensitivity")));
+
+    // Text only: one (pooled) column, and its cells are drawn (a one-column map once had an empty
+    // extent and showed nothing but the figures).
+    Session textOnly = s;
+    for (ModuleError& e : textOnly.errors)
+        e.perModality[1] = ErrorStat{};
+    SensitivityView one;
+    one.resize(500, 400);
+    one.setSession(&textOnly);
+    QCOMPARE(one.columns(), (std::vector<int>{-1}));
+    QCOMPARE(one.value(0, 0), 15.0);
+    one.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    const QImage img = one.plot()->toPixmap().toImage();
+    const QPoint cell(int(one.plot()->xAxis->coordToPixel(0.3)), int(one.plot()->yAxis->coordToPixel(0.3)));
+    QVERIFY2(QColor(img.pixel(cell)) != QColor(Qt::white), qPrintable(QColor(img.pixel(cell)).name()));
 }
 
 // Two recipes side by side: per-module SQNR of A and B and their difference (sortable table and

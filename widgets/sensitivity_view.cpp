@@ -167,7 +167,10 @@ void SensitivityView::rebuild()
 
     // The map: one cell per (layer, column), centred on integer coordinates.
     m_map->data()->setSize(std::max(1, cols), std::max(1, rows));
-    m_map->data()->setRange(QCPRange(0, std::max(0, cols - 1)), QCPRange(0, std::max(0, rows - 1)));
+    // Cell centres at 0 .. n-1; a single cell gets the extent of one (QCustomPlot takes a
+    // one-cell map's range as its extent: 0 .. 0 would draw nothing).
+    auto span = [](int n) { return n > 1 ? QCPRange(0, n - 1) : QCPRange(-0.5, 0.5); };
+    m_map->data()->setRange(span(cols), span(rows));
     m_map->data()->fill(std::numeric_limits<double>::quiet_NaN());
     for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c)
