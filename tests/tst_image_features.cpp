@@ -75,6 +75,7 @@ private slots:
     void imagePatchesEndToEnd();
     void videoFolder();
     void videoErrors();
+    void emptyIdatChunk();
 };
 
 void TestImageFeatures::smartResizeTable_data()
@@ -464,6 +465,29 @@ void TestImageFeatures::videoProcessorSizes()
     // One frame cannot fill a temporal patch; a non-positive rate is refused.
     expectInputError([] { sampleFrameIndices(1, 30.0, 2.0); }, "at least 2 frames");
     expectInputError([] { sampleFrameIndices(30, 0.0, 2.0); }, "not a positive number");
+}
+
+// A zero-length IDAT chunk before the image data (legal PNG; stb_image handed it to memcpy with
+// a null destination, undefined behaviour the fuzzer found): the same pixels as without it.
+void TestImageFeatures::emptyIdatChunk()
+{
+    QFile in(QString::fromStdString(imagePath("grey_100.png")));
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QByteArray png = in.readAll();
+    const int idat = png.indexOf("IDAT") - 4; // the chunk's length field
+    QVERIFY(idat > 8);
+    const QByteArray empty = QByteArray::fromHex("0000000049444154" "35af061e"); // length 0, "IDAT", CRC
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("empty_idat.png"));
+    QFile out(path);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(png.left(idat) + empty + png.mid(idat));
+    out.close();
+    const RgbImage a = loadImage(imagePath("grey_100.png")), b = loadImage(path.toStdString());
+    QCOMPARE(b.width, a.width);
+    QCOMPARE(b.height, a.height);
+    QVERIFY(b.pixels == a.pixels);
 }
 
 void TestImageFeatures::videoErrors()

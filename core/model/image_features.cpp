@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -207,6 +208,34 @@ std::string jpegHuffmanProblem(const std::vector<unsigned char>& d)
     return "";
 }
 
+// The PNG without its zero-length IDAT chunks (they carry no image data, and every other chunk
+// keeps its bytes and CRC, so the image is the same). stb_image passes a zero-length IDAT that
+// comes first to memcpy with a null destination, which is undefined behaviour (the fuzzer's
+// finding); a stream that is not a well-formed chunk list is left as it is for stb to refuse.
+std::vector<unsigned char> withoutEmptyIdat(const std::vector<unsigned char>& png)
+{
+    auto be32 = [&](size_t i) {
+        return (uint32_t(png[i]) << 24) | (uint32_t(png[i + 1]) << 16) | (uint32_t(png[i + 2]) << 8) | uint32_t(png[i + 3]);
+    };
+    std::vector<unsigned char> out(png.begin(), png.begin() + std::min<size_t>(8, png.size()));
+    size_t i = 8;
+    bool dropped = false;
+    while (i + 12 <= png.size()) {
+        const uint64_t len = be32(i);
+        if (i + 12 + len > png.size())
+            break;
+        const bool emptyIdat = len == 0 && std::memcmp(&png[i + 4], "IDAT", 4) == 0;
+        if (!emptyIdat)
+            out.insert(out.end(), png.begin() + long(i), png.begin() + long(i + 12 + len));
+        dropped = dropped || emptyIdat;
+        i += 12 + len;
+    }
+    if (!dropped)
+        return png;
+    out.insert(out.end(), png.begin() + long(std::min(i, png.size())), png.end()); // whatever did not parse
+    return out;
+}
+
 // Python's round(): half to even, which std::nearbyint gives under the default rounding mode.
 int64_t roundByFactor(double v, int64_t factor) { return int64_t(std::nearbyint(v / double(factor))) * factor; }
 
@@ -214,7 +243,9 @@ int64_t roundByFactor(double v, int64_t factor) { return int64_t(std::nearbyint(
 
 RgbImage loadImage(const std::string& path)
 {
-    const std::vector<unsigned char> data = readFile(path);
+    std::vector<unsigned char> data = readFile(path);
+    if (isPng(data))
+        data = withoutEmptyIdat(data);
     if (!isPng(data) && !isJpeg(data))
         throw InputError(describe(path, "", "unsupported image format (expected PNG or JPEG)"));
     if (isJpeg(data) && !jpegHasEnd(data))
