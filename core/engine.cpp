@@ -8,6 +8,7 @@
 #include "export/hf_export.h"
 #include "export/packed_export.h"
 #include "io/token_data.h"
+#include "encoder_quant.h"
 #include "model/omni_model.h"
 #include "pipeline.h"
 #include "streaming.h"
@@ -360,8 +361,19 @@ void Engine::evaluateManifest(Session& s, const std::string& manifestPath, bool 
         throw Error("nothing to evaluate against: the session has no quantization plan (quantize first)");
     const OmniCalibration data(s.model.path, manifestPath);
     QuantizedModel q = makeQuantizedModel(model, s, true, true); // smoothing in the norms, as exported
-    const EvalPair pair = evaluatePairStreamed(model, q.model, q.hook.get(), data, progress, cancel, streamOptions);
-    storeResults(s, pairResults(s, manifestPath, pair, fpToo));
+    // Quantized encoders (--quantize-encoders): the thinker's quantized run reads their features,
+    // and each encoder's own output error is measured on the same manifest.
+    std::unique_ptr<EncoderQuant> encoders;
+    std::vector<ModuleError> encoderErrors;
+    if (s.settings->quantizeEncoders) {
+        encoders = encoderQuantFromPlan(s, model, data);
+        encoderErrors = encoderOutputErrors(data, model, *encoders, progress, cancel);
+    }
+    const EvalPair pair =
+        evaluatePairStreamed(model, q.model, q.hook.get(), data, progress, cancel, streamOptions, encoders.get());
+    std::vector<EvalResult> results = pairResults(s, manifestPath, pair, fpToo);
+    results.back().encoders = std::move(encoderErrors);
+    storeResults(s, std::move(results));
 }
 
 ExportReport Engine::exportModel(const Session& s, const std::string& dir, bool overwrite, const ProgressSink& progress,

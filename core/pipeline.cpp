@@ -329,6 +329,9 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
                              "16-bit here");
         if (settings.gptq.enabled)
             throw InputError("the deployable mode with GPTQ (its Hessian in the folded basis) is not written yet");
+        if (settings.quantizeEncoders)
+            throw InputError("the deployable mode describes what an export computes, and the exports write the "
+                             "thinker's decoder only: quantized encoders (--quantize-encoders) are simulated");
     }
     if (settings.method == "rtn") {
         settings.act = settings.abits >= 16 ? ActScheme::None
@@ -349,9 +352,10 @@ QuantSettings preparePlan(Session& w, const QuantSettings& settingsIn)
 void buildPlan(Session& s, const DecoderModel& model, const CalibrationData& calib, const QuantSettings& settingsIn,
                const ProgressSink& progress, const CancelToken* cancel, const CaptureObserver& onCapture)
 {
-    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0 || settingsIn.smooth || settingsIn.mode == "deployable")
-        throw Error("GPTQ, SmoothQuant, the activation clip search and the deployable mode run in the layer-wise plan "
-                    "(buildPlanStreamed), not in this in-memory one");
+    if (settingsIn.gptq.enabled || settingsIn.actClipSearch > 0 || settingsIn.smooth || settingsIn.mode == "deployable"
+        || settingsIn.quantizeEncoders)
+        throw Error("GPTQ, SmoothQuant, the activation clip search, the deployable mode and quantized encoders run in "
+                    "the layer-wise plan (buildPlanStreamed), not in this in-memory one");
     PlanWorkingCopy copy(s);
     Session& w = copy.get();
     const QuantSettings settings = preparePlan(w, settingsIn); // throws without statistics

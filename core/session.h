@@ -80,6 +80,23 @@ struct LossCurve {
     std::vector<LossPoint> points;
 };
 
+// Quantization error of one Linear's output over tokens of one modality (or pooled), the
+// layer's own error: both outputs see the same full-precision input, one through the
+// quantized weight and the plan's activation quantization.
+//   sqnrDb = 10 log10( sum_t ||y_t||^2 / sum_t ||y_t - yq_t||^2 )
+//   cosine = mean_t <y_t, yq_t> / (||y_t|| ||yq_t||)
+struct ErrorStat {
+    int64_t tokens = 0;        // 0: no token of this modality reached the module
+    double sqnrDb = 0.0;
+    double cosine = 0.0;
+};
+
+struct ModuleError {
+    std::string module;        // ModuleInfo::name
+    std::array<ErrorStat, kNumModalities> perModality;
+    ErrorStat pooled;
+};
+
 struct EvalResult {
     std::string label;            // "fp", "morphoquant W4A4 (...)"
     std::string data;             // evaluation file
@@ -96,23 +113,9 @@ struct EvalResult {
     // planFingerprint of the plan this result was measured under ("" for full-precision results,
     // which no plan changes, and for sessions written before 2026-11-30).
     std::string plan{};
-};
-
-// Quantization error of one Linear's output over tokens of one modality (or pooled), the
-// layer's own error: both outputs see the same full-precision input, one through the
-// quantized weight and the plan's activation quantization.
-//   sqnrDb = 10 log10( sum_t ||y_t||^2 / sum_t ||y_t - yq_t||^2 )
-//   cosine = mean_t <y_t, yq_t> / (||y_t|| ||yq_t||)
-struct ErrorStat {
-    int64_t tokens = 0;        // 0: no token of this modality reached the module
-    double sqnrDb = 0.0;
-    double cosine = 0.0;
-};
-
-struct ModuleError {
-    std::string module;        // ModuleInfo::name
-    std::array<ErrorStat, kNumModalities> perModality;
-    ErrorStat pooled;
+    // Where the plan quantizes the encoders (--quantize-encoders) and the result is a manifest's:
+    // each encoder's output error against full precision ("vision", "audio"; encoder_quant.h).
+    std::vector<ModuleError> encoders{};
 };
 
 // A Linear's weight as a calibration-driven quantizer (GPTQ) chose it: codes and their scales

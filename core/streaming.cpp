@@ -1,5 +1,7 @@
 #include "streaming.h"
 
+#include "encoder_quant.h"
+
 #include "calib/collector.h"
 #include "common/error.h"
 #include "eval/layer_error.h"
@@ -430,6 +432,11 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
         && settings.actClipSearch > 0;
     const bool capture = staticActs || gptq || clipSearch;
     const bool smoothing = settings.smooth;
+    // The encoders first (they feed the decoder): their groups planned, and the decoder's
+    // captures then take the quantized encoders' features.
+    std::unique_ptr<EncoderQuant> encoders;
+    if (settings.quantizeEncoders)
+        encoders = planEncoders(w, model, calib, settings, progress, cancel);
     if (!capture && !errors && !smoothing) {
         copy.commit();
         return;
@@ -458,7 +465,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
     if (capture) {
         for (size_t i = 0; i < calib.batches(); ++i) {
             checkCancel(cancel);
-            const DecoderInput in = calib.prepare(i, qmodel, nullptr, false);
+            const DecoderInput in =
+                encoders ? calib.prepareQuantized(i, qmodel, *encoders) : calib.prepare(i, qmodel, nullptr, false);
             run.add(in);
             if (fpCalib)
                 fpCalib->add(in);
@@ -778,7 +786,7 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
 
 EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
                               const CalibrationData& data, const ProgressSink& progress, const CancelToken* cancel,
-                              const StreamOptions& options)
+                              const StreamOptions& options, const EncoderQuant* encoders)
 {
     c10::InferenceMode guard;
     return evaluatePairRuns(
@@ -790,7 +798,7 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
                 if (!in.ids.defined() || in.ids.size(1) < 2)
                     continue; // nothing to predict
                 runF.add(in);
-                runQ.add(in);
+                runQ.add(encoders ? data.prepareQuantized(i, fp, *encoders) : in);
                 report(progress, "eval", 0.0, "inputs " + std::to_string(i + 1) + "/" + std::to_string(data.batches()));
             }
             if (runF.batches() == 0)

@@ -107,10 +107,12 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
 
 // The same on prepared inputs (a Qwen2.5-Omni manifest: encoder features placed, modality tags
 // and multimodal positions), with the KL per modality of the compared positions. The targets are
-// every position's next token, media placeholders included.
+// every position's next token, media placeholders included. encoders: the quantized model's
+// inputs come from these quantized encoders (the reference's from full-precision ones).
 EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, ForwardHook* qHook,
                               const CalibrationData& data, const ProgressSink& progress = {},
-                              const CancelToken* cancel = nullptr, const StreamOptions& options = {});
+                              const CancelToken* cancel = nullptr, const StreamOptions& options = {},
+                              const EncoderQuant* encoders = nullptr);
 
 // The n of "every n-th row" MDQFO keeps of `rows` captured rows of a group of `channels`:
 // at most st.sampleRows rows when set, else rows * channels <= st.sampleElements (0: all).

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -141,16 +142,6 @@ json klByModalityJson(const core::EvalResult& e)
     return j;
 }
 
-json evalJson(const core::EvalResult& e)
-{
-    json j{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
-    if (e.kl >= 0.0) {
-        j["kl"] = e.kl;
-        j["kl_by_modality"] = klByModalityJson(e);
-    }
-    return j;
-}
-
 json errorStatJson(const core::ErrorStat& e)
 {
     return json{{"tokens", e.tokens}, {"sqnr_db", e.sqnrDb}, {"cosine", e.cosine}};
@@ -163,6 +154,22 @@ json moduleErrorJson(const core::ModuleError& me)
     for (int m = 0; m < core::kNumModalities; ++m)
         if (me.perModality[size_t(m)].tokens > 0)
             j[kModalityKeys[m]] = errorStatJson(me.perModality[size_t(m)]);
+    return j;
+}
+
+json evalJson(const core::EvalResult& e)
+{
+    json j{{"nll", e.nll}, {"ppl", e.ppl}, {"tokens", e.tokens}};
+    if (e.kl >= 0.0) {
+        j["kl"] = e.kl;
+        j["kl_by_modality"] = klByModalityJson(e);
+    }
+    if (!e.encoders.empty()) { // quantized encoders: each one's output error
+        json enc = json::array();
+        for (const core::ModuleError& me : e.encoders)
+            enc.push_back(moduleErrorJson(me));
+        j["encoders"] = enc;
+    }
     return j;
 }
 
@@ -326,10 +333,13 @@ int cmdQuantize(int argc, char** argv)
     addCost(out, core::quantCost(session));
     if (st.method == "morphoquant") {
         const core::ChannelCount c = core::maskedChannels(session); // the decoder's groups: what the plan quantizes
-        double first = 0, last = 0;
+        const std::vector<std::string> decoder = core::decoderGroups(session);
+        const std::set<std::string> decoderSet(decoder.begin(), decoder.end());
+        double first = 0, last = 0, encFirst = 0, encLast = 0;
         for (const auto& curve : session.curves) {
-            first += curve.points.front().total;
-            last += curve.points.back().total;
+            const bool enc = !decoderSet.count(curve.group);
+            (enc ? encFirst : first) += curve.points.front().total;
+            (enc ? encLast : last) += curve.points.back().total;
         }
         std::printf("DABC         %lld of %lld input channels compensated (k=%.3g, %s scores)\n",
                     static_cast<long long>(c.masked), static_cast<long long>(c.total), st.dabc.k,
@@ -340,6 +350,26 @@ int cmdQuantize(int argc, char** argv)
         out["dabc_total_channels"] = c.total;
         out["mdqfo_loss_initial"] = first;
         out["mdqfo_loss_final"] = last;
+        if (st.quantizeEncoders) { // the encoder groups' masks and loss, apart from the decoder's
+            int64_t groups = 0, masked = 0, total = 0;
+            for (const std::string& g : session.groups) {
+                auto p = session.plans.find(g);
+                if (decoderSet.count(g) || p == session.plans.end())
+                    continue;
+                ++groups;
+                total += int64_t(p->second.mask.size());
+                for (uint8_t b : p->second.mask)
+                    masked += b;
+            }
+            std::printf("encoders     %lld input groups quantized; DABC %lld of %lld channels; MDQFO loss %.6g -> %.6g\n",
+                        static_cast<long long>(groups), static_cast<long long>(masked), static_cast<long long>(total),
+                        encFirst, encLast);
+            out["encoder_groups"] = groups;
+            out["encoder_dabc_masked_channels"] = masked;
+            out["encoder_dabc_total_channels"] = total;
+            out["encoder_mdqfo_loss_initial"] = encFirst;
+            out["encoder_mdqfo_loss_final"] = encLast;
+        }
     }
     if (st.gptq.enabled) {
         std::printf("GPTQ         %zu Linear weights chosen from their calibration inputs%s\n", session.weights.size(),
@@ -380,6 +410,14 @@ int cmdQuantize(int argc, char** argv)
             if (q->klByModality[size_t(m)] >= 0.0)
                 std::printf("KL %-25s %.6f nats over %lld positions\n", kModalityKeys[m], q->klByModality[size_t(m)],
                             static_cast<long long>(q->tokensByModality[size_t(m)]));
+        for (const core::ModuleError& me : q->encoders)
+            for (int m = -1; m < core::kNumModalities; ++m) {
+                const core::ErrorStat& st = m < 0 ? me.pooled : me.perModality[size_t(m)];
+                if (st.tokens > 0)
+                    std::printf("encoder %-6s %-7s SQNR %7.2f dB, cosine %.6f over %lld tokens\n", me.module.c_str(),
+                                m < 0 ? "pooled" : kModalityKeys[m], st.sqnrDb, st.cosine,
+                                static_cast<long long>(st.tokens));
+            }
         out["manifest_eval"] = evalJson(*q);
     }
     // The export first, then the session that records it: a kill in between leaves the old

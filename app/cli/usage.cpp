@@ -188,6 +188,12 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        times --aclip or the searched ratio) | per-tensor-dynamic (one scale per
                        forward: the range of every token of the batch, so figures depend on
                        --batch). --aclip, --aclip-search and --aasym apply to all three
+  --quantize-encoders  Qwen2.5-Omni (--manifest): the vision and audio encoders' Linears
+                       quantized too, with the plan's activations (DABC and MDQFO on their
+                       own statistics for morphoquant) and its weight format rounded to
+                       nearest; the decoder's plan then sees the quantized encoders' features,
+                       and --eval-manifest reports each encoder's output error. Simulated
+                       only: the exports write the decoder and refuse such a plan
 )";
 
 const char* kSweepHelp = R"(usage: morphoquant-cli sweep --model DIR (--calib FILE | --manifest FILE)
@@ -382,7 +388,8 @@ const std::vector<Command>& commands()
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "ascheme", "agroup-size", "smooth", "recipe",
           "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
-          "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor"}},
+          "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor",
+          "quantize-encoders"}},
         {"sweep", kSweepHelp,
          {"model", "calib", "manifest", "eval", "eval-manifest", "recipes", "batch", "threads", "mem-budget"},
          {"json", "quiet"}},
@@ -704,6 +711,15 @@ QuantizeOptions quantizeOptions(const Args& a)
     }
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
+    if (a.flag("quantize-encoders")) {
+        st.quantizeEncoders = true;
+        if (o.calibKind != "manifest")
+            throw UsageError("--quantize-encoders needs --manifest: a Qwen2.5-Omni manifest with images, audio or video "
+                             "(the encoders run on nothing else)");
+        if (a.has("export"))
+            throw UsageError("--quantize-encoders with --export: the exports write the thinker's decoder only and "
+                             "refuse a plan with quantized encoders (it is simulated); drop one of them");
+    }
     if (intBest && !a.has("rotate")) {
         const int seed = a.intValue("rotate-seed", 0);
         if (seed < 0)

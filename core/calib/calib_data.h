@@ -10,6 +10,8 @@
 
 namespace mq::core {
 
+class EncoderQuant;
+
 class CalibrationData {
 public:
     virtual ~CalibrationData() = default;
@@ -27,6 +29,13 @@ public:
     // with observeEncoders false a source may serve features it computed before (no hook calls).
     virtual DecoderInput prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
                                  bool observeEncoders = true) const = 0;
+    // Batch i's decoder input with the encoders quantized as enc says (encoder_quant.h); a source
+    // without encoders returns prepare(i, decoder, nullptr, false).
+    virtual DecoderInput prepareQuantized(size_t i, const DecoderModel& decoder, const EncoderQuant& enc) const
+    {
+        (void)enc;
+        return prepare(i, decoder, nullptr, false);
+    }
     // Runs batch i through the decoder with hook (decoder groups 0..G-1, extra groups G..).
     void run(size_t i, const DecoderModel& decoder, ForwardHook* hook) const;
 };

@@ -50,6 +50,10 @@ std::pair<double, double> matrixChecksum(const at::Tensor& m)
 void checkPlanBasis(const DecoderModel& fp, const Session& s)
 {
     const std::string& plan = s.settings.value().rotation; // (callers refuse a session without a plan first)
+    if (s.settings->quantizeEncoders)
+        throw InputError("the plan quantizes the encoders too (--quantize-encoders), and the export formats here write the "
+                         "thinker's decoder only (its encoders would be written in full precision, not as evaluated): "
+                         "quantize without --quantize-encoders to export; nothing was written");
     if (fp.rotationKey() != plan || s.calibration.rotation != plan)
         throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + plan
                     + "' (internal error; nothing was written)");

@@ -47,7 +47,8 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
 // of each, so that a reader rebuilds the very same matrices or refuses.
 std::string rotationRecordJson(const DecoderModel& model, const std::string& key);
 
-// An export's model and its plan must work in one basis (rotation key): Error otherwise.
+// An export's model and its plan must work in one basis (rotation key): Error otherwise; and a
+// plan that quantizes the encoders is refused (InputError: the exports write the decoder only).
 void checkPlanBasis(const DecoderModel& fp, const Session& s);
 
 // A SmoothQuant plan's RMSNorm weights with 1/s folded in (float32, by tensor name): each

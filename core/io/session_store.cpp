@@ -464,6 +464,22 @@ void Writer::write(H5::H5File& f, const Session& s)
             numAttr<double>(ds, path, (std::string("kl_") + kModalityKeys[m]).c_str(), e.klByModality[size_t(m)]);
             numAttr<int64_t>(ds, path, (std::string("tokens_") + kModalityKeys[m]).c_str(), e.tokensByModality[size_t(m)]);
         }
+        // Quantized encoders' output errors: encoder_<tower>_<pooled|modality>_{tokens,sqnr_db,cosine}.
+        for (const ModuleError& me : e.encoders) {
+            if (me.module != "vision" && me.module != "audio")
+                throw InputError(m_file + ": " + path + ": encoder error of unknown tower '" + me.module + "'");
+            auto put = [&](const std::string& slot, const ErrorStat& st) {
+                if (st.tokens <= 0)
+                    return;
+                const std::string k = "encoder_" + me.module + "_" + slot + "_";
+                numAttr<int64_t>(ds, path, (k + "tokens").c_str(), st.tokens);
+                numAttr<double>(ds, path, (k + "sqnr_db").c_str(), st.sqnrDb);
+                numAttr<double>(ds, path, (k + "cosine").c_str(), st.cosine);
+            };
+            put("pooled", me.pooled);
+            for (int m = 0; m < kNumModalities; ++m)
+                put(kModalityKeys[m], me.perModality[size_t(m)]);
+        }
     }
 
     if (!s.weights.empty()) {
@@ -886,6 +902,28 @@ Session Reader::read(H5::H5File& f)
             const std::string tk = std::string("tokens_") + kModalityKeys[m];
             if (ds.attrExists(tk))
                 e.tokensByModality[size_t(m)] = numAttr<int64_t>(ds, path, tk.c_str());
+        }
+        for (const char* tower : {"vision", "audio"}) { // optional: quantized encoders' output errors
+            auto get = [&](const std::string& slot, ErrorStat* st) {
+                const std::string k = std::string("encoder_") + tower + "_" + slot + "_";
+                if (!ds.attrExists(k + "tokens"))
+                    return false;
+                st->tokens = numAttr<int64_t>(ds, path, (k + "tokens").c_str());
+                st->sqnrDb = numAttr<double>(ds, path, (k + "sqnr_db").c_str());
+                st->cosine = numAttr<double>(ds, path, (k + "cosine").c_str());
+                if (st->tokens <= 0 || !std::isfinite(st->sqnrDb) || !std::isfinite(st->cosine))
+                    fail(path + "@" + k + "*", "tokens " + std::to_string(st->tokens) + ", SQNR "
+                                                   + std::to_string(st->sqnrDb) + " dB, cosine "
+                                                   + std::to_string(st->cosine) + "; expected tokens > 0 and finite figures");
+                return true;
+            };
+            ModuleError me;
+            me.module = tower;
+            if (!get("pooled", &me.pooled))
+                continue;
+            for (int m = 0; m < kNumModalities; ++m)
+                get(kModalityKeys[m], &me.perModality[size_t(m)]);
+            e.encoders.push_back(std::move(me));
         }
         s.evals.push_back(std::move(e));
     }

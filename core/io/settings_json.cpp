@@ -177,6 +177,8 @@ std::string settingsToJson(const QuantSettings& s)
         j["act_clip_objective"] = "morphology";
     if (s.smooth)
         j["smooth_alpha"] = s.smoothAlpha;
+    if (s.quantizeEncoders)
+        j["quantize_encoders"] = true;
     if (s.gptq.enabled)
         j["gptq"] = {{"damp", s.gptq.damp},
                      {"block_size", s.gptq.blockSize},
@@ -227,7 +229,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     const JsonReader r(source);
     QuantSettings s;
     constexpr int kMaxInt = std::numeric_limits<int>::max();
-    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_clip_objective", "act_format", "act_group_size", "smooth_alpha", "passes", "gptq", "dabc", "mdqfo",
+    r.onlyKeys(j, "", {"method", "mode", "weight", "abits", "act", "act_clip", "act_asym", "act_clip_search", "act_clip_objective", "act_format", "act_group_size", "smooth_alpha", "quantize_encoders", "passes", "gptq", "dabc", "mdqfo",
                        "rotation"});
     r.get(j, "", "act_clip", s.actClip);
     if (!(s.actClip > 0.0 && s.actClip <= 1.0))
@@ -235,6 +237,7 @@ QuantSettings settingsFromJson(const std::string& json, const std::string& sourc
     r.get(j, "", "act_asym", s.actAsym);
     r.get(j, "", "act_clip_search", s.actClipSearch, 0, 1000);
     r.get(j, "", "act_group_size", s.actGroupSize, 0, kMaxInt);
+    r.get(j, "", "quantize_encoders", s.quantizeEncoders);
     if (j.contains("act_clip_objective")) {
         std::string objective;
         r.get(j, "", "act_clip_objective", objective);

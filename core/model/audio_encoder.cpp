@@ -138,6 +138,29 @@ std::vector<std::string> AudioEncoder::groups() const
     return g;
 }
 
+AudioEncoder AudioEncoder::withLinearWeights(const LinearWeightMap& f) const
+{
+    auto impl = std::make_shared<Impl>(*m_impl);
+    auto map = [&](int group, const std::vector<std::string>& names, const std::vector<at::Tensor*>& weights) {
+        mapLinearGroup(f, group, names, weights, "audio");
+    };
+    for (size_t i = 0; i < impl->layers.size(); ++i) {
+        Impl::Layer& l = impl->layers[i];
+        const std::string p = "layers." + std::to_string(i) + ".";
+        const int g = int(i) * 4;
+        map(g, {p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"},
+            {&l.qW, &l.kW, &l.vW});
+        map(g + 1, {p + "self_attn.out_proj.weight"}, {&l.oW});
+        map(g + 2, {p + "fc1.weight"}, {&l.fc1W});
+        map(g + 3, {p + "fc2.weight"}, {&l.fc2W});
+    }
+    map(int(impl->layers.size()) * 4, {"proj.weight"}, {&impl->projW});
+    AudioEncoder e;
+    e.m_cfg = m_cfg;
+    e.m_impl = std::move(impl);
+    return e;
+}
+
 int64_t AudioEncoder::tokenCount(int64_t melFrames)
 {
     if (melFrames < 0)

@@ -35,6 +35,8 @@ public:
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.
     std::vector<std::string> groups() const;
+    // A copy whose Linear weights are f's, group by group (LinearWeightMap); the rest is shared.
+    AudioEncoder withLinearWeights(const LinearWeightMap& f) const;
     static int64_t tokenCount(int64_t melFrames);
 
 private:

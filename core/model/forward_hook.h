@@ -3,6 +3,10 @@
 // group: q/k/v share one input, gate/up another) and may replace it (quantization simulation).
 #include <ATen/ATen.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
 namespace mq::core {
 
 class ForwardHook {
@@ -16,6 +20,17 @@ public:
     // returned) and its output y [rows, out] float32. Observe only; must not modify either.
     virtual void onLinearOutput(int module, const at::Tensor& input, const at::Tensor& y) {}
 };
+
+// Replaces the Linear weights of one input group of an encoder tower (VisionEncoder /
+// AudioEncoder::withLinearWeights): given the group index (the tower's own, from 0), the group's
+// Linears (checkpoint names after the tower's prefix) and their weights (float32 [out, in]),
+// returns their new weights in that order, shapes kept.
+using LinearWeightMap = std::function<std::vector<at::Tensor>(int group, const std::vector<std::string>& names,
+                                                              const std::vector<at::Tensor>& weights)>;
+// Calls f on one group's Linears and stores what it returns in their places (float32; a wrong
+// count or shape throws Error naming the tower and tensor). Defined in vision_encoder.cpp.
+void mapLinearGroup(const LinearWeightMap& f, int group, const std::vector<std::string>& names,
+                    const std::vector<at::Tensor*>& weights, const char* tower);
 
 // Thrown by a hook to end a forward early once it has what it needs (e.g. MDQFO capturing one
 // group's input); callers that use it catch it.

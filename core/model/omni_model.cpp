@@ -1,6 +1,7 @@
 #include "model/omni_model.h"
 
 #include "common/error.h"
+#include "encoder_quant.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
 #include "model/audio_encoder.h"
@@ -175,15 +176,83 @@ size_t OmniCalibration::cachedFeatures() const
     return n;
 }
 
+std::shared_ptr<const VisionEncoder> OmniCalibration::visionEncoder() const
+{
+    std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
+    if (!m_impl->visionCfg)
+        return nullptr;
+    m_impl->ensureEncoders(true, false);
+    return m_impl->vision;
+}
+
+std::shared_ptr<const AudioEncoder> OmniCalibration::audioEncoder() const
+{
+    std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
+    if (!m_impl->audioCfg)
+        return nullptr;
+    m_impl->ensureEncoders(false, true);
+    return m_impl->audio;
+}
+
+bool OmniCalibration::usesVision(size_t i) const
+{
+    const Prepared& p = m_impl->samples.at(i);
+    return p.image || p.video;
+}
+
+bool OmniCalibration::usesAudio(size_t i) const
+{
+    const Prepared& p = m_impl->samples.at(i);
+    return p.mel.defined() || p.videoMel.defined();
+}
+
+OmniCalibration::EncoderOutputs OmniCalibration::encode(size_t i, int decoderGroups, ForwardHook* hook,
+                                                        const VisionEncoder* vision, const AudioEncoder* audio) const
+{
+    const Prepared& p = m_impl->samples.at(i);
+    const int visionOffset = decoderGroups;
+    const int audioOffset = visionOffset + int(m_impl->visionGroups.size());
+    std::shared_ptr<const VisionEncoder> ownVision;
+    std::shared_ptr<const AudioEncoder> ownAudio;
+    const bool needVision = (p.image || p.video) && !vision;
+    const bool needAudio = (p.mel.defined() || p.videoMel.defined()) && !audio;
+    if (needVision || needAudio) {
+        std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
+        m_impl->ensureEncoders(needVision, needAudio);
+        ownVision = m_impl->vision;
+        ownAudio = m_impl->audio;
+        vision = vision ? vision : ownVision.get();
+        audio = audio ? audio : ownAudio.get();
+    }
+    // A hook may end one forward early (StopForward: it has the input it wanted); the others run.
+    auto run = [](auto&& f) {
+        try {
+            return f();
+        } catch (const StopForward&) {
+            return at::Tensor();
+        }
+    };
+    EncoderOutputs f;
+    if (p.image)
+        f.image = run([&] {
+            return vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook, visionOffset,
+                                   uint8_t(Modality::Image));
+        });
+    if (p.video)
+        f.video = run([&] {
+            return vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook, visionOffset,
+                                   uint8_t(Modality::Video));
+        });
+    if (p.videoMel.defined())
+        f.videoAudio = run([&] { return audio->forward(p.videoMel, hook, audioOffset, uint8_t(Modality::Audio)); });
+    if (p.mel.defined())
+        f.audio = run([&] { return audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio)); });
+    return f;
+}
+
 DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
                                       bool observeEncoders) const
 {
-    const Prepared& p = m_impl->samples.at(i);
-    const int visionOffset = int(decoder.groups().size());
-    const int audioOffset = visionOffset + int(m_impl->visionGroups.size());
-    const int64_t T = int64_t(p.prompt.ids.size());
-    at::Tensor ids = at::tensor(p.prompt.ids, at::kLong).reshape({1, T});
-    at::Tensor embeds = decoder.embed(ids).clone();
     Impl::Features f;
     {
         std::lock_guard<std::mutex> lock(m_impl->cacheMutex);
@@ -193,24 +262,11 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
             f = m_impl->features[i];
     }
     if (!f.done) {
-        std::shared_ptr<const VisionEncoder> vision;
-        std::shared_ptr<const AudioEncoder> audio;
-        {
-            std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
-            m_impl->ensureEncoders(p.image || p.video, p.mel.defined() || p.videoMel.defined());
-            vision = m_impl->vision;
-            audio = m_impl->audio;
-        }
-        if (p.image)
-            f.image = vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook,
-                                      visionOffset, uint8_t(Modality::Image));
-        if (p.video)
-            f.video = vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook,
-                                      visionOffset, uint8_t(Modality::Video));
-        if (p.videoMel.defined())
-            f.videoAudio = audio->forward(p.videoMel, hook, audioOffset, uint8_t(Modality::Audio));
-        if (p.mel.defined())
-            f.audio = audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio));
+        const EncoderOutputs out = encode(i, int(decoder.groups().size()), hook);
+        f.image = out.image;
+        f.video = out.video;
+        f.audio = out.audio;
+        f.videoAudio = out.videoAudio;
         f.done = true;
         int64_t bytes = 0;
         for (const at::Tensor* t : {&f.image, &f.video, &f.audio, &f.videoAudio})
@@ -230,6 +286,20 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
             m_impl->audio.reset();
         }
     }
+    return place(i, decoder, {f.image, f.video, f.audio, f.videoAudio});
+}
+
+DecoderInput OmniCalibration::prepareQuantized(size_t i, const DecoderModel& decoder, const EncoderQuant& enc) const
+{
+    return place(i, decoder, encode(i, int(decoder.groups().size()), enc.hook(), enc.vision(), enc.audio()));
+}
+
+DecoderInput OmniCalibration::place(size_t i, const DecoderModel& decoder, const EncoderOutputs& f) const
+{
+    const Prepared& p = m_impl->samples.at(i);
+    const int64_t T = int64_t(p.prompt.ids.size());
+    at::Tensor ids = at::tensor(p.prompt.ids, at::kLong).reshape({1, T});
+    at::Tensor embeds = decoder.embed(ids).clone();
     // Encoder outputs overwrite the placeholder embeddings in order; counts must agree.
     auto place = [&](int64_t token, const at::Tensor& features, const char* what) {
         at::Tensor rows = ids[0].eq(token).nonzero().flatten();

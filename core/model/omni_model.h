@@ -4,7 +4,8 @@
 // encoders (their Linear inputs reported as extra groups), placed at the placeholder tokens of
 // the chat prompt, and the thinker's decoder runs on the result with TMRoPE positions. Every
 // token carries its modality to the hook, so statistics are kept per modality.
-// The encoders stay in full precision; the plan quantizes the decoder.
+// The encoders stay in full precision unless the plan quantizes them too (--quantize-encoders:
+// encoder_quant.h), whose quantized copies prepareQuantized runs instead.
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@
 #include "model/omni_input.h"
 
 namespace mq::core {
+
+class AudioEncoder;
+class VisionEncoder;
 
 class OmniCalibration : public CalibrationData {
 public:
@@ -32,6 +36,26 @@ public:
     DecoderInput prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
                          bool observeEncoders = true) const override;
     int64_t featureCacheBytes = int64_t(1) << 30;
+    // Sample i's input as the quantized encoders give it (enc's copies and hook, no cache).
+    DecoderInput prepareQuantized(size_t i, const DecoderModel& decoder, const EncoderQuant& enc) const override;
+
+    // Sample i's encoder outputs (undefined where it has no such input): the image, the video's
+    // frames, the audio clip and the video's own audio track. hook sees the encoders' Linear
+    // inputs (group indices after the decoder's decoderGroups); vision / audio replace the
+    // checkpoint's encoders (quantized copies). A forward the hook ends (StopForward) leaves its
+    // output undefined and the sample's other inputs still run.
+    struct EncoderOutputs {
+        at::Tensor image, video, audio, videoAudio;
+    };
+    EncoderOutputs encode(size_t i, int decoderGroups, ForwardHook* hook, const VisionEncoder* vision = nullptr,
+                          const AudioEncoder* audio = nullptr) const;
+    // The checkpoint's encoders, loaded again where they were released (null where the manifest
+    // has no input for one).
+    std::shared_ptr<const VisionEncoder> visionEncoder() const;
+    std::shared_ptr<const AudioEncoder> audioEncoder() const;
+    // Whether sample i has an input for the vision / audio encoder.
+    bool usesVision(size_t i) const;
+    bool usesAudio(size_t i) const;
     // Samples whose features are cached (tests).
     size_t cachedFeatures() const;
     // Whether the encoders are in memory now: they are released once every sample's features
@@ -39,6 +63,8 @@ public:
     bool encodersLoaded() const;
 
 private:
+    // The decoder input of sample i from its encoder outputs (placed at the placeholders).
+    DecoderInput place(size_t i, const DecoderModel& decoder, const EncoderOutputs& f) const;
     struct Impl;
     std::string m_source;
     std::unique_ptr<Impl> m_impl;

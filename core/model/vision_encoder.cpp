@@ -175,6 +175,44 @@ std::vector<std::string> VisionEncoder::groups() const
     return g;
 }
 
+void mapLinearGroup(const LinearWeightMap& f, int group, const std::vector<std::string>& names,
+              const std::vector<at::Tensor*>& weights, const char* tower)
+{
+    std::vector<at::Tensor> in;
+    for (const at::Tensor* w : weights)
+        in.push_back(asFloat(*w).contiguous());
+    std::vector<at::Tensor> out = f(group, names, in);
+    if (out.size() != weights.size())
+        throw Error(std::string(tower) + ": the weight map returned " + std::to_string(out.size()) + " weights for group "
+                    + std::to_string(group) + ", expected " + std::to_string(weights.size()));
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (!out[i].defined() || out[i].sizes() != in[i].sizes())
+            throw Error(std::string(tower) + ": the weight map changed the shape of " + names[i]);
+        *weights[i] = out[i].to(at::kFloat).contiguous();
+    }
+}
+
+VisionEncoder VisionEncoder::withLinearWeights(const LinearWeightMap& f) const
+{
+    auto impl = std::make_shared<Impl>(*m_impl);
+    for (size_t i = 0; i < impl->blocks.size(); ++i) {
+        Impl::Block& b = impl->blocks[i];
+        const std::string p = "blocks." + std::to_string(i) + ".";
+        const int g = int(i) * 4;
+        mapLinearGroup(f, g, {p + "attn.q.weight", p + "attn.k.weight", p + "attn.v.weight"}, {&b.qW, &b.kW, &b.vW}, "vision");
+        mapLinearGroup(f, g + 1, {p + "attn.proj.weight"}, {&b.projW}, "vision");
+        mapLinearGroup(f, g + 2, {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, {&b.gateW, &b.upW}, "vision");
+        mapLinearGroup(f, g + 3, {p + "mlp.down_proj.weight"}, {&b.downW}, "vision");
+    }
+    const int gm = int(impl->blocks.size()) * 4;
+    mapLinearGroup(f, gm, {"merger.mlp.0.weight"}, {&impl->mlp0W}, "vision");
+    mapLinearGroup(f, gm + 1, {"merger.mlp.2.weight"}, {&impl->mlp2W}, "vision");
+    VisionEncoder e;
+    e.m_cfg = m_cfg;
+    e.m_impl = std::move(impl);
+    return e;
+}
+
 std::vector<int64_t> VisionEncoder::windowOrder(const VisionConfig& cfg, int64_t gridT, int64_t gridH, int64_t gridW,
                                                 std::vector<int64_t>* windowPatches)
 {

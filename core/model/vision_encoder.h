@@ -40,6 +40,8 @@ public:
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.
     std::vector<std::string> groups() const;
+    // A copy whose Linear weights are f's, group by group (LinearWeightMap); the rest is shared.
+    VisionEncoder withLinearWeights(const LinearWeightMap& f) const;
     // The window order of the merge units: entry j is the (t, h/2, w/2) raster index of the j-th
     // merge unit after the reordering applied before block 0 (a permutation of 0..T*H*W/4-1).
     // windowPatches, if given, receives the patch count of each non-empty window in that order.

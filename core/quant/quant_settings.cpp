@@ -148,6 +148,8 @@ std::vector<std::string> QuantSettings::passes() const
             p.push_back("dabc");
         p.push_back(std::string(mdqfo.enabled ? "mdqfo" : "max") + " per-channel static int" + std::to_string(abits));
     }
+    if (quantizeEncoders)
+        p.push_back("encoders quantized (weights round-to-nearest " + weight.label() + ", activations as above)");
     return p;
 }
 
@@ -174,7 +176,7 @@ std::string QuantSettings::label() const
     const int ab = act == ActScheme::PerTokenDynamic && actFormat == ActFormat::HiF8 ? 8
         : (act == ActScheme::PerTokenDynamic && actFormat != ActFormat::Int ? 4 : abits);
     return method + " W" + std::to_string(wb) + "A" + std::to_string(ab) + " (" + rot + w + ", " + a + ", "
-        + mode + ")";
+        + mode + (quantizeEncoders ? ", encoders too" : "") + ")";
 }
 
 } // namespace mq::core

@@ -151,6 +151,11 @@ struct QuantSettings {
     MdqfoSettings mdqfo;
     // The basis the plan works in: "" or "hadamard:SEED" (the calibration's; quant/rotation.h).
     std::string rotation;
+    // Qwen2.5-Omni: the vision and audio encoders' Linears quantized too (CLI --quantize-encoders),
+    // with the decoder's activation scheme, DABC and MDQFO on their own calibration statistics;
+    // their weights are rounded to nearest in the same format (GPTQ and SmoothQuant stay with the
+    // decoder), in no rotated basis. The decoder's plan then sees the quantized encoders' features.
+    bool quantizeEncoders = false;
     std::string label() const;      // "morphoquant W4A4 (nf4-b64, per-channel-static, simulated)"
     // The recipe as its ordered passes, e.g. {"rotate hadamard-heads:0", "smooth 0.5",
     // "weights gptq int4-sym-ch (fp target)", "activations per-token int4"} (sessions and

@@ -1,0 +1,240 @@
+#include "encoder_quant.h"
+
+#include "common/error.h"
+#include "eval/layer_error.h"
+#include "model/audio_encoder.h"
+#include "model/omni_model.h"
+#include "model/vision_encoder.h"
+#include "pipeline.h"
+#include "quant/weight_quant.h"
+#include "streaming.h"
+
+#include <cmath>
+
+namespace mq::core {
+
+namespace {
+
+const OmniCalibration& omniOf(const CalibrationData& calib)
+{
+    const auto* omni = dynamic_cast<const OmniCalibration*>(&calib);
+    if (!omni)
+        throw InputError("--quantize-encoders needs a Qwen2.5-Omni manifest calibration (images, audio or video); "
+                         "this session is calibrated on " + calib.kind() + " '" + calib.source() + "'");
+    return *omni;
+}
+
+// The weights of one encoder group rounded to nearest in the plan's format; NVFP4's global scale
+// is shared by the group's Linears, as the decoder's fused siblings share it.
+LinearWeightMap roundWeights(const WeightQuantSpec& spec, const char* tower)
+{
+    return [spec, tower](int, const std::vector<std::string>& names, const std::vector<at::Tensor>& ws) {
+        const float nvgs = spec.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(ws) : 0.f;
+        std::vector<at::Tensor> out;
+        for (size_t i = 0; i < ws.size(); ++i) {
+            try {
+                out.push_back(fakeQuantWeight(ws[i], spec, nvgs));
+            } catch (const InputError& e) {
+                throw InputError(std::string(tower) + "." + names[i] + ": " + e.what());
+            }
+        }
+        return out;
+    };
+}
+
+// The hook's entries for every group (the decoder's left empty: the encoder hook never sees
+// them), each encoder group's calibration range from its statistics, and with fromPlan its
+// static bounds and mask from the session's plan.
+std::vector<GroupQuant> encoderGroupQuant(const Session& s, const DecoderModel& model,
+                                          const std::vector<std::string>& names, bool fromPlan)
+{
+    const size_t off = model.groups().size();
+    std::vector<GroupQuant> out(off + names.size());
+    const auto f32 = at::TensorOptions().dtype(at::kFloat);
+    for (size_t j = 0; j < names.size(); ++j) {
+        GroupQuant& q = out[off + j];
+        auto st = s.stats.find(names[j]);
+        if (st == s.stats.end())
+            throw Error("no calibration statistics for encoder group '" + names[j] + "': calibrate on the manifest again");
+        q.channelMin = at::tensor(st->second.pooled.min, f32);
+        q.channelMax = at::tensor(st->second.pooled.max, f32);
+        setInputRange(q);
+        if (!fromPlan)
+            continue;
+        auto p = s.plans.find(names[j]);
+        if (s.settings->act != ActScheme::PerChannelStatic)
+            continue;
+        if (p == s.plans.end() || p->second.alpha.empty())
+            throw Error("the plan quantizes the encoders but has no bounds for encoder group '" + names[j]
+                        + "': quantize again");
+        const int64_t k = int64_t(st->second.pooled.min.size());
+        if (int64_t(p->second.alpha.size()) != k || int64_t(p->second.mask.size()) != k)
+            throw Error("plan of encoder group '" + names[j] + "' has " + std::to_string(p->second.alpha.size())
+                        + " channels, its statistics " + std::to_string(k));
+        q.alpha = at::tensor(p->second.alpha, f32);
+        std::vector<float> m(p->second.mask.begin(), p->second.mask.end());
+        q.mask = at::tensor(m, f32);
+    }
+    return out;
+}
+
+std::unique_ptr<EncoderQuant> makeEncoderQuant(const OmniCalibration& omni, const QuantSettings& settings,
+                                               std::vector<GroupQuant> groups)
+{
+    std::shared_ptr<const VisionEncoder> vision;
+    std::shared_ptr<const AudioEncoder> audio;
+    if (auto v = omni.visionEncoder())
+        vision = std::make_shared<const VisionEncoder>(v->withLinearWeights(roundWeights(settings.weight, "thinker.visual")));
+    if (auto a = omni.audioEncoder())
+        audio = std::make_shared<const AudioEncoder>(
+            a->withLinearWeights(roundWeights(settings.weight, "thinker.audio_tower")));
+    return std::make_unique<EncoderQuant>(std::move(vision), std::move(audio), settings, std::move(groups));
+}
+
+// Takes group `target`'s input (every sample's rows, in sample order) and ends that forward.
+class CaptureHook : public ForwardHook {
+public:
+    CaptureHook(ForwardHook* inner, int target) : m_inner(inner), m_target(target) {}
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
+    {
+        if (group == m_target) {
+            rows.push_back(x); // the forward stops here and never touches x again
+            throw StopForward{};
+        }
+        return m_inner->onLinearInput(group, x, modality);
+    }
+    std::vector<at::Tensor> rows;
+
+private:
+    ForwardHook* m_inner;
+    int m_target;
+};
+
+} // namespace
+
+EncoderQuant::EncoderQuant(std::shared_ptr<const VisionEncoder> vision, std::shared_ptr<const AudioEncoder> audio,
+                           const QuantSettings& settings, std::vector<GroupQuant> groups)
+    : m_vision(std::move(vision)), m_audio(std::move(audio)),
+      m_hook(std::make_unique<QuantSimHook>(settings, std::move(groups)))
+{
+}
+
+EncoderQuant::~EncoderQuant() = default;
+
+void requireEncoderCalibration(const CalibrationData& calib)
+{
+    omniOf(calib);
+    if (calib.extraGroups().empty())
+        throw InputError("--quantize-encoders: the manifest '" + calib.source()
+                         + "' has no image, video or audio, so no encoder runs on it");
+}
+
+std::unique_ptr<EncoderQuant> planEncoders(Session& w, const DecoderModel& model, const CalibrationData& calib,
+                                           const QuantSettings& settings, const ProgressSink& progress,
+                                           const CancelToken* cancel)
+{
+    requireEncoderCalibration(calib);
+    const OmniCalibration& omni = omniOf(calib);
+    const std::vector<std::string> names = calib.extraGroups();
+    const int off = int(model.groups().size());
+    std::unique_ptr<EncoderQuant> q = makeEncoderQuant(omni, settings, encoderGroupQuant(w, model, names, false));
+    if (settings.act != ActScheme::PerChannelStatic)
+        return q; // per-token / per-tensor: nothing to search
+    c10::InferenceMode guard;
+    QuantSimHook& prefix = q->simHook();
+    const size_t visionGroups = q->vision() ? q->vision()->groups().size() : 0;
+    for (size_t j = 0; j < names.size(); ++j) {
+        const int g = off + int(j);
+        const bool visionGroup = j < visionGroups;
+        prefix.setActiveLimit(g); // the groups before g quantized, g itself seen as it comes
+        CaptureHook cap(&prefix, g);
+        for (size_t i = 0; i < calib.samples(); ++i) {
+            if (cancel)
+                cancel->check();
+            if (visionGroup ? omni.usesVision(i) : omni.usesAudio(i))
+                omni.encode(i, off, &cap, q->vision(), q->audio());
+        }
+        if (cap.rows.empty())
+            throw Error("encoder group '" + names[j] + "' saw no calibration input");
+        const at::Tensor x = at::cat(cap.rows, 0);
+        cap.rows.clear();
+        const at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8); // over every row, as the decoder's
+        const int64_t stride = sampleStride(x.size(0), x.size(1), settings.mdqfo);
+        const at::Tensor sample = stride > 1 ? x.slice(0, 0, x.size(0), stride).contiguous() : x;
+        GroupQuant gq = prefix.group(g);
+        const GroupQuant planned = planGroup(w, names[j], sample, alpha0, settings, cancel);
+        gq.alpha = planned.alpha;
+        gq.mask = planned.mask;
+        prefix.setGroup(g, std::move(gq));
+        reportGroupPlan(progress, j, names.size(), names[j], w);
+    }
+    prefix.setActiveLimit(1 << 30);
+    return q;
+}
+
+std::unique_ptr<EncoderQuant> encoderQuantFromPlan(const Session& s, const DecoderModel& model,
+                                                   const CalibrationData& calib)
+{
+    if (!s.settings || !s.settings->quantizeEncoders)
+        throw Error("the session's plan does not quantize the encoders");
+    requireEncoderCalibration(calib);
+    return makeEncoderQuant(omniOf(calib), *s.settings, encoderGroupQuant(s, model, calib.extraGroups(), true));
+}
+
+std::vector<ModuleError> encoderOutputErrors(const CalibrationData& calib, const DecoderModel& model,
+                                             const EncoderQuant& q, const ProgressSink& progress,
+                                             const CancelToken* cancel)
+{
+    const OmniCalibration& omni = omniOf(calib);
+    c10::InferenceMode guard;
+    const int off = int(model.groups().size());
+    // [tower][modality]: vision (image, video), audio (the clips and the videos' own audio).
+    std::array<std::array<ErrorSums, kNumModalities>, 2> sums{};
+    auto add = [&](int tower, Modality m, const at::Tensor& y, const at::Tensor& yq) {
+        if (!y.defined())
+            return;
+        const at::Tensor d = (y - yq).to(at::kDouble), yd = y.to(at::kDouble), qd = yq.to(at::kDouble);
+        const at::Tensor ny = (yd * yd).sum(1), nq = (qd * qd).sum(1), ne = (d * d).sum(1), dot = (yd * qd).sum(1);
+        at::Tensor cos = dot / (ny * nq).sqrt().clamp_min(1e-300);
+        cos = at::where(ne == 0, at::ones_like(cos), cos);
+        ErrorSums& e = sums[size_t(tower)][size_t(m)];
+        e.signal += ny.sum().item<double>();
+        e.noise += ne.sum().item<double>();
+        e.cosine += cos.sum().item<double>();
+        e.tokens += y.size(0);
+    };
+    for (size_t i = 0; i < calib.samples(); ++i) {
+        if (cancel)
+            cancel->check();
+        if (!omni.usesVision(i) && !omni.usesAudio(i))
+            continue;
+        const OmniCalibration::EncoderOutputs fp = omni.encode(i, off, nullptr);
+        const OmniCalibration::EncoderOutputs qo = omni.encode(i, off, q.hook(), q.vision(), q.audio());
+        add(0, Modality::Image, fp.image, qo.image);
+        add(0, Modality::Video, fp.video, qo.video);
+        add(1, Modality::Audio, fp.audio, qo.audio);
+        add(1, Modality::Audio, fp.videoAudio, qo.videoAudio);
+        report(progress, "eval", double(i + 1) / double(calib.samples()),
+               "encoders " + std::to_string(i + 1) + "/" + std::to_string(calib.samples()));
+    }
+    std::vector<ModuleError> out;
+    for (int tower = 0; tower < 2; ++tower) {
+        ModuleError me;
+        me.module = tower == 0 ? "vision" : "audio";
+        ErrorSums pooled;
+        for (int m = 0; m < kNumModalities; ++m) {
+            const ErrorSums& e = sums[size_t(tower)][size_t(m)];
+            me.perModality[size_t(m)] = errorStat(e);
+            pooled.signal += e.signal;
+            pooled.noise += e.noise;
+            pooled.cosine += e.cosine;
+            pooled.tokens += e.tokens;
+        }
+        me.pooled = errorStat(pooled);
+        if (pooled.tokens > 0)
+            out.push_back(std::move(me));
+    }
+    return out;
+}
+
+} // namespace mq::core
