@@ -398,6 +398,8 @@ private slots:
             "usage: --aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token and per-tensor "
             "activations (--method rtn)");
         row("--agroup-size 0", rtn, {"--agroup-size", "0"}, "usage: --agroup-size must be at least 1");
+        row("--quantize-encoders on tokens", mq, {"--quantize-encoders"},
+            "usage: --quantize-encoders needs --manifest: a Qwen2.5-Omni manifest with images, audio or video");
         row("--agroup-size with morphoquant", mq, {"--agroup-size", "32"},
             "usage: --agroup-size applies to per-token integer activations");
         row("--agroup-size per tensor", rtn, {"--ascheme", "per-tensor-static", "--agroup-size", "32"},

@@ -7,6 +7,8 @@
 #include <QStandardPaths>
 
 #include "common/error.h"
+#include "encoder_quant.h"
+#include "eval/layer_error.h"
 #include "export/hf_export.h"
 #include "io/atomic_file.h"
 #include "io/session_store.h"
@@ -15,6 +17,7 @@
 #include "model/tiny_omni.h"
 #include "pipeline.h"
 #include "quant/dabc.h"
+#include "streaming.h"
 
 #include <QtTest/QtTest>
 
@@ -210,6 +213,162 @@ private slots:
         QCOMPARE(s.curves.size(), m.groups().size());
         exportSimulated(m, s, m_tmp.filePath("q").toStdString(), false);
         QVERIFY(QFile::exists(m_tmp.filePath("q/model.safetensors")));
+    }
+
+    // --quantize-encoders: every encoder group gets MDQFO bounds of its own, and the decoder's
+    // plan is captured from the quantized encoders' features.
+    void quantizesTheEncoders()
+    {
+        DecoderModel m = DecoderModel::load(m_model);
+        OmniCalibration calib(m_model, manifest());
+        Session s;
+        calibrate(s, m, calib);
+        QuantSettings st;
+        st.method = "morphoquant";
+        st.weight.format = WeightFormat::Int;
+        st.abits = 4;
+        Session plain = s, enc = s;
+        buildPlanStreamed(plain, m, calib, st);
+        st.quantizeEncoders = true;
+        buildPlanStreamed(enc, m, calib, st);
+        const std::vector<std::string> extra = calib.extraGroups();
+        QVERIFY(!extra.empty());
+        std::set<std::string> curves;
+        for (const LossCurve& c : enc.curves)
+            curves.insert(c.group);
+        for (const std::string& g : extra) {
+            const GroupPlan& p = enc.plans.at(g);
+            const size_t k = s.stats.at(g).pooled.min.size();
+            QCOMPARE(p.alpha.size(), k);
+            QCOMPARE(p.alpha0.size(), k);
+            QCOMPARE(p.mask.size(), k);
+            QVERIFY2(curves.count(g), g.c_str());
+            // MDQFO searches ratios of alpha0 in (0, 1]: a bound never exceeds max |x| (float
+            // rounding of ratio * alpha0 allowed, 1e-6 relative).
+            for (size_t c = 0; c < k; ++c)
+                QVERIFY2(p.alpha[c] > 0.f && p.alpha[c] <= p.alpha0[c] * (1.f + 1e-6f), g.c_str());
+            QVERIFY(plain.plans.at(g).alpha.empty()); // without the flag the encoders are not planned
+        }
+        bool differs = false; // the decoder's inputs at media tokens changed, so some bound did
+        for (const std::string& g : m.groups())
+            differs = differs || plain.plans.at(g).alpha != enc.plans.at(g).alpha;
+        QVERIFY(differs);
+
+        // The quantized encoders rebuilt from the plan (a reloaded session) are the planned ones:
+        // the same features bit for bit, and not the full-precision ones.
+        Session w = s;
+        const QuantSettings prepared = preparePlan(w, st);
+        const std::unique_ptr<EncoderQuant> planned = planEncoders(w, m, calib, prepared);
+        for (const std::string& g : extra)
+            QVERIFY2(w.plans.at(g).alpha == enc.plans.at(g).alpha, g.c_str());
+        const std::unique_ptr<EncoderQuant> rebuilt = encoderQuantFromPlan(enc, m, calib);
+        for (size_t i = 0; i < calib.samples(); ++i) {
+            const at::Tensor a = calib.prepareQuantized(i, m, *planned).embeds;
+            const at::Tensor b = calib.prepareQuantized(i, m, *rebuilt).embeds;
+            QVERIFY(at::equal(a, b));
+            const bool media = calib.usesVision(i) || calib.usesAudio(i);
+            QCOMPARE(!at::equal(a, calib.prepare(i, m, nullptr, false).embeds), media);
+        }
+
+        // Simulated only: an export refuses and writes nothing.
+        const QString out = m_tmp.filePath("enc-export");
+        try {
+            exportSimulated(m, enc, out.toStdString(), false);
+            QFAIL("an export of a plan with quantized encoders must be refused");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("--quantize-encoders"), e.what());
+        }
+        QVERIFY(!QFileInfo::exists(out));
+    }
+
+    // At 16 bits the quantized encoders are the full-precision ones: their output error is nil
+    // (SQNR at its clamp, cosine 1) and the thinker's KL is 0. At W8A8 the encoders' SQNR is
+    // well above W4A4's (about 6 dB per bit; 6 dB asserted for 4 bits more, far inside).
+    void encoderErrorsAndKl()
+    {
+        DecoderModel m = DecoderModel::load(m_model);
+        OmniCalibration calib(m_model, manifest());
+        Session s;
+        calibrate(s, m, calib);
+        QuantSettings st;
+        st.method = "rtn";
+        st.abits = 16;
+        st.quantizeEncoders = true;
+        Session id = s;
+        buildPlanStreamed(id, m, calib, st);
+        const std::unique_ptr<EncoderQuant> same = encoderQuantFromPlan(id, m, calib);
+        const std::vector<ModuleError> none = encoderOutputErrors(calib, m, *same);
+        QCOMPARE(none.size(), size_t(2)); // vision and audio
+        for (const ModuleError& e : none) {
+            QCOMPARE(e.pooled.sqnrDb, kSqnrClampDb);
+            QCOMPARE(e.pooled.cosine, 1.0);
+        }
+        QCOMPARE(none[0].module, std::string("vision"));
+        QVERIFY(none[0].perModality[size_t(Modality::Image)].tokens > 0);
+        QVERIFY(none[0].perModality[size_t(Modality::Video)].tokens > 0);
+        QCOMPARE(none[1].perModality[size_t(Modality::Audio)].tokens, none[1].pooled.tokens);
+        const EvalPair pair = evaluatePairStreamed(m, m, nullptr, calib, {}, nullptr, {}, same.get());
+        QVERIFY2(std::fabs(pair.kl) < 1e-12, std::to_string(pair.kl).c_str()); // identical runs
+
+        auto sqnr = [&](int bits) {
+            QuantSettings q;
+            q.method = "morphoquant";
+            q.weight.format = WeightFormat::Int;
+            q.weight.bits = bits;
+            q.abits = bits;
+            q.quantizeEncoders = true;
+            Session w = s;
+            buildPlanStreamed(w, m, calib, q);
+            const std::vector<ModuleError> e = encoderOutputErrors(calib, m, *encoderQuantFromPlan(w, m, calib));
+            return std::make_pair(e.at(0).pooled.sqnrDb, e.at(1).pooled.sqnrDb);
+        };
+        const auto w4 = sqnr(4), w8 = sqnr(8);
+        QVERIFY2(w4.first < kSqnrClampDb && w4.second < kSqnrClampDb, "4-bit encoders must show an error");
+        QVERIFY2(w8.first > w4.first + 6.0, (std::to_string(w8.first) + " vs " + std::to_string(w4.first)).c_str());
+        QVERIFY2(w8.second > w4.second + 6.0, (std::to_string(w8.second) + " vs " + std::to_string(w4.second)).c_str());
+
+        // The session keeps a result's encoder errors.
+        EvalResult r;
+        r.label = "q";
+        r.data = manifest();
+        r.kl = 0.5;
+        r.encoders = none;
+        r.encoders[0].pooled.sqnrDb = 17.25;
+        Session saved = id;
+        saved.evals = {r};
+        const std::string path = m_tmp.filePath("enc.mqs").toStdString();
+        saveSession(saved, path);
+        const Session back = loadSession(path);
+        QCOMPARE(back.evals.size(), size_t(1));
+        QCOMPARE(back.evals[0].encoders.size(), size_t(2));
+        QCOMPARE(back.evals[0].encoders[0].module, std::string("vision"));
+        QCOMPARE(back.evals[0].encoders[0].pooled.sqnrDb, 17.25);
+        QCOMPARE(back.evals[0].encoders[0].perModality[size_t(Modality::Video)].tokens,
+                 none[0].perModality[size_t(Modality::Video)].tokens);
+        QCOMPARE(back.evals[0].encoders[1].pooled.tokens, none[1].pooled.tokens);
+        QVERIFY(back.settings && back.settings->quantizeEncoders);
+    }
+
+    // A manifest without media runs no encoder: --quantize-encoders says so.
+    void encodersNeedMedia()
+    {
+        DecoderModel m = DecoderModel::load(m_model);
+        const std::string man = m_tmp.filePath("text-only.jsonl").toStdString();
+        writeFileAtomic(man, "{\"text\": \"only words here\"}\n");
+        OmniCalibration calib(m_model, man);
+        Session s;
+        calibrate(s, m, calib);
+        QuantSettings st;
+        st.method = "morphoquant";
+        st.abits = 4;
+        st.quantizeEncoders = true;
+        try {
+            buildPlanStreamed(s, m, calib, st);
+            QFAIL("a text-only manifest has no encoder to quantize");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("no image, video or audio"), e.what());
+        }
+        QVERIFY(!s.settings); // the session is as it was
     }
 
     void badMediaNamesTheFileAndLine()

@@ -175,6 +175,7 @@ private slots:
     void exportPlot();
     void thresholdPanelEmits();
     void tuningPanelCarriesGptqAndFormats();
+    void tuningPanelQuantizesEncodersWhereCalibrated();
     void tuningPanelOffersDeployableWhereItFolds();
     void thresholdChangeRecomputes();
     void staleResultDropped();
@@ -1201,6 +1202,38 @@ void TestWidgets::tuningPanelOffersDeployableWhereItFolds()
     panel.gptqBox()->setChecked(true);
     QVERIFY(!panel.modeBox()->isEnabled());
     QCOMPARE(emitted.mode, std::string("simulated"));
+}
+
+// Quantizing the encoders: offered only where the calibration ran them; checked, it is in the
+// settings (an edit asks for a new quantization), the recipe says so and deployable is off.
+void TestWidgets::tuningPanelQuantizesEncodersWhereCalibrated()
+{
+    ThresholdPanel panel;
+    QuantSettings st;
+    st.method = "morphoquant";
+    st.abits = 4;
+    st.weight.format = WeightFormat::Int;
+    st.mode = "deployable";
+    panel.setQuantSettings(st);
+    QVERIFY(!panel.encodersBox()->isEnabled()); // no manifest calibration with media
+    panel.encodersBox()->setChecked(true);
+    QVERIFY(!panel.quantSettings().quantizeEncoders);
+    panel.setEncodersAvailable(true);
+    QVERIFY(panel.encodersBox()->isEnabled());
+    QVERIFY(panel.quantSettings().quantizeEncoders);
+    QCOMPARE(panel.quantSettings().mode, std::string("simulated"));
+    QVERIFY(!panel.modeBox()->isEnabled());
+    QVERIFY2(panel.recipeLabel()->text().contains("encoders quantized"), qPrintable(panel.recipeLabel()->text()));
+    QVERIFY(ThresholdPanel::effectOf(st, panel.quantSettings()).requantize);
+    panel.encodersBox()->setChecked(false);
+    QVERIFY(panel.modeBox()->isEnabled());
+    QCOMPARE(panel.quantSettings().mode, std::string("deployable"));
+    // A session's plan with quantized encoders shows the box checked.
+    st.mode = "simulated";
+    st.quantizeEncoders = true;
+    panel.setQuantSettings(st);
+    QVERIFY(panel.encodersBox()->isChecked());
+    QVERIFY(ThresholdPanel::sameSettings(panel.quantSettings(), st));
 }
 
 void TestWidgets::tuningPanelCarriesGptqAndFormats()

@@ -384,6 +384,22 @@ input group %2</source>
         <source> (KL by modality: %1)</source>
         <translation>（モダリティ別KL：%1）</translation>
     </message>
+    <message>
+        <source>%1 SQNR %2 dB</source>
+        <translation>%1 SQNR %2 dB</translation>
+    </message>
+    <message>
+        <source>vision</source>
+        <translation>視覚</translation>
+    </message>
+    <message>
+        <source>audio</source>
+        <translation>音声</translation>
+    </message>
+    <message>
+        <source>; quantized encoders: %1</source>
+        <translation>、量子化したエンコーダー: %1</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::LossCurveView</name>
@@ -1575,6 +1591,14 @@ input group %2</source>
     <message>
         <source>Round each Linear&apos;s weights column by column, spreading the error through the inverse Hessian of its calibration inputs</source>
         <translation>各Linearの重みを列ごとに丸め、その誤差をキャリブレーション入力のヘッセ行列の逆行列を通じて残りの列に分配します</translation>
+    </message>
+    <message>
+        <source>Quantize the encoders too</source>
+        <translation>エンコーダーも量子化する</translation>
+    </message>
+    <message>
+        <source>Qwen2.5-Omni: the vision and audio encoders&apos; Linears get these activations (DABC and MDQFO on their own statistics) and weights rounded to nearest; simulated only, the exports write the decoder. Needs a manifest calibration with images, audio or video.</source>
+        <translation>Qwen2.5-Omni: 視覚・音声エンコーダーのLinearにもこの活性化量子化（それぞれの統計に基づくDABCとMDQFO）と最近接丸めの重みを適用します。シミュレーションのみで、エクスポートはデコーダーだけを書き出します。画像・音声・動画を含むマニフェストでのキャリブレーションが必要です。</translation>
     </message>
     <message>
         <source>Aim at the full-precision outputs</source>

@@ -384,6 +384,22 @@ input group %2</source>
         <source> (KL by modality: %1)</source>
         <translation>（按模态的 KL：%1）</translation>
     </message>
+    <message>
+        <source>%1 SQNR %2 dB</source>
+        <translation>%1 SQNR %2 dB</translation>
+    </message>
+    <message>
+        <source>vision</source>
+        <translation>视觉</translation>
+    </message>
+    <message>
+        <source>audio</source>
+        <translation>音频</translation>
+    </message>
+    <message>
+        <source>; quantized encoders: %1</source>
+        <translation>；量化后的编码器：%1</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::LossCurveView</name>
@@ -1575,6 +1591,14 @@ input group %2</source>
     <message>
         <source>Round each Linear&apos;s weights column by column, spreading the error through the inverse Hessian of its calibration inputs</source>
         <translation>逐列舍入每个 Linear 的权重，并通过其校准输入的逆 Hessian 将误差分摊到其余列</translation>
+    </message>
+    <message>
+        <source>Quantize the encoders too</source>
+        <translation>同时量化编码器</translation>
+    </message>
+    <message>
+        <source>Qwen2.5-Omni: the vision and audio encoders&apos; Linears get these activations (DABC and MDQFO on their own statistics) and weights rounded to nearest; simulated only, the exports write the decoder. Needs a manifest calibration with images, audio or video.</source>
+        <translation>Qwen2.5-Omni：视觉和音频编码器的 Linear 也采用这些激活设置（基于各自统计量的 DABC 和 MDQFO），权重按最近舍入量化；仅为模拟，导出只写出解码器。需要用含图像、音频或视频的清单进行校准。</translation>
     </message>
     <message>
         <source>Aim at the full-precision outputs</source>

@@ -293,6 +293,13 @@ void LayerErrorView::updateText()
                 perModality.prepend(tr("%1 %2").arg(modalityLabel(0)).arg(e.klByModality[0], 0, 'g', 3));
             if (!perModality.isEmpty())
                 line += tr(" (KL by modality: %1)").arg(perModality.join(QStringLiteral(", ")).toHtmlEscaped());
+            // Quantized encoders (--quantize-encoders): each one's output error on the manifest.
+            QStringList encoders;
+            for (const core::ModuleError& me : e.encoders)
+                encoders << tr("%1 SQNR %2 dB").arg(me.module == "vision" ? tr("vision") : tr("audio"))
+                                .arg(me.pooled.sqnrDb, 0, 'f', 1);
+            if (!encoders.isEmpty())
+                line += tr("; quantized encoders: %1").arg(encoders.join(QStringLiteral(", ")).toHtmlEscaped());
             if (!core::resultIsCurrent(*session, e.plan))
                 line = QStringLiteral("<span style=\"color:gray\">") + line + QStringLiteral("</span> ")
                     + tr("<i>(out of date)</i>");

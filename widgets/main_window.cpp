@@ -22,6 +22,8 @@
 #include "session_model.h"
 #include "threshold_panel.h"
 
+#include <set>
+
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
@@ -920,6 +922,12 @@ void MainWindow::updateLossOutOfDate()
 
 void MainWindow::updatePlanStatus()
 {
+    // The encoders can be quantized where the calibration ran them (groups past the decoder's).
+    std::set<std::string> decoder;
+    if (m_session)
+        for (const core::ModuleInfo& m : m_session->modules)
+            decoder.insert(m.inputGroup);
+    m_panel->setEncodersAvailable(m_session && m_session->groups.size() > decoder.size());
     if (!m_session) {
         m_panel->setPlanStatus(tr("Open a session or a model folder."), false);
         return;

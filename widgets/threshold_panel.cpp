@@ -84,7 +84,8 @@ bool sameRequantizeFields(const core::QuantSettings& a, const core::QuantSetting
 {
     return a.method == b.method && a.abits == b.abits && sameWeight(a.weight, b.weight) && a.actFormat == b.actFormat
         && effectiveAct(a) == effectiveAct(b) && a.actGroupSize == b.actGroupSize
-        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget && a.mode == b.mode;
+        && a.gptq.enabled == b.gptq.enabled && a.gptq.fpTarget == b.gptq.fpTarget && a.mode == b.mode
+        && a.quantizeEncoders == b.quantizeEncoders;
 }
 
 // Fields of DabcSettings that computeMasks reads (rho acts in the simulation only).
@@ -178,6 +179,10 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     m_mode->setToolTip(tr("Deployable: each static per-channel activation scale is folded into the weight before it "
                           "is rounded, so an integer GEMM can run the plan (MorphoQuant with quantized activations "
                           "and weights, without GPTQ)"));
+    m_encoders = new QCheckBox(tr("Quantize the encoders too"), this);
+    m_encoders->setToolTip(tr("Qwen2.5-Omni: the vision and audio encoders' Linears get these activations (DABC and "
+                              "MDQFO on their own statistics) and weights rounded to nearest; simulated only, the "
+                              "exports write the decoder. Needs a manifest calibration with images, audio or video."));
     m_gptqTarget = new QCheckBox(tr("Aim at the full-precision outputs"), this);
     m_gptqTarget->setToolTip(tr("GPTQ towards the full-precision model's outputs from the quantized model's inputs "
                                 "(GPTAQ-style)"));
@@ -222,6 +227,7 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     bf->addRow(tr("Activation group:"), m_agroup);
     bf->addRow(m_gptq);
     bf->addRow(QString(), m_gptqTarget);
+    bf->addRow(m_encoders);
     bf->addRow(tr("Mode:"), m_mode);
     bf->addRow(tr("Recipe:"), m_recipe);
 
@@ -276,6 +282,15 @@ ThresholdPanel::ThresholdPanel(QWidget* parent) : QWidget(parent)
     connect(m_gptq, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_gptqTarget, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
     connect(m_mode, &QComboBox::currentIndexChanged, this, &ThresholdPanel::onEdited);
+    connect(m_encoders, &QCheckBox::toggled, this, &ThresholdPanel::onEdited);
+}
+
+void ThresholdPanel::setEncodersAvailable(bool available)
+{
+    if (available == m_encodersAvailable)
+        return;
+    m_encodersAvailable = available;
+    updateEnabled();
 }
 
 void ThresholdPanel::setSettings(const core::DabcSettings& s)
@@ -290,7 +305,7 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
     const QSignalBlocker b1(m_k), b2(m_local), b3(m_global), b4(m_form), b5(m_source), b6(m_force), b7(m_dabcOn),
         b8(m_rho), b9(m_mdqfoOn), b10(m_solver), b11(m_p), b12(m_lambda), b13(m_method), b14(m_wformat),
         b15(m_wbits), b16(m_group), b17(m_abits), b18(m_aformat), b19(m_gptq), b20(m_gptqTarget), b21(m_mode),
-        b22(m_ascheme), b23(m_agroup);
+        b22(m_ascheme), b23(m_agroup), b24(m_encoders);
     m_base = s;
     m_dabcOn->setChecked(s.dabc.enabled);
     m_k->setValue(s.dabc.k);
@@ -319,6 +334,7 @@ void ThresholdPanel::setQuantSettings(const core::QuantSettings& s)
     m_gptq->setChecked(s.gptq.enabled);
     m_gptqTarget->setChecked(s.gptq.fpTarget);
     m_mode->setCurrentIndex(std::max(0, m_mode->findData(QString::fromStdString(s.mode))));
+    m_encoders->setChecked(s.quantizeEncoders);
     updateEnabled();
 }
 
@@ -357,9 +373,11 @@ core::QuantSettings ThresholdPanel::quantSettings() const
     s.actGroupSize = intTokens && !core::isPerTensor(chosen) ? m_agroup->value() : 0;
     s.gptq.enabled = m_gptq->isChecked() && core::gptqRounds(s.weight.format);
     s.gptq.fpTarget = s.gptq.enabled && m_gptqTarget->isChecked();
-    // Deployable needs static per-channel activation scales to fold, quantized weights and no GPTQ.
+    s.quantizeEncoders = m_encodersAvailable && m_encoders->isChecked();
+    // Deployable needs static per-channel activation scales to fold, quantized weights, no GPTQ
+    // and the encoders unquantized (the exports write the decoder only).
     const bool deployable = s.method == "morphoquant" && s.abits < 16 && s.weight.format != core::WeightFormat::None
-        && !s.gptq.enabled;
+        && !s.gptq.enabled && !s.quantizeEncoders;
     s.mode = deployable ? m_mode->currentData().toString().toStdString() : std::string("simulated");
     return s;
 }
@@ -418,8 +436,9 @@ void ThresholdPanel::updateEnabled()
     const bool gptqable = core::gptqRounds(wf);
     m_gptq->setEnabled(gptqable);
     m_gptqTarget->setEnabled(gptqable && m_gptq->isChecked());
+    m_encoders->setEnabled(m_encodersAvailable);
     m_mode->setEnabled(mq && m_abits->currentData().toInt() < 16 && wf != core::WeightFormat::None
-                       && !(gptqable && m_gptq->isChecked()));
+                       && !(gptqable && m_gptq->isChecked()) && !(m_encodersAvailable && m_encoders->isChecked()));
     const core::QuantSettings s = quantSettings();
     QStringList passes;
     for (const std::string& p : s.passes())

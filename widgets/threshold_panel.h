@@ -59,6 +59,10 @@ public:
     QCheckBox* gptqBox() const { return m_gptq; }
     QCheckBox* gptqTargetBox() const { return m_gptqTarget; }
     QComboBox* modeBox() const { return m_mode; }
+    QCheckBox* encodersBox() const { return m_encoders; }
+    // Whether the session's calibration ran the Qwen2.5-Omni encoders (a manifest with media):
+    // only then can the plan quantize them.
+    void setEncodersAvailable(bool available);
     QLabel* recipeLabel() const { return m_recipe; }
     QPushButton* quantizeButton() const { return m_quantize; }
 
@@ -108,6 +112,8 @@ private:
     QSpinBox* m_agroup = nullptr;   // RTN per-token integer activations: channels per scale (0: the token)
     QCheckBox* m_gptq = nullptr;
     QCheckBox* m_gptqTarget = nullptr;
+    QCheckBox* m_encoders = nullptr; // --quantize-encoders
+    bool m_encodersAvailable = false;
     QComboBox* m_mode = nullptr; // simulated / deployable (MorphoQuant with quantized activations)
     QLabel* m_recipe = nullptr; // the settings' ordered passes (QuantSettings::passes)
     QLabel* m_status = nullptr;

@@ -742,6 +742,9 @@ QuantizeOptions quantizeOptions(const Args& a)
                              "--method morphoquant and --abits below 16");
         if (st.mode == "deployable" && st.gptq.enabled)
             throw UsageError("--mode deployable with --gptq is not written yet");
+        if (st.mode == "deployable" && st.quantizeEncoders)
+            throw UsageError("--mode deployable with --quantize-encoders: the deployable mode describes what an export "
+                             "computes, and the exports write the thinker's decoder only");
     }
     if (a.has("wscale-dtype")) {
         try {
