@@ -1628,6 +1628,10 @@ input group %2</source>
         <translation>コスト：活性化 要素あたり %1 ビット%2（積和あたり %3 ビット）、DABC %5 チャネル中 %4、積和 +%6%、重み %7 ビット、%8</translation>
     </message>
     <message>
+        <source> (the decoder&apos;s; the encoders are quantized too)</source>
+        <translation>（デコーダーの数値。エンコーダーも量子化済み）</translation>
+    </message>
+    <message>
         <source> at most</source>
         <translation>（上限）</translation>
     </message>

@@ -1628,6 +1628,10 @@ input group %2</source>
         <translation>开销：激活每元素 %1 位%2（每次乘加 %3 位）；DABC 补偿 %5 个通道中的 %4 个，乘加 +%6%；权重 %7 位；%8</translation>
     </message>
     <message>
+        <source> (the decoder&apos;s; the encoders are quantized too)</source>
+        <translation>（解码器的数值；编码器也已量化）</translation>
+    </message>
+    <message>
         <source> at most</source>
         <translation>（上限）</translation>
     </message>

@@ -35,7 +35,9 @@ QString costLine(const core::QuantCost& c)
         .arg(c.channels)
         .arg(100.0 * c.dabcExtraMacs, 0, 'f', 1)
         .arg(c.weightBitsEffective, 0, 'f', 2)
-        .arg(mode);
+        .arg(mode)
+        + (c.encodersQuantized ? QCoreApplication::translate("mq::ui::Cost", " (the decoder's; the encoders are quantized too)")
+                               : QString());
 }
 
 QString moduleShortName(const std::string& name, int layer)

@@ -57,6 +57,7 @@ QuantCost quantCost(const Session& s)
         return c;
     const QuantSettings& q = *s.settings;
     c.mode = q.mode;
+    c.encodersQuantized = q.quantizeEncoders;
     const bool quantized = q.abits < 16 && q.act != ActScheme::None;
     const bool dabc = quantized && q.act == ActScheme::PerChannelStatic && q.dabc.enabled;
     c.actUpperBound = dabc && q.dabc.rho > 0.0;
@@ -118,7 +119,7 @@ std::string costSummary(const QuantCost& c)
                   c.actBitsEffective, c.actUpperBound ? " at most" : "", c.actBitsEffectiveMac,
                   static_cast<long long>(c.compensatedChannels), static_cast<long long>(c.channels),
                   100.0 * c.dabcExtraMacs, c.weightBitsEffective, c.mode.c_str());
-    return buf;
+    return std::string(buf) + (c.encodersQuantized ? " (the decoder's; the encoders are quantized too)" : "");
 }
 
 } // namespace mq::core

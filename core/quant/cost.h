@@ -35,6 +35,9 @@ struct QuantCost {
     int64_t channels = 0;              // input channels of every decoder input group
     double weightBitsEffective = 16.0; // per weight of every decoder Linear
     bool actUpperBound = false;        // rho > 0: compensated elements bounded by masked channels
+    // The plan quantizes the Qwen2.5-Omni encoders too (--quantize-encoders): the figures above
+    // still count the decoder's Linears only, and the summaries say so.
+    bool encodersQuantized = false;
 };
 
 // The cost of the session's plan (16 bits everywhere without a plan).
