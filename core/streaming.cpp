@@ -3,6 +3,7 @@
 #include "encoder_quant.h"
 
 #include "calib/collector.h"
+#include "common/dist.h"
 #include "common/error.h"
 #include "eval/layer_error.h"
 #include "quant/dabc.h"
@@ -227,7 +228,12 @@ private:
 // running max |X_c| over all rows.
 class RowSampler {
 public:
-    explicit RowSampler(int64_t stride) : m_stride(stride) {}
+    // seen: the global index of the first row this sampler gets (under MPI, the rows of the ranks
+    // before this one), so that every rank samples on the one global grid.
+    RowSampler(int64_t stride, int64_t channels, int64_t seen = 0)
+        : m_stride(stride), m_channels(channels), m_seen(seen)
+    {
+    }
     void add(const at::Tensor& x)
     {
         const at::Tensor a = x.abs().amax(0);
@@ -243,11 +249,17 @@ public:
         }
         m_seen += n;
     }
-    at::Tensor rows() const { return at::cat(m_parts, 0); }
-    at::Tensor alpha0() const { return m_absMax.clamp_min(1e-8); }
+    // The sampled rows (none: [0, channels]) and max |X_c| over every row (none: 0).
+    at::Tensor rows() const { return m_parts.empty() ? at::zeros({0, m_channels}, at::kFloat) : at::cat(m_parts, 0); }
+    at::Tensor absMax() const { return m_absMax.defined() ? m_absMax : at::zeros({m_channels}, at::kFloat); }
+    // Every rank's sample in rank order (the single process's sample) and alpha0 over every
+    // rank's rows (dist.h; the sampler alone in a single process).
+    at::Tensor gatheredRows() const { return dist::gatherRows(rows()); }
+    at::Tensor alpha0() const { return dist::max(absMax().to(at::kFloat)).clamp_min(1e-8); }
 
 private:
     int64_t m_stride;
+    int64_t m_channels;
     int64_t m_seen = 0;
     std::vector<at::Tensor> m_parts;
     at::Tensor m_absMax;
@@ -272,14 +284,19 @@ void throwIfNonFiniteWeight(const DecoderModel& model, const std::string& what)
 
 std::string layerText(int l, int L) { return "layer " + std::to_string(l + 1) + "/" + std::to_string(L); }
 
-// fn(ids [B, T]) for each evaluation batch (equal-length sequences of at least 2 tokens).
+// fn(ids [B, T]) for each evaluation batch (equal-length sequences of at least 2 tokens); under
+// MPI for this rank's block of them (dist.h).
 template <typename Fn>
 void forEachEvalBatch(const TokenDataset& data, int batchSize, const CancelToken* cancel, Fn fn)
 {
-    for (const auto& b : equalLengthBatches(data, std::max(1, batchSize))) {
-        checkCancel(cancel);
+    std::vector<std::vector<size_t>> batches;
+    for (auto& b : equalLengthBatches(data, std::max(1, batchSize)))
         if (data.sequences[b.front()].size() >= 2)
-            fn(batchTensor(data, b));
+            batches.push_back(std::move(b));
+    const auto [first, last] = dist::share(batches.size());
+    for (size_t i = first; i < last; ++i) {
+        checkCancel(cancel);
+        fn(batchTensor(data, batches[i]));
     }
 }
 
@@ -300,12 +317,16 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
     const int L = model.numLayers();
     const double steps = double(L) + 1.0;
     LayerwiseRun run(model, options);
-    for (size_t i = 0; i < calib.batches(); ++i) {
+    // Under MPI each rank takes its block of the batches (dist.h); the statistics are combined
+    // once every layer is through.
+    const auto [first, last] = dist::share(calib.batches());
+    for (size_t i = first; i < last; ++i) {
         checkCancel(cancel);
         run.add(calib.prepare(i, model, &counter, true));
-        report(progress, "calibrate", double(i + 1) / double(calib.batches()) / steps,
-               "inputs " + std::to_string(i + 1) + "/" + std::to_string(calib.batches()));
+        report(progress, "calibrate", double(i + 1 - first) / double(std::max<size_t>(1, last - first)) / steps,
+               "inputs " + std::to_string(i + 1 - first) + "/" + std::to_string(last - first));
     }
+    dist::faultPoint("calibrate");
     try {
         for (int l = 0; l < L; ++l) {
             checkCancel(cancel);
@@ -318,7 +339,9 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
             report(progress, "calibrate", (l + 2) / steps, layerText(l, L),
                    {{"tokens_per_s", rows / std::max(1e-9, clock.elapsedSeconds())}});
         }
-        storeCalibration(s, model, calib, names, collector.finish());
+        std::map<std::string, InputStats> stats = collector.finish();
+        reduceAcrossRanks(stats);
+        storeCalibration(s, model, calib, names, std::move(stats));
     } catch (const NonFiniteInput&) {
         // The weights first: a NaN in a weight reaches the next Linear's input as well.
         throwIfNonFiniteWeight(model, "calibration met it as a non-finite Linear input");
@@ -356,6 +379,9 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
         }
     }
     prefix.setActiveLimit(g);
+    h = dist::sum(h); // every rank's rows (dist.h)
+    if (fps)
+        c = dist::sum(c);
     const std::vector<int> members = model.groupMembers(g);
     std::vector<at::Tensor> targets;
     for (int m : members) {
@@ -462,8 +488,11 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
         half.memBudget = options.memBudget / 2;
         fpCalib = std::make_unique<LayerwiseRun>(model, half);
     }
+    // Under MPI each rank runs its block of the batches (dist.h): the row samples are gathered and
+    // the Hessians summed per group, so every rank plans on what a single process would.
+    const auto [firstBatch, lastBatch] = dist::share(calib.batches());
     if (capture) {
-        for (size_t i = 0; i < calib.batches(); ++i) {
+        for (size_t i = firstBatch; i < lastBatch; ++i) {
             checkCancel(cancel);
             const DecoderInput in =
                 encoders ? calib.prepareQuantized(i, qmodel, *encoders) : calib.prepare(i, qmodel, nullptr, false);
@@ -472,6 +501,8 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 fpCalib->add(in);
         }
     }
+    const auto [rowBase, rowTotal] = dist::rowOffset(run.rows());
+    dist::faultPoint("plan");
     // The full-precision hidden states of the error sample, each layer measured once its plan is
     // complete (computeLayerErrorsStreamed in the same pass).
     LayerWeights wq;
@@ -543,15 +574,17 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                 const int g = gs[size_t(k)];
                 const std::string& name = model.groups()[size_t(g)];
                 prefix.setActiveLimit(g);
-                RowSampler cap(sampleStride(run.rows(), model.groupChannels(g), settings.mdqfo));
+                RowSampler cap(sampleStride(rowTotal, model.groupChannels(g), settings.mdqfo), model.groupChannels(g),
+                               rowBase);
                 std::function<void(const at::Tensor&)> sample;
                 if (staticActs || clipSearch)
                     sample = [&cap](const at::Tensor& x) { cap.add(x); };
                 pending = run.advanceStage(wq, k, pending.get(), &prefix, pendingOptions, cancel, sample);
                 if (fpCalib) // the same stop in the full-precision model
                     fpPending = fpCalib->advanceStage(wfp, k, fpPending.get(), nullptr, pendingOptions, cancel);
+                const at::Tensor sampled = staticActs || clipSearch ? cap.gatheredRows() : at::Tensor();
                 if (staticActs) {
-                    const at::Tensor x = cap.rows(), alpha0 = cap.alpha0();
+                    const at::Tensor x = sampled, alpha0 = cap.alpha0();
                     if (onCapture)
                         onCapture(g, x, alpha0);
                     prefix.setGroup(g, planGroup(w, name, x, alpha0, settings, cancel));
@@ -575,7 +608,7 @@ void buildPlanStreamed(Session& s, const DecoderModel& model, const CalibrationD
                         gram = gram.defined() ? gram + wm.t().matmul(wm) : wm.t().matmul(wm);
                     }
                     GroupQuant gq = prefix.group(g);
-                    const at::Tensor rows = gq.smooth.defined() ? cap.rows() / gq.smooth : cap.rows();
+                    const at::Tensor rows = gq.smooth.defined() ? sampled / gq.smooth : sampled;
                     // (per-tensor dynamic: the row sample quantized as one tensor)
                     gq.tokenClip = searchClip(rows, gram, settings.actClipSearch,
                                               settings.actClipMorphology ? &settings.mdqfo : nullptr,
@@ -685,6 +718,9 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
                "lm_head " + std::to_string(i + 1) + "/" + std::to_string(run.batches()),
                {{"tokens_per_s", double(run.rows()) / std::max(1e-9, clock.elapsedSeconds())}});
     }
+    dist::faultPoint("eval");
+    sum = dist::sum(sum); // every rank's batches (dist.h)
+    r.tokens = dist::sum(r.tokens);
     r.nll = r.tokens ? sum / double(r.tokens) : 0.0;
     r.ppl = std::exp(r.nll);
     if (!std::isfinite(r.nll))
@@ -739,6 +775,21 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
         report(progress, "eval", (double(L) + double(i + 1) / double(runF.batches())) / steps,
                "lm_head " + std::to_string(i + 1) + "/" + std::to_string(runF.batches()));
     }
+    dist::faultPoint("eval");
+    { // every rank's batches (dist.h): one reduction of all the sums
+        std::vector<double> sums{nllF, nllQ, kl};
+        sums.insert(sums.end(), klM.begin(), klM.end());
+        dist::sum(sums);
+        nllF = sums[0];
+        nllQ = sums[1];
+        kl = sums[2];
+        std::copy(sums.begin() + 3, sums.end(), klM.begin());
+        std::vector<int64_t> counts{tokens};
+        counts.insert(counts.end(), r.tokensByModality.begin(), r.tokensByModality.end());
+        dist::sum(counts);
+        tokens = counts[0];
+        std::copy(counts.begin() + 1, counts.end(), r.tokensByModality.begin());
+    }
     auto result = [&](double nll) {
         NllResult n;
         n.tokens = tokens;
@@ -792,7 +843,8 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
     return evaluatePairRuns(
         fp, q, qHook,
         [&](LayerwiseRun& runF, LayerwiseRun& runQ) {
-            for (size_t i = 0; i < data.batches(); ++i) {
+            const auto [first, last] = dist::share(data.batches());
+            for (size_t i = first; i < last; ++i) {
                 checkCancel(cancel);
                 const DecoderInput in = data.prepare(i, fp, nullptr, false);
                 if (!in.ids.defined() || in.ids.size(1) < 2)
@@ -801,7 +853,7 @@ EvalPair evaluatePairStreamed(const DecoderModel& fp, const DecoderModel& q, For
                 runQ.add(encoders ? data.prepareQuantized(i, fp, *encoders) : in);
                 report(progress, "eval", 0.0, "inputs " + std::to_string(i + 1) + "/" + std::to_string(data.batches()));
             }
-            if (runF.batches() == 0)
+            if (dist::sum(int64_t(runF.batches())) == 0)
                 throw InputError(data.source() + ": no sample has two positions or more: nothing to predict");
         },
         progress, cancel, options);

@@ -4,6 +4,7 @@
 #include "progress_printer.h"
 #include "usage.h"
 
+#include "common/dist.h"
 #include "common/error.h"
 #include "common/runtime.h"
 #include "engine.h"
@@ -140,6 +141,14 @@ json klByModalityJson(const core::EvalResult& e)
         if (e.klByModality[size_t(m)] >= 0.0)
             j[kModalityKeys[m]] = {{"kl", e.klByModality[size_t(m)]}, {"positions", e.tokensByModality[size_t(m)]}};
     return j;
+}
+
+// Whether this process writes the command's files: every rank waits here until all are through
+// (core/common/dist.h), then rank 0 writes (a single process always).
+bool writerRank()
+{
+    core::dist::barrier();
+    return core::dist::rank() == 0;
 }
 
 json errorStatJson(const core::ErrorStat& e)
@@ -420,9 +429,12 @@ int cmdQuantize(int argc, char** argv)
             }
         out["manifest_eval"] = evalJson(*q);
     }
+    // Under MPI rank 0 alone writes, once every rank's work is in (a rank that failed has ended
+    // the job by now).
+    const bool writer = writerRank();
     // The export first, then the session that records it: a kill in between leaves the old
     // session, which inspect then reports as not matching the export.
-    if (!exportDir.empty()) {
+    if (!exportDir.empty() && writer) {
         const core::ExportReport ex =
             engine.exportModel(session, exportDir, a.flag("overwrite"), pp.sink(), nullptr, o.exportFormat);
         pp.finishLine();
@@ -438,7 +450,7 @@ int cmdQuantize(int argc, char** argv)
         }
         session.exported = core::ExportRef{ex.dir, core::modelFingerprint(ex.dir)};
     }
-    if (!sessionPath.empty()) {
+    if (!sessionPath.empty() && writer) {
         core::saveSession(session, sessionPath);
         std::printf("session      %s\n", sessionPath.c_str());
         out["session"] = sessionPath;
@@ -587,7 +599,8 @@ int cmdCalibrate(int argc, char** argv)
     engine.calibrate(session, calibSpec, pp.sink());
     pp.finishLine();
     printInventory(modelDir);
-    core::saveSession(session, sessionPath);
+    if (writerRank()) // under MPI rank 0 alone, once every rank is through
+        core::saveSession(session, sessionPath);
     printCalibration(session);
     std::printf("session      %s (%zu input groups)\n", sessionPath.c_str(), session.groups.size());
     if (a.flag("json")) {

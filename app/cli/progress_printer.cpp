@@ -5,7 +5,9 @@
 
 namespace mq::cli {
 
-ProgressPrinter::ProgressPrinter(bool quiet) : m_quiet(quiet), m_tty(::isatty(2) != 0) {}
+bool ProgressPrinter::s_silent = false;
+
+ProgressPrinter::ProgressPrinter(bool quiet) : m_quiet(quiet || s_silent), m_tty(::isatty(2) != 0) {}
 
 core::ProgressSink ProgressPrinter::sink()
 {

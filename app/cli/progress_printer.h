@@ -10,12 +10,15 @@ namespace mq::cli {
 class ProgressPrinter {
 public:
     explicit ProgressPrinter(bool quiet = false);
+    // Every printer made afterwards prints nothing (the ranks other than 0 of an MPI job).
+    static void silenceAll() { s_silent = true; }
     core::ProgressSink sink();
     void finishLine();
 
 private:
     void print(const core::ProgressEvent& e);
 
+    static bool s_silent;
     bool m_quiet;
     bool m_tty;
     std::string m_stage;

@@ -1,5 +1,7 @@
 #include "calib/collector.h"
 
+#include "common/dist.h"
+
 #include "common/error.h"
 
 namespace mq::core {
@@ -123,6 +125,23 @@ at::Tensor StatsCollector::onLinearInput(int group, const at::Tensor& x, const a
     return x;
 }
 
+namespace {
+
+// The pooled statistics merged from the modalities (in modality order); a modality no token
+// had keeps no arrays (as a loaded session has it).
+void poolModalities(InputStats& st)
+{
+    st.pooled = ChannelStats();
+    st.pooled.reset(st.perModality[0].channels);
+    for (auto& s : st.perModality) {
+        st.pooled.merge(s);
+        if (s.empty())
+            s = ChannelStats();
+    }
+}
+
+} // namespace
+
 std::map<std::string, InputStats> StatsCollector::finish()
 {
     if (m_async) {
@@ -133,16 +152,70 @@ std::map<std::string, InputStats> StatsCollector::finish()
     std::map<std::string, InputStats> out;
     for (size_t g = 0; g < m_stats.size(); ++g) {
         InputStats st = m_stats[g];
-        st.pooled = ChannelStats();
-        st.pooled.reset(st.perModality[0].channels);
-        for (auto& s : st.perModality) {
-            st.pooled.merge(s);
-            if (s.empty())
-                s = ChannelStats(); // a modality no token had: no arrays (as a loaded session has it)
-        }
+        poolModalities(st);
         out[m_names[g]] = std::move(st);
     }
     return out;
+}
+
+void reduceAcrossRanks(std::map<std::string, InputStats>& stats)
+{
+    if (!dist::parallel())
+        return;
+    // Every rank holds the same groups (the model's and the calibration source's), in map order.
+    std::vector<int64_t> widths;
+    for (const auto& [name, st] : stats)
+        for (const ChannelStats& c : st.perModality)
+            widths.push_back(c.channels);
+    dist::max(widths);
+    std::vector<int64_t> counts;
+    std::vector<float> lo, hi;
+    std::vector<double> sums;
+    std::vector<uint64_t> hist;
+    size_t slot = 0;
+    for (auto& [name, st] : stats)
+        for (ChannelStats& c : st.perModality) {
+            const int64_t k = widths[slot++];
+            if (k == 0)
+                continue;
+            if (c.empty() || c.channels != k) {
+                if (!c.empty())
+                    throw Error("input group '" + name + "': " + std::to_string(c.channels) + " channels on rank "
+                                + std::to_string(dist::rank()) + ", " + std::to_string(k) + " on another");
+                c.reset(k); // the identity of every reduction
+            }
+            counts.push_back(c.count);
+            lo.insert(lo.end(), c.min.begin(), c.min.end());
+            hi.insert(hi.end(), c.max.begin(), c.max.end());
+            sums.insert(sums.end(), c.sumAbs.begin(), c.sumAbs.end());
+            sums.insert(sums.end(), c.sumSq.begin(), c.sumSq.end());
+            hist.insert(hist.end(), c.hist.begin(), c.hist.end());
+        }
+    dist::sum(counts);
+    dist::min(lo);
+    dist::max(hi);
+    dist::sum(sums);
+    dist::sum(hist);
+    slot = 0;
+    size_t ci = 0, vi = 0, si = 0, hi2 = 0;
+    for (auto& [name, st] : stats) {
+        for (ChannelStats& c : st.perModality) {
+            const int64_t k = widths[slot++];
+            if (k == 0)
+                continue;
+            c.count = counts[ci++];
+            std::copy(lo.begin() + long(vi), lo.begin() + long(vi) + k, c.min.begin());
+            std::copy(hi.begin() + long(vi), hi.begin() + long(vi) + k, c.max.begin());
+            vi += size_t(k);
+            std::copy(sums.begin() + long(si), sums.begin() + long(si) + k, c.sumAbs.begin());
+            std::copy(sums.begin() + long(si) + k, sums.begin() + long(si) + 2 * k, c.sumSq.begin());
+            si += size_t(2 * k);
+            for (int64_t i = 0; i < k * kHistBins; ++i)
+                c.hist[size_t(i)] = uint32_t(hist[hi2 + size_t(i)]);
+            hi2 += size_t(k * kHistBins);
+        }
+        poolModalities(st);
+    }
 }
 
 } // namespace mq::core

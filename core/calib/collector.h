@@ -54,4 +54,11 @@ private:
     static constexpr size_t kMaxQueued = 64;
 };
 
+// Every rank's statistics of the same groups combined in place (dist.h): per modality, counts
+// and histograms summed, minima and maxima taken (exact), sums of |x| and x^2 summed (the order
+// differs from one process's, so they agree with it to rounding); the pooled statistics are then
+// merged from the modalities as finish() merges them. A group one rank never saw (an encoder
+// without media in its share) takes its width from the others. No-op in a single process.
+void reduceAcrossRanks(std::map<std::string, InputStats>& stats);
+
 } // namespace mq::core

@@ -1,9 +1,13 @@
 #include "common/runtime.h"
 
+#include "common/dist.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <thread>
+
+#include <sched.h>
 
 #include <dlfcn.h>
 #if defined(__GLIBC__)
@@ -21,8 +25,19 @@ int initRuntime(int threads)
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
-    if (threads <= 0)
-        threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (threads <= 0) {
+        // The cores this process may run on (a launcher or taskset may have bound it to fewer),
+        // shared with the other MPI ranks on this machine where the launcher did not bind them.
+        const int all = int(std::max(1u, std::thread::hardware_concurrency()));
+        threads = all;
+#if defined(__linux__)
+        cpu_set_t set;
+        if (sched_getaffinity(0, sizeof set, &set) == 0)
+            threads = std::max(1, CPU_COUNT(&set));
+#endif
+        if (threads == all && dist::localSize() > 1)
+            threads = std::max(1, all / dist::localSize());
+    }
     at::set_num_threads(threads);
     // libtorch's BLAS is OpenBLAS here (Debian's libblas.so.3 alternative), with a thread pool
     // of its own that at::set_num_threads does not size: found by name so that any other BLAS
