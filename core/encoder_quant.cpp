@@ -142,31 +142,61 @@ std::unique_ptr<EncoderQuant> planEncoders(Session& w, const DecoderModel& model
         return q; // per-token / per-tensor: nothing to search
     c10::InferenceMode guard;
     QuantSimHook& prefix = q->simHook();
-    const size_t visionGroups = q->vision() ? q->vision()->groups().size() : 0;
-    for (size_t j = 0; j < names.size(); ++j) {
-        const int g = off + int(j);
-        const bool visionGroup = j < visionGroups;
-        prefix.setActiveLimit(g); // the groups before g quantized, g itself seen as it comes
-        CaptureHook cap(&prefix, g);
-        for (size_t i = 0; i < calib.samples(); ++i) {
-            if (cancel)
-                cancel->check();
-            if (visionGroup ? omni.usesVision(i) : omni.usesAudio(i))
-                omni.encode(i, off, &cap, q->vision(), q->audio());
+    // Every sample's encoder inputs advance in lockstep, one step (block / layer) at a time: each
+    // group of the step is captured from the step's start through the groups already planned
+    // (network order, as the decoder's plan), then the step runs with all its groups quantized.
+    // About 2.5 block forwards per block and input instead of half a tower per group.
+    struct Item {
+        std::unique_ptr<TowerPass> pass;
+        at::Tensor x;
+    };
+    std::vector<Item> vision, audio;
+    for (size_t i = 0; i < calib.samples(); ++i)
+        for (OmniCalibration::EncoderPass& e : omni.passes(i, off, q->vision(), q->audio())) {
+            Item it;
+            it.x = e.pass->input();
+            it.pass = std::move(e.pass);
+            (e.vision ? vision : audio).push_back(std::move(it));
         }
-        if (cap.rows.empty())
-            throw Error("encoder group '" + names[j] + "' saw no calibration input");
-        const at::Tensor x = at::cat(cap.rows, 0);
-        cap.rows.clear();
-        const at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8); // over every row, as the decoder's
-        const int64_t stride = sampleStride(x.size(0), x.size(1), settings.mdqfo);
-        const at::Tensor sample = stride > 1 ? x.slice(0, 0, x.size(0), stride).contiguous() : x;
-        GroupQuant gq = prefix.group(g);
-        const GroupQuant planned = planGroup(w, names[j], sample, alpha0, settings, cancel);
-        gq.alpha = planned.alpha;
-        gq.mask = planned.mask;
-        prefix.setGroup(g, std::move(gq));
-        reportGroupPlan(progress, j, names.size(), names[j], w);
+    size_t planned = 0;
+    for (std::vector<Item>* tower : {&vision, &audio}) {
+        if (tower->empty())
+            continue;
+        const TowerPass& shape = *tower->front().pass;
+        for (int step = 0; step < shape.steps(); ++step) {
+            for (int g = shape.firstGroup(step); g < shape.firstGroup(step + 1); ++g) {
+                const size_t j = size_t(g - off);
+                prefix.setActiveLimit(g); // the groups before g quantized, g itself seen as it comes
+                CaptureHook cap(&prefix, g);
+                for (const Item& it : *tower) {
+                    if (cancel)
+                        cancel->check();
+                    try {
+                        it.pass->run(step, it.x, &cap);
+                    } catch (const StopForward&) {
+                    }
+                }
+                if (cap.rows.empty())
+                    throw Error("encoder group '" + names[j] + "' saw no calibration input");
+                const at::Tensor x = at::cat(cap.rows, 0);
+                cap.rows.clear();
+                const at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8); // over every row, as the decoder's
+                const int64_t stride = sampleStride(x.size(0), x.size(1), settings.mdqfo);
+                const at::Tensor sample = stride > 1 ? x.slice(0, 0, x.size(0), stride).contiguous() : x;
+                GroupQuant gq = prefix.group(g);
+                const GroupQuant planned_ = planGroup(w, names[j], sample, alpha0, settings, cancel);
+                gq.alpha = planned_.alpha;
+                gq.mask = planned_.mask;
+                prefix.setGroup(g, std::move(gq));
+                reportGroupPlan(progress, planned++, names.size(), names[j], w);
+            }
+            prefix.setActiveLimit(shape.firstGroup(step + 1));
+            for (Item& it : *tower) {
+                if (cancel)
+                    cancel->check();
+                it.x = it.pass->run(step, it.x, &prefix);
+            }
+        }
     }
     prefix.setActiveLimit(1 << 30);
     return q;

@@ -6,6 +6,7 @@ PKGS=(cmake ninja-build g++ qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-tool
       nlohmann-json3-dev libxkbcommon-dev pkg-config
       libsndfile1-dev libsamplerate0-dev libpcre2-dev libstb-dev
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg xvfb xauth x11-apps imagemagick
+      libopenmpi-dev openmpi-bin
       fonts-noto-cjk) # zh_CN and ja text (a stock Debian desktop has no CJK font)
 # scripts/deps.sh --sanitize: also clang and its sanitizer / libFuzzer runtimes (scripts/sanitize.sh).
 if [ "${1:-}" = "--sanitize" ]; then

@@ -15,7 +15,7 @@ TARGETS=(safetensors config tokenizer token_jsonl manifest session audio image v
 
 build() {
   if [ ! -f "$BUILD/build.ninja" ]; then
-    CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DMQ_FUZZ=ON -DMQ_WITH_GUI=OFF \
+    CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DMQ_FUZZ=ON -DMQ_WITH_GUI=OFF -DMQ_WITH_MPI=OFF \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
   cmake --build "$BUILD" --target "${@/#/fuzz_}"

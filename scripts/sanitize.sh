@@ -9,7 +9,7 @@ SECS=${1:-20}
 bash scripts/deps.sh --sanitize
 BUILD=${MQ_FUZZ_BUILD:-$PWD/build-fuzz}
 if [ ! -f "$BUILD/build.ninja" ]; then
-  CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DMQ_FUZZ=ON -DMQ_WITH_GUI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DMQ_FUZZ=ON -DMQ_WITH_GUI=OFF -DMQ_WITH_MPI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 cmake --build "$BUILD" -j "$(nproc)"
 (cd "$BUILD" && ctest --output-on-failure)

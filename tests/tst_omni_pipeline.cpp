@@ -261,6 +261,38 @@ private slots:
         const std::unique_ptr<EncoderQuant> planned = planEncoders(w, m, calib, prepared);
         for (const std::string& g : extra)
             QVERIFY2(w.plans.at(g).alpha == enc.plans.at(g).alpha, g.c_str());
+        // The lockstep capture (block by block) equals capturing through whole forwards: each
+        // group's alpha0 (max |x| over every captured row) from the full tower run through the
+        // planned groups before it, for a group of every step kind of both towers.
+        struct Capture : ForwardHook {
+            ForwardHook* inner = nullptr;
+            int target = -1;
+            at::Tensor amax;
+            at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& mod) override
+            {
+                if (group != target)
+                    return inner->onLinearInput(group, x, mod);
+                const at::Tensor a = x.abs().amax(0);
+                amax = amax.defined() ? at::maximum(amax, a) : a;
+                throw StopForward{};
+            }
+        };
+        const int off = int(m.groups().size());
+        for (const std::string& g : {std::string("visual.blocks.1.gate_up_in"), std::string("visual.merger.mlp2_in"),
+                                     std::string("audio.layers.1.fc2_in"), std::string("audio.proj_in")}) {
+            const auto at = std::find(extra.begin(), extra.end(), g);
+            QVERIFY2(at != extra.end(), g.c_str());
+            Capture cap;
+            cap.inner = planned->hook();
+            cap.target = off + int(at - extra.begin());
+            planned->simHook().setActiveLimit(cap.target);
+            for (size_t i = 0; i < calib.samples(); ++i)
+                calib.encode(i, off, &cap, planned->vision(), planned->audio());
+            planned->simHook().setActiveLimit(1 << 30);
+            const at::Tensor a0 = cap.amax.clamp_min(1e-8);
+            const std::vector<float> ref(a0.data_ptr<float>(), a0.data_ptr<float>() + a0.numel());
+            QVERIFY2(ref == w.plans.at(g).alpha0, g.c_str());
+        }
         const std::unique_ptr<EncoderQuant> rebuilt = encoderQuantFromPlan(enc, m, calib);
         for (size_t i = 0; i < calib.samples(); ++i) {
             const at::Tensor a = calib.prepareQuantized(i, m, *planned).embeds;

@@ -46,8 +46,13 @@ namespace core = mq::core;
 namespace {
 
 // --report-peak-rss: the process's peak resident memory on stdout (tests and benchmarks).
+// The end of a command's report: under MPI the ranks and rank 0's communication volume (on
+// stderr: stdout may end with --json's line), then the peak memory where asked.
 void reportPeakRss(const Args& a)
 {
+    if (core::dist::parallel() && core::dist::rank() == 0)
+        std::fprintf(stderr, "mpi          %d ranks; rank 0 exchanged %.3f MB in collectives\n", core::dist::size(),
+                     double(core::dist::bytesExchanged()) / 1e6);
     if (!a.flag("report-peak-rss"))
         return;
     struct rusage ru {};

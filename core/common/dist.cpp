@@ -17,6 +17,7 @@ namespace {
 int g_rank = 0;
 int g_size = 1;
 int g_localSize = 1;
+int64_t g_bytes = 0;
 [[maybe_unused]] bool g_mpi = false; // MPI initialised here
 
 // The size an MPI launcher announces in the environment (0: not started by one).
@@ -50,6 +51,7 @@ void allreduce(T* data, size_t n, MPI_Datatype type, MPI_Op op, const char* what
     if (n > size_t(std::numeric_limits<int>::max()))
         throw Error(std::string("MPI ") + what + ": more than 2^31 elements in one reduction");
     check(MPI_Allreduce(MPI_IN_PLACE, data, int(n), type, op, MPI_COMM_WORLD), what);
+    g_bytes += int64_t(n * sizeof(T));
 }
 #endif
 
@@ -218,11 +220,14 @@ at::Tensor gatherRows(const at::Tensor& rowsIn)
     check(MPI_Allgatherv(rows.data_ptr<float>(), int(rows.numel()), MPI_FLOAT, out.data_ptr<float>(), recv.data(),
                          displ.data(), MPI_FLOAT, MPI_COMM_WORLD),
           "gather");
+    g_bytes += total * int64_t(sizeof(float));
     return out;
 #else
     return rows;
 #endif
 }
+
+int64_t bytesExchanged() { return g_bytes; }
 
 void barrier()
 {

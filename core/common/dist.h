@@ -59,6 +59,10 @@ at::Tensor gatherRows(const at::Tensor& rows);
 // The row count of the ranks before this one (an exclusive prefix sum) and the total.
 std::pair<int64_t, int64_t> rowOffset(int64_t rows);
 
+// Bytes this rank has put into collectives so far (each reduction's buffer, each gather's
+// result): the communication volume a stage needs, for bench/README.md's scaling estimate.
+int64_t bytesExchanged();
+
 // Waits for every rank.
 void barrier();
 

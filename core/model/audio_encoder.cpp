@@ -169,7 +169,56 @@ int64_t AudioEncoder::tokenCount(int64_t melFrames)
     return std::max<int64_t>(0, floorDiv(a - 2, 2) + 1);
 }
 
-at::Tensor AudioEncoder::forward(const at::Tensor& melIn, ForwardHook* hook, int groupOffset, uint8_t modality) const
+namespace {
+
+// One clip's pass through the audio tower: the stem (chunked convolutions and positions) runs
+// when the pass is made; step i < layers runs layer i, the last step pools and projects.
+class AudioPass : public TowerPass {
+public:
+    using Step = std::function<at::Tensor(const AudioPass&, int, const at::Tensor&, ForwardHook*)>;
+    AudioPass(const AudioEncoder& enc, at::Tensor x, std::vector<int64_t> segLens, int64_t nFull, int groupOffset,
+              uint8_t modality, Step step)
+        : segLens(std::move(segLens)), nFull(nFull), m_enc(enc), m_input(std::move(x)), m_offset(groupOffset),
+          m_modality(modality), m_step(std::move(step))
+    {
+    }
+    int steps() const override { return m_enc.config().encoderLayers + 1; }
+    at::Tensor input() const override { return m_input; }
+    at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const override { return m_step(*this, step, x, hook); }
+    int firstGroup(int step) const override
+    {
+        const int layers = m_enc.config().encoderLayers;
+        return m_offset + (step <= layers ? step * 4 : layers * 4 + 1);
+    }
+    // The hook's view of tower-local group `group`'s input.
+    at::Tensor observe(ForwardHook* hook, int group, const at::Tensor& in) const
+    {
+        at::Tensor v = in.contiguous();
+        if (!hook)
+            return v;
+        const int g = m_offset + group;
+        at::Tensor tags = at::full({v.size(0)}, int64_t(m_modality), at::TensorOptions().dtype(at::kByte));
+        at::Tensor r = hook->onLinearInput(g, v, tags);
+        if (!r.defined() || r.sizes() != v.sizes())
+            throw Error("audio encoder: the forward hook must return a tensor of shape " + shapeText(v.sizes())
+                        + " for group " + std::to_string(g));
+        return r.to(at::kFloat).contiguous();
+    }
+
+    std::vector<int64_t> segLens; // tokens per chunk: the blocks of the block-diagonal attention
+    int64_t nFull = 0;            // full chunks (the last chunk, if shorter, follows them)
+
+private:
+    AudioEncoder m_enc; // a copy sharing the weights: they outlive the pass
+    at::Tensor m_input;
+    int m_offset;
+    uint8_t m_modality;
+    Step m_step;
+};
+
+} // namespace
+
+std::unique_ptr<TowerPass> AudioEncoder::pass(const at::Tensor& melIn, int groupOffset, uint8_t modality) const
 {
     const AudioConfig& c = m_cfg;
     const Impl& w = *m_impl;
@@ -182,7 +231,7 @@ at::Tensor AudioEncoder::forward(const at::Tensor& melIn, ForwardHook* hook, int
         throw InputError(
             describe("", "audio mel", "expected at least 3 frames (one output token), found " + std::to_string(L)));
     const at::Tensor mel = melIn.to(at::kFloat).contiguous();
-    const int64_t D = c.dModel, nh = c.encoderAttentionHeads, hd = D / nh;
+    const int64_t D = c.dModel;
     const int64_t chunk = 2 * int64_t(c.nWindow);
 
     // Chunks of 2*n_window frames, the last one the remainder. Each chunk is
@@ -197,7 +246,7 @@ at::Tensor AudioEncoder::forward(const at::Tensor& melIn, ForwardHook* hook, int
         return h + w.positions.narrow(0, 0, h.size(1)).unsqueeze(0);
     };
     std::vector<at::Tensor> parts;
-    std::vector<int64_t> segLens; // tokens per chunk: the blocks of the block-diagonal attention
+    std::vector<int64_t> segLens;
     if (nFull > 0) {
         at::Tensor x = mel.narrow(1, 0, nFull * chunk).reshape({c.numMelBins, nFull, chunk}).transpose(0, 1);
         at::Tensor h = stem(x.contiguous());
@@ -211,62 +260,68 @@ at::Tensor AudioEncoder::forward(const at::Tensor& melIn, ForwardHook* hook, int
         parts.push_back(h.reshape({-1, D}));
     }
     at::Tensor x = at::cat(parts, 0).contiguous(); // [T, D]
-    const int64_t T = x.size(0);
-    if (T != floorDiv(L - 1, 2) + 1)
-        throw Error("audio encoder: CNN gave " + std::to_string(T) + " frames for " + std::to_string(L)
+    if (x.size(0) != floorDiv(L - 1, 2) + 1)
+        throw Error("audio encoder: CNN gave " + std::to_string(x.size(0)) + " frames for " + std::to_string(L)
                     + " mel frames, expected (L-1)//2+1");
-
-    int group = groupOffset;
-    auto input = [&](const at::Tensor& in) {
-        at::Tensor v = in.contiguous();
-        const int g = group++;
-        if (!hook)
-            return v;
-        at::Tensor tags = at::full({v.size(0)}, int64_t(modality), at::TensorOptions().dtype(at::kByte));
-        at::Tensor r = hook->onLinearInput(g, v, tags);
-        if (!r.defined() || r.sizes() != v.sizes())
-            throw Error("audio encoder: the forward hook must return a tensor of shape " + shapeText(v.sizes())
-                        + " for group " + std::to_string(g));
-        return r.to(at::kFloat).contiguous();
-    };
-    // Attention within each chunk only. Full chunks share one length, so they run
-    // as a batch.
-    const int64_t fullTok = nFull > 0 ? segLens.front() : 0;
-    auto attend = [&](const at::Tensor& q, const at::Tensor& k,
-                      const at::Tensor& v) { // [T, nh, hd]
-        auto block = [&](int64_t start, int64_t batch, int64_t len) {
-            auto view = [&](const at::Tensor& t) {
-                return t.narrow(0, start, batch * len).reshape({batch, len, nh, hd}).transpose(1, 2);
+    const std::shared_ptr<const Impl> impl = m_impl;
+    const int64_t mels = L;
+    auto step = [impl, c, mels](const AudioPass& p, int i, const at::Tensor& xIn, ForwardHook* hook) -> at::Tensor {
+        const Impl& w = *impl;
+        const int64_t D = c.dModel, nh = c.encoderAttentionHeads, hd = D / nh, T = xIn.size(0);
+        if (i < int(w.layers.size())) {
+            // Attention within each chunk only. Full chunks share one length, so they run
+            // as a batch.
+            const int64_t fullTok = p.nFull > 0 ? p.segLens.front() : 0;
+            const bool tail = int64_t(p.segLens.size()) > p.nFull;
+            auto attend = [&](const at::Tensor& q, const at::Tensor& k,
+                              const at::Tensor& v) { // [T, nh, hd]
+                auto block = [&](int64_t start, int64_t batch, int64_t len) {
+                    auto view = [&](const at::Tensor& t) {
+                        return t.narrow(0, start, batch * len).reshape({batch, len, nh, hd}).transpose(1, 2);
+                    };
+                    at::Tensor att = at::matmul(view(q), view(k).transpose(-1, -2)) * (1.0 / std::sqrt(double(hd)));
+                    return at::matmul(at::softmax(att, -1), view(v)).transpose(1, 2).reshape({batch * len, D});
+                };
+                std::vector<at::Tensor> out;
+                if (p.nFull > 0)
+                    out.push_back(block(0, p.nFull, fullTok));
+                if (tail)
+                    out.push_back(block(p.nFull * fullTok, 1, T - p.nFull * fullTok));
+                return at::cat(out, 0);
             };
-            at::Tensor att = at::matmul(view(q), view(k).transpose(-1, -2)) * (1.0 / std::sqrt(double(hd)));
-            return at::matmul(at::softmax(att, -1), view(v)).transpose(1, 2).reshape({batch * len, D});
-        };
-        std::vector<at::Tensor> out;
-        if (nFull > 0)
-            out.push_back(block(0, nFull, fullTok));
-        if (tail > 0)
-            out.push_back(block(nFull * fullTok, 1, T - nFull * fullTok));
-        return at::cat(out, 0);
+            const Impl::Layer& l = w.layers[size_t(i)];
+            const int g = i * 4;
+            at::Tensor x = xIn;
+            at::Tensor h = p.observe(hook, g, layerNorm(x, l.lnAttnW, l.lnAttnB));
+            at::Tensor q = at::linear(h, asFloat(l.qW), l.qB).reshape({T, nh, hd});
+            at::Tensor k = at::linear(h, asFloat(l.kW)).reshape({T, nh, hd});
+            at::Tensor v = at::linear(h, asFloat(l.vW), l.vB).reshape({T, nh, hd});
+            x = x + at::linear(p.observe(hook, g + 1, attend(q, k, v)), asFloat(l.oW), l.oB);
+            at::Tensor f =
+                geluExact(at::linear(p.observe(hook, g + 2, layerNorm(x, l.lnFfnW, l.lnFfnB)), asFloat(l.fc1W), l.fc1B));
+            return x + at::linear(p.observe(hook, g + 3, f), asFloat(l.fc2W), l.fc2B);
+        }
+        // AvgPool1d(2, 2) over the whole clip, as HF splits the encoder output per
+        // clip (not per chunk) before avg_pooler. With an even n_window (100) no
+        // window crosses a chunk boundary.
+        const int64_t N = T / 2;
+        if (N != tokenCount(mels))
+            throw Error("audio encoder: pooled " + std::to_string(N) + " tokens, tokenCount says "
+                        + std::to_string(tokenCount(mels)));
+        at::Tensor pooled = xIn.narrow(0, 0, 2 * N).reshape({N, 2, D}).mean(1);
+        at::Tensor y = p.observe(hook, int(w.layers.size()) * 4, layerNorm(pooled, w.lnPostW, w.lnPostB));
+        return at::linear(y, w.projW, w.projB).contiguous();
     };
-    for (const Impl::Layer& l : w.layers) {
-        at::Tensor h = input(layerNorm(x, l.lnAttnW, l.lnAttnB));
-        at::Tensor q = at::linear(h, asFloat(l.qW), l.qB).reshape({T, nh, hd});
-        at::Tensor k = at::linear(h, asFloat(l.kW)).reshape({T, nh, hd});
-        at::Tensor v = at::linear(h, asFloat(l.vW), l.vB).reshape({T, nh, hd});
-        x = x + at::linear(input(attend(q, k, v)), asFloat(l.oW), l.oB);
-        at::Tensor f = geluExact(at::linear(input(layerNorm(x, l.lnFfnW, l.lnFfnB)), asFloat(l.fc1W), l.fc1B));
-        x = x + at::linear(input(f), asFloat(l.fc2W), l.fc2B);
-    }
-    // AvgPool1d(2, 2) over the whole clip, as HF splits the encoder output per
-    // clip (not per chunk) before avg_pooler. With an even n_window (100) no
-    // window crosses a chunk boundary.
-    const int64_t N = T / 2;
-    if (N != tokenCount(L))
-        throw Error("audio encoder: pooled " + std::to_string(N) + " tokens, tokenCount says "
-                    + std::to_string(tokenCount(L)));
-    at::Tensor pooled = x.narrow(0, 0, 2 * N).reshape({N, 2, D}).mean(1);
-    at::Tensor y = input(layerNorm(pooled, w.lnPostW, w.lnPostB));
-    return at::linear(y, w.projW, w.projB).contiguous();
+    return std::make_unique<AudioPass>(*this, x, segLens, nFull, groupOffset, modality, step);
+}
+
+at::Tensor AudioEncoder::forward(const at::Tensor& mel, ForwardHook* hook, int groupOffset, uint8_t modality) const
+{
+    const std::unique_ptr<TowerPass> p = pass(mel, groupOffset, modality);
+    at::Tensor x = p->input();
+    for (int i = 0; i < p->steps(); ++i)
+        x = p->run(i, x, hook);
+    return x;
 }
 
 } // namespace mq::core

@@ -31,6 +31,9 @@ public:
     // a = (L-1)//2+1 and N = (a-2)//2+1.
     at::Tensor forward(const at::Tensor& mel, ForwardHook* hook = nullptr, int groupOffset = 0,
                        uint8_t modality = 0) const;
+    // The same forward as steps (TowerPass): the stem runs at once, then layer by layer, then the
+    // pooling and projection (the pass shares this encoder's weights and keeps them alive).
+    std::unique_ptr<TowerPass> pass(const at::Tensor& mel, int groupOffset = 0, uint8_t modality = 0) const;
     // Names of the Linear input groups in forward order; the hook sees group index
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.

@@ -32,6 +32,21 @@ using LinearWeightMap = std::function<std::vector<at::Tensor>(int group, const s
 void mapLinearGroup(const LinearWeightMap& f, int group, const std::vector<std::string>& names,
                     const std::vector<at::Tensor*>& weights, const char* tower);
 
+// One input's forward through an encoder tower, step by step (VisionEncoder / AudioEncoder::
+// pass; their forward() runs every step of one): step i takes the previous step's output (step 0
+// input()) and returns its own; the last step's output is the tower's. Step i's Linear inputs
+// are input groups firstGroup(i) .. firstGroup(i + 1) - 1 (numbered as the hook sees them, the
+// caller's offset included), so a plan can stop every input at a group, plan it, and go on
+// from the step's start (encoder_quant.cpp).
+class TowerPass {
+public:
+    virtual ~TowerPass() = default;
+    virtual int steps() const = 0;
+    virtual at::Tensor input() const = 0;
+    virtual at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const = 0;
+    virtual int firstGroup(int step) const = 0; // step == steps(): one past the last group
+};
+
 // Thrown by a hook to end a forward early once it has what it needs (e.g. MDQFO capturing one
 // group's input); callers that use it catch it.
 struct StopForward {};

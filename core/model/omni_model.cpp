@@ -250,6 +250,37 @@ OmniCalibration::EncoderOutputs OmniCalibration::encode(size_t i, int decoderGro
     return f;
 }
 
+std::vector<OmniCalibration::EncoderPass> OmniCalibration::passes(size_t i, int decoderGroups,
+                                                                  const VisionEncoder* vision,
+                                                                  const AudioEncoder* audio) const
+{
+    const Prepared& p = m_impl->samples.at(i);
+    const int visionOffset = decoderGroups;
+    const int audioOffset = visionOffset + int(m_impl->visionGroups.size());
+    if (((p.image || p.video) && !vision) || ((p.mel.defined() || p.videoMel.defined()) && !audio))
+        throw Error("OmniCalibration::passes: sample " + std::to_string(i) + " needs an encoder that was not given");
+    std::vector<EncoderPass> out;
+    auto add = [&](std::unique_ptr<TowerPass> pass, bool isVision) {
+        EncoderPass e;
+        e.pass = std::move(pass);
+        e.vision = isVision;
+        out.push_back(std::move(e));
+    };
+    if (p.image)
+        add(vision->pass(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, visionOffset,
+                         uint8_t(Modality::Image)),
+            true);
+    if (p.video)
+        add(vision->pass(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, visionOffset,
+                         uint8_t(Modality::Video)),
+            true);
+    if (p.videoMel.defined())
+        add(audio->pass(p.videoMel, audioOffset, uint8_t(Modality::Audio)), false);
+    if (p.mel.defined())
+        add(audio->pass(p.mel, audioOffset, uint8_t(Modality::Audio)), false);
+    return out;
+}
+
 DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
                                       bool observeEncoders) const
 {

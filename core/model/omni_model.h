@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "calib/calib_data.h"
+#include "model/forward_hook.h"
 #include "model/omni_input.h"
 
 namespace mq::core {
@@ -49,6 +50,15 @@ public:
     };
     EncoderOutputs encode(size_t i, int decoderGroups, ForwardHook* hook, const VisionEncoder* vision = nullptr,
                           const AudioEncoder* audio = nullptr) const;
+    // Sample i's inputs as encoder passes (TowerPass), in encode()'s order (image, video, the
+    // video's audio, the clip) with vision or audio marked; vision / audio as in encode (not null
+    // where the sample has such an input).
+    struct EncoderPass {
+        std::unique_ptr<TowerPass> pass;
+        bool vision = false;
+    };
+    std::vector<EncoderPass> passes(size_t i, int decoderGroups, const VisionEncoder* vision,
+                                    const AudioEncoder* audio) const;
     // The checkpoint's encoders, loaded again where they were released (null where the manifest
     // has no input for one).
     std::shared_ptr<const VisionEncoder> visionEncoder() const;

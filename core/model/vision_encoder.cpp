@@ -236,81 +236,134 @@ std::vector<int64_t> VisionEncoder::windowOrder(const VisionConfig& cfg, int64_t
     return order;
 }
 
-at::Tensor VisionEncoder::forward(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
-                                  ForwardHook* hook, int groupOffset, uint8_t modality) const
-{
-    const VisionConfig& c = m_cfg;
-    const Impl& im = *m_impl;
-    const int64_t m = c.spatialMergeSize, unit = m * m, d = c.hiddenSize;
-    const int64_t heads = c.numHeads, hd = d / heads;
-    const int64_t n = gridT * gridH * gridW, cols = im.patchW.size(1);
-    if (gridT <= 0 || gridH <= 0 || gridW <= 0 || gridH % m != 0 || gridW % m != 0)
-        throw InputError("vision forward: grid (" + std::to_string(gridT) + ", " + std::to_string(gridH) + ", "
-                         + std::to_string(gridW) + ") must be positive with h and w multiples of spatial_merge_size "
-                         + std::to_string(m));
-    if (patches.dim() != 2 || patches.size(0) != n || patches.size(1) != cols)
-        throw InputError("vision forward: patches have shape " + shapeText(patches.sizes()) + ", expected "
-                         + shapeText({n, cols}) + " for the grid");
+namespace {
 
-    const at::Tensor tags = at::full({n}, int64_t(modality), at::TensorOptions().dtype(at::kByte));
-    auto observe = [&](int group, const at::Tensor& x) {
+// One input's pass through the vision tower: the grid's tables (window order, rotary) built once;
+// step i < depth runs block i on the window-ordered hidden state, the last step the merger.
+class VisionPass : public TowerPass {
+public:
+    VisionPass(const VisionEncoder& enc, const VisionConfig& c, const at::Tensor& patchW,
+               const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW, int groupOffset,
+               uint8_t modality,
+               std::function<at::Tensor(const VisionPass&, int, const at::Tensor&, ForwardHook*)> step)
+        : m_enc(enc), m_cfg(c), m_offset(groupOffset), m_step(std::move(step))
+    {
+        const int64_t m = c.spatialMergeSize, d = c.hiddenSize;
+        unit = m * m;
+        heads = c.numHeads;
+        hd = d / heads;
+        n = gridT * gridH * gridW;
+        const int64_t cols = patchW.size(1);
+        if (gridT <= 0 || gridH <= 0 || gridW <= 0 || gridH % m != 0 || gridW % m != 0)
+            throw InputError("vision forward: grid (" + std::to_string(gridT) + ", " + std::to_string(gridH) + ", "
+                             + std::to_string(gridW) + ") must be positive with h and w multiples of spatial_merge_size "
+                             + std::to_string(m));
+        if (patches.dim() != 2 || patches.size(0) != n || patches.size(1) != cols)
+            throw InputError("vision forward: patches have shape " + shapeText(patches.sizes()) + ", expected "
+                             + shapeText({n, cols}) + " for the grid");
+        tags = at::full({n}, int64_t(modality), at::TensorOptions().dtype(at::kByte));
+        at::Tensor x = at::matmul(patches.to(at::kFloat).contiguous(), patchW.t()); // [n, d]
+        // Grid position of each row in the processor's (t, h/m, w/m, dy, dx) order.
+        const at::Tensor r = at::arange(n, at::kLong);
+        const at::Tensor inUnit = r.remainder(unit), mergeIdx = r.div(unit, "floor");
+        const int64_t lw = gridW / m, lh = gridH / m;
+        const at::Tensor hPos = mergeIdx.div(lw, "floor").remainder(lh) * m + inUnit.div(m, "floor");
+        const at::Tensor wPos = mergeIdx.remainder(lw) * m + inUnit.remainder(m);
+        const int64_t rotDim = hd / 2;
+        const at::Tensor invFreq = 1.0 / at::pow(kRopeTheta, at::arange(0, rotDim, 2, at::kFloat) / double(rotDim));
+        const at::Tensor angles =
+            at::cat({at::outer(hPos.to(at::kFloat), invFreq), at::outer(wPos.to(at::kFloat), invFreq)}, 1); // [n, hd/2]
+        const std::vector<int64_t> order = VisionEncoder::windowOrder(c, gridT, gridH, gridW, &windows);
+        orderT = at::tensor(order, at::kLong);
+        m_input = reorder(x);
+        const at::Tensor emb = at::cat({reorder(angles), reorder(angles)}, 1);
+        cosE = emb.cos().unsqueeze(1);
+        sinE = emb.sin().unsqueeze(1); // [n, 1, hd]
+        slices.assign(size_t(gridT), gridH * gridW);
+        scale = 1.0 / std::sqrt(double(hd));
+    }
+    int steps() const override { return m_cfg.depth + 1; }
+    at::Tensor input() const override { return m_input; }
+    at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const override { return m_step(*this, step, x, hook); }
+    int firstGroup(int step) const override { return m_offset + (step <= m_cfg.depth ? step * 4 : m_cfg.depth * 4 + 2); }
+
+    at::Tensor reorder(const at::Tensor& t) const
+    {
+        return t.view({n / unit, unit, t.size(1)}).index_select(0, orderT).reshape({n, t.size(1)});
+    }
+    // The hook's view of tower-local group `group`'s input x.
+    at::Tensor observe(ForwardHook* hook, int group, const at::Tensor& x) const
+    {
         if (!hook)
             return x;
         const at::Tensor& rowTags = x.size(0) == n ? tags : tags.narrow(0, 0, x.size(0));
-        at::Tensor y = hook->onLinearInput(groupOffset + group, x, rowTags);
+        at::Tensor y = hook->onLinearInput(m_offset + group, x, rowTags);
         if (y.sizes() != x.sizes())
             throw InputError("vision forward: hook returned shape " + shapeText(y.sizes()) + " for group "
-                             + groups()[size_t(group)] + ", expected " + shapeText(x.sizes()));
+                             + m_enc.groups()[size_t(group)] + ", expected " + shapeText(x.sizes()));
         return y;
-    };
-
-    at::Tensor x = at::matmul(patches.to(at::kFloat).contiguous(), im.patchW.t()); // [n, d]
-
-    // Grid position of each row in the processor's (t, h/m, w/m, dy, dx) order.
-    const at::Tensor r = at::arange(n, at::kLong);
-    const at::Tensor inUnit = r.remainder(unit), mergeIdx = r.div(unit, "floor");
-    const int64_t lw = gridW / m, lh = gridH / m;
-    const at::Tensor hPos = mergeIdx.div(lw, "floor").remainder(lh) * m + inUnit.div(m, "floor");
-    const at::Tensor wPos = mergeIdx.remainder(lw) * m + inUnit.remainder(m);
-    const int64_t rotDim = hd / 2;
-    const at::Tensor invFreq = 1.0 / at::pow(kRopeTheta, at::arange(0, rotDim, 2, at::kFloat) / double(rotDim));
-    const at::Tensor angles = at::cat({at::outer(hPos.to(at::kFloat), invFreq), at::outer(wPos.to(at::kFloat), invFreq)},
-                                      1); // [n, hd/2]
-
-    std::vector<int64_t> windows;
-    const std::vector<int64_t> order = windowOrder(c, gridT, gridH, gridW, &windows);
-    const at::Tensor orderT = at::tensor(order, at::kLong);
-    auto reorder = [&](const at::Tensor& t) {
-        return t.view({n / unit, unit, t.size(1)}).index_select(0, orderT).reshape({n, t.size(1)});
-    };
-    x = reorder(x);
-    const at::Tensor emb = at::cat({reorder(angles), reorder(angles)}, 1);
-    const at::Tensor cosE = emb.cos().unsqueeze(1), sinE = emb.sin().unsqueeze(1); // [n, 1, hd]
-    const std::vector<int64_t> slices(size_t(gridT), gridH * gridW);
-    const double scale = 1.0 / std::sqrt(double(hd));
-
-    for (size_t i = 0; i < im.blocks.size(); ++i) {
-        const Impl::Block& b = im.blocks[i];
-        const int g = int(i) * 4;
-        const at::Tensor h = observe(g, rmsNorm(x, b.norm1));
-        auto rope = [&](const at::Tensor& t) {
-            const at::Tensor v = t.view({n, heads, hd});
-            return v * cosE + rotateHalf(v) * sinE;
-        };
-        const at::Tensor q = rope(at::linear(h, asFloat(b.qW), b.qB)), k = rope(at::linear(h, asFloat(b.kW), b.kB));
-        const at::Tensor v = at::linear(h, asFloat(b.vW), b.vB).view({n, heads, hd});
-        const at::Tensor ctx = segmentAttention(q, k, v, b.full ? slices : windows, scale);
-        x = x + at::linear(observe(g + 1, ctx), asFloat(b.projW), b.projB);
-        const at::Tensor h2 = observe(g + 2, rmsNorm(x, b.norm2));
-        const at::Tensor act = at::silu(at::linear(h2, asFloat(b.gateW), b.gateB)) * at::linear(h2, asFloat(b.upW), b.upB);
-        x = x + at::linear(observe(g + 3, act), asFloat(b.downW), b.downB);
     }
 
-    const int gm = int(im.blocks.size()) * 4;
-    const at::Tensor hm = observe(gm, rmsNorm(x, im.lnQ).reshape({n / unit, unit * d}));
-    const at::Tensor y = at::linear(observe(gm + 1, at::gelu(at::linear(hm, asFloat(im.mlp0W), im.mlp0B))), asFloat(im.mlp2W), im.mlp2B);
-    // Undo the window order: row j of y belongs to merge unit order[j].
-    return at::empty_like(y).index_copy_(0, orderT, y);
+    int64_t unit = 0, heads = 0, hd = 0, n = 0;
+    at::Tensor tags, orderT, cosE, sinE;
+    std::vector<int64_t> windows, slices;
+    double scale = 1.0;
+
+private:
+    VisionEncoder m_enc; // a copy sharing the weights: they outlive the pass
+    VisionConfig m_cfg;
+    int m_offset;
+    at::Tensor m_input;
+    std::function<at::Tensor(const VisionPass&, int, const at::Tensor&, ForwardHook*)> m_step;
+};
+
+} // namespace
+
+std::unique_ptr<TowerPass> VisionEncoder::pass(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
+                                               int groupOffset, uint8_t modality) const
+{
+    const std::shared_ptr<const Impl> impl = m_impl;
+    const VisionConfig c = m_cfg;
+    auto step = [impl, c](const VisionPass& p, int i, const at::Tensor& xIn, ForwardHook* hook) -> at::Tensor {
+        const Impl& im = *impl;
+        const int64_t n = p.n, heads = p.heads, hd = p.hd;
+        if (i < int(im.blocks.size())) {
+            const Impl::Block& b = im.blocks[size_t(i)];
+            const int g = i * 4;
+            at::Tensor x = xIn;
+            const at::Tensor h = p.observe(hook, g, rmsNorm(x, b.norm1));
+            auto rope = [&](const at::Tensor& t) {
+                const at::Tensor v = t.view({n, heads, hd});
+                return v * p.cosE + rotateHalf(v) * p.sinE;
+            };
+            const at::Tensor q = rope(at::linear(h, asFloat(b.qW), b.qB)), k = rope(at::linear(h, asFloat(b.kW), b.kB));
+            const at::Tensor v = at::linear(h, asFloat(b.vW), b.vB).view({n, heads, hd});
+            const at::Tensor ctx = segmentAttention(q, k, v, b.full ? p.slices : p.windows, p.scale);
+            x = x + at::linear(p.observe(hook, g + 1, ctx), asFloat(b.projW), b.projB);
+            const at::Tensor h2 = p.observe(hook, g + 2, rmsNorm(x, b.norm2));
+            const at::Tensor act =
+                at::silu(at::linear(h2, asFloat(b.gateW), b.gateB)) * at::linear(h2, asFloat(b.upW), b.upB);
+            return x + at::linear(p.observe(hook, g + 3, act), asFloat(b.downW), b.downB);
+        }
+        const int gm = int(im.blocks.size()) * 4;
+        const at::Tensor hm = p.observe(hook, gm, rmsNorm(xIn, im.lnQ).reshape({n / p.unit, p.unit * c.hiddenSize}));
+        const at::Tensor y = at::linear(p.observe(hook, gm + 1, at::gelu(at::linear(hm, asFloat(im.mlp0W), im.mlp0B))),
+                                        asFloat(im.mlp2W), im.mlp2B);
+        // Undo the window order: row j of y belongs to merge unit order[j].
+        return at::empty_like(y).index_copy_(0, p.orderT, y);
+    };
+    return std::make_unique<VisionPass>(*this, c, impl->patchW, patches, gridT, gridH, gridW, groupOffset,
+                                        modality, step);
+}
+
+at::Tensor VisionEncoder::forward(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
+                                  ForwardHook* hook, int groupOffset, uint8_t modality) const
+{
+    const std::unique_ptr<TowerPass> p = pass(patches, gridT, gridH, gridW, groupOffset, modality);
+    at::Tensor x = p->input();
+    for (int i = 0; i < p->steps(); ++i)
+        x = p->run(i, x, hook);
+    return x;
 }
 
 } // namespace mq::core

@@ -36,6 +36,10 @@ public:
     at::Tensor forward(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
                        ForwardHook* hook = nullptr, int groupOffset = 0,
                        uint8_t modality = 0) const;
+    // The same forward as steps (TowerPass): block by block, then the merger (the pass shares
+    // this encoder's weights and keeps them alive).
+    std::unique_ptr<TowerPass> pass(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
+                                    int groupOffset = 0, uint8_t modality = 0) const;
     // Names of the Linear input groups in forward order; the hook sees group index
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.
