@@ -398,6 +398,8 @@ private slots:
             "usage: --aclip, --aclip-search, --aasym and the w4a4 presets apply to per-token and per-tensor "
             "activations (--method rtn)");
         row("--agroup-size 0", rtn, {"--agroup-size", "0"}, "usage: --agroup-size must be at least 1");
+        row("--settings beside recipe options", mq, {"--settings", "recipe.json"},
+            "usage: --settings gives the whole recipe; --method cannot stand beside it");
         row("--quantize-encoders on tokens", mq, {"--quantize-encoders"},
             "usage: --quantize-encoders needs --manifest: a Qwen2.5-Omni manifest with images, audio or video");
         row("--agroup-size with morphoquant", mq, {"--agroup-size", "32"},

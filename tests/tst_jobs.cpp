@@ -46,7 +46,11 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <thread>
 
+#include <unistd.h>
+
+#include "common/error.h"
 #include "common/progress.h"
 #include "export_dialog.h"
 #include "job_controller.h"
@@ -55,6 +59,7 @@
 #include "loss_curve_view.h"
 #include "main_window.h"
 #include "mask_job.h"
+#include "mpi_job.h"
 #include "preview_job.h"
 #include "session.h"
 #include "session_model.h"
@@ -144,6 +149,7 @@ class TestJobs : public QObject {
 private slots:
     void initTestCase();
     void openCalibrateQuantize();
+    void mpiLauncherJobsMatchInProcess();
     void cancelKeepsSession();
     void cancelEveryJobKind_data();
     void cancelEveryJobKind();
@@ -242,6 +248,128 @@ void TestJobs::openCalibrateQuantize()
     // The views show the new plan: error table rows, SQNR columns in the tree.
     QCOMPARE(w.layerErrorView()->model()->rowCount(), 35);
     QVERIFY(!w.moduleTree()->isColumnHidden(SessionModel::SqnrColumn));
+}
+
+// Calibrate and Quantize through a launcher command (mpi_job.h): with `taskset -c 0` as the launcher (one
+// CLI process) the session holds what the in-process jobs computed, to float32 rounding (the
+// forward in another process with another thread set-up: 1e-6 relative on the statistics' sums
+// and extrema; the same groups, counts and recipe); where MPI was built, mpirun -n 2 gives the
+// one CLI process's session exactly: extrema, counts, histograms and every plan bit equal, sums
+// of |x| to 1e-12 relative (two ranks' partial sums added in another order). Through the window
+// the job says "(MPI)"; a failing launcher's message reaches the caller; Cancel stops the
+// command; hand-edited masks are refused.
+void TestJobs::mpiLauncherJobsMatchInProcess()
+{
+    MainWindow& w = *m_w;
+    QVERIFY(w.session() && w.session()->settings);
+    const Session ref = *w.session();
+    const QuantSettings settings = *ref.settings;
+    CalibrationSourceSpec spec;
+    spec.path = m_calib.toStdString();
+    spec.kind = "tokens";
+    spec.batchSize = 4;
+    qputenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    auto close = [](double a, double b, double rel) { return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)); };
+    // Calibrate and quantize through `launcher`, and compare with `base` at `rel`
+    // (0: extrema, histograms and plans exactly too).
+    auto viaLauncher = [&](const QString& launcher, const Session& base, double rel, Session* out) {
+        Session& s = *out;
+        s = ref;
+        CancelToken cancel;
+        int events = 0;
+        const ProgressSink count = [&](const ProgressEvent&) { ++events; };
+        calibrateWithLauncher(s, spec, launcher, count, cancel);
+        QVERIFY(!s.settings && s.plans.empty()); // the old plan went
+        QCOMPARE(s.calibration.tokens, base.calibration.tokens);
+        QCOMPARE(s.groups, base.groups);
+        for (const auto& [g, st] : base.stats) {
+            const ChannelStats &a = st.pooled, &b = s.stats.at(g).pooled;
+            QCOMPARE(a.count, b.count);
+            for (size_t c = 0; c < a.sumAbs.size(); ++c) {
+                const bool ok = rel == 0.0
+                    ? a.min[c] == b.min[c] && a.max[c] == b.max[c] && close(a.sumAbs[c], b.sumAbs[c], 1e-12)
+                    : close(a.min[c], b.min[c], rel) && close(a.max[c], b.max[c], rel) && close(a.sumAbs[c], b.sumAbs[c], rel);
+                QVERIFY2(ok, qPrintable(launcher + QStringLiteral(": ") + QString::fromStdString(g)));
+            }
+            if (rel == 0.0)
+                QVERIFY2(a.hist == b.hist, g.c_str());
+        }
+        QVERIFY(events > 0); // the command's progress lines arrived
+        quantizeWithLauncher(s, settings, launcher, {}, cancel);
+        QVERIFY(s.settings);
+        QCOMPARE(s.settings->label(), base.settings->label());
+        QCOMPARE(s.plans.size(), base.plans.size());
+        QCOMPARE(s.errors.size(), base.errors.size());
+        if (rel == 0.0)
+            for (const auto& [g, p] : base.plans) {
+                QVERIFY2(p.mask == s.plans.at(g).mask, g.c_str());
+                QVERIFY2(p.alpha == s.plans.at(g).alpha, g.c_str());
+            }
+        QCOMPARE(s.evals.size(), ref.evals.size()); // the window's results stay
+    };
+    Session one, two;
+    viaLauncher(QStringLiteral("taskset -c 0"), ref, 1e-6, &one); // one core: one thread, as each rank below
+    if (QTest::currentTestFailed())
+        return;
+#ifdef MQ_MPIEXEC
+    viaLauncher(QStringLiteral(MQ_MPIEXEC " -n 2 --oversubscribe") + (::getuid() == 0 ? " --allow-run-as-root" : ""),
+                one, 0.0, &two);
+    if (QTest::currentTestFailed())
+        return;
+#endif
+    const QStringList launchers{QStringLiteral("env MQ_LAUNCHED=1")};
+
+    // Through the window: the job runs the launcher and says so.
+    const QString before = mpiLauncher();
+    setMpiLauncher(launchers.front());
+    QSignalSpy started(w.jobs(), &JobController::started);
+    QVERIFY(w.startCalibration(m_calib, QStringLiteral("tokens"), 4));
+    QVERIFY(waitForJob(w, 120000));
+    QVERIFY(!started.isEmpty() && started.last().at(0).toString().endsWith(QLatin1String("(MPI)")));
+    setMpiLauncher(before);
+    QVERIFY(w.startQuantize()); // back to the session as it was (in-process)
+    QVERIFY(waitForJob(w, 300000));
+
+    // A failing launcher: its exit code and last lines.
+    Session s = ref;
+    CancelToken cancel;
+    try {
+        calibrateWithLauncher(s, spec, QStringLiteral("false"), {}, cancel);
+        QFAIL("a failing launcher must fail the job");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(QLatin1String("failed with exit code 1")), e.what());
+    }
+    // Cancel stops the command (here one that would sleep for a minute).
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        cancel.cancel();
+    });
+    QElapsedTimer clock;
+    clock.start();
+    bool cancelled = false;
+    try {
+        runCommand({QStringLiteral("sleep"), QStringLiteral("60")}, {}, cancel);
+    } catch (const Cancelled&) {
+        cancelled = true;
+    }
+    canceller.join();
+    QVERIFY(cancelled);
+    QVERIFY(clock.elapsed() < 20000);
+    // Hand-edited masks stay in this process.
+    Session edited = ref;
+    edited.plans.begin()->second.handEdited.assign(edited.plans.begin()->second.mask.size(), 0);
+    edited.plans.begin()->second.handEdited[0] = 1;
+    CancelToken fresh;
+    try {
+        quantizeWithLauncher(edited, settings, launchers.front(), {}, fresh);
+        QFAIL("hand edits cannot go to an MPI job");
+    } catch (const InputError& e) {
+        QVERIFY2(QString(e.what()).contains(QLatin1String("hand edits")), e.what());
+    }
+    // A launcher with a quote left open is refused before anything runs.
+    QVERIFY_EXCEPTION_THROWN(launcherCommand(QStringLiteral("mpirun -n 2 'oops"), {}), InputError);
+    QCOMPARE(launcherCommand(QStringLiteral("srun  --x 'a b'"), {QStringLiteral("calibrate")}).mid(0, 3),
+             (QStringList{QStringLiteral("srun"), QStringLiteral("--x"), QStringLiteral("a b")}));
 }
 
 void TestJobs::cancelKeepsSession()

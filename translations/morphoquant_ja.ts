@@ -1018,6 +1018,38 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <source>Export Quanti&amp;zed Model...</source>
         <translation>量子化モデルをエクスポート(&amp;Z)...</translation>
     </message>
+    <message>
+        <source>MPI &amp;Launcher...</source>
+        <translation>MPI ランチャー(&amp;L)...</translation>
+    </message>
+    <message>
+        <source>Run Calibrate and Quantize as MPI jobs through a launcher command (mpirun, srun)</source>
+        <translation>キャリブレーションと量子化をランチャーコマンド（mpirun、srun）経由の MPI ジョブとして実行します</translation>
+    </message>
+    <message>
+        <source>Calibrate on %1 (MPI)</source>
+        <translation>%1 でキャリブレーション（MPI）</translation>
+    </message>
+    <message>
+        <source>Quantize %1 (MPI)</source>
+        <translation>%1 を量子化（MPI）</translation>
+    </message>
+    <message>
+        <source>MPI Launcher</source>
+        <translation>MPI ランチャー</translation>
+    </message>
+    <message>
+        <source>Run Calibrate and Quantize through this command, e.g. &lt;tt&gt;mpirun -n 4 --hostfile hosts&lt;/tt&gt; or &lt;tt&gt;srun -N 2 --ntasks-per-node 2 --mpi=pmix&lt;/tt&gt;; morphoquant-cli and its arguments follow it. Empty: jobs run in this process.</source>
+        <translation>キャリブレーションと量子化をこのコマンド経由で実行します。例: &lt;tt&gt;mpirun -n 4 --hostfile hosts&lt;/tt&gt; や &lt;tt&gt;srun -N 2 --ntasks-per-node 2 --mpi=pmix&lt;/tt&gt;。その後に morphoquant-cli とその引数が続きます。空欄: ジョブはこのプロセス内で実行されます。</translation>
+    </message>
+    <message>
+        <source>Jobs run in this process.</source>
+        <translation>ジョブはこのプロセス内で実行されます。</translation>
+    </message>
+    <message>
+        <source>Calibrate and Quantize run through: %1</source>
+        <translation>キャリブレーションと量子化の実行コマンド: %1</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::MaskView</name>

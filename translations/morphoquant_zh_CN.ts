@@ -1018,6 +1018,38 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <source>Export Quanti&amp;zed Model...</source>
         <translation>导出量化模型(&amp;Z)...</translation>
     </message>
+    <message>
+        <source>MPI &amp;Launcher...</source>
+        <translation>MPI 启动器(&amp;L)...</translation>
+    </message>
+    <message>
+        <source>Run Calibrate and Quantize as MPI jobs through a launcher command (mpirun, srun)</source>
+        <translation>通过启动器命令（mpirun、srun）以 MPI 作业运行校准和量化</translation>
+    </message>
+    <message>
+        <source>Calibrate on %1 (MPI)</source>
+        <translation>在 %1 上校准（MPI）</translation>
+    </message>
+    <message>
+        <source>Quantize %1 (MPI)</source>
+        <translation>量化 %1（MPI）</translation>
+    </message>
+    <message>
+        <source>MPI Launcher</source>
+        <translation>MPI 启动器</translation>
+    </message>
+    <message>
+        <source>Run Calibrate and Quantize through this command, e.g. &lt;tt&gt;mpirun -n 4 --hostfile hosts&lt;/tt&gt; or &lt;tt&gt;srun -N 2 --ntasks-per-node 2 --mpi=pmix&lt;/tt&gt;; morphoquant-cli and its arguments follow it. Empty: jobs run in this process.</source>
+        <translation>通过此命令运行校准和量化，例如 &lt;tt&gt;mpirun -n 4 --hostfile hosts&lt;/tt&gt; 或 &lt;tt&gt;srun -N 2 --ntasks-per-node 2 --mpi=pmix&lt;/tt&gt;；其后接 morphoquant-cli 及其参数。留空：作业在本进程内运行。</translation>
+    </message>
+    <message>
+        <source>Jobs run in this process.</source>
+        <translation>作业在本进程内运行。</translation>
+    </message>
+    <message>
+        <source>Calibrate and Quantize run through: %1</source>
+        <translation>校准和量化通过以下命令运行：%1</translation>
+    </message>
 </context>
 <context>
     <name>mq::ui::MaskView</name>

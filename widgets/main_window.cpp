@@ -16,6 +16,8 @@
 #include "loss_curve_view.h"
 #include "mask_job.h"
 #include "mask_view.h"
+#include "mpi_job.h"
+#include "common/error.h"
 #include "outlier_view.h"
 #include "plot_export.h"
 #include "preview_job.h"
@@ -30,6 +32,7 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QInputDialog>
 #include <QKeyEvent>
 #include <QGuiApplication>
 #include <QScreen>
@@ -542,6 +545,9 @@ void MainWindow::createMenus()
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     QAction* keep = study->addAction(tr("&Keep Plan for Comparison"), this, &MainWindow::keepPlanForComparison);
     keep->setToolTip(tr("Compare the plans you build next with this one (the Compare view)"));
+    study->addSeparator();
+    QAction* launcher = study->addAction(tr("MPI &Launcher..."), this, &MainWindow::mpiLauncherDialog);
+    launcher->setToolTip(tr("Run Calibrate and Quantize as MPI jobs through a launcher command (mpirun, srun)"));
     study->addSeparator();
     QAction* cancel = study->addAction(tr("Cancel &Job"), m_jobs, &JobController::cancel);
     cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
@@ -1187,10 +1193,15 @@ bool MainWindow::startCalibration(const QString& path, const QString& kind, int 
     spec.path = path.toStdString();
     spec.kind = kind.toStdString();
     spec.batchSize = batchSize;
+    const QString launcher = mpiLauncher(); // set: an MPI job through it (mpi_job.h)
     return runJob(
-        tr("Calibrate on %1").arg(QFileInfo(path).fileName()),
-        [engine, spec](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
-            engine->calibrate(s, spec, progress, &cancel);
+        launcher.isEmpty() ? tr("Calibrate on %1").arg(QFileInfo(path).fileName())
+                           : tr("Calibrate on %1 (MPI)").arg(QFileInfo(path).fileName()),
+        [engine, spec, launcher](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
+            if (launcher.isEmpty())
+                engine->calibrate(s, spec, progress, &cancel);
+            else
+                calibrateWithLauncher(s, spec, launcher, progress, cancel);
             return MainWindow::tr("%1 sequences, %2 tokens").arg(s.calibration.sequences).arg(s.calibration.totalTokens());
         },
         [this](std::shared_ptr<core::Session> s) {
@@ -1207,10 +1218,16 @@ bool MainWindow::startQuantize()
     }
     auto engine = m_engine;
     const core::QuantSettings settings = m_settings;
+    const QString launcher = mpiLauncher(); // set: an MPI job through it (mpi_job.h)
     return runJob(
-        tr("Quantize %1").arg(QString::fromStdString(settings.label())),
-        [engine, settings](core::Session& s, const core::ProgressSink& progress, const core::CancelToken& cancel) {
-            engine->quantize(s, settings, progress, &cancel);
+        launcher.isEmpty() ? tr("Quantize %1").arg(QString::fromStdString(settings.label()))
+                           : tr("Quantize %1 (MPI)").arg(QString::fromStdString(settings.label())),
+        [engine, settings, launcher](core::Session& s, const core::ProgressSink& progress,
+                                     const core::CancelToken& cancel) {
+            if (launcher.isEmpty())
+                engine->quantize(s, settings, progress, &cancel);
+            else
+                quantizeWithLauncher(s, settings, launcher, progress, cancel);
             double worst = qInf();
             for (const core::ModuleError& e : s.errors)
                 if (e.pooled.tokens > 0)
@@ -1259,6 +1276,29 @@ bool MainWindow::startExport(const QString& dir, bool overwrite, core::ExportFor
             return MainWindow::tr("%1 tensors, %2 MB").arg(report->tensors).arg(double(report->bytes) / 1e6, 0, 'f', 2);
         },
         nullptr); // an export does not change the session
+}
+
+void MainWindow::mpiLauncherDialog()
+{
+    bool ok = false;
+    const QString command = QInputDialog::getText(
+        this, tr("MPI Launcher"),
+        tr("Run Calibrate and Quantize through this command, e.g. <tt>mpirun -n 4 --hostfile hosts</tt> or "
+           "<tt>srun -N 2 --ntasks-per-node 2 --mpi=pmix</tt>; morphoquant-cli and its arguments follow it. "
+           "Empty: jobs run in this process."),
+        QLineEdit::Normal, mpiLauncher(), &ok);
+    if (!ok)
+        return;
+    try {
+        launcherCommand(command, {}); // a quote left open is refused now
+    } catch (const core::Error& e) {
+        QMessageBox::warning(this, tr("MPI Launcher"), QString::fromStdString(e.what()));
+        return;
+    }
+    setMpiLauncher(command);
+    statusBar()->showMessage(command.trimmed().isEmpty() ? tr("Jobs run in this process.")
+                                                         : tr("Calibrate and Quantize run through: %1").arg(command.trimmed()),
+                             8000);
 }
 
 void MainWindow::openModelDialog()

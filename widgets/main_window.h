@@ -143,6 +143,7 @@ private:
     void createMenus();
     void createDocks();
     void openSessionDialog();
+    void mpiLauncherDialog();
     void openModelDialog();
     void calibrateDialog();
     void evaluateDialog();

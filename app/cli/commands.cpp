@@ -287,6 +287,18 @@ int cmdQuantize(int argc, char** argv)
     const Args a = parseArgs("quantize", argc, argv);
     QuantizeOptions o = quantizeOptions(a);
     core::initRuntime(o.threads);
+    if (!o.settingsFile.empty()) { // --settings: the recipe as a session stores it, rotation included
+        o.settings = core::settingsFromJson(core::readTextFile(o.settingsFile), o.settingsFile);
+        o.rotation = o.settings.rotation;
+        o.wbits = o.settings.weight.format == core::WeightFormat::None ? 16 : o.settings.weight.bits;
+        if (o.settings.quantizeEncoders && o.calibKind != "manifest")
+            throw core::InputError(o.settingsFile + ": quantize_encoders needs --manifest");
+        if (o.settings.quantizeEncoders && !o.exportDir.empty())
+            throw core::InputError(o.settingsFile + ": a plan with quantized encoders is not exported; nothing was run");
+        const std::string why = core::exportRefusal(o.settings, o.exportFormat);
+        if (!o.exportDir.empty() && !why.empty())
+            throw core::InputError(o.settingsFile + ": " + why + "; nothing was run");
+    }
     // A packed integer export stores the scales in the model's dtype: the quantizer rounds them
     // to it first, so that the export is the plan evaluated here.
     if (!o.scaleDtypeGiven && o.settings.weight.format == core::WeightFormat::Int

@@ -188,6 +188,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        times --aclip or the searched ratio) | per-tensor-dynamic (one scale per
                        forward: the range of every token of the batch, so figures depend on
                        --batch). --aclip, --aclip-search and --aasym apply to all three
+  --settings FILE.json the whole recipe as JSON, as a session stores it (inspect --json's
+                       "settings"; the workbench's MPI jobs write it) instead of the options
+                       above and below, none of which may then be given
   --quantize-encoders  Qwen2.5-Omni (--manifest): the vision and audio encoders' Linears
                        quantized too, with the plan's activations (DABC and MDQFO on their
                        own statistics for morphoquant) and its weight format rounded to
@@ -386,7 +389,7 @@ const std::vector<Command>& commands()
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "ascheme", "agroup-size", "smooth", "recipe",
-          "eval-manifest", "export-format", "wscale-dtype", "mode"},
+          "settings", "eval-manifest", "export-format", "wscale-dtype", "mode"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor",
           "quantize-encoders"}},
@@ -546,6 +549,23 @@ QuantizeOptions quantizeOptions(const Args& a)
     QuantizeOptions o;
     o.threads = threadsOption(a);
     core::QuantSettings& st = o.settings;
+    // --settings FILE.json: the whole recipe as a session stores it (the workbench's MPI jobs);
+    // the engine reads it, and no recipe option may stand beside it.
+    const bool fromFile = a.has("settings");
+    if (fromFile) {
+        for (const char* k : {"method", "wbits", "abits", "wformat", "group-size", "k", "score", "rho", "force-mask",
+                              "solver", "p", "lambda-cos", "ratios", "adam-steps", "mdqfo-tokens", "preset",
+                              "dabc-max-share", "rotate", "rotate-seed", "gptq-damp", "gptq-block", "gptq-clip", "aclip",
+                              "aclip-search", "aclip-objective", "aformat", "ascheme", "agroup-size", "smooth", "recipe",
+                              "wscale-dtype", "mode"})
+            if (a.has(k))
+                throw UsageError(std::string("--settings gives the whole recipe; --") + k + " cannot stand beside it");
+        for (const char* f : {"asym", "no-local", "no-global", "no-dabc", "no-mdqfo", "any-modality", "gptq",
+                              "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor", "quantize-encoders"})
+            if (a.flag(f))
+                throw UsageError(std::string("--settings gives the whole recipe; --") + f + " cannot stand beside it");
+        o.settingsFile = a.value("settings");
+    }
     // A preset first; the options below override its values. The w4a4-* presets are whole recipes
     // (README "Recipes at equal budgets"): method, bits, formats, rotation, GPTQ, activations.
     const std::string preset = a.value("preset", "budget");
@@ -554,11 +574,11 @@ QuantizeOptions quantizeOptions(const Args& a)
     if (preset != "budget" && preset != "authors" && !best)
         throw UsageError("--preset must be budget, authors, w4a4-best, w4a4-int-best or w4a4-nvfp4, got '" + preset
                          + "'");
-    st.method = best ? a.value("method", "rtn") : a.required("method");
+    st.method = best || fromFile ? a.value("method", "rtn") : a.required("method");
     if (st.method != "rtn" && st.method != "morphoquant")
         throw UsageError("--method must be rtn or morphoquant, got '" + st.method + "'");
     o.wbits = a.intValue("wbits", best ? 4 : 16);
-    if (!best && (!a.has("wbits") || !a.has("abits")))
+    if (!best && !fromFile && (!a.has("wbits") || !a.has("abits")))
         throw UsageError("--wbits and --abits are required");
     st.weight = weightSpec(a, o.wbits, hifBest ? "hif4" : (nvBest ? "nvfp4" : "int"));
     st.abits = a.intValue("abits", best ? 4 : 16);

@@ -67,6 +67,7 @@ struct QuantizeOptions {
     std::string model, session, exportDir, evalPath, evalManifest;
     core::ExportFormat exportFormat = core::ExportFormat::MorphoquantSim; // --export-format
     bool scaleDtypeGiven = false; // --wscale-dtype given (else a packed integer export takes the model's dtype)
+    std::string settingsFile;     // --settings: the engine reads the recipe from it (settings is a placeholder)
     core::StreamOptions stream;
 };
 QuantizeOptions quantizeOptions(const Args& a);
