@@ -26,7 +26,7 @@ const OmniCalibration& omniOf(const CalibrationData& calib)
 
 // The weights of one encoder group rounded to nearest in the plan's format; NVFP4's global scale
 // is shared by the group's Linears, as the decoder's fused siblings share it.
-LinearWeightMap roundWeights(const WeightQuantSpec& spec, const char* tower)
+LinearWeightMap roundWeightsImpl(const WeightQuantSpec& spec, const char* tower)
 {
     return [spec, tower](int, const std::vector<std::string>& names, const std::vector<at::Tensor>& ws) {
         const float nvgs = spec.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(ws) : 0.f;
@@ -78,20 +78,8 @@ std::vector<GroupQuant> encoderGroupQuant(const Session& s, const DecoderModel& 
     return out;
 }
 
-std::unique_ptr<EncoderQuant> makeEncoderQuant(const OmniCalibration& omni, const QuantSettings& settings,
-                                               std::vector<GroupQuant> groups)
-{
-    std::shared_ptr<const VisionEncoder> vision;
-    std::shared_ptr<const AudioEncoder> audio;
-    if (auto v = omni.visionEncoder())
-        vision = std::make_shared<const VisionEncoder>(v->withLinearWeights(roundWeights(settings.weight, "thinker.visual")));
-    if (auto a = omni.audioEncoder())
-        audio = std::make_shared<const AudioEncoder>(
-            a->withLinearWeights(roundWeights(settings.weight, "thinker.audio_tower")));
-    return std::make_unique<EncoderQuant>(std::move(vision), std::move(audio), settings, std::move(groups));
-}
 
-// Takes group `target`'s input (every sample's rows, in sample order) and ends that forward.
+// Takes group `target`'s input (every item's rows, in item order) and ends that forward.
 class CaptureHook : public ForwardHook {
 public:
     CaptureHook(ForwardHook* inner, int target) : m_inner(inner), m_target(target) {}
@@ -110,12 +98,107 @@ private:
     int m_target;
 };
 
+// Runs every sample's encoder inputs through the quantized towers in lockstep, vision then audio,
+// one step (block / layer) at a time: the step's Linears are rounded just before it runs (the
+// rest of the tower stays as loaded), and the step runs with q's hook on every group before it
+// and its own. With plan set, each group of a step is first captured from the step's start
+// through the groups already planned and planned (MDQFO on its row sample), in network order.
+// The last step's outputs are q's outputs.
+void runTowers(EncoderQuant& q, const OmniCalibration& omni, int off, const QuantSettings& settings, Session* plan,
+               const std::vector<std::string>& names, const ProgressSink& progress, const CancelToken* cancel)
+{
+    c10::InferenceMode guard;
+    QuantSimHook& prefix = q.simHook();
+    const std::shared_ptr<const VisionEncoder> vision = omni.visionEncoder();
+    const std::shared_ptr<const AudioEncoder> audio = omni.audioEncoder();
+    struct Item {
+        std::unique_ptr<TowerPass> pass;
+        at::Tensor OmniCalibration::EncoderOutputs::*slot = nullptr;
+        size_t sample = 0;
+        at::Tensor x;
+    };
+    std::vector<Item> towers[2];
+    for (size_t i = 0; i < omni.samples(); ++i)
+        for (OmniCalibration::EncoderPass& e : omni.passes(i, off, vision.get(), audio.get())) {
+            Item it;
+            it.x = e.pass->input();
+            it.pass = std::move(e.pass);
+            it.slot = e.slot;
+            it.sample = i;
+            towers[e.vision ? 0 : 1].push_back(std::move(it));
+        }
+    const LinearWeightMap round = roundWeightsImpl(settings.weight, "thinker");
+    size_t planned = 0;
+    for (int t = 0; t < 2; ++t) {
+        std::vector<Item>& items = towers[t];
+        if (items.empty())
+            continue;
+        const TowerPass& shape = *items.front().pass;
+        const int base = shape.firstGroup(0); // the tower's group 0
+        for (int step = 0; step < shape.steps(); ++step) {
+            const int first = shape.firstGroup(step), end = shape.firstGroup(step + 1);
+            // This step's Linears rounded (float32 for them alone), the other weights shared.
+            if (t == 0) {
+                const VisionEncoder w = vision->withLinearWeights(round, first - base, end - base);
+                for (Item& it : items)
+                    it.pass->useWeights(w);
+            } else {
+                const AudioEncoder w = audio->withLinearWeights(round, first - base, end - base);
+                for (Item& it : items)
+                    it.pass->useWeights(w);
+            }
+            for (int g = first; plan && g < end; ++g) {
+                const size_t j = size_t(g - off);
+                prefix.setActiveLimit(g); // the groups before g quantized, g itself seen as it comes
+                CaptureHook cap(&prefix, g);
+                for (const Item& it : items) {
+                    if (cancel)
+                        cancel->check();
+                    try {
+                        it.pass->run(step, it.x, &cap);
+                    } catch (const StopForward&) {
+                    }
+                }
+                if (cap.rows.empty())
+                    throw Error("encoder group '" + names[j] + "' saw no calibration input");
+                const at::Tensor x = at::cat(cap.rows, 0);
+                cap.rows.clear();
+                const at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8); // over every row, as the decoder's
+                const int64_t stride = sampleStride(x.size(0), x.size(1), settings.mdqfo);
+                const at::Tensor sample = stride > 1 ? x.slice(0, 0, x.size(0), stride).contiguous() : x;
+                GroupQuant gq = prefix.group(g);
+                const GroupQuant fromMdqfo = planGroup(*plan, names[j], sample, alpha0, settings, cancel);
+                gq.alpha = fromMdqfo.alpha;
+                gq.mask = fromMdqfo.mask;
+                prefix.setGroup(g, std::move(gq));
+                reportGroupPlan(progress, planned++, names.size(), names[j], *plan);
+            }
+            prefix.setActiveLimit(end);
+            for (Item& it : items) {
+                if (cancel)
+                    cancel->check();
+                it.x = it.pass->run(step, it.x, &prefix);
+            }
+            if (!plan)
+                report(progress, "encoders", double(step + 1) / double(shape.steps()),
+                       std::string(t == 0 ? "vision" : "audio") + " step " + std::to_string(step + 1) + "/"
+                           + std::to_string(shape.steps()));
+        }
+        for (Item& it : items) {
+            q.outputsOf(it.sample).*(it.slot) = it.x;
+            it.x = at::Tensor();
+            it.pass.reset();
+        }
+    }
+    prefix.setActiveLimit(1 << 30);
+}
+
 } // namespace
 
-EncoderQuant::EncoderQuant(std::shared_ptr<const VisionEncoder> vision, std::shared_ptr<const AudioEncoder> audio,
-                           const QuantSettings& settings, std::vector<GroupQuant> groups)
-    : m_vision(std::move(vision)), m_audio(std::move(audio)),
-      m_hook(std::make_unique<QuantSimHook>(settings, std::move(groups)))
+LinearWeightMap roundedWeights(const WeightQuantSpec& spec, const char* tower) { return roundWeightsImpl(spec, tower); }
+
+EncoderQuant::EncoderQuant(const QuantSettings& settings, std::vector<GroupQuant> groups, size_t samples)
+    : m_hook(std::make_unique<QuantSimHook>(settings, std::move(groups))), m_outputs(samples)
 {
 }
 
@@ -136,79 +219,25 @@ std::unique_ptr<EncoderQuant> planEncoders(Session& w, const DecoderModel& model
     requireEncoderCalibration(calib);
     const OmniCalibration& omni = omniOf(calib);
     const std::vector<std::string> names = calib.extraGroups();
-    const int off = int(model.groups().size());
-    std::unique_ptr<EncoderQuant> q = makeEncoderQuant(omni, settings, encoderGroupQuant(w, model, names, false));
-    if (settings.act != ActScheme::PerChannelStatic)
-        return q; // per-token / per-tensor: nothing to search
-    c10::InferenceMode guard;
-    QuantSimHook& prefix = q->simHook();
-    // Every sample's encoder inputs advance in lockstep, one step (block / layer) at a time: each
-    // group of the step is captured from the step's start through the groups already planned
-    // (network order, as the decoder's plan), then the step runs with all its groups quantized.
-    // About 2.5 block forwards per block and input instead of half a tower per group.
-    struct Item {
-        std::unique_ptr<TowerPass> pass;
-        at::Tensor x;
-    };
-    std::vector<Item> vision, audio;
-    for (size_t i = 0; i < calib.samples(); ++i)
-        for (OmniCalibration::EncoderPass& e : omni.passes(i, off, q->vision(), q->audio())) {
-            Item it;
-            it.x = e.pass->input();
-            it.pass = std::move(e.pass);
-            (e.vision ? vision : audio).push_back(std::move(it));
-        }
-    size_t planned = 0;
-    for (std::vector<Item>* tower : {&vision, &audio}) {
-        if (tower->empty())
-            continue;
-        const TowerPass& shape = *tower->front().pass;
-        for (int step = 0; step < shape.steps(); ++step) {
-            for (int g = shape.firstGroup(step); g < shape.firstGroup(step + 1); ++g) {
-                const size_t j = size_t(g - off);
-                prefix.setActiveLimit(g); // the groups before g quantized, g itself seen as it comes
-                CaptureHook cap(&prefix, g);
-                for (const Item& it : *tower) {
-                    if (cancel)
-                        cancel->check();
-                    try {
-                        it.pass->run(step, it.x, &cap);
-                    } catch (const StopForward&) {
-                    }
-                }
-                if (cap.rows.empty())
-                    throw Error("encoder group '" + names[j] + "' saw no calibration input");
-                const at::Tensor x = at::cat(cap.rows, 0);
-                cap.rows.clear();
-                const at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8); // over every row, as the decoder's
-                const int64_t stride = sampleStride(x.size(0), x.size(1), settings.mdqfo);
-                const at::Tensor sample = stride > 1 ? x.slice(0, 0, x.size(0), stride).contiguous() : x;
-                GroupQuant gq = prefix.group(g);
-                const GroupQuant planned_ = planGroup(w, names[j], sample, alpha0, settings, cancel);
-                gq.alpha = planned_.alpha;
-                gq.mask = planned_.mask;
-                prefix.setGroup(g, std::move(gq));
-                reportGroupPlan(progress, planned++, names.size(), names[j], w);
-            }
-            prefix.setActiveLimit(shape.firstGroup(step + 1));
-            for (Item& it : *tower) {
-                if (cancel)
-                    cancel->check();
-                it.x = it.pass->run(step, it.x, &prefix);
-            }
-        }
-    }
-    prefix.setActiveLimit(1 << 30);
+    auto q = std::make_unique<EncoderQuant>(settings, encoderGroupQuant(w, model, names, false), calib.samples());
+    // Static per-channel activations are planned here; per-token and per-tensor ones have nothing
+    // to search (their ranges come from the statistics).
+    runTowers(*q, omni, int(model.groups().size()), settings,
+              settings.act == ActScheme::PerChannelStatic ? &w : nullptr, names, progress, cancel);
     return q;
 }
 
 std::unique_ptr<EncoderQuant> encoderQuantFromPlan(const Session& s, const DecoderModel& model,
-                                                   const CalibrationData& calib)
+                                                   const CalibrationData& calib, const ProgressSink& progress,
+                                                   const CancelToken* cancel)
 {
     if (!s.settings || !s.settings->quantizeEncoders)
         throw Error("the session's plan does not quantize the encoders");
     requireEncoderCalibration(calib);
-    return makeEncoderQuant(omniOf(calib), *s.settings, encoderGroupQuant(s, model, calib.extraGroups(), true));
+    const std::vector<std::string> names = calib.extraGroups();
+    auto q = std::make_unique<EncoderQuant>(*s.settings, encoderGroupQuant(s, model, names, true), calib.samples());
+    runTowers(*q, omniOf(calib), int(model.groups().size()), *s.settings, nullptr, names, progress, cancel);
+    return q;
 }
 
 std::vector<ModuleError> encoderOutputErrors(const CalibrationData& calib, const DecoderModel& model,
@@ -239,7 +268,7 @@ std::vector<ModuleError> encoderOutputErrors(const CalibrationData& calib, const
         if (!omni.usesVision(i) && !omni.usesAudio(i))
             continue;
         const OmniCalibration::EncoderOutputs fp = omni.encode(i, off, nullptr);
-        const OmniCalibration::EncoderOutputs qo = omni.encode(i, off, q.hook(), q.vision(), q.audio());
+        const OmniCalibration::EncoderOutputs& qo = q.outputs(i);
         add(0, Modality::Image, fp.image, qo.image);
         add(0, Modality::Video, fp.video, qo.video);
         add(1, Modality::Audio, fp.audio, qo.audio);
@@ -249,19 +278,8 @@ std::vector<ModuleError> encoderOutputErrors(const CalibrationData& calib, const
     }
     std::vector<ModuleError> out;
     for (int tower = 0; tower < 2; ++tower) {
-        ModuleError me;
-        me.module = tower == 0 ? "vision" : "audio";
-        ErrorSums pooled;
-        for (int m = 0; m < kNumModalities; ++m) {
-            const ErrorSums& e = sums[size_t(tower)][size_t(m)];
-            me.perModality[size_t(m)] = errorStat(e);
-            pooled.signal += e.signal;
-            pooled.noise += e.noise;
-            pooled.cosine += e.cosine;
-            pooled.tokens += e.tokens;
-        }
-        me.pooled = errorStat(pooled);
-        if (pooled.tokens > 0)
+        ModuleError me = moduleError(tower == 0 ? "vision" : "audio", sums[size_t(tower)]);
+        if (me.pooled.tokens > 0)
             out.push_back(std::move(me));
     }
     return out;

@@ -9,13 +9,17 @@
 //    the settings' clip ratio (the clip search and SmoothQuant stay with the decoder).
 // Weights are rounded to nearest in the plan's weight format (NVFP4's global scale shared by
 // a group's Linears); GPTQ stays with the decoder. The encoders run in no rotated basis.
-// The decoder's plan then captures its inputs from the quantized encoders' features, and a
-// manifest evaluation compares the thinker with quantized encoders against full precision.
+// The towers run every sample's inputs in lockstep, one step (block, layer) at a time, with
+// only that step's Linears rounded in float32 (a block's worth of memory, not a tower's); their
+// outputs are kept per sample. The decoder's plan then captures its inputs from these
+// quantized features, and a manifest evaluation compares the thinker with quantized encoders
+// against full precision.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "calib/calib_data.h"
+#include "model/omni_model.h"
 #include "common/progress.h"
 #include "model/decoder.h"
 #include "quant/quant_linear.h"
@@ -23,26 +27,28 @@
 
 namespace mq::core {
 
-class AudioEncoder;
-class VisionEncoder;
-
-// Quantized copies of a manifest's encoders and the hook that quantizes their Linear inputs
-// (group indices as OmniCalibration numbers them: after the decoder's groups).
+// The quantized encoders' outputs for every sample of one manifest, and the hook that quantized
+// their Linear inputs (group indices as OmniCalibration numbers them: after the decoder's).
 class EncoderQuant {
 public:
-    EncoderQuant(std::shared_ptr<const VisionEncoder> vision, std::shared_ptr<const AudioEncoder> audio,
-                 const QuantSettings& settings, std::vector<GroupQuant> groups);
+    EncoderQuant(const QuantSettings& settings, std::vector<GroupQuant> groups, size_t samples);
     ~EncoderQuant();
-    const VisionEncoder* vision() const { return m_vision.get(); }
-    const AudioEncoder* audio() const { return m_audio.get(); }
+    const OmniCalibration::EncoderOutputs& outputs(size_t i) const { return m_outputs.at(i); }
     ForwardHook* hook() const { return m_hook.get(); }
     QuantSimHook& simHook() const { return *m_hook; }
 
+    // The runner's (encoder_quant.cpp): sample i's outputs.
+    OmniCalibration::EncoderOutputs& outputsOf(size_t i) { return m_outputs.at(i); }
+
 private:
-    std::shared_ptr<const VisionEncoder> m_vision;
-    std::shared_ptr<const AudioEncoder> m_audio;
     std::unique_ptr<QuantSimHook> m_hook;
+    std::vector<OmniCalibration::EncoderOutputs> m_outputs;
 };
+
+// The weight map that rounds an encoder group's Linears to nearest in `spec` (what the quantized
+// towers run with; NVFP4's global scale shared within the group). tower names the tensors in
+// errors.
+LinearWeightMap roundedWeights(const WeightQuantSpec& spec, const char* tower);
 
 // Throws InputError unless calib is a Qwen2.5-Omni manifest whose samples run an encoder
 // (what --quantize-encoders needs), naming the calibration.
@@ -55,10 +61,11 @@ std::unique_ptr<EncoderQuant> planEncoders(Session& w, const DecoderModel& model
                                            const QuantSettings& settings, const ProgressSink& progress = {},
                                            const CancelToken* cancel = nullptr);
 
-// The quantized encoders of a session's plan (s.settings->quantizeEncoders), to evaluate it
-// again. Throws Error where the plan lacks an encoder group the settings need.
+// The quantized encoders' outputs on calib under a session's plan (s.settings->quantizeEncoders),
+// to evaluate it (an "encoders" progress event per step). Throws Error where the plan lacks an encoder group the settings need.
 std::unique_ptr<EncoderQuant> encoderQuantFromPlan(const Session& s, const DecoderModel& model,
-                                                   const CalibrationData& calib);
+                                                   const CalibrationData& calib, const ProgressSink& progress = {},
+                                                   const CancelToken* cancel = nullptr);
 
 // Each encoder's output error over the manifest: the quantized encoder's output tokens against
 // the full-precision encoder's on every sample (ModuleError named "vision" or "audio", per

@@ -366,7 +366,7 @@ void Engine::evaluateManifest(Session& s, const std::string& manifestPath, bool 
     std::unique_ptr<EncoderQuant> encoders;
     std::vector<ModuleError> encoderErrors;
     if (s.settings->quantizeEncoders) {
-        encoders = encoderQuantFromPlan(s, model, data);
+        encoders = encoderQuantFromPlan(s, model, data, progress, cancel);
         encoderErrors = encoderOutputErrors(data, model, *encoders, progress, cancel);
     }
     const EvalPair pair =

@@ -208,12 +208,7 @@ void storeCalibration(Session& s, const DecoderModel& model, const CalibrationDa
     // Every decoder token passes the first group (layer 0's q/k/v input) exactly once.
     for (int m = 0; m < kNumModalities; ++m)
         w.calibration.tokens[size_t(m)] = w.stats[names.front()].perModality[size_t(m)].count;
-    // Statistics changed: any plan built on the old ones is stale.
-    w.plans.clear();
-    w.weights.clear();
-    w.curves.clear();
-    w.errors.clear();
-    w.settings.reset();
+    clearPlan(w); // statistics changed: any plan built on the old ones is stale
     s = std::move(w);
 }
 

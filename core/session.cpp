@@ -80,4 +80,13 @@ bool resultIsCurrent(const Session& s, const std::string& measured)
     return measured.empty() || measured == planFingerprint(s);
 }
 
+void clearPlan(Session& s)
+{
+    s.plans.clear();
+    s.weights.clear();
+    s.curves.clear();
+    s.errors.clear();
+    s.settings.reset();
+}
+
 } // namespace mq::core

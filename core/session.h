@@ -173,6 +173,10 @@ struct Session {
 // clipping bounds, clip ratio and smoothing factors (16 hex digits, FNV-1a 64; "" without a
 // plan). Results carry the digest of the plan they were measured under, so a view can tell a
 // figure of an earlier plan (after a mask edit or a threshold change) from a current one.
+// Drops the plan and what was built on it (settings, plans, GPTQ weights, loss curves, layer
+// errors): what new calibration statistics make stale.
+void clearPlan(Session& s);
+
 std::string planFingerprint(const Session& s);
 // Whether a result measured under `measured` still describes s's plan ("" counts as current).
 bool resultIsCurrent(const Session& s, const std::string& measured);

@@ -379,9 +379,9 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
         }
     }
     prefix.setActiveLimit(g);
-    h = dist::sum(h); // every rank's rows (dist.h)
+    dist::sumInPlace(h); // every rank's rows (dist.h)
     if (fps)
-        c = dist::sum(c);
+        dist::sumInPlace(c);
     const std::vector<int> members = model.groupMembers(g);
     std::vector<at::Tensor> targets;
     for (int m : members) {

@@ -15,6 +15,8 @@
 #include "model/decoder.h"
 #include "model/omni_model.h"
 #include "model/tiny_omni.h"
+#include "model/audio_encoder.h"
+#include "model/vision_encoder.h"
 #include "pipeline.h"
 #include "quant/dabc.h"
 #include "streaming.h"
@@ -261,9 +263,10 @@ private slots:
         const std::unique_ptr<EncoderQuant> planned = planEncoders(w, m, calib, prepared);
         for (const std::string& g : extra)
             QVERIFY2(w.plans.at(g).alpha == enc.plans.at(g).alpha, g.c_str());
-        // The lockstep capture (block by block) equals capturing through whole forwards: each
-        // group's alpha0 (max |x| over every captured row) from the full tower run through the
-        // planned groups before it, for a group of every step kind of both towers.
+        // The lockstep run (block by block, each block's weights rounded as it comes) equals whole
+        // forwards through fully quantized towers: each group's alpha0 (max |x| over every
+        // captured row) as captured through the planned groups before it, for a group of every
+        // step kind of both towers; and every sample's encoder outputs, bit for bit.
         struct Capture : ForwardHook {
             ForwardHook* inner = nullptr;
             int target = -1;
@@ -277,6 +280,8 @@ private slots:
                 throw StopForward{};
             }
         };
+        const VisionEncoder qv = calib.visionEncoder()->withLinearWeights(roundedWeights(prepared.weight, "visual"));
+        const AudioEncoder qa = calib.audioEncoder()->withLinearWeights(roundedWeights(prepared.weight, "audio"));
         const int off = int(m.groups().size());
         for (const std::string& g : {std::string("visual.blocks.1.gate_up_in"), std::string("visual.merger.mlp2_in"),
                                      std::string("audio.layers.1.fc2_in"), std::string("audio.proj_in")}) {
@@ -287,11 +292,21 @@ private slots:
             cap.target = off + int(at - extra.begin());
             planned->simHook().setActiveLimit(cap.target);
             for (size_t i = 0; i < calib.samples(); ++i)
-                calib.encode(i, off, &cap, planned->vision(), planned->audio());
+                calib.encode(i, off, &cap, &qv, &qa);
             planned->simHook().setActiveLimit(1 << 30);
             const at::Tensor a0 = cap.amax.clamp_min(1e-8);
             const std::vector<float> ref(a0.data_ptr<float>(), a0.data_ptr<float>() + a0.numel());
             QVERIFY2(ref == w.plans.at(g).alpha0, g.c_str());
+        }
+        for (size_t i = 0; i < calib.samples(); ++i) {
+            const OmniCalibration::EncoderOutputs whole = calib.encode(i, off, planned->hook(), &qv, &qa);
+            const OmniCalibration::EncoderOutputs& lockstep = planned->outputs(i);
+            for (auto slot : {&OmniCalibration::EncoderOutputs::image, &OmniCalibration::EncoderOutputs::video,
+                              &OmniCalibration::EncoderOutputs::audio, &OmniCalibration::EncoderOutputs::videoAudio}) {
+                QCOMPARE((whole.*slot).defined(), (lockstep.*slot).defined());
+                if ((whole.*slot).defined())
+                    QVERIFY(at::equal(whole.*slot, lockstep.*slot));
+            }
         }
         const std::unique_ptr<EncoderQuant> rebuilt = encoderQuantFromPlan(enc, m, calib);
         for (size_t i = 0; i < calib.samples(); ++i) {

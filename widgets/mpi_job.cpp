@@ -167,11 +167,7 @@ void calibrateWithLauncher(core::Session& s, const core::CalibrationSourceSpec& 
     w.groups = r.groups;
     w.stats = r.stats;
     w.calibration = r.calibration;
-    w.plans.clear();
-    w.weights.clear();
-    w.curves.clear();
-    w.errors.clear();
-    w.settings.reset();
+    core::clearPlan(w);
     s = std::move(w);
 }
 

@@ -178,6 +178,26 @@ at::Tensor reduceTensor(const at::Tensor& t, bool isMax)
 } // namespace
 
 at::Tensor sum(const at::Tensor& t) { return reduceTensor(t, false); }
+
+void sumInPlace(at::Tensor& t)
+{
+    if (!parallel())
+        return;
+    if (t.device().type() != at::kCPU || !t.is_contiguous())
+        throw Error("dist: sumInPlace needs a contiguous CPU tensor");
+#ifdef MQ_HAVE_MPI
+    constexpr int64_t piece = int64_t(1) << 24;
+    for (int64_t at = 0; at < t.numel(); at += piece) {
+        const size_t n = size_t(std::min(piece, t.numel() - at));
+        if (t.scalar_type() == at::kFloat)
+            allreduce(t.data_ptr<float>() + at, n, MPI_FLOAT, MPI_SUM, "sum");
+        else if (t.scalar_type() == at::kDouble)
+            allreduce(t.data_ptr<double>() + at, n, MPI_DOUBLE, MPI_SUM, "sum");
+        else
+            throw Error("dist: only float32 and float64 tensors are reduced");
+    }
+#endif
+}
 at::Tensor max(const at::Tensor& t) { return reduceTensor(t, true); }
 
 std::pair<int64_t, int64_t> rowOffset(int64_t rows)

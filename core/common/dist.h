@@ -53,6 +53,10 @@ int64_t sum(int64_t v);
 // A contiguous CPU float32 or float64 tensor summed / maxed across ranks (a new tensor).
 at::Tensor sum(const at::Tensor& t);
 at::Tensor max(const at::Tensor& t);
+// The same in place on a contiguous CPU float32 / float64 tensor, in pieces of at most 2^24
+// elements (a 7B down_proj Hessian is 2.9 GB: no second copy of it, and MPI's own buffers stay
+// small).
+void sumInPlace(at::Tensor& t);
 // Rows [n_r, K] of every rank (K equal; n_r may be 0), concatenated in rank order, on every
 // rank. float32.
 at::Tensor gatherRows(const at::Tensor& rows);

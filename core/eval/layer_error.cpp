@@ -91,23 +91,26 @@ std::vector<ModuleError> LayerErrorHook::results() const
 {
     std::vector<ModuleError> out;
     out.reserve(m_fp.modules().size());
-    for (size_t i = 0; i < m_fp.modules().size(); ++i) {
-        ModuleError me;
-        me.module = m_fp.modules()[i].name;
-        const std::array<ErrorSums, kNumModalities> s = sums(i);
-        ErrorSums pooled;
-        for (int m = 0; m < kNumModalities; ++m) {
-            const ErrorSums& e = s[size_t(m)];
-            me.perModality[size_t(m)] = errorStat(e);
-            pooled.signal += e.signal;
-            pooled.noise += e.noise;
-            pooled.cosine += e.cosine;
-            pooled.tokens += e.tokens;
-        }
-        me.pooled = errorStat(pooled);
-        out.push_back(std::move(me));
-    }
+    for (size_t i = 0; i < m_fp.modules().size(); ++i)
+        out.push_back(moduleError(m_fp.modules()[i].name, sums(i)));
     return out;
+}
+
+ModuleError moduleError(const std::string& module, const std::array<ErrorSums, kNumModalities>& sums)
+{
+    ModuleError me;
+    me.module = module;
+    ErrorSums pooled;
+    for (int m = 0; m < kNumModalities; ++m) {
+        const ErrorSums& e = sums[size_t(m)];
+        me.perModality[size_t(m)] = errorStat(e);
+        pooled.signal += e.signal;
+        pooled.noise += e.noise;
+        pooled.cosine += e.cosine;
+        pooled.tokens += e.tokens;
+    }
+    me.pooled = errorStat(pooled);
+    return me;
 }
 
 namespace {

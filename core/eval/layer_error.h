@@ -38,6 +38,9 @@ struct ErrorSums {
 // The stored figures from the sums: tokens 0 gives {0, 0, 0}; otherwise
 // sqnrDb = clamp(10 log10(signal / noise)) (noise 0: +kSqnrClampDb) and cosine = mean.
 ErrorStat errorStat(const ErrorSums& sums);
+// A module's figures from its sums per modality: each modality's, and the pooled ones from
+// their totals.
+ModuleError moduleError(const std::string& module, const std::array<ErrorSums, kNumModalities>& sums);
 
 // The hook that measures them: at each decoder group it compares every member's output on the
 // full-precision input x with its output through the plan (quantHook's q(x), the member's

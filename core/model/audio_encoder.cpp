@@ -138,11 +138,12 @@ std::vector<std::string> AudioEncoder::groups() const
     return g;
 }
 
-AudioEncoder AudioEncoder::withLinearWeights(const LinearWeightMap& f) const
+AudioEncoder AudioEncoder::withLinearWeights(const LinearWeightMap& f, int first, int end) const
 {
     auto impl = std::make_shared<Impl>(*m_impl);
     auto map = [&](int group, const std::vector<std::string>& names, const std::vector<at::Tensor*>& weights) {
-        mapLinearGroup(f, group, names, weights, "audio");
+        if (group >= first && group < end) // other groups keep their tensors (no float32 copy)
+            mapLinearGroup(f, group, names, weights, "audio");
     };
     for (size_t i = 0; i < impl->layers.size(); ++i) {
         Impl::Layer& l = impl->layers[i];
@@ -175,16 +176,25 @@ namespace {
 // when the pass is made; step i < layers runs layer i, the last step pools and projects.
 class AudioPass : public TowerPass {
 public:
-    using Step = std::function<at::Tensor(const AudioPass&, int, const at::Tensor&, ForwardHook*)>;
+    using Step = std::function<at::Tensor(const AudioPass&, const void* weights, int, const at::Tensor&, ForwardHook*)>;
     AudioPass(const AudioEncoder& enc, at::Tensor x, std::vector<int64_t> segLens, int64_t nFull, int groupOffset,
               uint8_t modality, Step step)
-        : segLens(std::move(segLens)), nFull(nFull), m_enc(enc), m_input(std::move(x)), m_offset(groupOffset),
-          m_modality(modality), m_step(std::move(step))
+        : segLens(std::move(segLens)), nFull(nFull), m_enc(enc), m_weights(enc.weightsHandle()), m_input(std::move(x)),
+          m_offset(groupOffset), m_modality(modality), m_step(std::move(step))
     {
     }
     int steps() const override { return m_enc.config().encoderLayers + 1; }
     at::Tensor input() const override { return m_input; }
-    at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const override { return m_step(*this, step, x, hook); }
+    at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const override
+    {
+        return m_step(*this, m_weights.get(), step, x, hook);
+    }
+    void useWeights(const AudioEncoder& weights) override
+    {
+        m_enc = weights;
+        m_weights = weights.weightsHandle();
+    }
+    void useWeights(const VisionEncoder&) override { throw Error("an audio encoder pass cannot take vision weights"); }
     int firstGroup(int step) const override
     {
         const int layers = m_enc.config().encoderLayers;
@@ -210,6 +220,7 @@ public:
 
 private:
     AudioEncoder m_enc; // a copy sharing the weights: they outlive the pass
+    std::shared_ptr<const void> m_weights;
     at::Tensor m_input;
     int m_offset;
     uint8_t m_modality;
@@ -217,6 +228,8 @@ private:
 };
 
 } // namespace
+
+std::shared_ptr<const void> AudioEncoder::weightsHandle() const { return m_impl; }
 
 std::unique_ptr<TowerPass> AudioEncoder::pass(const at::Tensor& melIn, int groupOffset, uint8_t modality) const
 {
@@ -263,10 +276,10 @@ std::unique_ptr<TowerPass> AudioEncoder::pass(const at::Tensor& melIn, int group
     if (x.size(0) != floorDiv(L - 1, 2) + 1)
         throw Error("audio encoder: CNN gave " + std::to_string(x.size(0)) + " frames for " + std::to_string(L)
                     + " mel frames, expected (L-1)//2+1");
-    const std::shared_ptr<const Impl> impl = m_impl;
     const int64_t mels = L;
-    auto step = [impl, c, mels](const AudioPass& p, int i, const at::Tensor& xIn, ForwardHook* hook) -> at::Tensor {
-        const Impl& w = *impl;
+    auto step = [c, mels](const AudioPass& p, const void* weights, int i, const at::Tensor& xIn,
+                          ForwardHook* hook) -> at::Tensor {
+        const Impl& w = *static_cast<const Impl*>(weights);
         const int64_t D = c.dModel, nh = c.encoderAttentionHeads, hd = D / nh, T = xIn.size(0);
         if (i < int(w.layers.size())) {
             // Attention within each chunk only. Full chunks share one length, so they run

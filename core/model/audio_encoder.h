@@ -34,12 +34,15 @@ public:
     // The same forward as steps (TowerPass): the stem runs at once, then layer by layer, then the
     // pooling and projection (the pass shares this encoder's weights and keeps them alive).
     std::unique_ptr<TowerPass> pass(const at::Tensor& mel, int groupOffset = 0, uint8_t modality = 0) const;
+    // The weights as an opaque handle (what a TowerPass of this encoder runs with).
+    std::shared_ptr<const void> weightsHandle() const;
     // Names of the Linear input groups in forward order; the hook sees group index
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.
     std::vector<std::string> groups() const;
-    // A copy whose Linear weights are f's, group by group (LinearWeightMap); the rest is shared.
-    AudioEncoder withLinearWeights(const LinearWeightMap& f) const;
+    // A copy whose Linear weights are f's, group by group (LinearWeightMap), for the tower's groups
+    // first .. end - 1 only (the others, and everything else, shared as they are).
+    AudioEncoder withLinearWeights(const LinearWeightMap& f, int first = 0, int end = 1 << 30) const;
     static int64_t tokenCount(int64_t melFrames);
 
 private:

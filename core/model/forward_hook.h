@@ -9,6 +9,9 @@
 
 namespace mq::core {
 
+class AudioEncoder;
+class VisionEncoder;
+
 class ForwardHook {
 public:
     virtual ~ForwardHook() = default;
@@ -45,6 +48,10 @@ public:
     virtual at::Tensor input() const = 0;
     virtual at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const = 0;
     virtual int firstGroup(int step) const = 0; // step == steps(): one past the last group
+    // Later steps run with these weights instead: the encoder that made the pass or a copy of it
+    // with Linears replaced (withLinearWeights). Error for the other tower's encoder.
+    virtual void useWeights(const VisionEncoder& weights) = 0;
+    virtual void useWeights(const AudioEncoder& weights) = 0;
 };
 
 // Thrown by a hook to end a forward early once it has what it needs (e.g. MDQFO capturing one

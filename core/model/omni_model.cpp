@@ -260,24 +260,25 @@ std::vector<OmniCalibration::EncoderPass> OmniCalibration::passes(size_t i, int 
     if (((p.image || p.video) && !vision) || ((p.mel.defined() || p.videoMel.defined()) && !audio))
         throw Error("OmniCalibration::passes: sample " + std::to_string(i) + " needs an encoder that was not given");
     std::vector<EncoderPass> out;
-    auto add = [&](std::unique_ptr<TowerPass> pass, bool isVision) {
+    auto add = [&](std::unique_ptr<TowerPass> pass, bool isVision, at::Tensor EncoderOutputs::*slot) {
         EncoderPass e;
         e.pass = std::move(pass);
         e.vision = isVision;
+        e.slot = slot;
         out.push_back(std::move(e));
     };
     if (p.image)
         add(vision->pass(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, visionOffset,
                          uint8_t(Modality::Image)),
-            true);
+            true, &EncoderOutputs::image);
     if (p.video)
         add(vision->pass(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, visionOffset,
                          uint8_t(Modality::Video)),
-            true);
+            true, &EncoderOutputs::video);
     if (p.videoMel.defined())
-        add(audio->pass(p.videoMel, audioOffset, uint8_t(Modality::Audio)), false);
+        add(audio->pass(p.videoMel, audioOffset, uint8_t(Modality::Audio)), false, &EncoderOutputs::videoAudio);
     if (p.mel.defined())
-        add(audio->pass(p.mel, audioOffset, uint8_t(Modality::Audio)), false);
+        add(audio->pass(p.mel, audioOffset, uint8_t(Modality::Audio)), false, &EncoderOutputs::audio);
     return out;
 }
 
@@ -322,7 +323,7 @@ DecoderInput OmniCalibration::prepare(size_t i, const DecoderModel& decoder, For
 
 DecoderInput OmniCalibration::prepareQuantized(size_t i, const DecoderModel& decoder, const EncoderQuant& enc) const
 {
-    return place(i, decoder, encode(i, int(decoder.groups().size()), enc.hook(), enc.vision(), enc.audio()));
+    return place(i, decoder, enc.outputs(i));
 }
 
 DecoderInput OmniCalibration::place(size_t i, const DecoderModel& decoder, const EncoderOutputs& f) const

@@ -37,7 +37,7 @@ public:
     DecoderInput prepare(size_t i, const DecoderModel& decoder, ForwardHook* hook,
                          bool observeEncoders = true) const override;
     int64_t featureCacheBytes = int64_t(1) << 30;
-    // Sample i's input as the quantized encoders give it (enc's copies and hook, no cache).
+    // Sample i's input with the quantized encoders' outputs (computed when enc was made).
     DecoderInput prepareQuantized(size_t i, const DecoderModel& decoder, const EncoderQuant& enc) const override;
 
     // Sample i's encoder outputs (undefined where it has no such input): the image, the video's
@@ -56,6 +56,7 @@ public:
     struct EncoderPass {
         std::unique_ptr<TowerPass> pass;
         bool vision = false;
+        at::Tensor EncoderOutputs::*slot = nullptr; // the output it gives
     };
     std::vector<EncoderPass> passes(size_t i, int decoderGroups, const VisionEncoder* vision,
                                     const AudioEncoder* audio) const;

@@ -192,21 +192,25 @@ void mapLinearGroup(const LinearWeightMap& f, int group, const std::vector<std::
     }
 }
 
-VisionEncoder VisionEncoder::withLinearWeights(const LinearWeightMap& f) const
+VisionEncoder VisionEncoder::withLinearWeights(const LinearWeightMap& f, int first, int end) const
 {
     auto impl = std::make_shared<Impl>(*m_impl);
+    auto map = [&](int g, const std::vector<std::string>& names, const std::vector<at::Tensor*>& weights) {
+        if (g >= first && g < end) // other groups keep their tensors (no float32 copy)
+            mapLinearGroup(f, g, names, weights, "vision");
+    };
     for (size_t i = 0; i < impl->blocks.size(); ++i) {
         Impl::Block& b = impl->blocks[i];
         const std::string p = "blocks." + std::to_string(i) + ".";
         const int g = int(i) * 4;
-        mapLinearGroup(f, g, {p + "attn.q.weight", p + "attn.k.weight", p + "attn.v.weight"}, {&b.qW, &b.kW, &b.vW}, "vision");
-        mapLinearGroup(f, g + 1, {p + "attn.proj.weight"}, {&b.projW}, "vision");
-        mapLinearGroup(f, g + 2, {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, {&b.gateW, &b.upW}, "vision");
-        mapLinearGroup(f, g + 3, {p + "mlp.down_proj.weight"}, {&b.downW}, "vision");
+        map(g, {p + "attn.q.weight", p + "attn.k.weight", p + "attn.v.weight"}, {&b.qW, &b.kW, &b.vW});
+        map(g + 1, {p + "attn.proj.weight"}, {&b.projW});
+        map(g + 2, {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, {&b.gateW, &b.upW});
+        map(g + 3, {p + "mlp.down_proj.weight"}, {&b.downW});
     }
     const int gm = int(impl->blocks.size()) * 4;
-    mapLinearGroup(f, gm, {"merger.mlp.0.weight"}, {&impl->mlp0W}, "vision");
-    mapLinearGroup(f, gm + 1, {"merger.mlp.2.weight"}, {&impl->mlp2W}, "vision");
+    map(gm, {"merger.mlp.0.weight"}, {&impl->mlp0W});
+    map(gm + 1, {"merger.mlp.2.weight"}, {&impl->mlp2W});
     VisionEncoder e;
     e.m_cfg = m_cfg;
     e.m_impl = std::move(impl);
@@ -242,11 +246,11 @@ namespace {
 // step i < depth runs block i on the window-ordered hidden state, the last step the merger.
 class VisionPass : public TowerPass {
 public:
+    using Step = std::function<at::Tensor(const VisionPass&, const void* weights, int, const at::Tensor&, ForwardHook*)>;
     VisionPass(const VisionEncoder& enc, const VisionConfig& c, const at::Tensor& patchW,
                const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW, int groupOffset,
-               uint8_t modality,
-               std::function<at::Tensor(const VisionPass&, int, const at::Tensor&, ForwardHook*)> step)
-        : m_enc(enc), m_cfg(c), m_offset(groupOffset), m_step(std::move(step))
+               uint8_t modality, Step step)
+        : m_enc(enc), m_weights(enc.weightsHandle()), m_cfg(c), m_offset(groupOffset), m_step(std::move(step))
     {
         const int64_t m = c.spatialMergeSize, d = c.hiddenSize;
         unit = m * m;
@@ -284,8 +288,17 @@ public:
     }
     int steps() const override { return m_cfg.depth + 1; }
     at::Tensor input() const override { return m_input; }
-    at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const override { return m_step(*this, step, x, hook); }
+    at::Tensor run(int step, const at::Tensor& x, ForwardHook* hook) const override
+    {
+        return m_step(*this, m_weights.get(), step, x, hook);
+    }
     int firstGroup(int step) const override { return m_offset + (step <= m_cfg.depth ? step * 4 : m_cfg.depth * 4 + 2); }
+    void useWeights(const VisionEncoder& weights) override
+    {
+        m_enc = weights;
+        m_weights = weights.weightsHandle();
+    }
+    void useWeights(const AudioEncoder&) override { throw Error("a vision encoder pass cannot take audio weights"); }
 
     at::Tensor reorder(const at::Tensor& t) const
     {
@@ -311,21 +324,23 @@ public:
 
 private:
     VisionEncoder m_enc; // a copy sharing the weights: they outlive the pass
+    std::shared_ptr<const void> m_weights;
     VisionConfig m_cfg;
     int m_offset;
     at::Tensor m_input;
-    std::function<at::Tensor(const VisionPass&, int, const at::Tensor&, ForwardHook*)> m_step;
+    Step m_step;
 };
 
 } // namespace
 
+std::shared_ptr<const void> VisionEncoder::weightsHandle() const { return m_impl; }
+
 std::unique_ptr<TowerPass> VisionEncoder::pass(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
                                                int groupOffset, uint8_t modality) const
 {
-    const std::shared_ptr<const Impl> impl = m_impl;
     const VisionConfig c = m_cfg;
-    auto step = [impl, c](const VisionPass& p, int i, const at::Tensor& xIn, ForwardHook* hook) -> at::Tensor {
-        const Impl& im = *impl;
+    auto step = [c](const VisionPass& p, const void* weights, int i, const at::Tensor& xIn, ForwardHook* hook) -> at::Tensor {
+        const Impl& im = *static_cast<const Impl*>(weights);
         const int64_t n = p.n, heads = p.heads, hd = p.hd;
         if (i < int(im.blocks.size())) {
             const Impl::Block& b = im.blocks[size_t(i)];
@@ -352,7 +367,7 @@ std::unique_ptr<TowerPass> VisionEncoder::pass(const at::Tensor& patches, int64_
         // Undo the window order: row j of y belongs to merge unit order[j].
         return at::empty_like(y).index_copy_(0, p.orderT, y);
     };
-    return std::make_unique<VisionPass>(*this, c, impl->patchW, patches, gridT, gridH, gridW, groupOffset,
+    return std::make_unique<VisionPass>(*this, c, m_impl->patchW, patches, gridT, gridH, gridW, groupOffset,
                                         modality, step);
 }
 

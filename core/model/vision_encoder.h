@@ -40,12 +40,15 @@ public:
     // this encoder's weights and keeps them alive).
     std::unique_ptr<TowerPass> pass(const at::Tensor& patches, int64_t gridT, int64_t gridH, int64_t gridW,
                                     int groupOffset = 0, uint8_t modality = 0) const;
+    // The weights as an opaque handle (what a TowerPass of this encoder runs with).
+    std::shared_ptr<const void> weightsHandle() const;
     // Names of the Linear input groups in forward order; the hook sees group index
     // groupOffset + i for groups()[i] (the caller numbers all towers of a model in one space).
     // Every token row passed to the hook is tagged with the modality the caller gives.
     std::vector<std::string> groups() const;
-    // A copy whose Linear weights are f's, group by group (LinearWeightMap); the rest is shared.
-    VisionEncoder withLinearWeights(const LinearWeightMap& f) const;
+    // A copy whose Linear weights are f's, group by group (LinearWeightMap), for the tower's groups
+    // first .. end - 1 only (the others, and everything else, shared as they are).
+    VisionEncoder withLinearWeights(const LinearWeightMap& f, int first = 0, int end = 1 << 30) const;
     // The window order of the merge units: entry j is the (t, h/2, w/2) raster index of the j-th
     // merge unit after the reordering applied before block 0 (a permutation of 0..T*H*W/4-1).
     // windowPatches, if given, receives the patch count of each non-empty window in that order.
