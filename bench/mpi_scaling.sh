@@ -4,6 +4,9 @@
 # stories260K and on a Qwen2.5-7B-shaped checkpoint of LAYERS decoder layers (default 1; written
 # under $WORK, default /tmp/mq-mpi), and the bytes rank 0 exchanged in collectives (the "mpi"
 # line each parallel command prints): the communication volume bench/README.md scales from.
+# Batches of one sequence (--batch 1), so that 8 sequences make 8 batches to share out (the
+# ranks split batches, not sequences within one). GPTQ runs on stories260K only: at 7B each
+# rank's GPTQ of down_proj needs about 12.5 GB, and two of them do not fit a 23 GiB machine.
 # usage: bench/mpi_scaling.sh [LAYERS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +38,13 @@ for spec in "stories260K:$STORIES:calibration.jsonl:evaluation.jsonl" "7B-${LAYE
   IFS=: read -r name dir calib evalf <<< "$spec"
   for ranks in 1 2; do
     measure "$name" "$ranks" "calibrate" calibrate --model "$dir" --calib "$dir/$calib" \
-      --session "$WORK/s.mqs" --overwrite --quiet
+      --session "$WORK/s.mqs" --overwrite --quiet --batch 1
     measure "$name" "$ranks" "quantize morphoquant W4A4" quantize --model "$dir" --calib "$dir/$calib" \
-      --method morphoquant --wbits 4 --abits 4 --quiet
-    measure "$name" "$ranks" "quantize rtn W4A8 + GPTQ" quantize --model "$dir" --calib "$dir/$calib" \
-      --method rtn --wbits 4 --abits 8 --gptq --quiet
-    measure "$name" "$ranks" "eval" eval --model "$dir" --data "$dir/$evalf" --quiet
+      --method morphoquant --wbits 4 --abits 4 --quiet --batch 1
+    if [ "$name" = stories260K ]; then
+      measure "$name" "$ranks" "quantize rtn W4A8 + GPTQ" quantize --model "$dir" --calib "$dir/$calib" \
+        --method rtn --wbits 4 --abits 8 --gptq --quiet --batch 1
+    fi
+    measure "$name" "$ranks" "eval" eval --model "$dir" --data "$dir/$evalf" --quiet --batch 1
   done
 done
