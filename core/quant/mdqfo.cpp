@@ -1,5 +1,7 @@
 #include "quant/mdqfo.h"
 
+#include "common/dist.h"
+
 #include "common/error.h"
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
@@ -75,7 +77,17 @@ MdqfoResult gridSearch(const at::Tensor& x, const at::Tensor& alpha0, const at::
             cancel->check();
         at::Tensor xb = x.narrow(0, start, std::min(bt, T - start));
         at::Tensor scores;
-        if (xb.device().is_cpu()) {
+        if (xb.device().is_cpu() && dist::parallel()) {
+            // Under MPI each rank scores its block of the ratios (each ratio's scores come from its
+            // own pass, the same on any rank) and the blocks are gathered in ratio order: every
+            // rank then holds the single process's score matrix.
+            const auto [j0, j1] = dist::share(ratios.size());
+            const std::vector<double> mine(ratios.begin() + long(j0), ratios.begin() + long(j1));
+            const at::Tensor local = mine.empty()
+                ? at::zeros({0, K}, at::kFloat)
+                : gridScoresCpu(xb.contiguous(), alpha0, mask, mine, abits, dabc.rho, st);
+            scores = dist::gatherRows(local).to(x.options());
+        } else if (xb.device().is_cpu()) {
             scores = gridScoresCpu(xb.contiguous(), alpha0, mask, ratios, abits, dabc.rho, st);
         } else {
             scores = at::empty({n, K}, x.options());
