@@ -24,9 +24,9 @@ const OmniCalibration& omniOf(const CalibrationData& calib)
     return *omni;
 }
 
-// The weights of one encoder group rounded to nearest in the plan's format; NVFP4's global scale
-// is shared by the group's Linears, as the decoder's fused siblings share it.
-LinearWeightMap roundWeightsImpl(const WeightQuantSpec& spec, const char* tower)
+} // namespace
+
+LinearWeightMap roundedWeights(const WeightQuantSpec& spec, const char* tower)
 {
     return [spec, tower](int, const std::vector<std::string>& names, const std::vector<at::Tensor>& ws) {
         const float nvgs = spec.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(ws) : 0.f;
@@ -41,6 +41,8 @@ LinearWeightMap roundWeightsImpl(const WeightQuantSpec& spec, const char* tower)
         return out;
     };
 }
+
+namespace {
 
 // The hook's entries for every group (the decoder's left empty: the encoder hook never sees
 // them), each encoder group's calibration range from its statistics, and with fromPlan its
@@ -77,7 +79,6 @@ std::vector<GroupQuant> encoderGroupQuant(const Session& s, const DecoderModel& 
     }
     return out;
 }
-
 
 // Takes group `target`'s input (every item's rows, in item order) and ends that forward.
 class CaptureHook : public ForwardHook {
@@ -127,7 +128,8 @@ void runTowers(EncoderQuant& q, const OmniCalibration& omni, int off, const Quan
             it.sample = i;
             towers[e.vision ? 0 : 1].push_back(std::move(it));
         }
-    const LinearWeightMap round = roundWeightsImpl(settings.weight, "thinker");
+    const LinearWeightMap roundVision = roundedWeights(settings.weight, "thinker.visual");
+    const LinearWeightMap roundAudio = roundedWeights(settings.weight, "thinker.audio_tower");
     size_t planned = 0;
     for (int t = 0; t < 2; ++t) {
         std::vector<Item>& items = towers[t];
@@ -139,11 +141,11 @@ void runTowers(EncoderQuant& q, const OmniCalibration& omni, int off, const Quan
             const int first = shape.firstGroup(step), end = shape.firstGroup(step + 1);
             // This step's Linears rounded (float32 for them alone), the other weights shared.
             if (t == 0) {
-                const VisionEncoder w = vision->withLinearWeights(round, first - base, end - base);
+                const VisionEncoder w = vision->withLinearWeights(roundVision, first - base, end - base);
                 for (Item& it : items)
                     it.pass->useWeights(w);
             } else {
-                const AudioEncoder w = audio->withLinearWeights(round, first - base, end - base);
+                const AudioEncoder w = audio->withLinearWeights(roundAudio, first - base, end - base);
                 for (Item& it : items)
                     it.pass->useWeights(w);
             }
@@ -194,8 +196,6 @@ void runTowers(EncoderQuant& q, const OmniCalibration& omni, int off, const Quan
 }
 
 } // namespace
-
-LinearWeightMap roundedWeights(const WeightQuantSpec& spec, const char* tower) { return roundWeightsImpl(spec, tower); }
 
 EncoderQuant::EncoderQuant(const QuantSettings& settings, std::vector<GroupQuant> groups, size_t samples)
     : m_hook(std::make_unique<QuantSimHook>(settings, std::move(groups))), m_outputs(samples)

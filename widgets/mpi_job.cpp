@@ -95,6 +95,7 @@ void runCommand(const QStringList& command, const core::ProgressSink& progress, 
         throw core::InputError("no command to run");
     QProcess p;
     p.setProcessChannelMode(QProcess::SeparateChannels);
+    p.setStandardOutputFile(QProcess::nullDevice()); // the summary: the session carries the results
     p.start(command.front(), command.mid(1));
     if (!p.waitForStarted(30000))
         throw core::InputError("cannot start '" + command.front().toStdString() + "': " + p.errorString().toStdString());
