@@ -293,8 +293,6 @@ int cmdQuantize(int argc, char** argv)
         o.wbits = o.settings.weight.format == core::WeightFormat::None ? 16 : o.settings.weight.bits;
         if (o.settings.quantizeEncoders && o.calibKind != "manifest")
             throw core::InputError(o.settingsFile + ": quantize_encoders needs --manifest");
-        if (o.settings.quantizeEncoders && !o.exportDir.empty())
-            throw core::InputError(o.settingsFile + ": a plan with quantized encoders is not exported; nothing was run");
         const std::string why = core::exportRefusal(o.settings, o.exportFormat);
         if (!o.exportDir.empty() && !why.empty())
             throw core::InputError(o.settingsFile + ": " + why + "; nothing was run");

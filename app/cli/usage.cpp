@@ -736,9 +736,6 @@ QuantizeOptions quantizeOptions(const Args& a)
         if (o.calibKind != "manifest")
             throw UsageError("--quantize-encoders needs --manifest: a Qwen2.5-Omni manifest with images, audio or video "
                              "(the encoders run on nothing else)");
-        if (a.has("export"))
-            throw UsageError("--quantize-encoders with --export: the exports write the thinker's decoder only and "
-                             "refuse a plan with quantized encoders (it is simulated); drop one of them");
     }
     if (intBest && !a.has("rotate")) {
         const int seed = a.intValue("rotate-seed", 0);

@@ -109,15 +109,6 @@ int rank() { return g_rank; }
 int size() { return g_size; }
 int localSize() { return g_localSize; }
 
-bool builtWithMpi()
-{
-#ifdef MQ_HAVE_MPI
-    return true;
-#else
-    return false;
-#endif
-}
-
 std::pair<size_t, size_t> share(size_t n)
 {
     const size_t p = size_t(g_size), r = size_t(g_rank);
@@ -158,47 +149,39 @@ int64_t sum(int64_t v)
 
 namespace {
 
-at::Tensor reduceTensor(const at::Tensor& t, bool isMax)
-{
-    at::Tensor out = t.to(at::kCPU).contiguous().clone();
-    if (!parallel())
-        return out;
-#ifdef MQ_HAVE_MPI
-    if (out.scalar_type() == at::kFloat)
-        allreduce(out.data_ptr<float>(), size_t(out.numel()), MPI_FLOAT, isMax ? MPI_MAX : MPI_SUM, "tensor reduction");
-    else if (out.scalar_type() == at::kDouble)
-        allreduce(out.data_ptr<double>(), size_t(out.numel()), MPI_DOUBLE, isMax ? MPI_MAX : MPI_SUM,
-                  "tensor reduction");
-    else
-        throw Error("dist: only float32 and float64 tensors are reduced");
-#endif
-    return out;
-}
-
-} // namespace
-
-at::Tensor sum(const at::Tensor& t) { return reduceTensor(t, false); }
-
-void sumInPlace(at::Tensor& t)
+// t (contiguous, CPU, float32 or float64) reduced across ranks in place, in pieces of at most
+// 2^24 elements.
+void reduceInPlace(at::Tensor& t, bool isMax)
 {
     if (!parallel())
         return;
     if (t.device().type() != at::kCPU || !t.is_contiguous())
-        throw Error("dist: sumInPlace needs a contiguous CPU tensor");
+        throw Error("dist: a reduced tensor must be contiguous and on the CPU");
 #ifdef MQ_HAVE_MPI
+    const MPI_Op op = isMax ? MPI_MAX : MPI_SUM;
     constexpr int64_t piece = int64_t(1) << 24;
     for (int64_t at = 0; at < t.numel(); at += piece) {
         const size_t n = size_t(std::min(piece, t.numel() - at));
         if (t.scalar_type() == at::kFloat)
-            allreduce(t.data_ptr<float>() + at, n, MPI_FLOAT, MPI_SUM, "sum");
+            allreduce(t.data_ptr<float>() + at, n, MPI_FLOAT, op, "tensor reduction");
         else if (t.scalar_type() == at::kDouble)
-            allreduce(t.data_ptr<double>() + at, n, MPI_DOUBLE, MPI_SUM, "sum");
+            allreduce(t.data_ptr<double>() + at, n, MPI_DOUBLE, op, "tensor reduction");
         else
             throw Error("dist: only float32 and float64 tensors are reduced");
     }
 #endif
 }
-at::Tensor max(const at::Tensor& t) { return reduceTensor(t, true); }
+
+} // namespace
+
+void sumInPlace(at::Tensor& t) { reduceInPlace(t, false); }
+
+at::Tensor max(const at::Tensor& t)
+{
+    at::Tensor out = t.to(at::kCPU).contiguous().clone();
+    reduceInPlace(out, true);
+    return out;
+}
 
 std::pair<int64_t, int64_t> rowOffset(int64_t rows)
 {

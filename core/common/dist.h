@@ -35,7 +35,6 @@ int size();
 // The ranks on this machine (1 outside MPI).
 int localSize();
 inline bool parallel() { return size() > 1; }
-bool builtWithMpi();
 
 // The contiguous block [begin, end) of n items this rank takes: items are dealt in rank order,
 // the first n % size ranks one more.
@@ -50,8 +49,7 @@ void max(std::vector<float>& v);
 void max(std::vector<int64_t>& v);
 double sum(double v);
 int64_t sum(int64_t v);
-// A contiguous CPU float32 or float64 tensor summed / maxed across ranks (a new tensor).
-at::Tensor sum(const at::Tensor& t);
+// A float32 or float64 tensor maxed across ranks (a new contiguous CPU tensor).
 at::Tensor max(const at::Tensor& t);
 // The same in place on a contiguous CPU float32 / float64 tensor, in pieces of at most 2^24
 // elements (a 7B down_proj Hessian is 2.9 GB: no second copy of it, and MPI's own buffers stay

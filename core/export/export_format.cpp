@@ -52,6 +52,10 @@ std::string exportRefusal(const QuantSettings& given, ExportFormat f)
     if (st.abits < 16 && st.act == ActScheme::None)
         st.act = st.method == "morphoquant" ? ActScheme::PerChannelStatic : ActScheme::PerTokenDynamic;
     const std::string F = std::string("--export-format ") + exportFormatName(f) + ": ";
+    if (st.quantizeEncoders)
+        return F + "the plan quantizes the encoders too (--quantize-encoders), and the export formats here write the "
+                   "thinker's decoder only (its encoders would be written in full precision, not as evaluated): "
+                   "quantize without --quantize-encoders to export";
     if (st.smooth && !st.rotation.empty())
         return F + "a rotated plan's norms are folded into its weights, so SmoothQuant's factors (--smooth) have no "
                    "norm to fold into";

@@ -1,5 +1,7 @@
 #include "export/hf_export.h"
 
+#include "export/export_format.h"
+
 #include "common/error.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
@@ -50,10 +52,8 @@ std::pair<double, double> matrixChecksum(const at::Tensor& m)
 void checkPlanBasis(const DecoderModel& fp, const Session& s)
 {
     const std::string& plan = s.settings.value().rotation; // (callers refuse a session without a plan first)
-    if (s.settings->quantizeEncoders)
-        throw InputError("the plan quantizes the encoders too (--quantize-encoders), and the export formats here write the "
-                         "thinker's decoder only (its encoders would be written in full precision, not as evaluated): "
-                         "quantize without --quantize-encoders to export; nothing was written");
+    if (s.settings->quantizeEncoders) // (exportRefusal's reason, checked up front by the CLI too)
+        throw InputError(exportRefusal(*s.settings, ExportFormat::MorphoquantSim) + "; nothing was written");
     if (fp.rotationKey() != plan || s.calibration.rotation != plan)
         throw Error("export: the model is in basis '" + fp.rotationKey() + "', the plan in '" + plan
                     + "' (internal error; nothing was written)");

@@ -331,10 +331,7 @@ std::unique_ptr<TowerPass> AudioEncoder::pass(const at::Tensor& melIn, int group
 at::Tensor AudioEncoder::forward(const at::Tensor& mel, ForwardHook* hook, int groupOffset, uint8_t modality) const
 {
     const std::unique_ptr<TowerPass> p = pass(mel, groupOffset, modality);
-    at::Tensor x = p->input();
-    for (int i = 0; i < p->steps(); ++i)
-        x = p->run(i, x, hook);
-    return x;
+    return runAllSteps(*p, hook);
 }
 
 } // namespace mq::core

@@ -54,6 +54,15 @@ public:
     virtual void useWeights(const AudioEncoder& weights) = 0;
 };
 
+// Every step of a pass in order: the tower's output for its input (what forward() computes).
+inline at::Tensor runAllSteps(const TowerPass& pass, ForwardHook* hook)
+{
+    at::Tensor x = pass.input();
+    for (int i = 0; i < pass.steps(); ++i)
+        x = pass.run(i, x, hook);
+    return x;
+}
+
 // Thrown by a hook to end a forward early once it has what it needs (e.g. MDQFO capturing one
 // group's input); callers that use it catch it.
 struct StopForward {};

@@ -209,13 +209,10 @@ bool OmniCalibration::usesAudio(size_t i) const
 OmniCalibration::EncoderOutputs OmniCalibration::encode(size_t i, int decoderGroups, ForwardHook* hook,
                                                         const VisionEncoder* vision, const AudioEncoder* audio) const
 {
-    const Prepared& p = m_impl->samples.at(i);
-    const int visionOffset = decoderGroups;
-    const int audioOffset = visionOffset + int(m_impl->visionGroups.size());
     std::shared_ptr<const VisionEncoder> ownVision;
     std::shared_ptr<const AudioEncoder> ownAudio;
-    const bool needVision = (p.image || p.video) && !vision;
-    const bool needAudio = (p.mel.defined() || p.videoMel.defined()) && !audio;
+    const bool needVision = usesVision(i) && !vision;
+    const bool needAudio = usesAudio(i) && !audio;
     if (needVision || needAudio) {
         std::lock_guard<std::mutex> lock(m_impl->encoderMutex);
         m_impl->ensureEncoders(needVision, needAudio);
@@ -225,28 +222,13 @@ OmniCalibration::EncoderOutputs OmniCalibration::encode(size_t i, int decoderGro
         audio = audio ? audio : ownAudio.get();
     }
     // A hook may end one forward early (StopForward: it has the input it wanted); the others run.
-    auto run = [](auto&& f) {
-        try {
-            return f();
-        } catch (const StopForward&) {
-            return at::Tensor();
-        }
-    };
     EncoderOutputs f;
-    if (p.image)
-        f.image = run([&] {
-            return vision->forward(p.image->patches, p.image->gridT, p.image->gridH, p.image->gridW, hook, visionOffset,
-                                   uint8_t(Modality::Image));
-        });
-    if (p.video)
-        f.video = run([&] {
-            return vision->forward(p.video->patches, p.video->gridT, p.video->gridH, p.video->gridW, hook, visionOffset,
-                                   uint8_t(Modality::Video));
-        });
-    if (p.videoMel.defined())
-        f.videoAudio = run([&] { return audio->forward(p.videoMel, hook, audioOffset, uint8_t(Modality::Audio)); });
-    if (p.mel.defined())
-        f.audio = run([&] { return audio->forward(p.mel, hook, audioOffset, uint8_t(Modality::Audio)); });
+    for (const EncoderPass& e : passes(i, decoderGroups, vision, audio)) {
+        try {
+            f.*e.slot = runAllSteps(*e.pass, hook);
+        } catch (const StopForward&) {
+        }
+    }
     return f;
 }
 
@@ -257,7 +239,7 @@ std::vector<OmniCalibration::EncoderPass> OmniCalibration::passes(size_t i, int 
     const Prepared& p = m_impl->samples.at(i);
     const int visionOffset = decoderGroups;
     const int audioOffset = visionOffset + int(m_impl->visionGroups.size());
-    if (((p.image || p.video) && !vision) || ((p.mel.defined() || p.videoMel.defined()) && !audio))
+    if ((usesVision(i) && !vision) || (usesAudio(i) && !audio))
         throw Error("OmniCalibration::passes: sample " + std::to_string(i) + " needs an encoder that was not given");
     std::vector<EncoderPass> out;
     auto add = [&](std::unique_ptr<TowerPass> pass, bool isVision, at::Tensor EncoderOutputs::*slot) {

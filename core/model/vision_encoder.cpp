@@ -375,10 +375,7 @@ at::Tensor VisionEncoder::forward(const at::Tensor& patches, int64_t gridT, int6
                                   ForwardHook* hook, int groupOffset, uint8_t modality) const
 {
     const std::unique_ptr<TowerPass> p = pass(patches, gridT, gridH, gridW, groupOffset, modality);
-    at::Tensor x = p->input();
-    for (int i = 0; i < p->steps(); ++i)
-        x = p->run(i, x, hook);
-    return x;
+    return runAllSteps(*p, hook);
 }
 
 } // namespace mq::core
