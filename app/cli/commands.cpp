@@ -287,6 +287,7 @@ int cmdQuantize(int argc, char** argv)
     const Args a = parseArgs("quantize", argc, argv);
     QuantizeOptions o = quantizeOptions(a);
     core::initRuntime(o.threads);
+    core::enableCudaKernels(o.cuda);
     if (!o.settingsFile.empty()) { // --settings: the recipe as a session stores it, rotation included
         o.settings = core::settingsFromJson(core::readTextFile(o.settingsFile), o.settingsFile);
         o.rotation = o.settings.rotation;
@@ -510,6 +511,7 @@ int cmdSweep(int argc, char** argv)
     const SweepOptions o = sweepOptions(a);
     const std::vector<Recipe> recipes = readRecipes(o); // every recipe checked before any runs
     core::initRuntime(o.threads);
+    core::enableCudaKernels(o.cuda);
     const std::string evalPath = o.eval.empty() ? o.evalManifest : o.eval;
     {
         std::ifstream probe(evalPath);
@@ -604,6 +606,7 @@ int cmdCalibrate(int argc, char** argv)
     const Args a = parseArgs("calibrate", argc, argv);
     const CalibrateOptions o = calibrateOptions(a);
     core::initRuntime(o.threads);
+    core::enableCudaKernels(o.cuda);
     const core::CalibrationSourceSpec calibSpec = calibrationSpec(o.calibKind, o.calibPath, o.batch, o.rotation);
     const std::string &modelDir = o.model, &sessionPath = o.session;
     ProgressPrinter pp(a.flag("quiet"));

@@ -104,6 +104,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        the model's dtype, which those formats store the scales in)
   --overwrite          allow --export and --session to replace an existing folder or file
   --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
+  --device D           cpu (default) | cuda: statistics and MDQFO's grid scoring run on the GPU
+                       kernels of core/cuda (README "GPU kernels"); refused, saying why, where
+                       the build has no kernels or the machine no usable GPU
   --batch N            sequences per forward (default 8)
   --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
                        to a temporary file. Every stage runs layer by layer, reading one layer's
@@ -201,7 +204,7 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
 
 const char* kSweepHelp = R"(usage: morphoquant-cli sweep --model DIR (--calib FILE | --manifest FILE)
                           (--eval FILE | --eval-manifest FILE) --recipes FILE.json
-                          [--batch N] [--threads N] [--mem-budget S] [--json] [--quiet]
+                          [--batch N] [--threads N] [--mem-budget S] [--device D] [--json] [--quiet]
 
 Runs quantize recipes one after another on one model and prints a table: perplexity, the mean
 per-token KL divergence from the full-precision model, effective activation bits per element
@@ -209,8 +212,8 @@ and per multiply-add, DABC's extra multiply-adds, effective weight bits and wall
 with the same rotation share one calibration. FILE.json is a JSON array (or {"recipes": [...]})
 of {"name": "...", "options": "--method rtn --wbits 4 --abits 4 --rotate hadamard"} (options
 as one string or a list of strings): any quantize option except --model, --calib, --manifest,
---eval, --eval-fp, --session, --export, --overwrite, --batch, --threads and --mem-budget,
-which the sweep sets. Every recipe is checked before the first one runs. For Qwen2.5-Omni,
+--eval, --eval-fp, --session, --export, --overwrite, --batch, --threads, --mem-budget and
+--device, which the sweep sets. Every recipe is checked before the first one runs. For Qwen2.5-Omni,
 --manifest calibrates on a manifest and --eval-manifest evaluates on one, with the KL
 divergence per modality of the compared positions in the table (and "kl_by_modality").
 
@@ -249,7 +252,7 @@ last line also carries them: "errors": [{"module", "pooled": {"tokens", "sqnr_db
 )";
 
 const char* kCalibrateHelp = R"(usage: morphoquant-cli calibrate --model DIR (--manifest FILE | --calib FILE) --session OUT.mqs
-                              [--batch N] [--threads N] [--mem-budget S] [--rotate
+                              [--batch N] [--threads N] [--mem-budget S] [--device D] [--rotate
                               hadamard|hadamard-heads [--rotate-seed N]] [--overwrite] [--json]
                               [--quiet]
 
@@ -258,6 +261,9 @@ statistics of every Linear input (decoder, and for a manifest also the vision an
 encoders) in a new session file. With --rotate the statistics are those of the rotated model
 (see quantize --help), and plans built on them work in that basis. An existing session file is
 replaced only with --overwrite.
+
+  --device D   cpu (default) | cuda: the statistics pass runs on the GPU's statistics kernel
+               (README "GPU kernels"); refused, saying why, without kernels or a usable GPU
 )";
 
 const char* kMakeSyntheticHelp = R"(usage: morphoquant-cli make-synthetic OUTDIR --shape SHAPE [--layers N] [--seed S]
@@ -293,6 +299,15 @@ bool wantsHelp(int argc, char** argv)
             return true;
     }
     return false;
+}
+
+// --device cpu|cuda: true for cuda (whether it can run is the engine's check, at start).
+bool deviceOption(const Args& a)
+{
+    const std::string d = a.value("device", "cpu");
+    if (d != "cpu" && d != "cuda")
+        throw UsageError("--device must be cpu or cuda, got '" + d + "'");
+    return d == "cuda";
 }
 
 // --threads N (0 or less: every core).
@@ -382,19 +397,19 @@ const std::vector<Command>& commands()
     static const std::vector<Command> list = {
         {"eval", kEvalHelp, {"model", "data", "batch", "threads", "mem-budget", "reference"}, {"json", "quiet", "report-peak-rss"}},
         {"calibrate", kCalibrateHelp,
-         {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget", "rotate", "rotate-seed"},
+         {"model", "manifest", "calib", "session", "batch", "threads", "mem-budget", "rotate", "rotate-seed", "device"},
          {"json", "quiet", "report-peak-rss", "overwrite"}},
         {"quantize", kQuantizeHelp,
          {"model", "calib", "manifest", "method", "wbits", "abits", "wformat", "group-size", "eval", "session",
           "export", "threads", "batch", "k", "score", "rho", "force-mask", "solver", "p", "lambda-cos", "ratios",
           "adam-steps", "mem-budget", "mdqfo-tokens", "preset", "dabc-max-share", "rotate", "rotate-seed",
           "gptq-damp", "gptq-block", "gptq-clip", "aclip", "aclip-search", "aclip-objective", "aformat", "ascheme", "agroup-size", "smooth", "recipe",
-          "settings", "eval-manifest", "export-format", "wscale-dtype", "mode"},
+          "settings", "eval-manifest", "export-format", "wscale-dtype", "mode", "device"},
          {"json", "quiet", "asym", "eval-fp", "overwrite", "no-local", "no-global", "no-dabc", "no-mdqfo",
           "any-modality", "report-peak-rss", "gptq", "gptq-no-act-order", "gptq-fp-target", "aasym", "per-tensor",
           "quantize-encoders"}},
         {"sweep", kSweepHelp,
-         {"model", "calib", "manifest", "eval", "eval-manifest", "recipes", "batch", "threads", "mem-budget"},
+         {"model", "calib", "manifest", "eval", "eval-manifest", "recipes", "batch", "threads", "mem-budget", "device"},
          {"json", "quiet"}},
         {"inspect", kInspectHelp, {}, {"json"}},
         {"check-export", kCheckExportHelp, {}, {"json"}},
@@ -548,6 +563,7 @@ QuantizeOptions quantizeOptions(const Args& a)
     }
     QuantizeOptions o;
     o.threads = threadsOption(a);
+    o.cuda = deviceOption(a);
     core::QuantSettings& st = o.settings;
     // --settings FILE.json: the whole recipe as a session stores it (the workbench's MPI jobs);
     // the engine reads it, and no recipe option may stand beside it.
@@ -800,6 +816,7 @@ CalibrateOptions calibrateOptions(const Args& a)
 {
     CalibrateOptions o;
     o.threads = threadsOption(a);
+    o.cuda = deviceOption(a);
     o.batch = batchOption(a);
     std::tie(o.calibKind, o.calibPath) = calibrationSource(a);
     o.rotation = rotationOption(a);
@@ -868,6 +885,7 @@ SweepOptions sweepOptions(const Args& a)
 {
     SweepOptions o;
     o.threads = threadsOption(a);
+    o.cuda = deviceOption(a);
     o.model = a.required("model");
     std::tie(o.calibKind, o.calib) = calibrationSource(a);
     o.eval = a.value("eval");
@@ -883,7 +901,7 @@ SweepOptions sweepOptions(const Args& a)
 QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::string>& tokens)
 {
     static const std::set<std::string> reserved = {"model", "calib", "manifest", "eval", "eval-fp", "session", "export-format",
-                                                   "export", "overwrite", "batch", "threads", "mem-budget"};
+                                                   "export", "overwrite", "batch", "threads", "mem-budget", "device"};
     for (const std::string& t : tokens) {
         if (t.rfind("--", 0) != 0)
             continue;
@@ -899,6 +917,7 @@ QuantizeOptions recipeOptions(const SweepOptions& sweep, const std::vector<std::
     o.batch = sweep.batch;
     o.stream = sweep.stream;
     o.threads = sweep.threads;
+    o.cuda = sweep.cuda;
     return o;
 }
 

@@ -59,6 +59,7 @@ EvalOptions evalOptions(const Args& a);
 
 struct QuantizeOptions {
     int threads = 0;
+    bool cuda = false; // --device cuda: the GPU kernels (core::enableCudaKernels)
     core::QuantSettings settings;
     int wbits = 16; // as given (settings.weight holds the format it means)
     int batch = 8;
@@ -79,6 +80,7 @@ CheckExportOptions checkExportOptions(const Args& a);
 
 struct CalibrateOptions {
     int threads = 0;
+    bool cuda = false; // --device cuda: the GPU kernels (core::enableCudaKernels)
     int batch = 8;
     std::string calibKind, calibPath;
     std::string rotation;
@@ -115,6 +117,7 @@ std::vector<RecipeSpec> readRecipeFile(const std::string& path);
 
 struct SweepOptions {
     int threads = 0;
+    bool cuda = false; // --device cuda: the GPU kernels (core::enableCudaKernels)
     std::string model, calib, eval, recipes;
     std::string calibKind = "tokens"; // "manifest" with --manifest (Qwen2.5-Omni)
     std::string evalManifest;         // --eval-manifest: KL per modality

@@ -1,13 +1,16 @@
 #include "calib/collector.h"
 
+#include "calib/device_stats.h"
 #include "common/dist.h"
+#include "common/runtime.h"
 
 #include "common/error.h"
 
 namespace mq::core {
 
 StatsCollector::StatsCollector(std::vector<std::string> names, std::vector<int64_t> channels, bool async)
-    : m_names(std::move(names)), m_stats(m_names.size()), m_async(async)
+    : m_names(std::move(names)), m_stats(m_names.size()), m_async(async), m_onGpu(cudaKernelsEnabled()),
+      m_device(m_stats.size())
 {
     for (size_t g = 0; g < m_stats.size(); ++g)
         for (auto& s : m_stats[g].perModality)
@@ -32,7 +35,8 @@ void StatsCollector::accumulate(const Item& it)
     if (it.group < 0 || size_t(it.group) >= m_stats.size())
         throw Error("statistics requested for unknown input group " + std::to_string(it.group));
     InputStats& st = m_stats[size_t(it.group)];
-    at::Tensor x = it.x.to(at::kCPU, at::kFloat).contiguous();
+    // On the GPU path a CUDA LibTorch's tensor stays where it is (the kernel reads it there).
+    at::Tensor x = m_onGpu ? it.x.to(at::kFloat).contiguous() : it.x.to(at::kCPU, at::kFloat).contiguous();
     if (st.perModality[0].channels == 0) // width learnt from the first input (encoder groups)
         for (auto& m : st.perModality)
             m.reset(x.size(1));
@@ -45,6 +49,13 @@ void StatsCollector::accumulate(const Item& it)
     const int first = tags.numel() ? int(tags.data_ptr<uint8_t>()[0]) : 0;
     if (tags.numel() && tags.max().item<int>() >= kNumModalities)
         throw InputError(what + ": modality tag out of range");
+    if (m_onGpu) { // the statistics kernel: one pass over every modality's rows
+        auto& dev = m_device[size_t(it.group)];
+        if (!dev)
+            dev = std::make_unique<DeviceStats>(x.size(1));
+        dev->accumulate(x, tags);
+        return;
+    }
     if (tags.numel() == 0 || tags.eq(first).all().item<bool>()) {
         st.perModality[size_t(first)].accumulate(x.data_ptr<float>(), x.size(0), what);
         return;
@@ -151,6 +162,10 @@ std::map<std::string, InputStats> StatsCollector::finish()
     rethrowIfFailed();
     std::map<std::string, InputStats> out;
     for (size_t g = 0; g < m_stats.size(); ++g) {
+        if (m_device[g]) {
+            m_device[g]->mergeInto(m_stats[g].perModality, "input of " + m_names[g]);
+            m_device[g].reset();
+        }
         InputStats st = m_stats[g];
         poolModalities(st);
         out[m_names[g]] = std::move(st);

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +20,8 @@
 #include "session.h"
 
 namespace mq::core {
+
+class DeviceStats;
 
 class StatsCollector : public ForwardHook {
 public:
@@ -44,6 +47,10 @@ private:
     std::vector<std::string> m_names;
     std::vector<InputStats> m_stats;
     bool m_async;
+    // Under --device cuda (cudaKernelsEnabled at construction): each group's accumulators on
+    // the GPU, merged into m_stats by finish().
+    bool m_onGpu = false;
+    std::vector<std::unique_ptr<DeviceStats>> m_device;
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::deque<Item> m_queue;

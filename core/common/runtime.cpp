@@ -1,10 +1,13 @@
 #include "common/runtime.h"
 
 #include "common/dist.h"
+#include "common/error.h"
+#include "cuda/kernels.h"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include <sched.h>
@@ -46,6 +49,25 @@ int initRuntime(int threads)
     if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         fn(threads);
     return at::get_num_threads();
+}
+
+namespace {
+std::atomic<bool> g_cudaKernels{false};
+} // namespace
+
+void enableCudaKernels(bool on)
+{
+    if (on) {
+        const cuda::DeviceInfo d = cuda::probe();
+        if (!d.available)
+            throw InputError("--device cuda: " + d.reason);
+    }
+    g_cudaKernels = on;
+}
+
+bool cudaKernelsEnabled()
+{
+    return g_cudaKernels;
 }
 
 } // namespace mq::core

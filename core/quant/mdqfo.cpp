@@ -1,6 +1,8 @@
 #include "quant/mdqfo.h"
 
 #include "common/dist.h"
+#include "common/runtime.h"
+#include "cuda/kernels.h"
 
 #include "common/error.h"
 #include "quant/act_quant.h"
@@ -77,7 +79,15 @@ MdqfoResult gridSearch(const at::Tensor& x, const at::Tensor& alpha0, const at::
             cancel->check();
         at::Tensor xb = x.narrow(0, start, std::min(bt, T - start));
         at::Tensor scores;
-        if (xb.device().is_cpu() && dist::parallel()) {
+        if (cudaKernelsEnabled()) {
+            // --device cuda: the grid kernel scores every ratio in one launch (split by ratio
+            // across ranks under MPI, as below).
+            const auto [j0, j1] = dist::parallel() ? dist::share(ratios.size()) : std::pair<size_t, size_t>{0, ratios.size()};
+            const std::vector<double> mine(ratios.begin() + long(j0), ratios.begin() + long(j1));
+            const at::Tensor local = mine.empty() ? at::zeros({0, K}, at::kFloat)
+                                                  : gridScoresCuda(xb, alpha0, mask, mine, abits, dabc.rho, st);
+            scores = (dist::parallel() ? dist::gatherRows(local) : local).to(x.options());
+        } else if (xb.device().is_cpu() && dist::parallel()) {
             // Under MPI each rank scores its block of the ratios (each ratio's scores come from its
             // own pass, the same on any rank) and the blocks are gathered in ratio order: every
             // rank then holds the single process's score matrix.
@@ -280,6 +290,36 @@ at::Tensor gridScoresCpu(const at::Tensor& xb, const at::Tensor& alpha0, const a
         }
     });
     return out.to(xb.device());
+}
+
+at::Tensor gridScoresCuda(const at::Tensor& xb, const at::Tensor& alpha0, const at::Tensor& mask,
+                          const std::vector<double>& ratios, int abits, double rho, const MdqfoSettings& st)
+{
+    const at::Tensor x = xb.to(at::kFloat).contiguous();
+    const int64_t T = x.size(0), K = x.size(1);
+    const int n = int(ratios.size());
+    const at::Tensor a0 = alpha0.to(at::kCPU, at::kFloat).contiguous(), m = mask.to(at::kCPU, at::kFloat).contiguous();
+    cuda::Buffer bx, ba(size_t(K) * 4), bm(size_t(K) * 4), bs(size_t(n) * size_t(K) * 4),
+        bw(cuda::gridScoresWorkspaceBytes(T, K, n));
+    const float* px = nullptr;
+    if (x.is_cuda()) {
+        px = x.data_ptr<float>();
+    } else {
+        bx = cuda::Buffer(size_t(x.numel()) * 4);
+        bx.upload(x.data_ptr<float>(), size_t(x.numel()) * 4);
+        px = bx.as<float>();
+    }
+    ba.upload(a0.data_ptr<float>(), size_t(K) * 4);
+    bm.upload(m.data_ptr<float>(), size_t(K) * 4);
+    cuda::GridParams prm;
+    prm.abits = abits;
+    prm.rho = rho;
+    prm.p = st.p;
+    prm.lambdaCos = st.lambdaCos;
+    cuda::gridScores(px, T, K, ba.as<float>(), bm.as<float>(), ratios.data(), n, prm, bs.as<float>(), bw.get());
+    at::Tensor out = at::empty({n, K}, at::kFloat);
+    bs.download(out.data_ptr<float>(), size_t(n) * size_t(K) * 4); // synchronous: waits for the kernels
+    return out;
 }
 
 namespace {

@@ -30,6 +30,13 @@ MorphologyLoss morphologyLoss(const at::Tensor& x, const at::Tensor& alpha, cons
 at::Tensor gridScoresCpu(const at::Tensor& xb, const at::Tensor& alpha0, const at::Tensor& mask,
                          const std::vector<double>& ratios, int abits, double rho, const MdqfoSettings& st);
 
+// The same scores from the GPU's grid kernel (cuda::gridScores; --device cuda): equal to
+// gridScoresCpu within 2 float ulps (float64 sums in another order; other p than 0.5, 1, 2, 3
+// and 4 also the GPU's powf). xb may be a CPU tensor (copied) or a CUDA one. Returns a CPU
+// tensor; throws cuda::Error where no GPU can be used.
+at::Tensor gridScoresCuda(const at::Tensor& xb, const at::Tensor& alpha0, const at::Tensor& mask,
+                          const std::vector<double>& ratios, int abits, double rho, const MdqfoSettings& st);
+
 struct MdqfoResult {
     std::vector<float> alpha;        // [K]
     std::vector<LossPoint> curve;    // step 0 = alpha0, then one point per optimisation step

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The GPU checks of issue 12 in one go, for a lent device machine (the `device` tool's run):
+# core/cuda built on its own (CUDA alone: the device machine has none of the project's Debian
+# libraries), then cuda_selftest (each kernel against its CPU reference) and bench_cuda.
+#   run: bash scripts/device_cuda.sh        (timeout_s 480 leaves time for a rerun)
+# Logs go to $OUT (or ./device-out) so that they come back.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-device-out}"
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv 2>&1 | tee "$out/gpu.txt"
+arch="${MQ_CUDA_ARCH:-90}"  # H100/H200; 80 for an A100
+gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+{ cmake -S core/cuda -B build-cuda "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch" \
+    && cmake --build build-cuda -j "$(nproc)"; } > "$out/build.log" 2>&1
+rc=$?
+tail -n 30 "$out/build.log"
+[ $rc -eq 0 ] || { echo "build failed ($rc)"; exit $rc; }
+build-cuda/bin/cuda_selftest 2>&1 | tee "$out/selftest.log"
+st=${PIPESTATUS[0]}
+build-cuda/bin/bench_cuda ${MQ_BENCH_ARGS:-} 2>&1 | tee "$out/bench.log"
+bt=${PIPESTATUS[0]}
+echo "cuda_selftest exit $st, bench_cuda exit $bt"
+[ $st -eq 0 ] && [ $bt -eq 0 ]
