@@ -6,6 +6,8 @@
 #include "test_util.h"
 
 #include "calib/channel_stats.h"
+#include "calib/collector.h"
+#include "common/runtime.h"
 #include "cuda/kernels.h"
 #include "cuda/reference.h"
 #include "quant/act_quant.h"
@@ -242,6 +244,53 @@ private slots:
                 if (std::fabs(g - e) > bound)
                     QFAIL(qPrintable(QString("y[%1, %2] = %3, engine %4, bound %5").arg(t).arg(n).arg(g).arg(e).arg(bound)));
             }
+    }
+
+    // --device cuda in the engine: the collector's statistics and MDQFO's grid search on the
+    // kernels equal the CPU path's (min, max, counts, histograms exactly; sums 1e-12 relative;
+    // the chosen bounds in all but the rare channel whose best ratio ties within 2 ulps).
+    // Needs a GPU: skipped, saying why, without one.
+    void engineOnGpuMatchesCpu()
+    {
+        const cuda::DeviceInfo d = cuda::probe();
+        if (!d.available)
+            QSKIP(qPrintable(QString::fromStdString("no GPU to run the kernels on: " + d.reason)));
+        const int64_t T = 700, K = 520;
+        at::Tensor x = activations(T, K, 5);
+        at::Tensor tags = at::zeros({T}, at::kByte);
+        tags.narrow(0, 200, 300).fill_(1);
+        tags.narrow(0, 600, 100).fill_(3);
+        auto collect = [&](bool gpu) {
+            core::enableCudaKernels(gpu);
+            core::StatsCollector c({"g"}, {K}, false);
+            c.onLinearInput(0, x.narrow(0, 0, 350), tags.narrow(0, 0, 350));
+            c.onLinearInput(0, x.narrow(0, 350, T - 350), tags.narrow(0, 350, T - 350));
+            return c.finish().at("g");
+        };
+        const core::InputStats cpu = collect(false), gpu = collect(true);
+        for (int m = 0; m < core::kNumModalities; ++m) {
+            const core::ChannelStats &a = cpu.perModality[size_t(m)], &b = gpu.perModality[size_t(m)];
+            QCOMPARE(b.count, a.count);
+            QVERIFY(b.min == a.min && b.max == a.max && b.hist == a.hist);
+            for (int64_t c = 0; c < K; ++c) {
+                QVERIFY(std::fabs(b.sumAbs[size_t(c)] - a.sumAbs[size_t(c)]) <= 1e-12 * std::fabs(a.sumAbs[size_t(c)]));
+                QVERIFY(std::fabs(b.sumSq[size_t(c)] - a.sumSq[size_t(c)]) <= 1e-12 * std::fabs(a.sumSq[size_t(c)]));
+            }
+        }
+        at::Tensor alpha0 = x.abs().amax(0).clamp_min(1e-8);
+        at::Tensor mask = at::zeros({K});
+        mask.index_put_({at::indexing::Slice(5, K, 97)}, 1.0);
+        core::DabcSettings dabc;
+        core::MdqfoSettings st;
+        core::enableCudaKernels(false);
+        const core::MdqfoResult rc = core::optimizeClipping(x, alpha0, mask, 4, dabc, st);
+        core::enableCudaKernels(true);
+        const core::MdqfoResult rg = core::optimizeClipping(x, alpha0, mask, 4, dabc, st);
+        core::enableCudaKernels(false);
+        int same = 0;
+        for (int64_t c = 0; c < K; ++c)
+            same += rc.alpha[size_t(c)] == rg.alpha[size_t(c)];
+        QVERIFY2(same >= K * 99 / 100, qPrintable(QString("%1 of %2 bounds equal").arg(same).arg(K)));
     }
 
     // Without nvcc the entry points say why; with it and no GPU, probe says so.

@@ -1027,6 +1027,26 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>キャリブレーションと量子化をランチャーコマンド（mpirun、srun）経由の MPI ジョブとして実行します</translation>
     </message>
     <message>
+        <source>Use the &amp;GPU Kernels (CUDA)</source>
+        <translation>GPU カーネルを使う (CUDA)(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Run the statistics pass and MDQFO&apos;s grid scoring on the GPU (README &quot;GPU kernels&quot;)</source>
+        <translation>統計の収集と MDQFO のグリッド評価を GPU で実行します（README「GPU kernels」）</translation>
+    </message>
+    <message>
+        <source>Statistics and MDQFO&apos;s grid scoring run on the GPU.</source>
+        <translation>統計と MDQFO のグリッド評価は GPU で実行されます。</translation>
+    </message>
+    <message>
+        <source>Everything runs on the CPU.</source>
+        <translation>すべて CPU で実行されます。</translation>
+    </message>
+    <message>
+        <source>GPU Kernels</source>
+        <translation>GPU カーネル</translation>
+    </message>
+    <message>
         <source>Calibrate on %1 (MPI)</source>
         <translation>%1 でキャリブレーション（MPI）</translation>
     </message>

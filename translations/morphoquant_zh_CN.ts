@@ -1027,6 +1027,26 @@ Modality-aware 4-bit post-training quantization (DABC + MDQFO).</source>
         <translation>通过启动器命令（mpirun、srun）以 MPI 作业运行校准和量化</translation>
     </message>
     <message>
+        <source>Use the &amp;GPU Kernels (CUDA)</source>
+        <translation>使用 GPU 内核 (CUDA)(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Run the statistics pass and MDQFO&apos;s grid scoring on the GPU (README &quot;GPU kernels&quot;)</source>
+        <translation>在 GPU 上运行统计收集和 MDQFO 的网格评分（README“GPU kernels”）</translation>
+    </message>
+    <message>
+        <source>Statistics and MDQFO&apos;s grid scoring run on the GPU.</source>
+        <translation>统计和 MDQFO 的网格评分在 GPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Everything runs on the CPU.</source>
+        <translation>全部在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>GPU Kernels</source>
+        <translation>GPU 内核</translation>
+    </message>
+    <message>
         <source>Calibrate on %1 (MPI)</source>
         <translation>在 %1 上校准（MPI）</translation>
     </message>

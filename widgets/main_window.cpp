@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "common/runtime.h"
+
 #include "guide_dialog.h"
 #include "sensitivity_view.h"
 #include "compare_view.h"
@@ -59,6 +61,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTreeView>
@@ -548,6 +551,33 @@ void MainWindow::createMenus()
     study->addSeparator();
     QAction* launcher = study->addAction(tr("MPI &Launcher..."), this, &MainWindow::mpiLauncherDialog);
     launcher->setToolTip(tr("Run Calibrate and Quantize as MPI jobs through a launcher command (mpirun, srun)"));
+    // --device cuda of the CLI: statistics and MDQFO's grid scoring on the GPU kernels.
+    QAction* gpu = study->addAction(tr("Use the &GPU Kernels (CUDA)"));
+    gpu->setCheckable(true);
+    gpu->setToolTip(tr("Run the statistics pass and MDQFO's grid scoring on the GPU (README \"GPU kernels\")"));
+    connect(gpu, &QAction::toggled, this, [this, gpu](bool on) {
+        try {
+            core::enableCudaKernels(on);
+            QSettings().setValue(QStringLiteral("device/cuda"), on);
+            statusBar()->showMessage(on ? tr("Statistics and MDQFO's grid scoring run on the GPU.")
+                                        : tr("Everything runs on the CPU."),
+                                     8000);
+        } catch (const core::Error& e) {
+            const QSignalBlocker block(gpu);
+            gpu->setChecked(false);
+            QSettings().setValue(QStringLiteral("device/cuda"), false);
+            QMessageBox::warning(this, tr("GPU Kernels"), QString::fromStdString(e.what()));
+        }
+    });
+    if (QSettings().value(QStringLiteral("device/cuda"), false).toBool()) {
+        try { // the choice of the last session, where the GPU is still there
+            core::enableCudaKernels(true);
+            const QSignalBlocker block(gpu);
+            gpu->setChecked(true);
+        } catch (const core::Error& e) {
+            statusBar()->showMessage(QString::fromStdString(e.what()), 8000);
+        }
+    }
     study->addSeparator();
     QAction* cancel = study->addAction(tr("Cancel &Job"), m_jobs, &JobController::cancel);
     cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
