@@ -13,6 +13,8 @@
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
 #include "quant/mdqfo.h"
+#include "quant/quant_linear.h"
+#include "quant/weight_quant.h"
 
 #include <QtTest/QtTest>
 
@@ -243,6 +245,67 @@ private slots:
                     + 1e-5 * denseMag[t][n].item<double>() + 1e-6;
                 if (std::fabs(g - e) > bound)
                     QFAIL(qPrintable(QString("y[%1, %2] = %3, engine %4, bound %5").arg(t).arg(n).arg(g).arg(e).arg(bound)));
+            }
+    }
+
+    // The static form of the fused kernel is the engine's deployable mode (README "Deployable
+    // mode"): activation codes round(x / s_c) with s_c = alpha_c / 7, weights Q(W diag(s)) as
+    // integers, the DABC term with W' diag(1/s) over the masked channels' residuals. The
+    // reference's output equals x_hat W_eff^T of the engine (fakeQuantPerChannel,
+    // compensatedInput, foldQuantWeight) within the bf16 roundings bounded as above.
+    void w4a4StaticIsDeployableMode()
+    {
+        const int64_t T = 7, K = 192, N = 16;
+        at::Tensor x = activations(T, K, 21).to(at::kBFloat16).to(at::kFloat);
+        at::Tensor alpha = (x.abs().amax(0) * 0.8).clamp_min(1e-3).contiguous();
+        at::Tensor s = (alpha / 7.0).clamp_min(1e-12).contiguous();
+        at::manual_seed(9);
+        at::Tensor w = at::randn({N, K});
+        core::WeightQuantSpec spec;
+        spec.format = core::WeightFormat::Int;
+        spec.bits = 4;
+        at::Tensor weff = core::foldQuantWeight(w, s, spec);            // Q(W diag s) diag(1/s)
+        at::Tensor wq = core::fakeQuantWeight(w * s.unsqueeze(0), spec); // Q(W diag s)
+        at::Tensor sn = wq.abs().amax(1) / 7.0;
+        at::Tensor codes = at::round(wq / sn.unsqueeze(1));
+        QVERIFY(codes.abs().max().item<float>() <= 7.f);
+        QVERIFY(at::allclose(codes * sn.unsqueeze(1), wq, 1e-6, 0.0)); // integers times one scale a row
+        at::Tensor mask = at::zeros({K});
+        std::vector<int32_t> masked;
+        for (int64_t c = 5; c < K; c += 97) {
+            masked.push_back(int32_t(c));
+            mask[c] = 1.0;
+        }
+        const int Mk = int(masked.size());
+        at::Tensor xhat = core::compensatedInput(x, core::fakeQuantPerChannel(x, alpha, 4), mask, alpha, 0.0);
+        at::Tensor want = at::matmul(xhat, weff.t());
+
+        std::vector<uint16_t> xb(static_cast<size_t>(T * K));
+        for (int64_t i = 0; i < T * K; ++i)
+            xb[size_t(i)] = cuda::ref::toBf16(x.data_ptr<float>()[i]);
+        std::vector<int8_t> a, wv(static_cast<size_t>(N * K));
+        std::vector<float> ts;
+        std::vector<uint16_t> res, wm(static_cast<size_t>(N * Mk)), y;
+        cuda::ref::quantizeActivations(xb, T, K, s.data_ptr<float>(), masked, 0.f, a, ts, res);
+        for (int64_t i = 0; i < N * K; ++i)
+            wv[size_t(i)] = int8_t(codes.data_ptr<float>()[i]);
+        for (int64_t n = 0; n < N; ++n)
+            for (int m = 0; m < Mk; ++m)
+                wm[size_t(n * Mk + m)] = cuda::ref::toBf16(weff[n][masked[size_t(m)]].item<float>());
+        std::vector<float> swv(sn.data_ptr<float>(), sn.data_ptr<float>() + N);
+        std::vector<int32_t> acc;
+        cuda::ref::w4a4Linear(a, ts, wv, swv, res, wm, Mk, {}, T, N, K, acc, y);
+        at::Tensor r = (x - core::fakeQuantPerChannel(x, alpha, 4)) * mask;
+        at::Tensor dabcMag = at::matmul(r.abs(), weff.abs().t());
+        at::Tensor denseMag = at::matmul(xhat.abs(), weff.abs().t());
+        for (int64_t t = 0; t < T; ++t)
+            for (int64_t n = 0; n < N; ++n) {
+                const double g = cuda::ref::fromBf16(y[size_t(t * N + n)]);
+                const double e = want[t][n].item<double>();
+                const double bound = std::ldexp(std::fabs(e), -8) + std::ldexp(dabcMag[t][n].item<double>(), -7)
+                    + 1e-5 * denseMag[t][n].item<double>() + 1e-6;
+                if (std::fabs(g - e) > bound)
+                    QFAIL(qPrintable(QString("y[%1, %2] = %3, deployable mode %4, bound %5").arg(t).arg(n).arg(g).arg(e).arg(bound)));
             }
     }
 
