@@ -350,6 +350,14 @@ private slots:
         core::enableCudaKernels(true);
         const core::MdqfoResult rg = core::optimizeClipping(x, alpha0, mask, 4, dabc, st);
         core::enableCudaKernels(false);
+        // The simulated path's NVFP4 and MXFP4 (weights and activations): exact.
+        at::Tensor xs = x.narrow(1, 0, 500); // 500 = 31 blocks of 16 and a partial one (padding)
+        const at::Tensor nvCpu = core::fakeQuantBlockFormat(xs, core::WeightFormat::NVFP4);
+        const at::Tensor mxCpu = core::fakeQuantBlockFormat(xs, core::WeightFormat::MXFP4);
+        core::enableCudaKernels(true);
+        QVERIFY(at::equal(core::fakeQuantBlockFormat(xs, core::WeightFormat::NVFP4), nvCpu));
+        QVERIFY(at::equal(core::fakeQuantBlockFormat(xs, core::WeightFormat::MXFP4), mxCpu));
+        core::enableCudaKernels(false);
         int same = 0;
         for (int64_t c = 0; c < K; ++c)
             same += rc.alpha[size_t(c)] == rg.alpha[size_t(c)];

@@ -104,9 +104,9 @@ compensation of the outlier channels (Eqs. 6-10 of DESIGN.md).
                        the model's dtype, which those formats store the scales in)
   --overwrite          allow --export and --session to replace an existing folder or file
   --threads N          CPU threads, libtorch's and OpenBLAS's (default: all cores)
-  --device D           cpu (default) | cuda: statistics and MDQFO's grid scoring run on the GPU
-                       kernels of core/cuda (README "GPU kernels"); refused, saying why, where
-                       the build has no kernels or the machine no usable GPU
+  --device D           cpu (default) | cuda: statistics, MDQFO's grid scoring and NVFP4 / MXFP4
+                       quantization run on the GPU kernels of core/cuda (README "GPU kernels");
+                       refused, saying why, where the build has no kernels or no usable GPU
   --batch N            sequences per forward (default 8)
   --mem-budget S       hidden states kept in memory (default 4G, e.g. 512M); past it they go
                        to a temporary file. Every stage runs layer by layer, reading one layer's

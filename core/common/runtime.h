@@ -9,8 +9,8 @@ namespace mq::core {
 // stories260K forward went to page faults and munmap). Returns the thread count in use.
 int initRuntime(int threads);
 
-// `--device cuda`: the GPU kernels of core/cuda take over the statistics pass (StatsCollector)
-// and MDQFO's grid scoring (the rest of the engine stays on LibTorch's device; with Debian's
+// `--device cuda`: the GPU kernels of core/cuda take over the statistics pass (StatsCollector),
+// MDQFO's grid scoring and NVFP4 / MXFP4 fake quantization (fakeQuantBlockFormat) (the rest of the engine stays on LibTorch's device; with Debian's
 // CPU LibTorch the kernels' inputs are copied to the GPU). enableCudaKernels(true) throws
 // InputError saying why where this build or machine cannot (no kernels built, no usable GPU).
 void enableCudaKernels(bool on);

@@ -7,6 +7,8 @@
 
 #include "common/error.h"
 #include "quant/formats.h"
+#include "common/runtime.h"
+#include "cuda/kernels.h"
 
 namespace mq::core {
 
@@ -141,6 +143,28 @@ at::Tensor fakeQuantBlockFormat(const at::Tensor& w, WeightFormat f, float nvfp4
     at::Tensor out = at::empty({rows, kp}, at::kFloat);
     const float* src = x.data_ptr<float>();
     float* dst = out.data_ptr<float>();
+    if (cudaKernelsEnabled() && (f == WeightFormat::NVFP4 || f == WeightFormat::MXFP4) && rows * kp > 0) {
+        // --device cuda: the same arithmetic on the GPU (cuda::nvfp4FakeQuant / mxfp4FakeQuant,
+        // exact against mq::core::fmt: cuda_selftest).
+        const size_t bytes = size_t(rows * kp) * sizeof(float);
+        cuda::Buffer buf(bytes);
+        buf.upload(src, bytes);
+        if (f == WeightFormat::NVFP4) {
+            float g = nvfp4GlobalScale;
+            if (!(g > 0.f)) {
+                cuda::Buffer amax(sizeof(float));
+                cuda::absMax(buf.as<float>(), rows * kp, amax.as<float>());
+                float a = 0.f;
+                amax.download(&a, sizeof a);
+                g = fmt::nvfp4GlobalScale(a);
+            }
+            cuda::nvfp4FakeQuant(buf.as<float>(), rows, kp, g, buf.as<float>());
+        } else {
+            cuda::mxfp4FakeQuant(buf.as<float>(), rows, kp, false, buf.as<float>());
+        }
+        buf.download(dst, bytes);
+        return (kp == k ? out : out.slice(1, 0, k).contiguous()).reshape(w.sizes());
+    }
     switch (f) {
     case WeightFormat::NVFP4: {
         const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, rows, kp, nvfp4GlobalScale);
