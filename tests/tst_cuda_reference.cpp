@@ -104,8 +104,9 @@ private slots:
         QCOMPARE(s.min[1], std::numeric_limits<float>::infinity()); // channel 1: both values non-finite
     }
 
-    // The grid reference equals gridScoresCpu bit for bit: every exponent form, DABC with and
-    // without rho, other bit widths, K not a multiple of the CPU's four lanes.
+    // The grid reference is the engine's CPU kernel over all ratios at once; gridScoresCpu runs
+    // it over ratio ranges in parallel: the same scores bit for bit, for every exponent form,
+    // DABC with and without rho, other bit widths, K not a multiple of the CPU's four lanes.
     void gridEqualsGridScoresCpu_data()
     {
         QTest::addColumn<int>("T");

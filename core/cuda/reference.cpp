@@ -2,6 +2,7 @@
 #include "cuda/reference.h"
 
 #include "quant/formats.h"
+#include "quant/grid_scores.h"
 
 #include <algorithm>
 #include <cmath>
@@ -70,78 +71,10 @@ void channelStats(const float* x, const uint8_t* modality, int64_t rows, int64_t
 std::vector<float> gridScores(const float* x, int64_t T, int64_t K, const float* alpha0, const float* mask,
                               const std::vector<double>& ratios, const GridParams& prm)
 {
-    const int64_t n = int64_t(ratios.size());
-    const float qmax = float((1 << (prm.abits - 1)) - 1);
-    const double rho = prm.rho, p = prm.p;
-    const int form = p == 2.0 ? 2 : p == 1.0 ? 1 : p == 3.0 ? 3 : p == 4.0 ? 4 : p == 0.5 ? 5 : 0;
-    const float pf = float(p);
-    constexpr float kMagic = 12582912.0f;
-    std::vector<float> out(size_t(n * K));
-    const size_t k = size_t(K);
-    std::vector<float> alpha(k), scale(k), thr(k), h(k);
-    std::vector<uint8_t> always(k);
-    std::vector<double> err(k);
-    for (int64_t j = 0; j < n; ++j) {
-        for (int64_t c = 0; c < K; ++c) {
-            alpha[size_t(c)] = float(alpha0[c] * ratios[size_t(j)]);
-            scale[size_t(c)] = std::max(alpha[size_t(c)] / qmax, 1e-12f);
-            thr[size_t(c)] = mask[c] > 0.5f ? float(rho) * alpha[size_t(c)] : INFINITY;
-            always[size_t(c)] = rho > 0.0 ? 0 : (thr[size_t(c)] == 0.0f ? 1 : 0);
-            err[size_t(c)] = 0.0;
-        }
-        double cosSum = 0.0;
-        for (int64_t t = 0; t < T; ++t) {
-            const float* row = x + t * K;
-            for (int64_t c = 0; c < K; ++c) {
-                const size_t i = size_t(c);
-                const float v = row[c];
-                float u = v / scale[i];
-                u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-                float q = ((u + kMagic) - kMagic) * scale[i];
-                q = q < -alpha[i] ? -alpha[i] : (q > alpha[i] ? alpha[i] : q);
-                const bool keep = rho > 0.0 ? std::fabs(v) > thr[i] : always[i] != 0;
-                h[i] = keep ? v : q;
-                const double d = double(v) - double(h[i]);
-                switch (form) {
-                case 2: err[i] += d * d; break;
-                case 1: err[i] += std::fabs(d); break;
-                case 3: { const double a = std::fabs(d); err[i] += a * a * a; } break;
-                case 4: err[i] += (d * d) * (d * d); break;
-                case 5: err[i] += std::sqrt(std::fabs(d)); break;
-                default: {
-                    const double a = std::fabs(d);
-                    if (a != 0.0)
-                        err[i] += double(std::pow(float(a), pf));
-                }
-                }
-            }
-            // The cosine's three sums in gridScoresCpu's order: four interleaved lanes.
-            double dot4[4] = {0, 0, 0, 0}, nx4[4] = {0, 0, 0, 0}, nh4[4] = {0, 0, 0, 0};
-            int64_t c = 0;
-            for (; c + 4 <= K; c += 4) {
-                for (int l = 0; l < 4; ++l) {
-                    const double v = row[c + l], hv = h[size_t(c + l)];
-                    dot4[l] += v * hv;
-                    nx4[l] += v * v;
-                    nh4[l] += hv * hv;
-                }
-            }
-            for (; c < K; ++c) {
-                const double v = row[c], hv = h[size_t(c)];
-                dot4[0] += v * hv;
-                nx4[0] += v * v;
-                nh4[0] += hv * hv;
-            }
-            const double dot = (dot4[0] + dot4[1]) + (dot4[2] + dot4[3]);
-            const double nx = (nx4[0] + nx4[1]) + (nx4[2] + nx4[3]);
-            const double nh = (nh4[0] + nh4[1]) + (nh4[2] + nh4[3]);
-            cosSum += dot / std::sqrt(std::max(nx * nh, 1e-16));
-        }
-        const double tDiv = double(std::max<int64_t>(T, 1));
-        const double cosLoss = 1.0 - cosSum / tDiv;
-        for (int64_t c = 0; c < K; ++c)
-            out[size_t(j * K + c)] = float(err[size_t(c)] / tDiv + prm.lambdaCos * cosLoss);
-    }
+    // The engine's CPU grid kernel itself (gridScoresCpu runs it over ratio ranges in parallel).
+    std::vector<float> out(ratios.size() * size_t(K));
+    core::gridScoresRange(x, T, K, alpha0, mask, ratios.data(), 0, int64_t(ratios.size()), prm.abits, prm.rho, prm.p,
+                          prm.lambdaCos, out.data());
     return out;
 }
 

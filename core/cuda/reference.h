@@ -10,7 +10,8 @@
 
 namespace mq::cuda::ref {
 
-// ---- statistics (ChannelStats::accumulate per modality, rows in order) --------------------
+// ---- statistics (ChannelStats::accumulate per modality: each call's sums in row order, then
+// added to the totals) ----------------------------------------------------------------------
 struct Stats {
     int64_t K = 0;
     int M = 0;
@@ -26,7 +27,7 @@ int histBin(float absValue);
 // refuses the batch when nonFinite > 0).
 void channelStats(const float* x, const uint8_t* modality, int64_t rows, int64_t K, Stats& s);
 
-// ---- MDQFO grid scores (gridScoresCpu's arithmetic, its summation order included) ---------
+// ---- MDQFO grid scores: the engine's CPU kernel (core::gridScoresRange, as gridScoresCpu) ---
 std::vector<float> gridScores(const float* x, int64_t T, int64_t K, const float* alpha0, const float* mask,
                               const std::vector<double>& ratios, const GridParams& params);
 

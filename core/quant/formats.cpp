@@ -1,6 +1,7 @@
 #include "quant/formats.h"
 
 #include "common/error.h"
+#include "quant/fp4_elements.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +12,8 @@ namespace mq::core::fmt {
 
 namespace {
 
-// floor(log2 a) for a finite a > 0.
-int floorLog2(float a)
-{
-    int k = 0;
-    std::frexp(a, &k); // a = f 2^k, f in [0.5, 1)
-    return k - 1;
-}
+using elem::floorLog2;
+using elem::blockAbsMax;
 
 void requireMultiple(int64_t cols, int64_t block, const char* what)
 {
@@ -26,87 +22,17 @@ void requireMultiple(int64_t cols, int64_t block, const char* what)
                          + ") to be a multiple of " + std::to_string(block));
 }
 
-float blockAbsMax(const float* x, int64_t n, bool* finite = nullptr)
-{
-    float m = 0.f;
-    bool ok = true;
-    for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite(x[i]))
-            ok = false;
-        else
-            m = std::max(m, std::fabs(x[i]));
-    }
-    if (finite)
-        *finite = ok;
-    return m;
-}
 
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Elements
 
-uint8_t e2m1Encode(float x)
-{
-    if (std::isnan(x))
-        return 0;
-    const uint8_t sign = std::signbit(x) ? 8 : 0;
-    const float a = std::fabs(x);
-    uint8_t c;
-    if (a <= 0.25f) c = 0;
-    else if (a < 0.75f) c = 1;
-    else if (a <= 1.25f) c = 2;
-    else if (a < 1.75f) c = 3;
-    else if (a <= 2.5f) c = 4;
-    else if (a < 3.5f) c = 5;
-    else if (a <= 5.f) c = 6;
-    else c = 7;
-    return uint8_t(sign | c);
-}
-
-float e2m1Decode(uint8_t code)
-{
-    static const float v[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
-    const float m = v[code & 7];
-    return (code & 8) ? -m : m;
-}
-
-uint8_t e4m3Encode(float x)
-{
-    if (std::isnan(x))
-        return 0x7F;
-    const uint8_t sign = std::signbit(x) ? 0x80 : 0;
-    const float a = std::fabs(x);
-    if (a >= 448.f)
-        return uint8_t(sign | 0x7E); // saturate (0x7F is NaN)
-    if (a < std::ldexp(1.f, -6)) {   // subnormal: steps of 2^-9
-        const float q = std::nearbyint(a * 512.f);
-        return uint8_t(sign | uint8_t(q)); // q == 8 is the smallest normal's code
-    }
-    int e = floorLog2(a);
-    float m = std::nearbyint(std::ldexp(a, 3 - e)); // 8..16
-    if (m >= 16.f) {
-        m = 8.f;
-        ++e;
-    }
-    if (e > 8)
-        return uint8_t(sign | 0x7E);
-    const int code = ((e + 7) << 3) | (int(m) - 8);
-    return uint8_t(sign | std::min(code, 0x7E));
-}
-
-float e4m3Decode(uint8_t code)
-{
-    const int e = (code >> 3) & 0xF, m = code & 7;
-    float v;
-    if (e == 0xF && m == 7)
-        v = std::numeric_limits<float>::quiet_NaN();
-    else if (e == 0)
-        v = std::ldexp(float(m), -9);
-    else
-        v = std::ldexp(1.f + float(m) / 8.f, e - 7);
-    return (code & 0x80) ? -v : v;
-}
+// The arithmetic lives in fp4_elements.h, shared with the GPU kernels.
+uint8_t e2m1Encode(float x) { return elem::e2m1Encode(x); }
+float e2m1Decode(uint8_t code) { return elem::e2m1Decode(code); }
+uint8_t e4m3Encode(float x) { return elem::e4m3Encode(x); }
+float e4m3Decode(uint8_t code) { return elem::e4m3Decode(code); }
 
 float bf16Round(float x)
 {
@@ -231,17 +157,8 @@ Nvfp4 nvfp4Quantize(const float* x, int64_t rows, int64_t cols, float globalScal
     q.scales.resize(size_t(rows * cols / 16));
     for (int64_t b = 0; b < rows * cols / 16; ++b) {
         const float* xb = x + b * 16;
-        const float amax = blockAbsMax(xb, 16);
-        float sv = amax / 6.f * g;
-        sv = std::min(sv, 448.f);
-        uint8_t sb = e4m3Encode(sv);
-        float s = e4m3Decode(sb);
-        if (s == 0.f) { // fp8 eps
-            sb = e4m3Encode(0.125f);
-            s = 0.125f;
-        }
-        q.scales[size_t(b)] = sb;
-        const float div = s / g;
+        float div = 1.f;
+        q.scales[size_t(b)] = elem::nvfp4BlockScale(xb, g, &div);
         for (int i = 0; i < 16; ++i)
             q.codes[size_t(b * 16 + i)] = e2m1Encode(xb[i] / div);
     }
@@ -267,19 +184,11 @@ Mxfp4 mxfp4Quantize(const float* x, int64_t rows, int64_t cols, MxRule rule)
     q.scales.assign(size_t(rows * cols / 32), 0);
     for (int64_t b = 0; b < rows * cols / 32; ++b) {
         const float* xb = x + b * 32;
-        bool finite = true;
-        const float amax = blockAbsMax(xb, 32, &finite);
-        if (!finite) {
-            q.scales[size_t(b)] = 0xFF;
-            continue;
-        }
-        if (amax == 0.f)
-            continue; // 0x00, codes 0
-        int e = floorLog2(amax);
-        if (rule == MxRule::Even && std::ldexp(amax, -e) >= 1.75f)
-            ++e;
-        const int shared = std::max(-127, e - 2);
-        q.scales[size_t(b)] = uint8_t(shared + 127);
+        int shared = 0;
+        bool coded = false;
+        q.scales[size_t(b)] = elem::mxfp4BlockScale(xb, rule == MxRule::Even, &shared, &coded);
+        if (!coded)
+            continue; // 0xFF (Inf or NaN) or 0x00 (all zeros): codes 0
         for (int i = 0; i < 32; ++i)
             q.codes[size_t(b * 32 + i)] = e2m1Encode(std::ldexp(xb[i], -shared));
     }
@@ -290,10 +199,8 @@ void mxfp4Dequantize(const Mxfp4& q, float* out)
 {
     for (int64_t b = 0; b < q.rows * q.cols / 32; ++b) {
         const uint8_t sb = q.scales[size_t(b)];
-        for (int i = 0; i < 32; ++i) {
-            const float v = e2m1Decode(q.codes[size_t(b * 32 + i)]);
-            out[b * 32 + i] = sb == 0xFF ? std::numeric_limits<float>::quiet_NaN() : std::ldexp(v, int(sb) - 127);
-        }
+        for (int i = 0; i < 32; ++i)
+            out[b * 32 + i] = elem::mxfp4Value(q.codes[size_t(b * 32 + i)], sb);
     }
 }
 
