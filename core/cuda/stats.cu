@@ -80,7 +80,7 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
         double sa = 0.0, ss = 0.0;
         unsigned long long bad = 0;
         auto flush = [&]() {
-            if (cur < 0)
+            if (cur < 0 || cur >= M) // nothing accumulated for an out-of-range modality
                 return;
             const int64_t i = int64_t(cur) * K + c;
             if (lo != INFINITY)
@@ -125,8 +125,7 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
             ss = __dadd_rn(ss, __dmul_rn(double(v), double(v)));
             ++hs[histBinOf(a) * kThreads + tid];
         }
-        if (cur >= 0 && cur < M)
-            flush();
+        flush();
         if (bad)
             atomicAdd(out.nonFinite, bad);
     }
