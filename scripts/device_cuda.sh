@@ -2,7 +2,7 @@
 # The GPU checks of issue 12 in one go, for a lent device machine (the `device` tool's run):
 # core/cuda built on its own (CUDA alone: the device machine has none of the project's Debian
 # libraries), then cuda_selftest (each kernel against its CPU reference) and bench_cuda.
-#   run: bash scripts/device_cuda.sh   (timeout_s 560; about 2 min without the sanitizers:
+#   run: bash scripts/device_cuda.sh   (timeout_s 560; estimated 2 min without the sanitizers, not yet timed:
 #        MQ_SANITIZER=0 skips them, each is cut at 150 s)
 # Logs go to $OUT (or ./device-out) so that they come back.
 set -uo pipefail
