@@ -22,7 +22,6 @@ void requireMultiple(int64_t cols, int64_t block, const char* what)
                          + ") to be a multiple of " + std::to_string(block));
 }
 
-
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
