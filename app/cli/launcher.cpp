@@ -64,6 +64,13 @@ int main(int argc, char** argv)
     if (checked != 0)
         return checked;
 
+    // libtorch's OpenMP team and OpenBLAS's own threads share the cores. GNU OpenMP's threads
+    // spin after each parallel region by default and take the core the next OpenBLAS GEMM needs
+    // (and OpenBLAS's threads do the same to the next parallel region): with sleeping OpenMP
+    // threads the statistics pass of a 7B layer costs 1.06x a plain forward instead of 1.15x at
+    // 2 threads (bench/README.md). libgomp reads this when the engine starts, so it is set here;
+    // a value the user set is kept.
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     std::string tried;
     for (const std::string& engine : engineCandidates(argv[0])) {
         ::execv(engine.c_str(), argv); // returns only when it failed
