@@ -89,36 +89,28 @@ void DeviceStats::accumulate(const at::Tensor& xIn, const at::Tensor& modality)
 
 void DeviceStats::mergeInto(std::array<ChannelStats, kNumModalities>& out, const std::string& what) const
 {
-    const size_t n = size_t(kNumModalities) * size_t(d_->K);
     unsigned long long bad = 0;
     d_->nonFinite.download(&bad, sizeof bad);
     if (bad)
         throw NonFiniteInput(what + ": " + std::to_string(bad)
                              + " non-finite values (NaN or Inf) on the GPU's statistics pass; calibration data must "
                                "produce finite activations");
-    std::vector<float> lo(n), hi(n);
-    std::vector<double> sa(n), ss(n);
-    std::vector<uint32_t> h(n * kHistBins);
     std::vector<unsigned long long> count(kNumModalities);
-    d_->min.download(lo.data(), n * sizeof(float));
-    d_->max.download(hi.data(), n * sizeof(float));
-    d_->sumAbs.download(sa.data(), n * sizeof(double));
-    d_->sumSq.download(ss.data(), n * sizeof(double));
-    d_->hist.download(h.data(), h.size() * sizeof(uint32_t));
     d_->count.download(count.data(), count.size() * sizeof(unsigned long long));
     const size_t k = size_t(d_->K);
     for (int m = 0; m < kNumModalities; ++m) {
         if (count[size_t(m)] == 0)
             continue;
+        // The modality's rows of the [modality, channel] buffers, straight into a ChannelStats.
         ChannelStats s;
         s.reset(d_->K);
         s.count = int64_t(count[size_t(m)]);
         const size_t o = size_t(m) * k;
-        std::copy(lo.begin() + long(o), lo.begin() + long(o + k), s.min.begin());
-        std::copy(hi.begin() + long(o), hi.begin() + long(o + k), s.max.begin());
-        std::copy(sa.begin() + long(o), sa.begin() + long(o + k), s.sumAbs.begin());
-        std::copy(ss.begin() + long(o), ss.begin() + long(o + k), s.sumSq.begin());
-        std::copy(h.begin() + long(o * kHistBins), h.begin() + long((o + k) * kHistBins), s.hist.begin());
+        d_->min.download(s.min.data(), k * sizeof(float), o * sizeof(float));
+        d_->max.download(s.max.data(), k * sizeof(float), o * sizeof(float));
+        d_->sumAbs.download(s.sumAbs.data(), k * sizeof(double), o * sizeof(double));
+        d_->sumSq.download(s.sumSq.data(), k * sizeof(double), o * sizeof(double));
+        d_->hist.download(s.hist.data(), k * kHistBins * sizeof(uint32_t), o * kHistBins * sizeof(uint32_t));
         if (out[size_t(m)].channels == 0)
             out[size_t(m)].reset(d_->K);
         out[size_t(m)].merge(s);

@@ -80,26 +80,22 @@ MdqfoResult gridSearch(const at::Tensor& x, const at::Tensor& alpha0, const at::
             cancel->check();
         at::Tensor xb = x.narrow(0, start, std::min(bt, T - start));
         at::Tensor scores;
-        if (cudaKernelsEnabled()) {
-            // --device cuda: the grid kernel scores every ratio in one launch (split by ratio
-            // across ranks under MPI, as below).
-            const auto [j0, j1] = dist::parallel() ? dist::share(ratios.size()) : std::pair<size_t, size_t>{0, ratios.size()};
-            const std::vector<double> mine(ratios.begin() + long(j0), ratios.begin() + long(j1));
-            const at::Tensor local = mine.empty() ? at::zeros({0, K}, at::kFloat)
-                                                  : gridScoresCuda(xb, alpha0, mask, mine, abits, dabc.rho, st);
-            scores = (dist::parallel() ? dist::gatherRows(local) : local).to(x.options());
-        } else if (xb.device().is_cpu() && dist::parallel()) {
+        // The fused scorers: the GPU's grid kernel (--device cuda) or the CPU's.
+        const bool onGpu = cudaKernelsEnabled();
+        auto fused = [&](const std::vector<double>& r) {
+            return onGpu ? gridScoresCuda(xb, alpha0, mask, r, abits, dabc.rho, st)
+                         : gridScoresCpu(xb.contiguous(), alpha0, mask, r, abits, dabc.rho, st);
+        };
+        if ((onGpu || xb.device().is_cpu()) && dist::parallel()) {
             // Under MPI each rank scores its block of the ratios (each ratio's scores come from its
             // own pass, the same on any rank) and the blocks are gathered in ratio order: every
             // rank then holds the single process's score matrix.
             const auto [j0, j1] = dist::share(ratios.size());
             const std::vector<double> mine(ratios.begin() + long(j0), ratios.begin() + long(j1));
-            const at::Tensor local = mine.empty()
-                ? at::zeros({0, K}, at::kFloat)
-                : gridScoresCpu(xb.contiguous(), alpha0, mask, mine, abits, dabc.rho, st);
+            const at::Tensor local = mine.empty() ? at::zeros({0, K}, at::kFloat) : fused(mine);
             scores = dist::gatherRows(local).to(x.options());
-        } else if (xb.device().is_cpu()) {
-            scores = gridScoresCpu(xb.contiguous(), alpha0, mask, ratios, abits, dabc.rho, st);
+        } else if (onGpu || xb.device().is_cpu()) {
+            scores = fused(ratios).to(x.options());
         } else {
             scores = at::empty({n, K}, x.options());
             for (int j = 0; j < n; ++j) {

@@ -133,6 +133,34 @@ static at::Tensor fakeQuantNf4(const at::Tensor& w, int block, bool doubleQuant)
     return (levels.index_select(0, idx.flatten()).reshape(x.sizes()) * absmax).reshape(w.sizes());
 }
 
+namespace {
+
+// NVFP4 / MXFP4 of rows x cols (a multiple of the block) on the GPU (--device cuda), from src
+// into dst on the host: the arithmetic of mq::core::fmt (cuda::nvfp4FakeQuant / mxfp4FakeQuant,
+// exact: cuda_selftest). globalScale <= 0: the tensor's own, 448 * 6 / max |x|.
+void fakeQuantBlockFormatGpu(const float* src, int64_t rows, int64_t cols, WeightFormat f, float globalScale,
+                             float* dst)
+{
+    const size_t bytes = size_t(rows * cols) * sizeof(float);
+    cuda::Buffer buf(bytes);
+    buf.upload(src, bytes);
+    if (f == WeightFormat::NVFP4) {
+        if (!(globalScale > 0.f)) {
+            cuda::Buffer amax(sizeof(float));
+            cuda::absMax(buf.as<float>(), rows * cols, amax.as<float>());
+            float a = 0.f;
+            amax.download(&a, sizeof a);
+            globalScale = fmt::nvfp4GlobalScale(a);
+        }
+        cuda::nvfp4FakeQuant(buf.as<float>(), rows, cols, globalScale, buf.as<float>());
+    } else {
+        cuda::mxfp4FakeQuant(buf.as<float>(), rows, cols, false, buf.as<float>());
+    }
+    buf.download(dst, bytes);
+}
+
+} // namespace
+
 at::Tensor fakeQuantBlockFormat(const at::Tensor& w, WeightFormat f, float nvfp4GlobalScale)
 {
     const int64_t block = f == WeightFormat::NVFP4 ? 16 : (f == WeightFormat::MXFP4 ? 32 : 64);
@@ -144,45 +172,27 @@ at::Tensor fakeQuantBlockFormat(const at::Tensor& w, WeightFormat f, float nvfp4
     const float* src = x.data_ptr<float>();
     float* dst = out.data_ptr<float>();
     if (cudaKernelsEnabled() && (f == WeightFormat::NVFP4 || f == WeightFormat::MXFP4) && rows * kp > 0) {
-        // --device cuda: the same arithmetic on the GPU (cuda::nvfp4FakeQuant / mxfp4FakeQuant,
-        // exact against mq::core::fmt: cuda_selftest).
-        const size_t bytes = size_t(rows * kp) * sizeof(float);
-        cuda::Buffer buf(bytes);
-        buf.upload(src, bytes);
-        if (f == WeightFormat::NVFP4) {
-            float g = nvfp4GlobalScale;
-            if (!(g > 0.f)) {
-                cuda::Buffer amax(sizeof(float));
-                cuda::absMax(buf.as<float>(), rows * kp, amax.as<float>());
-                float a = 0.f;
-                amax.download(&a, sizeof a);
-                g = fmt::nvfp4GlobalScale(a);
-            }
-            cuda::nvfp4FakeQuant(buf.as<float>(), rows, kp, g, buf.as<float>());
-        } else {
-            cuda::mxfp4FakeQuant(buf.as<float>(), rows, kp, false, buf.as<float>());
+        fakeQuantBlockFormatGpu(src, rows, kp, f, nvfp4GlobalScale, dst);
+    } else {
+        switch (f) {
+        case WeightFormat::NVFP4: {
+            const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, rows, kp, nvfp4GlobalScale);
+            fmt::nvfp4Dequantize(q, dst);
+            break;
         }
-        buf.download(dst, bytes);
-        return (kp == k ? out : out.slice(1, 0, k).contiguous()).reshape(w.sizes());
-    }
-    switch (f) {
-    case WeightFormat::NVFP4: {
-        const fmt::Nvfp4 q = fmt::nvfp4Quantize(src, rows, kp, nvfp4GlobalScale);
-        fmt::nvfp4Dequantize(q, dst);
-        break;
-    }
-    case WeightFormat::MXFP4: {
-        const fmt::Mxfp4 q = fmt::mxfp4Quantize(src, rows, kp);
-        fmt::mxfp4Dequantize(q, dst);
-        break;
-    }
-    case WeightFormat::HiF4: {
-        const fmt::Hif4 q = fmt::hif4Quantize(src, rows, kp);
-        fmt::hif4Dequantize(q, dst);
-        break;
-    }
-    default:
-        throw Error("fakeQuantBlockFormat: not a block format");
+        case WeightFormat::MXFP4: {
+            const fmt::Mxfp4 q = fmt::mxfp4Quantize(src, rows, kp);
+            fmt::mxfp4Dequantize(q, dst);
+            break;
+        }
+        case WeightFormat::HiF4: {
+            const fmt::Hif4 q = fmt::hif4Quantize(src, rows, kp);
+            fmt::hif4Dequantize(q, dst);
+            break;
+        }
+        default:
+            throw Error("fakeQuantBlockFormat: not a block format");
+        }
     }
     return (kp == k ? out : out.slice(1, 0, k).contiguous()).reshape(w.sizes());
 }
