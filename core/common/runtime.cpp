@@ -60,7 +60,7 @@ void enableCudaKernels(bool on)
     if (on) {
         const cuda::DeviceInfo d = cuda::probe();
         if (!d.available)
-            throw InputError("--device cuda: " + d.reason);
+            throw InputError("the GPU kernels cannot run here: " + d.reason);
     }
     g_cudaKernels = on;
 }
