@@ -8,6 +8,7 @@
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "io/token_data.h"
+#include "model/attention.h"
 #include "model/decoder.h"
 
 #include <QtTest/QtTest>
@@ -130,6 +131,81 @@ private slots:
         at::Tensor both = m.forward(at::cat({a, b}, 0));
         QVERIFY(at::allclose(both[0], m.forward(a)[0], 1e-6, 1e-6));
         QVERIFY(at::allclose(both[1], m.forward(b)[0], 1e-6, 1e-6));
+    }
+
+    void fusedAttentionMatchesReference_data()
+    {
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<int>("tokens");
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("kvHeads");
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<bool>("tablePerSequence");
+        // One token, a head of 2, ragged token counts (not a multiple of the kernel's 4 rows or 16
+        // keys), grouped and plain heads, stories260K's and Qwen2.5's head sizes.
+        QTest::newRow("1 token") << 3 << 1 << 2 << 1 << 2 << false;
+        QTest::newRow("5 tokens, head 6") << 2 << 5 << 4 << 2 << 6 << true;
+        QTest::newRow("stories260K heads") << 2 << 37 << 8 << 4 << 8 << false;
+        QTest::newRow("17 tokens, 3 per group") << 1 << 17 << 6 << 2 << 32 << true;
+        QTest::newRow("Qwen2.5 head, 70 tokens") << 2 << 70 << 7 << 1 << 128 << true;
+        QTest::newRow("no grouping, 300 tokens") << 1 << 300 << 2 << 2 << 16 << false;
+    }
+
+    void fusedAttentionMatchesReference()
+    {
+        QFETCH(int, batch);
+        QFETCH(int, tokens);
+        QFETCH(int, heads);
+        QFETCH(int, kvHeads);
+        QFETCH(int, headDim);
+        QFETCH(bool, tablePerSequence);
+        at::manual_seed(uint64_t(tokens * 131 + headDim));
+        const int64_t BT = int64_t(batch) * tokens;
+        const at::Tensor q = at::randn({BT, heads * headDim}) * 2.0, k = at::randn({BT, kvHeads * headDim});
+        const at::Tensor v = at::randn({BT, kvHeads * headDim});
+        const int64_t bc = tablePerSequence ? batch : 1;
+        const at::Tensor ang = at::rand({bc, 1, tokens, headDim}) * 6.3;
+        const AttentionShape shape{batch, tokens, heads, kvHeads};
+        QVERIFY(fusedAttentionApplies(q, k, v));
+        const at::Tensor fused = causalSelfAttention(q, k, v, ang.cos(), ang.sin(), shape);
+        const at::Tensor ref = causalSelfAttentionReference(q, k, v, ang.cos(), ang.sin(), shape);
+        QCOMPARE(fused.sizes().vec(), ref.sizes().vec());
+        // Both are float32 with other summation orders and another exp (the kernel's is within
+        // about 1 ulp): the outputs are convex combinations of values |v| < ~5, and the scores'
+        // rounding (|s| up to ~30 here) moves the weights by ~1e-6 relative; 2e-5 absolute is ten
+        // times the largest difference seen and far below any wrong mask, head or rotation (O(0.1)).
+        const double diff = (fused - ref).abs().max().item<double>();
+        QVERIFY2(diff < 2e-5, qPrintable(QString::number(diff, 'g', 4)));
+        // Float64 in, so the reference (LibTorch operations) is taken, and agrees with the kernel.
+        const at::Tensor viaDouble = causalSelfAttention(q.to(at::kDouble), k.to(at::kDouble), v.to(at::kDouble),
+                                                         ang.cos().to(at::kDouble), ang.sin().to(at::kDouble), shape);
+        QCOMPARE(viaDouble.scalar_type(), at::kDouble);
+        QVERIFY((viaDouble - fused.to(at::kDouble)).abs().max().item<double>() < 2e-5);
+    }
+
+    void fusedAttentionIsCausalAndKeepsNaNToItsRow()
+    {
+        // Token i's output does not change when later tokens change; a NaN in one query row
+        // poisons that row of that head only, as in the reference.
+        at::manual_seed(7);
+        const int64_t T = 21, nh = 4, nkv = 2, hd = 8;
+        at::Tensor q = at::randn({T, nh * hd}), k = at::randn({T, nkv * hd}), v = at::randn({T, nkv * hd});
+        const at::Tensor ang = at::rand({1, 1, T, hd});
+        const AttentionShape shape{1, T, nh, nkv};
+        const at::Tensor before = causalSelfAttention(q, k, v, ang.cos(), ang.sin(), shape);
+        at::Tensor k2 = k.clone(), v2 = v.clone();
+        k2.narrow(0, 12, T - 12).mul_(3.0);
+        v2.narrow(0, 12, T - 12).add_(1.0);
+        const at::Tensor after = causalSelfAttention(q, k2, v2, ang.cos(), ang.sin(), shape);
+        QVERIFY(at::equal(before.narrow(0, 0, 12), after.narrow(0, 0, 12)));
+        QVERIFY(!at::allclose(before.narrow(0, 12, T - 12), after.narrow(0, 12, T - 12)));
+        q[5][3 * hd + 1] = NAN; // token 5, head 3
+        for (const at::Tensor& out : {causalSelfAttention(q, k, v, ang.cos(), ang.sin(), shape),
+                                      causalSelfAttentionReference(q, k, v, ang.cos(), ang.sin(), shape)}) {
+            const at::Tensor bad = out.isnan();
+            QCOMPARE(bad.sum().item<int64_t>(), hd);
+            QVERIFY(bad[5].narrow(0, 3 * hd, hd).all().item<bool>());
+        }
     }
 
     void hookSeesEveryGroupAndItsOutputIsUsed()

@@ -350,8 +350,10 @@ private slots:
         QVERIFY(same.kl < 1e-9);
         QCOMPARE(same.ref.nll, m.nextTokenNll(hf, ids).nll);
         const NllPairSum p = m.nextTokenNllPair(hf, hq, ids);
-        const at::Tensor lf = m.logits(hf).narrow(1, 0, 8).to(at::kDouble).log_softmax(-1);
-        const at::Tensor lq = m.logits(hq).narrow(1, 0, 8).to(at::kDouble).log_softmax(-1);
+        // Logits of the same 16 rows in one GEMM, as the pair computes them: a GEMM of other rows
+        // may round the same row differently (OpenBLAS's SSE3 kernels do: 1e-8 relative here).
+        const at::Tensor lf = m.logits(hf.narrow(1, 0, 8).contiguous()).to(at::kDouble).log_softmax(-1);
+        const at::Tensor lq = m.logits(hq.narrow(1, 0, 8).contiguous()).to(at::kDouble).log_softmax(-1);
         const double want = (lf.exp() * (lf - lq)).sum().item<double>();
         QVERIFY2(std::abs(p.kl / want - 1.0) < 1e-9, qPrintable(QString("%1 vs %2").arg(p.kl).arg(want)));
         QCOMPARE(p.other.nll, m.nextTokenNll(hq, ids).nll);

@@ -8,6 +8,8 @@
 // ../libexec/morphoquant/morphoquant-cli-engine).
 #include "usage.h"
 
+#include "common/process_env.h"
+
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -68,9 +70,10 @@ int main(int argc, char** argv)
     // spin after each parallel region by default and take the core the next OpenBLAS GEMM needs
     // (and OpenBLAS's threads do the same to the next parallel region): with sleeping OpenMP
     // threads the statistics pass of a 7B layer costs 1.06x a plain forward instead of 1.15x at
-    // 2 threads (bench/README.md). libgomp reads this when the engine starts, so it is set here;
-    // a value the user set is kept.
-    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    // 2 threads. And OpenBLAS 0.3.21 runs its SSE3 kernels on CPUs it does not know (bench/README.md).
+    // Both runtimes read their variables when the engine loads them, so they are set here;
+    // values the user set are kept.
+    mq::core::setComputeEnvironment();
     std::string tried;
     for (const std::string& engine : engineCandidates(argv[0])) {
         ::execv(engine.c_str(), argv); // returns only when it failed

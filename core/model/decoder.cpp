@@ -1,5 +1,7 @@
 #include "model/decoder.h"
 
+#include "model/attention.h"
+
 #include "common/error.h"
 #include "io/checkpoint.h"
 
@@ -7,16 +9,6 @@
 #include <mutex>
 
 namespace mq::core {
-
-namespace {
-
-at::Tensor rotateHalf(const at::Tensor& x)
-{
-    const int64_t half = x.size(-1) / 2;
-    return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-}
-
-} // namespace
 
 struct DecoderModel::Source {
     std::mutex mutex; // Checkpoint opens shards lazily and is not thread-safe
@@ -432,7 +424,7 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
     if (until <= c.stage || until > 5)
         throw Error("layerAdvance: stage " + std::to_string(c.stage) + " cannot advance to " + std::to_string(until));
     const int64_t B = c.residual.size(0), T = c.residual.size(1), H = m_cfg.hiddenSize;
-    const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads, hd = m_cfg.headDim;
+    const int64_t nh = m_cfg.numHeads, nkv = m_cfg.numKvHeads;
     const Layer& L = m_layers.at(size_t(W.layer));
     auto input = [&](int group, const at::Tensor& x2d) {
         at::Tensor in = x2d.contiguous();
@@ -452,20 +444,10 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
             break;
         case 1: { // attention -> o_proj's input
             const at::Tensor hIn = input(L.gQkv, c.pending);
-            at::Tensor q = linear(L.q, hIn).reshape({B, T, nh, hd}).transpose(1, 2);
-            at::Tensor k = linear(L.k, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
-            at::Tensor v = linear(L.v, hIn).reshape({B, T, nkv, hd}).transpose(1, 2);
-            q = q * rot.cos + rotateHalf(q) * rot.sin;
-            k = k * rot.cos + rotateHalf(k) * rot.sin;
-            if (nkv != nh) {
-                k = k.repeat_interleave(nh / nkv, 1);
-                v = v.repeat_interleave(nh / nkv, 1);
-            }
-            const at::Tensor causal =
-                at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(c.residual.device())).triu(1);
-            const double scale = 1.0 / std::sqrt(double(hd));
-            at::Tensor att = at::matmul(q, k.transpose(-2, -1)).mul_(scale).masked_fill_(causal, -INFINITY);
-            c.pending = at::matmul(at::softmax(att, -1), v).transpose(1, 2).reshape({B * T, nh * hd});
+            const at::Tensor q = linear(L.q, hIn); // in this order for the hook
+            const at::Tensor k = linear(L.k, hIn);
+            const at::Tensor v = linear(L.v, hIn);
+            c.pending = causalSelfAttention(q, k, v, rot.cos, rot.sin, AttentionShape{B, T, nh, nkv});
             break;
         }
         case 2: // o_proj and the residual -> the MLP's input
