@@ -1,6 +1,7 @@
 #include "model/attention.h"
 
 #include "common/error.h"
+#include "common/vector_clones.h"
 
 #include <ATen/Parallel.h>
 
@@ -15,14 +16,6 @@
 namespace mq::core {
 
 namespace {
-
-// GCC on x86-64 builds the kernel for AVX-512, AVX2 and the baseline and picks one when the
-// program loads (the package runs on any x86-64; the baseline alone has 4-lane vectors).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define MQ_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MQ_VECTOR_CLONES
-#endif
 
 constexpr int kRows = 4;   // query rows that share each key and value load
 constexpr int kLanes = 16; // key positions per vector
