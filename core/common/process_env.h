@@ -6,8 +6,9 @@
 namespace mq::core {
 
 // The OpenBLAS core type (OPENBLAS_CORETYPE) that fits this CPU's vector instructions:
-// "Cooperlake" with AVX-512 and its bf16 extension, "SkylakeX" with AVX-512 (F, BW, VL, DQ),
-// "Haswell" with AVX2 and FMA; nullptr otherwise (OpenBLAS's own choice then stands).
+// "SkylakeX" with AVX-512 (F, BW, VL, DQ), "Haswell" with AVX2 and FMA; nullptr otherwise
+// (OpenBLAS's own choice then stands). Newer AVX-512 core types (Cooperlake, SapphireRapids) add
+// bf16 GEMMs only; the float GEMMs the engine runs are SkylakeX's.
 // Debian 12's OpenBLAS 0.3.21 does not know newer CPUs (Intel model 207, Emerald Rapids) and
 // falls back to its Prescott (SSE3) kernels there: float GEMMs 2-4 times slower (bench/README.md).
 const char* openblasCoreTypeForCpu();
