@@ -43,12 +43,22 @@ float roundScale(float s, ScaleDtype d)
 
 namespace {
 
+// max |a| over a group, in 16 lanes so that the loop vectorizes (a maximum is exact in any
+// order; a NaN is skipped as std::max skips it).
 MQ_VECTOR_CLONES
 float groupAbsMax(const float* a, int64_t g)
 {
+    constexpr int kLanes = 16;
+    float lane[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= g; i += kLanes)
+        for (int l = 0; l < kLanes; ++l)
+            lane[l] = std::max(lane[l], std::fabs(a[i + l]));
     float m = 0.f;
-    for (int64_t i = 0; i < g; ++i)
+    for (; i < g; ++i)
         m = std::max(m, std::fabs(a[i]));
+    for (int l = 0; l < kLanes; ++l)
+        m = std::max(m, lane[l]);
     return m;
 }
 
