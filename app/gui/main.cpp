@@ -69,7 +69,8 @@ int main(int argc, char** argv)
 {
     // OpenBLAS chose its kernels when it loaded; where it took SSE3 ones on a CPU with AVX2 or
     // AVX-512 (Debian 12's OpenBLAS on CPUs newer than it), start again with OPENBLAS_CORETYPE
-    // (and OMP_WAIT_POLICY) set: one more start-up against GEMMs 2-4 times faster.
+    // (and OMP_WAIT_POLICY) set: one more start-up against GEMMs several times faster
+    // (6.6-8.7x for a 7B layer here, bench/README.md).
     mq::core::restartIfBlasMisdetected(argv);
     if (onlyWantsText(argc, argv)) {
         QCoreApplication core(argc, argv);

@@ -10,7 +10,8 @@ namespace mq::core {
 // (OpenBLAS's own choice then stands). Newer AVX-512 core types (Cooperlake, SapphireRapids) add
 // bf16 GEMMs only; the float GEMMs the engine runs are SkylakeX's.
 // Debian 12's OpenBLAS 0.3.21 does not know newer CPUs (Intel model 207, Emerald Rapids) and
-// falls back to its Prescott (SSE3) kernels there: float GEMMs 2-4 times slower (bench/README.md).
+// falls back to its Prescott (SSE3) kernels there: float GEMMs 6.6-8.7 times slower
+// for a 7B layer (bench/README.md).
 const char* openblasCoreTypeForCpu();
 
 // Sets, unless the user already did: OMP_WAIT_POLICY=PASSIVE (GNU OpenMP's threads then sleep
