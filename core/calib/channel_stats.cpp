@@ -88,16 +88,12 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
                     psa[c] += double(std::fabs(v));
                     pss[c] += double(v) * double(v);
                 }
-                // The bins first, in a loop that vectorizes (histBin's arithmetic on the exponent
-                // bits; the sign bit falls out of the mask), then one increment each.
+                // The bins first, in a loop that vectorizes (histBin is inlined here), then one
+                // increment each.
                 int32_t slot[kTile];
                 const int64_t n = t1 - t0;
-                for (int64_t i = 0; i < n; ++i) {
-                    uint32_t bits;
-                    std::memcpy(&bits, row + t0 + i, sizeof bits);
-                    const int32_t e = int32_t((bits >> 23) & 0xffu) - 127 - kHistMinExp;
-                    slot[i] = int32_t(i) * kHistBins + (e < 0 ? 0 : (e > kHistBins - 1 ? kHistBins - 1 : e));
-                }
+                for (int64_t i = 0; i < n; ++i)
+                    slot[i] = int32_t(i) * kHistBins + histBin(std::fabs(row[t0 + i]));
                 uint32_t* tileHist = ph + t0 * kHistBins;
                 for (int64_t i = 0; i < n; ++i)
                     ++tileHist[slot[i]];
