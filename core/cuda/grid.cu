@@ -9,6 +9,7 @@
 // each ratio's cosine loss and writes the scores.
 #include "cuda/check.cuh"
 #include "cuda/kernels.h"
+#include "quant/fp4_elements.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,7 +50,6 @@ __global__ void __launch_bounds__(kThreads) gridKernel(const float* __restrict__
     const int rows = T - r0 < kRows ? int(T - r0) : kRows;
     const bool active = c < K;
     const bool withNx = j == 0;
-    constexpr float kMagic = 12582912.0f;
     float al = 0.f, sc = 1.f, thr = INFINITY;
     bool always = false;
     if (active) {
@@ -65,7 +65,7 @@ __global__ void __launch_bounds__(kThreads) gridKernel(const float* __restrict__
             const float xv = __ldg(x + (r0 + i) * K + c);
             float u = xv / sc;
             u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-            float q = ((u + kMagic) - kMagic) * sc;
+            float q = mq::core::fmt::elem::roundHalfEvenSmall(u) * sc;
             q = q < -al ? -al : (q > al ? al : q);
             const bool keep = rho > 0.0 ? fabsf(xv) > thr : always;
             const float hv = keep ? xv : q;

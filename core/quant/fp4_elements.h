@@ -44,6 +44,15 @@ inline float rintF(float x) { return std::nearbyint(x); } // the default roundin
 inline int frexpExp(float a) { int k = 0; std::frexp(a, &k); return k; }
 #endif
 
+// Round half to even for |x| <= 2^22 by adding and removing 1.5 * 2^23: what rintF gives there
+// in the default rounding mode, as plain arithmetic that vectorizes (no library call). The
+// integer quantizers' rounding (MDQFO's grid on CPU and GPU, the morphology loss, int weights).
+MQ_HD inline float roundHalfEvenSmall(float x)
+{
+    constexpr float kMagic = 12582912.0f;
+    return (x + kMagic) - kMagic;
+}
+
 // floor(log2 a) for a finite a > 0.
 MQ_HD inline int floorLog2(float a) { return frexpExp(a) - 1; }
 

@@ -1,5 +1,7 @@
 #include "quant/grid_scores.h"
 
+#include "quant/fp4_elements.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -23,7 +25,6 @@ void gridScoresRange(const float* x, int64_t T, int64_t K, const float* alpha0, 
     // integer, ties to even, by adding and subtracting 1.5 * 2^23 (exact for |u| <= qmax after
     // the clamp, and the same result as nearbyint under the default rounding mode); clamping
     // before rounding equals clamping after, qmax being an integer.
-    constexpr float kMagic = 12582912.0f;
     const size_t k = static_cast<size_t>(K);
     std::vector<float> alpha(k, 0.f), scale(k, 0.f), thr(k, 0.f), h(k, 0.f);
     std::vector<uint8_t> always(k, 0);
@@ -50,7 +51,7 @@ void gridScoresRange(const float* x, int64_t T, int64_t K, const float* alpha0, 
                 const float v = row[c];
                 float u = v / ps[c];
                 u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-                float q = ((u + kMagic) - kMagic) * ps[c];
+                float q = fmt::elem::roundHalfEvenSmall(u) * ps[c];
                 q = q < -pa[c] ? -pa[c] : (q > pa[c] ? pa[c] : q);
                 const bool keep = rho > 0.0 ? std::fabs(v) > pt[c] : pal[c] != 0;
                 ph[c] = keep ? v : q;

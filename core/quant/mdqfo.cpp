@@ -8,6 +8,7 @@
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
 #include "quant/grid_scores.h"
+#include "quant/fp4_elements.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
@@ -239,7 +240,6 @@ MorphologyLoss morphologyLossCpu(const at::Tensor& xIn, const at::Tensor& alphaI
     constexpr int64_t kBlock = 64;
     const int64_t blocks = (T + kBlock - 1) / kBlock;
     std::vector<double> errSum(size_t(blocks), 0.0), cosSum(size_t(blocks), 0.0);
-    constexpr float kMagic = 12582912.0f;
     at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
         std::vector<float> h(nk);
         for (int64_t b = b0; b < b1; ++b) {
@@ -250,7 +250,7 @@ MorphologyLoss morphologyLossCpu(const at::Tensor& xIn, const at::Tensor& alphaI
                     const float v = row[c];
                     float u = v / scale[size_t(c)];
                     u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-                    float q = ((u + kMagic) - kMagic) * scale[size_t(c)];
+                    float q = fmt::elem::roundHalfEvenSmall(u) * scale[size_t(c)];
                     const float al = alpha[size_t(c)];
                     q = q < -al ? -al : (q > al ? al : q);
                     const bool keep = rho > 0.0 ? std::fabs(v) > thr[size_t(c)] : thr[size_t(c)] == 0.0f;

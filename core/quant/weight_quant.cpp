@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "quant/fp4_elements.h"
 #include "quant/formats.h"
 #include "common/runtime.h"
 #include "common/vector_clones.h"
@@ -69,9 +70,8 @@ float groupAbsMax(const float* a, int64_t g)
 MQ_VECTOR_CLONES
 void roundGroupSymmetric(const float* a, float* o, int64_t g, float scale, float qmax)
 {
-    constexpr float kMagic = 12582912.0f;
     for (int64_t i = 0; i < g; ++i) {
-        float q = (a[i] / scale + kMagic) - kMagic;
+        float q = fmt::elem::roundHalfEvenSmall(a[i] / scale);
         q = q < -qmax ? -qmax : (q > qmax ? qmax : q);
         o[i] = q * scale;
     }
