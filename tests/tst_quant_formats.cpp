@@ -8,6 +8,7 @@
 // scale is not exact, the tolerance is stated at the check.
 #include "common/error.h"
 #include "quant/act_quant.h"
+#include "quant/dabc.h"
 #include "quant/quant_settings.h"
 #include "quant/weight_quant.h"
 
@@ -98,23 +99,15 @@ private slots:
     // The fused CPU kernel of symmetric integer weights against the ATen expression it
     // replaces: equal bit for bit, per channel and per group, at 4 and 8 bits, with an all-zero
     // row and an outlier channel.
-    void fusedSymmetricWeightsMatchAten()
-    {
-        at::manual_seed(7);
-        at::Tensor w = at::randn({48, 256}) * 0.05;
-        w.select(0, 3).zero_();
-        w.select(1, 17).mul_(40.0); // an outlier input channel
-        for (int bits : {4, 8})
-            for (int group : {0, 64}) {
-                WeightQuantSpec spec;
-                spec.format = WeightFormat::Int;
-                spec.bits = bits;
-                spec.groupSize = group;
-                const at::Tensor fused = fakeQuantWeight(w, spec);
-                const at::Tensor viaAten = fakeQuantIntAten(w, spec);
-                QVERIFY2(at::equal(fused, viaAten), qPrintable(QString("bits %1 group %2").arg(bits).arg(group)));
-            }
-    }
+    void fusedSymmetricWeightsMatchAten();
+    // The fused CPU pass of a planned group's input (per-channel static grid, DABC) against the
+    // two ATen expressions it replaces: the same values bit for bit,
+    // without a mask, with one, and with rho's element threshold; rows hold values beyond alpha,
+    // exact ties of the rounding, tiny negatives (-0 after rounding), +-inf and NaN (NaN where
+    // the expressions give NaN).
+    void fusedPerChannelActivationsMatchAten_data();
+    void fusedPerChannelActivationsMatchAten();
+
 
     void intWeight_data();
     void intWeight();
@@ -442,6 +435,86 @@ void TestQuantFormats::perTokenInt4()
     // Exact: power-of-two scales.
     const QString err = exactMismatch(q, want);
     QVERIFY2(err.isEmpty(), qPrintable(err));
+}
+
+void TestQuantFormats::fusedSymmetricWeightsMatchAten()
+{
+    at::manual_seed(7);
+    at::Tensor w = at::randn({48, 256}) * 0.05;
+    w.select(0, 3).zero_();
+    w.select(1, 17).mul_(40.0); // an outlier input channel
+    for (int bits : {4, 8})
+        for (int group : {0, 64}) {
+            WeightQuantSpec spec;
+            spec.format = WeightFormat::Int;
+            spec.bits = bits;
+            spec.groupSize = group;
+            const at::Tensor fused = fakeQuantWeight(w, spec);
+            const at::Tensor viaAten = fakeQuantIntAten(w, spec);
+            QVERIFY2(at::equal(fused, viaAten), qPrintable(QString("bits %1 group %2").arg(bits).arg(group)));
+        }
+}
+
+void TestQuantFormats::fusedPerChannelActivationsMatchAten_data()
+{
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<int>("channels");
+    QTest::addColumn<int>("mode"); // 0 no mask, 1 mask, 2 mask and rho
+    for (int bits : {4, 8})
+        for (int k : {37, 4096})
+            for (int mode : {0, 1, 2})
+                QTest::addRow("int%d K=%d %s", bits, k, mode == 0 ? "no mask" : (mode == 1 ? "mask" : "mask, rho 0.5"))
+                    << bits << k << mode;
+}
+
+void TestQuantFormats::fusedPerChannelActivationsMatchAten()
+{
+    QFETCH(int, bits);
+    QFETCH(int, channels);
+    QFETCH(int, mode);
+    at::manual_seed(11);
+    const int64_t k = channels;
+    at::Tensor x = at::randn({9, k});
+    x.select(1, 5).mul_(30.0); // an outlier channel, far beyond its bound
+    at::Tensor alpha = x.abs().amax(0) * 0.6 + 1e-3;
+    alpha.index_put_({0}, 0.0); // a zero bound: the scale floors at 1e-12
+    alpha.index_put_({1}, 3.5); // scale 0.5 at int4: exact ties below
+    const double qmax = double((1 << (bits - 1)) - 1);
+    const float s1 = float(3.5 / qmax);
+    const float specials[] = {0.5f * s1, 1.5f * s1, -2.5f * s1, -1e-9f, -0.0f, INFINITY, -INFINITY, NAN};
+    for (int i = 0; i < 8; ++i)
+        x.index_put_({i, 1}, specials[i]);
+    x.index_put_({8, 2}, -1e-9f); // rounds to -0 elsewhere too
+    at::Tensor mask, none;
+    if (mode > 0)
+        mask = (at::rand({k}) < 0.3).to(at::kFloat);
+    const double rho = mode == 2 ? 0.5 : 0.0;
+    const at::Tensor fused = fakeQuantPerChannelCompensated(x, alpha, bits, mode > 0 ? mask : none, rho);
+    const at::Tensor xq = fakeQuantPerChannel(x, alpha, bits);
+    const at::Tensor viaAten = mode > 0 ? compensatedInput(x, xq, mask, alpha, rho) : xq;
+    QCOMPARE(fused.sizes().vec(), viaAten.sizes().vec());
+    const at::Tensor a = fused.contiguous(), b = viaAten.contiguous();
+    // Equal values, NaN where the expressions give NaN (whose payload ATen's vectorized clamp
+    // sets to all ones and its scalar loop keeps). The sign of a zero is not compared: ATen's
+    // own vector and scalar loops disagree on it where a clamp bound is itself zero
+    // (minimum(-0, +0)).
+    const float* pa = a.data_ptr<float>();
+    const float* pb = b.data_ptr<float>();
+    for (int64_t i = 0; i < a.numel(); ++i) {
+        const bool same = std::isnan(pa[i]) ? std::isnan(pb[i]) : pa[i] == pb[i];
+        QVERIFY2(same, qPrintable(QString("element %1 (row %2, channel %3): %4 against %5")
+                                      .arg(i).arg(i / k).arg(i % k).arg(double(pa[i]), 0, 'g', 9)
+                                      .arg(double(pb[i]), 0, 'g', 9)));
+    }
+    // The specials came through as the expressions give them: NaN stays NaN, the ties rounded
+    // to even (0.5 -> 0, 1.5 -> 2, -2.5 -> -2 steps of s).
+    QVERIFY(std::isnan(a[7][1].item<float>()));
+    if (mode == 0 && bits == 4) {
+        QCOMPARE(a[0][1].item<float>(), 0.0f);
+        QCOMPARE(a[1][1].item<float>(), 2.0f * s1);
+        QCOMPARE(a[2][1].item<float>(), -2.0f * s1);
+        QVERIFY(a[3][1].item<float>() == 0.0f);
+    }
 }
 
 void TestQuantFormats::perChannelStaticInt4()

@@ -1,7 +1,12 @@
 #include "quant/act_quant.h"
 
 #include "common/error.h"
+#include "common/vector_clones.h"
+#include "quant/dabc.h"
+#include "quant/fp4_elements.h"
 #include "quant/mdqfo.h"
+
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +20,43 @@ void checkBits(int bits)
 {
     if (bits < 2 || bits > 8)
         throw InputError("activation quantization supports 2..8 bits, got " + std::to_string(bits));
+}
+
+// One row of fakeQuantPerChannelCompensated, element by element as the ATen expressions go:
+// v = x / s; clamp to [-qmax, qmax] (before rounding instead of after: the same, qmax being an
+// integer) and round half to even (roundHalfEvenSmall, exact there); times s; clamp to
+// [-alpha, alpha]. With a mask:
+// xq + ((x - xq) * m) [* (|x| > bound)], each product rounded as ATen's float kernels round it
+// (a product by 0 or 1 is exact, so a contracted multiply-add would give the same too). NaN
+// passes through every comparison as through at::clamp / maximum / minimum.
+MQ_VECTOR_CLONES
+void quantizeRowPerChannel(const float* x, float* o, int64_t k, const float* scale, const float* alpha,
+                           const float* mask, const float* bound, float qmax)
+{
+    auto q = [&](int64_t c) {
+        float v = x[c] / scale[c];
+        v = v > qmax ? qmax : v;
+        v = v < -qmax ? -qmax : v;
+        v = fmt::elem::roundHalfEvenSmall(v);
+        float xq = v * scale[c];
+        xq = xq < -alpha[c] ? -alpha[c] : xq;
+        return xq > alpha[c] ? alpha[c] : xq;
+    };
+    if (!mask) {
+        for (int64_t c = 0; c < k; ++c)
+            o[c] = q(c);
+    } else if (!bound) {
+        for (int64_t c = 0; c < k; ++c) {
+            const float xq = q(c);
+            o[c] = xq + (x[c] - xq) * mask[c];
+        }
+    } else {
+        for (int64_t c = 0; c < k; ++c) {
+            const float xq = q(c);
+            const float big = std::fabs(x[c]) > bound[c] ? 1.f : 0.f;
+            o[c] = xq + (x[c] - xq) * mask[c] * big;
+        }
+    }
 }
 
 } // namespace
@@ -130,6 +172,45 @@ at::Tensor fakeQuantPerChannel(const at::Tensor& x, const at::Tensor& alpha, int
     at::Tensor scale = alpha.div(qmax).clamp_min(1e-12);
     // qmax * fl(alpha / qmax) can exceed alpha by an ulp; the grid's ends are +-alpha exactly.
     return at::minimum(at::maximum(at::clamp(at::round(x / scale), -qmax, qmax) * scale, -alpha), alpha);
+}
+
+at::Tensor fakeQuantPerChannelCompensated(const at::Tensor& x, const at::Tensor& alpha, int bits,
+                                          const at::Tensor& mask, double rho)
+{
+    checkBits(bits);
+    const int64_t k = x.dim() > 0 ? x.size(-1) : 0;
+    if (!x.device().is_cpu() || x.scalar_type() != at::kFloat || alpha.scalar_type() != at::kFloat
+        || alpha.dim() != 1 || alpha.size(0) != k || !alpha.device().is_cpu()
+        || (mask.defined() && (mask.numel() != k || !mask.device().is_cpu()))) {
+        const at::Tensor xq = fakeQuantPerChannel(x, alpha, bits);
+        return mask.defined() ? compensatedInput(x, xq, mask, alpha, rho) : xq;
+    }
+    const double qmax = double((1 << (bits - 1)) - 1);
+    // The per-channel vectors as the expressions compute them (ATen, [K] only).
+    const at::Tensor a = alpha.contiguous();
+    const at::Tensor scale = a.div(qmax).clamp_min(1e-12).contiguous();
+    at::Tensor m, bound;
+    if (mask.defined()) {
+        m = mask.reshape({k}).to(at::kFloat).contiguous();
+        if (rho > 0.0)
+            bound = (a * rho).contiguous();
+    }
+    const at::Tensor xc = x.contiguous();
+    at::Tensor out = at::empty_like(xc);
+    const int64_t rows = k > 0 ? xc.numel() / k : 0;
+    const float* src = xc.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    const float* ps = scale.data_ptr<float>();
+    const float* pa = a.data_ptr<float>();
+    const float* pm = m.defined() ? m.data_ptr<float>() : nullptr;
+    const float* pb = bound.defined() ? bound.data_ptr<float>() : nullptr;
+    const float fq = float(qmax);
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, k));
+    at::parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r)
+            quantizeRowPerChannel(src + r * k, dst + r * k, k, ps, pa, pm, pb, fq);
+    });
+    return out;
 }
 
 } // namespace mq::core

@@ -49,4 +49,13 @@ double searchClip(const at::Tensor& x, const at::Tensor& gram, int steps, const 
 // [-alpha_c, alpha_c]. This is the grid MDQFO optimises.
 at::Tensor fakeQuantPerChannel(const at::Tensor& x, const at::Tensor& alpha, int bits);
 
+// The input a planned group's Linears see: fakeQuantPerChannel(x, alpha, bits) and, with a DABC
+// mask (defined), compensatedInput(x, that, mask, alpha, rho) (dabc.h). On the CPU for float32 x
+// and alpha it is one pass per row (the two ATen expressions make up to eleven full-size
+// temporaries: over a second per 7B layer); the same float operations in the same order, so the
+// same values bit for bit (a zero's sign aside; tst_quant_formats checks against the
+// expressions); elsewhere the expressions.
+at::Tensor fakeQuantPerChannelCompensated(const at::Tensor& x, const at::Tensor& alpha, int bits,
+                                          const at::Tensor& mask, double rho);
+
 } // namespace mq::core

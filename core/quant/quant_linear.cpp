@@ -66,8 +66,7 @@ at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const a
         if (!q.alpha.defined())
             throw Error("static activation quantization of input group " + std::to_string(group)
                         + " has no clipping bounds: calibrate first");
-        at::Tensor xq = fakeQuantPerChannel(x, q.alpha, m_settings.abits);
-        return q.mask.defined() ? compensatedInput(x, xq, q.mask, q.alpha, m_settings.dabc.rho) : xq;
+        return fakeQuantPerChannelCompensated(x, q.alpha, m_settings.abits, q.mask, m_settings.dabc.rho);
     }
     }
     return x;
