@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <future>
 
 namespace fs = std::filesystem;
 
@@ -193,11 +194,22 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                           "them (float32), q/k/v and gate/up weights multiplied by them before quantization";
     cfg["quantization_config"] = qc;
 
+    // The Linear weights in the order they are written: while one is written, the next is read
+    // and quantized on another thread (the write is the kernel copying into the page cache, the
+    // quantization is arithmetic: a 2-layer 7B-shaped export on 2 cores took 7.6-8.1 s instead of
+    // 8.1-9.1 s). One at a time ahead, so q's checkpoint is only ever used by one thread at once
+    // and at most two quantized weights are held.
+    std::vector<int> linearOrder;
+    for (const TensorSpec& spec : specs)
+        if (auto it = linear.find(spec.name); it != linear.end())
+            linearOrder.push_back(it->second);
     ExportSummary sum;
     int shards = 0;
     sum.dir = writeFolderAtomic(outDir, overwrite, [&](const std::string& dir) {
         const fs::path tmp(dir);
         uint64_t written = 0;
+        size_t nextLinear = 0; // linearOrder's next entry to be written
+        std::future<at::Tensor> ahead; // its weight, when already under way
         shards = writeShardedCheckpoint(
             dir, specs, shardBytes, false, {{"format", "pt"}, {"producer", "morphoquant"}},
             [&](const TensorSpec& spec, SafetensorsStreamWriter& out) {
@@ -206,7 +218,17 @@ ExportSummary exportSimulated(const DecoderModel& fp, const Session& s, const st
                 auto ex = extra.find(spec.name);
                 auto nm = norms.find(spec.name);
                 if (lin != linear.end()) {
-                    out.write(spec.name, q.linearWeight(lin->second));
+                    at::Tensor wt = ahead.valid() ? ahead.get() : at::Tensor();
+                    if (linearOrder[nextLinear] != lin->second || !wt.defined())
+                        wt = q.linearWeight(lin->second);
+                    if (++nextLinear < linearOrder.size()) {
+                        const int m = linearOrder[nextLinear];
+                        ahead = std::async(std::launch::async, [&q, m] {
+                            c10::InferenceMode guard;
+                            return q.linearWeight(m);
+                        });
+                    }
+                    out.write(spec.name, wt);
                 } else if (nm != norms.end()) {
                     out.write(spec.name, nm->second);
                 } else if (ex != extra.end()) {

@@ -101,6 +101,15 @@ void AtomicFileWriter::write(const void* data, size_t bytes)
         throw Error(describe(m_targetPath, "", "short write to '" + m_tempPath + "': "
                                                    + errnoText(err)));
     }
+    m_written += bytes;
+#if defined(__linux__)
+    if (m_written - m_kicked >= kWriteBehindBytes && std::fflush(m_file) == 0) {
+        // Advisory: a failure shows again (and is reported) at commit's flush and fsync.
+        (void)::sync_file_range(::fileno(m_file), off64_t(m_kicked), off64_t(m_written - m_kicked),
+                                SYNC_FILE_RANGE_WRITE);
+        m_kicked = m_written;
+    }
+#endif
 }
 
 void AtomicFileWriter::closeHandle()

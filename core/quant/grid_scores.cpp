@@ -1,5 +1,6 @@
 #include "quant/grid_scores.h"
 
+#include "common/vector_clones.h"
 #include "quant/fp4_elements.h"
 
 #include <algorithm>
@@ -8,6 +9,10 @@
 
 namespace mq::core {
 
+// Built for AVX-512, AVX2 and the baseline (MQ_VECTOR_CLONES) with floating-point contraction
+// off for this file (core/CMakeLists.txt): every clone then rounds each product and sum as the
+// source says, and the scores are the same bits on any x86-64 CPU (and the CUDA reference's).
+MQ_VECTOR_CLONES
 void gridScoresRange(const float* x, int64_t T, int64_t K, const float* alpha0, const float* mask, const double* ratios,
                      int64_t j0, int64_t j1, int abits, double rho, double p, double lambdaCos, float* out)
 {
