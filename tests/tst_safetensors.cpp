@@ -83,6 +83,10 @@ private slots:
     void checkpointEmptyFolder();
     void atomicWriterUncommitted();
     void atomicWriterCommit();
+    // Past AtomicFileWriter::kWriteBehindBytes the writer starts writeback as it goes: the
+    // bytes, in uneven pieces across several such steps, are exactly what commit publishes, and
+    // nothing shows at the target before.
+    void atomicWriterWriteBehind();
     void atomicWriterFailedRename();
     void atomicWriterMissingFolder();
     void folderReplacementAndStaleTemporaries();
@@ -560,6 +564,34 @@ void TestSafetensors::atomicWriterCommit()
     writeFileAtomic(str(target), "third");
     QCOMPARE(QString::fromStdString(readTextFile(str(target))), QString("third"));
     QCOMPARE(entriesOf(tmp.path()), QStringList{"target.bin"});
+}
+
+void TestSafetensors::atomicWriterWriteBehind()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString target = tmp.filePath("big.bin");
+    writeBytes(target, "old content");
+    const size_t total = size_t(AtomicFileWriter::kWriteBehindBytes) * 5 / 2 + 12345;
+    QByteArray want(int(total), Qt::Uninitialized);
+    for (size_t i = 0; i < total; ++i)
+        want[int(i)] = char((uint32_t(i) * 2654435761u) >> 24);
+    {
+        AtomicFileWriter w(str(target));
+        size_t done = 0, piece = 7 << 20;
+        while (done < total) {
+            const size_t n = std::min(piece, total - done);
+            w.write(want.constData() + done, n);
+            done += n;
+            piece = piece * 3 / 2 + 4099; // uneven, and crossing the write-behind steps anywhere
+        }
+        QCOMPARE(readBytes(target), QByteArray("old content"));
+        w.commit();
+    }
+    const QByteArray got = readBytes(target);
+    QCOMPARE(got.size(), want.size());
+    QVERIFY(got == want);
+    QCOMPARE(entriesOf(tmp.path()), QStringList{"big.bin"});
 }
 
 void TestSafetensors::atomicWriterFailedRename()
