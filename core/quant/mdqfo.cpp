@@ -5,6 +5,7 @@
 #include "cuda/kernels.h"
 
 #include "common/error.h"
+#include "common/vector_clones.h"
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
 #include "quant/grid_scores.h"
@@ -217,6 +218,59 @@ at::Tensor gridScoresCuda(const at::Tensor& xb, const at::Tensor& alpha0, const 
 
 namespace {
 
+// One row of morphologyLossCpu: the row quantized and compensated into h, then
+// out = {sum_c |x - h|^p, sum x h, sum x^2, sum h^2}, each sum in float64 over eight interleaved
+// lanes (which vectorize; MQ_VECTOR_CLONES, and this file is built without floating-point
+// contraction, so every clone gives the same bits) added up in a fixed order at the end. form:
+// 2, 1 or 5 (p = 0.5) as in gridScoresRange, 0 any other p (std::pow, one by one).
+MQ_VECTOR_CLONES
+void lossRow(const float* row, float* h, int64_t K, const float* scale, const float* alpha, const float* thr,
+             float qmax, bool rhoPositive, int form, double p, double* out)
+{
+    for (int64_t c = 0; c < K; ++c) {
+        const float v = row[c];
+        float u = v / scale[c];
+        u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
+        float q = fmt::elem::roundHalfEvenSmall(u) * scale[c];
+        const float al = alpha[c];
+        q = q < -al ? -al : (q > al ? al : q);
+        const bool keep = rhoPositive ? std::fabs(v) > thr[c] : thr[c] == 0.0f;
+        h[c] = keep ? v : q;
+    }
+    constexpr int kLanes = 8;
+    double err[kLanes] = {}, dot[kLanes] = {}, nx[kLanes] = {}, nh[kLanes] = {};
+    auto term = [form, p](double d) { // d = |x - h|
+        return form == 2 ? d * d : form == 1 ? d : form == 5 ? std::sqrt(d) : (d == 0.0 ? 0.0 : std::pow(d, p));
+    };
+    int64_t c = 0;
+    if (form != 0) {
+        for (; c + kLanes <= K; c += kLanes)
+            for (int l = 0; l < kLanes; ++l) {
+                const double v = row[c + l], hv = h[c + l], d = std::fabs(v - hv);
+                err[l] += form == 2 ? d * d : form == 1 ? d : std::sqrt(d);
+                dot[l] += v * hv;
+                nx[l] += v * v;
+                nh[l] += hv * hv;
+            }
+    }
+    for (; c < K; ++c) {
+        const double v = row[c], hv = h[c];
+        err[0] += term(std::fabs(v - hv));
+        dot[0] += v * hv;
+        nx[0] += v * v;
+        nh[0] += hv * hv;
+    }
+    double sums[4] = {0, 0, 0, 0};
+    for (int l = 0; l < kLanes; ++l) {
+        sums[0] += err[l];
+        sums[1] += dot[l];
+        sums[2] += nx[l];
+        sums[3] += nh[l];
+    }
+    for (int i = 0; i < 4; ++i)
+        out[i] = sums[i];
+}
+
 // The loss of one per-channel choice of alpha in one pass over a CPU float32 [T, K] matrix:
 // the same quantizer and compensation as the grid kernel (and as fakeQuantPerChannel +
 // compensatedInput), sums in float64. Rows go in fixed blocks whose partial sums are added in
@@ -237,6 +291,7 @@ MorphologyLoss morphologyLossCpu(const at::Tensor& xIn, const at::Tensor& alphaI
         thr[size_t(c)] = m.data_ptr<float>()[c] > 0.5f ? float(rho) * alpha[size_t(c)] : INFINITY;
     }
     const double p = st.p;
+    const int form = p == 2.0 ? 2 : p == 1.0 ? 1 : p == 0.5 ? 5 : 0;
     constexpr int64_t kBlock = 64;
     const int64_t blocks = (T + kBlock - 1) / kBlock;
     std::vector<double> errSum(size_t(blocks), 0.0), cosSum(size_t(blocks), 0.0);
@@ -245,27 +300,11 @@ MorphologyLoss morphologyLossCpu(const at::Tensor& xIn, const at::Tensor& alphaI
         for (int64_t b = b0; b < b1; ++b) {
             double err = 0.0, cs = 0.0;
             for (int64_t t = b * kBlock; t < std::min(T, (b + 1) * kBlock); ++t) {
-                const float* row = x + t * K;
-                for (int64_t c = 0; c < K; ++c) {
-                    const float v = row[c];
-                    float u = v / scale[size_t(c)];
-                    u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-                    float q = fmt::elem::roundHalfEvenSmall(u) * scale[size_t(c)];
-                    const float al = alpha[size_t(c)];
-                    q = q < -al ? -al : (q > al ? al : q);
-                    const bool keep = rho > 0.0 ? std::fabs(v) > thr[size_t(c)] : thr[size_t(c)] == 0.0f;
-                    h[size_t(c)] = keep ? v : q;
-                }
-                double dot = 0.0, nx = 0.0, nh = 0.0;
-                for (int64_t c = 0; c < K; ++c) {
-                    const double v = row[c], hv = h[size_t(c)], d = std::fabs(v - hv);
-                    err += p == 2.0 ? d * d : p == 1.0 ? d : p == 0.5 ? std::sqrt(d) : (d == 0.0 ? 0.0 : std::pow(d, p));
-                    dot += v * hv;
-                    nx += v * v;
-                    nh += hv * hv;
-                }
+                double r[4];
+                lossRow(x + t * K, h.data(), K, scale.data(), alpha.data(), thr.data(), qmax, rho > 0.0, form, p, r);
+                err += r[0];
                 // at::cosine_similarity's convention: the product of norms clamped at eps^2.
-                cs += dot / std::sqrt(std::max(nx * nh, 1e-16));
+                cs += r[1] / std::sqrt(std::max(r[2] * r[3], 1e-16));
             }
             errSum[size_t(b)] = err;
             cosSum[size_t(b)] = cs;
