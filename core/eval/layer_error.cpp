@@ -109,7 +109,7 @@ void LayerErrorHook::accumulate(int i, const at::Tensor& y, const at::Tensor& yq
                                  errorRowSums(pa + r * n, pb + r * n, n, ps + r * 4);
                          });
         ny = sums.select(1, 0), ne = sums.select(1, 1), dot = sums.select(1, 2), nq = sums.select(1, 3);
-    } else { // on the GPU
+    } else { // elsewhere (on the GPU)
         const at::Tensor diff = y - yq;
         ny = (y * y).sum(1, false, at::kDouble), nq = (yq * yq).sum(1, false, at::kDouble);
         ne = (diff * diff).sum(1, false, at::kDouble), dot = (y * yq).sum(1, false, at::kDouble);
