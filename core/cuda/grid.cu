@@ -63,10 +63,7 @@ __global__ void __launch_bounds__(kThreads) gridKernel(const float* __restrict__
         double v = 0.0, h = 0.0;
         if (active) {
             const float xv = __ldg(x + (r0 + i) * K + c);
-            float u = xv / sc;
-            u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-            float q = mq::core::fmt::elem::roundHalfEvenSmall(u) * sc;
-            q = q < -al ? -al : (q > al ? al : q);
+            const float q = mq::core::fmt::elem::quantizeStaticGrid(xv, sc, al, qmax);
             const bool keep = rho > 0.0 ? fabsf(xv) > thr : always;
             const float hv = keep ? xv : q;
             v = double(xv);

@@ -23,25 +23,14 @@ void checkBits(int bits)
 }
 
 // One row of fakeQuantPerChannelCompensated, element by element as the ATen expressions go:
-// v = x / s; clamp to [-qmax, qmax] (before rounding instead of after: the same, qmax being an
-// integer) and round half to even (roundHalfEvenSmall, exact there); times s; clamp to
-// [-alpha, alpha]. With a mask:
-// xq + ((x - xq) * m) [* (|x| > bound)], each product rounded as ATen's float kernels round it
-// (a product by 0 or 1 is exact, so a contracted multiply-add would give the same too). NaN
-// passes through every comparison as through at::clamp / maximum / minimum.
+// fmt::elem::quantizeStaticGrid, and with a mask xq + ((x - xq) * m) [* (|x| > bound)], each
+// product rounded as ATen's float kernels round it (a product by 0 or 1 is exact, so a contracted
+// multiply-add would give the same too).
 MQ_VECTOR_CLONES
 void quantizeRowPerChannel(const float* x, float* o, int64_t k, const float* scale, const float* alpha,
                            const float* mask, const float* bound, float qmax)
 {
-    auto q = [&](int64_t c) {
-        float v = x[c] / scale[c];
-        v = v > qmax ? qmax : v;
-        v = v < -qmax ? -qmax : v;
-        v = fmt::elem::roundHalfEvenSmall(v);
-        float xq = v * scale[c];
-        xq = xq < -alpha[c] ? -alpha[c] : xq;
-        return xq > alpha[c] ? alpha[c] : xq;
-    };
+    auto q = [&](int64_t c) { return fmt::elem::quantizeStaticGrid(x[c], scale[c], alpha[c], qmax); };
     if (!mask) {
         for (int64_t c = 0; c < k; ++c)
             o[c] = q(c);

@@ -53,6 +53,19 @@ MQ_HD inline float roundHalfEvenSmall(float x)
     return (x + kMagic) - kMagic;
 }
 
+// One element on the static per-channel activation grid (fakeQuantPerChannel's quantizer):
+// v / scale clamped to [-qmax, qmax] (before rounding instead of after: the same, qmax being an
+// integer), rounded half to even, times scale, clamped to [-alpha, alpha]. NaN passes through
+// every comparison, as through at::clamp / maximum / minimum. MDQFO's grid (CPU and GPU), its
+// morphology loss and the engine's fused activation pass all quantize with it.
+MQ_HD inline float quantizeStaticGrid(float v, float scale, float alpha, float qmax)
+{
+    float u = v / scale;
+    u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
+    const float q = roundHalfEvenSmall(u) * scale;
+    return q < -alpha ? -alpha : (q > alpha ? alpha : q);
+}
+
 // floor(log2 a) for a finite a > 0.
 MQ_HD inline int floorLog2(float a) { return frexpExp(a) - 1; }
 

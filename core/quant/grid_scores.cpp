@@ -26,10 +26,8 @@ void gridScoresRange(const float* x, int64_t T, int64_t K, const float* alpha0, 
     const float pf = float(p);
     // Per row, the quantized values go to a buffer in a branch-free loop the compiler can
     // vectorize; the error per channel is another elementwise loop; only the three dot
-    // products (float64, in channel order as before) stay sequential. Rounding to the nearest
-    // integer, ties to even, by adding and subtracting 1.5 * 2^23 (exact for |u| <= qmax after
-    // the clamp, and the same result as nearbyint under the default rounding mode); clamping
-    // before rounding equals clamping after, qmax being an integer.
+    // products (float64, in channel order as before) stay sequential. Each element is quantized
+    // by fmt::elem::quantizeStaticGrid (fp4_elements.h).
     const size_t k = static_cast<size_t>(K);
     std::vector<float> alpha(k, 0.f), scale(k, 0.f), thr(k, 0.f), h(k, 0.f);
     std::vector<uint8_t> always(k, 0);
@@ -54,10 +52,7 @@ void gridScoresRange(const float* x, int64_t T, int64_t K, const float* alpha0, 
             const float* row = x + t * K;
             for (int64_t c = 0; c < K; ++c) {
                 const float v = row[c];
-                float u = v / ps[c];
-                u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-                float q = fmt::elem::roundHalfEvenSmall(u) * ps[c];
-                q = q < -pa[c] ? -pa[c] : (q > pa[c] ? pa[c] : q);
+                const float q = fmt::elem::quantizeStaticGrid(v, ps[c], pa[c], qmax);
                 const bool keep = rho > 0.0 ? std::fabs(v) > pt[c] : pal[c] != 0;
                 ph[c] = keep ? v : q;
             }

@@ -229,11 +229,7 @@ void lossRow(const float* row, float* h, int64_t K, const float* scale, const fl
 {
     for (int64_t c = 0; c < K; ++c) {
         const float v = row[c];
-        float u = v / scale[c];
-        u = u < -qmax ? -qmax : (u > qmax ? qmax : u);
-        float q = fmt::elem::roundHalfEvenSmall(u) * scale[c];
-        const float al = alpha[c];
-        q = q < -al ? -al : (q > al ? al : q);
+        const float q = fmt::elem::quantizeStaticGrid(v, scale[c], alpha[c], qmax);
         const bool keep = rhoPositive ? std::fabs(v) > thr[c] : thr[c] == 0.0f;
         h[c] = keep ? v : q;
     }
