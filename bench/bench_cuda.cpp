@@ -2,7 +2,9 @@
 // median time over repeated launches and what it means: the statistics kernel's achieved
 // memory bandwidth against the GPU's peak, the grid scorer's time per input group, the FP4
 // quantizers' bandwidth, and (bench_cuda_w4a4.cpp) the fused W4A4 + DABC linear against cuBLAS
-// BF16. Usage: bench_cuda [--quick] [--repeats N]. Needs a GPU; says so and exits 77 without one.
+// BF16. Usage: bench_cuda [--quick] [--repeats N] [--w4a4] [--shape 0|1|2] [--t T[,T...]] (--w4a4:
+// the fused linear alone; --shape: up/gate, down or attn alone; --t: these token counts).
+// Needs a GPU; says so and exits 77 without one.
 #include "bench_cuda.h"
 
 #include "cuda/kernels.h"
@@ -138,8 +140,23 @@ int main(int argc, char** argv)
             o.repeats = 5;
         } else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) {
             o.repeats = std::max(1, std::atoi(argv[++i]));
+        } else if (!std::strcmp(argv[i], "--w4a4")) {
+            o.w4a4Only = true;
+        } else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {
+            o.shape = std::atoi(argv[++i]);
+        } else if (!std::strcmp(argv[i], "--t") && i + 1 < argc) {
+            for (const char* p = argv[++i]; *p;) {
+                char* end = nullptr;
+                const long long t = std::strtoll(p, &end, 10);
+                if (end == p || t < 1) {
+                    std::fprintf(stderr, "bench_cuda: --t wants positive token counts separated by commas\n");
+                    return 2;
+                }
+                o.ts.push_back(t);
+                p = *end == ',' ? end + 1 : end;
+            }
         } else {
-            std::fprintf(stderr, "usage: bench_cuda [--quick] [--repeats N]\n");
+            std::fprintf(stderr, "usage: bench_cuda [--quick] [--repeats N] [--w4a4] [--shape 0|1|2] [--t T[,T...]]\n");
             return 2;
         }
     }
@@ -152,9 +169,11 @@ int main(int argc, char** argv)
                 d.name.c_str(), d.sm, d.multiprocessors, d.memoryGiB, d.peakBandwidthGBs,
                 d.peakBandwidthGBs > 0 ? "" : " unknown", o.repeats, o.warmup);
     try {
-        benchStats(o, d);
-        benchGrid(o);
-        benchFp4(o);
+        if (!o.w4a4Only) {
+            benchStats(o, d);
+            benchGrid(o);
+            benchFp4(o);
+        }
         bench::benchW4a4(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_cuda: %s\n", e.what());

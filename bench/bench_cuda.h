@@ -1,6 +1,8 @@
 #pragma once
 // bench_cuda's parts (one file per kernel family); main in bench_cuda.cpp.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mq::cuda::bench {
 
@@ -8,6 +10,9 @@ struct Options {
     int warmup = 3;   // untimed launches before each measurement
     int repeats = 20; // timed launches; the median is printed
     bool quick = false; // fewer shapes and repeats (a smoke run)
+    bool w4a4Only = false; // --w4a4: the fused linear alone
+    std::vector<int64_t> ts; // --t T[,T...]: these token counts instead of the default ones
+    int shape = -1;          // --shape 0|1|2: up/gate, down or attn alone
 };
 
 // The fused W4A4 + DABC linear against cuBLAS BF16 at Qwen2.5-7B shapes (bench_cuda_w4a4.cpp).

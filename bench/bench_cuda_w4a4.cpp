@@ -93,8 +93,12 @@ void benchW4a4(const Options& o)
     const std::vector<Shape> allShapes = {{3584, 18944, "up/gate 3584->18944"},
                                           {18944, 3584, "down 18944->3584"},
                                           {3584, 3584, "attn 3584->3584"}};
-    const std::vector<Shape> shapes = o.quick ? std::vector<Shape>{allShapes[0]} : allShapes;
-    const std::vector<int64_t> Ts = o.quick ? std::vector<int64_t>{16, 256} : std::vector<int64_t>{1, 16, 256, 2048};
+    std::vector<Shape> shapes = o.quick ? std::vector<Shape>{allShapes[0]} : allShapes;
+    if (o.shape >= 0 && o.shape < static_cast<int>(allShapes.size()))
+        shapes = {allShapes[static_cast<size_t>(o.shape)]};
+    std::vector<int64_t> Ts = o.quick ? std::vector<int64_t>{16, 256} : std::vector<int64_t>{1, 16, 256, 2048};
+    if (!o.ts.empty())
+        Ts = o.ts;
     const double maskedPct[] = {1.0, 5.0};
     const int64_t maxT = *std::max_element(Ts.begin(), Ts.end());
 
@@ -133,8 +137,12 @@ void benchW4a4(const Options& o)
             std::shuffle(idx.begin(), idx.end(), rng);
             idx.resize(static_cast<size_t>(Mk));
             std::sort(idx.begin(), idx.end());
-            const auto wm = repeated<uint16_t>(static_cast<size_t>(N) * Mk, [&] { return bf16(0.05f * gauss(rng)); });
-            Buffer dmi(idx.size() * 4), dwm(wm.size() * 2), dres(static_cast<size_t>(maxT) * Mk * 2);
+            const int ld = dabcStride(Mk); // the kernel's zero-padded rows
+            std::vector<uint16_t> wm(static_cast<size_t>(N) * ld, 0);
+            for (int64_t n = 0; n < N; ++n)
+                for (int m = 0; m < Mk; ++m)
+                    wm[n * ld + m] = bf16(0.05f * gauss(rng));
+            Buffer dmi(idx.size() * 4), dwm(wm.size() * 2), dres(static_cast<size_t>(maxT) * ld * 2);
             dmi.upload(idx.data(), idx.size() * 4);
             dwm.upload(wm.data(), wm.size() * 2);
 

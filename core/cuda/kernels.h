@@ -143,8 +143,11 @@ void mxfp4FakeQuant(const float* x, int64_t rows, int64_t cols, bool evenRule, f
 // (W'[n, c] = W[n, c] * sx_c), so the kernel always sees integer activations times one scale
 // per token (1 for the static form).
 // Activations: int4 a in [-7, 7] packed the same way, [T, K], scale s_t per token.
-// DABC: r [T, Mk] bf16 holds x - x_hat for the Mk masked channels (the rest is exactly 0);
-// wm [N, Mk] bf16 the dequantized weight columns of those channels (W_Q[:, masked]).
+// DABC: r [T, ld] bf16 holds x - x_hat for the Mk masked channels (the rest is exactly 0);
+// wm [N, ld] bf16 the dequantized weight columns of those channels (W_Q[:, masked]). Both are
+// stored with the leading dimension ld = dabcStride(Mk) (Mk rounded up to 64), columns Mk..ld-1
+// zero (quantizeActivations writes them so; the caller zero-pads wm), 16-byte aligned: the
+// kernel then copies whole 128-byte rows with cp.async.
 // K a multiple of 64; Mk may be 0 (r and wm unused).
 //
 // quantizeActivations: x [T, K] bf16 (as uint16_t bits) to a, s_t and r.
@@ -152,7 +155,9 @@ void mxfp4FakeQuant(const float* x, int64_t rows, int64_t cols, bool evenRule, f
 //     a = clamp(rne(x / s_t), +-7).
 //   channelScale [K] float32: static, a = clamp(rne(x / sx_k), +-7), s_t = 1.
 //   maskedIndex [Mk] int32 (ascending channel indices): r_tm = x_tc - a_tc * (s_t or sx_c) for
-//     c = maskedIndex[m] where |x_tc| > rho * (7 * sx_c or 7 * s_t), else 0 (rho 0: always), in bf16.
+//     c = maskedIndex[m] where |x_tc| > rho * (7 * sx_c or 7 * s_t), else 0 (rho 0: always), in bf16,
+//     in rows of dabcStride(Mk) whose tail is written with zeros.
+constexpr int dabcStride(int Mk) { return (Mk + 63) / 64 * 64; }
 void quantizeActivations(const uint16_t* xBf16, int64_t T, int64_t K, const float* channelScale,
                          const int32_t* maskedIndex, int Mk, float rho, uint8_t* aPacked, float* tokenScale,
                          uint16_t* residualBf16, void* stream = nullptr);

@@ -109,6 +109,12 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     for (int64_t n = 0; n < N; ++n)
         for (int m = 0; m < Mk; ++m)
             wm[n * Mk + m] = ref::toBf16(static_cast<float>(w[n * K + masked[m]]) * ws[n]);
+    // The kernel's layout: rows of ld = dabcStride(Mk), zero-padded.
+    const int ld = dabcStride(Mk);
+    std::vector<uint16_t> wmPadded(static_cast<size_t>(N) * ld, 0);
+    for (int64_t n = 0; n < N; ++n)
+        for (int m = 0; m < Mk; ++m)
+            wmPadded[n * ld + m] = wm[n * Mk + m];
     std::vector<uint16_t> bias;
     if (c.bias) {
         bias.resize(static_cast<size_t>(N));
@@ -133,10 +139,10 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     Buffer dmi = upload(masked.data(), masked.size() * 4);
     Buffer da(std::max<size_t>(static_cast<size_t>(T * K / 2), 16));
     Buffer dts(std::max<size_t>(static_cast<size_t>(T) * 4, 16));
-    Buffer dres(std::max<size_t>(static_cast<size_t>(T) * Mk * 2, 16));
+    Buffer dres(std::max<size_t>(static_cast<size_t>(T) * ld * 2, 16));
     Buffer dw = upload(wPacked.data(), wPacked.size());
     Buffer dws = upload(ws.data(), ws.size() * 4);
-    Buffer dwm = upload(wm.data(), wm.size() * 2);
+    Buffer dwm = upload(wmPadded.data(), wmPadded.size() * 2);
     Buffer db = upload(bias.data(), bias.size() * 2);
     Buffer dy(std::max<size_t>(static_cast<size_t>(T * N) * 2, 16));
     Buffer dacc(std::max<size_t>(static_cast<size_t>(T * N) * 4, 16));
@@ -149,7 +155,7 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     synchronize();
     const auto aPacked = download<uint8_t>(da, static_cast<size_t>(T * K / 2));
     const auto ts = download<float>(dts, static_cast<size_t>(T));
-    const auto res = download<uint16_t>(dres, static_cast<size_t>(T) * Mk);
+    const auto res = download<uint16_t>(dres, static_cast<size_t>(T) * ld);
     const auto acc = download<int32_t>(dacc, static_cast<size_t>(T * N));
     const auto y = download<uint16_t>(dy, static_cast<size_t>(T * N));
     // Without the acc output: the same y, bit for bit.
@@ -164,8 +170,9 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
         badA += aPacked[i] != aPackedRef[i];
     for (size_t i = 0; i < ts.size(); ++i)
         badTs += std::memcmp(&ts[i], &tsRef[i], 4) != 0;
-    for (size_t i = 0; i < res.size(); ++i)
-        badRes += res[i] != resRef[i];
+    for (int64_t t = 0; t < T; ++t)
+        for (int m = 0; m < ld; ++m) // the padding must be zero: the product reads it
+            badRes += res[t * ld + m] != (m < Mk ? resRef[t * Mk + m] : uint16_t(0));
     int64_t maxAccDiff = 0;
     for (size_t i = 0; i < acc.size(); ++i) {
         badAcc += acc[i] != accRef[i];

@@ -17,6 +17,7 @@ namespace mq::cuda {
 namespace {
 
 constexpr int kThreads = 128;
+constexpr int kBatch = 16; // rows whose loads a thread issues together (a power of two, at most 32)
 
 __device__ __forceinline__ int histBinOf(float a)
 {
@@ -74,61 +75,85 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
                 atomicAdd(&counts[m], 1ull);
         }
     }
-    if (c < K) {
-        int cur = -1;
-        float lo = INFINITY, hi = -INFINITY;
-        double sa = 0.0, ss = 0.0;
-        unsigned long long bad = 0;
-        auto flush = [&]() {
-            if (cur < 0 || cur >= M) // nothing accumulated for an out-of-range modality
-                return;
-            const int64_t i = int64_t(cur) * K + c;
-            if (lo != INFINITY)
-                atomicMinFloat(out.min + i, lo);
-            if (hi != -INFINITY)
-                atomicMaxFloat(out.max + i, hi);
-            if (sa != 0.0)
-                atomicAdd(out.sumAbs + i, sa);
-            if (ss != 0.0)
-                atomicAdd(out.sumSq + i, ss);
-            uint32_t* h = out.hist + i * kHistBins;
-            for (int b = 0; b < kHistBins; ++b) {
-                const uint32_t n = hs[b * kThreads + tid];
-                if (n) {
-                    atomicAdd(h + b, n);
-                    hs[b * kThreads + tid] = 0u;
-                }
+    // Every lane of a warp runs the row loop (the modality vote below needs all 32); a lane past
+    // the last channel reads channel K - 1 and never flushes.
+    const bool live = c < K;
+    const int lane = tid & 31;
+    int cur = -1;
+    float lo = INFINITY, hi = -INFINITY;
+    double sa = 0.0, ss = 0.0;
+    unsigned long long bad = 0;
+    auto flush = [&]() {
+        if (!live || cur < 0 || cur >= M) // nothing accumulated for an out-of-range modality
+            return;
+        const int64_t i = int64_t(cur) * K + c;
+        if (lo != INFINITY)
+            atomicMinFloat(out.min + i, lo);
+        if (hi != -INFINITY)
+            atomicMaxFloat(out.max + i, hi);
+        if (sa != 0.0)
+            atomicAdd(out.sumAbs + i, sa);
+        if (ss != 0.0)
+            atomicAdd(out.sumSq + i, ss);
+        uint32_t* h = out.hist + i * kHistBins;
+        for (int b = 0; b < kHistBins; ++b) {
+            const uint32_t n = hs[b * kThreads + tid];
+            if (n) {
+                atomicAdd(h + b, n);
+                hs[b * kThreads + tid] = 0u;
             }
-            lo = INFINITY;
-            hi = -INFINITY;
-            sa = 0.0;
-            ss = 0.0;
-        };
-        const float* col = x + c;
-        for (int64_t r = r0; r < r1; ++r) {
-            const int m = modality ? int(__ldg(modality + r)) : 0;
-            if (m != cur) {
-                flush();
-                cur = m;
-            }
-            if (m >= M)
-                continue; // out of range: skipped, as the reference does
-            const float v = __ldg(col + r * K);
-            if (!isfinite(v)) {
-                ++bad;
-                continue;
-            }
-            const float a = fabsf(v);
-            lo = fminf(lo, v);
-            hi = fmaxf(hi, v);
-            sa = __dadd_rn(sa, double(a));
-            ss = __dadd_rn(ss, __dmul_rn(double(v), double(v)));
-            ++hs[histBinOf(a) * kThreads + tid];
         }
-        flush();
-        if (bad)
-            atomicAdd(out.nonFinite, bad);
+        lo = INFINITY;
+        hi = -INFINITY;
+        sa = 0.0;
+        ss = 0.0;
+    };
+    auto add = [&](float v) {
+        if (!isfinite(v)) {
+            ++bad;
+            return;
+        }
+        const float a = fabsf(v);
+        lo = fminf(lo, v);
+        hi = fmaxf(hi, v);
+        sa = __dadd_rn(sa, double(a));
+        ss = __dadd_rn(ss, __dmul_rn(double(v), double(v)));
+        ++hs[histBinOf(a) * kThreads + tid];
+    };
+    const float* col = x + (live ? c : K - 1);
+    // Rows in batches of kBatch: the batch's loads are issued together (one load in flight per
+    // thread left the kernel waiting on memory at a fifth of the bandwidth), then added in row
+    // order, so the sums are the same as row by row. Lane u % kBatch reads the modality of row
+    // r + u; a batch wholly of the current modality takes the unrolled path.
+    for (int64_t r = r0; r < r1; r += kBatch) {
+        const int n = int(min(int64_t(kBatch), r1 - r));
+        const int u = lane & (kBatch - 1);
+        const int mu = u < n ? (modality ? int(__ldg(modality + r + u)) : 0) : cur;
+        const bool same = __all_sync(0xffffffffu, mu == cur) && cur >= 0 && cur < M;
+        float v[kBatch];
+#pragma unroll
+        for (int j = 0; j < kBatch; ++j)
+            v[j] = j < n ? __ldg(col + (r + j) * K) : 0.f;
+        if (same && n == kBatch) {
+#pragma unroll
+            for (int j = 0; j < kBatch; ++j)
+                add(v[j]);
+        } else {
+            for (int j = 0; j < n; ++j) {
+                const int m = __shfl_sync(0xffffffffu, mu, j);
+                if (m != cur) {
+                    flush();
+                    cur = m;
+                }
+                if (m >= M)
+                    continue; // out of range: skipped, as the reference does
+                add(__ldg(col + (r + j) * K)); // just read: from the cache
+            }
+        }
     }
+    flush();
+    if (live && bad)
+        atomicAdd(out.nonFinite, bad);
     __syncthreads();
     if (blockIdx.x == 0 && tid < M && counts[tid])
         atomicAdd(out.count + tid, counts[tid]);

@@ -112,6 +112,13 @@ __device__ __forceinline__ int quant4(float x, float s)
     return static_cast<int>(fminf(fmaxf(q, -7.0f), 7.0f));
 }
 
+// kernels.h's dabcStride (a host function) for the kernels.
+__device__ __forceinline__ int dabcLd(int Mk)
+{
+    return (Mk + 63) / 64 * 64;
+}
+static_assert(dabcStride(1) == 64 && dabcStride(64) == 64 && dabcStride(65) == 128, "dabcLd is dabcStride");
+
 // ---- quantizeActivations: one block per token row -------------------------------------------
 constexpr int kQuantThreads = 256;
 
@@ -157,13 +164,18 @@ quantizeKernel(const uint16_t* __restrict__ x, int64_t K, const float* __restric
         out[j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
     }
 
-    for (int m = threadIdx.x; m < Mk; m += blockDim.x) {
+    const int ld = dabcLd(Mk);
+    for (int m = threadIdx.x; m < ld; m += blockDim.x) {
+        if (m >= Mk) {
+            residual[t * ld + m] = 0; // the padding the product's 128-byte rows read
+            continue;
+        }
         const int32_t c = maskedIndex[m];
         const float xv = bf16ToFloat(row[c]);
         const float su = channelScale ? channelScale[c] : s;
         const float xhat = mulRn(static_cast<float>(quant4(xv, su)), su);
         const bool keep = rho <= 0.0f || fabsf(xv) > mulRn(rho, mulRn(7.0f, su));
-        residual[t * Mk + m] = floatToBf16(keep ? subRn(xv, xhat) : 0.0f);
+        residual[t * ld + m] = floatToBf16(keep ? subRn(xv, xhat) : 0.0f);
     }
 }
 
@@ -244,10 +256,12 @@ struct Cfg {
     static constexpr int SROW = ROWB + 16;              // padded smem row
     static constexpr int STAGE_BYTES = (BM + BN) * SROW;
     static constexpr int PIPE_BYTES = STAGES * STAGE_BYTES;
-    static constexpr int DABC_BYTES = (BM + BN) * kDabcStride;
+    static constexpr int DABC_BYTES = (BM + BN) * kDabcStride; // one DABC chunk (two slots)
     static constexpr int RED_BYTES = (KSPLIT - 1) * BM * BN * 4;
-    static constexpr int SMEM = PIPE_BYTES > DABC_BYTES ? (PIPE_BYTES > RED_BYTES ? PIPE_BYTES : RED_BYTES)
-                                                        : (DABC_BYTES > RED_BYTES ? DABC_BYTES : RED_BYTES);
+    // The DABC slots sit past the pipeline and the k-group reduction: the first chunk is
+    // fetched at the start, beside the first stages, and lands while the integer loop runs.
+    static constexpr int DABC_OFF = ((PIPE_BYTES > RED_BYTES ? PIPE_BYTES : RED_BYTES) + 127) / 128 * 128;
+    static constexpr int SMEM = DABC_OFF + 2 * DABC_BYTES;
     static_assert(WTM % 16 == 0 && WTN % 16 == 0, "warp tile: 16-row m-tiles, pairs of 8-column n-tiles");
     static_assert(BK % 64 == 0 && (BK / 64) % KSPLIT == 0, "stage: whole k64 pairs per k-group");
     static_assert((kDabcCols / 16) % KSPLIT == 0, "DABC chunk: whole k16 steps per k-group");
@@ -313,6 +327,35 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
             cpAsync16(stage + r * C::SROW + ch * 16, src, ok ? 16 : 0);
         }
     };
+
+    // One DABC chunk: kDabcCols masked columns (128 bytes) of BM rows of r and BN rows of wm,
+    // rows of ld = dabcStride(Mk) elements, zero-filled past T and N.
+    const int64_t ld = dabcLd(Mk);
+    auto loadDabc = [&](int slot, int m0) {
+        constexpr int CPR = kDabcCols * 2 / 16;
+        const uint32_t base = smemBase + C::DABC_OFF + slot * C::DABC_BYTES;
+#pragma unroll
+        for (int c = tid; c < (C::BM + C::BN) * CPR; c += C::THREADS) {
+            const int r = c / CPR;
+            const int ch = c % CPR;
+            const uint16_t* src;
+            bool ok;
+            if (r < C::BM) {
+                const int64_t gr = bm0 + r;
+                ok = gr < T;
+                src = ok ? residual + gr * ld + m0 + ch * 8 : residual;
+            } else {
+                const int64_t gr = bn0 + (r - C::BM);
+                ok = gr < N;
+                src = ok ? wMasked + gr * ld + m0 + ch * 8 : wMasked;
+            }
+            cpAsync16(base + r * kDabcStride + ch * 16, src, ok ? 16 : 0);
+        }
+    };
+    if (Mk > 0) { // its own (oldest) group: complete whenever a later group is waited for
+        loadDabc(0, 0);
+        cpAsyncCommit();
+    }
 
     int32_t acc[MT][NT][4];
 #pragma unroll
@@ -458,37 +501,27 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
             for (int c = 0; c < 4; ++c)
                 dacc[i][j][c] = 0.0f;
     if (Mk > 0) {
-        uint16_t* sd = reinterpret_cast<uint16_t*>(smem);
-        constexpr int SD = kDabcStride / 2; // elements per smem row
-        for (int m0 = 0; m0 < Mk; m0 += kDabcCols) {
-            for (int idx = tid; idx < (C::BM + C::BN) * kDabcCols; idx += C::THREADS) {
-                const int r = idx / kDabcCols;
-                const int cc = idx % kDabcCols;
-                const int m = m0 + cc;
-                uint16_t v = 0;
-                if (r < C::BM) {
-                    const int64_t gr = bm0 + r;
-                    if (gr < T && m < Mk)
-                        v = residual[gr * Mk + m];
-                } else {
-                    const int64_t gr = bn0 + (r - C::BM);
-                    if (gr < N && m < Mk)
-                        v = wMasked[gr * Mk + m];
-                }
-                sd[r * SD + cc] = v;
-            }
-            __syncthreads();
+        // Chunk q in slot q % 2; chunk 0 was fetched at the start (and waited for with the
+        // pipeline), chunk q + 1 is fetched while chunk q is multiplied.
+        const int chunks = static_cast<int>(ld / kDabcCols);
+        for (int q = 0; q < chunks; ++q) {
+            if (q + 1 < chunks)
+                loadDabc((q + 1) & 1, (q + 1) * kDabcCols);
+            cpAsyncCommit();
+            cpAsyncWait<1>();
+            __syncthreads(); // chunk q landed for every thread
+            const uint32_t sd = smemBase + C::DABC_OFF + (q & 1) * C::DABC_BYTES;
 #pragma unroll
             for (int u = kg; u < kDabcCols / 16; u += C::KSPLIT) { // k16 step: bytes 32u .. 32u + 31
                 uint32_t af[MT][4];
 #pragma unroll
                 for (int i = 0; i < MT; ++i)
-                    ldmatrixX4(smemBase + (aRow + i * 16) * kDabcStride + u * 32 + aByte, af[i][0], af[i][1],
-                               af[i][2], af[i][3]);
+                    ldmatrixX4(sd + (aRow + i * 16) * kDabcStride + u * 32 + aByte, af[i][0], af[i][1], af[i][2],
+                               af[i][3]);
 #pragma unroll
                 for (int j = 0; j < NT; j += 2) {
                     uint32_t r0, r1, r2, r3; // b0, b1 of tile j; b0, b1 of tile j+1
-                    ldmatrixX4(smemBase + (bRow + j * 8) * kDabcStride + u * 32 + bByte, r0, r1, r2, r3);
+                    ldmatrixX4(sd + (bRow + j * 8) * kDabcStride + u * 32 + bByte, r0, r1, r2, r3);
 #pragma unroll
                     for (int i = 0; i < MT; ++i) {
                         mmaBf16(dacc[i][j], af[i], r0, r1);
@@ -496,7 +529,7 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
                     }
                 }
             }
-            __syncthreads();
+            __syncthreads(); // slot q % 2 is free for chunk q + 2
         }
         if constexpr (C::KSPLIT > 1) {
             float* red = reinterpret_cast<float*>(smem);
@@ -631,6 +664,8 @@ void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* 
         throw Error("w4a4Linear: K above 131072 would overflow the int32 tensor-core sums");
     if (Mk > 0 && (residualBf16 == nullptr || wMaskedBf16 == nullptr))
         throw Error("w4a4Linear: Mk > 0 needs residual and wMasked");
+    if (Mk > 0 && (!aligned16(residualBf16) || !aligned16(wMaskedBf16)))
+        throw Error("w4a4Linear: residual and wMasked must be 16-byte aligned");
     if (!aligned16(aPacked) || !aligned16(wPacked))
         throw Error("w4a4Linear: packed a and w must be 16-byte aligned");
     if (T == 0 || N == 0)
