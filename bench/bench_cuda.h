@@ -13,6 +13,7 @@ struct Options {
     bool w4a4Only = false; // --w4a4: the fused linear alone
     std::vector<int64_t> ts; // --t T[,T...]: these token counts instead of the default ones
     int shape = -1;          // --shape 0|1|2: up/gate, down or attn alone
+    int tile = 0;            // --tile NAME: a forced w4a4 tiling (mq::cuda::W4a4Tile; 0 = Auto)
 };
 
 // The fused W4A4 + DABC linear against cuBLAS BF16 at Qwen2.5-7B shapes (bench_cuda_w4a4.cpp).

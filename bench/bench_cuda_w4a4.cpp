@@ -110,8 +110,9 @@ void benchW4a4(const Options& o)
     CublasHandle cublas;
     Buffer flush(size_t(256) << 20);
 
-    std::printf("w4a4: fused W4A4 + DABC linear vs cuBLAS BF16 (median of %d, L2 flushed; us; TOPS = 2TNK/t)\n",
-                o.repeats);
+    static const char* tileNames[] = {"auto", "small", "mid", "large", "wide", "tall", "large16"};
+    std::printf("w4a4: fused W4A4 + DABC linear vs cuBLAS BF16 (median of %d, L2 flushed; us; TOPS = 2TNK/t; tile %s)\n",
+                o.repeats, tileNames[o.tile]);
     std::printf("%-22s %5s %5s %10s %12s %10s %8s %8s %8s %8s %8s\n", "shape K->N", "T", "mask", "w4a4_us",
                 "quant+w4a4", "cublas_us", "x_a", "x_b", "TOPS_a", "TOPS_b", "TOPS_c");
     for (const Shape& sh : shapes) {
@@ -153,7 +154,8 @@ void benchW4a4(const Options& o)
                 };
                 auto linear = [&] {
                     w4a4Linear(da.as<uint8_t>(), dts.as<float>(), dwp.as<uint8_t>(), dws.as<float>(),
-                               dres.as<uint16_t>(), dwm.as<uint16_t>(), Mk, nullptr, T, N, K, dy.as<uint16_t>());
+                               dres.as<uint16_t>(), dwm.as<uint16_t>(), Mk, nullptr, T, N, K, dy.as<uint16_t>(), nullptr,
+                               nullptr, static_cast<W4a4Tile>(o.tile));
                 };
                 const float alpha = 1.0f, beta = 0.0f;
                 auto gemm = [&] {

@@ -48,6 +48,6 @@ void mxfp4FakeQuant(const float*, int64_t, int64_t, bool, float*, void*) { unava
 void quantizeActivations(const uint16_t*, int64_t, int64_t, const float*, const int32_t*, int, float, uint8_t*, float*,
                          uint16_t*, void*) { unavailable("quantizeActivations"); }
 void w4a4Linear(const uint8_t*, const float*, const uint8_t*, const float*, const uint16_t*, const uint16_t*, int,
-                const uint16_t*, int64_t, int64_t, int64_t, uint16_t*, int32_t*, void*) { unavailable("w4a4Linear"); }
+                const uint16_t*, int64_t, int64_t, int64_t, uint16_t*, int32_t*, void*, W4a4Tile) { unavailable("w4a4Linear"); }
 
 } // namespace mq::cuda

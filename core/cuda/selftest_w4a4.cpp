@@ -58,13 +58,15 @@ struct Case {
     bool staticScales;
     float rho;
     bool bias;
+    W4a4Tile tile = W4a4Tile::Auto;
 };
 
 std::string describe(const Case& c)
 {
     return "T=" + std::to_string(c.T) + " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) +
            " Mk=" + std::to_string(c.Mk) + (c.staticScales ? " static" : " dynamic") +
-           " rho=" + (c.rho > 0.0f ? std::string("0.5") : std::string("0")) + (c.bias ? " bias" : "");
+           " rho=" + (c.rho > 0.0f ? std::string("0.5") : std::string("0")) + (c.bias ? " bias" : "") +
+           (c.tile == W4a4Tile::Auto ? "" : " tile " + std::to_string(static_cast<int>(c.tile)));
 }
 
 void runCase(Report& r, const Case& c, std::mt19937& rng)
@@ -151,7 +153,7 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
                         c.rho, da.as<uint8_t>(), dts.as<float>(), dres.as<uint16_t>());
     w4a4Linear(da.as<uint8_t>(), dts.as<float>(), dw.as<uint8_t>(), dws.as<float>(), dres.as<uint16_t>(),
                dwm.as<uint16_t>(), Mk, c.bias ? db.as<uint16_t>() : nullptr, T, N, K, dy.as<uint16_t>(),
-               dacc.as<int32_t>());
+               dacc.as<int32_t>(), nullptr, c.tile);
     synchronize();
     const auto aPacked = download<uint8_t>(da, static_cast<size_t>(T * K / 2));
     const auto ts = download<float>(dts, static_cast<size_t>(T));
@@ -161,7 +163,8 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     // Without the acc output: the same y, bit for bit.
     dy.zero();
     w4a4Linear(da.as<uint8_t>(), dts.as<float>(), dw.as<uint8_t>(), dws.as<float>(), dres.as<uint16_t>(),
-               dwm.as<uint16_t>(), Mk, c.bias ? db.as<uint16_t>() : nullptr, T, N, K, dy.as<uint16_t>(), nullptr);
+               dwm.as<uint16_t>(), Mk, c.bias ? db.as<uint16_t>() : nullptr, T, N, K, dy.as<uint16_t>(), nullptr,
+               nullptr, c.tile);
     synchronize();
     const auto y2 = download<uint16_t>(dy, static_cast<size_t>(T * N));
 
@@ -238,6 +241,10 @@ void testW4a4(Report& r)
     // Enough output tiles for the 128 x 128 configuration, ragged in T and N.
     cases.push_back({1100, 2049, 256, 13, false, 0.5f, true});
     cases.push_back({300, 1000, 3584, 179, true, 0.0f, false});
+    // Every tiling forced, on shapes ragged for each (bench_cuda --tile compares their speed).
+    for (W4a4Tile t : {W4a4Tile::Small, W4a4Tile::Mid, W4a4Tile::Large, W4a4Tile::Wide, W4a4Tile::Tall,
+                       W4a4Tile::Large16})
+        cases.push_back({t == W4a4Tile::Small ? int64_t(37) : int64_t(300), 777, 1024, 130, false, 0.5f, true, t});
     for (const Case& c : cases)
         runCase(r, c, rng);
 

@@ -36,7 +36,9 @@
 //     k 2t+8..; C as above). Only the float32 summation order differs from the reference.
 //   * Epilogue: y = bf16(((float(acc) * s_t) * s_n + dabc) + bias), every operation rounded
 //     on its own (mul.rn / add.rn in PTX: no FMA contraction, no flush to zero), bf16 round
-//     half to even.
+//     half to even. The integer part is the accumulator the DABC MMAs start from (no second
+//     set of accumulator registers), so it is one more summand of the float32 DABC sum: again
+//     only the summation order differs from the reference.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -274,6 +276,11 @@ using CfgSmall = Cfg<16, 32, 1, 2, 4, 256, 6>;
 using CfgMid = Cfg<64, 64, 2, 2, 2, 128, 4>;
 // Large T: 128 x 128 tiles, 2 x 4 warps (warp tile 64 x 32).
 using CfgLarge = Cfg<128, 128, 2, 4, 1, 128, 4>;
+// Candidates for large T (bench_cuda --tile): warp tiles of 64 x 64 (twice the MMAs per
+// unpacked fragment), or 16 warps of 32 x 32 (more warps per scheduler).
+using CfgWide = Cfg<128, 256, 2, 4, 1, 128, 3>;
+using CfgTall = Cfg<256, 128, 4, 2, 1, 128, 3>;
+using CfgLarge16 = Cfg<128, 128, 4, 4, 1, 128, 4>;
 
 template <class C>
 __global__ void __launch_bounds__(C::THREADS)
@@ -466,8 +473,17 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
     const int64_t rowBase = bm0 + wm * C::WTM + g;
     const int64_t colBase = bn0 + wn * C::WTN + 2 * tq;
 
-    // The integer part in float: (float(acc) * s_t) * s_n, and the optional acc output.
-    float mainv[MT][NT][4];
+    // The integer part in float, (float(acc) * s_t) * s_n, is the first summand of the float32
+    // sum that the DABC products are added to (k-group 0's; the other k-groups' start at 0);
+    // and the optional acc output.
+    float dacc[MT][NT][4];
+#pragma unroll
+    for (int i = 0; i < MT; ++i)
+#pragma unroll
+        for (int j = 0; j < NT; ++j)
+#pragma unroll
+            for (int c = 0; c < 4; ++c)
+                dacc[i][j][c] = 0.0f;
     if (kg == 0) {
 #pragma unroll
         for (int i = 0; i < MT; ++i) {
@@ -482,7 +498,7 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
                         const int64_t n = colBase + j * 8 + e;
                         const int c = h * 2 + e;
                         const float sn = n < N ? weightScale[n] : 0.0f;
-                        mainv[i][j][c] = mulRn(mulRn(__int2float_rn(acc[i][j][c]), st), sn);
+                        dacc[i][j][c] = mulRn(mulRn(__int2float_rn(acc[i][j][c]), st), sn);
                         if (accOut != nullptr && r < T && n < N)
                             accOut[r * N + n] = acc[i][j][c];
                     }
@@ -491,15 +507,8 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
         }
     }
 
-    // DABC: sum_m r[t, m] * wm[n, m] in float32 on bf16 tensor cores, 64 masked columns a chunk.
-    float dacc[MT][NT][4];
-#pragma unroll
-    for (int i = 0; i < MT; ++i)
-#pragma unroll
-        for (int j = 0; j < NT; ++j)
-#pragma unroll
-            for (int c = 0; c < 4; ++c)
-                dacc[i][j][c] = 0.0f;
+    // DABC: sum_m r[t, m] * wm[n, m] on bf16 tensor cores (float32 accumulation), 64 masked
+    // columns a chunk.
     if (Mk > 0) {
         // Chunk q in slot q % 2; chunk 0 was fetched at the start (and waited for with the
         // pipeline), chunk q + 1 is fetched while chunk q is multiplied.
@@ -579,7 +588,7 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
                     if (n >= N)
                         continue;
                     const int c = h * 2 + e;
-                    float v = addRn(mainv[i][j][c], dacc[i][j][c]);
+                    float v = dacc[i][j][c];
                     if (bias != nullptr)
                         v = addRn(v, bf16ToFloat(bias[n]));
                     out[e] = floatToBf16(v);
@@ -654,7 +663,7 @@ void quantizeActivations(const uint16_t* xBf16, int64_t T, int64_t K, const floa
 
 void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
                 const uint16_t* residualBf16, const uint16_t* wMaskedBf16, int Mk, const uint16_t* biasBf16,
-                int64_t T, int64_t N, int64_t K, uint16_t* yBf16, int32_t* acc, void* stream)
+                int64_t T, int64_t N, int64_t K, uint16_t* yBf16, int32_t* acc, void* stream, W4a4Tile tile)
 {
     if (T < 0 || N < 0 || K < 0 || Mk < 0)
         throw Error("w4a4Linear: negative size");
@@ -671,18 +680,28 @@ void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* 
     if (T == 0 || N == 0)
         return;
     const cudaStream_t s = static_cast<cudaStream_t>(stream);
+#define MQ_W4A4_LAUNCH(CFG)                                                                                           \
+    launchW4a4<CFG>(aPacked, tokenScale, wPacked, weightScale, residualBf16, wMaskedBf16, Mk, biasBf16, T, N, K, yBf16, \
+                    acc, s)
+    switch (tile) {
+    case W4a4Tile::Small: MQ_W4A4_LAUNCH(CfgSmall); return;
+    case W4a4Tile::Mid: MQ_W4A4_LAUNCH(CfgMid); return;
+    case W4a4Tile::Large: MQ_W4A4_LAUNCH(CfgLarge); return;
+    case W4a4Tile::Wide: MQ_W4A4_LAUNCH(CfgWide); return;
+    case W4a4Tile::Tall: MQ_W4A4_LAUNCH(CfgTall); return;
+    case W4a4Tile::Large16: MQ_W4A4_LAUNCH(CfgLarge16); return;
+    case W4a4Tile::Auto: break;
+    }
     if (T <= 16) {
-        launchW4a4<CfgSmall>(aPacked, tokenScale, wPacked, weightScale, residualBf16, wMaskedBf16, Mk, biasBf16, T,
-                             N, K, yBf16, acc, s);
+        MQ_W4A4_LAUNCH(CfgSmall);
         return;
     }
     const int64_t largeBlocks = ((T + CfgLarge::BM - 1) / CfgLarge::BM) * ((N + CfgLarge::BN - 1) / CfgLarge::BN);
     if (largeBlocks >= multiprocessorCount())
-        launchW4a4<CfgLarge>(aPacked, tokenScale, wPacked, weightScale, residualBf16, wMaskedBf16, Mk, biasBf16, T,
-                             N, K, yBf16, acc, s);
+        MQ_W4A4_LAUNCH(CfgLarge);
     else
-        launchW4a4<CfgMid>(aPacked, tokenScale, wPacked, weightScale, residualBf16, wMaskedBf16, Mk, biasBf16, T, N,
-                           K, yBf16, acc, s);
+        MQ_W4A4_LAUNCH(CfgMid);
+#undef MQ_W4A4_LAUNCH
 }
 
 } // namespace mq::cuda
