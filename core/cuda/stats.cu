@@ -113,12 +113,14 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
             ++bad;
             return;
         }
-        const float a = fabsf(v);
+        const double d = double(v);
         lo = fminf(lo, v);
         hi = fmaxf(hi, v);
-        sa = __dadd_rn(sa, double(a));
-        ss = __dadd_rn(ss, __dmul_rn(double(v), double(v)));
-        ++hs[histBinOf(a) * kThreads + tid];
+        sa = __dadd_rn(sa, fabs(d));
+        // The product of two floats is exact in float64, so the fused form rounds once, as
+        // __dadd_rn(ss, __dmul_rn(d, d)) does: the same bits, one instruction.
+        ss = __fma_rn(d, d, ss);
+        ++hs[histBinOf(fabsf(v)) * kThreads + tid];
     };
     const float* col = x + (live ? c : K - 1);
     // Rows in batches of kBatch: the batch's loads are issued together (one load in flight per
@@ -129,11 +131,14 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
         const int n = int(min(int64_t(kBatch), r1 - r));
         const int u = lane & (kBatch - 1);
         const int mu = u < n ? (modality ? int(__ldg(modality + r + u)) : 0) : cur;
-        const bool same = __all_sync(0xffffffffu, mu == cur) && cur >= 0 && cur < M;
         float v[kBatch];
+        if (n == kBatch) { // issued before the vote's answer is needed
+            const float* p = col + r * K;
 #pragma unroll
-        for (int j = 0; j < kBatch; ++j)
-            v[j] = j < n ? __ldg(col + (r + j) * K) : 0.f;
+            for (int j = 0; j < kBatch; ++j, p += K)
+                v[j] = __ldg(p);
+        }
+        const bool same = __all_sync(0xffffffffu, mu == cur) && cur >= 0 && cur < M;
         if (same && n == kBatch) {
 #pragma unroll
             for (int j = 0; j < kBatch; ++j)

@@ -274,10 +274,10 @@ struct Cfg {
 using CfgSmall = Cfg<16, 32, 1, 2, 4, 256, 6>;
 // Middle: 64 x 64 tiles, 2 x 2 warps x 2 k-groups.
 using CfgMid = Cfg<64, 64, 2, 2, 2, 128, 4>;
-// Large T: 128 x 128 tiles, 2 x 4 warps (warp tile 64 x 32).
+// Larger T (bench_cuda --tile compares them): 128 x 128 tiles of 2 x 4 warps (warp tile
+// 64 x 32); warp tiles of 64 x 64 (twice the MMAs per unpacked fragment) in 128 x 256 or
+// 256 x 128 tiles; 128 x 128 tiles of 16 warps of 32 x 32 (more warps per scheduler).
 using CfgLarge = Cfg<128, 128, 2, 4, 1, 128, 4>;
-// Candidates for large T (bench_cuda --tile): warp tiles of 64 x 64 (twice the MMAs per
-// unpacked fragment), or 16 warps of 32 x 32 (more warps per scheduler).
 using CfgWide = Cfg<128, 256, 2, 4, 1, 128, 3>;
 using CfgTall = Cfg<256, 128, 4, 2, 1, 128, 3>;
 using CfgLarge16 = Cfg<128, 128, 4, 4, 1, 128, 4>;
@@ -696,9 +696,15 @@ void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* 
         MQ_W4A4_LAUNCH(CfgSmall);
         return;
     }
-    const int64_t largeBlocks = ((T + CfgLarge::BM - 1) / CfgLarge::BM) * ((N + CfgLarge::BN - 1) / CfgLarge::BN);
-    if (largeBlocks >= multiprocessorCount())
-        MQ_W4A4_LAUNCH(CfgLarge);
+    // By the H200 measurements in bench/README.md: the 128 x 256 tiles (twice the MMAs per
+    // unpacked fragment) once they make at least one and a half waves of blocks; below that the
+    // 128 x 128 tiles of 16 warps while they fill every multiprocessor; then 64 x 64.
+    const auto blocks = [&](int bm, int bn) { return ((T + bm - 1) / bm) * ((N + bn - 1) / bn); };
+    const int64_t sms = multiprocessorCount();
+    if (2 * blocks(CfgWide::BM, CfgWide::BN) >= 3 * sms)
+        MQ_W4A4_LAUNCH(CfgWide);
+    else if (blocks(CfgLarge16::BM, CfgLarge16::BN) >= sms)
+        MQ_W4A4_LAUNCH(CfgLarge16);
     else
         MQ_W4A4_LAUNCH(CfgMid);
 #undef MQ_W4A4_LAUNCH
