@@ -127,7 +127,7 @@ void benchW4a4(const Options& o)
         dws.upload(ws.data(), ws.size() * 4);
         dwb.upload(wBf.data(), wBf.size() * 2);
         dx.upload(x.data(), x.size() * 2);
-        Buffer da(static_cast<size_t>(maxT * K)), dts(static_cast<size_t>(maxT) * 4);
+        Buffer da(static_cast<size_t>(maxT * K / 2)), dts(static_cast<size_t>(maxT) * 4);
         Buffer dy(static_cast<size_t>(maxT * N) * 2);
 
         for (double pct : maskedPct) {
@@ -149,11 +149,11 @@ void benchW4a4(const Options& o)
 
             for (int64_t T : Ts) {
                 auto quant = [&] {
-                    quantizeActivations(dx.as<uint16_t>(), T, K, nullptr, dmi.as<int32_t>(), Mk, 0.0f, da.as<int8_t>(),
+                    quantizeActivations(dx.as<uint16_t>(), T, K, nullptr, dmi.as<int32_t>(), Mk, 0.0f, da.as<uint8_t>(),
                                         dts.as<float>(), dres.as<uint16_t>());
                 };
                 auto linear = [&] {
-                    w4a4Linear(da.as<int8_t>(), dts.as<float>(), dwp.as<uint8_t>(), dws.as<float>(),
+                    w4a4Linear(da.as<uint8_t>(), dts.as<float>(), dwp.as<uint8_t>(), dws.as<float>(),
                                dres.as<uint16_t>(), dwm.as<uint16_t>(), Mk, nullptr, T, N, K, dy.as<uint16_t>(), nullptr,
                                nullptr, static_cast<W4a4Tile>(o.tile));
                 };

@@ -142,11 +142,7 @@ void mxfp4FakeQuant(const float* x, int64_t rows, int64_t cols, bool evenRule, f
 // per-channel activation scales are folded into the weights before they are quantized
 // (W'[n, c] = W[n, c] * sx_c), so the kernel always sees integer activations times one scale
 // per token (1 for the static form).
-// Activations: int4 a in [-7, 7], [T, K], scale s_t per token, stored one per byte as 16 * a in
-// the order the integer MMA reads them (each byte is then an operand as it stands): in each
-// block of 32 channels, byte L < 16 holds 16 * a[2L] and byte 16 + L holds 16 * a[2L + 1]
-// (ref::arrangeActivations). Twice the bytes of packed nibbles, which is small next to the
-// weights, and no unpacking of a in the product's inner loop.
+// Activations: int4 a in [-7, 7] packed the same way, [T, K], scale s_t per token.
 // DABC: r [T, ld] bf16 holds x - x_hat for the Mk masked channels (the rest is exactly 0);
 // wm [N, ld] bf16 the dequantized weight columns of those channels (W_Q[:, masked]). Both are
 // stored with the leading dimension ld = dabcStride(Mk) (Mk rounded up to 64), columns Mk..ld-1
@@ -163,13 +159,13 @@ void mxfp4FakeQuant(const float* x, int64_t rows, int64_t cols, bool evenRule, f
 //     in rows of dabcStride(Mk) whose tail is written with zeros.
 constexpr int dabcStride(int Mk) { return (Mk + 63) / 64 * 64; }
 void quantizeActivations(const uint16_t* xBf16, int64_t T, int64_t K, const float* channelScale,
-                         const int32_t* maskedIndex, int Mk, float rho, int8_t* a, float* tokenScale,
+                         const int32_t* maskedIndex, int Mk, float rho, uint8_t* aPacked, float* tokenScale,
                          uint16_t* residualBf16, void* stream = nullptr);
 // The product. acc (optional, [T, N] int32) receives the integer sums for tests. tile: the
 // block tiling, chosen by T and N (Auto) or forced (tests and bench_cuda --tile compare them;
 // every one computes the same integers and the same y up to the float32 summation order).
 enum class W4a4Tile { Auto, Small, Mid, Large, Wide, Tall, Large16 };
-void w4a4Linear(const int8_t* a, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
+void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
                 const uint16_t* residualBf16, const uint16_t* wMaskedBf16, int Mk, const uint16_t* biasBf16,
                 int64_t T, int64_t N, int64_t K, uint16_t* yBf16, int32_t* acc = nullptr, void* stream = nullptr,
                 W4a4Tile tile = W4a4Tile::Auto);

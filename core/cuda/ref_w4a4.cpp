@@ -2,7 +2,6 @@
 // linear"): the arithmetic of quantizeActivations and w4a4Linear in w4a4.cu, element by element.
 // Every float operation the kernel rounds separately is rounded separately here too (through
 // `rn`, a volatile store, so that no compiler contracts a * b + c into one fused multiply-add).
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -79,23 +78,6 @@ std::vector<int8_t> unpackInt4(const std::vector<uint8_t>& packed, int64_t rows,
         out[2 * i] = static_cast<int8_t>(lo >= 8 ? lo - 16 : lo);
         out[2 * i + 1] = static_cast<int8_t>(hi >= 8 ? hi - 16 : hi);
     }
-    return out;
-}
-
-std::vector<int8_t> arrangeActivations(const std::vector<int8_t>& a, int64_t rows, int64_t cols)
-{
-    need(rows >= 0 && cols >= 0 && cols % 32 == 0, "arrangeActivations: cols must be a multiple of 32");
-    need(static_cast<int64_t>(a.size()) == rows * cols, "arrangeActivations: size is not rows * cols");
-    need(std::all_of(a.begin(), a.end(), [](int8_t v) { return v >= -8 && v <= 7; }),
-         "arrangeActivations: values must be 4-bit");
-    std::vector<int8_t> out(a.size());
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t b = 0; b < cols; b += 32)
-            for (int64_t l = 0; l < 16; ++l) {
-                out[static_cast<size_t>(r * cols + b + l)] = static_cast<int8_t>(16 * a[static_cast<size_t>(r * cols + b + 2 * l)]);
-                out[static_cast<size_t>(r * cols + b + 16 + l)] =
-                    static_cast<int8_t>(16 * a[static_cast<size_t>(r * cols + b + 2 * l + 1)]);
-            }
     return out;
 }
 

@@ -43,9 +43,6 @@ float fromBf16(uint16_t b);
 // Signed 4-bit values, [rows, cols] packed two per byte along cols, first in the low nibble.
 std::vector<uint8_t> packInt4(const std::vector<int8_t>& v, int64_t rows, int64_t cols);
 std::vector<int8_t> unpackInt4(const std::vector<uint8_t>& packed, int64_t rows, int64_t cols);
-// Activations [rows, cols] (cols a multiple of 32) in the order the GPU product reads them:
-// 16 * a, and in each block of 32 columns byte L < 16 holds a[2L], byte 16 + L a[2L + 1].
-std::vector<int8_t> arrangeActivations(const std::vector<int8_t>& a, int64_t rows, int64_t cols);
 // quantizeActivations' arithmetic; a unpacked [T, K].
 void quantizeActivations(const std::vector<uint16_t>& xBf16, int64_t T, int64_t K, const float* channelScale,
                          const std::vector<int32_t>& maskedIndex, float rho, std::vector<int8_t>& a,

@@ -45,9 +45,9 @@ void mxfp4Quantize(const float*, int64_t, int64_t, bool, uint8_t*, uint8_t*, voi
 void mxfp4Dequantize(const uint8_t*, const uint8_t*, int64_t, int64_t, float*, void*) { unavailable("mxfp4Dequantize"); }
 void nvfp4FakeQuant(const float*, int64_t, int64_t, float, float*, void*) { unavailable("nvfp4FakeQuant"); }
 void mxfp4FakeQuant(const float*, int64_t, int64_t, bool, float*, void*) { unavailable("mxfp4FakeQuant"); }
-void quantizeActivations(const uint16_t*, int64_t, int64_t, const float*, const int32_t*, int, float, int8_t*, float*,
+void quantizeActivations(const uint16_t*, int64_t, int64_t, const float*, const int32_t*, int, float, uint8_t*, float*,
                          uint16_t*, void*) { unavailable("quantizeActivations"); }
-void w4a4Linear(const int8_t*, const float*, const uint8_t*, const float*, const uint16_t*, const uint16_t*, int,
+void w4a4Linear(const uint8_t*, const float*, const uint8_t*, const float*, const uint16_t*, const uint16_t*, int,
                 const uint16_t*, int64_t, int64_t, int64_t, uint16_t*, int32_t*, void*, W4a4Tile) { unavailable("w4a4Linear"); }
 
 } // namespace mq::cuda

@@ -130,7 +130,7 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     std::vector<float> tsRef;
     std::vector<uint16_t> resRef;
     ref::quantizeActivations(x, T, K, c.staticScales ? chanScale.data() : nullptr, masked, c.rho, aRef, tsRef, resRef);
-    const std::vector<int8_t> aArrRef = ref::arrangeActivations(aRef, T, K);
+    const std::vector<uint8_t> aPackedRef = ref::packInt4(aRef, T, K);
     std::vector<int32_t> accRef;
     std::vector<uint16_t> yRef;
     ref::w4a4Linear(aRef, tsRef, w, ws, resRef, wm, Mk, bias, T, N, K, accRef, yRef);
@@ -139,7 +139,7 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     Buffer dx = upload(x.data(), x.size() * 2);
     Buffer dcs = upload(chanScale.data(), chanScale.size() * 4);
     Buffer dmi = upload(masked.data(), masked.size() * 4);
-    Buffer da(std::max<size_t>(static_cast<size_t>(T * K), 16));
+    Buffer da(std::max<size_t>(static_cast<size_t>(T * K / 2), 16));
     Buffer dts(std::max<size_t>(static_cast<size_t>(T) * 4, 16));
     Buffer dres(std::max<size_t>(static_cast<size_t>(T) * ld * 2, 16));
     Buffer dw = upload(wPacked.data(), wPacked.size());
@@ -150,27 +150,27 @@ void runCase(Report& r, const Case& c, std::mt19937& rng)
     Buffer dacc(std::max<size_t>(static_cast<size_t>(T * N) * 4, 16));
 
     quantizeActivations(dx.as<uint16_t>(), T, K, c.staticScales ? dcs.as<float>() : nullptr, dmi.as<int32_t>(), Mk,
-                        c.rho, da.as<int8_t>(), dts.as<float>(), dres.as<uint16_t>());
-    w4a4Linear(da.as<int8_t>(), dts.as<float>(), dw.as<uint8_t>(), dws.as<float>(), dres.as<uint16_t>(),
+                        c.rho, da.as<uint8_t>(), dts.as<float>(), dres.as<uint16_t>());
+    w4a4Linear(da.as<uint8_t>(), dts.as<float>(), dw.as<uint8_t>(), dws.as<float>(), dres.as<uint16_t>(),
                dwm.as<uint16_t>(), Mk, c.bias ? db.as<uint16_t>() : nullptr, T, N, K, dy.as<uint16_t>(),
                dacc.as<int32_t>(), nullptr, c.tile);
     synchronize();
-    const auto aArr = download<int8_t>(da, static_cast<size_t>(T * K));
+    const auto aPacked = download<uint8_t>(da, static_cast<size_t>(T * K / 2));
     const auto ts = download<float>(dts, static_cast<size_t>(T));
     const auto res = download<uint16_t>(dres, static_cast<size_t>(T) * ld);
     const auto acc = download<int32_t>(dacc, static_cast<size_t>(T * N));
     const auto y = download<uint16_t>(dy, static_cast<size_t>(T * N));
     // Without the acc output: the same y, bit for bit.
     dy.zero();
-    w4a4Linear(da.as<int8_t>(), dts.as<float>(), dw.as<uint8_t>(), dws.as<float>(), dres.as<uint16_t>(),
+    w4a4Linear(da.as<uint8_t>(), dts.as<float>(), dw.as<uint8_t>(), dws.as<float>(), dres.as<uint16_t>(),
                dwm.as<uint16_t>(), Mk, c.bias ? db.as<uint16_t>() : nullptr, T, N, K, dy.as<uint16_t>(), nullptr,
                nullptr, c.tile);
     synchronize();
     const auto y2 = download<uint16_t>(dy, static_cast<size_t>(T * N));
 
     int64_t badA = 0, badTs = 0, badRes = 0, badAcc = 0, badY = 0, badY2 = 0;
-    for (size_t i = 0; i < aArr.size(); ++i)
-        badA += aArr[i] != aArrRef[i];
+    for (size_t i = 0; i < aPacked.size(); ++i)
+        badA += aPacked[i] != aPackedRef[i];
     for (size_t i = 0; i < ts.size(); ++i)
         badTs += std::memcmp(&ts[i], &tsRef[i], 4) != 0;
     for (int64_t t = 0; t < T; ++t)

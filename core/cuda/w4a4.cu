@@ -2,21 +2,19 @@
 // CPU reference with the same arithmetic: ref_w4a4.cpp (reference.h).
 //
 // Design of w4a4Linear (one kernel):
-//   * Block tile BM x BN of y, the K loop in stages of BK columns, STAGES-deep cp.async
-//     pipeline of a (BM rows of BK int8 bytes) and w (BN rows of BK / 2 packed bytes) into
+//   * Block tile BM x BN of y, the K loop in stages of BK int4 columns (BK / 2 bytes a row),
+//     STAGES-deep cp.async pipeline of the packed bytes of a (BM rows) and w (BN rows) into
 //     shared memory (rows padded by 16 bytes: ldmatrix reads them without bank conflicts;
 //     rows beyond T or N and columns beyond K are zero-filled by cp.async's src-size 0).
 //   * Warps: WARPS_M x WARPS_N tile the block; KSPLIT groups of them split each stage's k64
 //     pairs between them (small T: more warps per output tile) and add up through shared
 //     memory at the end (int32, exact).
 //   * Integer tensor cores: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32. H100/H200 have no
-//     fast int4 MMA, so weight nibbles become int8 in registers: a 32-bit word of 8 packed
-//     nibbles gives (w << 4) & 0xF0F0F0F0 (the even nibbles) and w & 0xF0F0F0F0 (the odd ones),
-//     each byte 16 x the signed nibble (two's complement, no sign extension needed). The
-//     activations arrive from quantizeActivations already as such bytes (16 x a, in the MMA's
-//     k order below), so the inner loop unpacks w only. Both operands carry the factor 16, so
-//     the MMA sums 256 x a.w exactly (|256 * 56 * K| < 2^31 for K up to 131072, checked) and an
-//     arithmetic shift by 8 gives the exact sum.
+//     fast int4 MMA, so nibbles become int8 in registers: a 32-bit word of 8 packed nibbles
+//     gives (w << 4) & 0xF0F0F0F0 (the even nibbles) and w & 0xF0F0F0F0 (the odd ones), each
+//     byte 16 x the signed nibble (two's complement, no sign extension needed). Both operands
+//     carry the factor 16, so the MMA sums 256 x a.w exactly (|256 * 56 * K| < 2^31 for K up to
+//     131072, checked) and an arithmetic shift by 8 gives the exact sum.
 //   * Fragment layout (PTX ISA, "Matrix Fragments for mma.m16n8k32", section 9.7.14.5.10 /
 //     anchor warp-level-matrix-fragment-mma-16832, .s8/.u8 rows), groupID g = lane >> 2,
 //     threadID_in_group t = lane % 4:
@@ -25,11 +23,9 @@
 //       B 32x8  col: b0 = col g,   k 4t..4t+3   b1 = col g,   k 16+4t..+3
 //       C 16x8  s32: c0, c1 = row g, cols 2t, 2t+1;  c2, c3 = row g+8, cols 2t, 2t+1
 //     The k order inside one mma does not change the sum as long as A and B use the same one:
-//     for w, ldmatrix (below) gives lane (g, t) the bytes 4t..4t+3 of a 16-byte row (32 nibbles
-//     = one k32 step), i.e. physical k 8t..8t+7 of that step; the even ones go to the "k
-//     4t..4t+3" slot (b0) and the odd ones to the "k 16+4t.." slot (b1). The activations are
-//     stored in that order (a 32-byte row of a step: byte L < 16 is physical k 2L, byte 16 + L
-//     is 2L + 1), so ldmatrix of their 32 bytes yields a0..a3 as they stand.
+//     ldmatrix (below) gives lane (g, t) the bytes 4t..4t+3 of a 16-byte row (32 nibbles = one
+//     k32 step), i.e. physical k 8t..8t+7 of that step; the even ones go to the "k 4t..4t+3"
+//     slot (a0/a1, b0) and the odd ones to the "k 16+4t.." slot (a2/a3, b1), for A and B alike.
 //   * ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8q..8q+7 give the row addresses of matrix
 //     q; lane T receives in register q the 32 bits at row T/4, bytes 4(T%4)..+3 of matrix q.
 //   * DABC: the same block tile runs a second loop over the Mk masked columns, 64 at a time,
@@ -130,7 +126,7 @@ constexpr int kQuantThreads = 256;
 
 __global__ void __launch_bounds__(kQuantThreads)
 quantizeKernel(const uint16_t* __restrict__ x, int64_t K, const float* __restrict__ channelScale,
-               const int32_t* __restrict__ maskedIndex, int Mk, float rho, int8_t* __restrict__ aOut,
+               const int32_t* __restrict__ maskedIndex, int Mk, float rho, uint8_t* __restrict__ aPacked,
                float* __restrict__ tokenScale, uint16_t* __restrict__ residual)
 {
     __shared__ float warpMax[kQuantThreads / 32];
@@ -160,18 +156,14 @@ quantizeKernel(const uint16_t* __restrict__ x, int64_t K, const float* __restric
     if (threadIdx.x == 0)
         tokenScale[t] = s;
 
-    // The MMA's A order (kernels.h): in each block of 32 channels, byte L < 16 holds 16 * a[2L]
-    // and byte 16 + L holds 16 * a[2L + 1].
-    int8_t* out = aOut + t * K;
+    uint8_t* out = aPacked + t * half;
     for (int64_t j = threadIdx.x; j < half; j += blockDim.x) {
         const uint32_t v = row2[j];
         const float s0 = channelScale ? channelScale[2 * j] : s;
         const float s1 = channelScale ? channelScale[2 * j + 1] : s;
         const int q0 = quant4(bf16ToFloat(static_cast<uint16_t>(v & 0xFFFFu)), s0);
         const int q1 = quant4(bf16ToFloat(static_cast<uint16_t>(v >> 16)), s1);
-        int8_t* blk = out + (j >> 4) * 32 + (j & 15);
-        blk[0] = static_cast<int8_t>(16 * q0);
-        blk[16] = static_cast<int8_t>(16 * q1);
+        out[j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
     }
 
     const int ld = dabcLd(Mk);
@@ -262,12 +254,9 @@ struct Cfg {
     static constexpr int THREADS = WARPS_M * WARPS_N * KSPLIT * 32;
     static constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N;
     static constexpr int MT = WTM / 16, NT = WTN / 8;
-    static constexpr int AROWB = BK;                    // int8 activation bytes of one row in a stage
-    static constexpr int WROWB = BK / 2;                // packed weight bytes of one row in a stage
-    static constexpr int SROWA = AROWB + 16;            // padded smem rows (conflict-free ldmatrix)
-    static constexpr int SROWW = WROWB + 16;
-    static constexpr int A_BYTES = BM * SROWA;          // a stage: BM rows of a, then BN rows of w
-    static constexpr int STAGE_BYTES = A_BYTES + BN * SROWW;
+    static constexpr int ROWB = BK / 2;                 // packed bytes of one row in a stage
+    static constexpr int SROW = ROWB + 16;              // padded smem row
+    static constexpr int STAGE_BYTES = (BM + BN) * SROW;
     static constexpr int PIPE_BYTES = STAGES * STAGE_BYTES;
     static constexpr int DABC_BYTES = (BM + BN) * kDabcStride; // one DABC chunk (two slots)
     static constexpr int RED_BYTES = (KSPLIT - 1) * BM * BN * 4;
@@ -278,7 +267,7 @@ struct Cfg {
     static_assert(WTM % 16 == 0 && WTN % 16 == 0, "warp tile: 16-row m-tiles, pairs of 8-column n-tiles");
     static_assert(BK % 64 == 0 && (BK / 64) % KSPLIT == 0, "stage: whole k64 pairs per k-group");
     static_assert((kDabcCols / 16) % KSPLIT == 0, "DABC chunk: whole k16 steps per k-group");
-    static_assert(SROWA % 16 == 0 && SROWW % 16 == 0, "16-byte aligned smem rows");
+    static_assert(SROW % 16 == 0, "16-byte aligned smem rows");
 };
 
 // Small T (decode): 16 x 32 tiles, 2 warps across N x 4 k-groups.
@@ -295,7 +284,7 @@ using CfgLarge16 = Cfg<128, 128, 4, 4, 1, 128, 4>;
 
 template <class C>
 __global__ void __launch_bounds__(C::THREADS)
-w4a4Kernel(const int8_t* __restrict__ aArr, const float* __restrict__ tokenScale,
+w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenScale,
            const uint8_t* __restrict__ wPacked, const float* __restrict__ weightScale,
            const uint16_t* __restrict__ residual, const uint16_t* __restrict__ wMasked, int Mk,
            const uint16_t* __restrict__ bias, int64_t T, int64_t N, int64_t K, uint16_t* __restrict__ y,
@@ -316,37 +305,33 @@ w4a4Kernel(const int8_t* __restrict__ aArr, const float* __restrict__ tokenScale
 
     const int64_t bm0 = static_cast<int64_t>(blockIdx.y) * C::BM;
     const int64_t bn0 = static_cast<int64_t>(blockIdx.x) * C::BN;
-    const int64_t wRowBytes = K / 2;
+    const int64_t rowBytes = K / 2;
     const int KT = static_cast<int>((K + C::BK - 1) / C::BK);
     const uint32_t smemBase = smemAddr(smem);
 
-    // One stage: BM rows of a (int8), then BN rows of w (packed), 16-byte chunks, zero-filled
-    // outside.
+    // One stage: BM rows of a, then BN rows of w, 16-byte chunks, zero-filled outside.
     auto loadStage = [&](int slot, int kt) {
-        constexpr int CPRA = C::AROWB / 16, CPRW = C::WROWB / 16;
-        constexpr int TOTAL = C::BM * CPRA + C::BN * CPRW;
+        constexpr int CPR = C::ROWB / 16;
+        constexpr int TOTAL = (C::BM + C::BN) * CPR;
         const uint32_t stage = smemBase + slot * C::STAGE_BYTES;
+        const int64_t kb0 = static_cast<int64_t>(kt) * C::ROWB;
 #pragma unroll
         for (int c = tid; c < TOTAL; c += C::THREADS) {
-            const void* src;
+            const int r = c / CPR;
+            const int ch = c % CPR;
+            const int64_t kb = kb0 + ch * 16;
+            const uint8_t* src;
             bool ok;
-            uint32_t dst;
-            if (c < C::BM * CPRA) {
-                const int r = c / CPRA, ch = c % CPRA;
+            if (r < C::BM) {
                 const int64_t gr = bm0 + r;
-                const int64_t kb = static_cast<int64_t>(kt) * C::AROWB + ch * 16;
-                ok = gr < T && kb < K;
-                src = ok ? aArr + gr * K + kb : static_cast<const void*>(aArr);
-                dst = stage + r * C::SROWA + ch * 16;
+                ok = gr < T && kb < rowBytes;
+                src = ok ? aPacked + gr * rowBytes + kb : aPacked;
             } else {
-                const int r = (c - C::BM * CPRA) / CPRW, ch = (c - C::BM * CPRA) % CPRW;
-                const int64_t gr = bn0 + r;
-                const int64_t kb = static_cast<int64_t>(kt) * C::WROWB + ch * 16;
-                ok = gr < N && kb < wRowBytes;
-                src = ok ? wPacked + gr * wRowBytes + kb : static_cast<const void*>(wPacked);
-                dst = stage + C::A_BYTES + r * C::SROWW + ch * 16;
+                const int64_t gr = bn0 + (r - C::BM);
+                ok = gr < N && kb < rowBytes;
+                src = ok ? wPacked + gr * rowBytes + kb : wPacked;
             }
-            cpAsync16(dst, src, ok ? 16 : 0);
+            cpAsync16(stage + r * C::SROW + ch * 16, src, ok ? 16 : 0);
         }
     };
 
@@ -398,7 +383,7 @@ w4a4Kernel(const int8_t* __restrict__ aArr, const float* __restrict__ tokenScale
     // Lane-constant parts of the ldmatrix addresses.
     const int aRow = wm * C::WTM + ldmARow(lane);
     const int aByte = ldmAByte(lane);
-    const int bRow = wn * C::WTN + ldmBRow(lane); // a row of w in the stage (after the BM rows of a)
+    const int bRow = C::BM + wn * C::WTN + ldmBRow(lane);
     const int bByte = ldmBByte(lane);
 
     for (int kt = 0; kt < KT; ++kt) {
@@ -412,18 +397,25 @@ w4a4Kernel(const int8_t* __restrict__ aArr, const float* __restrict__ tokenScale
         }
         const uint32_t stage = smemBase + (kt % C::STAGES) * C::STAGE_BYTES;
 #pragma unroll
-        for (int p = kg; p < C::BK / 64; p += C::KSPLIT) { // k64 pair: a bytes 64p.., w bytes 32p..
-            uint32_t af[MT][2][4];                           // [m-tile][k32 step][reg]: a0..a3 as stored
+        for (int p = kg; p < C::BK / 64; p += C::KSPLIT) { // k64 pair: bytes 32p .. 32p + 31 of each row
+            uint32_t af[MT][2][4];                           // [m-tile][k32 step][reg]
 #pragma unroll
-            for (int i = 0; i < MT; ++i)
-#pragma unroll
-                for (int st = 0; st < 2; ++st)
-                    ldmatrixX4(stage + (aRow + i * 16) * C::SROWA + p * 64 + st * 32 + aByte, af[i][st][0],
-                               af[i][st][1], af[i][st][2], af[i][st][3]);
+            for (int i = 0; i < MT; ++i) {
+                uint32_t r0, r1, r2, r3;
+                ldmatrixX4(stage + (aRow + i * 16) * C::SROW + p * 32 + aByte, r0, r1, r2, r3);
+                af[i][0][0] = evenNibbles16(r0); // row g,   step 0
+                af[i][0][1] = evenNibbles16(r1); // row g+8, step 0
+                af[i][0][2] = oddNibbles16(r0);
+                af[i][0][3] = oddNibbles16(r1);
+                af[i][1][0] = evenNibbles16(r2); // row g,   step 1
+                af[i][1][1] = evenNibbles16(r3); // row g+8, step 1
+                af[i][1][2] = oddNibbles16(r2);
+                af[i][1][3] = oddNibbles16(r3);
+            }
 #pragma unroll
             for (int j = 0; j < NT; j += 2) {
                 uint32_t r0, r1, r2, r3;
-                ldmatrixX4(stage + C::A_BYTES + (bRow + j * 8) * C::SROWW + p * 32 + bByte, r0, r1, r2, r3);
+                ldmatrixX4(stage + (bRow + j * 8) * C::SROW + p * 32 + bByte, r0, r1, r2, r3);
                 // r0: tile j step 0, r1: tile j step 1, r2: tile j+1 step 0, r3: tile j+1 step 1
 #pragma unroll
                 for (int i = 0; i < MT; ++i) {
@@ -538,7 +530,7 @@ w4a4Kernel(const int8_t* __restrict__ aArr, const float* __restrict__ tokenScale
 #pragma unroll
                 for (int j = 0; j < NT; j += 2) {
                     uint32_t r0, r1, r2, r3; // b0, b1 of tile j; b0, b1 of tile j+1
-                    ldmatrixX4(sd + (C::BM + bRow + j * 8) * kDabcStride + u * 32 + bByte, r0, r1, r2, r3);
+                    ldmatrixX4(sd + (bRow + j * 8) * kDabcStride + u * 32 + bByte, r0, r1, r2, r3);
 #pragma unroll
                     for (int i = 0; i < MT; ++i) {
                         mmaBf16(dacc[i][j], af[i], r0, r1);
@@ -616,7 +608,7 @@ w4a4Kernel(const int8_t* __restrict__ aArr, const float* __restrict__ tokenScale
 }
 
 template <class C>
-void launchW4a4(const int8_t* aArr, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
+void launchW4a4(const uint8_t* aPacked, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
                 const uint16_t* residual, const uint16_t* wMasked, int Mk, const uint16_t* bias, int64_t T,
                 int64_t N, int64_t K, uint16_t* y, int32_t* acc, cudaStream_t stream)
 {
@@ -628,7 +620,7 @@ void launchW4a4(const int8_t* aArr, const float* tokenScale, const uint8_t* wPac
     const dim3 grid(static_cast<unsigned>((N + C::BN - 1) / C::BN), static_cast<unsigned>((T + C::BM - 1) / C::BM));
     if (grid.y > 65535u)
         throw Error("w4a4Linear: T too large for the grid (" + std::to_string(T) + ")");
-    w4a4Kernel<C><<<grid, C::THREADS, C::SMEM, stream>>>(aArr, tokenScale, wPacked, weightScale, residual,
+    w4a4Kernel<C><<<grid, C::THREADS, C::SMEM, stream>>>(aPacked, tokenScale, wPacked, weightScale, residual,
                                                          wMasked, Mk, bias, T, N, K, y, acc);
     checkLaunch("w4a4Linear: kernel launch");
 }
@@ -649,7 +641,7 @@ bool aligned16(const void* p)
 } // namespace
 
 void quantizeActivations(const uint16_t* xBf16, int64_t T, int64_t K, const float* channelScale,
-                         const int32_t* maskedIndex, int Mk, float rho, int8_t* aArr, float* tokenScale,
+                         const int32_t* maskedIndex, int Mk, float rho, uint8_t* aPacked, float* tokenScale,
                          uint16_t* residualBf16, void* stream)
 {
     if (T < 0 || K < 0 || Mk < 0)
@@ -665,11 +657,11 @@ void quantizeActivations(const uint16_t* xBf16, int64_t T, int64_t K, const floa
     if (T > 0x7fffffff)
         throw Error("quantizeActivations: T too large");
     quantizeKernel<<<static_cast<unsigned>(T), kQuantThreads, 0, static_cast<cudaStream_t>(stream)>>>(
-        xBf16, K, channelScale, maskedIndex, Mk, rho, aArr, tokenScale, residualBf16);
+        xBf16, K, channelScale, maskedIndex, Mk, rho, aPacked, tokenScale, residualBf16);
     checkLaunch("quantizeActivations: kernel launch");
 }
 
-void w4a4Linear(const int8_t* aArr, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
+void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
                 const uint16_t* residualBf16, const uint16_t* wMaskedBf16, int Mk, const uint16_t* biasBf16,
                 int64_t T, int64_t N, int64_t K, uint16_t* yBf16, int32_t* acc, void* stream, W4a4Tile tile)
 {
@@ -683,13 +675,13 @@ void w4a4Linear(const int8_t* aArr, const float* tokenScale, const uint8_t* wPac
         throw Error("w4a4Linear: Mk > 0 needs residual and wMasked");
     if (Mk > 0 && (!aligned16(residualBf16) || !aligned16(wMaskedBf16)))
         throw Error("w4a4Linear: residual and wMasked must be 16-byte aligned");
-    if (!aligned16(aArr) || !aligned16(wPacked))
-        throw Error("w4a4Linear: a and packed w must be 16-byte aligned");
+    if (!aligned16(aPacked) || !aligned16(wPacked))
+        throw Error("w4a4Linear: packed a and w must be 16-byte aligned");
     if (T == 0 || N == 0)
         return;
     const cudaStream_t s = static_cast<cudaStream_t>(stream);
 #define MQ_W4A4_LAUNCH(CFG)                                                                                           \
-    launchW4a4<CFG>(aArr, tokenScale, wPacked, weightScale, residualBf16, wMaskedBf16, Mk, biasBf16, T, N, K, yBf16, \
+    launchW4a4<CFG>(aPacked, tokenScale, wPacked, weightScale, residualBf16, wMaskedBf16, Mk, biasBf16, T, N, K, yBf16, \
                     acc, s)
     switch (tile) {
     case W4a4Tile::Small: MQ_W4A4_LAUNCH(CfgSmall); return;
