@@ -19,10 +19,10 @@ namespace {
 constexpr int kThreads = 128;
 constexpr int kBatch = 16; // rows whose loads a thread issues together (a power of two, at most 32)
 
-__device__ __forceinline__ int histBinOf(float a)
+// The log2 histogram's bin of a finite value from its biased exponent field (its magnitude's).
+__device__ __forceinline__ int histBinOfExponent(int biased)
 {
-    const int e = int((__float_as_uint(a) >> 23) & 0xffu) - 127;
-    return min(max(e - kHistMinExp, 0), kHistBins - 1);
+    return min(max(biased - 127 - kHistMinExp, 0), kHistBins - 1);
 }
 
 // Float min/max through the integer order of IEEE-754 bits (non-NaN values).
@@ -109,7 +109,8 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
         ss = 0.0;
     };
     auto add = [&](float v) {
-        if (!isfinite(v)) {
+        const int e = int((__float_as_uint(v) >> 23) & 0xffu); // biased exponent; 255: inf or NaN
+        if (e == 0xff) {
             ++bad;
             return;
         }
@@ -120,7 +121,9 @@ __global__ void __launch_bounds__(kThreads) statsKernel(const float* __restrict_
         // The product of two floats is exact in float64, so the fused form rounds once, as
         // __dadd_rn(ss, __dmul_rn(d, d)) does: the same bits, one instruction.
         ss = __fma_rn(d, d, ss);
-        ++hs[histBinOf(fabsf(v)) * kThreads + tid];
+        // The column is this thread's own; a shared-memory atomic is one instruction where
+        // load, add and store were three.
+        atomicAdd(&hs[histBinOfExponent(e) * kThreads + tid], 1u);
     };
     const float* col = x + (live ? c : K - 1);
     // Rows in batches of kBatch: the batch's loads are issued together (one load in flight per
