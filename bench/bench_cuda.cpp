@@ -186,6 +186,7 @@ int main(int argc, char** argv)
             benchGrid(o);
             benchFp4(o);
         }
+        bench::benchMmaPeak(o, d.multiprocessors);
         bench::benchW4a4(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_cuda: %s\n", e.what());

@@ -18,5 +18,7 @@ struct Options {
 
 // The fused W4A4 + DABC linear against cuBLAS BF16 at Qwen2.5-7B shapes (bench_cuda_w4a4.cpp).
 void benchW4a4(const Options& o);
+// The throughput of the mma.sync instructions the fused linear uses (bench_cuda_peak.cu).
+void benchMmaPeak(const Options& o, int multiprocessors);
 
 } // namespace mq::cuda::bench
