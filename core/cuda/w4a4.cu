@@ -213,7 +213,7 @@ __device__ __forceinline__ void ldmatrixX4(uint32_t addr, uint32_t& r0, uint32_t
 
 __device__ __forceinline__ void mmaS8(int32_t (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
 {
-    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+    asm("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
                  "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                  : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
@@ -221,7 +221,7 @@ __device__ __forceinline__ void mmaS8(int32_t (&c)[4], const uint32_t (&a)[4], u
 
 __device__ __forceinline__ void mmaBf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
 {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                  "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
@@ -418,11 +418,15 @@ w4a4Kernel(const uint8_t* __restrict__ aPacked, const float* __restrict__ tokenS
                 uint32_t r0, r1, r2, r3;
                 ldmatrixX4(stage + (bRow + j * 8) * C::SROW + p * 32 + bByte, r0, r1, r2, r3);
                 // r0: tile j step 0, r1: tile j step 1, r2: tile j+1 step 0, r3: tile j+1 step 1
+                // Step 0 of every m-tile before step 1: an MMA never waits on the one just issued.
 #pragma unroll
                 for (int i = 0; i < MT; ++i) {
                     mmaS8(acc[i][j], af[i][0], evenNibbles16(r0), oddNibbles16(r0));
-                    mmaS8(acc[i][j], af[i][1], evenNibbles16(r1), oddNibbles16(r1));
                     mmaS8(acc[i][j + 1], af[i][0], evenNibbles16(r2), oddNibbles16(r2));
+                }
+#pragma unroll
+                for (int i = 0; i < MT; ++i) {
+                    mmaS8(acc[i][j], af[i][1], evenNibbles16(r1), oddNibbles16(r1));
                     mmaS8(acc[i][j + 1], af[i][1], evenNibbles16(r3), oddNibbles16(r3));
                 }
             }
