@@ -3,7 +3,7 @@
 // memory bandwidth against the GPU's peak, the grid scorer's time per input group, the FP4
 // quantizers' bandwidth, and (bench_cuda_w4a4.cpp) the fused W4A4 + DABC linear against cuBLAS
 // BF16. Usage: bench_cuda [--quick] [--repeats N] [--w4a4] [--shape 0|1|2] [--t T[,T...]]
-// [--tile auto|small|mid|large|wide|tall|large16|wide16] (--w4a4: the fused linear alone; --shape:
+// [--tile auto|small|mid|large|wide|tall|large16|wide16|widek] (--w4a4: the fused linear alone; --shape:
 // up/gate, down or attn alone; --t: these token counts; --tile: one forced tiling).
 // Needs a GPU; says so and exits 77 without one.
 #include "bench_cuda.h"
@@ -144,14 +144,14 @@ int main(int argc, char** argv)
         } else if (!std::strcmp(argv[i], "--w4a4")) {
             o.w4a4Only = true;
         } else if (!std::strcmp(argv[i], "--tile") && i + 1 < argc) {
-            const char* names[] = {"auto", "small", "mid", "large", "wide", "tall", "large16", "wide16"};
+            const char* names[] = {"auto", "small", "mid", "large", "wide", "tall", "large16", "wide16", "widek"};
             const char* want = argv[++i];
             o.tile = -1;
-            for (int t = 0; t < 8; ++t)
+            for (int t = 0; t < 9; ++t)
                 if (!std::strcmp(want, names[t]))
                     o.tile = t;
             if (o.tile < 0) {
-                std::fprintf(stderr, "bench_cuda: --tile is one of auto, small, mid, large, wide, tall, large16, wide16\n");
+                std::fprintf(stderr, "bench_cuda: --tile is one of auto, small, mid, large, wide, tall, large16, wide16, widek\n");
                 return 2;
             }
         } else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {

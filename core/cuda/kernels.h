@@ -164,7 +164,7 @@ void quantizeActivations(const uint16_t* xBf16, int64_t T, int64_t K, const floa
 // The product. acc (optional, [T, N] int32) receives the integer sums for tests. tile: the
 // block tiling, chosen by T and N (Auto) or forced (tests and bench_cuda --tile compare them;
 // every one computes the same integers and the same y up to the float32 summation order).
-enum class W4a4Tile { Auto, Small, Mid, Large, Wide, Tall, Large16, Wide16 };
+enum class W4a4Tile { Auto, Small, Mid, Large, Wide, Tall, Large16, Wide16, WideK };
 void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* wPacked, const float* weightScale,
                 const uint16_t* residualBf16, const uint16_t* wMaskedBf16, int Mk, const uint16_t* biasBf16,
                 int64_t T, int64_t N, int64_t K, uint16_t* yBf16, int32_t* acc = nullptr, void* stream = nullptr,

@@ -243,7 +243,8 @@ void testW4a4(Report& r)
     cases.push_back({300, 1000, 3584, 179, true, 0.0f, false});
     // Every tiling forced, on shapes ragged for each (bench_cuda --tile compares their speed).
     for (W4a4Tile t : {W4a4Tile::Small, W4a4Tile::Mid, W4a4Tile::Large, W4a4Tile::Wide, W4a4Tile::Tall,
-                       W4a4Tile::Large16, W4a4Tile::Wide16})
+                       W4a4Tile::Large16, W4a4Tile::Wide16,
+                       W4a4Tile::WideK})
         cases.push_back({t == W4a4Tile::Small ? int64_t(37) : int64_t(300), 777, 1024, 130, false, 0.5f, true, t});
     for (const Case& c : cases)
         runCase(r, c, rng);

@@ -282,6 +282,7 @@ using CfgWide = Cfg<128, 256, 2, 4, 1, 128, 3>;
 using CfgTall = Cfg<256, 128, 4, 2, 1, 128, 3>;
 using CfgLarge16 = Cfg<128, 128, 4, 4, 1, 128, 4>;
 using CfgWide16 = Cfg<128, 256, 4, 4, 1, 128, 3>;
+using CfgWideK = Cfg<128, 256, 2, 4, 1, 256, 2>; // stages of 256 columns: half the barriers
 
 template <class C>
 __global__ void __launch_bounds__(C::THREADS)
@@ -696,6 +697,7 @@ void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* 
     case W4a4Tile::Tall: MQ_W4A4_LAUNCH(CfgTall); return;
     case W4a4Tile::Large16: MQ_W4A4_LAUNCH(CfgLarge16); return;
     case W4a4Tile::Wide16: MQ_W4A4_LAUNCH(CfgWide16); return;
+    case W4a4Tile::WideK: MQ_W4A4_LAUNCH(CfgWideK); return;
     case W4a4Tile::Auto: break;
     }
     if (T <= 16) {
