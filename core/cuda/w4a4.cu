@@ -704,13 +704,14 @@ void w4a4Linear(const uint8_t* aPacked, const float* tokenScale, const uint8_t* 
         MQ_W4A4_LAUNCH(CfgSmall);
         return;
     }
-    // By the H200 measurements in bench/README.md: the 128 x 256 tiles (twice the MMAs per
-    // unpacked fragment) once they make at least one and a half waves of blocks; below that the
-    // 128 x 128 tiles of 16 warps while they fill every multiprocessor; then 64 x 64.
+    // By the H200 measurements in bench/README.md: the 128 x 256 tiles in stages of 256 columns
+    // (twice the MMAs per unpacked fragment, half the barriers) once they make at least one and
+    // a half waves of blocks; below that the 128 x 128 tiles of 16 warps while they fill every
+    // multiprocessor; then 64 x 64.
     const auto blocks = [&](int bm, int bn) { return ((T + bm - 1) / bm) * ((N + bn - 1) / bn); };
     const int64_t sms = multiprocessorCount();
-    if (2 * blocks(CfgWide::BM, CfgWide::BN) >= 3 * sms)
-        MQ_W4A4_LAUNCH(CfgWide);
+    if (2 * blocks(CfgWideK::BM, CfgWideK::BN) >= 3 * sms)
+        MQ_W4A4_LAUNCH(CfgWideK);
     else if (blocks(CfgLarge16::BM, CfgLarge16::BN) >= sms)
         MQ_W4A4_LAUNCH(CfgLarge16);
     else
