@@ -274,9 +274,11 @@ struct Cfg {
 using CfgSmall = Cfg<16, 32, 1, 2, 4, 256, 6>;
 // Middle: 64 x 64 tiles, 2 x 2 warps x 2 k-groups.
 using CfgMid = Cfg<64, 64, 2, 2, 2, 128, 4>;
-// Larger T (bench_cuda --tile compares them): 128 x 128 tiles of 2 x 4 warps (warp tile
-// 64 x 32); warp tiles of 64 x 64 (twice the MMAs per unpacked fragment) in 128 x 256 or
-// 256 x 128 tiles; 128 x 128 tiles of 16 warps of 32 x 32 (more warps per scheduler).
+// Larger T (bench_cuda --tile compares them; the H200 figures are in bench/README.md):
+// 128 x 128 tiles of 2 x 4 warps (warp tile 64 x 32); warp tiles of 64 x 64 (twice the MMAs
+// per unpacked fragment) in 128 x 256 or 256 x 128 tiles; 16 warps of 32 x 32 (more warps per
+// scheduler) in 128 x 128 tiles, or of 32 x 64 in 128 x 256 tiles; and 128 x 256 tiles in two
+// stages of 256 columns (half the barriers: the fastest from T = 2048, Auto's choice).
 using CfgLarge = Cfg<128, 128, 2, 4, 1, 128, 4>;
 using CfgWide = Cfg<128, 256, 2, 4, 1, 128, 3>;
 using CfgTall = Cfg<256, 128, 4, 2, 1, 128, 3>;
