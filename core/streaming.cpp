@@ -5,6 +5,7 @@
 #include "calib/collector.h"
 #include "common/dist.h"
 #include "common/error.h"
+#include "common/runtime.h"
 #include "eval/layer_error.h"
 #include "quant/dabc.h"
 #include "quant/act_quant.h"
@@ -698,26 +699,36 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     EtaClock clock;
     const int L = model.numLayers();
     const double steps = double(L) + 1.0;
+    // A small model's batches run side by side, one intra-op thread each (runtime.h): each
+    // batch's arithmetic is that of a one-thread run, and the sums below keep the batch order.
+    const int workers = hook == nullptr ? interBatchWorkers(model.config().hiddenSize, run.batches()) : 1;
     for (int l = 0; l < L; ++l) {
         checkCancel(cancel);
         const LayerWeights w = model.layerWeights(l);
-        for (size_t i = 0; i < run.batches(); ++i) {
+        forEachParallel(run.batches(), workers, [&](size_t i) {
             checkCancel(cancel);
             run.step(i, w, hook, true);
-        }
+        });
         report(progress, "eval", double(l + 1) / steps, layerText(l, L),
                {{"tokens_per_s", double(run.rows()) * (l + 1) / L / std::max(1e-9, clock.elapsedSeconds())}});
     }
-    double sum = 0.0;
-    for (size_t i = 0; i < run.batches(); ++i) {
+    std::vector<NllSum> parts(run.batches());
+    forEachParallel(run.batches(), workers, [&](size_t i) {
         checkCancel(cancel);
-        const NllSum part = model.nextTokenNll(run.state(i), run.ids(i));
+        parts[i] = model.nextTokenNll(run.state(i), run.ids(i));
+        if (workers <= 1)
+            report(progress, "eval", (double(L) + double(i + 1) / double(run.batches())) / steps,
+                   "lm_head " + std::to_string(i + 1) + "/" + std::to_string(run.batches()),
+                   {{"tokens_per_s", double(run.rows()) / std::max(1e-9, clock.elapsedSeconds())}});
+    });
+    double sum = 0.0;
+    for (const NllSum& part : parts) {
         sum += part.nll;
         r.tokens += part.tokens;
-        report(progress, "eval", (double(L) + double(i + 1) / double(run.batches())) / steps,
-               "lm_head " + std::to_string(i + 1) + "/" + std::to_string(run.batches()),
-               {{"tokens_per_s", double(run.rows()) / std::max(1e-9, clock.elapsedSeconds())}});
     }
+    if (workers > 1)
+        report(progress, "eval", 1.0, "lm_head " + std::to_string(run.batches()) + "/" + std::to_string(run.batches()),
+               {{"tokens_per_s", double(run.rows()) / std::max(1e-9, clock.elapsedSeconds())}});
     dist::faultPoint("eval");
     sum = dist::sum(sum); // every rank's batches (dist.h)
     r.tokens = dist::sum(r.tokens);

@@ -37,6 +37,8 @@ public:
     StateStore(const StateStore&) = delete;
     StateStore& operator=(const StateStore&) = delete;
     // Stores t (float32) in slot i; a slot written again keeps its place (same shape required).
+    // put and get of different slots that exist already may run at the same time (the
+    // batches of a layer side by side); a new slot may not.
     void put(size_t i, const at::Tensor& t);
     at::Tensor get(size_t i) const;
     int64_t residentBytes() const { return m_resident; }

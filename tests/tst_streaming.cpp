@@ -21,6 +21,10 @@
 #include "model/tiny_omni.h"
 #include "pipeline.h"
 #include "streaming.h"
+#include "common/runtime.h"
+#include <c10/core/InferenceMode.h>
+#include <dlfcn.h>
+#include <atomic>
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -331,6 +335,77 @@ private slots:
         const NllResult b = evaluateStreamed(streamed, data, nullptr, 4);
         QCOMPARE(a.tokens, b.tokens);
         QVERIFY2(std::abs(a.nll - b.nll) <= 1e-9 * a.nll, qPrintable(QString::number(a.nll - b.nll)));
+    }
+
+    // forEachParallel (runtime.h): every item exactly once, on threads with one intra-op thread
+    // and the caller's InferenceMode; OpenBLAS's pool is given back; an item's exception comes
+    // out of the call; one worker runs the items in order on the calling thread.
+    void forEachParallelRunsEachItemOnce()
+    {
+        using GetThreads = int (*)();
+        const auto blasThreads = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+        const int blasBefore = blasThreads ? blasThreads() : 0;
+        std::vector<std::atomic<int>> runs(37);
+        std::atomic<int> notInference{0}, teamAboveOne{0};
+        {
+            c10::InferenceMode guard;
+            forEachParallel(runs.size(), 3, [&](size_t i) {
+                ++runs[i];
+                notInference += !c10::InferenceMode::is_enabled();
+                teamAboveOne += at::get_num_threads() != 1;
+                (void)at::matmul(at::ones({64, 64}), at::ones({64, 64})).sum().item<float>(); // a GEMM on each
+            });
+        }
+        for (size_t i = 0; i < runs.size(); ++i)
+            QCOMPARE(runs[i].load(), 1);
+        QCOMPARE(notInference.load(), 0);
+        QCOMPARE(teamAboveOne.load(), 0);
+        if (blasThreads)
+            QCOMPARE(blasThreads(), blasBefore);
+        bool threw = false;
+        try {
+            forEachParallel(20, 2, [](size_t i) {
+                if (i == 7)
+                    throw InputError("item 7");
+            });
+        } catch (const InputError& e) {
+            threw = std::string(e.what()).find("item 7") != std::string::npos;
+        }
+        QVERIFY(threw);
+        std::vector<size_t> order;
+        forEachParallel(5, 1, [&](size_t i) { order.push_back(i); });
+        QCOMPARE(order, (std::vector<size_t>{0, 1, 2, 3, 4}));
+    }
+
+    // A small model's evaluation runs its batches side by side at two threads (one intra-op
+    // thread each): the same NLL, bit for bit, as a one-thread run (OpenBLAS's pool of one too:
+    // its threaded GEMM may round an edge block differently, so a run with a pool of two is not
+    // the reference).
+    void evalSideBySideMatchesOneThread()
+    {
+        const std::string dir = mq::test::storiesDir();
+        TokenDataset data = loadTokenDataset(dir + "/evaluation.jsonl", 512);
+        data.sequences.resize(12);
+        data.sequences[11].resize(100); // a batch of another length
+        const DecoderModel streamed = DecoderModel::load(dir, Residency::Streamed);
+        QVERIFY(streamed.config().hiddenSize <= kInterBatchMaxHidden);
+        using GetThreads = int (*)();
+        using SetThreads = void (*)(int);
+        const auto getBlas = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+        const auto setBlas = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+        const int blasBefore = getBlas && setBlas ? getBlas() : 0;
+        if (blasBefore > 0)
+            setBlas(1);
+        const NllResult one = evaluateStreamed(streamed, data, nullptr, 4);
+        if (blasBefore > 0)
+            setBlas(blasBefore);
+        at::set_num_threads(2);
+        QCOMPARE(interBatchWorkers(streamed.config().hiddenSize, 4), 2);
+        const NllResult two = evaluateStreamed(streamed, data, nullptr, 4);
+        at::set_num_threads(1);
+        QCOMPARE(two.tokens, one.tokens);
+        QCOMPARE(two.nll, one.nll);
+        QCOMPARE(interBatchWorkers(kInterBatchMaxHidden + 1, 4), 1);
     }
 
     // MDQFO's row sample: every n-th row in the global order over batches.

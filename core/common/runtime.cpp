@@ -6,9 +6,18 @@
 
 #include <ATen/Parallel.h>
 
+#include <c10/core/InferenceMode.h>
+
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <thread>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include <sched.h>
 
@@ -68,6 +77,77 @@ void enableCudaKernels(bool on)
 bool cudaKernelsEnabled()
 {
     return g_cudaKernels;
+}
+
+int interBatchWorkers(int hiddenSize, size_t items)
+{
+    if (hiddenSize <= 0 || hiddenSize > kInterBatchMaxHidden || items < 2)
+        return 1;
+    return int(std::min<size_t>(size_t(std::max(1, at::get_num_threads())), items));
+}
+
+void forEachParallel(size_t n, int workers, const std::function<void(size_t)>& fn)
+{
+    if (workers <= 1 || n < 2) {
+        for (size_t i = 0; i < n; ++i)
+            fn(i);
+        return;
+    }
+    workers = int(std::min<size_t>(size_t(workers), n));
+    // OpenBLAS's pool is process-wide: one thread while the workers run, restored after.
+    using GetThreads = int (*)();
+    using SetThreads = void (*)(int);
+    const auto getBlas = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    const auto setBlas = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    const int blasThreads = getBlas && setBlas ? getBlas() : 0;
+    if (blasThreads > 1)
+        setBlas(1);
+    const bool inference = c10::InferenceMode::is_enabled();
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex errorMutex;
+    size_t errorItem = n;
+    std::exception_ptr error;
+    auto work = [&] {
+        (void)at::get_num_threads(); // ATen's per-thread set-up first, which sizes the team ...
+#if defined(_OPENMP)
+        omp_set_num_threads(1); // ... then this thread's team: one (this thread's setting only)
+#endif
+        c10::InferenceMode guard(inference);
+        while (!failed) {
+            const size_t i = next++;
+            if (i >= n)
+                break;
+            try {
+                fn(i);
+            } catch (...) {
+                const std::lock_guard<std::mutex> lock(errorMutex);
+                if (i < errorItem) {
+                    errorItem = i;
+                    error = std::current_exception();
+                }
+                failed = true;
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    std::exception_ptr startError;
+    try {
+        pool.reserve(size_t(workers));
+        for (int w = 0; w < workers; ++w)
+            pool.emplace_back(work);
+    } catch (...) { // no thread to be had: the started ones stop, then the error goes on
+        failed = true;
+        startError = std::current_exception();
+    }
+    for (auto& t : pool)
+        t.join();
+    if (blasThreads > 1)
+        setBlas(blasThreads);
+    if (error)
+        std::rethrow_exception(error);
+    if (startError)
+        std::rethrow_exception(startError);
 }
 
 } // namespace mq::core
