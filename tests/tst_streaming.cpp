@@ -23,7 +23,6 @@
 #include "streaming.h"
 #include "common/runtime.h"
 #include <c10/core/InferenceMode.h>
-#include <dlfcn.h>
 #include <atomic>
 
 #include <QProcess>
@@ -342,9 +341,7 @@ private slots:
     // out of the call; one worker runs the items in order on the calling thread.
     void forEachParallelRunsEachItemOnce()
     {
-        using GetThreads = int (*)();
-        const auto blasThreads = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-        const int blasBefore = blasThreads ? blasThreads() : 0;
+        const int blasBefore = blasThreads();
         std::vector<std::atomic<int>> runs(37);
         std::atomic<int> notInference{0}, teamAboveOne{0};
         {
@@ -360,8 +357,7 @@ private slots:
             QCOMPARE(runs[i].load(), 1);
         QCOMPARE(notInference.load(), 0);
         QCOMPARE(teamAboveOne.load(), 0);
-        if (blasThreads)
-            QCOMPARE(blasThreads(), blasBefore);
+        QCOMPARE(blasThreads(), blasBefore);
         bool threw = false;
         try {
             forEachParallel(20, 2, [](size_t i) {
@@ -389,16 +385,12 @@ private slots:
         data.sequences[11].resize(100); // a batch of another length
         const DecoderModel streamed = DecoderModel::load(dir, Residency::Streamed);
         QVERIFY(streamed.config().hiddenSize <= kInterBatchMaxHidden);
-        using GetThreads = int (*)();
-        using SetThreads = void (*)(int);
-        const auto getBlas = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-        const auto setBlas = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-        const int blasBefore = getBlas && setBlas ? getBlas() : 0;
+        const int blasBefore = blasThreads();
         if (blasBefore > 0)
-            setBlas(1);
+            setBlasThreads(1);
         const NllResult one = evaluateStreamed(streamed, data, nullptr, 4);
         if (blasBefore > 0)
-            setBlas(blasBefore);
+            setBlasThreads(blasBefore);
         at::set_num_threads(2);
         QCOMPARE(interBatchWorkers(streamed.config().hiddenSize, 4), 2);
         const NllResult two = evaluateStreamed(streamed, data, nullptr, 4);

@@ -52,12 +52,23 @@ int initRuntime(int threads)
     }
     at::set_num_threads(threads);
     // libtorch's BLAS is OpenBLAS here (Debian's libblas.so.3 alternative), with a thread pool
-    // of its own that at::set_num_threads does not size: found by name so that any other BLAS
-    // still works.
+    // of its own that at::set_num_threads does not size.
+    setBlasThreads(threads);
+    return at::get_num_threads();
+}
+
+int blasThreads()
+{
+    using GetThreads = int (*)();
+    const auto fn = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    return fn ? fn() : 0;
+}
+
+void setBlasThreads(int threads)
+{
     using SetThreads = void (*)(int);
     if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         fn(threads);
-    return at::get_num_threads();
 }
 
 namespace {
@@ -95,13 +106,9 @@ void forEachParallel(size_t n, int workers, const std::function<void(size_t)>& f
     }
     workers = int(std::min<size_t>(size_t(workers), n));
     // OpenBLAS's pool is process-wide: one thread while the workers run, restored after.
-    using GetThreads = int (*)();
-    using SetThreads = void (*)(int);
-    const auto getBlas = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    const auto setBlas = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-    const int blasThreads = getBlas && setBlas ? getBlas() : 0;
-    if (blasThreads > 1)
-        setBlas(1);
+    const int blasBefore = blasThreads();
+    if (blasBefore > 1)
+        setBlasThreads(1);
     const bool inference = c10::InferenceMode::is_enabled();
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
@@ -142,8 +149,8 @@ void forEachParallel(size_t n, int workers, const std::function<void(size_t)>& f
     }
     for (auto& t : pool)
         t.join();
-    if (blasThreads > 1)
-        setBlas(blasThreads);
+    if (blasBefore > 1)
+        setBlasThreads(blasBefore);
     if (error)
         std::rethrow_exception(error);
     if (startError)
