@@ -701,7 +701,8 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     const double steps = double(L) + 1.0;
     // A small model's batches run side by side, one intra-op thread each (runtime.h): each
     // batch's arithmetic is that of a one-thread run, and the sums below keep the batch order.
-    const int workers = hook == nullptr ? interBatchWorkers(model.config().hiddenSize, run.batches()) : 1;
+    const int workers =
+        hook == nullptr || hook->concurrent() ? interBatchWorkers(model.config().hiddenSize, run.batches()) : 1;
     for (int l = 0; l < L; ++l) {
         checkCancel(cancel);
         const LayerWeights w = model.layerWeights(l);
@@ -754,17 +755,20 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
     EtaClock clock;
     const int L = fp.numLayers();
     const double steps = double(L) + 1.0;
+    // A small model's batches side by side (as in evaluateStreamed).
+    const int workers =
+        qHook == nullptr || qHook->concurrent() ? interBatchWorkers(fp.config().hiddenSize, runF.batches()) : 1;
     for (int l = 0; l < L; ++l) {
         checkCancel(cancel);
         const LayerWeights wf = fp.layerWeights(l);
         // A quantized copy of fp transforms fp's weights (one read for both); a separate model
         // (an exported folder) reads its own.
         const LayerWeights wq = q.layerWeightsFrom(fp, wf);
-        for (size_t i = 0; i < runF.batches(); ++i) {
+        forEachParallel(runF.batches(), workers, [&](size_t i) {
             checkCancel(cancel);
             runF.step(i, wf, nullptr, true);
             runQ.step(i, wq, qHook, true);
-        }
+        });
         report(progress, "eval", double(l + 1) / steps, layerText(l, L) + " (full precision and quantized)",
                {{"tokens_per_s", 2.0 * double(runF.rows()) * (l + 1) / L / std::max(1e-9, clock.elapsedSeconds())}});
     }
@@ -772,9 +776,21 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
     double nllF = 0, nllQ = 0, kl = 0;
     int64_t tokens = 0;
     std::array<double, kNumModalities> klM{};
-    for (size_t i = 0; i < runF.batches(); ++i) {
+    std::vector<NllPairSum> parts(runF.batches());
+    auto lmHeadReport = [&](size_t done) {
+        report(progress, "eval", (double(L) + double(done) / double(runF.batches())) / steps,
+               "lm_head " + std::to_string(done) + "/" + std::to_string(runF.batches()));
+    };
+    forEachParallel(runF.batches(), workers, [&](size_t i) {
         checkCancel(cancel);
-        const NllPairSum part = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i), runF.tags(i));
+        parts[i] = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i), runF.tags(i));
+        if (workers <= 1)
+            lmHeadReport(i + 1);
+    });
+    if (workers > 1)
+        lmHeadReport(runF.batches());
+    for (size_t i = 0; i < runF.batches(); ++i) {
+        const NllPairSum& part = parts[i];
         nllF += part.ref.nll;
         nllQ += part.other.nll;
         kl += part.kl;
@@ -783,8 +799,6 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
             klM[size_t(m)] += part.klByModality[size_t(m)];
             r.tokensByModality[size_t(m)] += part.tokensByModality[size_t(m)];
         }
-        report(progress, "eval", (double(L) + double(i + 1) / double(runF.batches())) / steps,
-               "lm_head " + std::to_string(i + 1) + "/" + std::to_string(runF.batches()));
     }
     dist::faultPoint("eval");
     { // every rank's batches (dist.h): one reduction of all the sums

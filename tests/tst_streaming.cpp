@@ -373,8 +373,9 @@ private slots:
         QCOMPARE(order, (std::vector<size_t>{0, 1, 2, 3, 4}));
     }
 
-    // A small model's evaluation runs its batches side by side at two threads (one intra-op
-    // thread each): the same NLL, bit for bit, as a one-thread run (OpenBLAS's pool of one too:
+    // A small model's evaluation (alone, and paired with a quantized model) runs its batches
+    // side by side at two threads (one intra-op thread each): the same NLL, bit for bit, as a
+    // one-thread run (OpenBLAS's pool of one too:
     // its threaded GEMM may round an edge block differently, so a run with a pool of two is not
     // the reference).
     void evalSideBySideMatchesOneThread()
@@ -398,6 +399,31 @@ private slots:
         QCOMPARE(two.tokens, one.tokens);
         QCOMPARE(two.nll, one.nll);
         QCOMPARE(interBatchWorkers(kInterBatchMaxHidden + 1, 4), 1);
+
+        // The same for the paired evaluation of a MorphoQuant W4A4 plan (its hook is concurrent).
+        TokenDataset calibSet = loadTokenDataset(dir + "/calibration.jsonl", 512);
+        calibSet.sequences.resize(8);
+        TokenCalibration calib(calibSet, 4);
+        Session s;
+        calibrateStreamed(s, streamed, calib);
+        buildPlanStreamed(s, streamed, calib, morphoquantW4A4());
+        QuantizedModel q = makeQuantizedModel(streamed, s);
+        QVERIFY(q.hook->concurrent());
+        if (blasBefore > 0)
+            setBlasThreads(1);
+        const EvalPair pairOne = evaluatePairStreamed(streamed, q.model, q.hook.get(), data, 4);
+        const NllResult qOne = evaluateStreamed(q.model, data, q.hook.get(), 4);
+        if (blasBefore > 0)
+            setBlasThreads(blasBefore);
+        at::set_num_threads(2);
+        const EvalPair pairTwo = evaluatePairStreamed(streamed, q.model, q.hook.get(), data, 4);
+        const NllResult qTwo = evaluateStreamed(q.model, data, q.hook.get(), 4);
+        at::set_num_threads(1);
+        QCOMPARE(pairTwo.ref.nll, pairOne.ref.nll);
+        QCOMPARE(pairTwo.quantized.nll, pairOne.quantized.nll);
+        QCOMPARE(pairTwo.kl, pairOne.kl);
+        QCOMPARE(qTwo.nll, qOne.nll);
+        QCOMPARE(pairOne.quantized.nll, qOne.nll);
     }
 
     // MDQFO's row sample: every n-th row in the global order over batches.

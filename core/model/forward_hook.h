@@ -22,6 +22,9 @@ public:
     // After a decoder Linear ran: module index, the input it consumed (what onLinearInput
     // returned) and its output y [rows, out] float32. Observe only; must not modify either.
     virtual void onLinearOutput(int module, const at::Tensor& input, const at::Tensor& y) {}
+    // True where both may run for different batches at the same time (forEachParallel in
+    // common/runtime.h): a hook that keeps no state of its own while a forward runs.
+    virtual bool concurrent() const { return false; }
 };
 
 // Replaces the Linear weights of one input group of an encoder tower (VisionEncoder /

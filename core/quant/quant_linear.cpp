@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/error.h"
+#include "common/runtime.h"
 #include "quant/act_quant.h"
 #include "quant/dabc.h"
 #include "quant/formats.h"
@@ -17,6 +18,11 @@ namespace mq::core {
 QuantSimHook::QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant> groups)
     : m_settings(settings), m_groups(std::move(groups))
 {
+}
+
+bool QuantSimHook::concurrent() const
+{
+    return !cudaKernelsEnabled();
 }
 
 at::Tensor QuantSimHook::onLinearInput(int group, const at::Tensor& xIn, const at::Tensor&)

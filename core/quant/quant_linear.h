@@ -44,6 +44,9 @@ class QuantSimHook : public ForwardHook {
 public:
     QuantSimHook(const QuantSettings& settings, std::vector<GroupQuant> groups);
     at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override;
+    // It only reads its settings and groups while a forward runs; the GPU kernels' path
+    // (--device cuda) is not claimed.
+    bool concurrent() const override;
     // Groups with index >= limit pass their input through unchanged (MDQFO's network order).
     void setActiveLimit(int limit) { m_limit = limit; }
     // Group g's quantization parameters (MDQFO fills them in as it goes).
