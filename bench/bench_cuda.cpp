@@ -144,14 +144,16 @@ int main(int argc, char** argv)
         } else if (!std::strcmp(argv[i], "--w4a4")) {
             o.w4a4Only = true;
         } else if (!std::strcmp(argv[i], "--tile") && i + 1 < argc) {
-            const char* names[] = {"auto", "small", "mid", "large", "wide", "tall", "large16", "wide16", "widek"};
             const char* want = argv[++i];
             o.tile = -1;
-            for (int t = 0; t < 9; ++t)
-                if (!std::strcmp(want, names[t]))
+            std::string all;
+            for (int t = 0; t < bench::kTileCount; ++t) {
+                if (!std::strcmp(want, bench::kTileNames[t]))
                     o.tile = t;
+                all += (t ? ", " : "") + std::string(bench::kTileNames[t]);
+            }
             if (o.tile < 0) {
-                std::fprintf(stderr, "bench_cuda: --tile is one of auto, small, mid, large, wide, tall, large16, wide16, widek\n");
+                std::fprintf(stderr, "bench_cuda: --tile is one of %s\n", all.c_str());
                 return 2;
             }
         } else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {

@@ -16,6 +16,10 @@ struct Options {
     int tile = 0;            // --tile NAME: a forced w4a4 tiling (mq::cuda::W4a4Tile; 0 = Auto)
 };
 
+// --tile's names, in the order of mq::cuda::W4a4Tile.
+inline constexpr const char* kTileNames[] = {"auto", "small", "mid", "large", "wide", "tall", "large16", "wide16", "widek"};
+inline constexpr int kTileCount = int(sizeof(kTileNames) / sizeof(kTileNames[0]));
+
 // The fused W4A4 + DABC linear against cuBLAS BF16 at Qwen2.5-7B shapes (bench_cuda_w4a4.cpp).
 void benchW4a4(const Options& o);
 // The throughput of the mma.sync instructions the fused linear uses (bench_cuda_peak.cu).

@@ -110,9 +110,8 @@ void benchW4a4(const Options& o)
     CublasHandle cublas;
     Buffer flush(size_t(256) << 20);
 
-    static const char* tileNames[] = {"auto", "small", "mid", "large", "wide", "tall", "large16", "wide16", "widek"};
     std::printf("w4a4: fused W4A4 + DABC linear vs cuBLAS BF16 (median of %d, L2 flushed; us; TOPS = 2TNK/t; tile %s)\n",
-                o.repeats, tileNames[o.tile]);
+                o.repeats, kTileNames[o.tile]);
     std::printf("%-22s %5s %5s %10s %12s %10s %8s %8s %8s %8s %8s\n", "shape K->N", "T", "mask", "w4a4_us",
                 "quant+w4a4", "cublas_us", "x_a", "x_b", "TOPS_a", "TOPS_b", "TOPS_c");
     for (const Shape& sh : shapes) {

@@ -127,6 +127,27 @@ void checkCancel(const CancelToken* cancel)
         cancel->check();
 }
 
+// The evaluations' batches side by side (forEachParallel, common/runtime.h): the workers for a
+// model of this size whose hook, if any, may run concurrently; else 1.
+int batchWorkers(const DecoderModel& model, const ForwardHook* hook, size_t batches)
+{
+    return hook == nullptr || hook->concurrent() ? interBatchWorkers(model.config().hiddenSize, batches) : 1;
+}
+
+// The lm_head pass of an evaluation: fn(i) for every batch, and progress(done) from this
+// thread: after each batch in turn, or once at the end when they run side by side.
+void forEachLmHead(size_t n, int workers, const std::function<void(size_t)>& fn,
+                   const std::function<void(size_t)>& progress)
+{
+    forEachParallel(n, workers, [&](size_t i) {
+        fn(i);
+        if (workers <= 1)
+            progress(i + 1);
+    });
+    if (workers > 1)
+        progress(n);
+}
+
 // The batches of a stage, their hidden states advancing layer by layer.
 class LayerwiseRun {
 public:
@@ -701,8 +722,7 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
     const double steps = double(L) + 1.0;
     // A small model's batches run side by side, one intra-op thread each (runtime.h): each
     // batch's arithmetic is that of a one-thread run, and the sums below keep the batch order.
-    const int workers =
-        hook == nullptr || hook->concurrent() ? interBatchWorkers(model.config().hiddenSize, run.batches()) : 1;
+    const int workers = batchWorkers(model, hook, run.batches());
     for (int l = 0; l < L; ++l) {
         checkCancel(cancel);
         const LayerWeights w = model.layerWeights(l);
@@ -714,22 +734,22 @@ NllResult evaluateStreamed(const DecoderModel& model, const TokenDataset& data, 
                {{"tokens_per_s", double(run.rows()) * (l + 1) / L / std::max(1e-9, clock.elapsedSeconds())}});
     }
     std::vector<NllSum> parts(run.batches());
-    forEachParallel(run.batches(), workers, [&](size_t i) {
-        checkCancel(cancel);
-        parts[i] = model.nextTokenNll(run.state(i), run.ids(i));
-        if (workers <= 1)
-            report(progress, "eval", (double(L) + double(i + 1) / double(run.batches())) / steps,
-                   "lm_head " + std::to_string(i + 1) + "/" + std::to_string(run.batches()),
+    forEachLmHead(
+        run.batches(), workers,
+        [&](size_t i) {
+            checkCancel(cancel);
+            parts[i] = model.nextTokenNll(run.state(i), run.ids(i));
+        },
+        [&](size_t done) {
+            report(progress, "eval", (double(L) + double(done) / double(run.batches())) / steps,
+                   "lm_head " + std::to_string(done) + "/" + std::to_string(run.batches()),
                    {{"tokens_per_s", double(run.rows()) / std::max(1e-9, clock.elapsedSeconds())}});
-    });
+        });
     double sum = 0.0;
     for (const NllSum& part : parts) {
         sum += part.nll;
         r.tokens += part.tokens;
     }
-    if (workers > 1)
-        report(progress, "eval", 1.0, "lm_head " + std::to_string(run.batches()) + "/" + std::to_string(run.batches()),
-               {{"tokens_per_s", double(run.rows()) / std::max(1e-9, clock.elapsedSeconds())}});
     dist::faultPoint("eval");
     sum = dist::sum(sum); // every rank's batches (dist.h)
     r.tokens = dist::sum(r.tokens);
@@ -756,8 +776,7 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
     const int L = fp.numLayers();
     const double steps = double(L) + 1.0;
     // A small model's batches side by side (as in evaluateStreamed).
-    const int workers =
-        qHook == nullptr || qHook->concurrent() ? interBatchWorkers(fp.config().hiddenSize, runF.batches()) : 1;
+    const int workers = batchWorkers(fp, qHook, runF.batches());
     for (int l = 0; l < L; ++l) {
         checkCancel(cancel);
         const LayerWeights wf = fp.layerWeights(l);
@@ -777,18 +796,16 @@ EvalPair evaluatePairRuns(const DecoderModel& fp, const DecoderModel& q, Forward
     int64_t tokens = 0;
     std::array<double, kNumModalities> klM{};
     std::vector<NllPairSum> parts(runF.batches());
-    auto lmHeadReport = [&](size_t done) {
-        report(progress, "eval", (double(L) + double(done) / double(runF.batches())) / steps,
-               "lm_head " + std::to_string(done) + "/" + std::to_string(runF.batches()));
-    };
-    forEachParallel(runF.batches(), workers, [&](size_t i) {
-        checkCancel(cancel);
-        parts[i] = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i), runF.tags(i));
-        if (workers <= 1)
-            lmHeadReport(i + 1);
-    });
-    if (workers > 1)
-        lmHeadReport(runF.batches());
+    forEachLmHead(
+        runF.batches(), workers,
+        [&](size_t i) {
+            checkCancel(cancel);
+            parts[i] = fp.nextTokenNllPair(runF.state(i), runQ.state(i), runF.ids(i), runF.tags(i));
+        },
+        [&](size_t done) {
+            report(progress, "eval", (double(L) + double(done) / double(runF.batches())) / steps,
+                   "lm_head " + std::to_string(done) + "/" + std::to_string(runF.batches()));
+        });
     for (size_t i = 0; i < runF.batches(); ++i) {
         const NllPairSum& part = parts[i];
         nllF += part.ref.nll;
