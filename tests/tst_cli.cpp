@@ -102,6 +102,33 @@ private slots:
         QVERIFY(r.err.contains("ETA")); // progress with ETA on stderr
     }
 
+    void evalSmallModelWithoutEngine()
+    {
+        // eval of a small full-precision model runs in the launcher (core/eval/plain_eval.h):
+        // with an engine that cannot start it still answers, and the engine's own run
+        // (MQ_PLAIN_EVAL=0) gives the same figures to float32 rounding (tst_forward's bound).
+        const QStringList args{"eval", "--model", stories(), "--data", stories() + "/evaluation.jsonl", "--json",
+                               "--quiet", "--threads", "2"};
+        Run plain = cli(args, 300000, "morphoquant-cli", kNoEngine);
+        QVERIFY2(plain.code == 0, qPrintable(plain.err));
+        QCOMPARE(QString::fromStdString(plain.last["runner"].get<std::string>()), QString("plain"));
+        QCOMPARE(plain.last["tokens"].get<int64_t>(), int64_t(16384));
+        Run engine = cli(args, 300000, "morphoquant-cli", {{"MQ_PLAIN_EVAL", "0"}});
+        QVERIFY2(engine.code == 0, qPrintable(engine.err));
+        QCOMPARE(QString::fromStdString(engine.last["runner"].get<std::string>()), QString("engine"));
+        const double a = plain.last["nll"].get<double>(), b = engine.last["nll"].get<double>();
+        QVERIFY2(std::fabs(a - b) <= 1e-6 * b, qPrintable(QString("%1 vs %2").arg(a, 0, 'g', 17).arg(b, 0, 'g', 17)));
+        for (const char* key : {"command", "model", "data", "label", "quantized", "tokens"})
+            QCOMPARE(plain.last[key], engine.last[key]);
+        // What it does not take goes to the engine; MQ_PLAIN_EVAL=1 says why.
+        QMap<QString, QString> explain = kNoEngine;
+        explain["MQ_PLAIN_EVAL"] = "1";
+        Run budget = cli(args + QStringList{"--mem-budget", "1G"}, 300000, "morphoquant-cli", explain);
+        QCOMPARE(budget.code, 1);
+        QVERIFY2(budget.err.contains("the engine runs this evaluation: --mem-budget"), qPrintable(budget.err));
+        QVERIFY2(budget.err.contains("cannot start the engine"), qPrintable(budget.err));
+    }
+
     void quantizeRtn()
     {
         Run r = cli({"quantize", "--model", stories(), "--calib", stories() + "/calibration.jsonl", "--method", "rtn",

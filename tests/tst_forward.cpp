@@ -5,11 +5,13 @@
 
 #include "common/error.h"
 #include "eval/perplexity.h"
+#include "eval/plain_eval.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "io/token_data.h"
 #include "model/attention.h"
 #include "model/decoder.h"
+#include "streaming.h"
 
 #include <QtTest/QtTest>
 
@@ -74,7 +76,7 @@ void writeTiny(const QString& dir, const std::map<std::string, at::Tensor>& tens
     writeSafetensors((dir + "/model.safetensors").toStdString(), tensors);
 }
 
-class CountingHook : public ForwardHook {
+class ObservingHook : public ForwardHook {
 public:
     at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
     {
@@ -214,7 +216,7 @@ private slots:
         writeTiny(dir.path(), tinyTensors());
         DecoderModel m = DecoderModel::load(dir.path().toStdString());
         at::Tensor ids = at::tensor(std::vector<int64_t>{1, 3, 2, 4, 0, 1}).reshape({2, 3});
-        CountingHook hook;
+        ObservingHook hook;
         at::Tensor plain = m.forward(ids);
         at::Tensor observed = m.forward(ids, &hook);
         QVERIFY(at::equal(plain, observed)); // an observer changes nothing
@@ -262,6 +264,142 @@ private slots:
         } catch (const InputError& e) {
             QVERIFY2(QString(e.what()).contains("model.norm.weight"), e.what());
         }
+    }
+
+    // The launcher's evaluation without LibTorch (eval/plain_eval.h) against the engine.
+
+    void plainEvalMatchesEngineOnStories()
+    {
+        const std::string dir = mq::test::storiesDir(), data = dir + "/evaluation.jsonl";
+        PlainEvalRequest req{dir, data, 1, 8};
+        const PlainEvalResult p1 = plainEvaluate(req);
+        QVERIFY2(p1.ran, p1.whyNot.c_str());
+        QCOMPARE(p1.tokens, int64_t(16384));
+        const DecoderModel m = DecoderModel::load(dir, Residency::Streamed);
+        const NllResult e = evaluateStreamed(m, loadTokenDataset(data, m.config().vocabSize), nullptr, 8);
+        QCOMPARE(p1.tokens, e.tokens);
+        // The same GEMMs (the BLAS call at::linear makes) and the same attention kernel; the
+        // elementwise steps (the RMSNorm mean, SiLU's and the softmax's exponentials) round in
+        // another order. Measured 7e-9 relative; 1e-6 leaves room for other BLAS builds and
+        // nothing for a wrong step (a missing bias or norm moves the NLL by 1e-2 or more).
+        QVERIFY2(std::fabs(p1.nll - e.nll) <= 1e-6 * e.nll,
+                 qPrintable(QString("plain %1, engine %2").arg(p1.nll, 0, 'g', 17).arg(e.nll, 0, 'g', 17)));
+        QVERIFY(std::fabs(p1.ppl - std::exp(p1.nll)) < 1e-12);
+        // Batches side by side, their sums in batch order: the same bits at any thread count
+        // and with other batch splits only where the batches are the same.
+        for (int threads : {2, 3}) {
+            req.threads = threads;
+            const PlainEvalResult pn = plainEvaluate(req);
+            QVERIFY(pn.ran);
+            QCOMPARE(pn.nll, p1.nll);
+            QCOMPARE(pn.tokens, p1.tokens);
+        }
+    }
+
+    void plainEvalMatchesHandComputation()
+    {
+        // The tiny Qwen2 layer (q/k/v biases, grouped heads, tied embeddings) of
+        // tinyMatchesHandComputation: the NLL of 1 3 2 4 from the float64 reference's logits.
+        const double logits[3][5] = {
+            {-0.086696847, 0.955393361, 0.033639517, -1.161303042, 0.876696056},
+            {0.023937306, -0.778672083, 0.038216203, 1.062119510, -1.195943214},
+            {-0.317808227, 0.044009218, 1.396863891, -0.273349666, -0.161693870},
+        };
+        const int next[3] = {3, 2, 4};
+        double want = 0.0;
+        for (int t = 0; t < 3; ++t) {
+            double z = 0.0;
+            for (double l : logits[t])
+                z += std::exp(l);
+            want += std::log(z) - logits[t][next[t]];
+        }
+        want /= 3.0;
+        QTemporaryDir dir;
+        writeTiny(dir.path(), tinyTensors());
+        writeFileAtomic(dir.filePath("data.jsonl").toStdString(), "{\"input_ids\": [1, 3, 2, 4]}\n");
+        const PlainEvalResult r =
+            plainEvaluate({dir.path().toStdString(), dir.filePath("data.jsonl").toStdString(), 1, 8});
+        QVERIFY2(r.ran, r.whyNot.c_str());
+        QCOMPARE(r.tokens, int64_t(3));
+        // Each logit within 1e-5 of float64 (tinyMatchesHandComputation); the NLL moves by at
+        // most twice the largest logit error.
+        QVERIFY2(std::fabs(r.nll - want) < 2e-5, qPrintable(QString("%1 vs %2").arg(r.nll, 0, 'g', 10).arg(want, 0, 'g', 10)));
+    }
+
+    void plainEvalReadsHalfAndBfloat16()
+    {
+        // bf16 and f16 files (an f16 subnormal among them) give the engine's NLL: both convert
+        // every value exactly to float32.
+        for (at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+            auto tensors = tinyTensors();
+            for (auto& [name, t] : tensors)
+                t = t.to(dtype);
+            tensors["model.layers.0.mlp.down_proj.weight"][0][0] = 3e-7; // subnormal in f16
+            QTemporaryDir dir;
+            writeTiny(dir.path(), tensors);
+            const std::string data = dir.filePath("data.jsonl").toStdString();
+            writeFileAtomic(data, "{\"input_ids\": [1, 3, 2, 4, 0]}\n{\"input_ids\": [4, 4, 1, 0, 2]}\n{\"input_ids\": [2, 1]}\n");
+            const PlainEvalResult r = plainEvaluate({dir.path().toStdString(), data, 1, 8});
+            QVERIFY2(r.ran, r.whyNot.c_str());
+            const DecoderModel m = DecoderModel::load(dir.path().toStdString(), Residency::Streamed);
+            const NllResult e = evaluateStreamed(m, loadTokenDataset(data, 5), nullptr, 8);
+            QCOMPARE(r.tokens, e.tokens);
+            QCOMPARE(r.tokens, int64_t(9));
+            // Float32 rounding of O(1) values through one layer (as above).
+            QVERIFY2(std::fabs(r.nll - e.nll) < 1e-6, qPrintable(QString("%1 vs %2").arg(r.nll, 0, 'g', 10).arg(e.nll, 0, 'g', 10)));
+        }
+    }
+
+    void plainEvalHandsOverWhatItDoesNotTake_data()
+    {
+        QTest::addColumn<QString>("what");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("quantized") << "quantized" << "quantized";
+        QTest::newRow("too large") << "large" << "parameters";
+        QTest::newRow("sharded") << "sharded" << "single model.safetensors";
+        QTest::newRow("nan") << "nan" << "NaN";
+        QTest::newRow("missing tensor") << "missing" << "model.norm.weight";
+        QTest::newRow("wrong shape") << "shape" << "shape";
+        QTest::newRow("id outside the vocabulary") << "badid" << "data.jsonl";
+        QTest::newRow("nothing to predict") << "short" << "no sequence has two or more tokens";
+        QTest::newRow("no model") << "nomodel" << "config.json";
+    }
+
+    void plainEvalHandsOverWhatItDoesNotTake()
+    {
+        QFETCH(QString, what);
+        QFETCH(QString, reason);
+        QTemporaryDir dir;
+        auto tensors = tinyTensors();
+        std::string config = kTinyConfig;
+        std::string data = "{\"input_ids\": [1, 3, 2, 4]}\n";
+        auto setConfig = [&](const std::string& key, const std::string& value) {
+            const size_t at = config.rfind('}');
+            config = config.substr(0, at) + ", \"" + key + "\": " + value + "}";
+        };
+        if (what == "quantized")
+            setConfig("quantization_config", "{\"quant_method\": \"morphoquant\"}");
+        if (what == "large") // 2 x 5000 x 4096 embedding and head parameters, before any tensor is read
+            config = R"({"model_type": "llama", "hidden_size": 4096, "intermediate_size": 8, "num_hidden_layers": 1,
+                "num_attention_heads": 32, "vocab_size": 5000})";
+        if (what == "nan")
+            tensors["model.layers.0.mlp.up_proj.weight"][1][2] = NAN;
+        if (what == "missing")
+            tensors.erase("model.norm.weight");
+        if (what == "shape")
+            tensors["model.norm.weight"] = ramp(3, 1.0, 0.1);
+        if (what == "badid")
+            data = "{\"input_ids\": [1, 3, 9]}\n";
+        if (what == "short")
+            data = "{\"input_ids\": [1]}\n";
+        writeTiny(dir.path(), tensors, config.c_str());
+        if (what == "sharded")
+            writeFileAtomic(dir.filePath("model.safetensors.index.json").toStdString(), "{\"weight_map\": {}}");
+        writeFileAtomic(dir.filePath("data.jsonl").toStdString(), data);
+        const std::string model = what == "nomodel" ? dir.filePath("absent").toStdString() : dir.path().toStdString();
+        const PlainEvalResult r = plainEvaluate({model, dir.filePath("data.jsonl").toStdString(), 1, 8});
+        QVERIFY(!r.ran);
+        QVERIFY2(QString::fromStdString(r.whyNot).contains(reason), r.whyNot.c_str());
     }
 
     void storiesFullPrecisionNll()

@@ -580,6 +580,11 @@ private slots:
         const QString dir = QString::fromStdString(mq::test::storiesDir());
         auto run = [&](const QStringList& args, int* code) {
             QProcess p;
+            // The engine's streamed evaluation, also for stories260K (the launcher would evaluate
+            // a model this small itself: core/eval/plain_eval.h).
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("MQ_PLAIN_EVAL", "0");
+            p.setProcessEnvironment(env);
             p.start(cli, args);
             p.waitForFinished(300000);
             *code = p.exitCode();
@@ -703,6 +708,9 @@ private slots:
             const std::string out = m_tmp.filePath(QString("synth-%1").arg(layers)).toStdString();
             writeSynthetic(out, spec, false);
             QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("MQ_PLAIN_EVAL", "0"); // the engine's streamed path, whatever the model's size
+            p.setProcessEnvironment(env);
             p.start(QString::fromStdString(mq::test::binDir() + "/morphoquant-cli"),
                     {"eval", "--model", QString::fromStdString(out), "--data",
                      QString::fromStdString(out + "/evaluation.jsonl"), "--threads", "1", "--quiet",

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include "args.h"
+#include "eval_report.h"
 #include "progress_printer.h"
 #include "usage.h"
 
@@ -36,7 +37,6 @@
 #include <iostream>
 #include <thread>
 
-#include <sys/resource.h>
 
 namespace mq::cli {
 
@@ -53,21 +53,8 @@ void reportPeakRss(const Args& a)
     if (core::dist::parallel() && core::dist::rank() == 0)
         std::fprintf(stderr, "mpi          %d ranks; rank 0 exchanged %.3f MB in collectives\n", core::dist::size(),
                      double(core::dist::bytesExchanged()) / 1e6);
-    if (!a.flag("report-peak-rss"))
-        return;
-    struct rusage ru {};
-    ::getrusage(RUSAGE_SELF, &ru);
-    std::printf("peak_rss_kib %ld\n", long(ru.ru_maxrss));
-}
-
-json nllJson(const core::NllResult& r)
-{
-    return json{{"nll", r.nll}, {"ppl", r.ppl}, {"tokens", r.tokens}};
-}
-
-void printNll(const std::string& label, double nll, double ppl, int64_t tokens)
-{
-    std::printf("%-28s nll %.6f  ppl %.4f  tokens %lld\n", label.c_str(), nll, ppl, static_cast<long long>(tokens));
+    if (a.flag("report-peak-rss"))
+        printPeakRss();
 }
 
 core::CalibrationSourceSpec calibrationSpec(const std::string& kind, const std::string& path, int batch,
@@ -266,16 +253,11 @@ int cmdEval(int argc, char** argv)
     if (kl >= 0.0)
         std::printf("%-28s %.6f nats per token against the reference\n", "KL divergence", kl);
     if (a.flag("json")) {
-        json j = nllJson(r);
+        json j = evalJsonLine(r.nll, r.ppl, r.tokens, modelDir, dataPath, label, bool(lm.settings), "engine");
         if (kl >= 0.0) {
             j["kl"] = kl;
-            j["reference"] = nllJson(ref);
+            j["reference"] = nllJson(ref.nll, ref.ppl, ref.tokens);
         }
-        j["command"] = "eval";
-        j["model"] = modelDir;
-        j["data"] = dataPath;
-        j["label"] = label;
-        j["quantized"] = bool(lm.settings);
         std::cout << j.dump() << std::endl;
     }
     reportPeakRss(a);

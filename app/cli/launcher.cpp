@@ -1,11 +1,13 @@
 // morphoquant-cli: the launcher. It answers --help, unknown commands and every usage error itself
-// (usage.cpp; no libtorch is loaded, so they come at once), and hands a command line that passes
-// those checks to the engine, morphoquant-cli-engine, by exec with the same arguments: the
+// (usage.cpp; no libtorch is loaded, so they come at once), runs `eval` of a small full-precision
+// model itself (plain_eval_cli.h), and hands every other command line that passes those checks to
+// the engine, morphoquant-cli-engine, by exec with the same arguments: the
 // engine then is this process (same pid, exit code, signals and resource usage).
 //
 // The engine is MQ_CLI_ENGINE when that is set, else morphoquant-cli-engine beside this program
 // (the build tree), else MQ_ENGINE_RELATIVE_PATH from this program's folder (the install tree:
 // ../libexec/morphoquant/morphoquant-cli-engine).
+#include "plain_eval_cli.h"
 #include "usage.h"
 
 #include "common/process_env.h"
@@ -74,6 +76,13 @@ int main(int argc, char** argv)
     // Both runtimes read their variables when the engine loads them, so they are set here;
     // values the user set are kept.
     mq::core::setComputeEnvironment();
+    // `eval` of a small full-precision model runs here, without LibTorch's start-up
+    // (core/eval/plain_eval.h); everything else goes to the engine.
+    if (cmd == "eval") {
+        const int rc = mq::cli::runPlainEval(argc, argv);
+        if (rc >= 0)
+            return rc;
+    }
     std::string tried;
     for (const std::string& engine : engineCandidates(argv[0])) {
         ::execv(engine.c_str(), argv); // returns only when it failed

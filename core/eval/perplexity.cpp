@@ -6,18 +6,6 @@
 
 namespace mq::core {
 
-std::vector<std::vector<size_t>> equalLengthBatches(const TokenDataset& data, int batchSize)
-{
-    std::vector<std::vector<size_t>> out;
-    for (size_t i = 0; i < data.sequences.size(); ++i) {
-        if (out.empty() || int(out.back().size()) >= batchSize
-            || data.sequences[out.back().front()].size() != data.sequences[i].size())
-            out.emplace_back();
-        out.back().push_back(i);
-    }
-    return out;
-}
-
 at::Tensor batchTensor(const TokenDataset& data, const std::vector<size_t>& idx)
 {
     const int64_t T = int64_t(data.sequences[idx.front()].size());
@@ -62,15 +50,6 @@ NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, Forwa
     r.nll = r.tokens ? sum / double(r.tokens) : 0.0;
     r.ppl = std::exp(r.nll);
     return r;
-}
-
-void requirePredictedTokens(const TokenDataset& data)
-{
-    for (const auto& seq : data.sequences)
-        if (seq.size() >= 2)
-            return;
-    throw InputError(data.path + ": no sequence has two or more tokens, so there is no next token to predict ("
-                     + std::to_string(data.sequences.size()) + " sequences)");
 }
 
 } // namespace mq::core

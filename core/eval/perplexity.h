@@ -17,13 +17,6 @@ struct NllResult {
 NllResult evaluateNll(const DecoderModel& model, const TokenDataset& data, ForwardHook* hook = nullptr,
                       int batchSize = 8, const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
-// Throws InputError naming the file when no sequence has two or more tokens: there is nothing to
-// predict, and a perplexity "over 0 tokens" would read as perfect. Every evaluation checks it.
-void requirePredictedTokens(const TokenDataset& data);
-
-// Groups sequence indices into batches of equal length, keeping the dataset order.
-std::vector<std::vector<size_t>> equalLengthBatches(const TokenDataset& data, int batchSize);
-
 // [B, T] int64 tensor of the given sequences (all of the same length).
 at::Tensor batchTensor(const TokenDataset& data, const std::vector<size_t>& idx);
 

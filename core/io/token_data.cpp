@@ -76,4 +76,25 @@ TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize, int64_
     return ds;
 }
 
+std::vector<std::vector<size_t>> equalLengthBatches(const TokenDataset& data, int batchSize)
+{
+    std::vector<std::vector<size_t>> out;
+    for (size_t i = 0; i < data.sequences.size(); ++i) {
+        if (out.empty() || int(out.back().size()) >= batchSize
+            || data.sequences[out.back().front()].size() != data.sequences[i].size())
+            out.emplace_back();
+        out.back().push_back(i);
+    }
+    return out;
+}
+
+void requirePredictedTokens(const TokenDataset& data)
+{
+    for (const auto& seq : data.sequences)
+        if (seq.size() >= 2)
+            return;
+    throw InputError(data.path + ": no sequence has two or more tokens, so there is no next token to predict ("
+                     + std::to_string(data.sequences.size()) + " sequences)");
+}
+
 } // namespace mq::core

@@ -20,4 +20,11 @@ struct TokenDataset {
 // a very long line would end in an allocation failure).
 TokenDataset loadTokenDataset(const std::string& path, int64_t vocabSize = 0, int64_t maxTokens = 0);
 
+// Throws InputError naming the file when no sequence has two or more tokens: there is nothing to
+// predict, and a perplexity "over 0 tokens" would read as perfect. Every evaluation checks it.
+void requirePredictedTokens(const TokenDataset& data);
+
+// Groups sequence indices into batches of equal length, keeping the dataset order.
+std::vector<std::vector<size_t>> equalLengthBatches(const TokenDataset& data, int batchSize);
+
 } // namespace mq::core
