@@ -360,6 +360,7 @@ private slots:
         QTest::newRow("nan") << "nan" << "NaN";
         QTest::newRow("missing tensor") << "missing" << "model.norm.weight";
         QTest::newRow("wrong shape") << "shape" << "shape";
+        QTest::newRow("a layer past the config's") << "extralayer" << "more layers";
         QTest::newRow("id outside the vocabulary") << "badid" << "data.jsonl";
         QTest::newRow("nothing to predict") << "short" << "no sequence has two or more tokens";
         QTest::newRow("no model") << "nomodel" << "config.json";
@@ -388,6 +389,8 @@ private slots:
             tensors.erase("model.norm.weight");
         if (what == "shape")
             tensors["model.norm.weight"] = ramp(3, 1.0, 0.1);
+        if (what == "extralayer")
+            tensors["model.layers.1.input_layernorm.weight"] = ramp(4, 1.0, 0.1);
         if (what == "badid")
             data = "{\"input_ids\": [1, 3, 9]}\n";
         if (what == "short")

@@ -211,19 +211,11 @@ PlainModel loadPlainModel(const std::string& dir)
         throw NotPlain{"more than " + std::to_string(kPlainEvalMaxParams) + " parameters"};
 
     const SafetensorsMap file(single);
-    // Decoder layers past num_hidden_layers: the engine refuses the checkpoint.
-    const std::string layersPrefix = "model.layers.";
-    for (const auto& [name, info] : file.tensors()) {
-        (void)info;
-        if (name.rfind(layersPrefix, 0) != 0)
-            continue;
-        const size_t dot = name.find('.', layersPrefix.size());
-        const std::string idx = name.substr(layersPrefix.size(), dot == std::string::npos ? std::string::npos
-                                                                                          : dot - layersPrefix.size());
-        if (!idx.empty() && idx.find_first_not_of("0123456789") == std::string::npos
-            && (idx.size() > 9 || std::stoll(idx) >= c.numLayers))
-            throw NotPlain{"the checkpoint holds more layers than config.json says"};
-    }
+    std::vector<std::string> names;
+    for (const auto& entry : file.tensors())
+        names.push_back(entry.first);
+    if (!tensorPastLastLayer(names, "", c.numLayers).empty()) // the engine refuses the checkpoint
+        throw NotPlain{"the checkpoint holds more layers than config.json says"};
     m.embed = loadTensor(file, "model.embed_tokens.weight", {c.vocabSize, h});
     for (int l = 0; l < c.numLayers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";

@@ -228,4 +228,21 @@ ModelConfig loadModelConfig(const std::string& configPath)
     return parseModelConfig(j, configPath);
 }
 
+std::string tensorPastLastLayer(const std::vector<std::string>& names, const std::string& prefix, int numLayers)
+{
+    const std::string layersPrefix = prefix + "model.layers.";
+    for (const std::string& name : names) {
+        if (name.rfind(layersPrefix, 0) != 0)
+            continue;
+        const size_t dot = name.find('.', layersPrefix.size());
+        const std::string idx = name.substr(layersPrefix.size(), dot == std::string::npos ? std::string::npos
+                                                                                          : dot - layersPrefix.size());
+        if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos || idx.size() > 9)
+            continue;
+        if (std::stoll(idx) >= numLayers)
+            return name;
+    }
+    return "";
+}
+
 } // namespace mq::core

@@ -39,4 +39,9 @@ struct ModelConfig {
 ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source);
 ModelConfig loadModelConfig(const std::string& configPath);
 
+// The first of `names` that belongs to a decoder layer numLayers or later (PREFIX + "model.layers." +
+// index + ...), or "" when none does: a checkpoint with more layers than its config.json says is
+// not what the config describes (the extra layers would be silently left out).
+std::string tensorPastLastLayer(const std::vector<std::string>& names, const std::string& prefix, int numLayers);
+
 } // namespace mq::core

@@ -111,20 +111,11 @@ DecoderModel DecoderModel::build(const ModelConfig& cfg, Checkpoint& ck, const s
     };
     // A checkpoint with more decoder layers than config.json says is not what the config describes
     // (the extra layers would be silently left out).
-    const std::string layersPrefix = P + "model.layers.";
-    for (const std::string& name : ck.tensorNames()) {
-        if (name.rfind(layersPrefix, 0) != 0)
-            continue;
-        const size_t dot = name.find('.', layersPrefix.size());
-        const std::string idx = name.substr(layersPrefix.size(), dot == std::string::npos ? std::string::npos
-                                                                                          : dot - layersPrefix.size());
-        if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos || idx.size() > 9)
-            continue;
-        if (std::stoll(idx) >= cfg.numLayers)
-            throw InputError(source + ": the checkpoint holds " + name + " but config.json says num_hidden_layers "
-                             + std::to_string(cfg.numLayers) + " (layers 0.." + std::to_string(cfg.numLayers - 1)
-                             + "); the config does not describe this checkpoint");
-    }
+    const std::string past = tensorPastLastLayer(ck.tensorNames(), P, cfg.numLayers);
+    if (!past.empty())
+        throw InputError(source + ": the checkpoint holds " + past + " but config.json says num_hidden_layers "
+                         + std::to_string(cfg.numLayers) + " (layers 0.." + std::to_string(cfg.numLayers - 1)
+                         + "); the config does not describe this checkpoint");
     m.m_embedName = P + "model.embed_tokens.weight";
     m.m_embed = big(m.m_embedName, {cfg.vocabSize, h});
     for (int i = 0; i < cfg.numLayers; ++i) {
