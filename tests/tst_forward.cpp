@@ -264,6 +264,14 @@ private slots:
         } catch (const InputError& e) {
             QVERIFY2(QString(e.what()).contains("model.norm.weight"), e.what());
         }
+        // A layer past num_hidden_layers (1 here): named with the config's count.
+        t = tinyTensors();
+        t["model.layers.1.post_attention_layernorm.weight"] = ramp(4, 1.0, 0.1);
+        QTemporaryDir dir3;
+        writeTiny(dir3.path(), t);
+        expectInputError([&] { DecoderModel::load(dir3.path().toStdString()); },
+                         "model.layers.1.post_attention_layernorm.weight");
+        expectInputError([&] { DecoderModel::load(dir3.path().toStdString()); }, "num_hidden_layers 1");
     }
 
     // The launcher's evaluation without LibTorch (eval/plain_eval.h) against the engine.
