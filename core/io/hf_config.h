@@ -10,6 +10,8 @@ namespace mq::core {
 enum class Architecture { Llama, Qwen2 };
 const char* architectureName(Architecture a);
 
+// A field added here changes what a checkpoint means: the launcher's evaluation without LibTorch
+// (eval/plain_eval.cpp, loadPlainModel) must then handle it or hand such checkpoints to the engine.
 struct ModelConfig {
     Architecture arch = Architecture::Llama;
     std::string modelType;          // "llama", "qwen2"
