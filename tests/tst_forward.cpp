@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include "common/error.h"
+#include "common/runtime.h"
 #include "eval/perplexity.h"
 #include "eval/plain_eval.h"
 #include "io/atomic_file.h"
@@ -301,6 +302,15 @@ private slots:
             QVERIFY(pn.ran);
             QCOMPARE(pn.nll, p1.nll);
             QCOMPARE(pn.tokens, p1.tokens);
+        }
+        // Its workers run a one-thread BLAS; the pool this process shares with LibTorch is left
+        // as it was.
+        if (blasThreads() > 0) {
+            const int before = blasThreads();
+            setBlasThreads(2);
+            QVERIFY(plainEvaluate(req).ran);
+            QCOMPARE(blasThreads(), 2);
+            setBlasThreads(before);
         }
     }
 

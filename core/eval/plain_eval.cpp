@@ -39,10 +39,12 @@ struct NotPlain {
 using Sgemm = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
                        const int*, const float*, const int*, const float*, float*, const int*);
 using SetThreads = void (*)(int);
+using GetThreads = int (*)();
 
 struct Blas {
     Sgemm sgemm = nullptr;
     SetThreads setThreads = nullptr; // OpenBLAS only
+    GetThreads getThreads = nullptr;
 };
 
 const Blas& blas()
@@ -61,6 +63,7 @@ const Blas& blas()
             return r;
         r.sgemm = reinterpret_cast<Sgemm>(::dlsym(h, "sgemm_"));
         r.setThreads = reinterpret_cast<SetThreads>(::dlsym(h, "openblas_set_num_threads"));
+        r.getThreads = reinterpret_cast<GetThreads>(::dlsym(h, "openblas_get_num_threads"));
         return r;
     }();
     return b;
@@ -388,6 +391,9 @@ PlainEvalResult plainEvaluate(const PlainEvalRequest& request, const ProgressSin
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     const int threads = request.threads > 0 ? request.threads : cores;
     const int workers = int(std::min<size_t>(size_t(std::max(1, threads)), batches.size()));
+    // One BLAS thread per worker; the pool's size is restored when done (in a process that also
+    // runs LibTorch, such as the tests, the pool is shared with it).
+    const int blasBefore = blas().getThreads ? blas().getThreads() : 0;
     if (blas().setThreads)
         blas().setThreads(1);
 
@@ -434,6 +440,8 @@ PlainEvalResult plainEvaluate(const PlainEvalRequest& request, const ProgressSin
     work();
     for (std::thread& t : pool)
         t.join();
+    if (blas().setThreads && blasBefore > 1)
+        blas().setThreads(blasBefore);
     if (error)
         std::rethrow_exception(error);
     double sum = 0.0;
