@@ -1,6 +1,8 @@
 // The decoder forward against an independent hand computation (tests/fixtures/
 // tiny_decoder_reference.py, plain-Python float64), the observer hook's contract, load errors,
 // and the full-precision NLL of the really trained stories260K model.
+#include <ATen/ATen.h> // before Qt: its `slots` macro would rename ATen's member (the sanitizer build has no PCH)
+
 #include "test_util.h"
 
 #include "common/error.h"
