@@ -37,7 +37,6 @@
 #include <iostream>
 #include <thread>
 
-
 namespace mq::cli {
 
 using nlohmann::json;
