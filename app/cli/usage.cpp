@@ -42,7 +42,10 @@ commands:
 const char* kEvalHelp = R"(usage: morphoquant-cli eval --model DIR --data FILE [options]
 
 Mean next-token NLL and perplexity of a model folder over a JSONL token file. A folder written
-by `quantize --export` is evaluated as the quantized model it holds.
+by `quantize --export` is evaluated as the quantized model it holds. A small full-precision
+Llama / Qwen2 model (at most 4M parameters, one model.safetensors) is evaluated by this program
+itself, without loading LibTorch, to the engine's figures within float32 rounding ("runner":
+"plain" in --json; MQ_PLAIN_EVAL=0 always runs the engine, MQ_PLAIN_EVAL=1 says why it did).
 
   --model DIR     Hugging Face folder (config.json + safetensors)
   --data FILE     JSONL, one {"input_ids": [...]} per line
