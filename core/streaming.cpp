@@ -311,10 +311,7 @@ std::string layerText(int l, int L) { return "layer " + std::to_string(l + 1) + 
 template <typename Fn>
 void forEachEvalBatch(const TokenDataset& data, int batchSize, const CancelToken* cancel, Fn fn)
 {
-    std::vector<std::vector<size_t>> batches;
-    for (auto& b : equalLengthBatches(data, std::max(1, batchSize)))
-        if (data.sequences[b.front()].size() >= 2)
-            batches.push_back(std::move(b));
+    const std::vector<std::vector<size_t>> batches = predictingBatches(data, batchSize);
     const auto [first, last] = dist::share(batches.size());
     for (size_t i = first; i < last; ++i) {
         checkCancel(cancel);

@@ -21,7 +21,6 @@
 
 #include <sched.h>
 
-#include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -55,20 +54,6 @@ int initRuntime(int threads)
     // of its own that at::set_num_threads does not size.
     setBlasThreads(threads);
     return at::get_num_threads();
-}
-
-int blasThreads()
-{
-    using GetThreads = int (*)();
-    const auto fn = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    return fn ? fn() : 0;
-}
-
-void setBlasThreads(int threads)
-{
-    using SetThreads = void (*)(int);
-    if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-        fn(threads);
 }
 
 namespace {

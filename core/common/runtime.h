@@ -1,5 +1,7 @@
 #pragma once
 // Process-wide set-up for the engine's front ends (CLI, GUI, benchmarks).
+#include "common/blas_threads.h"
+
 #include <cstddef>
 #include <functional>
 
@@ -18,10 +20,6 @@ int initRuntime(int threads);
 void enableCudaKernels(bool on);
 bool cudaKernelsEnabled();
 
-// OpenBLAS's own thread pool (found by name, so that any other BLAS still works): its size, 0
-// where OpenBLAS is not loaded, and setting it (nothing where it is not loaded).
-int blasThreads();
-void setBlasThreads(int threads);
 
 // Runs fn(0) .. fn(n - 1) on `workers` threads at once, each with one intra-op thread (its own
 // OpenMP team of one and, for the duration, an OpenBLAS pool of one), and the caller's

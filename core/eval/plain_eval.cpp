@@ -1,5 +1,6 @@
 #include "eval/plain_eval.h"
 
+#include "common/blas_threads.h"
 #include "common/error.h"
 #include "io/atomic_file.h"
 #include "io/hf_config.h"
@@ -38,35 +39,23 @@ struct NotPlain {
 
 using Sgemm = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
                        const int*, const float*, const int*, const float*, float*, const int*);
-using SetThreads = void (*)(int);
-using GetThreads = int (*)();
 
-struct Blas {
-    Sgemm sgemm = nullptr;
-    SetThreads setThreads = nullptr; // OpenBLAS only
-    GetThreads getThreads = nullptr;
-};
-
-const Blas& blas()
+// sgemm_ of libblas.so.3, loaded into the process's global scope so that OpenBLAS's pool size is
+// found by name like the engine's (common/blas_threads.h); null where there is none.
+Sgemm blasSgemm()
 {
-    static const Blas b = [] {
-        Blas r;
+    static const Sgemm fn = [] {
         // OpenBLAS starts its thread pool as it loads, sized by OPENBLAS_NUM_THREADS or the
         // cores; every call here runs on one thread, so the pool would only spin beside it.
         const bool had = std::getenv("OPENBLAS_NUM_THREADS") != nullptr;
         if (!had)
             ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
-        void* h = ::dlopen("libblas.so.3", RTLD_NOW | RTLD_LOCAL);
+        void* h = ::dlopen("libblas.so.3", RTLD_NOW | RTLD_GLOBAL);
         if (!had) // nothing this process starts later inherits it
             ::unsetenv("OPENBLAS_NUM_THREADS");
-        if (!h)
-            return r;
-        r.sgemm = reinterpret_cast<Sgemm>(::dlsym(h, "sgemm_"));
-        r.setThreads = reinterpret_cast<SetThreads>(::dlsym(h, "openblas_set_num_threads"));
-        r.getThreads = reinterpret_cast<GetThreads>(::dlsym(h, "openblas_get_num_threads"));
-        return r;
+        return h ? reinterpret_cast<Sgemm>(::dlsym(h, "sgemm_")) : nullptr;
     }();
-    return b;
+    return fn;
 }
 
 // y [n, out] = x [n, in] W^T (+ bias), W [out, in] row-major: the BLAS call LibTorch's
@@ -82,7 +71,7 @@ void linear(const float* x, int64_t n, const std::vector<float>& w, const std::v
     }
     const int m = int(out), nn = int(n), k = int(in);
     const float one = 1.0f;
-    blas().sgemm("T", "N", &m, &nn, &k, &one, w.data(), &k, x, &k, &beta, y, &m);
+    blasSgemm()("T", "N", &m, &nn, &k, &one, w.data(), &k, x, &k, &beta, y, &m);
 }
 
 // x * rsqrt(mean(x^2) + eps) * w per row, in LibTorch's order of the float32 operations (the mean
@@ -376,14 +365,11 @@ PlainEvalResult plainEvaluate(const PlainEvalRequest& request, const ProgressSin
         result.whyNot = e.what();
         return result;
     }
-    if (!blas().sgemm) {
+    if (!blasSgemm()) {
         result.whyNot = std::string("no BLAS (libblas.so.3: ") + (::dlerror() ? "cannot load" : "no sgemm_") + ")";
         return result;
     }
-    std::vector<std::vector<size_t>> batches;
-    for (auto& b : equalLengthBatches(data, std::max(1, request.batch)))
-        if (data.sequences[b.front()].size() >= 2)
-            batches.push_back(std::move(b));
+    const std::vector<std::vector<size_t>> batches = predictingBatches(data, request.batch);
     int64_t fedTotal = 0;
     for (const auto& b : batches)
         fedTotal += int64_t(b.size() * data.sequences[b.front()].size());
@@ -393,9 +379,8 @@ PlainEvalResult plainEvaluate(const PlainEvalRequest& request, const ProgressSin
     const int workers = int(std::min<size_t>(size_t(std::max(1, threads)), batches.size()));
     // One BLAS thread per worker; the pool's size is restored when done (in a process that also
     // runs LibTorch, such as the tests, the pool is shared with it).
-    const int blasBefore = blas().getThreads ? blas().getThreads() : 0;
-    if (blas().setThreads)
-        blas().setThreads(1);
+    const int blasBefore = blasThreads();
+    setBlasThreads(1);
 
     std::vector<BatchNll> parts(batches.size());
     std::atomic<size_t> next{0};
@@ -440,8 +425,8 @@ PlainEvalResult plainEvaluate(const PlainEvalRequest& request, const ProgressSin
     work();
     for (std::thread& t : pool)
         t.join();
-    if (blas().setThreads && blasBefore > 1)
-        blas().setThreads(blasBefore);
+    if (blasBefore > 1)
+        setBlasThreads(blasBefore);
     if (error)
         std::rethrow_exception(error);
     double sum = 0.0;

@@ -238,7 +238,7 @@ void SafetensorsStreamWriter::write(const std::string& name, const at::Tensor& t
     const bool f8AsBytes = s.dtype == DType::F8_E4M3 && t.scalar_type() == at::kByte; // raw E4M3 bytes
     if ((!f8AsBytes && fromScalarType(t.scalar_type()) != s.dtype) || t.sizes() != at::IntArrayRef(s.shape))
         throw Error(describe(d->path, name, "is " + shapeText(t.sizes()) + " " + dtypeName(fromScalarType(t.scalar_type()))
-                                                + ", the header announced " + shapeText(s.shape) + " " + dtypeName(s.dtype)));
+                                                + ", the header announced " + shapeText(s.shape.data(), s.shape.size()) + " " + dtypeName(s.dtype)));
     const at::Tensor c = t.cpu().contiguous();
     if (s.bytes() == 0) {
         ++d->next;
@@ -270,12 +270,6 @@ std::string serializeSafetensors(const std::map<std::string, at::Tensor>& tensor
     return out;
 }
 
-std::string shapeText(at::IntArrayRef shape)
-{
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
+std::string shapeText(at::IntArrayRef shape) { return shapeText(shape.data(), shape.size()); }
 
 } // namespace mq::core

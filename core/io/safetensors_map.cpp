@@ -20,14 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string shapeText(const std::vector<int64_t>& shape)
-{
-    std::string out = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        out += (i ? ", " : "") + std::to_string(shape[i]);
-    return out + "]";
-}
-
 std::string rangeText(uint64_t begin, uint64_t end)
 {
     return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
@@ -86,7 +78,7 @@ TensorInfo parseEntry(const std::string& file, const std::string& name, const js
     uint64_t expected = 0;
     const bool fits = safetensorsByteSize(info.shape, info.dtype, &expected);
     if (!fits || expected != info.end - info.begin)
-        throw fail("shape " + shapeText(info.shape) + " x " + dtypeName(info.dtype) + " ("
+        throw fail("shape " + shapeText(info.shape.data(), info.shape.size()) + " x " + dtypeName(info.dtype) + " ("
                    + std::to_string(dtypeSize(info.dtype)) + " bytes each) needs "
                    + (fits ? std::to_string(expected) : std::string("more than 2^64"))
                    + " bytes, but \"data_offsets\" " + rangeText(info.begin, info.end) + " cover "
@@ -210,6 +202,14 @@ std::string dtypeList()
         out += dtypeName(t);
     }
     return out;
+}
+
+std::string shapeText(const int64_t* dims, size_t count)
+{
+    std::string out = "[";
+    for (size_t i = 0; i < count; ++i)
+        out += (i ? ", " : "") + std::to_string(dims[i]);
+    return out + "]";
 }
 
 bool isFloatingDType(DType t)

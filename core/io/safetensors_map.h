@@ -24,6 +24,8 @@ size_t dtypeSize(DType t);            // bytes per element
 bool parseDType(const std::string& s, DType* out);
 std::string dtypeList();              // "F32, F16, ..."
 bool isFloatingDType(DType t);        // F32, F16, BF16, F64
+// "[3, 4]" (safetensors.h has it for LibTorch's sizes too).
+std::string shapeText(const int64_t* dims, size_t count);
 // Byte size of shape x dtype; false when it does not fit in 64 bits (a hostile header).
 bool safetensorsByteSize(const std::vector<int64_t>& shape, DType t, uint64_t* out);
 

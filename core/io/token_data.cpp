@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -86,6 +87,15 @@ std::vector<std::vector<size_t>> equalLengthBatches(const TokenDataset& data, in
         out.back().push_back(i);
     }
     return out;
+}
+
+std::vector<std::vector<size_t>> predictingBatches(const TokenDataset& data, int batchSize)
+{
+    std::vector<std::vector<size_t>> batches;
+    for (auto& b : equalLengthBatches(data, std::max(1, batchSize)))
+        if (data.sequences[b.front()].size() >= 2)
+            batches.push_back(std::move(b));
+    return batches;
 }
 
 void requirePredictedTokens(const TokenDataset& data)

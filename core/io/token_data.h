@@ -26,5 +26,8 @@ void requirePredictedTokens(const TokenDataset& data);
 
 // Groups sequence indices into batches of equal length, keeping the dataset order.
 std::vector<std::vector<size_t>> equalLengthBatches(const TokenDataset& data, int batchSize);
+// The evaluations' batches: equalLengthBatches (batchSize below 1 counts as 1) without those of
+// sequences too short to predict a token (fewer than 2).
+std::vector<std::vector<size_t>> predictingBatches(const TokenDataset& data, int batchSize);
 
 } // namespace mq::core
