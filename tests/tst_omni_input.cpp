@@ -156,6 +156,10 @@ private slots:
         QTest::newRow("use_audio_in_video not a boolean") << "{\"text\": \"a\", \"use_audio_in_video\": \"yes\"}\n"
                                                           << "must be true or false";
         QTest::newRow("fps zero") << "{\"video\": \".\", \"fps\": 0}\n" << "\"fps\" must be a number above 0";
+        // A name longer than NAME_MAX (255 bytes): the system refuses it (ENAMETOOLONG), which
+        // once escaped as a std::filesystem::filesystem_error (found by fuzz_manifest in CI).
+        QTest::newRow("name too long") << "{\"image\": \"" + QString(300, 'p') + ".png\"}\n"
+                                       << "cannot be read";
         QTest::newRow("system not a string") << "{\"text\": \"a\", \"system\": 1}\n" << "\"system\" must be a string";
     }
     void manifestErrors()

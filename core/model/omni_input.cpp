@@ -22,7 +22,8 @@ std::vector<ManifestSample> loadManifest(const std::string& path)
     std::ifstream in(path);
     if (!in)
         throw InputError(path + ": cannot open the calibration manifest");
-    const fs::path base = fs::absolute(fs::path(path)).parent_path();
+    std::error_code absError;
+    const fs::path base = fs::absolute(fs::path(path), absError).parent_path();
     std::vector<ManifestSample> out;
     std::string line;
     int n = 0;
@@ -68,10 +69,17 @@ std::vector<ManifestSample> loadManifest(const std::string& path)
             if (p.is_relative())
                 p = base / p;
             p = p.lexically_normal();
-            if (!fs::exists(p))
-                throw InputError(where + ": " + key + " '" + p.string() + "' does not exist");
+            // The error-code form: a name the system refuses (too long, say) is a bad manifest
+            // entry, not an exception that escapes as a filesystem_error.
+            std::error_code ec;
+            const fs::file_status st = fs::status(p, ec);
+            if (!fs::exists(st)) {
+                const bool missing = !ec || ec == std::errc::no_such_file_or_directory;
+                throw InputError(where + ": " + key + " '" + p.string() + "' "
+                                 + (missing ? std::string("does not exist") : "cannot be read: " + ec.message()));
+            }
             if (key == "video")
-                s.videoIsFile = !fs::is_directory(p);
+                s.videoIsFile = !fs::is_directory(st);
             *slot = p.string();
         }
         if (s.useAudioInVideo && !s.videoIsFile)
