@@ -544,6 +544,28 @@ void TestSafetensors::folderReplacementAndStaleTemporaries()
     QCOMPARE(entriesOf(tmp.path()), (QStringList{"export", live, "s.mqs.tmp-4194999-3"}));
     QCOMPARE(removeStaleTemporaries(str(tmp.filePath("s.mqs"))), 1);
     QCOMPARE(entriesOf(tmp.path()), (QStringList{"export", live}));
+
+    // The target checks: a folder with content needs overwrite; an empty one does not; a name the
+    // system refuses (a component over NAME_MAX, 255 bytes) is an InputError naming the target,
+    // and a missing parent is named as such. Nothing is written in any of these.
+    auto refusal = [](const QString& target, bool overwrite) -> QString {
+        try {
+            writeFolderAtomic(str(target), overwrite, [](const std::string& d) { writeFileAtomic(d + "/c.txt", "3"); });
+        } catch (const InputError& e) {
+            return QString::fromStdString(e.what());
+        }
+        return QString();
+    };
+    QVERIFY(refusal(out, false).contains("already exists"));
+    QCOMPARE(entriesOf(out), QStringList{"b.txt"});
+    QVERIFY(QDir(tmp.path()).mkdir("empty"));
+    QCOMPARE(refusal(tmp.filePath("empty"), false), QString());
+    QCOMPARE(entriesOf(tmp.filePath("empty")), QStringList{"c.txt"});
+    const QString tooLong = tmp.filePath(QString(300, 'n'));
+    const QString why = refusal(tooLong, false);
+    QVERIFY2(why.contains("cannot use as the output folder") && why.contains(QString(300, 'n')), qPrintable(why));
+    QVERIFY(refusal(tmp.filePath("no/such/parent"), false).contains("parent folder does not exist"));
+    QCOMPARE(entriesOf(tmp.path()), (QStringList{"empty", "export", live}));
 }
 
 void TestSafetensors::atomicWriterCommit()

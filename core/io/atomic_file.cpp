@@ -224,10 +224,23 @@ int removeStaleTemporaries(const std::string& target)
 std::string checkFolderTarget(const std::string& target, bool overwrite)
 {
     namespace fs = std::filesystem;
-    const fs::path out = fs::absolute(fs::path(target)).lexically_normal();
-    if (fs::exists(out) && !overwrite && !(fs::is_directory(out) && fs::is_empty(out)))
-        throw InputError(out.string() + ": already exists; choose another folder or allow overwriting (--overwrite)");
-    if (!out.has_parent_path() || !fs::is_directory(out.parent_path()))
+    // Error-code forms throughout: a name the system refuses (too long, no permission) is a clear
+    // InputError about the target, not a filesystem_error from deep inside the library.
+    std::error_code ec;
+    fs::path out = fs::absolute(fs::path(target), ec);
+    if (ec)
+        throw InputError(target + ": cannot use as the output folder: " + ec.message());
+    out = out.lexically_normal();
+    const fs::file_status st = fs::status(out, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        throw InputError(out.string() + ": cannot use as the output folder: " + ec.message());
+    if (fs::exists(st) && !overwrite) {
+        const bool emptyFolder = fs::is_directory(st) && fs::is_empty(out, ec) && !ec;
+        if (!emptyFolder)
+            throw InputError(out.string()
+                             + ": already exists; choose another folder or allow overwriting (--overwrite)");
+    }
+    if (!out.has_parent_path() || !fs::is_directory(out.parent_path(), ec))
         throw InputError(out.string() + ": parent folder does not exist");
     return out.string();
 }
