@@ -1,6 +1,10 @@
 // Tokens/s of the full-precision forward, with and without statistics collection, on a model
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
+// Also times the statistics pass alone (ChannelStats::accumulate, one thread) on the forward's
+// own Linear inputs, captured once, each in the cache: its cost per token against the
+// forward's, free of the run-to-run noise of timing two whole forwards.
+#include "calib/channel_stats.h"
 #include "calib/collector.h"
 #include "common/runtime.h"
 #include "eval/perplexity.h"
@@ -38,6 +42,34 @@ double runOnce(const DecoderModel& m, const TokenDataset& d, int batch, int mode
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Keeps a copy of every Linear input group's input of the forwards it sees.
+class Capture : public ForwardHook {
+public:
+    at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor&) override
+    {
+        inputs.push_back({group, x.clone()});
+        return x;
+    }
+    std::vector<std::pair<int, at::Tensor>> inputs;
+};
+
+// The statistics pass over the captured inputs, as the inline collector runs it for text.
+double statsOnce(const Capture& cap, const std::vector<int64_t>& channels)
+{
+    std::vector<ChannelStats> st(channels.size());
+    for (size_t g = 0; g < channels.size(); ++g)
+        st[g].reset(channels[g]);
+    // Each input once untimed first, so that it is in the cache as the forward leaves it.
+    double seconds = 0;
+    for (const auto& [g, x] : cap.inputs) {
+        st[size_t(g)].accumulate(x.data_ptr<float>(), x.size(0), "x");
+        const auto t0 = std::chrono::steady_clock::now();
+        st[size_t(g)].accumulate(x.data_ptr<float>(), x.size(0), "x");
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    return seconds;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -63,5 +95,25 @@ int main(int argc, char** argv)
     for (int mode = 0; mode < 3; ++mode)
         std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
                     best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);
+    // The statistics pass alone, on the forward's own activations (one thread: the channel
+    // ranges of these widths are below the pass's parallel grain).
+    Capture cap;
+    {
+        c10::InferenceMode guard;
+        for (const auto& b : equalLengthBatches(d, batch))
+            m.forward(batchTensor(d, b), &cap);
+    }
+    std::vector<int64_t> ch;
+    int64_t elements = 0;
+    for (size_t g = 0; g < m.groups().size(); ++g)
+        ch.push_back(m.groupChannels(int(g)));
+    for (const auto& [g, x] : cap.inputs)
+        elements += x.numel();
+    double statsBest = 1e30;
+    for (int r = 0; r < std::max(repeats, 5) * 3; ++r)
+        statsBest = std::min(statsBest, statsOnce(cap, ch));
+    std::printf("statistics pass alone      %10.2f ms  %.3f ns/element  %.0f elements/token  +%.1f%% of the forward\n",
+                statsBest * 1e3, statsBest * 1e9 / double(elements), double(elements) / tokens,
+                100.0 * statsBest / best[0]);
     return 0;
 }

@@ -89,6 +89,8 @@ private slots:
     void histBinLowerEdges();
     void histogramOfMatrix();
     void histogramCountsSumToCount();
+    void accumulateMatchesElementwise_data();
+    void accumulateMatchesElementwise();
     void hugeFiniteValuesAccepted();
     void nonFiniteThrowsAndKeepsStats_data();
     void nonFiniteThrowsAndKeepsStats();
@@ -291,6 +293,72 @@ void TestCalib::histogramCountsSumToCount()
     QCOMPARE(s.count, rows);
     for (int64_t c = 0; c < k; ++c)
         QCOMPARE(histSum(s, c), uint32_t(rows));
+}
+
+// The pass works on blocks of up to 255 rows by tiles of 64 channels (halves of 32 in vector
+// registers, a narrower rest element by element) with byte counters for the histogram. Against
+// the plain definition, element by element in row order: every field must be bit-identical
+// (tolerance 0: min, max and counts are exact, and each channel's float64 sums add the same
+// terms in the same order). The shapes cross every boundary: 255 rows in one block (a count of
+// 255 in one byte), 600 rows in three blocks, a few rows; 173 channels = 64 + 64 + 32 + 13.
+void TestCalib::accumulateMatchesElementwise_data()
+{
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("k");
+    QTest::newRow("255 x 173") << 255 << 173;
+    QTest::newRow("600 x 173") << 600 << 173;
+    QTest::newRow("7 x 64") << 7 << 64;
+    QTest::newRow("256 x 31") << 256 << 31;
+    QTest::newRow("1 x 96") << 1 << 96;
+}
+
+void TestCalib::accumulateMatchesElementwise()
+{
+    QFETCH(int, rows);
+    QFETCH(int, k);
+    std::vector<float> x(size_t(rows) * size_t(k));
+    uint32_t state = 2024u;
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < k; ++c) {
+            state = state * 1664525u + 1013904223u;
+            float v;
+            if (c == 5)
+                v = 1.5f; // one bin for every row: a full byte counter at 255 rows
+            else if (c == 70)
+                v = (state & 1u) ? 0.0f : -0.0f; // zeros: bin 0
+            else if (c % 9 == 0) // wide range: 2^-40 .. 2^19, denormals and the last bin included
+                v = std::ldexp(1.0f + float(state >> 24) / 256.0f, int((state >> 8) % 60u) - 40);
+            else // a channel's own scale and spread, as in activations
+                v = std::ldexp(float(int(state >> 8) % 4001 - 2000) / 1000.0f, c % 7 - 3);
+            if ((state & 4u) != 0u)
+                v = -v;
+            x[size_t(r) * size_t(k) + size_t(c)] = v;
+        }
+    if (rows > 3 && k > 100) {
+        x[size_t(3) * size_t(k) + 100] = 1e-45f; // the smallest denormal
+        x[size_t(2) * size_t(k) + 101] = FLT_MAX;
+    }
+    ChannelStats want;
+    want.reset(k);
+    std::vector<double> sa(size_t(k), 0.0), ss(size_t(k), 0.0);
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < k; ++c) {
+            const float v = x[size_t(r) * size_t(k) + size_t(c)];
+            want.min[size_t(c)] = std::min(want.min[size_t(c)], v);
+            want.max[size_t(c)] = std::max(want.max[size_t(c)], v);
+            sa[size_t(c)] += double(std::fabs(v));
+            ss[size_t(c)] += double(v) * double(v);
+            ++want.hist[size_t(c * kHistBins + histBin(std::fabs(v)))];
+        }
+    for (int c = 0; c < k; ++c) {
+        want.sumAbs[size_t(c)] += sa[size_t(c)];
+        want.sumSq[size_t(c)] += ss[size_t(c)];
+    }
+    want.count = rows;
+    const ChannelStats got = statsOf(x.data(), rows, k);
+    COMPARE_STATS(got, want);
+    if (k > 5)
+        QCOMPARE(got.hist[size_t(5 * kHistBins + histBin(1.5f))], uint32_t(rows));
 }
 
 void TestCalib::hugeFiniteValuesAccepted()

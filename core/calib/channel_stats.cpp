@@ -63,40 +63,136 @@ void ChannelStats::reset(int64_t k)
 
 namespace {
 
-constexpr int64_t kTile = 128, kRowBlock = 16;
+// Channels [c0, c1) of rows x [rows, k], in blocks of at most kRowBlock rows by kTile channels.
+// ph is the call's histogram bin-major ([kHistBins, k]: a bin's counts of neighbouring channels
+// side by side). The vector clones give the same bits as a loop over elements: min and max are
+// exact, v * v of a float is exact in double (so a fused multiply-add rounds as the separate add
+// does), and each channel still adds its rows in row order.
+//
+// Min, max and the two sums of 32 channels at a time are kept in vector registers while the
+// block's rows pass (eight independent float64 sums each, so that the adds' latency is hidden);
+// a last tile narrower than 32 goes element by element.
+//
+// The histogram is counted without a scattered increment per element (which was most of the
+// pass: bench/README.md, "the floor"). Each row of a tile leaves its 64 bins as bytes; then for
+// every bin the block has, a 64-byte vector of counters goes down the block's rows adding
+// (bin == b) lane by lane (four bins a pass), and is added to the histogram once. A block of at
+// most 255 rows cannot overflow a byte. Exact counts: the histogram of counting element by element.
+constexpr int64_t kTile = 64, kHalf = 32, kRowBlock = 255;
+typedef uint8_t Bins64 __attribute__((vector_size(64)));
+typedef uint8_t Bins16 __attribute__((vector_size(16)));
+typedef float Float16 __attribute__((vector_size(64)));
+typedef float Float8 __attribute__((vector_size(32)));
+typedef double Double8 __attribute__((vector_size(64)));
+typedef int32_t Int16 __attribute__((vector_size(64)));
 
-// Channels [c0, c1) of rows x [rows, k]. Within the range the work goes in blocks of kRowBlock
-// rows by kTile channels: the tile's accumulators and histograms stay in L1 while the block's
-// rows pass, and a whole range's histograms (160 bytes a channel: 3 MB at 18944 channels) are
-// swept once a row block instead of once a row (bench_stats, bench/README.md). The vector clones
-// give the same bits: min and max are exact, v * v of a float is exact in double (so a fused
-// multiply-add rounds as the separate add does), and each channel still adds its rows in order.
-MQ_VECTOR_CLONES
+MQ_BYTE_VECTOR_CLONES
 void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1, float* plo, float* phi,
                      double* psa, double* pss, uint32_t* ph)
 {
-    for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
-        const int64_t r1 = std::min(rows, r0 + kRowBlock);
+    alignas(64) uint8_t bins[kRowBlock][kTile];
+    // Blocks of equal size (2056 rows: 9 of 228 or 229, not 8 of 255 and one of 16).
+    const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int64_t r0 = rows * blk / blocks, nr = rows * (blk + 1) / blocks - r0;
         for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
-            const int64_t t1 = std::min(c1, t0 + kTile);
-            for (int64_t r = r0; r < r1; ++r) {
-                const float* row = x + r * k;
-                for (int64_t c = t0; c < t1; ++c) {
-                    const float v = row[c];
-                    plo[c] = std::min(plo[c], v);
-                    phi[c] = std::max(phi[c], v);
-                    psa[c] += double(std::fabs(v));
-                    pss[c] += double(v) * double(v);
+            const int64_t n = std::min(c1 - t0, kTile);
+            for (int64_t h0 = 0; h0 < n; h0 += kHalf) {
+                const int64_t m = std::min(n - h0, kHalf), c = t0 + h0;
+                if (m == kHalf) {
+                    Float16 lo[2], hi[2];
+                    Double8 sa[4], ss[4];
+                    std::memcpy(lo, plo + c, sizeof lo);
+                    std::memcpy(hi, phi + c, sizeof hi);
+                    std::memcpy(sa, psa + c, sizeof sa);
+                    std::memcpy(ss, pss + c, sizeof ss);
+                    for (int64_t r = 0; r < nr; ++r) {
+                        const float* row = x + (r0 + r) * k + c;
+                        for (int q = 0; q < 2; ++q) {
+                            Float16 v;
+                            std::memcpy(&v, row + 16 * q, sizeof v);
+                            lo[q] = v < lo[q] ? v : lo[q]; // std::min(lo, v), NaN included
+                            hi[q] = hi[q] < v ? v : hi[q]; // std::max(hi, v)
+                            Int16 bits;
+                            std::memcpy(&bits, &v, sizeof bits);
+                            bits &= 0x7fffffff; // |v|
+                            Float16 a;
+                            std::memcpy(&a, &bits, sizeof a);
+                            const Double8 a0 = __builtin_convertvector(
+                                (Float8)__builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7), Double8);
+                            const Double8 a1 = __builtin_convertvector(
+                                (Float8)__builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15), Double8);
+                            sa[2 * q] += a0;
+                            sa[2 * q + 1] += a1;
+                            ss[2 * q] += a0 * a0;
+                            ss[2 * q + 1] += a1 * a1;
+                            // histBin: the exponent field of |v| less the first bin's, clamped.
+                            Int16 e = (bits >> 23) - (127 + kHistMinExp);
+                            e = e < 0 ? 0 : e;
+                            e = e > kHistBins - 1 ? kHistBins - 1 : e;
+                            const Bins16 b = __builtin_convertvector(e, Bins16);
+                            std::memcpy(bins[r] + h0 + 16 * q, &b, sizeof b);
+                        }
+                    }
+                    std::memcpy(plo + c, lo, sizeof lo);
+                    std::memcpy(phi + c, hi, sizeof hi);
+                    std::memcpy(psa + c, sa, sizeof sa);
+                    std::memcpy(pss + c, ss, sizeof ss);
+                } else {
+                    for (int64_t r = 0; r < nr; ++r) {
+                        const float* row = x + (r0 + r) * k + c;
+                        for (int64_t i = 0; i < m; ++i) {
+                            const float v = row[i];
+                            plo[c + i] = std::min(plo[c + i], v);
+                            phi[c + i] = std::max(phi[c + i], v);
+                            psa[c + i] += double(std::fabs(v));
+                            pss[c + i] += double(v) * double(v);
+                        }
+                        uint8_t* b = bins[r] + h0;
+                        for (int64_t i = 0; i < m; ++i)
+                            b[i] = uint8_t(histBin(std::fabs(row[i])));
+                    }
                 }
-                // The bins first, in a loop that vectorizes (histBin is inlined here), then one
-                // increment each.
-                int32_t slot[kTile];
-                const int64_t n = t1 - t0;
-                for (int64_t i = 0; i < n; ++i)
-                    slot[i] = int32_t(i) * kHistBins + histBin(std::fabs(row[t0 + i]));
-                uint32_t* tileHist = ph + t0 * kHistBins;
-                for (int64_t i = 0; i < n; ++i)
-                    ++tileHist[slot[i]];
+            }
+            // Lanes past the tile's last channel repeat a bin the row has (so they do not widen
+            // the span below) and are never added to the histogram.
+            if (n < kTile)
+                for (int64_t r = 0; r < nr; ++r)
+                    for (int64_t i = n; i < kTile; ++i)
+                        bins[r][i] = bins[r][0];
+            // The span of bins in the block: lane-wise over the rows, then across the lanes.
+            Bins64 vlo, vhi;
+            std::memcpy(&vlo, bins[0], sizeof vlo);
+            vhi = vlo;
+            for (int64_t r = 1; r < nr; ++r) {
+                Bins64 e;
+                std::memcpy(&e, bins[r], sizeof e);
+                vlo = e < vlo ? e : vlo;
+                vhi = e > vhi ? e : vhi;
+            }
+            uint8_t lo = 255, hi = 0;
+            for (int i = 0; i < kTile; ++i) {
+                lo = std::min(lo, vlo[i]);
+                hi = std::max(hi, vhi[i]);
+            }
+            const Bins64 zero = vlo - vlo, one = zero + uint8_t(1);
+            for (int b = lo; b <= hi; b += 4) {
+                const Bins64 w0 = zero + uint8_t(b), w1 = w0 + one, w2 = w1 + one, w3 = w2 + one;
+                Bins64 n0 = zero, n1 = zero, n2 = zero, n3 = zero;
+                for (int64_t r = 0; r < nr; ++r) {
+                    Bins64 e;
+                    std::memcpy(&e, bins[r], sizeof e);
+                    n0 = e == w0 ? n0 + one : n0;
+                    n1 = e == w1 ? n1 + one : n1;
+                    n2 = e == w2 ? n2 + one : n2;
+                    n3 = e == w3 ? n3 + one : n3;
+                }
+                const Bins64 counts[4] = {n0, n1, n2, n3};
+                for (int j = 0; j < 4 && b + j <= hi; ++j) {
+                    uint32_t* h = ph + int64_t(b + j) * k + t0;
+                    for (int64_t i = 0; i < n; ++i)
+                        h[i] += counts[j][i];
+                }
             }
         }
     }
@@ -141,8 +237,9 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
         sumAbs[c] += psa[c];
         sumSq[c] += pss[c];
     }
-    for (size_t i = 0; i < h.size(); ++i)
-        hist[i] += h[i];
+    for (int64_t c = 0; c < k; ++c) // the call's histogram is bin-major (accumulateRange)
+        for (int b = 0; b < kHistBins; ++b)
+            hist[size_t(c * kHistBins + b)] += h[size_t(b * k + c)];
     count += rows;
 }
 
