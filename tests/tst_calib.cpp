@@ -2,9 +2,11 @@
 // NaN/Inf guard), both dispersion-score forms, and the StatsCollector hook (async == inline,
 // routing of rows by modality, errors surfacing from the worker).
 // Expected values are worked out by hand below; each comment shows the arithmetic.
-#include <QtTest/QtTest>
-
+// ATen before Qt: Qt's "slots" macro breaks ATen's headers where no precompiled header has
+// included them first (the sanitizer build).
 #include <ATen/ATen.h>
+
+#include <QtTest/QtTest>
 
 #include <cfloat>
 #include <cmath>
