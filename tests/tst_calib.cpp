@@ -583,6 +583,19 @@ void TestCalib::collectorRoutesModalities()
     merged.merge(text);
     merged.merge(audio);
     COMPARE_STATS(st.pooled, merged);
+
+    // A tag past the last modality is refused wherever it is: the first row, a later row of a
+    // batch that starts with a valid one, or every row.
+    for (const std::vector<uint8_t>& bad : {std::vector<uint8_t>{4, 0, 0, 0}, std::vector<uint8_t>{0, 0, 9, 0},
+                                            std::vector<uint8_t>{200, 200, 200, 200}}) {
+        StatsCollector c({"layers.0.attn_in"}, {kK}, false);
+        try {
+            c.onLinearInput(0, handTensor(), at::from_blob(const_cast<uint8_t*>(bad.data()), {kT}, at::kByte).clone());
+            QFAIL("expected an InputError");
+        } catch (const InputError& e) {
+            QVERIFY2(QString(e.what()).contains("modality tag out of range"), e.what());
+        }
+    }
 }
 
 void TestCalib::collectorNaNThrows_data()

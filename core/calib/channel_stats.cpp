@@ -85,6 +85,7 @@ typedef float Float16 __attribute__((vector_size(64)));
 typedef float Float8 __attribute__((vector_size(32)));
 typedef double Double8 __attribute__((vector_size(64)));
 typedef int32_t Int16 __attribute__((vector_size(64)));
+typedef int64_t Int64x8 __attribute__((vector_size(64)));
 
 MQ_BYTE_VECTOR_CLONES
 void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1, float* plo, float* phi,
@@ -108,24 +109,31 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
                     std::memcpy(ss, pss + c, sizeof ss);
                     for (int64_t r = 0; r < nr; ++r) {
                         const float* row = x + (r0 + r) * k + c;
+                        if (r + 8 < nr) {
+                            __builtin_prefetch(row + 8 * k);
+                            __builtin_prefetch(row + 8 * k + 16);
+                        }
                         for (int q = 0; q < 2; ++q) {
                             Float16 v;
                             std::memcpy(&v, row + 16 * q, sizeof v);
                             lo[q] = v < lo[q] ? v : lo[q]; // std::min(lo, v), NaN included
                             hi[q] = hi[q] < v ? v : hi[q]; // std::max(hi, v)
+                            // Each half of eight converted straight from memory (one
+                            // instruction, where converting halves of a register takes four).
+                            for (int j = 0; j < 2; ++j) {
+                                Float8 h;
+                                std::memcpy(&h, row + 16 * q + 8 * j, sizeof h);
+                                Double8 a = __builtin_convertvector(h, Double8);
+                                Int64x8 abits;
+                                std::memcpy(&abits, &a, sizeof abits);
+                                abits &= 0x7fffffffffffffffLL; // |v|, exact in double
+                                std::memcpy(&a, &abits, sizeof a);
+                                sa[2 * q + j] += a;
+                                ss[2 * q + j] += a * a;
+                            }
                             Int16 bits;
                             std::memcpy(&bits, &v, sizeof bits);
                             bits &= 0x7fffffff; // |v|
-                            Float16 a;
-                            std::memcpy(&a, &bits, sizeof a);
-                            const Double8 a0 = __builtin_convertvector(
-                                (Float8)__builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7), Double8);
-                            const Double8 a1 = __builtin_convertvector(
-                                (Float8)__builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15), Double8);
-                            sa[2 * q] += a0;
-                            sa[2 * q + 1] += a1;
-                            ss[2 * q] += a0 * a0;
-                            ss[2 * q + 1] += a1 * a1;
                             // histBin: the exponent field of |v| less the first bin's, clamped.
                             Int16 e = (bits >> 23) - (127 + kHistMinExp);
                             e = e < 0 ? 0 : e;
@@ -214,11 +222,15 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
     float* phi = hi.data();
     double* psa = sa.data();
     double* pss = ss.data();
-    // Channels are independent: threads take channel ranges, each channel still sums its rows
-    // in row order, so the result does not depend on the thread count.
+    // Channels are independent: threads take ranges of whole 32-channel units (so that each
+    // range keeps the vector path), each channel still sums its rows in row order, so the result
+    // does not depend on the thread count. At least 512 channels a range: splitting stories260K's
+    // 64 and 172 made the inline pass slower at 2 threads (the second core is busy with
+    // OpenBLAS's own thread between GEMMs; bench/README.md).
     uint32_t* ph = h.data();
-    at::parallel_for(0, k, 512, [&](int64_t c0, int64_t c1) {
-        accumulateRange(x, rows, k, c0, c1, plo, phi, psa, pss, ph);
+    const int64_t units = (k + kHalf - 1) / kHalf;
+    at::parallel_for(0, units, 512 / kHalf, [&](int64_t u0, int64_t u1) {
+        accumulateRange(x, rows, k, u0 * kHalf, std::min(k, u1 * kHalf), plo, phi, psa, pss, ph);
     });
     for (int64_t c = 0; c < k; ++c) {
         if (!std::isfinite(psa[c]) || !std::isfinite(pss[c])) {
