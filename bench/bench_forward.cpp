@@ -84,17 +84,32 @@ int main(int argc, char** argv)
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
     const double tokens = double(d.totalTokens());
     const char* names[3] = {"forward", "forward + stats (async)", "forward + stats (inline)"};
-    std::vector<double> best(3, 1e30);
+    std::vector<double> best(3, 1e30), last(3, 0.0);
+    // Each round's ratio against that round's forward: its median and quartiles resist a load
+    // change that hits one mode's best time (the machine's noise is of the size of the effect).
+    std::vector<std::vector<double>> paired(3);
     runOnce(m, d, batch, 0); // warm-up
     // Interleave the modes so drift in machine load hits all of them alike; keep the best.
-    for (int r = 0; r < repeats; ++r)
-        for (int mode = 0; mode < 3; ++mode)
-            best[size_t(mode)] = std::min(best[size_t(mode)], runOnce(m, d, batch, mode));
+    for (int r = 0; r < repeats; ++r) {
+        for (int mode = 0; mode < 3; ++mode) {
+            last[size_t(mode)] = runOnce(m, d, batch, mode);
+            best[size_t(mode)] = std::min(best[size_t(mode)], last[size_t(mode)]);
+        }
+        for (int mode = 1; mode < 3; ++mode)
+            paired[size_t(mode)].push_back(last[size_t(mode)] / last[0]);
+    }
     std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d\n", dir.c_str(), data.c_str(),
                 tokens, batch, at::get_num_threads(), repeats);
     for (int mode = 0; mode < 3; ++mode)
         std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
                     best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);
+    for (int mode = 1; mode < 3; ++mode) {
+        std::vector<double> v = paired[size_t(mode)];
+        std::sort(v.begin(), v.end());
+        const auto at = [&](double q) { return v[size_t(q * double(v.size() - 1) + 0.5)]; };
+        std::printf("%-26s paired rounds: median %.3fx, quartiles %.3f-%.3f\n", names[mode], at(0.5), at(0.25),
+                    at(0.75));
+    }
     // The statistics pass alone, on the forward's own activations (one thread: the channel
     // ranges of these widths are below the pass's parallel grain).
     Capture cap;

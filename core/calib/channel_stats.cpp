@@ -84,7 +84,7 @@ typedef uint8_t Bins16 __attribute__((vector_size(16)));
 typedef float Float16 __attribute__((vector_size(64)));
 typedef float Float8 __attribute__((vector_size(32)));
 typedef double Double8 __attribute__((vector_size(64)));
-typedef int32_t Int16 __attribute__((vector_size(64)));
+typedef uint32_t UInt16 __attribute__((vector_size(64)));
 typedef int64_t Int64x8 __attribute__((vector_size(64)));
 
 MQ_BYTE_VECTOR_CLONES
@@ -131,14 +131,10 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
                                 sa[2 * q + j] += a;
                                 ss[2 * q + j] += a * a;
                             }
-                            Int16 bits;
+                            // The exponent field of |v| as a byte (histBin clamps it below).
+                            UInt16 bits;
                             std::memcpy(&bits, &v, sizeof bits);
-                            bits &= 0x7fffffff; // |v|
-                            // histBin: the exponent field of |v| less the first bin's, clamped.
-                            Int16 e = (bits >> 23) - (127 + kHistMinExp);
-                            e = e < 0 ? 0 : e;
-                            e = e > kHistBins - 1 ? kHistBins - 1 : e;
-                            const Bins16 b = __builtin_convertvector(e, Bins16);
+                            const Bins16 b = __builtin_convertvector((bits << 1) >> 24, Bins16);
                             std::memcpy(bins[r] + h0 + 16 * q, &b, sizeof b);
                         }
                     }
@@ -157,8 +153,11 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
                             pss[c + i] += double(v) * double(v);
                         }
                         uint8_t* b = bins[r] + h0;
-                        for (int64_t i = 0; i < m; ++i)
-                            b[i] = uint8_t(histBin(std::fabs(row[i])));
+                        for (int64_t i = 0; i < m; ++i) {
+                            uint32_t bits;
+                            std::memcpy(&bits, row + i, sizeof bits);
+                            b[i] = uint8_t((bits << 1) >> 24);
+                        }
                     }
                 }
             }
@@ -168,13 +167,18 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
                 for (int64_t r = 0; r < nr; ++r)
                     for (int64_t i = n; i < kTile; ++i)
                         bins[r][i] = bins[r][0];
-            // The span of bins in the block: lane-wise over the rows, then across the lanes.
-            Bins64 vlo, vhi;
-            std::memcpy(&vlo, bins[0], sizeof vlo);
-            vhi = vlo;
-            for (int64_t r = 1; r < nr; ++r) {
+            // Exponent bytes to bins, 64 at a time: histBin's clamp (less the first bin's
+            // exponent, below it 0, past the last bin the last); and the span of bins in the
+            // block, lane-wise over the rows, then across the lanes.
+            const Bins64 zero = Bins64{} , first = zero + uint8_t(127 + kHistMinExp),
+                         last = zero + uint8_t(kHistBins - 1);
+            Bins64 vlo = zero + uint8_t(255), vhi = zero;
+            for (int64_t r = 0; r < nr; ++r) {
                 Bins64 e;
                 std::memcpy(&e, bins[r], sizeof e);
+                e = (e > first ? e : first) - first;
+                e = e < last ? e : last;
+                std::memcpy(bins[r], &e, sizeof e);
                 vlo = e < vlo ? e : vlo;
                 vhi = e > vhi ? e : vhi;
             }
@@ -183,7 +187,7 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
                 lo = std::min(lo, vlo[i]);
                 hi = std::max(hi, vhi[i]);
             }
-            const Bins64 zero = vlo - vlo, one = zero + uint8_t(1);
+            const Bins64 one = zero + uint8_t(1);
             for (int b = lo; b <= hi; b += 4) {
                 const Bins64 w0 = zero + uint8_t(b), w1 = w0 + one, w2 = w1 + one, w3 = w2 + one;
                 Bins64 n0 = zero, n1 = zero, n2 = zero, n3 = zero;
