@@ -5,8 +5,9 @@
 # under $WORK, default /tmp/mq-mpi), and the bytes rank 0 exchanged in collectives (the "mpi"
 # line each parallel command prints): the communication volume bench/README.md scales from.
 # Batches of one sequence (--batch 1), so that 8 sequences make 8 batches to share out (the
-# ranks split batches, not sequences within one). GPTQ runs on stories260K only: at 7B each
-# rank's GPTQ of down_proj needs about 12.5 GB, and two of them do not fit a 23 GiB machine.
+# ranks split batches, not sequences within one). Each process's peak RSS is taken by
+# /usr/bin/time (the largest of the ranks). GPTQ factorizes each Linear on one rank (round robin),
+# so a 7B down_proj's 12.5 GB are held once, not once per rank.
 # usage: bench/mpi_scaling.sh [LAYERS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,18 +21,21 @@ MPIRUN=(mpirun --oversubscribe -n 2)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 measure() { # model-label, ranks, stage-label, cli args...
   local model="$1" ranks="$2" label="$3"; shift 3
-  local start end mb
+  local start end mb rss
+  local timed=(/usr/bin/time -f "maxrss_kb %M" "$CLI")
   start=$(date +%s.%N)
   if [ "$ranks" = 1 ]; then
-    "$CLI" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
+    "${timed[@]}" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
   else
-    "${MPIRUN[@]}" "$CLI" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
+    "${MPIRUN[@]}" "${timed[@]}" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; exit 1; }
   fi
   end=$(date +%s.%N)
   mb=$(grep -o "exchanged [0-9.]* MB" "$WORK/err.txt" | awk '{print $2}' || true)
-  printf "%-14s %-6s %-34s %8.1f s %12s\n" "$model" "$ranks" "$label" "$(echo "$end - $start" | bc -l)" "${mb:--}"
+  rss=$(grep -o "maxrss_kb [0-9]*" "$WORK/err.txt" | awk '{if ($2 > m) m = $2} END {printf "%.2f", m / 1048576}')
+  printf "%-14s %-6s %-34s %8.1f s %12s %10s GiB\n" "$model" "$ranks" "$label" "$(echo "$end - $start" | bc -l)" \
+    "${mb:--}" "$rss"
 }
-printf "%-14s %-6s %-34s %10s %12s\n" model ranks stage wall "MB (rank 0)"
+printf "%-14s %-6s %-34s %10s %12s %14s\n" model ranks stage wall "MB (rank 0)" "peak RSS/rank"
 M7="$WORK/q7b-$LAYERS"
 [ -f "$M7/config.json" ] || "$CLI" make-synthetic "$M7" --shape qwen2.5-7b --layers "$LAYERS" --quiet > /dev/null
 for spec in "stories260K:$STORIES:calibration.jsonl:evaluation.jsonl" "7B-${LAYERS}L:$M7:calibration.jsonl:evaluation.jsonl"; do
@@ -41,10 +45,8 @@ for spec in "stories260K:$STORIES:calibration.jsonl:evaluation.jsonl" "7B-${LAYE
       --session "$WORK/s.mqs" --overwrite --quiet --batch 1
     measure "$name" "$ranks" "quantize morphoquant W4A4" quantize --model "$dir" --calib "$dir/$calib" \
       --method morphoquant --wbits 4 --abits 4 --quiet --batch 1
-    if [ "$name" = stories260K ]; then
-      measure "$name" "$ranks" "quantize rtn W4A8 + GPTQ" quantize --model "$dir" --calib "$dir/$calib" \
-        --method rtn --wbits 4 --abits 8 --gptq --quiet --batch 1
-    fi
+    measure "$name" "$ranks" "quantize rtn W4A8 + GPTQ" quantize --model "$dir" --calib "$dir/$calib" \
+      --method rtn --wbits 4 --abits 8 --gptq --quiet --batch 1
     measure "$name" "$ranks" "eval" eval --model "$dir" --data "$dir/$evalf" --quiet --batch 1
   done
 done

@@ -9,6 +9,7 @@
 #include "eval/layer_error.h"
 #include "quant/dabc.h"
 #include "quant/act_quant.h"
+#include "quant/formats.h"
 #include "quant/gptq.h"
 #include "quant/weight_quant.h"
 #include "quant/quant_linear.h"
@@ -370,6 +371,31 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
 
 namespace {
 
+// Rank root's GPTQ result on every rank: the stored codes, scales and zeros with their
+// description, and the dequantized weight (r.weight holds a float32 tensor of its shape).
+void broadcastGptqResult(GptqResult& r, int root)
+{
+    StoredWeight& sw = r.stored;
+    std::vector<int64_t> meta{sw.rows, sw.cols, sw.bits, sw.groupSize, sw.symmetric ? 1 : 0};
+    std::vector<uint8_t> format(sw.format.begin(), sw.format.end());
+    std::vector<float> globalScale{sw.globalScale};
+    dist::broadcast(meta, root);
+    dist::broadcast(format, root);
+    dist::broadcast(globalScale, root);
+    dist::broadcast(sw.codes, root);
+    dist::broadcast(sw.scales, root);
+    dist::broadcast(sw.zeros, root);
+    sw.rows = meta[0];
+    sw.cols = meta[1];
+    sw.bits = int(meta[2]);
+    sw.groupSize = meta[3];
+    sw.symmetric = meta[4] != 0;
+    sw.format.assign(format.begin(), format.end());
+    sw.globalScale = globalScale[0];
+    r.weight = r.weight.contiguous();
+    dist::broadcastInPlace(r.weight, root);
+}
+
 // GPTQ of one input group's Linears (settings.gptq) from the group's inputs in `xs` (one slot per
 // batch of `run`): H = A^T A over every row, A the input the Linear sees (x itself, or with the
 // GPTAQ-style target the activation-quantized x, with C = X_fp^T A from `fps`). The Linears'
@@ -401,25 +427,47 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
     dist::sumInPlace(h); // every rank's rows (dist.h)
     if (fps)
         dist::sumInPlace(c);
+    // Under MPI each Linear's factorization (and its full-precision target) runs on one rank,
+    // round robin by module index, and the others receive its result: a 7B down_proj's takes
+    // about 12.5 GB, which two ranks on one machine could not both hold (bench/README.md).
     const std::vector<int> members = model.groupMembers(g);
-    std::vector<at::Tensor> targets;
-    for (int m : members) {
+    std::vector<at::Tensor> targets(members.size());
+    float amax = 0.f;
+    for (size_t i = 0; i < members.size(); ++i) {
+        const int m = members[i];
+        if (!dist::mine(m))
+            continue;
         checkCancel(cancel);
-        targets.push_back(fps ? fpTargetWeight(wq.weight(m), h, c, settings.gptq.damp) : wq.weight(m));
+        targets[i] = fps ? fpTargetWeight(wq.weight(m), h, c, settings.gptq.damp) : wq.weight(m);
+        if (settings.weight.format == WeightFormat::NVFP4)
+            amax = std::max(amax, targets[i].abs().max().item<float>());
     }
-    // NVFP4: fused siblings share one global scale (quantizeWeights does the same).
-    const float gs = settings.weight.format == WeightFormat::NVFP4 ? nvfp4SharedGlobalScale(targets) : 0.f;
+    // NVFP4: fused siblings share one global scale (quantizeWeights does the same), from the
+    // largest magnitude of any of them.
+    float gs = 0.f;
+    if (settings.weight.format == WeightFormat::NVFP4) {
+        std::vector<float> largest{amax};
+        dist::max(largest);
+        gs = fmt::nvfp4GlobalScale(largest[0]);
+    }
     for (size_t i = 0; i < members.size(); ++i) {
         checkCancel(cancel);
         const int m = members[i];
-        const at::Tensor& wm = targets[i];
         const std::string& name = model.modules()[size_t(m)].name;
+        const int root = dist::owner(m);
         GptqResult r;
-        try {
-            r = gptqQuantize(wm, h, settings.weight, settings.gptq, gs);
-        } catch (const Error& e) {
-            throw Error(name + ": " + e.what());
+        if (root == dist::rank()) {
+            try {
+                r = gptqQuantize(targets[i], h, settings.weight, settings.gptq, gs);
+            } catch (const Error& e) {
+                throw Error(name + ": " + e.what());
+            }
+            targets[i] = at::Tensor();
+        } else {
+            r.weight = at::empty(wq.weight(m).sizes(), at::kFloat);
         }
+        if (dist::parallel())
+            broadcastGptqResult(r, root);
         wq.w[size_t(m - wq.firstModule)] = r.weight;
         w.weights[name] = std::move(r.stored);
     }

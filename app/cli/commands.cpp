@@ -49,9 +49,14 @@ namespace {
 // stderr: stdout may end with --json's line), then the peak memory where asked.
 void reportPeakRss(const Args& a)
 {
-    if (core::dist::parallel() && core::dist::rank() == 0)
+    if (core::dist::parallel() && core::dist::rank() == 0) {
         std::fprintf(stderr, "mpi          %d ranks; rank 0 exchanged %.3f MB in collectives\n", core::dist::size(),
                      double(core::dist::bytesExchanged()) / 1e6);
+        const auto [mine, all] = core::dist::itemsDone();
+        if (all > 0) // one rank each: GPTQ's Linears
+            std::fprintf(stderr, "mpi          rank 0 ran GPTQ for %lld of %lld Linears; the other ranks, the rest\n",
+                         (long long)mine, (long long)all);
+    }
     if (a.flag("report-peak-rss"))
         printPeakRss();
 }

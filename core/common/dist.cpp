@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <limits>
@@ -230,7 +231,80 @@ at::Tensor gatherRows(const at::Tensor& rowsIn)
 #endif
 }
 
+namespace {
+
+#ifdef MQ_HAVE_MPI
+template <typename T> void broadcastPieces(T* data, int64_t n, MPI_Datatype type, int root)
+{
+    constexpr int64_t piece = int64_t(1) << 24;
+    for (int64_t at = 0; at < n; at += piece)
+        check(MPI_Bcast(data + at, int(std::min(piece, n - at)), type, root, MPI_COMM_WORLD), "broadcast");
+    if (g_rank == root)
+        g_bytes += n * int64_t(sizeof(T));
+}
+
+// The vector's length first, then its contents.
+template <typename T> void broadcastVector(std::vector<T>& v, MPI_Datatype type, int root)
+{
+    int64_t n = int64_t(v.size());
+    check(MPI_Bcast(&n, 1, MPI_INT64_T, root, MPI_COMM_WORLD), "broadcast");
+    v.resize(size_t(n));
+    broadcastPieces(v.data(), n, type, root);
+}
+#endif
+
+} // namespace
+
+void broadcast(std::vector<uint8_t>& v, int root)
+{
+#ifdef MQ_HAVE_MPI
+    if (parallel())
+        broadcastVector(v, MPI_UINT8_T, root);
+#endif
+}
+
+void broadcast(std::vector<float>& v, int root)
+{
+#ifdef MQ_HAVE_MPI
+    if (parallel())
+        broadcastVector(v, MPI_FLOAT, root);
+#endif
+}
+
+void broadcast(std::vector<int64_t>& v, int root)
+{
+#ifdef MQ_HAVE_MPI
+    if (parallel())
+        broadcastVector(v, MPI_INT64_T, root);
+#endif
+}
+
+void broadcastInPlace(at::Tensor& t, int root)
+{
+    if (!parallel())
+        return;
+    if (t.device().type() != at::kCPU || !t.is_contiguous() || t.scalar_type() != at::kFloat)
+        throw Error("dist: a broadcast tensor must be contiguous float32 on the CPU");
+#ifdef MQ_HAVE_MPI
+    broadcastPieces(t.data_ptr<float>(), t.numel(), MPI_FLOAT, root);
+#endif
+}
+
 int64_t bytesExchanged() { return g_bytes; }
+
+namespace {
+int64_t g_itemsMine = 0, g_itemsAll = 0;
+} // namespace
+
+bool mine(int64_t index)
+{
+    const bool m = owner(index) == rank();
+    g_itemsMine += m ? 1 : 0;
+    ++g_itemsAll;
+    return m;
+}
+
+std::pair<int64_t, int64_t> itemsDone() { return {g_itemsMine, g_itemsAll}; }
 
 void barrier()
 {

@@ -58,6 +58,19 @@ void sumInPlace(at::Tensor& t);
 // Rows [n_r, K] of every rank (K equal; n_r may be 0), concatenated in rank order, on every
 // rank. float32.
 at::Tensor gatherRows(const at::Tensor& rows);
+// The rank that does work item `index` of a list every rank walks alike (round robin).
+inline int owner(int64_t index) { return int(index % int64_t(size())); }
+// Whether item `index` is this rank's (owner(index) == rank()), counted for the report: of the
+// items asked about so far, how many were this rank's and how many in all (GPTQ's Linears).
+bool mine(int64_t index);
+std::pair<int64_t, int64_t> itemsDone();
+// Rank `root`'s contents, on every rank: the vector resized to root's length; the tensor (a
+// contiguous CPU float32 tensor of root's shape on every rank) overwritten in place. In pieces
+// of at most 2^24 elements.
+void broadcast(std::vector<uint8_t>& v, int root);
+void broadcast(std::vector<float>& v, int root);
+void broadcast(std::vector<int64_t>& v, int root);
+void broadcastInPlace(at::Tensor& t, int root);
 // The row count of the ranks before this one (an exclusive prefix sum) and the total.
 std::pair<int64_t, int64_t> rowOffset(int64_t rows);
 
