@@ -170,7 +170,7 @@ void accumulateRange(const float* x, int64_t rows, int64_t k, int64_t c0, int64_
             // Exponent bytes to bins, 64 at a time: histBin's clamp (less the first bin's
             // exponent, below it 0, past the last bin the last); and the span of bins in the
             // block, lane-wise over the rows, then across the lanes.
-            const Bins64 zero = Bins64{} , first = zero + uint8_t(127 + kHistMinExp),
+            const Bins64 zero = Bins64{}, first = zero + uint8_t(127 + kHistMinExp),
                          last = zero + uint8_t(kHistBins - 1);
             Bins64 vlo = zero + uint8_t(255), vhi = zero;
             for (int64_t r = 0; r < nr; ++r) {
