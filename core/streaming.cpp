@@ -372,7 +372,9 @@ void calibrateStreamed(Session& s, const DecoderModel& model, const CalibrationD
 namespace {
 
 // Rank root's GPTQ result on every rank: the stored codes, scales and zeros with their
-// description, and the dequantized weight (r.weight holds a float32 tensor of its shape).
+// description; the other ranks dequantize the weight from them (gptqQuantize's weight is
+// dequantize(stored) exactly, tst_gptq) rather than receive it: four bytes a weight against
+// the code's one.
 void broadcastGptqResult(GptqResult& r, int root)
 {
     StoredWeight& sw = r.stored;
@@ -392,8 +394,8 @@ void broadcastGptqResult(GptqResult& r, int root)
     sw.symmetric = meta[4] != 0;
     sw.format.assign(format.begin(), format.end());
     sw.globalScale = globalScale[0];
-    r.weight = r.weight.contiguous();
-    dist::broadcastInPlace(r.weight, root);
+    if (dist::rank() != root)
+        r.weight = dequantize(sw);
 }
 
 // GPTQ of one input group's Linears (settings.gptq) from the group's inputs in `xs` (one slot per
@@ -463,8 +465,6 @@ void gptqGroup(Session& w, const DecoderModel& model, int g, const QuantSettings
                 throw Error(name + ": " + e.what());
             }
             targets[i] = at::Tensor();
-        } else {
-            r.weight = at::empty(wq.weight(m).sizes(), at::kFloat);
         }
         if (dist::parallel())
             broadcastGptqResult(r, root);

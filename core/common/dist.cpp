@@ -279,17 +279,6 @@ void broadcast(std::vector<int64_t>& v, int root)
 #endif
 }
 
-void broadcastInPlace(at::Tensor& t, int root)
-{
-    if (!parallel())
-        return;
-    if (t.device().type() != at::kCPU || !t.is_contiguous() || t.scalar_type() != at::kFloat)
-        throw Error("dist: a broadcast tensor must be contiguous float32 on the CPU");
-#ifdef MQ_HAVE_MPI
-    broadcastPieces(t.data_ptr<float>(), t.numel(), MPI_FLOAT, root);
-#endif
-}
-
 int64_t bytesExchanged() { return g_bytes; }
 
 namespace {

@@ -64,13 +64,11 @@ inline int owner(int64_t index) { return int(index % int64_t(size())); }
 // items asked about so far, how many were this rank's and how many in all (GPTQ's Linears).
 bool mine(int64_t index);
 std::pair<int64_t, int64_t> itemsDone();
-// Rank `root`'s contents, on every rank: the vector resized to root's length; the tensor (a
-// contiguous CPU float32 tensor of root's shape on every rank) overwritten in place. In pieces
-// of at most 2^24 elements.
+// Rank `root`'s vector on every rank, resized to root's length; in pieces of at most 2^24
+// elements.
 void broadcast(std::vector<uint8_t>& v, int root);
 void broadcast(std::vector<float>& v, int root);
 void broadcast(std::vector<int64_t>& v, int root);
-void broadcastInPlace(at::Tensor& t, int root);
 // The row count of the ranks before this one (an exclusive prefix sum) and the total.
 std::pair<int64_t, int64_t> rowOffset(int64_t rows);
 

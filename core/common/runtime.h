@@ -20,7 +20,6 @@ int initRuntime(int threads);
 void enableCudaKernels(bool on);
 bool cudaKernelsEnabled();
 
-
 // Runs fn(0) .. fn(n - 1) on `workers` threads at once, each with one intra-op thread (its own
 // OpenMP team of one and, for the duration, an OpenBLAS pool of one), and the caller's
 // InferenceMode. For work items too small for intra-op threads to pay: at a hidden size of
