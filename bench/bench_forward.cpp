@@ -1,6 +1,7 @@
 // Tokens/s of the full-precision forward, with and without statistics collection, on a model
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
+// MQ_STATS_KERNEL=portable: the portable statistics kernel where the CPU has AVX-512 VBMI.
 // Also times the statistics pass alone (ChannelStats::accumulate, one thread) on the forward's
 // own Linear inputs, captured once, each in the cache: its cost per token against the
 // forward's, free of the run-to-run noise of timing two whole forwards.
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -98,6 +100,9 @@ int main(int argc, char** argv)
     const int threads = argc > 4 ? std::atoi(argv[4]) : int(std::thread::hardware_concurrency());
     const int batch = argc > 5 ? std::atoi(argv[5]) : 8;
     initRuntime(threads);
+    // MQ_STATS_KERNEL=portable times the portable statistics kernel on a CPU with AVX-512 VBMI.
+    if (const char* kernel = std::getenv("MQ_STATS_KERNEL"); kernel && std::string(kernel) == "portable")
+        setStatsKernel(StatsKernel::Portable);
     DecoderModel m = DecoderModel::load(dir);
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
     const double tokens = double(d.totalTokens());
@@ -116,8 +121,8 @@ int main(int argc, char** argv)
         for (int mode = 1; mode < 3; ++mode)
             paired[size_t(mode)].push_back(last[size_t(mode)] / last[0]);
     }
-    std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d\n", dir.c_str(), data.c_str(),
-                tokens, batch, at::get_num_threads(), repeats);
+    std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d, statistics kernel %s\n",
+                dir.c_str(), data.c_str(), tokens, batch, at::get_num_threads(), repeats, statsKernelName(statsKernel()));
     for (int mode = 0; mode < 3; ++mode)
         std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
                     best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);

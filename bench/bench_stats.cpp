@@ -2,6 +2,7 @@
 // |x|, sum x^2 and the 40-bin histogram) on one batch at Qwen2.5-7B Linear widths, next to the
 // GEMM that produces such an input, so its cost can be read against the forward's.
 // Usage: bench_stats [ROWS [THREADS [REPEATS]]] (defaults 2048, 2, 7); prints the median.
+// MQ_STATS_KERNEL=portable: the portable statistics kernel where the CPU has AVX-512 VBMI.
 #include <ATen/ATen.h>
 
 #include "calib/channel_stats.h"
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace mq::core;
@@ -36,7 +38,10 @@ int main(int argc, char** argv)
     const int64_t rows = argc > 1 ? std::atoll(argv[1]) : 2048;
     const int threads = initRuntime(argc > 2 ? std::atoi(argv[2]) : 2);
     const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
-    std::printf("bench_stats: %lld rows, %d threads, median of %d\n", (long long)rows, threads, repeats);
+    if (const char* kernel = std::getenv("MQ_STATS_KERNEL"); kernel && std::string(kernel) == "portable")
+        setStatsKernel(StatsKernel::Portable);
+    std::printf("bench_stats: %lld rows, %d threads, median of %d, statistics kernel %s\n", (long long)rows, threads,
+                repeats, statsKernelName(statsKernel()));
     std::printf("%-8s %12s %12s %16s\n", "K", "stats ms", "ns/element", "GEMM K->3584 ms");
     at::manual_seed(0);
     for (const int64_t K : {int64_t(3584), int64_t(18944)}) {

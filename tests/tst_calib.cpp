@@ -93,6 +93,7 @@ private slots:
     void histogramCountsSumToCount();
     void accumulateMatchesElementwise_data();
     void accumulateMatchesElementwise();
+    void statsKernelChoice();
     void hugeFiniteValuesAccepted();
     void nonFiniteThrowsAndKeepsStats_data();
     void nonFiniteThrowsAndKeepsStats();
@@ -307,17 +308,34 @@ void TestCalib::accumulateMatchesElementwise_data()
 {
     QTest::addColumn<int>("rows");
     QTest::addColumn<int>("k");
-    QTest::newRow("255 x 173") << 255 << 173;
-    QTest::newRow("600 x 173") << 600 << 173;
-    QTest::newRow("7 x 64") << 7 << 64;
-    QTest::newRow("256 x 31") << 256 << 31;
-    QTest::newRow("1 x 96") << 1 << 96;
+    QTest::addColumn<bool>("wide"); // every channel over 2^-40 .. 2^19: many windows of 8 bins
+    QTest::addColumn<int>("kernel");
+    for (const StatsKernel kernel : {StatsKernel::Portable, StatsKernel::Vbmi}) {
+        const int kr = int(kernel);
+        const char* name = statsKernelName(kernel);
+        QTest::addRow("%s 255 x 173", name) << 255 << 173 << false << kr;
+        QTest::addRow("%s 600 x 173", name) << 600 << 173 << false << kr;
+        QTest::addRow("%s 7 x 64", name) << 7 << 64 << false << kr;
+        QTest::addRow("%s 256 x 31", name) << 256 << 31 << false << kr;
+        QTest::addRow("%s 1 x 96", name) << 1 << 96 << false << kr;
+        QTest::addRow("%s 255 x 80 wide", name) << 255 << 80 << true << kr;
+        QTest::addRow("%s 1000 x 13 wide", name) << 1000 << 13 << true << kr;
+    }
 }
 
 void TestCalib::accumulateMatchesElementwise()
 {
     QFETCH(int, rows);
     QFETCH(int, k);
+    QFETCH(bool, wide);
+    QFETCH(int, kernel);
+    const StatsKernel chosen = statsKernel();
+    if (!setStatsKernel(StatsKernel(kernel)))
+        QSKIP("this CPU cannot run this kernel (AVX-512 with VBMI)");
+    struct Restore {
+        StatsKernel k;
+        ~Restore() { setStatsKernel(k); }
+    } restore{chosen};
     std::vector<float> x(size_t(rows) * size_t(k));
     uint32_t state = 2024u;
     for (int r = 0; r < rows; ++r)
@@ -328,7 +346,7 @@ void TestCalib::accumulateMatchesElementwise()
                 v = 1.5f; // one bin for every row: a full byte counter at 255 rows
             else if (c == 70)
                 v = (state & 1u) ? 0.0f : -0.0f; // zeros: bin 0
-            else if (c % 9 == 0) // wide range: 2^-40 .. 2^19, denormals and the last bin included
+            else if (wide || c % 9 == 0) // wide range: 2^-40 .. 2^19, denormals and the last bin included
                 v = std::ldexp(1.0f + float(state >> 24) / 256.0f, int((state >> 8) % 60u) - 40);
             else // a channel's own scale and spread, as in activations
                 v = std::ldexp(float(int(state >> 8) % 4001 - 2000) / 1000.0f, c % 7 - 3);
@@ -361,6 +379,19 @@ void TestCalib::accumulateMatchesElementwise()
     COMPARE_STATS(got, want);
     if (k > 5)
         QCOMPARE(got.hist[size_t(5 * kHistBins + histBin(1.5f))], uint32_t(rows));
+}
+
+void TestCalib::statsKernelChoice()
+{
+    // The default is the AVX-512 VBMI kernel exactly where the CPU runs it; the portable one
+    // runs anywhere.
+    const StatsKernel chosen = statsKernel();
+    const bool vbmi = setStatsKernel(StatsKernel::Vbmi);
+    QVERIFY(setStatsKernel(StatsKernel::Portable));
+    QCOMPARE(statsKernel(), StatsKernel::Portable);
+    QVERIFY(setStatsKernel(chosen));
+    QCOMPARE(chosen, vbmi ? StatsKernel::Vbmi : StatsKernel::Portable);
+    qInfo("statistics kernel on this CPU: %s", statsKernelName(chosen));
 }
 
 void TestCalib::hugeFiniteValuesAccepted()

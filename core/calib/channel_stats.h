@@ -41,6 +41,14 @@ struct ChannelStats {
     double absMax(int64_t c) const;
 };
 
+// The statistics pass's implementation: a portable one (vector clones for AVX-512, AVX2 and
+// the x86-64 baseline), and one for AVX-512 with VBMI, chosen when the CPU has it. Both give the
+// same bits. setStatsKernel (tests, benchmarks) returns false when the CPU cannot run it.
+enum class StatsKernel : int { Portable = 0, Vbmi = 1 };
+StatsKernel statsKernel();
+bool setStatsKernel(StatsKernel kernel);
+const char* statsKernelName(StatsKernel kernel);
+
 // D_c for every channel (DESIGN.md): Paper |max-min| / log(sum|x| + eps), eps = 1e-5;
 // Code |max-min| / log(1 + mean|x| + 1e-5).
 std::vector<double> dispersionScores(const ChannelStats& s, DispersionForm form);
