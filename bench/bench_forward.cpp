@@ -1,7 +1,8 @@
 // Tokens/s of the full-precision forward, with and without statistics collection, on a model
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
-// MQ_STATS_KERNEL=portable: the portable statistics kernel where the CPU has AVX-512 VBMI.
+// MQ_STATS_KERNEL=scalar|avx2|avx512|avx512-vbmi: that statistics kernel (default: the fastest
+// the CPU runs).
 // Also times the statistics pass alone (ChannelStats::accumulate, one thread) on the forward's
 // own Linear inputs, captured once, each in the cache: its cost per token against the
 // forward's, free of the run-to-run noise of timing two whole forwards.
@@ -100,9 +101,13 @@ int main(int argc, char** argv)
     const int threads = argc > 4 ? std::atoi(argv[4]) : int(std::thread::hardware_concurrency());
     const int batch = argc > 5 ? std::atoi(argv[5]) : 8;
     initRuntime(threads);
-    // MQ_STATS_KERNEL=portable times the portable statistics kernel on a CPU with AVX-512 VBMI.
-    if (const char* kernel = std::getenv("MQ_STATS_KERNEL"); kernel && std::string(kernel) == "portable")
-        setStatsKernel(StatsKernel::Portable);
+    if (const char* name = std::getenv("MQ_STATS_KERNEL")) {
+        StatsKernel kernel;
+        if (!parseStatsKernel(name, &kernel) || !setStatsKernel(kernel)) {
+            std::fprintf(stderr, "MQ_STATS_KERNEL=%s: not a statistics kernel this CPU runs\n", name);
+            return 2;
+        }
+    }
     DecoderModel m = DecoderModel::load(dir);
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
     const double tokens = double(d.totalTokens());

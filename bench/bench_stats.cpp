@@ -2,7 +2,8 @@
 // |x|, sum x^2 and the 40-bin histogram) on one batch at Qwen2.5-7B Linear widths, next to the
 // GEMM that produces such an input, so its cost can be read against the forward's.
 // Usage: bench_stats [ROWS [THREADS [REPEATS]]] (defaults 2048, 2, 7); prints the median.
-// MQ_STATS_KERNEL=portable: the portable statistics kernel where the CPU has AVX-512 VBMI.
+// MQ_STATS_KERNEL=scalar|avx2|avx512|avx512-vbmi: that statistics kernel (default: the fastest
+// the CPU runs).
 #include <ATen/ATen.h>
 
 #include "calib/channel_stats.h"
@@ -38,8 +39,13 @@ int main(int argc, char** argv)
     const int64_t rows = argc > 1 ? std::atoll(argv[1]) : 2048;
     const int threads = initRuntime(argc > 2 ? std::atoi(argv[2]) : 2);
     const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
-    if (const char* kernel = std::getenv("MQ_STATS_KERNEL"); kernel && std::string(kernel) == "portable")
-        setStatsKernel(StatsKernel::Portable);
+    if (const char* name = std::getenv("MQ_STATS_KERNEL")) {
+        StatsKernel kernel;
+        if (!parseStatsKernel(name, &kernel) || !setStatsKernel(kernel)) {
+            std::fprintf(stderr, "MQ_STATS_KERNEL=%s: not a statistics kernel this CPU runs\n", name);
+            return 2;
+        }
+    }
     std::printf("bench_stats: %lld rows, %d threads, median of %d, statistics kernel %s\n", (long long)rows, threads,
                 repeats, statsKernelName(statsKernel()));
     std::printf("%-8s %12s %12s %16s\n", "K", "stats ms", "ns/element", "GEMM K->3584 ms");

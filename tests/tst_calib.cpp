@@ -310,7 +310,7 @@ void TestCalib::accumulateMatchesElementwise_data()
     QTest::addColumn<int>("k");
     QTest::addColumn<bool>("wide"); // every channel over 2^-40 .. 2^19: many windows of 8 bins
     QTest::addColumn<int>("kernel");
-    for (const StatsKernel kernel : {StatsKernel::Portable, StatsKernel::Vbmi}) {
+    for (const StatsKernel kernel : kStatsKernels) {
         const int kr = int(kernel);
         const char* name = statsKernelName(kernel);
         QTest::addRow("%s 255 x 173", name) << 255 << 173 << false << kr;
@@ -331,7 +331,7 @@ void TestCalib::accumulateMatchesElementwise()
     QFETCH(int, kernel);
     const StatsKernel chosen = statsKernel();
     if (!setStatsKernel(StatsKernel(kernel)))
-        QSKIP("this CPU cannot run this kernel (AVX-512 with VBMI)");
+        QSKIP("this CPU cannot run this kernel");
     struct Restore {
         StatsKernel k;
         ~Restore() { setStatsKernel(k); }
@@ -383,14 +383,23 @@ void TestCalib::accumulateMatchesElementwise()
 
 void TestCalib::statsKernelChoice()
 {
-    // The default is the AVX-512 VBMI kernel exactly where the CPU runs it; the portable one
-    // runs anywhere.
+    // The default is the last kernel of Scalar, AVX2, AVX-512, AVX-512 VBMI that the CPU runs
+    // (each needs the one before); the scalar one runs anywhere.
     const StatsKernel chosen = statsKernel();
-    const bool vbmi = setStatsKernel(StatsKernel::Vbmi);
-    QVERIFY(setStatsKernel(StatsKernel::Portable));
-    QCOMPARE(statsKernel(), StatsKernel::Portable);
+    StatsKernel best = StatsKernel::Scalar;
+    for (const StatsKernel k : kStatsKernels) {
+        if (setStatsKernel(k)) {
+            QCOMPARE(statsKernel(), k);
+            best = k;
+        }
+        StatsKernel parsed;
+        QVERIFY(parseStatsKernel(statsKernelName(k), &parsed));
+        QCOMPARE(parsed, k);
+    }
+    StatsKernel parsed;
+    QVERIFY(!parseStatsKernel("sse9", &parsed));
     QVERIFY(setStatsKernel(chosen));
-    QCOMPARE(chosen, vbmi ? StatsKernel::Vbmi : StatsKernel::Portable);
+    QCOMPARE(chosen, best);
     qInfo("statistics kernel on this CPU: %s", statsKernelName(chosen));
 }
 

@@ -41,13 +41,17 @@ struct ChannelStats {
     double absMax(int64_t c) const;
 };
 
-// The statistics pass's implementation: a portable one (vector clones for AVX-512, AVX2 and
-// the x86-64 baseline), and one for AVX-512 with VBMI, chosen when the CPU has it. Both give the
-// same bits. setStatsKernel (tests, benchmarks) returns false when the CPU cannot run it.
-enum class StatsKernel : int { Portable = 0, Vbmi = 1 };
+// The statistics pass's kernel (calib/stats_kernels.cpp): one per instruction set, all giving
+// the same bits. By default the fastest the CPU runs: AVX-512 with VBMI, AVX-512, AVX2 with FMA,
+// else the scalar one. setStatsKernel (tests, benchmarks) returns false for a kernel the CPU
+// cannot run; parseStatsKernel reads statsKernelName's names.
+enum class StatsKernel : int { Scalar = 0, Avx2 = 1, Avx512 = 2, Vbmi = 3 };
+constexpr StatsKernel kStatsKernels[] = {StatsKernel::Scalar, StatsKernel::Avx2, StatsKernel::Avx512,
+                                         StatsKernel::Vbmi};
 StatsKernel statsKernel();
 bool setStatsKernel(StatsKernel kernel);
-const char* statsKernelName(StatsKernel kernel);
+const char* statsKernelName(StatsKernel kernel); // "scalar", "avx2", "avx512", "avx512-vbmi"
+bool parseStatsKernel(const std::string& name, StatsKernel* out);
 
 // D_c for every channel (DESIGN.md): Paper |max-min| / log(sum|x| + eps), eps = 1e-5;
 // Code |max-min| / log(1 + mean|x| + 1e-5).

@@ -6,9 +6,6 @@
 // contraction, or where the caller allows for float rounding.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define MQ_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-// The same for loops over byte vectors: AVX-512's byte instructions (AVX512BW) are in x86-64-v4.
-#define MQ_BYTE_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define MQ_VECTOR_CLONES
-#define MQ_BYTE_VECTOR_CLONES
 #endif

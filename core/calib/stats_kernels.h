@@ -1,0 +1,18 @@
+#pragma once
+// The statistics pass's kernels (calib/stats_kernels.cpp): ChannelStats::accumulate's work on a
+// range of channels, one kernel per instruction set.
+#include "calib/channel_stats.h"
+
+namespace mq::core {
+
+// Channel ranges handed to a kernel are whole multiples of this many channels (the last one
+// excepted), so that each keeps the kernels' vector path.
+constexpr int64_t kStatsUnit = 32;
+
+// Channels [c0, c1) of rows x [rows, k] (row-major): min and max into plo / phi, sum |x| and sum
+// x^2 into psa / pss (each channel's rows added in row order), the histogram's counts added to ph,
+// bin-major ([kHistBins, k]). kernel must be one the CPU runs (statsKernel(), setStatsKernel()).
+void accumulateStatsRange(StatsKernel kernel, const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1,
+                          float* plo, float* phi, double* psa, double* pss, uint32_t* ph);
+
+} // namespace mq::core
