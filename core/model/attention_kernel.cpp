@@ -1,40 +1,61 @@
 #include "model/attention_kernel.h"
 
-#include "common/vector_clones.h"
-
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-// Vectors of 16 floats are passed between inline helpers; their ABI note does not apply.
+// Vectors are passed between always-inlined helpers; their ABI notes do not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
+
+#define MQ_INLINE inline __attribute__((always_inline))
 
 namespace mq::core {
 
 namespace {
 
 constexpr int kRows = 4;   // query rows that share each key and value load
-constexpr int kLanes = 16; // key positions per vector
+constexpr int kLanes = 16; // key positions per logical vector
 
-// 16 floats; GCC and Clang lower it to one AVX-512 register, two AVX2 or four SSE ones.
-typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
-typedef int32_t IVec __attribute__((vector_size(kLanes * sizeof(int32_t))));
+// The kernel's body is written once for W floats a register: 16 (AVX-512), 8 (AVX2 with FMA) or
+// 4 (SSE2, NEON), one function of each built for its instruction set and chosen at run time. A
+// logical vector of kLanes keys is kLanes / W registers, so lane l of a score, a maximum or a
+// sum takes the keys j = l (mod 16) in the same order at every width: AVX-512 and AVX2 give the
+// same bits (tst_forward; both contract a * b + c into FMA alike), the 4-wide kernel the same up
+// to that contraction. (GCC's 64-byte generic vectors, used before at every width, are lowered
+// element by element through the stack under AVX2: 4 to 6 times slower than AVX-512, slower than
+// SSE2.)
+template <int W> struct Lanes;
+template <> struct Lanes<16> {
+    typedef float F __attribute__((vector_size(64)));
+    typedef int32_t I __attribute__((vector_size(64)));
+};
+template <> struct Lanes<8> {
+    typedef float F __attribute__((vector_size(32)));
+    typedef int32_t I __attribute__((vector_size(32)));
+};
+template <> struct Lanes<4> {
+    typedef float F __attribute__((vector_size(16)));
+    typedef int32_t I __attribute__((vector_size(16)));
+};
 
-inline Vec load(const float* p)
+template <typename F> MQ_INLINE F load(const float* p)
 {
-    Vec v;
+    F v;
     std::memcpy(&v, p, sizeof v);
     return v;
 }
 
-inline void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
+template <typename F> MQ_INLINE void store(float* p, const F& v) { std::memcpy(p, &v, sizeof v); }
 
-inline float lanesSum(const Vec& v)
+// The lanes of a logical vector (P registers of W) summed in lane order.
+template <int W, typename F, int P> MQ_INLINE float lanesSum(const F (&v)[P])
 {
     float t = 0.0f;
-    for (int l = 0; l < kLanes; ++l)
-        t += v[l];
+    for (int p = 0; p < P; ++p)
+        for (int l = 0; l < W; ++l)
+            t += v[p][l];
     return t;
 }
 
@@ -42,22 +63,24 @@ inline float lanesSum(const Vec& v)
 // (ln2 in two parts), a degree-6 polynomial for e^r (Cephes' expf coefficients, about 1 ulp),
 // times 2^n built in the exponent bits. Below -87 the result is about 1e-38 instead of a denormal
 // or 0, which no softmax sum can notice. NaN stays NaN.
-inline Vec expNonPositive(Vec x)
+template <int W> MQ_INLINE typename Lanes<W>::F expNonPositive(typename Lanes<W>::F x)
 {
-    const Vec lo = Vec{} - 87.0f;
+    using F = typename Lanes<W>::F;
+    using I = typename Lanes<W>::I;
+    const F lo = F{} - 87.0f;
     x = x < lo ? lo : x;
-    const Vec n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; // round to nearest
-    Vec r = x - n * 0.693359375f;
+    const F n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; // round to nearest
+    F r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
-    Vec p = Vec{} + 1.9875691500e-4f;
+    F p = F{} + 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    const IVec bits = (__builtin_convertvector(n, IVec) + 127) << 23;
-    Vec scale;
+    const I bits = (__builtin_convertvector(n, I) + 127) << 23;
+    F scale;
     std::memcpy(&scale, &bits, sizeof scale);
     return p * scale;
 }
@@ -86,9 +109,10 @@ struct HeadView {
 
 // One query head of one sequence, kRows query rows at a time. qs holds kRows * hd floats,
 // s kRows * tp.
-MQ_VECTOR_CLONES
-void attendHead(const HeadView& h, float* qs, float* s)
+template <int W> MQ_INLINE void attendHead(const HeadView& h, float* qs, float* s)
 {
+    using F = typename Lanes<W>::F;
+    constexpr int P = kLanes / W;
     const int64_t hd = h.hd, tp = h.tp;
     for (int64_t i0 = 0; i0 < h.tokens; i0 += kRows) {
         const int64_t rows = std::min<int64_t>(kRows, h.tokens - i0);
@@ -103,66 +127,145 @@ void attendHead(const HeadView& h, float* qs, float* s)
         // Scores of the block's rows against keys 0 .. i0 + rows - 1, kLanes keys at a time.
         const int64_t nb = (i0 + rows + kLanes - 1) / kLanes * kLanes;
         for (int64_t j0 = 0; j0 < nb; j0 += kLanes) {
-            Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
+            F a0[P] = {}, a1[P] = {}, a2[P] = {}, a3[P] = {};
             for (int64_t d = 0; d < hd; ++d) {
-                const Vec k = load(h.kt + d * tp + j0);
-                a0 += q0[d] * k;
-                a1 += q1[d] * k;
-                a2 += q2[d] * k;
-                a3 += q3[d] * k;
+                for (int p = 0; p < P; ++p) {
+                    const F k = load<F>(h.kt + d * tp + j0 + p * W);
+                    a0[p] += q0[d] * k;
+                    a1[p] += q1[d] * k;
+                    a2[p] += q2[d] * k;
+                    a3[p] += q3[d] * k;
+                }
             }
-            store(s0 + j0, a0);
-            store(s1 + j0, a1);
-            store(s2 + j0, a2);
-            store(s3 + j0, a3);
+            for (int p = 0; p < P; ++p) {
+                store(s0 + j0 + p * W, a0[p]);
+                store(s1 + j0 + p * W, a1[p]);
+                store(s2 + j0 + p * W, a2[p]);
+                store(s3 + j0 + p * W, a3[p]);
+            }
         }
         // Softmax of each row over its own causal prefix 0..i; zero weights past it (and for
         // the rows past T in the last block).
-        Vec lane = {};
-        for (int l = 0; l < kLanes; ++l)
-            lane[l] = float(l);
+        F lane[P];
+        for (int p = 0; p < P; ++p)
+            for (int l = 0; l < W; ++l)
+                lane[p][l] = float(p * W + l);
         float inv[kRows] = {};
         for (int r = 0; r < kRows; ++r) {
             float* sr = s + r * tp;
             const float n = r < rows ? float(i0 + r + 1) : 0.0f; // exact: T < 2^24
-            const Vec lowest = Vec{} - 3.0e38f;
-            Vec mx = lowest;
+            const F lowest = F{} - 3.0e38f;
+            F mx[P];
+            for (int p = 0; p < P; ++p)
+                mx[p] = lowest;
             for (int64_t j0 = 0; j0 < nb; j0 += kLanes) {
-                const Vec v = load(sr + j0);
-                const Vec keep = (lane + float(j0) < n) ? v : lowest;
-                mx = keep > mx ? keep : mx;
+                for (int p = 0; p < P; ++p) {
+                    const F v = load<F>(sr + j0 + p * W);
+                    const F keep = (lane[p] + float(j0) < n) ? v : lowest;
+                    mx[p] = keep > mx[p] ? keep : mx[p];
+                }
             }
-            float m = mx[0];
-            for (int l = 1; l < kLanes; ++l)
-                m = mx[l] > m ? mx[l] : m;
-            Vec sum = {};
+            float m = mx[0][0];
+            for (int p = 0; p < P; ++p)
+                for (int l = p == 0 ? 1 : 0; l < W; ++l)
+                    m = mx[p][l] > m ? mx[p][l] : m;
+            F sum[P] = {};
             for (int64_t j0 = 0; j0 < nb; j0 += kLanes) {
-                const Vec e = expNonPositive(load(sr + j0) - m);
-                const Vec w = (lane + float(j0) < n) ? e : Vec{};
-                store(sr + j0, w);
-                sum += w;
+                for (int p = 0; p < P; ++p) {
+                    const F e = expNonPositive<W>(load<F>(sr + j0 + p * W) - m);
+                    const F w = (lane[p] + float(j0) < n) ? e : F{};
+                    store(sr + j0 + p * W, w);
+                    sum[p] += w;
+                }
             }
-            inv[r] = r < rows ? 1.0f / lanesSum(sum) : 0.0f;
+            inv[r] = r < rows ? 1.0f / lanesSum<W>(sum) : 0.0f;
         }
         // Weighted sums of the values, one head dimension at a time.
         for (int64_t d = 0; d < hd; ++d) {
             const float* vd = h.vt + d * tp;
-            Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
+            F a0[P] = {}, a1[P] = {}, a2[P] = {}, a3[P] = {};
             for (int64_t j0 = 0; j0 < nb; j0 += kLanes) {
-                const Vec v = load(vd + j0);
-                a0 += load(s0 + j0) * v;
-                a1 += load(s1 + j0) * v;
-                a2 += load(s2 + j0) * v;
-                a3 += load(s3 + j0) * v;
+                for (int p = 0; p < P; ++p) {
+                    const int64_t j = j0 + p * W;
+                    const F v = load<F>(vd + j);
+                    a0[p] += load<F>(s0 + j) * v;
+                    a1[p] += load<F>(s1 + j) * v;
+                    a2[p] += load<F>(s2 + j) * v;
+                    a3[p] += load<F>(s3 + j) * v;
+                }
             }
-            const float t[kRows] = {lanesSum(a0), lanesSum(a1), lanesSum(a2), lanesSum(a3)};
+            const float t[kRows] = {lanesSum<W>(a0), lanesSum<W>(a1), lanesSum<W>(a2), lanesSum<W>(a3)};
             for (int r = 0; r < rows; ++r)
                 h.out[(i0 + r) * h.outStride + d] = t[r] * inv[r];
         }
     }
 }
 
+using HeadKernel = void (*)(const HeadView&, float*, float*);
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MQ_ATTENTION_X86 1
+__attribute__((target("avx512f"))) void attendHead16(const HeadView& h, float* qs, float* s)
+{
+    attendHead<16>(h, qs, s);
+}
+__attribute__((target("avx2,fma"))) void attendHead8(const HeadView& h, float* qs, float* s)
+{
+    attendHead<8>(h, qs, s);
+}
+#else
+#define MQ_ATTENTION_X86 0
+#endif
+void attendHead4(const HeadView& h, float* qs, float* s)
+{
+    attendHead<4>(h, qs, s);
+}
+
+bool cpuRunsLanes(int lanes)
+{
+#if MQ_ATTENTION_X86
+    __builtin_cpu_init();
+    if (lanes == 16)
+        return __builtin_cpu_supports("avx512f");
+    if (lanes == 8)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return lanes == 4;
+}
+
+std::atomic<int> g_lanes{0}; // 0: not chosen yet
+
+HeadKernel headKernel(int lanes)
+{
+#if MQ_ATTENTION_X86
+    if (lanes == 16)
+        return attendHead16;
+    if (lanes == 8)
+        return attendHead8;
+#endif
+    (void)lanes;
+    return attendHead4;
+}
+
 } // namespace
+
+int attentionLanes()
+{
+    int lanes = g_lanes.load(std::memory_order_relaxed);
+    if (lanes == 0) {
+        lanes = cpuRunsLanes(16) ? 16 : cpuRunsLanes(8) ? 8 : 4;
+        g_lanes.store(lanes, std::memory_order_relaxed);
+    }
+    return lanes;
+}
+
+bool setAttentionLanes(int lanes)
+{
+    if (!cpuRunsLanes(lanes))
+        return false;
+    g_lanes.store(lanes, std::memory_order_relaxed);
+    return true;
+}
 
 void attendTasks(const AttentionArrays& a, int64_t begin, int64_t end)
 {
@@ -172,6 +275,7 @@ void attendTasks(const AttentionArrays& a, int64_t begin, int64_t end)
     std::vector<float> kt(size_t(hd * tp), 0.0f), vt(size_t(hd * tp), 0.0f), qs(size_t(kRows * hd));
     std::vector<float> s(size_t(kRows * tp));
     int64_t built = -1; // b * nkv + key/value head in kt, vt
+    const HeadKernel kernel = headKernel(attentionLanes());
     for (int64_t task = begin; task < end; ++task) {
         const int64_t b = task / nh, h = task % nh, kh = h / group;
         const float* cb = a.cos + b * a.tableStride;
@@ -189,7 +293,7 @@ void attendTasks(const AttentionArrays& a, int64_t begin, int64_t end)
         }
         const HeadView view{a.q + (b * T * nh + h) * hd, nh * hd, cb, sb, kt.data(), vt.data(), tp,
                             a.out + (b * T * nh + h) * hd, nh * hd, T, hd, scale};
-        attendHead(view, qs.data(), s.data());
+        kernel(view, qs.data(), s.data());
     }
 }
 

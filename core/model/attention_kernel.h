@@ -24,4 +24,10 @@ struct AttentionArrays {
 // parts of out, so ranges may run on different threads at once.
 void attendTasks(const AttentionArrays& a, int64_t begin, int64_t end);
 
+// The floats a vector register holds in the kernel this process runs: 16 (AVX-512), 8 (AVX2 with
+// FMA) or 4, by default the widest the CPU has. setAttentionLanes (tests, benchmarks) returns
+// false for a width the CPU cannot run.
+int attentionLanes();
+bool setAttentionLanes(int lanes);
+
 } // namespace mq::core
