@@ -57,6 +57,36 @@ void accumulateScalar(const float* x, int64_t rows, int64_t k, int64_t c0, int64
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+// Adds d[0..15] (one bit per lane and bin each) into the bit planes p[0..7] of the counts: a
+// carry-save adder tree (Harley and Seal's) keeps planes 0..3 (ones, twos, fours, eights) and
+// yields the group's sixteens, which ripple into planes 4..7 (a block's at most 255 rows never
+// carry out of plane 7). CSA(high, low, a, b, c) sets low = a ^ b ^ c, high = their majority. V's
+// &, ^ are GCC's and Clang's vector operators.
+#define MQ_ADD_16_ROWS(V, CSA, p, d)                                                                            \
+    do {                                                                                                      \
+        V twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;                                           \
+        CSA(twosA, p[0], p[0], d[0], d[1]);                                                                   \
+        CSA(twosB, p[0], p[0], d[2], d[3]);                                                                   \
+        CSA(foursA, p[1], p[1], twosA, twosB);                                                                \
+        CSA(twosA, p[0], p[0], d[4], d[5]);                                                                   \
+        CSA(twosB, p[0], p[0], d[6], d[7]);                                                                   \
+        CSA(foursB, p[1], p[1], twosA, twosB);                                                                \
+        CSA(eightsA, p[2], p[2], foursA, foursB);                                                             \
+        CSA(twosA, p[0], p[0], d[8], d[9]);                                                                   \
+        CSA(twosB, p[0], p[0], d[10], d[11]);                                                                 \
+        CSA(foursA, p[1], p[1], twosA, twosB);                                                                \
+        CSA(twosA, p[0], p[0], d[12], d[13]);                                                                 \
+        CSA(twosB, p[0], p[0], d[14], d[15]);                                                                 \
+        CSA(foursB, p[1], p[1], twosA, twosB);                                                                \
+        CSA(eightsB, p[2], p[2], foursA, foursB);                                                             \
+        CSA(sixteens, p[3], p[3], eightsA, eightsB);                                                          \
+        for (int b = 4; b < 8; ++b) {                                                                         \
+            const V carry = p[b] & sixteens;                                                                  \
+            p[b] = p[b] ^ sixteens;                                                                           \
+            sixteens = carry;                                                                                 \
+        }                                                                                                     \
+    } while (0)
+
 // ---- AVX2 (with FMA): Haswell and later, Zen and later ----------------------------------------
 // The AVX-512 kernels' scheme at 256 bits, with intrinsics: GCC lowers the portable kernel's
 // 64-byte vectors element by element under AVX2 (30-40 ns per element, measured), so AVX2 gets its
@@ -213,27 +243,7 @@ void accumulateRangeAvx2(const float* x, int64_t rows, int64_t k, int64_t c0, in
                         const __m256i e = _mm256_load_si256(reinterpret_cast<const __m256i*>(bins[g + j]));
                         d[j] = _mm256_shuffle_epi8(oneHot, _mm256_min_epu8(_mm256_sub_epi8(e, vbase), eight));
                     }
-                    __m256i twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
-                    csaAvx2(twosA, p[0], p[0], d[0], d[1]);
-                    csaAvx2(twosB, p[0], p[0], d[2], d[3]);
-                    csaAvx2(foursA, p[1], p[1], twosA, twosB);
-                    csaAvx2(twosA, p[0], p[0], d[4], d[5]);
-                    csaAvx2(twosB, p[0], p[0], d[6], d[7]);
-                    csaAvx2(foursB, p[1], p[1], twosA, twosB);
-                    csaAvx2(eightsA, p[2], p[2], foursA, foursB);
-                    csaAvx2(twosA, p[0], p[0], d[8], d[9]);
-                    csaAvx2(twosB, p[0], p[0], d[10], d[11]);
-                    csaAvx2(foursA, p[1], p[1], twosA, twosB);
-                    csaAvx2(twosA, p[0], p[0], d[12], d[13]);
-                    csaAvx2(twosB, p[0], p[0], d[14], d[15]);
-                    csaAvx2(foursB, p[1], p[1], twosA, twosB);
-                    csaAvx2(eightsB, p[2], p[2], foursA, foursB);
-                    csaAvx2(sixteens, p[3], p[3], eightsA, eightsB);
-                    for (int b = 4; b < 8; ++b) {
-                        const __m256i carry = _mm256_and_si256(p[b], sixteens);
-                        p[b] = _mm256_xor_si256(p[b], sixteens);
-                        sixteens = carry;
-                    }
+                    MQ_ADD_16_ROWS(__m256i, csaAvx2, p, d);
                 }
                 for (int j = 0; j < 8 && base + j <= hi; ++j) {
                     // count = sum over planes b of bit j of plane b, times 2^b: planes from the top,
@@ -555,28 +565,7 @@ void accumulateRangeVbmi(const float* x, int64_t rows, int64_t k, int64_t c0, in
                     __m512i d[16];
                     for (int j = 0; j < 16; ++j)
                         d[j] = _mm512_permutexvar_epi8(_mm512_load_si512(bins[g + j]), table);
-                    __m512i twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
-                    csa(twosA, p[0], p[0], d[0], d[1]);
-                    csa(twosB, p[0], p[0], d[2], d[3]);
-                    csa(foursA, p[1], p[1], twosA, twosB);
-                    csa(twosA, p[0], p[0], d[4], d[5]);
-                    csa(twosB, p[0], p[0], d[6], d[7]);
-                    csa(foursB, p[1], p[1], twosA, twosB);
-                    csa(eightsA, p[2], p[2], foursA, foursB);
-                    csa(twosA, p[0], p[0], d[8], d[9]);
-                    csa(twosB, p[0], p[0], d[10], d[11]);
-                    csa(foursA, p[1], p[1], twosA, twosB);
-                    csa(twosA, p[0], p[0], d[12], d[13]);
-                    csa(twosB, p[0], p[0], d[14], d[15]);
-                    csa(foursB, p[1], p[1], twosA, twosB);
-                    csa(eightsB, p[2], p[2], foursA, foursB);
-                    csa(sixteens, p[3], p[3], eightsA, eightsB);
-                    // Sixteens ripple into planes 4..7 (a block's at most 255 rows never carry out).
-                    for (int b = 4; b < 8; ++b) {
-                        const __m512i carry = _mm512_and_si512(p[b], sixteens);
-                        p[b] = _mm512_xor_si512(p[b], sixteens);
-                        sixteens = carry;
-                    }
+                    MQ_ADD_16_ROWS(__m512i, csa, p, d);
                 }
                 for (int j = 0; j < 8 && base + j <= hi; ++j) {
                     const __m512i bit = _mm512_set1_epi8(char(1u << j));
