@@ -51,7 +51,7 @@ void accumulateScalar(const float* x, int64_t rows, int64_t k, int64_t c0, int64
 }
 
 #if MQ_STATS_X86
-// GCC 12 warns about the intrinsics' own _mm512_undefined_* operands (its bug 105593).
+// GCC 12 warns (-Wmaybe-uninitialized) about the intrinsics' own _mm512_undefined_* operands.
 #if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
