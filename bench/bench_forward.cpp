@@ -1,8 +1,9 @@
 // Tokens/s of the full-precision forward, with and without statistics collection, on a model
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
-// MQ_STATS_KERNEL=scalar|avx2|avx512|avx512-vbmi: that statistics kernel (default: the fastest
-// the CPU runs).
+// MQ_STATS_KERNEL=scalar|avx2|avx512|avx512-vbmi: that statistics kernel, and
+// MQ_ATTENTION_LANES=16|8|4 that attention kernel (default: the fastest the CPU runs; with
+// OPENBLAS_CORETYPE=Haswell, the three together time an AVX2 machine's code on this one).
 // Also times the statistics pass alone (ChannelStats::accumulate, one thread) on the forward's
 // own Linear inputs, captured once, each in the cache: its cost per token against the
 // forward's, free of the run-to-run noise of timing two whole forwards.
@@ -11,6 +12,7 @@
 #include "common/runtime.h"
 #include "eval/perplexity.h"
 #include "io/token_data.h"
+#include "model/attention_kernel.h"
 #include "model/decoder.h"
 
 #include <ATen/Parallel.h>
@@ -108,6 +110,10 @@ int main(int argc, char** argv)
             return 2;
         }
     }
+    if (const char* lanes = std::getenv("MQ_ATTENTION_LANES"); lanes && !setAttentionLanes(std::atoi(lanes))) {
+        std::fprintf(stderr, "MQ_ATTENTION_LANES=%s: not a width this CPU runs (16, 8 or 4)\n", lanes);
+        return 2;
+    }
     DecoderModel m = DecoderModel::load(dir);
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
     const double tokens = double(d.totalTokens());
@@ -126,8 +132,10 @@ int main(int argc, char** argv)
         for (int mode = 1; mode < 3; ++mode)
             paired[size_t(mode)].push_back(last[size_t(mode)] / last[0]);
     }
-    std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d, statistics kernel %s\n",
-                dir.c_str(), data.c_str(), tokens, batch, at::get_num_threads(), repeats, statsKernelName(statsKernel()));
+    std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d, statistics kernel %s, "
+                "attention kernel of %d lanes\n",
+                dir.c_str(), data.c_str(), tokens, batch, at::get_num_threads(), repeats, statsKernelName(statsKernel()),
+                attentionLanes());
     for (int mode = 0; mode < 3; ++mode)
         std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
                     best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);
