@@ -15,6 +15,8 @@
 // rows cannot overflow.
 #include "calib/stats_kernels.h"
 
+#include "common/cpu_features.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -253,19 +255,16 @@ void accumulateRangeAvx2(const float* x, int64_t rows, int64_t k, int64_t c0, in
                     for (int b = 7; b >= 0; --b)
                         count = _mm256_or_si256(_mm256_add_epi8(count, count),
                                                 _mm256_and_si256(_mm256_srl_epi16(p[b], shift), ones));
-                    count = _mm256_shuffle_epi8(count, toChannels);
+                    alignas(32) uint8_t counts[kTileAvx2];
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(counts), _mm256_shuffle_epi8(count, toChannels));
                     uint32_t* h = ph + int64_t(base + j) * k + t0;
                     if (n == kTileAvx2) {
-                        alignas(32) uint8_t counts[kTileAvx2];
-                        _mm256_store_si256(reinterpret_cast<__m256i*>(counts), count);
                         for (int q = 0; q < 4; ++q) {
                             const __m256i c8 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(counts + 8 * q)));
                             __m256i* at = reinterpret_cast<__m256i*>(h + 8 * q);
                             _mm256_storeu_si256(at, _mm256_add_epi32(_mm256_loadu_si256(at), c8));
                         }
                     } else {
-                        alignas(32) uint8_t counts[kTileAvx2];
-                        _mm256_store_si256(reinterpret_cast<__m256i*>(counts), count);
                         for (int64_t i = 0; i < n; ++i)
                             h[i] += counts[i];
                     }
@@ -591,20 +590,13 @@ void accumulateRangeVbmi(const float* x, int64_t rows, int64_t k, int64_t c0, in
 
 bool cpuRuns(StatsKernel kernel)
 {
-#if MQ_STATS_X86
-    __builtin_cpu_init();
-    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-                     && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
     switch (kernel) {
     case StatsKernel::Scalar: return true;
-    case StatsKernel::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case StatsKernel::Avx512: return avx512;
-    case StatsKernel::Vbmi: return avx512 && __builtin_cpu_supports("avx512vbmi");
+    case StatsKernel::Avx2: return cpu::avx2Fma();
+    case StatsKernel::Avx512: return cpu::avx512();
+    case StatsKernel::Vbmi: return cpu::avx512Vbmi();
     }
     return false;
-#else
-    return kernel == StatsKernel::Scalar;
-#endif
 }
 
 std::atomic<int> g_kernel{-1}; // -1: not chosen yet; else a StatsKernel

@@ -1,5 +1,7 @@
 #include "common/process_env.h"
 
+#include "common/cpu_features.h"
+
 #include <cctype>
 #include <cstdlib>
 #include <string>
@@ -11,15 +13,10 @@ namespace mq::core {
 
 const char* openblasCoreTypeForCpu()
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    __builtin_cpu_init();
-    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (avx512)
+    if (cpu::avx512())
         return "SkylakeX";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (cpu::avx2Fma())
         return "Haswell";
-#endif
     return nullptr;
 }
 

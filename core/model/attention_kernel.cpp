@@ -1,5 +1,7 @@
 #include "model/attention_kernel.h"
 
+#include "common/cpu_features.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -223,14 +225,7 @@ void attendHead4(const HeadView& h, float* qs, float* s)
 
 bool cpuRunsLanes(int lanes)
 {
-#if MQ_ATTENTION_X86
-    __builtin_cpu_init();
-    if (lanes == 16)
-        return __builtin_cpu_supports("avx512f");
-    if (lanes == 8)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-    return lanes == 4;
+    return lanes == 16 ? cpu::avx512f() : lanes == 8 ? cpu::avx2Fma() : lanes == 4;
 }
 
 std::atomic<int> g_lanes{0}; // 0: not chosen yet
