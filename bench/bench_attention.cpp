@@ -2,8 +2,10 @@
 // fused CPU kernel against the same in LibTorch operations, at stories260K's and Qwen2.5-7B's
 // shapes, and prints the largest difference between the two.
 // build/bin/bench_attention [THREADS [REPEATS]]
-// MQ_ATTENTION_LANES=16|8|4: the kernel built for AVX-512, AVX2 with FMA, or 4-wide vectors
-// (default: the widest the CPU runs).
+// MQ_ATTENTION_LANES=16|8|4 chooses the kernel built for AVX-512, AVX2 with FMA, or 4-wide
+// vectors (kernel_env.h).
+#include "kernel_env.h"
+
 #include "common/runtime.h"
 #include "model/attention.h"
 #include "model/attention_kernel.h"
@@ -38,10 +40,8 @@ int main(int argc, char** argv)
     const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
     const int repeats = argc > 2 ? std::max(1, std::atoi(argv[2])) : 7;
     initRuntime(threads);
-    if (const char* lanes = std::getenv("MQ_ATTENTION_LANES"); lanes && !setAttentionLanes(std::atoi(lanes))) {
-        std::fprintf(stderr, "MQ_ATTENTION_LANES=%s: not a width this CPU runs (16, 8 or 4)\n", lanes);
+    if (!mq::bench::applyKernelEnvironment())
         return 2;
-    }
     c10::InferenceMode guard;
     const Case cases[] = {
         {"stories260K (batch 8)", 8, 257, 8, 4, 8},

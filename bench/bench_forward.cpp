@@ -1,12 +1,12 @@
 // Tokens/s of the full-precision forward, with and without statistics collection, on a model
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
-// MQ_STATS_KERNEL=scalar|avx2|avx512|avx512-vbmi: that statistics kernel, and
-// MQ_ATTENTION_LANES=16|8|4 that attention kernel (default: the fastest the CPU runs; with
-// OPENBLAS_CORETYPE=Haswell, the three together time an AVX2 machine's code on this one).
+// MQ_STATS_KERNEL and MQ_ATTENTION_LANES choose the kernels (kernel_env.h).
 // Also times the statistics pass alone (ChannelStats::accumulate, one thread) on the forward's
 // own Linear inputs, captured once, each in the cache: its cost per token against the
 // forward's, free of the run-to-run noise of timing two whole forwards.
+#include "kernel_env.h"
+
 #include "calib/channel_stats.h"
 #include "calib/collector.h"
 #include "common/runtime.h"
@@ -103,17 +103,8 @@ int main(int argc, char** argv)
     const int threads = argc > 4 ? std::atoi(argv[4]) : int(std::thread::hardware_concurrency());
     const int batch = argc > 5 ? std::atoi(argv[5]) : 8;
     initRuntime(threads);
-    if (const char* name = std::getenv("MQ_STATS_KERNEL")) {
-        StatsKernel kernel;
-        if (!parseStatsKernel(name, &kernel) || !setStatsKernel(kernel)) {
-            std::fprintf(stderr, "MQ_STATS_KERNEL=%s: not a statistics kernel this CPU runs\n", name);
-            return 2;
-        }
-    }
-    if (const char* lanes = std::getenv("MQ_ATTENTION_LANES"); lanes && !setAttentionLanes(std::atoi(lanes))) {
-        std::fprintf(stderr, "MQ_ATTENTION_LANES=%s: not a width this CPU runs (16, 8 or 4)\n", lanes);
+    if (!mq::bench::applyKernelEnvironment())
         return 2;
-    }
     DecoderModel m = DecoderModel::load(dir);
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
     const double tokens = double(d.totalTokens());

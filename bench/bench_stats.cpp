@@ -2,9 +2,10 @@
 // |x|, sum x^2 and the 40-bin histogram) on one batch at Qwen2.5-7B Linear widths, next to the
 // GEMM that produces such an input, so its cost can be read against the forward's.
 // Usage: bench_stats [ROWS [THREADS [REPEATS]]] (defaults 2048, 2, 7); prints the median.
-// MQ_STATS_KERNEL=scalar|avx2|avx512|avx512-vbmi: that statistics kernel (default: the fastest
-// the CPU runs).
+// MQ_STATS_KERNEL chooses the statistics kernel (kernel_env.h).
 #include <ATen/ATen.h>
+
+#include "kernel_env.h"
 
 #include "calib/channel_stats.h"
 #include "common/runtime.h"
@@ -13,7 +14,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 #include <vector>
 
 using namespace mq::core;
@@ -39,13 +39,8 @@ int main(int argc, char** argv)
     const int64_t rows = argc > 1 ? std::atoll(argv[1]) : 2048;
     const int threads = initRuntime(argc > 2 ? std::atoi(argv[2]) : 2);
     const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
-    if (const char* name = std::getenv("MQ_STATS_KERNEL")) {
-        StatsKernel kernel;
-        if (!parseStatsKernel(name, &kernel) || !setStatsKernel(kernel)) {
-            std::fprintf(stderr, "MQ_STATS_KERNEL=%s: not a statistics kernel this CPU runs\n", name);
-            return 2;
-        }
-    }
+    if (!mq::bench::applyKernelEnvironment())
+        return 2;
     std::printf("bench_stats: %lld rows, %d threads, median of %d, statistics kernel %s\n", (long long)rows, threads,
                 repeats, statsKernelName(statsKernel()));
     std::printf("%-8s %12s %12s %16s\n", "K", "stats ms", "ns/element", "GEMM K->3584 ms");

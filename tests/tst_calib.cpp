@@ -62,6 +62,12 @@ void compareStats(const ChannelStats& a, const ChannelStats& b)
             return;                                                                                           \
     } while (0)
 
+// Puts the statistics kernel of the test's start back when the test ends.
+struct KernelRestore {
+    StatsKernel kernel = statsKernel();
+    ~KernelRestore() { setStatsKernel(kernel); }
+};
+
 uint32_t histSum(const ChannelStats& s, int64_t c)
 {
     uint32_t n = 0;
@@ -331,13 +337,9 @@ void TestCalib::accumulateMatchesElementwise()
     QFETCH(int, k);
     QFETCH(bool, wide);
     QFETCH(int, kernel);
-    const StatsKernel chosen = statsKernel();
+    const KernelRestore restore;
     if (!setStatsKernel(StatsKernel(kernel)))
         QSKIP("this CPU cannot run this kernel");
-    struct Restore {
-        StatsKernel k;
-        ~Restore() { setStatsKernel(k); }
-    } restore{chosen};
     std::vector<float> x(size_t(rows) * size_t(k));
     uint32_t state = 2024u;
     for (int r = 0; r < rows; ++r)
@@ -411,11 +413,7 @@ void TestCalib::kernelsAgreeOnRandomShapes()
     // random shapes: 1..700 rows (up to three row blocks) over two calls, 1..300 channels (every
     // remainder of a 64- or 32-channel tile and of a half), and |x| over 0 to 40 octaves, zeros
     // included.
-    const StatsKernel chosen = statsKernel();
-    struct Restore {
-        StatsKernel k;
-        ~Restore() { setStatsKernel(k); }
-    } restore{chosen};
+    const KernelRestore restore;
     std::mt19937 rng(7);
     for (int it = 0; it < 60; ++it) {
         const int rows = 1 + int(rng() % 700u), k = 1 + int(rng() % 300u), split = int(rng() % uint32_t(rows + 1));
