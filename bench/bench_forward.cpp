@@ -113,6 +113,7 @@ int main(int argc, char** argv)
     // Each round's ratio against that round's forward: its median and quartiles resist a load
     // change that hits one mode's best time (the machine's noise is of the size of the effect).
     std::vector<std::vector<double>> paired(3);
+    std::vector<double> times; // the plain forward's, round by round: the machine's noise
     runOnce(m, d, batch, 0); // warm-up
     // Interleave the modes so drift in machine load hits all of them alike; keep the best.
     for (int r = 0; r < repeats; ++r) {
@@ -122,6 +123,9 @@ int main(int argc, char** argv)
         }
         for (int mode = 1; mode < 3; ++mode)
             paired[size_t(mode)].push_back(last[size_t(mode)] / last[0]);
+        times.push_back(last[0]);
+        if (std::getenv("MQ_BENCH_ROUNDS"))
+            std::printf("round %d: %.2f %.2f %.2f ms\n", r, last[0] * 1e3, last[1] * 1e3, last[2] * 1e3);
     }
     std::printf("model %s, data %s: %.0f tokens, batch %d, %d threads, best of %d, statistics kernel %s, "
                 "attention kernel of %d lanes\n",
@@ -130,6 +134,10 @@ int main(int argc, char** argv)
     for (int mode = 0; mode < 3; ++mode)
         std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
                     best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);
+    std::sort(times.begin(), times.end());
+    const auto quantile = [](const std::vector<double>& v, double q) { return v[size_t(q * double(v.size() - 1) + 0.5)]; };
+    std::printf("%-26s spread of rounds: median %.2f ms, quartiles %.2f-%.2f\n", names[0], quantile(times, 0.5) * 1e3,
+                quantile(times, 0.25) * 1e3, quantile(times, 0.75) * 1e3);
     for (int mode = 1; mode < 3; ++mode) {
         std::vector<double> v = paired[size_t(mode)];
         std::sort(v.begin(), v.end());

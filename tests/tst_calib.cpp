@@ -5,6 +5,7 @@
 // ATen before Qt: Qt's "slots" macro breaks ATen's headers where no precompiled header has
 // included them first (the sanitizer build).
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <QtTest/QtTest>
 
@@ -13,6 +14,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "calib/channel_stats.h"
@@ -102,6 +104,7 @@ private slots:
     void accumulateMatchesElementwise();
     void statsKernelChoice();
     void kernelsAgreeOnRandomShapes();
+    void sameBitsAtAnyThreadCount();
     void hugeFiniteValuesAccepted();
     void nonFiniteThrowsAndKeepsStats_data();
     void nonFiniteThrowsAndKeepsStats();
@@ -306,12 +309,13 @@ void TestCalib::histogramCountsSumToCount()
         QCOMPARE(histSum(s, c), uint32_t(rows));
 }
 
-// The pass works on blocks of up to 255 rows by tiles of 64 channels (halves of 32 in vector
-// registers, a narrower rest element by element) with byte counters for the histogram. Against
-// the plain definition, element by element in row order: every field must be bit-identical
-// (tolerance 0: min, max and counts are exact, and each channel's float64 sums add the same
-// terms in the same order). The shapes cross every boundary: 255 rows in one block (a count of
-// 255 in one byte), 600 rows in three blocks, a few rows; 173 channels = 64 + 64 + 32 + 13.
+// The pass works on blocks of one chunk's rows (kStatsChunkRows, 240) by tiles of 64 channels
+// (halves of 32 in vector registers) with byte counters for the histogram. Against the plain
+// definition, element by element (each chunk's float64 sums in row order from 0, added to the
+// call's in chunk order): every field must be bit-identical (tolerance 0: min, max and counts are
+// exact, and each channel's sums add the same terms in the same order). The shapes cross every
+// boundary: one whole chunk (a count of 240 in one byte), a chunk and 15 rows, 600 rows in three
+// chunks, a few rows; 173 channels = 64 + 64 + 32 + 13.
 void TestCalib::accumulateMatchesElementwise_data()
 {
     QTest::addColumn<int>("rows");
@@ -321,12 +325,13 @@ void TestCalib::accumulateMatchesElementwise_data()
     for (const StatsKernel kernel : kStatsKernels) {
         const int kr = int(kernel);
         const char* name = statsKernelName(kernel);
+        QTest::addRow("%s 240 x 173", name) << int(kStatsChunkRows) << 173 << false << kr;
         QTest::addRow("%s 255 x 173", name) << 255 << 173 << false << kr;
         QTest::addRow("%s 600 x 173", name) << 600 << 173 << false << kr;
         QTest::addRow("%s 7 x 64", name) << 7 << 64 << false << kr;
         QTest::addRow("%s 256 x 31", name) << 256 << 31 << false << kr;
         QTest::addRow("%s 1 x 96", name) << 1 << 96 << false << kr;
-        QTest::addRow("%s 255 x 80 wide", name) << 255 << 80 << true << kr;
+        QTest::addRow("%s 240 x 80 wide", name) << int(kStatsChunkRows) << 80 << true << kr;
         QTest::addRow("%s 1000 x 13 wide", name) << 1000 << 13 << true << kr;
     }
 }
@@ -347,7 +352,7 @@ void TestCalib::accumulateMatchesElementwise()
             state = state * 1664525u + 1013904223u;
             float v;
             if (c == 5)
-                v = 1.5f; // one bin for every row: a full byte counter at 255 rows
+                v = 1.5f; // one bin for every row: a byte counter at a whole chunk's count
             else if (c == 70)
                 v = (state & 1u) ? 0.0f : -0.0f; // zeros: bin 0
             else if (wide || c % 9 == 0) // wide range: 2^-40 .. 2^19, denormals and the last bin included
@@ -364,16 +369,23 @@ void TestCalib::accumulateMatchesElementwise()
     }
     ChannelStats want;
     want.reset(k);
-    std::vector<double> sa(size_t(k), 0.0), ss(size_t(k), 0.0);
-    for (int r = 0; r < rows; ++r)
+    std::vector<double> sa(size_t(k), 0.0), ss(size_t(k), 0.0);   // the call's sums
+    std::vector<double> csa(size_t(k), 0.0), css(size_t(k), 0.0); // a chunk's
+    for (int r = 0; r < rows; ++r) {
         for (int c = 0; c < k; ++c) {
             const float v = x[size_t(r) * size_t(k) + size_t(c)];
             want.min[size_t(c)] = std::min(want.min[size_t(c)], v);
             want.max[size_t(c)] = std::max(want.max[size_t(c)], v);
-            sa[size_t(c)] += double(std::fabs(v));
-            ss[size_t(c)] += double(v) * double(v);
+            csa[size_t(c)] += double(std::fabs(v));
+            css[size_t(c)] += double(v) * double(v);
             ++want.hist[size_t(c * kHistBins + histBin(std::fabs(v)))];
         }
+        if ((r + 1) % kStatsChunkRows == 0 || r + 1 == rows)
+            for (int c = 0; c < k; ++c) {
+                sa[size_t(c)] += std::exchange(csa[size_t(c)], 0.0);
+                ss[size_t(c)] += std::exchange(css[size_t(c)], 0.0);
+            }
+    }
     for (int c = 0; c < k; ++c) {
         want.sumAbs[size_t(c)] += sa[size_t(c)];
         want.sumSq[size_t(c)] += ss[size_t(c)];
@@ -441,6 +453,48 @@ void TestCalib::kernelsAgreeOnRandomShapes()
             if (QTest::currentTestFailed()) {
                 qWarning("shape %d x %d, split %d, kernel %zu of those this CPU runs", rows, k, split, i);
                 return;
+            }
+        }
+    }
+}
+
+void TestCalib::sameBitsAtAnyThreadCount()
+{
+    // Threads share a call's rows by whole chunks (at most 512 channels) or its channels by
+    // 32-channel units (wider): at 1, 2 and 3 threads every field must be the same bits, for a
+    // call of one chunk, of a chunk and a few rows, and of several chunks with a short last one,
+    // after earlier calls (so that the first rows' min and max meet running totals). Zeros of both
+    // signs in one channel: min and max keep the first of equal values whichever thread sees it.
+    struct ThreadsRestore {
+        int threads = at::get_num_threads();
+        ~ThreadsRestore() { at::set_num_threads(threads); }
+    } restore;
+    std::mt19937 rng(11);
+    for (const int k : {64, 172, 700}) {
+        for (const int64_t rows : {kStatsChunkRows, kStatsChunkRows + 3, 5 * kStatsChunkRows + 77}) {
+            std::vector<float> x(size_t(rows) * size_t(k));
+            for (size_t i = 0; i < x.size(); ++i) {
+                const float mantissa = 1.0f + float(rng() >> 9) * 0x1p-23f;
+                x[i] = std::ldexp(mantissa, int(rng() % 30u) - 15) * ((rng() & 1u) ? -1.0f : 1.0f);
+            }
+            for (int64_t r = 0; r < rows; ++r) // channel 3: zeros only, -0 in the second half
+                x[size_t(r) * size_t(k) + 3] = r >= rows / 2 ? -0.0f : 0.0f;
+            std::vector<ChannelStats> byThreads;
+            for (const int threads : {1, 2, 3}) {
+                at::set_num_threads(threads);
+                ChannelStats st;
+                st.reset(k);
+                st.accumulate(x.data(), 17, "first");
+                st.accumulate(x.data(), rows, "second");
+                byThreads.push_back(std::move(st));
+            }
+            for (size_t i = 1; i < byThreads.size(); ++i) {
+                compareStats(byThreads[i], byThreads[0]);
+                QVERIFY(!std::signbit(byThreads[i].min[3]) && !std::signbit(byThreads[i].max[3]));
+                if (QTest::currentTestFailed()) {
+                    qWarning("%lld rows x %d channels, %zu threads against 1", static_cast<long long>(rows), k, i + 1);
+                    return;
+                }
             }
         }
     }

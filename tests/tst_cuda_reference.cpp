@@ -70,10 +70,11 @@ class TestCudaReference : public QObject {
     Q_OBJECT
 private slots:
     // Per modality, the reference's accumulators equal ChannelStats::accumulate over that
-    // modality's rows bit for bit (both sum in row order in float64), over two calls.
+    // modality's rows bit for bit (both sum in float64 chunks of kStatsChunkRows rows, each in
+    // row order), over two calls; the second call has several chunks of each modality.
     void statsEqualChannelStats()
     {
-        const int64_t T = 301, K = 203;
+        const int64_t T = 150 + 3 * core::kStatsChunkRows * 3 + 41, K = 203;
         const int M = 3;
         at::Tensor x = activations(T, K, 7);
         std::vector<uint8_t> mod(static_cast<size_t>(T));

@@ -75,17 +75,65 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
     float* phi = hi.data();
     double* psa = sa.data();
     double* pss = ss.data();
-    // Channels are independent: threads take ranges of whole 32-channel units (so that each
-    // range keeps the vector path), each channel still sums its rows in row order, so the result
-    // does not depend on the thread count. At least 512 channels a range: splitting stories260K's
-    // 64 and 172 made the inline pass slower at 2 threads (the second core is busy with
-    // OpenBLAS's own thread between GEMMs; bench/README.md).
     uint32_t* ph = h.data();
     const int64_t units = (k + kStatsUnit - 1) / kStatsUnit;
+    const int64_t chunks = (rows + kStatsChunkRows - 1) / kStatsChunkRows;
     const StatsKernel kernel = statsKernel();
-    at::parallel_for(0, units, 512 / kStatsUnit, [&](int64_t u0, int64_t u1) {
-        accumulateStatsRange(kernel, x, rows, k, u0 * kStatsUnit, std::min(k, u1 * kStatsUnit), plo, phi, psa, pss, ph);
-    });
+    const int threads = at::get_num_threads();
+    // Each chunk of kStatsChunkRows rows sums its rows in row order from 0; the call's sums add
+    // the chunks' in chunk order (channel_stats.h). Threads take either whole chunks (an input
+    // of at most 512 channels, which a channel split would leave on one thread: stories260K's
+    // 64 and 172) or ranges of whole 32-channel units (so that each keeps the vector path); the
+    // bits are the same either way and at any thread count.
+    constexpr int64_t kUnitsPerRange = 512 / kStatsUnit;
+    if (chunks > 1 && threads > 1 && units <= kUnitsPerRange) {
+        // Chunk sums in rows of csa / css, added in order below. Min, max and the histogram are
+        // order-free but for the sign of a zero in min and max: thread t's are merged after
+        // those of threads before it, whose chunks come first, as std::min / std::max keep the
+        // first of equal values.
+        std::vector<double> csa(size_t(chunks * k), 0.0), css(size_t(chunks * k), 0.0);
+        const size_t others = size_t(threads - 1);
+        std::vector<float> tlo(others * size_t(k), std::numeric_limits<float>::infinity());
+        std::vector<float> thi(others * size_t(k), -std::numeric_limits<float>::infinity());
+        std::vector<uint32_t> th(others * size_t(k) * kHistBins, 0u);
+        std::vector<char> used(others, 0);
+        at::parallel_for(0, chunks, 1, [&](int64_t j0, int64_t j1) {
+            const int t = at::get_thread_num();
+            if (t < 0 || t >= threads) // at::parallel_for numbers its threads below get_num_threads()
+                throw Error("statistics pass: thread " + std::to_string(t) + " of " + std::to_string(threads));
+            float* l = t == 0 ? plo : tlo.data() + size_t(t - 1) * size_t(k);
+            float* u = t == 0 ? phi : thi.data() + size_t(t - 1) * size_t(k);
+            uint32_t* hh = t == 0 ? ph : th.data() + size_t(t - 1) * size_t(k) * kHistBins;
+            if (t > 0)
+                used[size_t(t - 1)] = 1;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t r0 = j * kStatsChunkRows, nr = std::min(kStatsChunkRows, rows - r0);
+                accumulateStatsRange(kernel, x + r0 * k, nr, k, 0, k, l, u, csa.data() + j * k, css.data() + j * k, hh);
+            }
+        });
+        for (size_t t = 0; t < others; ++t) {
+            if (!used[t])
+                continue;
+            const float* l = tlo.data() + t * size_t(k);
+            const float* u = thi.data() + t * size_t(k);
+            for (int64_t c = 0; c < k; ++c) {
+                plo[c] = std::min(plo[c], l[c]);
+                phi[c] = std::max(phi[c], u[c]);
+            }
+            const uint32_t* hh = th.data() + t * size_t(k) * kHistBins;
+            for (size_t i = 0; i < h.size(); ++i)
+                ph[i] += hh[i];
+        }
+        for (int64_t j = 0; j < chunks; ++j)
+            for (int64_t c = 0; c < k; ++c) {
+                psa[c] += csa[size_t(j * k + c)];
+                pss[c] += css[size_t(j * k + c)];
+            }
+    } else {
+        at::parallel_for(0, units, kUnitsPerRange, [&](int64_t u0, int64_t u1) {
+            accumulateStatsRange(kernel, x, rows, k, u0 * kStatsUnit, std::min(k, u1 * kStatsUnit), plo, phi, psa, pss, ph);
+        });
+    }
     for (int64_t c = 0; c < k; ++c) {
         if (!std::isfinite(psa[c]) || !std::isfinite(pss[c])) {
             for (int64_t r = 0; r < rows; ++r) {

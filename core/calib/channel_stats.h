@@ -22,6 +22,13 @@ constexpr int kHistMinExp = -24;
 double histBinLower(int bin); // lower edge of a bin (0 for bin 0)
 int histBin(float absValue);  // the bin of a value
 
+// accumulate() sums a call's rows in chunks of this many: each chunk's sums of |x| and x^2 start
+// at 0 and add its rows in row order, the call's sums add the chunks' in chunk order, and the
+// totals add the call's. A fixed size, not the thread count, so that the bits are the same at
+// any thread count, while two threads can share the rows of a narrow input (where a split of its
+// channels would leave one thread idle). Rounding stays float64's, with shorter running sums.
+constexpr int64_t kStatsChunkRows = 240;
+
 struct ChannelStats {
     int64_t channels = 0;
     int64_t count = 0;            // tokens accumulated

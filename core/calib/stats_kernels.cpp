@@ -3,16 +3,17 @@
 //
 // Every kernel gives the bits of the element-by-element definition (accumulateScalar):
 // - min and max are exact, and the vector min/max keep std::min / std::max's choice for NaN;
-// - sum |x| and sum x^2 are float64, each channel's rows added in row order (v * v of a float is
-//   exact in double, so a fused multiply-add rounds as the separate add does);
+// - sum |x| and sum x^2 are float64: each chunk of kStatsChunkRows rows (from the first row) is
+//   summed from 0 in row order, and the chunks' sums are added to psa / pss in order (v * v of a
+//   float is exact in double, so a fused multiply-add rounds as the separate add does);
 // - the histogram counts are exact integers.
 // tst_calib checks each kernel the CPU runs against the definition at tolerance 0.
 //
-// The vector kernels work in blocks of at most kRowBlock rows by a tile of channels, so that a
-// tile's accumulators stay in registers and its bins in L1 while the block's rows pass. Each row
-// of a tile leaves its channels' bins as bytes; the bins are then counted per block without a
-// scattered increment per element (bench/README.md, "the floor"), which a block of at most 255
-// rows cannot overflow.
+// The vector kernels work in blocks of one chunk's rows (at most 255) by a tile of channels, so
+// that a tile's accumulators stay in registers and its bins in L1 while the block's rows pass.
+// Each row of a tile leaves its channels' bins as bytes; the bins are then counted per block
+// without a scattered increment per element (bench/README.md, "the floor"), which a block of at
+// most 255 rows cannot overflow.
 #include "calib/stats_kernels.h"
 
 #include "common/cpu_features.h"
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define MQ_STATS_X86 1
@@ -33,22 +35,40 @@ namespace mq::core {
 
 namespace {
 
-constexpr int64_t kRowBlock = 255;
+constexpr int64_t kRowBlock = kStatsChunkRows; // a block's rows: one chunk's
+static_assert(kRowBlock <= 255 && kRowBlock % 16 == 0, "byte counters; whole groups of 16 rows");
+
+// Rows [r0, r0 + nr) of chunk / block blk of rows.
+inline void chunkRows(int64_t rows, int64_t blk, int64_t& r0, int64_t& nr)
+{
+    r0 = blk * kStatsChunkRows;
+    nr = std::min(kStatsChunkRows, rows - r0);
+}
 
 // ---- The definition, and the kernel of CPUs without AVX2 ------------------------------------------
 void accumulateScalar(const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1, float* plo, float* phi,
                       double* psa, double* pss, uint32_t* ph)
 {
+    std::vector<double> sa(size_t(c1 - c0)), ss(size_t(c1 - c0)); // a chunk's sums
     for (int64_t r = 0; r < rows; ++r) {
+        if (r % kStatsChunkRows == 0) {
+            std::fill(sa.begin(), sa.end(), 0.0);
+            std::fill(ss.begin(), ss.end(), 0.0);
+        }
         const float* row = x + r * k;
         for (int64_t c = c0; c < c1; ++c) {
             const float v = row[c];
             plo[c] = std::min(plo[c], v);
             phi[c] = std::max(phi[c], v);
-            psa[c] += double(std::fabs(v));
-            pss[c] += double(v) * double(v);
+            sa[size_t(c - c0)] += double(std::fabs(v));
+            ss[size_t(c - c0)] += double(v) * double(v);
             ++ph[int64_t(histBin(std::fabs(v))) * k + c];
         }
+        if (r % kStatsChunkRows == kStatsChunkRows - 1 || r == rows - 1)
+            for (int64_t c = c0; c < c1; ++c) {
+                psa[c] += sa[size_t(c - c0)];
+                pss[c] += ss[size_t(c - c0)];
+            }
     }
 }
 
@@ -134,10 +154,8 @@ MQ_AVX2_TARGET void halfPassAvx2(const float* x, int64_t k, int64_t r0, int64_t 
         lo[q] = Partial ? _mm256_maskload_ps(plo + c + 8 * q, mf[q]) : _mm256_loadu_ps(plo + c + 8 * q);
         hi[q] = Partial ? _mm256_maskload_ps(phi + c + 8 * q, mf[q]) : _mm256_loadu_ps(phi + c + 8 * q);
     }
-    for (int j = 0; j < 4; ++j) {
-        sa[j] = Partial ? _mm256_maskload_pd(psa + c + 4 * j, md[j]) : _mm256_loadu_pd(psa + c + 4 * j);
-        ss[j] = Partial ? _mm256_maskload_pd(pss + c + 4 * j, md[j]) : _mm256_loadu_pd(pss + c + 4 * j);
-    }
+    for (int j = 0; j < 4; ++j) // the chunk's sums, from 0
+        sa[j] = ss[j] = _mm256_setzero_pd();
     const __m256d absMask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
     for (int64_t r = 0; r < nr; ++r) {
         const float* row = x + (r0 + r) * k + c;
@@ -170,13 +188,13 @@ MQ_AVX2_TARGET void halfPassAvx2(const float* x, int64_t k, int64_t r0, int64_t 
             _mm256_storeu_ps(phi + c + 8 * q, hi[q]);
         }
     }
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < 4; ++j) { // added to the sums of the chunks before
         if (Partial) {
-            _mm256_maskstore_pd(psa + c + 4 * j, md[j], sa[j]);
-            _mm256_maskstore_pd(pss + c + 4 * j, md[j], ss[j]);
+            _mm256_maskstore_pd(psa + c + 4 * j, md[j], _mm256_add_pd(_mm256_maskload_pd(psa + c + 4 * j, md[j]), sa[j]));
+            _mm256_maskstore_pd(pss + c + 4 * j, md[j], _mm256_add_pd(_mm256_maskload_pd(pss + c + 4 * j, md[j]), ss[j]));
         } else {
-            _mm256_storeu_pd(psa + c + 4 * j, sa[j]);
-            _mm256_storeu_pd(pss + c + 4 * j, ss[j]);
+            _mm256_storeu_pd(psa + c + 4 * j, _mm256_add_pd(_mm256_loadu_pd(psa + c + 4 * j), sa[j]));
+            _mm256_storeu_pd(pss + c + 4 * j, _mm256_add_pd(_mm256_loadu_pd(pss + c + 4 * j), ss[j]));
         }
     }
 }
@@ -185,10 +203,10 @@ MQ_AVX2_TARGET
 void accumulateRangeAvx2(const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1, float* plo, float* phi,
                          double* psa, double* pss, uint32_t* ph)
 {
-    // Rows past a block's last are 0xff, which no window maps to a bit; zeroed once, since a tile
-    // of at most 16 channels leaves the other half unwritten.
+    // Rows past a block's last are 0xff, which no window maps to a bit; zeroed once where a tile
+    // of at most 16 channels leaves the other half unwritten (counted, never stored).
     alignas(32) uint8_t bins[kRowBlock + 16][kTileAvx2];
-    std::memset(bins, 0, sizeof bins);
+    bool zeroed = false;
     alignas(32) uint8_t order[kTileAvx2];
     for (int c = 0; c < kTileAvx2; ++c)
         order[c] = uint8_t(laneOfAvx2(c % 16)); // within each 16-byte half, as PSHUFB indexes
@@ -198,9 +216,14 @@ void accumulateRangeAvx2(const float* x, int64_t rows, int64_t k, int64_t c0, in
     const __m256i eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi8(1), zero = _mm256_setzero_si256();
     const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
     for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int64_t r0 = rows * blk / blocks, nr = rows * (blk + 1) / blocks - r0;
+        int64_t r0, nr;
+        chunkRows(rows, blk, r0, nr);
         for (int64_t t0 = c0; t0 < c1; t0 += kTileAvx2) {
             const int64_t n = std::min(c1 - t0, kTileAvx2);
+            if (n <= kHalfAvx2 && !zeroed) {
+                std::memset(bins, 0, sizeof bins);
+                zeroed = true;
+            }
             for (int64_t h0 = 0; h0 < n; h0 += kHalfAvx2) {
                 const int m = int(std::min(n - h0, kHalfAvx2));
                 if (m == kHalfAvx2)
@@ -302,21 +325,19 @@ void accumulateRangeAvx512(const float* x, int64_t rows, int64_t k, int64_t c0, 
                            double* psa, double* pss, uint32_t* ph)
 {
     alignas(64) uint8_t bins[kRowBlock][kTile];
-    // Blocks of equal size (2056 rows: 9 of 228 or 229, not 8 of 255 and one of 16).
     const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
     for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int64_t r0 = rows * blk / blocks, nr = rows * (blk + 1) / blocks - r0;
+        int64_t r0, nr;
+        chunkRows(rows, blk, r0, nr);
         for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
             const int64_t n = std::min(c1 - t0, kTile);
             for (int64_t h0 = 0; h0 < n; h0 += kHalf) {
                 const int64_t m = std::min(n - h0, kHalf), c = t0 + h0;
                 if (m == kHalf) {
                     Float16 lo[2], hi[2];
-                    Double8 sa[4], ss[4];
+                    Double8 sa[4] = {}, ss[4] = {}; // the chunk's sums, from 0
                     std::memcpy(lo, plo + c, sizeof lo);
                     std::memcpy(hi, phi + c, sizeof hi);
-                    std::memcpy(sa, psa + c, sizeof sa);
-                    std::memcpy(ss, pss + c, sizeof ss);
                     for (int64_t r = 0; r < nr; ++r) {
                         const float* row = x + (r0 + r) * k + c;
                         if (r + 8 < nr) {
@@ -350,17 +371,21 @@ void accumulateRangeAvx512(const float* x, int64_t rows, int64_t k, int64_t c0, 
                     }
                     std::memcpy(plo + c, lo, sizeof lo);
                     std::memcpy(phi + c, hi, sizeof hi);
-                    std::memcpy(psa + c, sa, sizeof sa);
-                    std::memcpy(pss + c, ss, sizeof ss);
+                    for (int j = 0; j < 4; ++j) // added to the sums of the chunks before
+                        for (int i = 0; i < 8; ++i) {
+                            psa[c + 8 * j + i] += sa[j][i];
+                            pss[c + 8 * j + i] += ss[j][i];
+                        }
                 } else {
+                    double tsa[kHalf] = {}, tss[kHalf] = {};
                     for (int64_t r = 0; r < nr; ++r) {
                         const float* row = x + (r0 + r) * k + c;
                         for (int64_t i = 0; i < m; ++i) {
                             const float v = row[i];
                             plo[c + i] = std::min(plo[c + i], v);
                             phi[c + i] = std::max(phi[c + i], v);
-                            psa[c + i] += double(std::fabs(v));
-                            pss[c + i] += double(v) * double(v);
+                            tsa[i] += double(std::fabs(v));
+                            tss[i] += double(v) * double(v);
                         }
                         uint8_t* b = bins[r] + h0;
                         for (int64_t i = 0; i < m; ++i) {
@@ -368,6 +393,10 @@ void accumulateRangeAvx512(const float* x, int64_t rows, int64_t k, int64_t c0, 
                             std::memcpy(&bits, row + i, sizeof bits);
                             b[i] = uint8_t((bits << 1) >> 24);
                         }
+                    }
+                    for (int64_t i = 0; i < m; ++i) {
+                        psa[c + i] += tsa[i];
+                        pss[c + i] += tss[i];
                     }
                 }
             }
@@ -466,10 +495,8 @@ void halfPass(const float* x, int64_t k, int64_t r0, int64_t nr, int64_t c, int6
         lo[q] = _mm512_maskz_loadu_ps(mq[q], plo + c + 16 * q);
         hi[q] = _mm512_maskz_loadu_ps(mq[q], phi + c + 16 * q);
     }
-    for (int j = 0; j < 4; ++j) {
-        sa[j] = _mm512_maskz_loadu_pd(md[j], psa + c + 8 * j);
-        ss[j] = _mm512_maskz_loadu_pd(md[j], pss + c + 8 * j);
-    }
+    for (int j = 0; j < 4; ++j) // the chunk's sums, from 0
+        sa[j] = ss[j] = _mm512_setzero_pd();
     const __m512i absMask = _mm512_set1_epi64(0x7fffffffffffffffLL);
     // Exponent field of float i of each 64-bit lane of vector v (bits 23..30 and 55..62) to
     // bytes 2 v + i of the lane.
@@ -503,9 +530,9 @@ void halfPass(const float* x, int64_t k, int64_t r0, int64_t nr, int64_t c, int6
         _mm512_mask_storeu_ps(plo + c + 16 * q, mq[q], lo[q]);
         _mm512_mask_storeu_ps(phi + c + 16 * q, mq[q], hi[q]);
     }
-    for (int j = 0; j < 4; ++j) {
-        _mm512_mask_storeu_pd(psa + c + 8 * j, md[j], sa[j]);
-        _mm512_mask_storeu_pd(pss + c + 8 * j, md[j], ss[j]);
+    for (int j = 0; j < 4; ++j) { // added to the sums of the chunks before
+        _mm512_mask_storeu_pd(psa + c + 8 * j, md[j], _mm512_add_pd(_mm512_maskz_loadu_pd(md[j], psa + c + 8 * j), sa[j]));
+        _mm512_mask_storeu_pd(pss + c + 8 * j, md[j], _mm512_add_pd(_mm512_maskz_loadu_pd(md[j], pss + c + 8 * j), ss[j]));
     }
 }
 
@@ -514,18 +541,24 @@ void accumulateRangeVbmi(const float* x, int64_t rows, int64_t k, int64_t c0, in
                          double* psa, double* pss, uint32_t* ph)
 {
     // Rows of bins past a block's last are 0xff, which no window's table maps to a bit. Zeroed
-    // once: a tile of at most 32 channels leaves the other lanes unwritten.
+    // once where a tile of at most 32 channels leaves the other lanes unwritten (counted, never
+    // stored).
     alignas(64) uint8_t bins[kRowBlock + 16][kTile];
-    std::memset(bins, 0, sizeof bins);
+    bool zeroed = false;
     alignas(64) uint8_t laneOrder[kTile];
     for (int c = 0; c < kTile; ++c)
         laneOrder[c] = laneOf(c);
     const __m512i toChannels = _mm512_load_si512(laneOrder);
     const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
     for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int64_t r0 = rows * blk / blocks, nr = rows * (blk + 1) / blocks - r0;
+        int64_t r0, nr;
+        chunkRows(rows, blk, r0, nr);
         for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
             const int64_t n = std::min(c1 - t0, kTile);
+            if (n <= kHalf && !zeroed) {
+                std::memset(bins, 0, sizeof bins);
+                zeroed = true;
+            }
             for (int64_t h0 = 0; h0 < n; h0 += kHalf)
                 halfPass(x, k, r0, nr, t0 + h0, std::min(n - h0, kHalf), int(h0 / 16), plo, phi, psa, pss, bins);
             __mmask64 valid = 0;

@@ -1,6 +1,8 @@
 // CPU references of the statistics, grid scoring and FP4 kernels (reference.h).
 #include "cuda/reference.h"
 
+#include "calib/channel_stats.h"
+
 #include "quant/formats.h"
 #include "quant/grid_scores.h"
 
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace mq::cuda::ref {
 
@@ -39,9 +42,18 @@ void channelStats(const float* x, const uint8_t* modality, int64_t rows, int64_t
     if (s.K != K || s.M < 1)
         throw std::invalid_argument("ref::channelStats: statistics of " + std::to_string(s.K) + " channels for rows of "
                                     + std::to_string(K));
-    // As ChannelStats::accumulate: each call's sums start at 0 and are added to the totals at
-    // its end (so two calls round as the engine's two calls do).
+    // As ChannelStats::accumulate on each modality's rows of the call: each chunk of
+    // core::kStatsChunkRows of them sums from 0, the call's sums add the chunks' in order, and
+    // the totals add the call's at its end (so two calls round as the engine's two calls do).
     std::vector<double> sa(s.sumAbs.size(), 0.0), ss(s.sumSq.size(), 0.0);
+    std::vector<double> csa(s.sumAbs.size(), 0.0), css(s.sumSq.size(), 0.0); // the chunks'
+    std::vector<int64_t> seen(size_t(s.M), 0);                                 // rows per modality
+    const auto endChunk = [&](int m) {
+        for (size_t i = size_t(m) * size_t(K); i < size_t(m + 1) * size_t(K); ++i) {
+            sa[i] += std::exchange(csa[i], 0.0);
+            ss[i] += std::exchange(css[i], 0.0);
+        }
+    };
     for (int64_t r = 0; r < rows; ++r) {
         const int m = modality ? int(modality[r]) : 0;
         if (m >= s.M)
@@ -57,11 +69,16 @@ void channelStats(const float* x, const uint8_t* modality, int64_t rows, int64_t
             const size_t i = base + size_t(c);
             s.min[i] = std::min(s.min[i], v);
             s.max[i] = std::max(s.max[i], v);
-            sa[i] += double(std::fabs(v));
-            ss[i] += double(v) * double(v);
+            csa[i] += double(std::fabs(v));
+            css[i] += double(v) * double(v);
             ++s.hist[i * kHistBins + size_t(histBin(std::fabs(v)))];
         }
+        if (++seen[size_t(m)] % core::kStatsChunkRows == 0)
+            endChunk(m);
     }
+    for (int m = 0; m < s.M; ++m)
+        if (seen[size_t(m)] % core::kStatsChunkRows != 0)
+            endChunk(m);
     for (size_t i = 0; i < sa.size(); ++i) {
         s.sumAbs[i] += sa[i];
         s.sumSq[i] += ss[i];
