@@ -1,10 +1,14 @@
 // Tokens/s of the full-precision forward, with and without statistics collection, on a model
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
-// MQ_STATS_KERNEL and MQ_ATTENTION_LANES choose the kernels (kernel_env.h).
-// Also times the statistics pass alone (ChannelStats::accumulate, one thread) on the forward's
-// own Linear inputs, captured once, each in the cache: its cost per token against the
-// forward's, free of the run-to-run noise of timing two whole forwards.
+// MQ_STATS_KERNEL and MQ_ATTENTION_LANES choose the kernels (kernel_env.h); MQ_BENCH_ROUNDS=1
+// prints each round's three times.
+// Also times:
+// - the inline collector against the forward batch by batch (each batch's two forwards back to
+//   back), whose pairing resists this machine's load changes better than whole rounds;
+// - the statistics pass alone (ChannelStats::accumulate, at the run's thread count) on the
+//   forward's own Linear inputs, captured once, each in the cache: its cost per token against
+//   the forward's, free of the run-to-run noise of timing two whole forwards.
 #include "kernel_env.h"
 
 #include "calib/channel_stats.h"
@@ -45,6 +49,37 @@ double runOnce(const DecoderModel& m, const TokenDataset& d, int batch, int mode
         c.finish();
     }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// One round of the calibration set with the two inline modes interleaved batch by batch: each
+// batch's plain forward and its forward with the inline collector, back to back (which goes
+// first alternates), so that a change of machine load that lasts longer than two batches'
+// forwards (about 50 ms here) hits both alike. plain / stats: each batch's seconds (stats' last
+// entry is the collector's finish()).
+void interleavedRound(const DecoderModel& m, const TokenDataset& d, int batch, int round, std::vector<double>& plain,
+                      std::vector<double>& stats)
+{
+    c10::InferenceMode guard;
+    std::vector<int64_t> ch;
+    for (size_t g = 0; g < m.groups().size(); ++g)
+        ch.push_back(m.groupChannels(int(g)));
+    StatsCollector c(m.groups(), ch, false);
+    plain.clear();
+    stats.clear();
+    int i = round;
+    for (const auto& b : equalLengthBatches(d, batch)) {
+        const at::Tensor tokens = batchTensor(d, b);
+        for (int k = 0; k < 2; ++k) {
+            const bool withStats = (k + i) % 2 == 1;
+            const auto t0 = std::chrono::steady_clock::now();
+            m.forward(tokens, withStats ? &c : nullptr);
+            (withStats ? stats : plain).push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        ++i;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    c.finish();
+    stats.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 // Keeps a copy of every Linear input group's input of the forwards it sees.
@@ -145,8 +180,36 @@ int main(int argc, char** argv)
         std::printf("%-26s paired rounds: median %.3fx, quartiles %.3f-%.3f\n", names[mode], at(0.5), at(0.25),
                     at(0.75));
     }
-    // The statistics pass alone, on the forward's own activations (one thread: the channel
-    // ranges of these widths are below the pass's parallel grain).
+    // The inline collector against the forward batch by batch (interleavedRound), as many
+    // rounds again: the median of the rounds' ratios, and the ratio of the sums of each batch's
+    // fastest time (the machine's load only ever adds time, so a batch's minimum over the rounds
+    // is its least disturbed figure).
+    std::vector<double> fine, plainMin, statsMin, plain, stats;
+    for (int r = 0; r < repeats; ++r) {
+        interleavedRound(m, d, batch, r, plain, stats);
+        double p = 0, s = 0;
+        for (double v : plain)
+            p += v;
+        for (double v : stats)
+            s += v;
+        fine.push_back(s / p);
+        plainMin.resize(plain.size(), 1e30);
+        statsMin.resize(stats.size(), 1e30);
+        for (size_t i = 0; i < plain.size(); ++i)
+            plainMin[i] = std::min(plainMin[i], plain[i]);
+        for (size_t i = 0; i < stats.size(); ++i)
+            statsMin[i] = std::min(statsMin[i], stats[i]);
+    }
+    std::sort(fine.begin(), fine.end());
+    double pm = 0, sm = 0;
+    for (double v : plainMin)
+        pm += v;
+    for (double v : statsMin)
+        sm += v;
+    std::printf("%-26s interleaved by batch: median %.3fx, quartiles %.3f-%.3f; per-batch minima %.3fx\n", names[2],
+                quantile(fine, 0.5), quantile(fine, 0.25), quantile(fine, 0.75), sm / pm);
+    // The statistics pass alone, on the forward's own activations (at these widths, threads
+    // share a call's chunks of rows).
     Capture cap;
     {
         c10::InferenceMode guard;
