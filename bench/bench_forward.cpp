@@ -73,7 +73,8 @@ void interleavedRound(const DecoderModel& m, const TokenDataset& d, int batch, i
             const bool withStats = (k + i) % 2 == 1;
             const auto t0 = std::chrono::steady_clock::now();
             m.forward(tokens, withStats ? &c : nullptr);
-            (withStats ? stats : plain).push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            (withStats ? stats : plain).push_back(seconds);
         }
         ++i;
     }
@@ -170,15 +171,16 @@ int main(int argc, char** argv)
         std::printf("%-26s %10.0f tokens/s  %8.2f ms  %.3fx\n", names[mode], tokens / best[size_t(mode)],
                     best[size_t(mode)] * 1e3, best[size_t(mode)] / best[0]);
     std::sort(times.begin(), times.end());
-    const auto quantile = [](const std::vector<double>& v, double q) { return v[size_t(q * double(v.size() - 1) + 0.5)]; };
+    const auto quantile = [](const std::vector<double>& v, double q) {
+        return v[size_t(q * double(v.size() - 1) + 0.5)];
+    };
     std::printf("%-26s spread of rounds: median %.2f ms, quartiles %.2f-%.2f\n", names[0], quantile(times, 0.5) * 1e3,
                 quantile(times, 0.25) * 1e3, quantile(times, 0.75) * 1e3);
     for (int mode = 1; mode < 3; ++mode) {
         std::vector<double> v = paired[size_t(mode)];
         std::sort(v.begin(), v.end());
-        const auto at = [&](double q) { return v[size_t(q * double(v.size() - 1) + 0.5)]; };
-        std::printf("%-26s paired rounds: median %.3fx, quartiles %.3f-%.3f\n", names[mode], at(0.5), at(0.25),
-                    at(0.75));
+        std::printf("%-26s paired rounds: median %.3fx, quartiles %.3f-%.3f\n", names[mode], quantile(v, 0.5),
+                    quantile(v, 0.25), quantile(v, 0.75));
     }
     // The inline collector against the forward batch by batch (interleavedRound), as many
     // rounds again: the median of the rounds' ratios, and the ratio of the sums of each batch's

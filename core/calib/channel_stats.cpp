@@ -87,33 +87,30 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
     // bits are the same either way and at any thread count.
     constexpr int64_t kUnitsPerRange = 512 / kStatsUnit;
     if (chunks > 1 && threads > 1 && units <= kUnitsPerRange) {
-        // Chunk sums in rows of csa / css, added in order below. Min, max and the histogram are
-        // order-free but for the sign of a zero in min and max: thread t's are merged after
-        // those of threads before it, whose chunks come first, as std::min / std::max keep the
-        // first of equal values.
+        // Parts of consecutive chunks, one per thread: part p's min, max and histogram in its own
+        // buffers (part 0 in the call's), each chunk's sums in its row of csa / css. Merged in
+        // order below: min, max and counts are order-free but for the sign of a zero in min and
+        // max, which std::min / std::max take from the first of equal values, as the rows' order does.
+        const int64_t parts = std::min<int64_t>(threads, chunks);
+        const size_t others = size_t(parts - 1);
         std::vector<double> csa(size_t(chunks * k), 0.0), css(size_t(chunks * k), 0.0);
-        const size_t others = size_t(threads - 1);
         std::vector<float> tlo(others * size_t(k), std::numeric_limits<float>::infinity());
         std::vector<float> thi(others * size_t(k), -std::numeric_limits<float>::infinity());
         std::vector<uint32_t> th(others * size_t(k) * kHistBins, 0u);
-        std::vector<char> used(others, 0);
-        at::parallel_for(0, chunks, 1, [&](int64_t j0, int64_t j1) {
-            const int t = at::get_thread_num();
-            if (t < 0 || t >= threads) // at::parallel_for numbers its threads below get_num_threads()
-                throw Error("statistics pass: thread " + std::to_string(t) + " of " + std::to_string(threads));
-            float* l = t == 0 ? plo : tlo.data() + size_t(t - 1) * size_t(k);
-            float* u = t == 0 ? phi : thi.data() + size_t(t - 1) * size_t(k);
-            uint32_t* hh = t == 0 ? ph : th.data() + size_t(t - 1) * size_t(k) * kHistBins;
-            if (t > 0)
-                used[size_t(t - 1)] = 1;
-            for (int64_t j = j0; j < j1; ++j) {
-                const int64_t r0 = j * kStatsChunkRows, nr = std::min(kStatsChunkRows, rows - r0);
-                accumulateStatsRange(kernel, x + r0 * k, nr, k, 0, k, l, u, csa.data() + j * k, css.data() + j * k, hh);
+        at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+            for (int64_t p = p0; p < p1; ++p) {
+                const size_t o = size_t(p - 1) * size_t(k); // part p > 0's place in the buffers
+                float* l = p == 0 ? plo : tlo.data() + o;
+                float* u = p == 0 ? phi : thi.data() + o;
+                uint32_t* hh = p == 0 ? ph : th.data() + o * kHistBins;
+                for (int64_t j = chunks * p / parts; j < chunks * (p + 1) / parts; ++j) {
+                    const int64_t r0 = j * kStatsChunkRows, nr = std::min(kStatsChunkRows, rows - r0);
+                    accumulateStatsRange(kernel, x + r0 * k, nr, k, 0, k, l, u, csa.data() + j * k, css.data() + j * k,
+                                         hh);
+                }
             }
         });
         for (size_t t = 0; t < others; ++t) {
-            if (!used[t])
-                continue;
             const float* l = tlo.data() + t * size_t(k);
             const float* u = thi.data() + t * size_t(k);
             for (int64_t c = 0; c < k; ++c) {
@@ -131,7 +128,8 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
             }
     } else {
         at::parallel_for(0, units, kUnitsPerRange, [&](int64_t u0, int64_t u1) {
-            accumulateStatsRange(kernel, x, rows, k, u0 * kStatsUnit, std::min(k, u1 * kStatsUnit), plo, phi, psa, pss, ph);
+            accumulateStatsRange(kernel, x, rows, k, u0 * kStatsUnit, std::min(k, u1 * kStatsUnit), plo, phi, psa, pss,
+                                 ph);
         });
     }
     for (int64_t c = 0; c < k; ++c) {

@@ -190,8 +190,10 @@ MQ_AVX2_TARGET void halfPassAvx2(const float* x, int64_t k, int64_t r0, int64_t 
     }
     for (int j = 0; j < 4; ++j) { // added to the sums of the chunks before
         if (Partial) {
-            _mm256_maskstore_pd(psa + c + 4 * j, md[j], _mm256_add_pd(_mm256_maskload_pd(psa + c + 4 * j, md[j]), sa[j]));
-            _mm256_maskstore_pd(pss + c + 4 * j, md[j], _mm256_add_pd(_mm256_maskload_pd(pss + c + 4 * j, md[j]), ss[j]));
+            const __m256d a = _mm256_add_pd(_mm256_maskload_pd(psa + c + 4 * j, md[j]), sa[j]);
+            const __m256d b = _mm256_add_pd(_mm256_maskload_pd(pss + c + 4 * j, md[j]), ss[j]);
+            _mm256_maskstore_pd(psa + c + 4 * j, md[j], a);
+            _mm256_maskstore_pd(pss + c + 4 * j, md[j], b);
         } else {
             _mm256_storeu_pd(psa + c + 4 * j, _mm256_add_pd(_mm256_loadu_pd(psa + c + 4 * j), sa[j]));
             _mm256_storeu_pd(pss + c + 4 * j, _mm256_add_pd(_mm256_loadu_pd(pss + c + 4 * j), ss[j]));
@@ -531,8 +533,10 @@ void halfPass(const float* x, int64_t k, int64_t r0, int64_t nr, int64_t c, int6
         _mm512_mask_storeu_ps(phi + c + 16 * q, mq[q], hi[q]);
     }
     for (int j = 0; j < 4; ++j) { // added to the sums of the chunks before
-        _mm512_mask_storeu_pd(psa + c + 8 * j, md[j], _mm512_add_pd(_mm512_maskz_loadu_pd(md[j], psa + c + 8 * j), sa[j]));
-        _mm512_mask_storeu_pd(pss + c + 8 * j, md[j], _mm512_add_pd(_mm512_maskz_loadu_pd(md[j], pss + c + 8 * j), ss[j]));
+        const __m512d a = _mm512_add_pd(_mm512_maskz_loadu_pd(md[j], psa + c + 8 * j), sa[j]);
+        const __m512d b = _mm512_add_pd(_mm512_maskz_loadu_pd(md[j], pss + c + 8 * j), ss[j]);
+        _mm512_mask_storeu_pd(psa + c + 8 * j, md[j], a);
+        _mm512_mask_storeu_pd(pss + c + 8 * j, md[j], b);
     }
 }
 

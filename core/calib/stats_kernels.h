@@ -11,7 +11,8 @@ constexpr int64_t kStatsUnit = 32;
 
 // Channels [c0, c1) of rows x [rows, k] (row-major): min and max into plo / phi, sum |x| and sum
 // x^2 added to psa / pss (each chunk of kStatsChunkRows rows from x summed from 0 in row order,
-// then added, chunk by chunk), the histogram's counts added to ph, bin-major ([kHistBins, k]). kernel must be one the CPU runs (statsKernel(), setStatsKernel()).
+// then added, chunk by chunk), the histogram's counts added to ph, bin-major ([kHistBins, k]).
+// kernel must be one the CPU runs (statsKernel(), setStatsKernel()).
 void accumulateStatsRange(StatsKernel kernel, const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1,
                           float* plo, float* phi, double* psa, double* pss, uint32_t* ph);
 

@@ -89,7 +89,7 @@ struct StatsOut {
 void statsReset(const StatsOut& out, int64_t K, int numModalities, void* stream = nullptr);
 // x [rows, K] float32 row-major; modality [rows] in 0..numModalities-1 (nullptr: every row is
 // modality 0). Adds into `out`. Sums are float64 atomics, so their order (and last bits) differ
-// from the CPU's row order; min, max, counts and histograms are exact.
+// from the CPU's (chunks of rows, each in row order); min, max, counts and histograms are exact.
 void channelStats(const float* x, const uint8_t* modality, int64_t rows, int64_t K, int numModalities,
                   const StatsOut& out, void* stream = nullptr);
 

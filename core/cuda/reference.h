@@ -10,8 +10,8 @@
 
 namespace mq::cuda::ref {
 
-// ---- statistics (ChannelStats::accumulate per modality: each call's sums in row order, then
-// added to the totals) ----------------------------------------------------------------------
+// ---- statistics (ChannelStats::accumulate per modality: each call's sums in chunks of
+// kStatsChunkRows rows, each in row order, then added to the totals) -------------------------
 struct Stats {
     int64_t K = 0;
     int M = 0;
