@@ -32,12 +32,19 @@ using namespace mq::core;
 
 namespace {
 
-double runOnce(const DecoderModel& m, const TokenDataset& d, int batch, int mode)
+// Each Linear input group's channel count, for a StatsCollector.
+std::vector<int64_t> groupWidths(const DecoderModel& m)
 {
-    c10::InferenceMode guard;
     std::vector<int64_t> ch;
     for (size_t g = 0; g < m.groups().size(); ++g)
         ch.push_back(m.groupChannels(int(g)));
+    return ch;
+}
+
+double runOnce(const DecoderModel& m, const TokenDataset& d, int batch, int mode)
+{
+    c10::InferenceMode guard;
+    const std::vector<int64_t> ch = groupWidths(m);
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == 0) {
         for (const auto& b : equalLengthBatches(d, batch))
@@ -60,9 +67,7 @@ void interleavedRound(const DecoderModel& m, const TokenDataset& d, int batch, i
                       std::vector<double>& stats)
 {
     c10::InferenceMode guard;
-    std::vector<int64_t> ch;
-    for (size_t g = 0; g < m.groups().size(); ++g)
-        ch.push_back(m.groupChannels(int(g)));
+    const std::vector<int64_t> ch = groupWidths(m);
     StatsCollector c(m.groups(), ch, false);
     plain.clear();
     stats.clear();
@@ -218,10 +223,8 @@ int main(int argc, char** argv)
         for (const auto& b : equalLengthBatches(d, batch))
             m.forward(batchTensor(d, b), &cap);
     }
-    std::vector<int64_t> ch;
+    const std::vector<int64_t> ch = groupWidths(m);
     int64_t elements = 0;
-    for (size_t g = 0; g < m.groups().size(); ++g)
-        ch.push_back(m.groupChannels(int(g)));
     for (const auto& [g, x] : cap.inputs)
         elements += x.numel();
     double statsBest = 1e30;

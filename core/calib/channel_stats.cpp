@@ -77,7 +77,7 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
     double* pss = ss.data();
     uint32_t* ph = h.data();
     const int64_t units = (k + kStatsUnit - 1) / kStatsUnit;
-    const int64_t chunks = (rows + kStatsChunkRows - 1) / kStatsChunkRows;
+    const int64_t chunks = statsChunks(rows);
     const StatsKernel kernel = statsKernel();
     const int threads = at::get_num_threads();
     // Each chunk of kStatsChunkRows rows sums its rows in row order from 0; the call's sums add
@@ -104,7 +104,8 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
                 float* u = p == 0 ? phi : thi.data() + o;
                 uint32_t* hh = p == 0 ? ph : th.data() + o * kHistBins;
                 for (int64_t j = chunks * p / parts; j < chunks * (p + 1) / parts; ++j) {
-                    const int64_t r0 = j * kStatsChunkRows, nr = std::min(kStatsChunkRows, rows - r0);
+                    int64_t r0, nr;
+                    statsChunk(rows, j, r0, nr);
                     accumulateStatsRange(kernel, x + r0 * k, nr, k, 0, k, l, u, csa.data() + j * k, css.data() + j * k,
                                          hh);
                 }

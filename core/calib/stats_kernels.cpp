@@ -38,37 +38,31 @@ namespace {
 constexpr int64_t kRowBlock = kStatsChunkRows; // a block's rows: one chunk's
 static_assert(kRowBlock <= 255 && kRowBlock % 16 == 0, "byte counters; whole groups of 16 rows");
 
-// Rows [r0, r0 + nr) of chunk / block blk of rows.
-inline void chunkRows(int64_t rows, int64_t blk, int64_t& r0, int64_t& nr)
-{
-    r0 = blk * kStatsChunkRows;
-    nr = std::min(kStatsChunkRows, rows - r0);
-}
-
 // ---- The definition, and the kernel of CPUs without AVX2 ------------------------------------------
 void accumulateScalar(const float* x, int64_t rows, int64_t k, int64_t c0, int64_t c1, float* plo, float* phi,
                       double* psa, double* pss, uint32_t* ph)
 {
     std::vector<double> sa(size_t(c1 - c0)), ss(size_t(c1 - c0)); // a chunk's sums
-    for (int64_t r = 0; r < rows; ++r) {
-        if (r % kStatsChunkRows == 0) {
-            std::fill(sa.begin(), sa.end(), 0.0);
-            std::fill(ss.begin(), ss.end(), 0.0);
-        }
-        const float* row = x + r * k;
-        for (int64_t c = c0; c < c1; ++c) {
-            const float v = row[c];
-            plo[c] = std::min(plo[c], v);
-            phi[c] = std::max(phi[c], v);
-            sa[size_t(c - c0)] += double(std::fabs(v));
-            ss[size_t(c - c0)] += double(v) * double(v);
-            ++ph[int64_t(histBin(std::fabs(v))) * k + c];
-        }
-        if (r % kStatsChunkRows == kStatsChunkRows - 1 || r == rows - 1)
+    for (int64_t j = 0; j < statsChunks(rows); ++j) {
+        int64_t r0, nr;
+        statsChunk(rows, j, r0, nr);
+        std::fill(sa.begin(), sa.end(), 0.0);
+        std::fill(ss.begin(), ss.end(), 0.0);
+        for (int64_t r = r0; r < r0 + nr; ++r) {
+            const float* row = x + r * k;
             for (int64_t c = c0; c < c1; ++c) {
-                psa[c] += sa[size_t(c - c0)];
-                pss[c] += ss[size_t(c - c0)];
+                const float v = row[c];
+                plo[c] = std::min(plo[c], v);
+                phi[c] = std::max(phi[c], v);
+                sa[size_t(c - c0)] += double(std::fabs(v));
+                ss[size_t(c - c0)] += double(v) * double(v);
+                ++ph[int64_t(histBin(std::fabs(v))) * k + c];
             }
+        }
+        for (int64_t c = c0; c < c1; ++c) {
+            psa[c] += sa[size_t(c - c0)];
+            pss[c] += ss[size_t(c - c0)];
+        }
     }
 }
 
@@ -216,10 +210,9 @@ void accumulateRangeAvx2(const float* x, int64_t rows, int64_t k, int64_t c0, in
     const __m256i oneHot = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0, //
                                             1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi8(1), zero = _mm256_setzero_si256();
-    const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-    for (int64_t blk = 0; blk < blocks; ++blk) {
+    for (int64_t blk = 0; blk < statsChunks(rows); ++blk) {
         int64_t r0, nr;
-        chunkRows(rows, blk, r0, nr);
+        statsChunk(rows, blk, r0, nr);
         for (int64_t t0 = c0; t0 < c1; t0 += kTileAvx2) {
             const int64_t n = std::min(c1 - t0, kTileAvx2);
             if (n <= kHalfAvx2 && !zeroed) {
@@ -327,10 +320,9 @@ void accumulateRangeAvx512(const float* x, int64_t rows, int64_t k, int64_t c0, 
                            double* psa, double* pss, uint32_t* ph)
 {
     alignas(64) uint8_t bins[kRowBlock][kTile];
-    const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-    for (int64_t blk = 0; blk < blocks; ++blk) {
+    for (int64_t blk = 0; blk < statsChunks(rows); ++blk) {
         int64_t r0, nr;
-        chunkRows(rows, blk, r0, nr);
+        statsChunk(rows, blk, r0, nr);
         for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
             const int64_t n = std::min(c1 - t0, kTile);
             for (int64_t h0 = 0; h0 < n; h0 += kHalf) {
@@ -553,10 +545,9 @@ void accumulateRangeVbmi(const float* x, int64_t rows, int64_t k, int64_t c0, in
     for (int c = 0; c < kTile; ++c)
         laneOrder[c] = laneOf(c);
     const __m512i toChannels = _mm512_load_si512(laneOrder);
-    const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-    for (int64_t blk = 0; blk < blocks; ++blk) {
+    for (int64_t blk = 0; blk < statsChunks(rows); ++blk) {
         int64_t r0, nr;
-        chunkRows(rows, blk, r0, nr);
+        statsChunk(rows, blk, r0, nr);
         for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
             const int64_t n = std::min(c1 - t0, kTile);
             if (n <= kHalf && !zeroed) {

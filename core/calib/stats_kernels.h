@@ -9,6 +9,15 @@ namespace mq::core {
 // excepted), so that each keeps the kernels' vector path.
 constexpr int64_t kStatsUnit = 32;
 
+// The chunks of a call of `rows` rows (channel_stats.h, kStatsChunkRows): how many, and chunk j's
+// first row r0 and row count nr.
+inline int64_t statsChunks(int64_t rows) { return (rows + kStatsChunkRows - 1) / kStatsChunkRows; }
+inline void statsChunk(int64_t rows, int64_t j, int64_t& r0, int64_t& nr)
+{
+    r0 = j * kStatsChunkRows;
+    nr = rows - r0 < kStatsChunkRows ? rows - r0 : kStatsChunkRows;
+}
+
 // Channels [c0, c1) of rows x [rows, k] (row-major): min and max into plo / phi, sum |x| and sum
 // x^2 added to psa / pss (each chunk of kStatsChunkRows rows from x summed from 0 in row order,
 // then added, chunk by chunk), the histogram's counts added to ph, bin-major ([kHistBins, k]).
