@@ -2,7 +2,8 @@
 // folder and a JSONL token file (default: ../shared/models/stories260K and its calibration set).
 // usage: bench_forward [MODEL_DIR [DATA.jsonl [REPEATS [THREADS [BATCH]]]]]
 // MQ_STATS_KERNEL and MQ_ATTENTION_LANES choose the kernels (kernel_env.h); MQ_BENCH_ROUNDS=1
-// prints each round's three times.
+// prints each round's three times; MQ_BENCH_INTERLEAVED=N runs only the batch-by-batch
+// comparison below, N rounds (on a loaded machine, more rounds in the same time).
 // Also times:
 // - the inline collector against the forward batch by batch (each batch's two forwards back to
 //   back), whose pairing resists this machine's load changes better than whole rounds;
@@ -134,6 +135,43 @@ double collectorOnce(const DecoderModel& m, const Capture& cap, const std::vecto
     return seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The inline collector against the forward batch by batch (interleavedRound), `rounds` rounds:
+// the median of the rounds' ratios, and the ratio of the sums of each batch's fastest time (the
+// machine's load only ever adds time, so a batch's minimum over the rounds is its least
+// disturbed figure).
+void interleavedRounds(const DecoderModel& m, const TokenDataset& d, int batch, int rounds)
+{
+    std::vector<double> fine, plainMin, statsMin, plain, stats;
+    for (int r = 0; r < rounds; ++r) {
+        interleavedRound(m, d, batch, r, plain, stats);
+        double p = 0, s = 0;
+        for (double v : plain)
+            p += v;
+        for (double v : stats)
+            s += v;
+        fine.push_back(s / p);
+        plainMin.resize(plain.size(), 1e30);
+        statsMin.resize(stats.size(), 1e30);
+        for (size_t i = 0; i < plain.size(); ++i)
+            plainMin[i] = std::min(plainMin[i], plain[i]);
+        for (size_t i = 0; i < stats.size(); ++i)
+            statsMin[i] = std::min(statsMin[i], stats[i]);
+    }
+    std::sort(fine.begin(), fine.end());
+    double pm = 0, sm = 0;
+    for (double v : plainMin)
+        pm += v;
+    for (double v : statsMin)
+        sm += v;
+    const auto quantile = [](const std::vector<double>& v, double q) {
+        return v[size_t(q * double(v.size() - 1) + 0.5)];
+    };
+    std::printf("%-26s interleaved by batch: median %.3fx, quartiles %.3f-%.3f; per-batch minima %.3fx "
+                "(%.2f / %.2f ms)\n",
+                "forward + stats (inline)", quantile(fine, 0.5), quantile(fine, 0.25), quantile(fine, 0.75), sm / pm,
+                sm * 1e3, pm * 1e3);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -148,6 +186,14 @@ int main(int argc, char** argv)
         return 2;
     DecoderModel m = DecoderModel::load(dir);
     TokenDataset d = loadTokenDataset(data, m.config().vocabSize);
+    if (const char* only = std::getenv("MQ_BENCH_INTERLEAVED")) { // that measurement alone, as many rounds
+        runOnce(m, d, batch, 0);                                   // warm-up
+        std::printf("model %s, data %s: batch %d, %d threads, %d interleaved rounds, statistics kernel %s\n",
+                    dir.c_str(), data.c_str(), batch, at::get_num_threads(), std::atoi(only),
+                    statsKernelName(statsKernel()));
+        interleavedRounds(m, d, batch, std::max(1, std::atoi(only)));
+        return 0;
+    }
     const double tokens = double(d.totalTokens());
     const char* names[3] = {"forward", "forward + stats (async)", "forward + stats (inline)"};
     std::vector<double> best(3, 1e30), last(3, 0.0);
@@ -187,34 +233,7 @@ int main(int argc, char** argv)
         std::printf("%-26s paired rounds: median %.3fx, quartiles %.3f-%.3f\n", names[mode], quantile(v, 0.5),
                     quantile(v, 0.25), quantile(v, 0.75));
     }
-    // The inline collector against the forward batch by batch (interleavedRound), as many
-    // rounds again: the median of the rounds' ratios, and the ratio of the sums of each batch's
-    // fastest time (the machine's load only ever adds time, so a batch's minimum over the rounds
-    // is its least disturbed figure).
-    std::vector<double> fine, plainMin, statsMin, plain, stats;
-    for (int r = 0; r < repeats; ++r) {
-        interleavedRound(m, d, batch, r, plain, stats);
-        double p = 0, s = 0;
-        for (double v : plain)
-            p += v;
-        for (double v : stats)
-            s += v;
-        fine.push_back(s / p);
-        plainMin.resize(plain.size(), 1e30);
-        statsMin.resize(stats.size(), 1e30);
-        for (size_t i = 0; i < plain.size(); ++i)
-            plainMin[i] = std::min(plainMin[i], plain[i]);
-        for (size_t i = 0; i < stats.size(); ++i)
-            statsMin[i] = std::min(statsMin[i], stats[i]);
-    }
-    std::sort(fine.begin(), fine.end());
-    double pm = 0, sm = 0;
-    for (double v : plainMin)
-        pm += v;
-    for (double v : statsMin)
-        sm += v;
-    std::printf("%-26s interleaved by batch: median %.3fx, quartiles %.3f-%.3f; per-batch minima %.3fx\n", names[2],
-                quantile(fine, 0.5), quantile(fine, 0.25), quantile(fine, 0.75), sm / pm);
+    interleavedRounds(m, d, batch, repeats);
     // The statistics pass alone, on the forward's own activations (at these widths, threads
     // share a call's chunks of rows).
     Capture cap;

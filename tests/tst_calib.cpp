@@ -9,6 +9,7 @@
 
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -108,6 +109,7 @@ private slots:
     void hugeFiniteValuesAccepted();
     void nonFiniteThrowsAndKeepsStats_data();
     void nonFiniteThrowsAndKeepsStats();
+    void nonFiniteMadeRowNamed();
     void dispersionScores_data();
     void dispersionScores();
     void dispersionScoresEmptyAndConstant();
@@ -463,8 +465,9 @@ void TestCalib::sameBitsAtAnyThreadCount()
     // Threads share a call's rows by whole chunks (at most 512 channels) or its channels by
     // 32-channel units (wider): at 1, 2 and 3 threads every field must be the same bits, for a
     // call of one chunk, of a chunk and a few rows, and of several chunks with a short last one,
-    // after earlier calls (so that the first rows' min and max meet running totals). Zeros of both
-    // signs in one channel: min and max keep the first of equal values whichever thread sees it.
+    // after earlier calls (so that the first rows' min and max meet running totals), with the
+    // rows given or made as the pass reads them. Zeros of both signs in one channel: min and max
+    // keep the first of equal values whichever thread sees it.
     struct ThreadsRestore {
         int threads = at::get_num_threads();
         ~ThreadsRestore() { at::set_num_threads(threads); }
@@ -487,12 +490,28 @@ void TestCalib::sameBitsAtAnyThreadCount()
                 st.accumulate(x.data(), 17, "first");
                 st.accumulate(x.data(), rows, "second");
                 byThreads.push_back(std::move(st));
+                // The rows made as the pass goes (a maker, ForwardHook::observeAsMade): each
+                // made exactly once, before it is read (the buffer starts as NaN, which would
+                // throw), and the same bits.
+                std::vector<float> y(x.size(), std::nanf(""));
+                std::vector<int> made(size_t(rows), 0); // disjoint ranges: no two threads share a row
+                ChannelStats sm;
+                sm.reset(k);
+                sm.accumulate(x.data(), 17, "first");
+                sm.accumulate(y.data(), rows, "second", [&](int64_t r0, int64_t r1) {
+                    std::copy(x.begin() + r0 * k, x.begin() + r1 * k, y.begin() + r0 * k);
+                    for (int64_t r = r0; r < r1; ++r)
+                        ++made[size_t(r)];
+                });
+                QVERIFY(std::all_of(made.begin(), made.end(), [](int n) { return n == 1; }));
+                byThreads.push_back(std::move(sm));
             }
             for (size_t i = 1; i < byThreads.size(); ++i) {
                 compareStats(byThreads[i], byThreads[0]);
                 QVERIFY(!std::signbit(byThreads[i].min[3]) && !std::signbit(byThreads[i].max[3]));
                 if (QTest::currentTestFailed()) {
-                    qWarning("%lld rows x %d channels, %zu threads against 1", static_cast<long long>(rows), k, i + 1);
+                    qWarning("%lld rows x %d channels, %zu threads%s against 1", static_cast<long long>(rows), k,
+                             i / 2 + 1, i % 2 ? ", rows made as read" : "");
                     return;
                 }
             }
@@ -546,6 +565,36 @@ void TestCalib::nonFiniteThrowsAndKeepsStats()
         QVERIFY2(msg.contains(QString::fromStdString(what)), qPrintable(msg));
         QVERIFY2(msg.contains(QStringLiteral("row %1").arg(row)), qPrintable(msg));
         QVERIFY2(msg.contains(QStringLiteral("channel %1").arg(channel)), qPrintable(msg));
+    }
+    QVERIFY(thrown);
+    COMPARE_STATS(s, before);
+}
+
+void TestCalib::nonFiniteMadeRowNamed()
+{
+    // Rows made as the pass reads them (several chunks, two threads): a NaN in a late chunk is
+    // named by its row of the whole input, and the statistics are kept as they were.
+    struct ThreadsRestore {
+        int threads = at::get_num_threads();
+        ~ThreadsRestore() { at::set_num_threads(threads); }
+    } restore;
+    at::set_num_threads(2);
+    const int64_t rows = 3 * kStatsChunkRows + 20, k = 64;
+    ChannelStats s;
+    s.reset(k);
+    std::vector<float> ones(size_t(k), 1.0f);
+    s.accumulate(ones.data(), 1, "first");
+    const ChannelStats before = s;
+    std::vector<float> y(size_t(rows * k));
+    bool thrown = false;
+    try {
+        s.accumulate(y.data(), rows, "input of g", [&](int64_t r0, int64_t r1) {
+            for (int64_t i = r0 * k; i < r1 * k; ++i)
+                y[size_t(i)] = i == 700 * k + 9 ? std::nanf("") : 0.5f;
+        });
+    } catch (const NonFiniteInput& e) {
+        thrown = true;
+        QVERIFY2(QString(e.what()).contains("row 700, channel 9"), e.what());
     }
     QVERIFY(thrown);
     COMPARE_STATS(s, before);

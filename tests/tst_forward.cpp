@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/runtime.h"
+#include "calib/collector.h"
 #include "eval/perplexity.h"
 #include "eval/plain_eval.h"
 #include "io/atomic_file.h"
@@ -21,7 +22,9 @@
 
 #include <ATen/Parallel.h>
 
+#include <cmath>
 #include <map>
+#include <random>
 
 using namespace mq::core;
 
@@ -263,6 +266,232 @@ private slots:
         } zero;
         // Zeroing down_proj's input removes the MLP's contribution: the output must change.
         QVERIFY(!at::allclose(m.forward(ids, &zero), plain, 1e-4, 1e-4));
+    }
+
+    void rowProductsAreLibTorchsBits()
+    {
+        // The decoder makes RMSNorm's last products and silu(gate) * up itself (RowProduct),
+        // so that a hook can take the rows as they are made: every element must be LibTorch's
+        // `x * s * w` and `a * b`, bit for bit (at::equal), whole and in uneven row ranges,
+        // with a float32 and a bfloat16 norm weight, across magnitudes from subnormal products
+        // to overflow (LibTorch's float32 products round the same way, so infinities agree too).
+        std::mt19937 rng(5);
+        at::manual_seed(5);
+        const auto spread = [&](int64_t rows, int64_t cols) {
+            at::Tensor t = at::empty({rows, cols}, at::kFloat);
+            float* p = t.data_ptr<float>();
+            for (int64_t i = 0; i < t.numel(); ++i) {
+                const float mantissa = 1.0f + float(rng() >> 9) * 0x1p-23f;
+                p[i] = std::ldexp(mantissa, int(rng() % 200u) - 130) * ((rng() & 1u) ? -1.0f : 1.0f);
+            }
+            return t;
+        };
+        for (const int64_t k : {1, 37, 64, 172}) {
+            for (const int64_t rows : {1, 5, 300}) {
+                const at::Tensor x = at::randn({rows, k}, at::kFloat) * 3.0;
+                const at::Tensor s = at::rsqrt(x.pow(2).mean(-1, true) + 1e-5);
+                for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+                    const at::Tensor w = (at::rand({k}, at::kFloat) * 2.0 - 0.5).to(dtype);
+                    const auto p = RowProduct::scaled(x, s, w);
+                    QVERIFY(p);
+                    const at::Tensor want = x * s * w;
+                    QCOMPARE(want.scalar_type(), at::kFloat);
+                    QVERIFY(at::equal(p->compute(), want));
+                    at::Tensor pieces = at::full({rows, k}, std::nanf(""), at::kFloat);
+                    for (int64_t r0 = rows; r0 > 0;) { // last rows first, in pieces of 1..7 rows
+                        const int64_t r1 = r0;
+                        r0 = std::max<int64_t>(0, r0 - 1 - int64_t(rng() % 7u));
+                        p->compute(pieces.data_ptr<float>(), r0, r1);
+                    }
+                    QVERIFY(at::equal(pieces, want));
+                }
+                const at::Tensor a = spread(rows, k), b = spread(rows, k);
+                const auto q = RowProduct::product(a, b);
+                QVERIFY(q);
+                QVERIFY(at::equal(q->compute(), a * b));
+            }
+        }
+        // What it does not take, LibTorch's expression computes: a double input, another
+        // shape, a tensor off the CPU's float types.
+        const at::Tensor x = at::randn({3, 4}, at::kFloat);
+        QVERIFY(!RowProduct::scaled(x.to(at::kDouble), at::ones({3, 1}, at::kDouble), at::ones({4})));
+        QVERIFY(!RowProduct::scaled(x, at::ones({3, 1}), at::ones({5})));
+        QVERIFY(!RowProduct::product(x, at::ones({4, 3})));
+        QVERIFY(!RowProduct::scaled(x, at::ones({3, 1}), at::ones({4}, at::kDouble)));
+    }
+
+    void hookTakesRowsAsMade()
+    {
+        // A hook that takes inputs as they are made (observeAsMade): q/k/v's and gate/up's
+        // (RMSNorm) and down_proj's (silu(gate) * up), made in uneven pieces from two threads;
+        // o_proj's input (attention's output) still comes through onLinearInput. It sees the
+        // rows an onLinearInput observer sees, bit for bit, and the logits are the plain
+        // forward's; stopping the layer at each group and going on gives the same again.
+        struct Threads {
+            int before = at::get_num_threads();
+            ~Threads() { at::set_num_threads(before); }
+        } restore;
+        at::set_num_threads(2);
+        at::manual_seed(7);
+        struct AsMade : ObservingHook {
+            bool observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality,
+                               const RowMaker& make) override
+            {
+                const int64_t rows = out.size(0);
+                at::parallel_for(0, 2, 1, [&](int64_t h0, int64_t h1) {
+                    for (int64_t h = h0; h < h1; ++h) // half h, in pieces of 3 rows
+                        for (int64_t r = rows * h / 2; r < rows * (h + 1) / 2; r += 3)
+                            make(r, std::min(r + 3, rows * (h + 1) / 2));
+                });
+                made.push_back(group);
+                seen[group].push_back(out.clone());
+                rowsTagged += modality.numel();
+                return true;
+            }
+            at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
+            {
+                seen[group].push_back(x.clone());
+                return ObservingHook::onLinearInput(group, x, modality);
+            }
+            std::vector<int> made;
+            std::map<int, std::vector<at::Tensor>> seen;
+        };
+        struct Plain : ObservingHook {
+            at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
+            {
+                seen[group].push_back(x.clone());
+                return ObservingHook::onLinearInput(group, x, modality);
+            }
+            std::map<int, std::vector<at::Tensor>> seen;
+        };
+        DecoderModel m = DecoderModel::load(mq::test::storiesDir());
+        const at::Tensor ids = at::randint(0, m.config().vocabSize, {3, 41}, at::kLong);
+        AsMade made;
+        Plain plain;
+        const at::Tensor logits = m.forward(ids);
+        QVERIFY(at::equal(m.forward(ids, &made), logits));
+        QVERIFY(at::equal(m.forward(ids, &plain), logits));
+        const int layers = m.numLayers();
+        QCOMPARE(made.made.size(), size_t(3 * layers));
+        QCOMPARE(made.calls.size(), size_t(layers)); // o_proj's inputs
+        QCOMPARE(made.rowsTagged, int64_t(4 * layers * 3 * 41));
+        for (int g = 0; g < 4 * layers; ++g) {
+            QCOMPARE(made.seen[g].size(), size_t(1));
+            QCOMPARE(plain.seen[g].size(), size_t(1));
+            QVERIFY2(at::equal(made.seen[g][0], plain.seen[g][0]), qPrintable(QString("group %1").arg(g)));
+        }
+        for (int l = 0; l < layers; ++l)
+            QCOMPARE(made.made[size_t(3 * l)], 4 * l); // q/k/v's input first, then gate/up's, down's
+        // Layer 0 taken a stage at a time (as the layer-wise runs take it): every input is
+        // made at once, the hook sees it through onLinearInput, and the layer's output agrees.
+        const Rotary rot = m.rotary(at::Tensor(), 3, 41);
+        const at::Tensor tags = at::zeros({3 * 41}, at::kByte);
+        const at::Tensor h0 = m.embed(ids);
+        AsMade stepwise;
+        LayerCursor c;
+        c.residual = h0;
+        for (int until = 1; until <= 5; ++until)
+            m.layerAdvance(m.layerWeights(0), c, until, &stepwise, tags, rot);
+        AsMade whole;
+        const at::Tensor out = m.layerForward(m.layerWeights(0), h0, &whole, tags, rot);
+        QVERIFY(at::equal(c.residual, out));
+        QVERIFY(stepwise.made.empty());
+        QCOMPARE(whole.made.size(), size_t(3));
+        for (int g = 0; g < 4; ++g)
+            QVERIFY(at::equal(stepwise.seen[g][0], whole.seen[g][0]));
+    }
+
+    void collectorTakesRowsAsMade()
+    {
+        // The inline statistics collector takes the made inputs as they are made: its
+        // statistics are the same bits as when the same collector is given each whole input
+        // (a wrapper that forwards only onLinearInput), at 1, 2 and 3 threads, on stories260K's
+        // batches of 8 x 256 rows (several chunks of rows per call). A non-finite input is
+        // reported by the same message either way.
+        struct Threads {
+            int before = at::get_num_threads();
+            ~Threads() { at::set_num_threads(before); }
+        } restore;
+        struct Counting : StatsCollector {
+            using StatsCollector::StatsCollector;
+            bool observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality,
+                               const RowMaker& make) override
+            {
+                const bool took = StatsCollector::observeAsMade(group, out, modality, make);
+                taken += took;
+                return took;
+            }
+            int taken = 0;
+        };
+        struct Whole : ForwardHook {
+            explicit Whole(ForwardHook& inner) : inner(inner) {}
+            at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
+            {
+                return inner.onLinearInput(group, x, modality);
+            }
+            ForwardHook& inner;
+        };
+        const DecoderModel m = DecoderModel::load(mq::test::storiesDir());
+        const TokenDataset d = loadTokenDataset(mq::test::storiesDir() + "/calibration.jsonl", m.config().vocabSize);
+        std::vector<int64_t> widths;
+        for (size_t g = 0; g < m.groups().size(); ++g)
+            widths.push_back(m.groupChannels(int(g)));
+        const auto batches = equalLengthBatches(d, 8);
+        QVERIFY(batches.size() >= 2);
+        const auto collect = [&](bool asMade, int threads, int* taken) {
+            at::set_num_threads(threads);
+            Counting c(m.groups(), widths, false);
+            Whole whole(c);
+            for (size_t i = 0; i < 2; ++i)
+                m.forward(batchTensor(d, batches[i]), asMade ? static_cast<ForwardHook*>(&c) : &whole);
+            *taken = c.taken;
+            return c.finish();
+        };
+        int taken = 0;
+        for (const int threads : {1, 2, 3}) {
+            // Against the same thread count: LibTorch's SiLU rounds the last elements of each
+            // thread's range apart, so the forward's own bits may change with it.
+            const auto want = collect(false, threads, &taken);
+            QCOMPARE(taken, 0);
+            const auto got = collect(true, threads, &taken);
+            QCOMPARE(taken, 2 * 3 * m.numLayers()); // q/k/v, gate/up and down_proj inputs of 2 batches
+            QCOMPARE(got.size(), want.size());
+            for (const auto& [name, st] : want) {
+                const InputStats& g = got.at(name);
+                QVERIFY(st.pooled.count > 0);
+                QCOMPARE(g.pooled.count, st.pooled.count);
+                QCOMPARE(g.pooled.min, st.pooled.min);
+                QCOMPARE(g.pooled.max, st.pooled.max);
+                QCOMPARE(g.pooled.sumAbs, st.pooled.sumAbs);
+                QCOMPARE(g.pooled.sumSq, st.pooled.sumSq);
+                QCOMPARE(g.pooled.hist, st.pooled.hist);
+            }
+        }
+        // A NaN in layer 1's post-attention norm weight: gate/up's input is non-finite from the
+        // first row, and both ways name the same group, row and channel.
+        QTemporaryDir dir;
+        std::map<std::string, at::Tensor> tensors = m.stateDict();
+        at::Tensor norm = tensors.at("model.layers.1.post_attention_layernorm.weight").clone();
+        norm[5] = std::nanf("");
+        tensors["model.layers.1.post_attention_layernorm.weight"] = norm;
+        QVERIFY(QFile::copy(QString::fromStdString(mq::test::storiesDir() + "/config.json"), dir.filePath("config.json")));
+        writeSafetensors(dir.filePath("model.safetensors").toStdString(), tensors);
+        const DecoderModel bad = DecoderModel::load(dir.path().toStdString());
+        std::string messages[2];
+        for (const bool asMade : {false, true}) {
+            at::set_num_threads(2);
+            StatsCollector c(m.groups(), widths, false);
+            Whole whole(c);
+            try {
+                bad.forward(batchTensor(d, batches[0]), asMade ? static_cast<ForwardHook*>(&c) : &whole);
+                QFAIL("a NaN must be reported");
+            } catch (const NonFiniteInput& e) {
+                messages[asMade] = e.what();
+            }
+        }
+        QCOMPARE(QString::fromStdString(messages[1]), QString::fromStdString(messages[0]));
+        QVERIFY2(messages[1].find("layers.1.gate_up_in") != std::string::npos, messages[1].c_str());
+        QVERIFY2(messages[1].find("channel 5") != std::string::npos, messages[1].c_str());
     }
 
     void loadErrorsNameTensorAndShape()

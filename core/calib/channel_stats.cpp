@@ -61,11 +61,16 @@ void ChannelStats::reset(int64_t k)
     hist.assign(size_t(k) * kHistBins, 0u);
 }
 
-void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& what)
+void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& what, const RowMaker& make)
 {
     const int64_t k = channels;
-    if (k == 0 || rows == 0)
+    if (rows == 0)
         return;
+    if (k == 0) {
+        if (make)
+            make(0, rows);
+        return;
+    }
     // Per-call partial results, folded into the totals only once the whole batch is known to be
     // finite: a NaN or Inf shows up in the partial sums and is reported with the stats unchanged.
     std::vector<float> lo(min), hi(max);
@@ -84,9 +89,10 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
     // the chunks' in chunk order (channel_stats.h). Threads take either whole chunks (an input
     // of at most 512 channels, which a channel split would leave on one thread: stories260K's
     // 64 and 172) or ranges of whole 32-channel units (so that each keeps the vector path); the
-    // bits are the same either way and at any thread count.
+    // bits are the same either way and at any thread count. Rows still to be made (`make`) go
+    // by chunks at one thread too, each read right after it is made.
     constexpr int64_t kUnitsPerRange = 512 / kStatsUnit;
-    if (chunks > 1 && threads > 1 && units <= kUnitsPerRange) {
+    if (chunks > 1 && (threads > 1 || make) && units <= kUnitsPerRange) {
         // Parts of consecutive chunks, one per thread: part p's min, max and histogram in its own
         // buffers (part 0 in the call's), each chunk's sums in its row of csa / css. Merged in
         // order below: min, max and counts are order-free but for the sign of a zero in min and
@@ -106,6 +112,8 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
                 for (int64_t j = chunks * p / parts; j < chunks * (p + 1) / parts; ++j) {
                     int64_t r0, nr;
                     statsChunk(rows, j, r0, nr);
+                    if (make)
+                        make(r0, r0 + nr);
                     accumulateStatsRange(kernel, x + r0 * k, nr, k, 0, k, l, u, csa.data() + j * k, css.data() + j * k,
                                          hh);
                 }
@@ -128,6 +136,14 @@ void ChannelStats::accumulate(const float* x, int64_t rows, const std::string& w
                 pss[c] += css[size_t(j * k + c)];
             }
     } else {
+        if (make) // a wide input's threads take channels: every row made first
+            at::parallel_for(0, chunks, 1, [&](int64_t j0, int64_t j1) {
+                for (int64_t j = j0; j < j1; ++j) {
+                    int64_t r0, nr;
+                    statsChunk(rows, j, r0, nr);
+                    make(r0, r0 + nr);
+                }
+            });
         at::parallel_for(0, units, kUnitsPerRange, [&](int64_t u0, int64_t u1) {
             accumulateStatsRange(kernel, x, rows, k, u0 * kStatsUnit, std::min(k, u1 * kStatsUnit), plo, phi, psa, pss,
                                  ph);

@@ -3,6 +3,7 @@
 // these). Values are accumulated over tokens (rows of X [T, K]).
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,12 @@ struct ChannelStats {
     bool empty() const { return count == 0; }
     // Adds rows of a row-major float32 matrix [rows, channels]. Throws InputError on NaN/Inf
     // (naming `what`) so bad calibration data is caught at its source.
-    void accumulate(const float* x, int64_t rows, const std::string& what);
+    // With `make`, x is not yet computed: make(r0, r1) computes its rows r0..r1-1, once for each
+    // chunk of kStatsChunkRows rows, just before the pass reads them, on the thread that reads
+    // them (ForwardHook::observeAsMade), so that a narrow input's rows are read from the cache
+    // of the core that wrote them. The same statistics, bit for bit, as without it.
+    using RowMaker = std::function<void(int64_t r0, int64_t r1)>;
+    void accumulate(const float* x, int64_t rows, const std::string& what, const RowMaker& make = {});
     void merge(const ChannelStats& other); // other must have the same channel count
 
     double meanAbs(int64_t c) const { return count ? sumAbs[c] / double(count) : 0.0; }

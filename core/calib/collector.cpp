@@ -32,6 +32,52 @@ StatsCollector::~StatsCollector()
         m_worker.join();
 }
 
+namespace {
+
+// One pass over a batch's modality tags: whether any is out of range, and the one modality of
+// the whole batch (-1 where they differ). A loop over the bytes rather than ATen reductions (a
+// few microseconds each, at every input group of every batch).
+struct TagScan {
+    bool outOfRange = false;
+    int only = 0;
+};
+
+TagScan scanTags(const at::Tensor& tags)
+{
+    const int64_t n = tags.numel();
+    const uint8_t* tag = n ? tags.data_ptr<uint8_t>() : nullptr;
+    uint8_t maxTag = 0, differs = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        maxTag = std::max(maxTag, tag[i]);
+        differs |= uint8_t(tag[i] != tag[0]);
+    }
+    TagScan s;
+    s.outOfRange = maxTag >= kNumModalities;
+    s.only = differs ? -1 : n ? int(tag[0]) : 0;
+    return s;
+}
+
+} // namespace
+
+bool StatsCollector::observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality, const RowMaker& make)
+{
+    // The queue and the GPU take whole tensors; a first input (encoder groups learn their
+    // width from it), a width that does not match and bad tags take onLinearInput's path and
+    // its messages.
+    if (m_async || m_onGpu || group < 0 || size_t(group) >= m_stats.size() || !modality.is_cpu()
+        || modality.scalar_type() != at::kByte)
+        return false;
+    InputStats& st = m_stats[size_t(group)];
+    if (out.dim() != 2 || st.perModality[0].channels == 0 || out.size(1) != st.perModality[0].channels
+        || !out.is_contiguous() || modality.numel() != out.size(0))
+        return false;
+    const TagScan tags = scanTags(modality.contiguous());
+    if (tags.outOfRange || tags.only < 0)
+        return false;
+    st.perModality[size_t(tags.only)].accumulate(out.data_ptr<float>(), out.size(0), "input of " + m_names[size_t(group)], make);
+    return true;
+}
+
 void StatsCollector::accumulate(const Item& it)
 {
     if (it.group < 0 || size_t(it.group) >= m_stats.size())
@@ -47,18 +93,9 @@ void StatsCollector::accumulate(const Item& it)
                     + " channels, earlier batches had " + std::to_string(st.perModality[0].channels));
     at::Tensor tags = it.modality.to(at::kCPU).contiguous();
     const std::string what = "input of " + m_names[size_t(it.group)];
-    // The tags' range and whether one modality has the whole batch (text-only data: the fast
-    // path), in one loop over the bytes rather than ATen reductions (a few microseconds each,
-    // at every input group of every batch).
-    const int64_t nTags = tags.numel();
-    const uint8_t* tag = nTags ? tags.data_ptr<uint8_t>() : nullptr;
-    const int first = nTags ? int(tag[0]) : 0;
-    uint8_t maxTag = 0, differs = 0;
-    for (int64_t i = 0; i < nTags; ++i) {
-        maxTag = std::max(maxTag, tag[i]);
-        differs |= uint8_t(tag[i] != tag[0]);
-    }
-    if (maxTag >= kNumModalities)
+    // The tags' range and whether one modality has the whole batch (text-only data: the fast path).
+    const TagScan scan = scanTags(tags);
+    if (scan.outOfRange)
         throw InputError(what + ": modality tag out of range");
     if (m_onGpu) { // the statistics kernel: one pass over every modality's rows
         auto& dev = m_device[size_t(it.group)];
@@ -67,8 +104,8 @@ void StatsCollector::accumulate(const Item& it)
         dev->accumulate(x, tags);
         return;
     }
-    if (!differs) {
-        st.perModality[size_t(first)].accumulate(x.data_ptr<float>(), x.size(0), what);
+    if (scan.only >= 0) {
+        st.perModality[size_t(scan.only)].accumulate(x.data_ptr<float>(), x.size(0), what);
         return;
     }
     // Check the whole batch first so an error names the row of the hook's input, not a row

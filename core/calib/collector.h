@@ -30,6 +30,9 @@ public:
     ~StatsCollector() override;
 
     at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override;
+    // Inline on the CPU, a batch of one modality: the rows are read as the forward makes them
+    // (ChannelStats::accumulate with its maker), the same statistics as onLinearInput's.
+    bool observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality, const RowMaker& make) override;
 
     // Waits for queued work, computes pooled statistics and returns them by group name.
     // Rethrows the first error of the worker (e.g. a NaN, as InputError).

@@ -5,6 +5,9 @@
 #include "common/error.h"
 #include "io/checkpoint.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -340,9 +343,92 @@ LayerWeights DecoderModel::layerWeights(int layer) const
     return w;
 }
 
+at::Tensor DecoderModel::rmsScale(const at::Tensor& x) const
+{
+    return at::rsqrt(x.pow(2).mean(-1, true) + m_cfg.rmsNormEps);
+}
+
 at::Tensor DecoderModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
 {
-    return x * at::rsqrt(x.pow(2).mean(-1, true) + m_cfg.rmsNormEps) * w;
+    return x * rmsScale(x) * w;
+}
+
+namespace {
+
+// t as float32 on the CPU where that is exact (float32, bfloat16, float16 there), else undefined.
+at::Tensor cpuFloat(const at::Tensor& t)
+{
+    if (!t.defined() || !t.is_cpu())
+        return at::Tensor();
+    const auto d = t.scalar_type();
+    if (d != at::kFloat && d != at::kBFloat16 && d != at::kHalf)
+        return at::Tensor();
+    return t.to(at::kFloat).contiguous();
+}
+
+} // namespace
+
+std::unique_ptr<RowProduct> RowProduct::scaled(const at::Tensor& x2d, const at::Tensor& rowScale,
+                                               const at::Tensor& colScale)
+{
+    // LibTorch's `x * s * w` is float32 only where x and s are (a float32 tensor times a
+    // bfloat16 or float16 one is float32); w may be either.
+    if (x2d.scalar_type() != at::kFloat || rowScale.scalar_type() != at::kFloat || x2d.dim() != 2)
+        return nullptr;
+    auto p = std::make_unique<RowProduct>();
+    p->a = cpuFloat(x2d);
+    p->rowScale = cpuFloat(rowScale.reshape({-1}));
+    p->colScale = cpuFloat(colScale.reshape({-1}));
+    if (!p->a.defined() || !p->rowScale.defined() || !p->colScale.defined() || p->rowScale.numel() != p->rows()
+        || p->colScale.numel() != p->channels())
+        return nullptr;
+    return p;
+}
+
+std::unique_ptr<RowProduct> RowProduct::product(const at::Tensor& a2d, const at::Tensor& b2d)
+{
+    if (a2d.scalar_type() != at::kFloat || b2d.scalar_type() != at::kFloat || a2d.dim() != 2
+        || a2d.sizes() != b2d.sizes())
+        return nullptr;
+    auto p = std::make_unique<RowProduct>();
+    p->a = cpuFloat(a2d);
+    p->b = cpuFloat(b2d);
+    if (!p->a.defined() || !p->b.defined())
+        return nullptr;
+    return p;
+}
+
+void RowProduct::compute(float* out, int64_t r0, int64_t r1) const
+{
+    const int64_t k = channels();
+    const float* pa = a.data_ptr<float>();
+    if (b.defined()) {
+        const float* pb = b.data_ptr<float>();
+        for (int64_t i = r0 * k; i < r1 * k; ++i)
+            out[i] = pa[i] * pb[i];
+        return;
+    }
+    const float* s = rowScale.data_ptr<float>();
+    const float* w = colScale.data_ptr<float>();
+    for (int64_t r = r0; r < r1; ++r) {
+        const float sr = s[r];
+        const float* x = pa + r * k;
+        float* y = out + r * k;
+        for (int64_t c = 0; c < k; ++c)
+            y[c] = (x[c] * sr) * w[c]; // two roundings, as LibTorch's two multiplications
+    }
+}
+
+at::Tensor RowProduct::compute() const
+{
+    at::Tensor out = at::empty({rows(), channels()}, at::kFloat);
+    float* po = out.data_ptr<float>();
+    // LibTorch's grain for elementwise work (at::internal::GRAIN_SIZE): smaller inputs stay on
+    // one thread, as LibTorch's multiplication keeps them.
+    constexpr int64_t kGrain = 32768;
+    const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, channels()));
+    at::parallel_for(0, rows(), grain, [&](int64_t r0, int64_t r1) { compute(po, r0, r1); });
+    return out;
 }
 
 at::Tensor DecoderModel::embed(const at::Tensor& ids) const
@@ -421,6 +507,38 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
         at::Tensor in = x2d.contiguous();
         return hook ? hook->onLinearInput(group, in, tags) : in;
     };
+    // A group input the decoder makes itself (RowProduct) is made by the stage that consumes
+    // it when this call goes on to that stage, so that the hook can take its rows as they are
+    // made (ForwardHook::observeAsMade); where the call stops before, it is made at once into
+    // c.pending. Either way the same bits.
+    std::unique_ptr<RowProduct> next;
+    auto produce = [&](std::unique_ptr<RowProduct> p) {
+        if (c.stage + 1 < until) {
+            next = std::move(p);
+            c.pending = at::Tensor();
+        } else
+            c.pending = p->compute();
+    };
+    auto groupInput = [&](int group) {
+        if (!next)
+            return input(group, c.pending);
+        const std::unique_ptr<RowProduct> p = std::move(next);
+        if (hook) {
+            at::Tensor out = at::empty({p->rows(), p->channels()}, at::kFloat);
+            float* po = out.data_ptr<float>();
+            if (hook->observeAsMade(group, out, tags, [&](int64_t r0, int64_t r1) { p->compute(po, r0, r1); }))
+                return out;
+        }
+        return input(group, p->compute());
+    };
+    // RMSNorm of the residual as the next group's input.
+    auto normed = [&](const at::Tensor& norm) {
+        const at::Tensor s = rmsScale(c.residual);
+        if (auto p = RowProduct::scaled(c.residual.reshape({B * T, H}), s, norm))
+            produce(std::move(p));
+        else
+            c.pending = (c.residual * s * norm).reshape({B * T, H});
+    };
     auto linear = [&](int module, const at::Tensor& in) {
         const at::Tensor& b = W.bias(module);
         at::Tensor y = b.defined() ? at::linear(in, W.weight(module), b) : at::linear(in, W.weight(module));
@@ -431,10 +549,10 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
     while (c.stage < until) {
         switch (c.stage) {
         case 0: // -> the attention block's input
-            c.pending = rmsNorm(c.residual, W.inNorm).reshape({B * T, H});
+            normed(W.inNorm);
             break;
         case 1: { // attention -> o_proj's input
-            const at::Tensor hIn = input(L.gQkv, c.pending);
+            const at::Tensor hIn = groupInput(L.gQkv);
             const at::Tensor q = linear(L.q, hIn); // in this order for the hook
             const at::Tensor k = linear(L.k, hIn);
             const at::Tensor v = linear(L.v, hIn);
@@ -443,17 +561,22 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
         }
         case 2: // o_proj and the residual -> the MLP's input
             c.residual = c.residual + linear(L.o, input(L.gO, c.pending)).reshape({B, T, H});
-            c.pending = rmsNorm(c.residual, W.postNorm).reshape({B * T, H});
+            normed(W.postNorm);
             break;
         case 3: { // gate / up -> down_proj's input
-            const at::Tensor hMlp = input(L.gGateUp, c.pending);
-            c.pending = at::silu(linear(L.gate, hMlp)) * linear(L.up, hMlp);
+            const at::Tensor hMlp = groupInput(L.gGateUp);
+            const at::Tensor gate = at::silu(linear(L.gate, hMlp));
+            const at::Tensor up = linear(L.up, hMlp);
             if (m_rotDown.defined()) // the online rotation of down_proj's input
-                c.pending = at::matmul(c.pending, m_rotDown);
+                c.pending = at::matmul(gate * up, m_rotDown);
+            else if (auto p = RowProduct::product(gate, up))
+                produce(std::move(p));
+            else
+                c.pending = gate * up;
             break;
         }
         case 4: // down_proj and the residual -> the layer's output
-            c.residual = c.residual + linear(L.down, input(L.gDown, c.pending)).reshape({B, T, H});
+            c.residual = c.residual + linear(L.down, groupInput(L.gDown)).reshape({B, T, H});
             c.pending = at::Tensor();
             break;
         }

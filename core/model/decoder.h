@@ -55,6 +55,30 @@ struct LayerCursor {
     at::Tensor pending;  // [B*T, K]: stages 1-4, the group's input as computed (not yet hooked)
 };
 
+// The last elementwise step of a group input, which the decoder does itself, row range by row
+// range, so that a hook can take the rows as they are made (ForwardHook::observeAsMade):
+// RMSNorm's (x * s) * w, s = rsqrt(mean(x^2) + eps) one per row and w one per channel, or
+// SwiGLU's silu(gate) * up. Each element is the same float32 products in the same order as
+// LibTorch's `x * s * w` and `a * b`, so the bits are LibTorch's (tst_forward checks them).
+struct RowProduct {
+    at::Tensor a;        // [rows, K] float32, contiguous, on the CPU
+    at::Tensor rowScale; // [rows] float32, or undefined
+    at::Tensor colScale; // [K] float32, or undefined
+    at::Tensor b;        // [rows, K] float32, or undefined
+    // (x * rowScale) * colScale, or a * b; from tensors of any float dtype on any device (null
+    // where they are not on the CPU or not float32 after an exact conversion: the caller then
+    // uses LibTorch's expression).
+    static std::unique_ptr<RowProduct> scaled(const at::Tensor& x2d, const at::Tensor& rowScale,
+                                              const at::Tensor& colScale);
+    static std::unique_ptr<RowProduct> product(const at::Tensor& a2d, const at::Tensor& b2d);
+    int64_t rows() const { return a.size(0); }
+    int64_t channels() const { return a.size(1); }
+    // Rows r0..r1-1 of the product into out ([rows, K], row-major).
+    void compute(float* out, int64_t r0, int64_t r1) const;
+    // The whole product, over the forward's threads.
+    at::Tensor compute() const;
+};
+
 // cos / sin tables [B, 1, T, headDim] float32 for one batch's positions.
 struct Rotary {
     at::Tensor cos, sin;
@@ -211,6 +235,7 @@ private:
     };
     struct Source; // the mapped checkpoint of a streamed model
     static DecoderModel build(const ModelConfig& cfg, Checkpoint& ck, const std::string& source, bool resident);
+    at::Tensor rmsScale(const at::Tensor& x) const; // rsqrt(mean(x^2) + eps) over the last dim, kept
     at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w) const;
     int addModule(int layer, const std::string& name, const std::string& kind, int group, int64_t out, int64_t in,
                   const at::Tensor& w, const at::Tensor& b);

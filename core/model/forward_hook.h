@@ -22,6 +22,20 @@ public:
     // After a decoder Linear ran: module index, the input it consumed (what onLinearInput
     // returned) and its output y [rows, out] float32. Observe only; must not modify either.
     virtual void onLinearOutput(int module, const at::Tensor& input, const at::Tensor& y) {}
+    // For a hook that only observes (its onLinearInput returns x itself): the decoder offers a
+    // group input that it makes row by row (RMSNorm's last products for q/k/v and gate/up,
+    // silu(gate) * up for down_proj) as it makes it, so that the hook reads rows while they
+    // are still in the cache of the core that made them, within the same parallel region.
+    // `out` is the input's tensor, [rows, K] float32 contiguous on the CPU, not yet computed;
+    // make(r0, r1) computes its rows r0..r1-1 and may run for disjoint ranges on several
+    // threads at once. Returning true, the hook has called make over every row exactly once and
+    // observed the rows, and onLinearInput is not called for this input; returning false, it
+    // has called nothing and gets onLinearInput as usual. By default false.
+    using RowMaker = std::function<void(int64_t r0, int64_t r1)>;
+    virtual bool observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality, const RowMaker& make)
+    {
+        return false;
+    }
     // True where both may run for different batches at the same time (forEachParallel in
     // common/runtime.h): a hook that keeps no state of its own while a forward runs.
     virtual bool concurrent() const { return false; }
