@@ -9,7 +9,9 @@
 //   back), whose pairing resists this machine's load changes better than whole rounds;
 // - the statistics pass alone (ChannelStats::accumulate, at the run's thread count) on the
 //   forward's own Linear inputs, captured once, each in the cache: its cost per token against
-//   the forward's, free of the run-to-run noise of timing two whole forwards.
+//   the forward's, free of the run-to-run noise of timing two whole forwards;
+// - what the collector adds call by call (callCosts): the inputs the decoder makes, made alone,
+//   made and then passed over, and made as the pass reads them, each call's minimum summed.
 #include "kernel_env.h"
 
 #include "calib/channel_stats.h"
@@ -26,6 +28,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -101,6 +105,16 @@ public:
 };
 
 // The statistics pass over the captured inputs, as the inline collector runs it for text.
+// Every batch's Linear inputs, in forward order.
+Capture capture(const DecoderModel& m, const TokenDataset& d, int batch)
+{
+    c10::InferenceMode guard;
+    Capture cap;
+    for (const auto& b : equalLengthBatches(d, batch))
+        m.forward(batchTensor(d, b), &cap);
+    return cap;
+}
+
 double statsOnce(const Capture& cap, const std::vector<int64_t>& channels)
 {
     std::vector<ChannelStats> st(channels.size());
@@ -135,11 +149,74 @@ double collectorOnce(const DecoderModel& m, const Capture& cap, const std::vecto
     return seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// What the inline collector adds to the forward, call by call, on the captured inputs (each
+// variant timed alternately, `reps` times, its minimum kept: a call takes 20-200 us here, short
+// enough for the minimum to escape this machine's load): for an input the decoder makes
+// (RowProduct: RMSNorm's last products, silu(gate) * up; timed on the captured input with
+// factors of one, the same arithmetic), making it alone (the plain forward's step), making it
+// and then running the statistics pass over it (a separate parallel region), and making it as
+// the pass reads it (ChannelStats::accumulate with a maker, as the collector now takes it);
+// for o_proj's input, the pass alone. Prints the sums over the calibration set, in ms.
+void callCosts(const DecoderModel& m, const Capture& cap, double forwardSeconds, int reps)
+{
+    double make = 0, separate = 0, fused = 0, others = 0;
+    const auto seconds = [](const auto& f) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    for (const auto& [g, x] : cap.inputs) {
+        const std::string& name = m.groups()[size_t(g)];
+        const auto ends = [&](const char* tail) {
+            return name.size() >= std::strlen(tail) && name.compare(name.size() - std::strlen(tail), std::string::npos, tail) == 0;
+        };
+        const int64_t rows = x.size(0), k = x.size(1);
+        std::unique_ptr<RowProduct> p;
+        if (ends("qkv_in") || ends("gate_up_in"))
+            p = RowProduct::scaled(x, at::ones({rows, 1}), at::ones({k}));
+        else if (ends("down_in"))
+            p = RowProduct::product(x, at::ones_like(x));
+        ChannelStats st;
+        st.reset(k);
+        double a = 1e30, b = 1e30, c = 1e30;
+        for (int r = 0; r < reps; ++r) {
+            if (!p) {
+                a = std::min(a, seconds([&] { st.accumulate(x.data_ptr<float>(), rows, "x"); }));
+                continue;
+            }
+            a = std::min(a, seconds([&] { (void)p->compute(); }));
+            b = std::min(b, seconds([&] {
+                const at::Tensor y = p->compute();
+                st.accumulate(y.data_ptr<float>(), rows, "x");
+            }));
+            c = std::min(c, seconds([&] {
+                const at::Tensor y = at::empty({rows, k}, at::kFloat);
+                float* py = y.data_ptr<float>();
+                st.accumulate(py, rows, "x", [&](int64_t r0, int64_t r1) { p->compute(py, r0, r1); });
+            }));
+        }
+        if (!p) {
+            others += a;
+        } else {
+            make += a;
+            separate += b;
+            fused += c;
+        }
+    }
+    std::printf("per call, min of %d: made inputs: made %.2f ms, made then the pass %.2f ms, made as the pass reads "
+                "%.2f ms; o_proj inputs' pass %.2f ms\n",
+                reps, make * 1e3, separate * 1e3, fused * 1e3, others * 1e3);
+    std::printf("inline cost, sum of calls: the pass apart %.2f ms (+%.1f%%), made as read %.2f ms (+%.1f%%) of a "
+                "%.2f ms forward\n",
+                (separate - make + others) * 1e3, 100.0 * (separate - make + others) / forwardSeconds,
+                (fused - make + others) * 1e3, 100.0 * (fused - make + others) / forwardSeconds, forwardSeconds * 1e3);
+}
+
 // The inline collector against the forward batch by batch (interleavedRound), `rounds` rounds:
 // the median of the rounds' ratios, and the ratio of the sums of each batch's fastest time (the
 // machine's load only ever adds time, so a batch's minimum over the rounds is its least
 // disturbed figure).
-void interleavedRounds(const DecoderModel& m, const TokenDataset& d, int batch, int rounds)
+double interleavedRounds(const DecoderModel& m, const TokenDataset& d, int batch, int rounds)
 {
     std::vector<double> fine, plainMin, statsMin, plain, stats;
     for (int r = 0; r < rounds; ++r) {
@@ -170,6 +247,7 @@ void interleavedRounds(const DecoderModel& m, const TokenDataset& d, int batch, 
                 "(%.2f / %.2f ms)\n",
                 "forward + stats (inline)", quantile(fine, 0.5), quantile(fine, 0.25), quantile(fine, 0.75), sm / pm,
                 sm * 1e3, pm * 1e3);
+    return pm;
 }
 
 } // namespace
@@ -191,7 +269,8 @@ int main(int argc, char** argv)
         std::printf("model %s, data %s: batch %d, %d threads, %d interleaved rounds, statistics kernel %s\n",
                     dir.c_str(), data.c_str(), batch, at::get_num_threads(), std::atoi(only),
                     statsKernelName(statsKernel()));
-        interleavedRounds(m, d, batch, std::max(1, std::atoi(only)));
+        const double plainMinima = interleavedRounds(m, d, batch, std::max(1, std::atoi(only)));
+        callCosts(m, capture(m, d, batch), plainMinima, 50);
         return 0;
     }
     const double tokens = double(d.totalTokens());
@@ -236,12 +315,7 @@ int main(int argc, char** argv)
     interleavedRounds(m, d, batch, repeats);
     // The statistics pass alone, on the forward's own activations (at these widths, threads
     // share a call's chunks of rows).
-    Capture cap;
-    {
-        c10::InferenceMode guard;
-        for (const auto& b : equalLengthBatches(d, batch))
-            m.forward(batchTensor(d, b), &cap);
-    }
+    const Capture cap = capture(m, d, batch);
     const std::vector<int64_t> ch = groupWidths(m);
     int64_t elements = 0;
     for (const auto& [g, x] : cap.inputs)
@@ -257,5 +331,6 @@ int main(int argc, char** argv)
     std::printf("statistics pass alone      %10.2f ms  %.3f ns/element  %.0f elements/token  +%.1f%% of the forward\n",
                 statsBest * 1e3, statsBest * 1e9 / double(elements), double(elements) / tokens,
                 100.0 * statsBest / best[0]);
+    callCosts(m, cap, best[0], 50);
     return 0;
 }

@@ -57,6 +57,14 @@ public:
             m_tokens += x.size(0);
         return m_inner ? m_inner->onLinearInput(group, x, modality) : x;
     }
+    bool observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality, const RowMaker& make) override
+    {
+        if (!m_inner || !m_inner->observeAsMade(group, out, modality, make))
+            return false;
+        if (group == 0)
+            m_tokens += out.size(0);
+        return true;
+    }
     int64_t tokens() const { return m_tokens; }
 
 private:
