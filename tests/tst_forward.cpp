@@ -483,7 +483,8 @@ private slots:
         at::Tensor norm = tensors.at("model.layers.1.post_attention_layernorm.weight").clone();
         norm[5] = std::nanf("");
         tensors["model.layers.1.post_attention_layernorm.weight"] = norm;
-        QVERIFY(QFile::copy(QString::fromStdString(mq::test::storiesDir() + "/config.json"), dir.filePath("config.json")));
+        const QString config = QString::fromStdString(mq::test::storiesDir() + "/config.json");
+        QVERIFY(QFile::copy(config, dir.filePath("config.json")));
         writeSafetensors(dir.filePath("model.safetensors").toStdString(), tensors);
         const DecoderModel bad = DecoderModel::load(dir.path().toStdString());
         std::string messages[2];

@@ -74,7 +74,8 @@ bool StatsCollector::observeAsMade(int group, const at::Tensor& out, const at::T
     const TagScan tags = scanTags(modality.contiguous());
     if (tags.outOfRange || tags.only < 0)
         return false;
-    st.perModality[size_t(tags.only)].accumulate(out.data_ptr<float>(), out.size(0), "input of " + m_names[size_t(group)], make);
+    const std::string what = "input of " + m_names[size_t(group)];
+    st.perModality[size_t(tags.only)].accumulate(out.data_ptr<float>(), out.size(0), what, make);
     return true;
 }
 

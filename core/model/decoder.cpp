@@ -422,13 +422,17 @@ void RowProduct::compute(float* out, int64_t r0, int64_t r1) const
 at::Tensor RowProduct::compute() const
 {
     at::Tensor out = at::empty({rows(), channels()}, at::kFloat);
-    float* po = out.data_ptr<float>();
+    computeAll(out.data_ptr<float>());
+    return out;
+}
+
+void RowProduct::computeAll(float* po) const
+{
     // LibTorch's grain for elementwise work (at::internal::GRAIN_SIZE): smaller inputs stay on
     // one thread, as LibTorch's multiplication keeps them.
     constexpr int64_t kGrain = 32768;
     const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, channels()));
     at::parallel_for(0, rows(), grain, [&](int64_t r0, int64_t r1) { compute(po, r0, r1); });
-    return out;
 }
 
 at::Tensor DecoderModel::embed(const at::Tensor& ids) const
@@ -523,13 +527,12 @@ void DecoderModel::layerAdvance(const LayerWeights& W, LayerCursor& c, int until
         if (!next)
             return input(group, c.pending);
         const std::unique_ptr<RowProduct> p = std::move(next);
-        if (hook) {
-            at::Tensor out = at::empty({p->rows(), p->channels()}, at::kFloat);
-            float* po = out.data_ptr<float>();
-            if (hook->observeAsMade(group, out, tags, [&](int64_t r0, int64_t r1) { p->compute(po, r0, r1); }))
-                return out;
-        }
-        return input(group, p->compute());
+        at::Tensor out = at::empty({p->rows(), p->channels()}, at::kFloat);
+        float* po = out.data_ptr<float>();
+        if (hook && hook->observeAsMade(group, out, tags, [&](int64_t r0, int64_t r1) { p->compute(po, r0, r1); }))
+            return out;
+        p->computeAll(po);
+        return input(group, out);
     };
     // RMSNorm of the residual as the next group's input.
     auto normed = [&](const at::Tensor& norm) {

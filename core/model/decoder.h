@@ -75,8 +75,9 @@ struct RowProduct {
     int64_t channels() const { return a.size(1); }
     // Rows r0..r1-1 of the product into out ([rows, K], row-major).
     void compute(float* out, int64_t r0, int64_t r1) const;
-    // The whole product, over the forward's threads.
+    // The whole product, over the forward's threads: a new tensor, or into out ([rows, K]).
     at::Tensor compute() const;
+    void computeAll(float* out) const;
 };
 
 // cos / sin tables [B, 1, T, headDim] float32 for one batch's positions.
