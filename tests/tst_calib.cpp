@@ -71,6 +71,12 @@ struct KernelRestore {
     ~KernelRestore() { setStatsKernel(kernel); }
 };
 
+// Puts LibTorch's thread count of the test's start back when the test ends.
+struct ThreadsRestore {
+    int threads = at::get_num_threads();
+    ~ThreadsRestore() { at::set_num_threads(threads); }
+};
+
 uint32_t histSum(const ChannelStats& s, int64_t c)
 {
     uint32_t n = 0;
@@ -468,10 +474,7 @@ void TestCalib::sameBitsAtAnyThreadCount()
     // after earlier calls (so that the first rows' min and max meet running totals), with the
     // rows given or made as the pass reads them. Zeros of both signs in one channel: min and max
     // keep the first of equal values whichever thread sees it.
-    struct ThreadsRestore {
-        int threads = at::get_num_threads();
-        ~ThreadsRestore() { at::set_num_threads(threads); }
-    } restore;
+    ThreadsRestore restore;
     std::mt19937 rng(11);
     for (const int k : {64, 172, 700}) {
         for (const int64_t rows : {kStatsChunkRows, kStatsChunkRows + 3, 5 * kStatsChunkRows + 77}) {
@@ -574,10 +577,7 @@ void TestCalib::nonFiniteMadeRowNamed()
 {
     // Rows made as the pass reads them (several chunks, two threads): a NaN in a late chunk is
     // named by its row of the whole input, and the statistics are kept as they were.
-    struct ThreadsRestore {
-        int threads = at::get_num_threads();
-        ~ThreadsRestore() { at::set_num_threads(threads); }
-    } restore;
+    ThreadsRestore restore;
     at::set_num_threads(2);
     const int64_t rows = 3 * kStatsChunkRows + 20, k = 64;
     ChannelStats s;

@@ -86,6 +86,12 @@ void writeTiny(const QString& dir, const std::map<std::string, at::Tensor>& tens
     writeSafetensors((dir + "/model.safetensors").toStdString(), tensors);
 }
 
+// Puts LibTorch's thread count of the test's start back when the test ends.
+struct ThreadsRestore {
+    int threads = at::get_num_threads();
+    ~ThreadsRestore() { at::set_num_threads(threads); }
+};
+
 class ObservingHook : public ForwardHook {
 public:
     at::Tensor onLinearInput(int group, const at::Tensor& x, const at::Tensor& modality) override
@@ -328,10 +334,7 @@ private slots:
         // o_proj's input (attention's output) still comes through onLinearInput. It sees the
         // rows an onLinearInput observer sees, bit for bit, and the logits are the plain
         // forward's; stopping the layer at each group and going on gives the same again.
-        struct Threads {
-            int before = at::get_num_threads();
-            ~Threads() { at::set_num_threads(before); }
-        } restore;
+        ThreadsRestore restore;
         at::set_num_threads(2);
         at::manual_seed(7);
         struct AsMade : ObservingHook {
@@ -409,10 +412,7 @@ private slots:
         // (a wrapper that forwards only onLinearInput), at 1, 2 and 3 threads, on stories260K's
         // batches of 8 x 256 rows (several chunks of rows per call). A non-finite input is
         // reported by the same message either way.
-        struct Threads {
-            int before = at::get_num_threads();
-            ~Threads() { at::set_num_threads(before); }
-        } restore;
+        ThreadsRestore restore;
         struct Counting : StatsCollector {
             using StatsCollector::StatsCollector;
             bool observeAsMade(int group, const at::Tensor& out, const at::Tensor& modality,
@@ -434,14 +434,14 @@ private slots:
         };
         const DecoderModel m = DecoderModel::load(mq::test::storiesDir());
         const TokenDataset d = loadTokenDataset(mq::test::storiesDir() + "/calibration.jsonl", m.config().vocabSize);
+        std::vector<std::string> names; // the groups and widths calibrate gives its collector
         std::vector<int64_t> widths;
-        for (size_t g = 0; g < m.groups().size(); ++g)
-            widths.push_back(m.groupChannels(int(g)));
+        calibrationGroups(m, TokenCalibration(d, 8), &names, &widths);
         const auto batches = equalLengthBatches(d, 8);
         QVERIFY(batches.size() >= 2);
         const auto collect = [&](bool asMade, int threads, int* taken) {
             at::set_num_threads(threads);
-            Counting c(m.groups(), widths, false);
+            Counting c(names, widths, false);
             Whole whole(c);
             CountingHook counter(&c); // as calibrate wraps its collector: it passes the offer on
             int64_t rows = 0;
@@ -490,7 +490,7 @@ private slots:
         std::string messages[2];
         for (const bool asMade : {false, true}) {
             at::set_num_threads(2);
-            StatsCollector c(m.groups(), widths, false);
+            StatsCollector c(names, widths, false);
             Whole whole(c);
             try {
                 bad.forward(batchTensor(d, batches[0]), asMade ? static_cast<ForwardHook*>(&c) : &whole);
